@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# PAP transactions/s against a live xdnatd over a veth in a namespace, with
+# persistence on (state on disk, fdatasync per batch). The client runs on CPU 0
+# and the daemon on CPU 1, so "one client core" is literal. Figures, not tests.
+. "$(dirname "$0")/../tests/integration/lib.sh"
+require_root
+HOSTS=${PAP_BENCH_HOSTS:-64}
+SECONDS_RUN=${PAP_BENCH_SECONDS:-5}
+STATE=$(mktemp -d /var/tmp/xdnat-bench-state.XXXX)	# a real disk, not tmpfs
+trap 'cleanup; rm -rf "$STATE"' EXIT
+
+GW=$(ns_add gw)
+CL=$(ns_add client)
+veth_link "$GW" int0 10.0.0.1/24 "$CL" eth0 10.0.0.11/24
+start_bg "$GW" "$TMP/xdnatd.log" taskset -c 1 "$BUILD/xdnatd" --global 198.51.100.1 \
+	--internal 10.0.0.1 --state-dir "$STATE" --socket "$TMP/ctl.sock" \
+	--max-hosts 100000 --log-level warning --foreground
+wait_for_socket "$TMP/ctl.sock" || { cat "$TMP/xdnatd.log"; exit 1; }
+echo "state dir: $STATE on $(df --output=fstype "$STATE" | tail -1)"
+ip netns exec "$CL" taskset -c 0 "$BUILD/bench/pap_bench" 10.0.0.1 4555 "$HOSTS" "$SECONDS_RUN"
+echo "journal: $(stat -c %s "$STATE/state.journal") bytes written by the run"

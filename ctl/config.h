@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdnatd configuration: defaults, then the --config file, then the command
+ * line (which wins). The file takes the long flag names without "--", one
+ * "key = value" per line, '#' comments. docs/xdnatd.md lists every key.
+ */
+#ifndef XDNAT_CONFIG_H
+#define XDNAT_CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <net/if.h>
+#include "gateway.h"
+
+struct xdnatd_config {
+	struct gw_config gw;
+	char ext_if[IF_NAMESIZE];
+	char int_if[IF_NAMESIZE];
+	uint32_t internal;		/* Gi, network order; 0 = any */
+	uint16_t pap_port;
+	char state_dir[PATH_MAX];
+	char socket_path[108];		/* sizeof(sun_path) */
+	char bpffs[PATH_MAX];
+	char site_key_file[PATH_MAX];
+	char config_file[PATH_MAX];
+	bool foreground;
+	int log_level;
+};
+
+/*
+ * Parse defaults + file + argv. Returns 0, 1 when --help was printed, or -1
+ * with a one-line message in err (the daemon exits 2 with it).
+ */
+int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
+		size_t errlen);
+void config_usage(FILE *out);
+
+/* Read a key file: its bytes, trailing whitespace trimmed, 16..64 bytes. */
+int read_key_file(const char *path, uint8_t *key, size_t cap, size_t *len,
+		  char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What xdnatctl shows: the gateway's tables rendered as aligned text or as
+ * JSON with stable keys (docs/xdnatctl.md). Pure formatting, no I/O but out.
+ */
+#ifndef XDNAT_VIEWS_H
+#define XDNAT_VIEWS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "gateway.h"
+
+void view_hosts(FILE *out, const struct gw *g, bool json);
+void view_sas(FILE *out, const struct gw *g, bool json);
+void view_stats(FILE *out, const struct gw *g, bool json);
+
+/* A text table: add cells row by row, then print with aligned columns. */
+struct table;
+struct table *table_new(unsigned int ncols);
+void table_add(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void table_print(struct table *t, FILE *out);	/* also frees t */
+
+#endif

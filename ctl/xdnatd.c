@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdnatd — the gateway daemon: serves PAP, keeps leases, persists its state
+ * and answers xdnatctl. One thread, one epoll loop; PAP datagrams are handled
+ * in batches so that one fdatasync covers a whole batch (group commit), and no
+ * reply of a batch leaves before what it acknowledges is on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include "bpffs.h"
+#include "config.h"
+#include "ctlsock.h"
+#include "gateway.h"
+#include "log.h"
+#include "state.h"
+
+#define BATCH 64
+
+struct daemon {
+	struct xdnatd_config cfg;
+	int argc;
+	char **argv;
+	struct state_store *store;
+	struct gw *gw;
+	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
+};
+
+static uint64_t wall_clock(void *ctx)
+{
+	(void)ctx;
+	return (uint64_t)time(NULL);
+}
+
+static int open_pap_socket(const struct xdnatd_config *cfg)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(cfg->pap_port),
+		.sin_addr.s_addr = cfg->internal,
+	};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, rcvbuf = 4 << 20, err;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int check_ifaces(const struct xdnatd_config *cfg)
+{
+	const char *names[] = { cfg->ext_if, cfg->int_if };
+
+	for (size_t i = 0; i < 2; i++) {
+		if (names[i][0] && !if_nametoindex(names[i])) {
+			log_err("--%s %s: no such interface", i ? "int-if" : "ext-if",
+				names[i]);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* Drain the PAP socket in batches; one commit per batch, then the replies. */
+static void serve_pap(struct daemon *d)
+{
+	static uint8_t req[BATCH][PAP_MAX_MSG], rep[BATCH][PAP_MAX_MSG];
+	struct sockaddr_in from[BATCH];
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec iov_in[BATCH], iov_out[BATCH];
+
+	for (int round = 0; round < 16; round++) {
+		int n, nout = 0, err;
+
+		for (int i = 0; i < BATCH; i++) {
+			iov_in[i] = (struct iovec){ req[i], PAP_MAX_MSG };
+			in[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+				.msg_iov = &iov_in[i], .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(d->pap_fd, in, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			size_t len;
+
+			/* A datagram larger than any PAP message is cut: refuse it whole. */
+			if (in[i].msg_hdr.msg_flags & MSG_TRUNC)
+				len = PAP_MAX_MSG + 1;
+			else
+				len = in[i].msg_len;
+			len = gw_handle(d->gw, req[i], len, from[i].sin_addr.s_addr,
+					rep[i], PAP_MAX_MSG);
+			if (!len)
+				continue;
+			iov_out[nout] = (struct iovec){ rep[i], len };
+			out[nout] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+				.msg_iov = &iov_out[nout], .msg_iovlen = 1 } };
+			nout++;
+		}
+		err = gw_commit(d->gw);
+		if (err) {
+			/* Acknowledging what we cannot remember would hand out the same
+			 * ports twice after a restart: stop instead. */
+			log_err("cannot write the state in %s: %s; stopping",
+				d->cfg.state_dir, strerror(-err));
+			exit(1);
+		}
+		for (int sent = 0; sent < nout;) {
+			int k = sendmmsg(d->pap_fd, out + sent, (unsigned int)(nout - sent), 0);
+
+			if (k <= 0)
+				break;	/* the host will retransmit and hit the cache */
+			sent += k;
+		}
+		if (n < BATCH)
+			return;
+	}
+}
+
+static void on_timer(struct daemon *d)
+{
+	uint64_t ticks;
+	int err;
+
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	if (gw_expire(d->gw)) {
+		err = gw_commit(d->gw);
+		if (err) {
+			log_err("cannot write the state in %s: %s; stopping",
+				d->cfg.state_dir, strerror(-err));
+			exit(1);
+		}
+	}
+	err = gw_compact(d->gw, false);
+	if (err)
+		log_warn("snapshot of %s failed: %s (the journal keeps growing)",
+			 d->cfg.state_dir, strerror(-err));
+}
+
+static void reload(struct daemon *d)
+{
+	struct xdnatd_config n;
+	char err[512];
+
+	if (config_load(d->argc, d->argv, &n, err, sizeof(err))) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (n.gw.global != d->cfg.gw.global || n.gw.port_lo != d->cfg.gw.port_lo ||
+	    n.gw.port_hi != d->cfg.gw.port_hi || n.gw.spi_lo != d->cfg.gw.spi_lo ||
+	    n.gw.spi_hi != d->cfg.gw.spi_hi || n.pap_port != d->cfg.pap_port ||
+	    n.internal != d->cfg.internal || strcmp(n.state_dir, d->cfg.state_dir))
+		log_warn("reload: global, ranges, addresses and directories need a restart; "
+			 "applying lease, quotas, site key and log level only");
+	gw_reconfigure(d->gw, &n.gw);
+	log_set_level((enum log_level)n.log_level);
+	d->cfg.gw = n.gw;
+	log_info("configuration reloaded");
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup(struct daemon *d)
+{
+	struct state_image img = { 0 };
+	char err[512];
+	char *abs;
+	sigset_t sigs;
+	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
+	int rc;
+
+	if (check_ifaces(&d->cfg))
+		return -1;
+	rc = bpffs_prepare(d->cfg.bpffs);
+	if (rc) {
+		log_err("--bpffs %s: %s", d->cfg.bpffs, strerror(-rc));
+		return -1;
+	}
+	/* daemon() changes to /: keep the state directory absolute. */
+	rc = state_open(d->cfg.state_dir, &d->store);
+	if (rc) {
+		log_err("%s: %s", d->cfg.state_dir, rc == -EBUSY ?
+			"in use by another xdnatd" : strerror(-rc));
+		return -1;
+	}
+	abs = realpath(d->cfg.state_dir, NULL);
+	if (abs) {
+		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", abs);
+		free(abs);
+	}
+	rc = state_load(d->store, &img, err, sizeof(err));
+	if (rc) {
+		log_err("%s", err);
+		log_err("refusing to start with an empty table: repair or move the file");
+		return -1;
+	}
+	if (state_load_warning(d->store))
+		log_warn("%s", state_load_warning(d->store));
+	rc = gw_new(&d->cfg.gw, d->store, wall_clock, NULL, &d->gw);
+	if (!rc)
+		rc = gw_restore(d->gw, &img, err, sizeof(err));
+	if (rc) {
+		log_err("%s: %s", d->cfg.state_dir, rc == -EINVAL ? err : strerror(-rc));
+		state_image_free(&img);
+		return -1;
+	}
+	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
+	state_image_free(&img);
+
+	d->pap_fd = open_pap_socket(&d->cfg);
+	if (d->pap_fd < 0) {
+		log_err("PAP socket on port %u: %s", d->cfg.pap_port, strerror(-d->pap_fd));
+		return -1;
+	}
+	d->ctl_fd = ctlsock_listen(d->cfg.socket_path);
+	if (d->ctl_fd < 0) {
+		log_err("%s: %s", d->cfg.socket_path, d->ctl_fd == -EADDRINUSE ?
+			"another xdnatd is answering on this socket" : strerror(-d->ctl_fd));
+		return -1;
+	}
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ep < 0 ||
+	    timerfd_settime(d->timer_fd, 0, &tick, NULL) ||
+	    add_fd(d->ep, d->pap_fd) || add_fd(d->ep, d->ctl_fd) ||
+	    add_fd(d->ep, d->sig_fd) || add_fd(d->ep, d->timer_fd)) {
+		log_err("event loop set-up: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void run(struct daemon *d)
+{
+	struct epoll_event evs[8];
+
+	for (;;) {
+		int n = epoll_wait(d->ep, evs, 8, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->pap_fd) {
+				serve_pap(d);
+			} else if (fd == d->ctl_fd) {
+				ctlsock_serve(d->ctl_fd, d->gw);
+			} else if (fd == d->timer_fd) {
+				on_timer(d);
+			} else if (fd == d->sig_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					reload(d);
+					continue;
+				}
+				log_info("signal %u: shutting down", si.ssi_signo);
+				return;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1 };
+	char err[512];
+	int rc = config_load(argc, argv, &d.cfg, err, sizeof(err));
+
+	if (rc > 0)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "xdnatd: %s\n", err);
+		return 2;
+	}
+	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (setup(&d))
+		return 1;
+	if (!d.cfg.foreground) {
+		if (daemon(0, 0)) {
+			log_err("daemon: %s", strerror(errno));
+			return 1;
+		}
+		log_setup("xdnatd", (enum log_level)d.cfg.log_level, 1);
+	}
+	log_info("serving PAP on port %u, control socket %s", d.cfg.pap_port,
+		 d.cfg.socket_path);
+	run(&d);
+
+	/* Everything acknowledged is already on disk; a snapshot makes the next
+	 * start read one file instead of a long journal. */
+	rc = gw_commit(d.gw);
+	if (!rc)
+		rc = gw_compact(d.gw, true);
+	if (rc)
+		log_err("final snapshot of %s: %s (the journal still has everything)",
+			d.cfg.state_dir, strerror(-rc));
+	unlink(d.cfg.socket_path);
+	gw_free(d.gw);
+	state_close(d.store);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The gateway's PAP logic driven directly (no sockets) with an injected
+ * clock: authentication, replay, retransmission, ownership, quotas, leases,
+ * persistence across a restart, and the change hooks the data plane uses.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include "gateway.h"
+#include "log.h"
+#include "pap_client.h"
+
+#define G	0x016433c6u	/* 198.51.100.1 in network order (little-endian host) */
+#define HOST_A	0x0b00000au	/* 10.0.0.11 */
+#define HOST_B	0x0c00000au	/* 10.0.0.12 */
+#define PEER	0x0a7100cbu	/* 203.0.113.10 */
+
+struct fx {
+	struct gw *g;
+	uint64_t now;
+	struct state_store *store;
+	char dir[64];
+	uint8_t req[PAP_MAX_MSG], rep[PAP_MAX_MSG];
+	size_t req_len, rep_len;
+	struct pap_msg m;
+	unsigned int changes;		/* host_changed calls */
+	struct host last_old, last_new;
+	bool had_old, had_new;
+};
+
+static uint64_t fake_clock(void *ctx)
+{
+	return ((struct fx *)ctx)->now;
+}
+
+static void on_change(void *ctx, const struct host *o, const struct host *n)
+{
+	struct fx *f = ctx;
+
+	f->changes++;
+	f->had_old = o;
+	f->had_new = n;
+	if (o)
+		f->last_old = *o;
+	if (n)
+		f->last_new = *n;
+}
+
+static struct gw_config base_config(void)
+{
+	struct gw_config c = {
+		.global = G,
+		.port_lo = 20000, .port_hi = 20999,
+		.spi_lo = 4096, .spi_hi = 0xffffffff,
+		.lease_secs = 60, .max_lease_secs = 600,
+		.port_quota = 256, .spi_quota = 1024, .max_hosts = 8,
+	};
+
+	return c;
+}
+
+static void fx_start(struct fx *f, const struct gw_config *cfg)
+{
+	struct gw_hooks hooks = { .ctx = f, .host_changed = on_change };
+
+	assert_int_equal(gw_new(cfg, f->store, fake_clock, f, &f->g), 0);
+	gw_set_hooks(f->g, &hooks);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct gw_config cfg = base_config();
+
+	log_setup("test", LOG_LVL_ERR, 0);
+	f->now = 1000000;
+	fx_start(f, &cfg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	gw_free(f->g);
+	if (f->store) {
+		char cmd[128];
+
+		state_close(f->store);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(f);
+	return 0;
+}
+
+/* Hand the sealed request to the gateway, check the reply like a client. */
+static int exchange(struct fx *f, struct pap_session *s, struct pap_writer *w,
+		    uint8_t type, uint32_t src)
+{
+	int len = pap_session_seal(s, w);
+
+	assert_true(len > 0);
+	f->req_len = (size_t)len;
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, src, f->rep, sizeof(f->rep));
+	assert_int_equal(gw_commit(f->g), 0);
+	if (!f->rep_len)
+		return -ENODATA;
+	return pap_session_check(s, f->rep, f->rep_len, type, &f->m);
+}
+
+static void begin(struct fx *f, struct pap_session *s, struct pap_writer *w,
+		  uint8_t type)
+{
+	assert_int_equal(pap_session_begin(s, w, f->req, sizeof(f->req), type), 0);
+}
+
+static void do_register(struct fx *f, struct pap_session *s, uint32_t src)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, s, &w, PAP_REGISTER, src), 0);
+	assert_true(s->client_id != 0);
+	assert_int_equal(f->m.globals[0], G);
+}
+
+static int ask_ports(struct fx *f, struct pap_session *s, uint32_t count,
+		     const struct pap_port_range *hint)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_PORT);
+	pap_put_u32(&w, PAP_P_COUNT, count);
+	if (hint)
+		pap_put_port_range(&w, hint);
+	return exchange(f, s, &w, PAP_PORT, HOST_A);
+}
+
+static int ask_spis(struct fx *f, struct pap_session *s, uint32_t count)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_SPI);
+	pap_put_u32(&w, PAP_P_COUNT, count);
+	return exchange(f, s, &w, PAP_SPI, HOST_A);
+}
+
+static int peer_req(struct fx *f, struct pap_session *s, uint8_t type,
+		    uint32_t peer, const struct pap_spi_range *r)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, type);
+	pap_put_addr(&w, PAP_P_PEER_ADDR, peer);
+	if (r)
+		pap_put_spi_range(&w, r);
+	return exchange(f, s, &w, type, HOST_A);
+}
+
+static int free_req(struct fx *f, struct pap_session *s,
+		    const struct pap_port_range *p, const struct pap_spi_range *r)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_FREE);
+	if (p)
+		pap_put_port_range(&w, p);
+	if (r)
+		pap_put_spi_range(&w, r);
+	return exchange(f, s, &w, PAP_FREE, HOST_A);
+}
+
+static int bare_req(struct fx *f, struct pap_session *s, uint8_t type)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, type);
+	return exchange(f, s, &w, type, HOST_A);
+}
+
+static void test_register_allocate_validate_query(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_port_range pr;
+	struct pap_spi_range sr;
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(gw_host_count(f->g), 1);
+	assert_int_equal(gw_find_host(f->g, s.client_id)->addr, HOST_A);
+
+	assert_int_equal(ask_ports(f, &s, 64, NULL), 0);
+	pr = f->m.ports[0];
+	assert_int_equal(pr.first, 20000);
+	assert_int_equal(pr.last, 20063);
+	assert_int_equal(pr.global, G);
+
+	assert_int_equal(ask_spis(f, &s, 100), 0);	/* rounded up to 128 */
+	sr = f->m.spis[0];
+	assert_int_equal(sr.last - sr.first + 1, 128);
+	assert_int_equal(sr.first % 128, 0);
+	assert_true(sr.first >= 4096);
+
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, NULL), 0);
+	assert_int_equal(f->m.n_sas, 1);
+	assert_int_equal(f->m.sas[0].peer, PEER);
+	assert_int_equal(f->m.sas[0].spi_first, sr.first);
+
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), 0);
+	assert_int_equal(f->m.n_ports, 1);
+	assert_int_equal(f->m.ports[0].first, 20000);
+	assert_int_equal(f->m.n_spis, 1);
+	assert_int_equal(f->m.spis[0].first, sr.first);
+	assert_int_equal(f->m.n_sas, 1);
+	assert_int_equal(f->m.lease, 60);
+	assert_int_equal(gw_ports_free(f->g), 1000 - 64);
+}
+
+static void test_retransmission_is_idempotent(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	uint8_t first[PAP_MAX_MSG];
+	size_t first_len;
+	uint32_t free_before;
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 10, NULL), 0);
+	memcpy(first, f->rep, f->rep_len);
+	first_len = f->rep_len;
+	free_before = gw_ports_free(f->g);
+
+	/* The very same datagram three more times: the very same answer. */
+	for (int i = 0; i < 3; i++) {
+		f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep,
+				       sizeof(f->rep));
+		assert_int_equal(f->rep_len, first_len);
+		assert_memory_equal(f->rep, first, first_len);
+	}
+	assert_int_equal(gw_ports_free(f->g), free_before);
+	assert_int_equal(gw_get_stats(f->g)->retransmits, 3);
+	assert_int_equal(gw_find_host(f->g, s.client_id)->n_ports, 1);
+}
+
+static void test_register_retransmission(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	uint32_t id;
+
+	do_register(f, &s, HOST_A);
+	id = s.client_id;
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep, sizeof(f->rep));
+	assert_true(f->rep_len > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_int_equal(f->m.type, PAP_REGISTER_REPLY);
+	assert_int_equal(f->m.client_id, id);
+	assert_int_equal(gw_host_count(f->g), 1);
+
+	/* Once the host has moved on, the old REGISTER is a replay. */
+	assert_int_equal(ask_ports(f, &s, 1, NULL), 0);
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep, sizeof(f->rep));
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_int_equal(f->m.type, PAP_PORT_REPLY);	/* the PORT retransmit */
+}
+
+static void test_replay_refused(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	uint8_t old[PAP_MAX_MSG];
+	size_t old_len;
+	uint32_t free_before;
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 10, NULL), 0);
+	memcpy(old, f->req, f->req_len);
+	old_len = f->req_len;
+	assert_int_equal(ask_ports(f, &s, 10, NULL), 0);
+	free_before = gw_ports_free(f->g);
+
+	/* An older genuine request, captured and sent again. */
+	f->rep_len = gw_handle(f->g, old, old_len, HOST_A, f->rep, sizeof(f->rep));
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_int_equal(f->m.type, PAP_ERROR);
+	assert_int_equal(f->m.error_code, PAP_E_REPLAY);
+	assert_int_equal(gw_ports_free(f->g), free_before);
+
+	/* A new request that reuses the last sequence number. */
+	s.seq--;
+	assert_int_equal(ask_ports(f, &s, 10, NULL), PAP_E_REPLAY);
+	assert_int_equal(gw_ports_free(f->g), free_before);
+}
+
+static void test_forged_hmac_refused(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_writer w;
+	uint32_t free_before;
+
+	do_register(f, &s, HOST_A);
+	free_before = gw_ports_free(f->g);
+	begin(f, &s, &w, PAP_PORT);
+	pap_put_u32(&w, PAP_P_COUNT, 10);
+	s.secret[0] ^= 1;	/* sealed with the wrong key */
+	assert_int_equal(exchange(f, &s, &w, PAP_PORT, HOST_A), PAP_E_AUTH_FAILED);
+	s.secret[0] ^= 1;
+	assert_int_equal(gw_ports_free(f->g), free_before);
+
+	/* A flipped byte after sealing. */
+	begin(f, &s, &w, PAP_PORT);
+	pap_put_u32(&w, PAP_P_COUNT, 10);
+	assert_true(pap_session_seal(&s, &w) > 0);
+	f->req[PAP_HDR_LEN + PAP_TLV_HDR_LEN + 2] ^= 0x80;	/* inside COUNT */
+	f->rep_len = gw_handle(f->g, f->req, w.len, HOST_A, f->rep, sizeof(f->rep));
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_int_equal(f->m.error_code, PAP_E_AUTH_FAILED);
+	assert_int_equal(gw_ports_free(f->g), free_before);
+}
+
+static void test_ownership(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session a = { 0 }, b = { 0 }, forged;
+	struct pap_port_range bp;
+	struct pap_spi_range bs;
+	uint64_t b_expiry;
+
+	do_register(f, &a, HOST_A);
+	do_register(f, &b, HOST_B);
+	assert_int_equal(ask_ports(f, &a, 10, NULL), 0);
+	assert_int_equal(ask_ports(f, &b, 10, NULL), 0);
+	bp = f->m.ports[0];
+	assert_int_equal(ask_spis(f, &a, 16), 0);
+	assert_int_equal(ask_spis(f, &b, 16), 0);
+	bs = f->m.spis[0];
+
+	/* A names B's share with its own credentials. */
+	assert_int_equal(free_req(f, &a, &bp, NULL), PAP_E_NOT_OWNER);
+	assert_int_equal(free_req(f, &a, NULL, &bs), PAP_E_NOT_OWNER);
+	assert_int_equal(peer_req(f, &a, PAP_EXT_VALIDATE, PEER, &bs), PAP_E_NOT_OWNER);
+	assert_int_equal(gw_find_host(f->g, b.client_id)->n_ports, 1);
+	assert_int_equal(gw_find_host(f->g, b.client_id)->n_spis, 1);
+	assert_int_equal(gw_find_host(f->g, a.client_id)->n_sas, 0);
+
+	/* A speaks as B (B's client id) but can only sign with A's secret. */
+	b_expiry = gw_find_host(f->g, b.client_id)->lease_expires;
+	f->now += 30;
+	forged = a;
+	forged.client_id = b.client_id;
+	forged.seq = 100;
+	assert_int_equal(bare_req(f, &forged, PAP_EXTEND), PAP_E_AUTH_FAILED);
+	assert_int_equal(free_req(f, &forged, &bp, NULL), PAP_E_AUTH_FAILED);
+	assert_int_equal(bare_req(f, &forged, PAP_DEREGISTER), PAP_E_AUTH_FAILED);
+	assert_int_equal(gw_find_host(f->g, b.client_id)->lease_expires, b_expiry);
+	assert_int_equal(gw_host_count(f->g), 2);
+}
+
+static void test_unknown_client_must_register(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { .client_id = 77 };
+
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), PAP_E_REGISTER_FIRST);
+}
+
+static void test_quotas_and_partial_grants(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 }, t = { 0 };
+
+	do_register(f, &s, HOST_A);
+	/* Quota 256: asking for 300 grants 256, then nothing more. */
+	assert_int_equal(ask_ports(f, &s, 300, NULL), 0);
+	assert_int_equal(f->m.ports[0].last - f->m.ports[0].first + 1, 256);
+	assert_int_equal(ask_ports(f, &s, 1, NULL), PAP_E_QUOTA);
+	/* SPI quota 1024: 2000 would round to 2048, so 1024 is granted. */
+	assert_int_equal(ask_spis(f, &s, 2000), 0);
+	assert_int_equal(f->m.spis[0].last - f->m.spis[0].first + 1, 1024);
+	assert_int_equal(ask_spis(f, &s, 1), PAP_E_QUOTA);
+
+	/* Quotas are per host: another host still gets its own. */
+	do_register(f, &t, HOST_B);
+	assert_int_equal(ask_ports(f, &t, 200, NULL), 0);
+	assert_int_equal(ask_ports(f, &t, 100, NULL), 0);	/* 56 left of quota */
+	assert_int_equal(f->m.ports[0].last - f->m.ports[0].first + 1, 56);
+	assert_int_equal(ask_ports(f, &t, 1, NULL), PAP_E_QUOTA);
+}
+
+static void test_pool_exhaustion_partial(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session s[5] = { 0 };
+
+	gw_free(f->g);
+	cfg.port_quota = 300;
+	fx_start(f, &cfg);
+	for (int i = 0; i < 3; i++) {
+		do_register(f, &s[i], HOST_A + i);
+		assert_int_equal(ask_ports(f, &s[i], 300, NULL), 0);
+	}
+	do_register(f, &s[3], HOST_B);
+	assert_int_equal(ask_ports(f, &s[3], 300, NULL), 0);	/* 100 left */
+	assert_int_equal(f->m.ports[0].first, 20900);
+	assert_int_equal(f->m.ports[0].last, 20999);
+	do_register(f, &s[4], HOST_B + 1);
+	assert_int_equal(ask_ports(f, &s[4], 1, NULL), PAP_E_NO_RESOURCES);
+	assert_int_equal(ask_spis(f, &s[4], 1), 0);
+}
+
+static void test_max_hosts(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s[9] = { 0 };
+	struct pap_writer w;
+
+	for (int i = 0; i < 8; i++)
+		do_register(f, &s[i], HOST_A + i);
+	begin(f, &s[8], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[8], &w, PAP_REGISTER, HOST_B), PAP_E_TOO_MANY_HOSTS);
+}
+
+static void test_lease_expiry_frees_share(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	uint32_t granted;
+	struct pap_writer w;
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 100, NULL), 0);
+	assert_int_equal(ask_spis(f, &s, 64), 0);
+	assert_int_equal(gw_ports_free(f->g), 900);
+
+	/* EXTEND keeps it alive past the first lease. */
+	f->now += 50;
+	begin(f, &s, &w, PAP_EXTEND);
+	pap_put_u32(&w, PAP_P_LEASE, 100000);	/* capped at max-lease */
+	assert_int_equal(exchange(f, &s, &w, PAP_EXTEND, HOST_A), 0);
+	granted = f->m.lease;
+	assert_int_equal(granted, 600);
+	f->now += 599;
+	assert_int_equal(gw_expire(f->g), 0);
+	assert_int_equal(gw_host_count(f->g), 1);
+
+	f->changes = 0;
+	f->now += 1;
+	assert_int_equal(gw_expire(f->g), 1);
+	assert_int_equal(gw_host_count(f->g), 0);
+	assert_int_equal(gw_ports_free(f->g), 1000);
+	assert_int_equal(f->changes, 1);
+	assert_true(f->had_old);
+	assert_false(f->had_new);
+	assert_int_equal(f->last_old.n_ports, 1);
+	assert_int_equal(gw_get_stats(f->g)->expired, 1);
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), PAP_E_REGISTER_FIRST);
+}
+
+static void test_expired_but_unswept_host(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 100, NULL), 0);
+	f->now += 61;
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), PAP_E_REGISTER_FIRST);
+	assert_int_equal(gw_ports_free(f->g), 1000);
+}
+
+static void test_validate_invalidate_free(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_spi_range sr, sub;
+	const struct host *h;
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_spis(f, &s, 32), 0);
+	sr = f->m.spis[0];
+	sub = sr;
+	sub.last = sub.first + 3;
+
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, &sub), 0);
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, &sub), 0);	/* no dup */
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER + 0x01000000u, NULL), 0);
+	h = gw_find_host(f->g, s.client_id);
+	assert_int_equal(h->n_sas, 2);
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, G, NULL), PAP_E_BAD_VALUE);
+
+	assert_int_equal(peer_req(f, &s, PAP_EXT_INVALIDATE, PEER, NULL), 0);
+	assert_int_equal(f->m.n_sas, 1);
+	assert_int_equal(f->m.sas[0].spi_first, sub.first);
+	assert_int_equal(peer_req(f, &s, PAP_EXT_INVALIDATE, PEER, NULL), PAP_E_NOT_FOUND);
+	assert_int_equal(gw_find_host(f->g, s.client_id)->n_sas, 1);
+
+	/* Freeing the SPI block takes its SA entries with it. */
+	sub.last = sr.last - 1;
+	assert_int_equal(free_req(f, &s, NULL, &sub), PAP_E_NOT_OWNER);	/* not exact */
+	assert_int_equal(free_req(f, &s, NULL, &sr), 0);
+	h = gw_find_host(f->g, s.client_id);
+	assert_int_equal(h->n_spis, 0);
+	assert_int_equal(h->n_sas, 0);
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, NULL), PAP_E_NOT_OWNER);
+}
+
+static void test_deregister_frees_everything(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 100, NULL), 0);
+	assert_int_equal(ask_spis(f, &s, 64), 0);
+	assert_int_equal(bare_req(f, &s, PAP_DEREGISTER), 0);
+	assert_int_equal(gw_host_count(f->g), 0);
+	assert_int_equal(gw_ports_free(f->g), 1000);
+	assert_false(f->had_new);
+	assert_int_equal(f->last_old.n_spis, 1);
+}
+
+static void test_reclaim_hint(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_port_range want = { .global = G, .first = 20500, .last = 20549 };
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 50, &want), 0);
+	assert_int_equal(f->m.ports[0].first, 20500);
+	assert_int_equal(f->m.ports[0].last, 20549);
+	/* Taken now: the same hint falls back to the leftmost free block. */
+	assert_int_equal(ask_ports(f, &s, 50, &want), 0);
+	assert_int_equal(f->m.ports[0].first, 20000);
+}
+
+static void test_cert_not_implemented(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_writer w;
+	const uint8_t csr[] = { 0x30, 0x00 };
+
+	do_register(f, &s, HOST_A);
+	begin(f, &s, &w, PAP_CERT);
+	pap_put(&w, PAP_P_CSR, csr, sizeof(csr));
+	assert_int_equal(exchange(f, &s, &w, PAP_CERT, HOST_A), PAP_E_NOT_IMPLEMENTED);
+}
+
+static void test_malformed_and_replies(void **state)
+{
+	struct fx *f = *state;
+	uint8_t junk[40] = { 1, PAP_QUERY, 0, 40 };
+	uint8_t reply_like[16] = { 1, PAP_PORT_REPLY, 0, 16 };
+
+	/* Too short for a header: silence. */
+	assert_int_equal(gw_handle(f->g, junk, 10, HOST_A, f->rep, sizeof(f->rep)), 0);
+	/* A header, then an unknown parameter type: an ERROR naming it. */
+	junk[16] = 200;
+	junk[18] = 3;
+	f->rep_len = gw_handle(f->g, junk, 40, HOST_A, f->rep, sizeof(f->rep));
+	assert_true(f->rep_len > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_int_equal(f->m.type, PAP_ERROR);
+	assert_int_equal(f->m.error_code, PAP_E_UNKNOWN_PARAM);
+	/* Replies are never answered (no ping-pong between two gateways). */
+	assert_int_equal(gw_handle(f->g, reply_like, 16, HOST_A, f->rep, sizeof(f->rep)), 0);
+	assert_int_equal(gw_host_count(f->g), 0);
+}
+
+static void test_site_key(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session s = { 0 }, t = { 0 };
+	static const uint8_t key[] = "0123456789abcdef-site";
+	struct pap_writer w;
+
+	gw_free(f->g);
+	memcpy(cfg.site_key, key, sizeof(key) - 1);
+	cfg.site_key_len = sizeof(key) - 1;
+	fx_start(f, &cfg);
+
+	begin(f, &s, &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s, &w, PAP_REGISTER, HOST_A), PAP_E_SITE_KEY);
+	t.site_key = (const uint8_t *)"0123456789abcdef-nope";
+	t.site_key_len = sizeof(key) - 1;
+	begin(f, &t, &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &t, &w, PAP_REGISTER, HOST_A), PAP_E_SITE_KEY);
+	assert_int_equal(gw_host_count(f->g), 0);
+
+	s.site_key = key;
+	s.site_key_len = sizeof(key) - 1;
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 5, NULL), 0);	/* the derived secret works */
+}
+
+static void test_restart_restores_state(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session s = { 0 }, t = { 0 };
+	struct state_image img = { 0 };
+	uint8_t last_rep[PAP_MAX_MSG], last_req[PAP_MAX_MSG];
+	size_t last_rep_len, last_req_len;
+	char err[256];
+	uint32_t id;
+
+	gw_free(f->g);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/xdnat-gwtest-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(state_open(f->dir, &f->store), 0);
+	assert_int_equal(state_load(f->store, &img, err, sizeof(err)), 0);
+	assert_int_equal(img.n_hosts, 0);
+	state_image_free(&img);
+	fx_start(f, &cfg);
+
+	do_register(f, &s, HOST_A);
+	do_register(f, &t, HOST_B);
+	assert_int_equal(ask_ports(f, &s, 64, NULL), 0);
+	assert_int_equal(ask_spis(f, &s, 16), 0);
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, NULL), 0);
+	assert_int_equal(bare_req(f, &t, PAP_DEREGISTER), 0);
+	memcpy(last_req, f->req, f->req_len);
+	last_req_len = f->req_len;
+	assert_int_equal(ask_ports(f, &s, 8, NULL), 0);
+	memcpy(last_req, f->req, f->req_len);
+	last_req_len = f->req_len;
+	memcpy(last_rep, f->rep, f->rep_len);
+	last_rep_len = f->rep_len;
+	id = s.client_id;
+
+	/* "Restart": drop the gateway and the store, load them again. */
+	gw_free(f->g);
+	state_close(f->store);
+	assert_int_equal(state_open(f->dir, &f->store), 0);
+	assert_int_equal(state_load(f->store, &img, err, sizeof(err)), 0);
+	fx_start(f, &cfg);
+	f->changes = 0;
+	assert_int_equal(gw_restore(f->g, &img, err, sizeof(err)), 0);
+	state_image_free(&img);
+	assert_int_equal(f->changes, 1);	/* the map sync hears about it */
+	assert_int_equal(gw_host_count(f->g), 1);
+	assert_int_equal(gw_find_host(f->g, id)->n_ports, 2);
+	assert_int_equal(gw_find_host(f->g, id)->n_sas, 1);
+	assert_int_equal(gw_ports_free(f->g), 1000 - 72);
+
+	/* The last request retransmitted after the restart: the cached reply. */
+	f->rep_len = gw_handle(f->g, last_req, last_req_len, HOST_A, f->rep, sizeof(f->rep));
+	assert_int_equal(f->rep_len, last_rep_len);
+	assert_memory_equal(f->rep, last_rep, last_rep_len);
+	assert_int_equal(gw_ports_free(f->g), 1000 - 72);
+
+	/* The session carries on; new ids never reuse the deregistered one. */
+	assert_int_equal(ask_ports(f, &s, 8, NULL), 0);
+	assert_int_equal(f->m.ports[0].first, 20072);
+	do_register(f, &t, HOST_B);
+	assert_true(t.client_id > id + 1);
+}
+
+static void test_restore_other_global_refused(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct state_image img = { 0 };
+	struct host h = { .client_id = 3, .global = G };
+	char err[256] = "";
+
+	img.meta.global = G;
+	img.meta.next_client_id = 4;
+	img.hosts = &h;
+	img.n_hosts = 1;
+	gw_free(f->g);
+	cfg.global = G + 1;
+	fx_start(f, &cfg);
+	assert_int_equal(gw_restore(f->g, &img, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "198.51.100.1"));
+
+	/* A share outside the configured ranges is an error too, not a drop. */
+	gw_free(f->g);
+	cfg = base_config();
+	fx_start(f, &cfg);
+	h.n_ports = 1;
+	h.ports[0] = (struct pap_port_range){ .global = G, .first = 30000, .last = 30010 };
+	assert_int_equal(gw_restore(f->g, &img, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "30000-30010"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_register_allocate_validate_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmission_is_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_retransmission, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_hmac_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_client_must_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quotas_and_partial_grants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_exhaustion_partial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_hosts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_expiry_frees_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_but_unswept_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate_invalidate_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deregister_frees_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_not_implemented, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_and_replies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_site_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_restores_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_other_global_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("gateway", tests, NULL, NULL);
+}
