@@ -3,6 +3,7 @@
  * The one place where types and constants shared by the BPF programs and the
  * userspace tools are defined. Explicit padding, sizes checked at compile time:
  * these structs are BPF map keys and values, and a hole would be hashed.
+ * Byte order is in every field's comment: "be" = network order as on the wire.
  */
 #ifndef XDNAT_COMMON_H
 #define XDNAT_COMMON_H
@@ -15,35 +16,113 @@
 #define XDNAT_SPI_MIN		256	/* RFC 4303: 1..255 reserved, 0 local use */
 #define XDNAT_TUNNEL_OVERHEAD	20	/* the outer IPv4 header of the host tunnel */
 
-/* Every verdict and drop reason of the data plane, counted per CPU and shown
- * by `xdnatctl stats` under these names (see xdnat_reason_names in ctl/). */
+/* Map sizes the programs are built with; xdnatd may raise the hash/LRU ones
+ * before load (bpf_map__set_max_entries), e.g. --sa-entries. */
+#define XDNAT_MAX_PORTS		65536
+#define XDNAT_MAX_HOSTS		65536
+#define XDNAT_MAX_SPI_BLOCKS	65536
+#define XDNAT_MAX_SA		262144
+#define XDNAT_MAX_FRAGS		16384
+#define XDNAT_MAX_ICMP_IDS	16384
+
+/*
+ * Every verdict and drop reason of the data plane, counted per CPU (packets
+ * and bytes) in xdnat_stats and shown by `xdnatctl stats` under the names in
+ * XDNAT_REASON_NAMES. Never renumber: dashboards key on the names.
+ */
 enum xdnat_reason {
-	XDNAT_PASS_STACK = 0,		/* to the gateway's own stack */
+	XDNAT_PASS_STACK = 0,		/* not ours: to the gateway's own stack */
 	XDNAT_FWD_TO_HOST,		/* inbound, tunnelled to a host */
 	XDNAT_FWD_TO_EXT,		/* outbound, decapsulated and sent out */
 	XDNAT_DROP_SPI_UNKNOWN,		/* ESP/AH SPI allocated to nobody */
 	XDNAT_DROP_PEER_NOT_VALIDATED,	/* SPI allocated, source not validated */
-	XDNAT_DROP_SPOOFED_SOURCE,	/* host sent with G:port it does not hold */
+	XDNAT_DROP_SPOOFED_SOURCE,	/* host sent as G:port / id it does not hold */
 	XDNAT_DROP_UNKNOWN_HOST,	/* tunnel packet from an unregistered host */
 	XDNAT_DROP_FRAG_UNKNOWN,	/* non-first fragment with no learned owner */
 	XDNAT_DROP_MALFORMED,		/* truncated or inconsistent headers */
+	XDNAT_DROP_NO_ROUTE,		/* no route/neighbour, or redirect failed */
+	XDNAT_DROP_UNSUPPORTED,		/* outbound protocol that cannot be attributed */
 	XDNAT_ICMP_FRAG_NEEDED,		/* too big for the tunnel: ICMP sent back */
 	XDNAT_REASON_MAX,
 };
 
-/* A global address share entry: who holds G:port (or an SPI). */
+#define XDNAT_REASON_NAMES {						\
+	"pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown",	\
+	"peer_not_validated", "spoofed_source", "unknown_host",		\
+	"frag_unknown", "malformed", "no_route", "unsupported",		\
+	"icmp_frag_needed" }
+
+/* xdnat_stats value: one per reason per CPU. */
+struct xdnat_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* xdnat_cfg value (single entry, key 0): written by xdnatd, read per packet. */
+struct xdnat_cfg {
+	__u32 global;			/* G, be */
+	__u32 internal;			/* Gi, be: outer source of the tunnel */
+	__u32 ext_ifindex;
+	__u32 int_ifindex;
+	__u16 int_mtu;			/* inner packet + 20 must fit */
+	__u16 flags;			/* XDNAT_CFG_* */
+	__u32 pad;
+};
+#define XDNAT_CFG_ENABLED	0x1	/* 0: everything passes to the stack */
+
+/* Who holds a share of G: the tunnel endpoint for the packet. */
 struct xdnat_owner {
-	__u32 client_id;
-	__u32 host_addr;		/* Hi, network order: tunnel destination */
+	__u32 client_id;		/* 0: nobody */
+	__u32 host_addr;		/* Hi, be */
 };
 
-/* Established-SA table key (seed 001): one hash lookup per inbound ESP/AH. */
+/* xdnat_ports value, indexed by port (host order), TCP and UDP alike. */
+struct xdnat_port_owner {
+	__u32 client_id;		/* 0: the port is not handed out */
+	__u32 host_addr;		/* Hi, be */
+	__u32 flags;			/* XDNAT_PORT_* */
+};
+#define XDNAT_PORT_NATT		0x1	/* UDP port carries ESP-in-UDP (RFC 3948) */
+
+/* xdnat_spiblk key (LPM trie): an allocated SPI block. */
+struct xdnat_spi_lpm_key {
+	__u32 prefixlen;		/* 32 - log2(block size) */
+	__u32 spi;			/* be: LPM matches bytes in order */
+};
+
+/* xdnat_sa key (hash): established-SA table of seed 001, one entry per SPI
+ * and validated peer, so an inbound ESP/AH costs one lookup. */
 struct xdnat_sa_key {
-	__u32 spi;			/* host order */
-	__u32 peer;			/* external peer, network order */
+	__u32 spi;			/* be, as on the wire */
+	__u32 peer;			/* external peer, be */
 };
 
+/* xdnat_hosts: key Hi (be, __u32) -> value client_id (__u32). */
+
+/* xdnat_frags key (LRU): first fragment seen -> owner for the rest. */
+struct xdnat_frag_key {
+	__u32 src;			/* be */
+	__u16 id;			/* be */
+	__u8 proto;
+	__u8 pad;
+};
+
+/* xdnat_icmp_ids key (LRU): echo id a host used towards a peer. */
+struct xdnat_icmp_key {
+	__u32 peer;			/* be */
+	__u16 id;			/* be */
+	__u16 pad;
+};
+
+/* xdnat_tx: DEVMAP_HASH keyed by ifindex (the two NICs). */
+
+_Static_assert(sizeof(struct xdnat_counter) == 16, "xdnat_counter layout");
+_Static_assert(sizeof(struct xdnat_cfg) == 24, "xdnat_cfg layout");
 _Static_assert(sizeof(struct xdnat_owner) == 8, "xdnat_owner layout");
+_Static_assert(sizeof(struct xdnat_port_owner) == 12, "xdnat_port_owner layout");
+_Static_assert(sizeof(struct xdnat_spi_lpm_key) == 8, "xdnat_spi_lpm_key layout");
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
+_Static_assert(sizeof(struct xdnat_frag_key) == 8, "xdnat_frag_key layout");
+_Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
 
 #endif

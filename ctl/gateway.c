@@ -122,6 +122,7 @@ static bool share_equal(const struct host *a, const struct host *b)
 {
 	return a->n_ports == b->n_ports && a->n_spis == b->n_spis &&
 	       a->n_sas == b->n_sas && a->addr == b->addr &&
+	       a->natt_port == b->natt_port &&
 	       !memcmp(a->ports, b->ports, a->n_ports * sizeof(a->ports[0])) &&
 	       !memcmp(a->spis, b->spis, a->n_spis * sizeof(a->spis[0])) &&
 	       !memcmp(a->sas, b->sas, a->n_sas * sizeof(a->sas[0]));
@@ -161,6 +162,7 @@ static void release_share(struct gw *g, struct host *h)
 		spi_alloc_put(g->spis, h->spis[i].first,
 			      h->spis[i].last - h->spis[i].first + 1);
 	h->n_ports = h->n_spis = h->n_sas = 0;
+	h->natt_port = 0;
 }
 
 /* Frees everything h holds and forgets it (deregister, expiry, admin). */
@@ -421,6 +423,8 @@ static int handle_free(struct gw *g, struct gw_req *r)
 			continue;	/* the same block named twice */
 		port_alloc_put(g->ports, h->ports[k].first, h->ports[k].last);
 		pap_put_port_range(r->w, &h->ports[k]);
+		if (h->natt_port >= h->ports[k].first && h->natt_port <= h->ports[k].last)
+			h->natt_port = 0;
 		h->ports[k] = h->ports[--h->n_ports];
 	}
 	for (unsigned int i = 0; i < m->n_spis; i++) {
@@ -455,6 +459,23 @@ static int handle_query(struct gw *g, struct gw_req *r)
 		pap_put_spi_range(r->w, &h->spis[i]);
 	for (unsigned int i = 0; i < h->n_sas; i++)
 		pap_put_sa(r->w, &h->sas[i]);
+	if (h->natt_port)
+		pap_put_u16(r->w, PAP_P_NATT_PORT, h->natt_port);
+	return PAP_OK;
+}
+
+/* The host names the held port its IKE daemon uses for ESP-in-UDP, so the
+ * data plane applies the SPI + validated-peer check to that port too. */
+static int handle_natt(struct gw *g, struct gw_req *r)
+{
+	struct host *h = r->h;
+	uint16_t port = r->m->natt_port;
+
+	(void)g;
+	if (port && host_find_ports(h, port, port) < 0)
+		return PAP_E_NOT_OWNER;
+	h->natt_port = port;
+	pap_put_u16(r->w, PAP_P_NATT_PORT, port);
 	return PAP_OK;
 }
 
@@ -485,6 +506,7 @@ static const gw_handler handlers[PAP_TYPE_MAX + 1] = {
 	[PAP_FREE]		= handle_free,
 	[PAP_DEREGISTER]	= handle_nothing,
 	[PAP_QUERY]		= handle_query,
+	[PAP_NATT]		= handle_natt,
 };
 
 /* ---- dispatch ------------------------------------------------------- */

@@ -30,6 +30,7 @@ struct host {
 	uint16_t reply_len;
 	uint8_t *reply;			/* its reply, resent verbatim; malloc'd */
 
+	uint16_t natt_port;		/* held port carrying ESP-in-UDP, 0 = none */
 	uint8_t n_ports, n_spis, n_sas;
 	struct pap_port_range ports[HOST_MAX_RANGES];
 	struct pap_spi_range spis[HOST_MAX_RANGES];

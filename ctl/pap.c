@@ -70,6 +70,7 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_SA]		= { 12, 12, PAP_MAX_SAS },
 	[PAP_P_AUTH]		= { PAP_MAC_LEN, PAP_MAC_LEN, 1 },
 	[PAP_P_REQ_TYPE]	= { 1, 1, 1 },
+	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
 };
 
 /* ---- the schema: which parameters each message carries, how many -------- */
@@ -122,7 +123,10 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_QUERY] = ROW(),
 	[PAP_QUERY_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				.p[PAP_P_LEASE] = ONE, RANGES,
-				.p[PAP_P_SA] = UPTO(PAP_MAX_SAS)),
+				.p[PAP_P_SA] = UPTO(PAP_MAX_SAS),
+				.p[PAP_P_NATT_PORT] = OPT),
+	[PAP_NATT] = ROW(.p[PAP_P_NATT_PORT] = ONE),
+	[PAP_NATT_REPLY] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_ERROR] = ROW(.p[PAP_P_ERROR_CODE] = ONE, .p[PAP_P_REQ_TYPE] = OPT,
 			  .p[PAP_P_MESSAGE] = OPT),
 };
@@ -199,6 +203,9 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 	case PAP_P_REQ_TYPE:
 		m->req_type = v[0];
 		return v[0] && v[0] <= PAP_TYPE_MAX ? 0 : -PAP_E_BAD_VALUE;
+	case PAP_P_NATT_PORT:
+		m->natt_port = get_be16(v);
+		return 0;
 	case PAP_P_AUTH:
 		return 0;	/* verified by pap_verify(), which has the key */
 	}
@@ -463,6 +470,8 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put_sa(&w, &m->sas[i]);
 	if (m->present & PAP_BIT(PAP_P_REQ_TYPE))
 		pap_put_u8(&w, PAP_P_REQ_TYPE, m->req_type);
+	if (m->present & PAP_BIT(PAP_P_NATT_PORT))
+		pap_put_u16(&w, PAP_P_NATT_PORT, m->natt_port);
 	return pap_finish(&w, key, key_len);
 }
 
@@ -501,6 +510,7 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 		return "pubkey";
 	DIFF(error_code);
 	DIFF(req_type);
+	DIFF(natt_port);
 	DIFF_BYTES(message, message_len);
 	DIFF_BYTES(csr, csr_len);
 	DIFF(n_certs);
@@ -566,6 +576,8 @@ static const char *const pap_type_names[PAP_TYPE_MAX + 1] = {
 	[PAP_DEREGISTER_REPLY]		= "deregister-reply",
 	[PAP_QUERY]			= "query",
 	[PAP_QUERY_REPLY]		= "query-reply",
+	[PAP_NATT]			= "natt",
+	[PAP_NATT_REPLY]		= "natt-reply",
 };
 
 const char *pap_type_name(uint8_t type)

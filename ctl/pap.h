@@ -54,7 +54,9 @@ enum pap_type {
 	PAP_DEREGISTER_REPLY	= 19,
 	PAP_QUERY		= 20,
 	PAP_QUERY_REPLY		= 21,
-	PAP_TYPE_MAX		= 21,
+	PAP_NATT		= 22,
+	PAP_NATT_REPLY		= 23,
+	PAP_TYPE_MAX		= 23,
 };
 
 /* Parameter (TLV) types and their value layouts. */
@@ -73,7 +75,8 @@ enum pap_param {
 	PAP_P_SA		= 12,	/* 12: peer 4 | spi first u32 | spi last u32 */
 	PAP_P_AUTH		= 13,	/* 32: HMAC-SHA256, always last */
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
-	PAP_P_MAX		= 14,
+	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
+	PAP_P_MAX		= 15,
 };
 
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
@@ -143,6 +146,7 @@ struct pap_msg {
 	uint8_t pubkey[PAP_KEY_LEN];
 	uint16_t error_code;
 	uint8_t req_type;
+	uint16_t natt_port;
 	const char *message;
 	uint16_t message_len;
 	const uint8_t *csr;

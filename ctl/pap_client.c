@@ -305,3 +305,14 @@ int pap_client_query(struct pap_client *c)
 {
 	return bare_request(c, PAP_QUERY);
 }
+
+int pap_client_natt(struct pap_client *c, uint16_t port)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_NATT);
+
+	if (err)
+		return err;
+	pap_put_u16(&w, PAP_P_NATT_PORT, port);
+	return transact(c, &w, PAP_NATT);
+}

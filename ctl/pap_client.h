@@ -80,5 +80,7 @@ int pap_client_free(struct pap_client *c,
 		    const struct pap_spi_range *spis, unsigned int ns);
 int pap_client_deregister(struct pap_client *c);
 int pap_client_query(struct pap_client *c);	/* result in c->reply */
+/* Declare which held port carries ESP-in-UDP (0: none). */
+int pap_client_natt(struct pap_client *c, uint16_t port);
 
 #endif

@@ -12,7 +12,7 @@
  *   u8 version | u32 client_id | addr[4] | global[4] | secret[32]
  *   | host_pub[32] | u64 lease_expires | u32 lease_secs | u32 last_seq
  *   | u32 last_xid | last_mac[32] | u16 reply_len | u8 n_ports | u8 n_spis
- *   | u8 n_sas | n_ports x (global[4] u16 first u16 last)
+ *   | u8 n_sas | u16 natt_port | n_ports x (global[4] u16 first u16 last)
  *   | n_spis x (global[4] u32 first u32 last)
  *   | n_sas x (peer[4] u32 spi_first u32 spi_last) | reply[reply_len]
  * Meta (8 bytes): u32 next_client_id | global[4]
@@ -69,7 +69,7 @@
 #define JNL_HDR_LEN	(MAGIC_LEN + 4 + 8 + 4)
 #define REC_OVERHEAD	(4 + 1 + 4)		/* length, kind, CRC */
 #define HOST_FIXED_LEN	(1 + 4 + 4 + 4 + 2 * PAP_KEY_LEN + 8 + 4 + 4 + 4 + \
-			 PAP_MAC_LEN + 2 + 3)
+			 PAP_MAC_LEN + 2 + 3 + 2)
 #define HOST_REC_MAX	(HOST_FIXED_LEN + HOST_MAX_RANGES * (8 + 12) + \
 			 HOST_MAX_SAS * 12 + PAP_MAX_MSG)
 
@@ -278,6 +278,7 @@ static int host_encode(struct buf *b, const struct host *h)
 	put_u8(b, h->n_ports);
 	put_u8(b, h->n_spis);
 	put_u8(b, h->n_sas);
+	put_u16(b, h->natt_port);
 	for (unsigned int i = 0; i < h->n_ports; i++) {
 		put_addr(b, h->ports[i].global);
 		put_u16(b, h->ports[i].first);
@@ -323,6 +324,7 @@ static int host_parse(const uint8_t *p, size_t len, struct host *h,
 	h->n_ports = get_u8(&r);
 	h->n_spis = get_u8(&r);
 	h->n_sas = get_u8(&r);
+	h->natt_port = get_u16(&r);
 	/* The counts index fixed arrays: check them before the loops. */
 	if (r.bad || !host_valid(h))
 		return -EBADMSG;

@@ -130,7 +130,8 @@ void view_hosts(FILE *out, const struct gw *g, bool json)
 			for (unsigned int k = 0; k < h->n_spis; k++)
 				fprintf(out, "%s{\"first\":%u,\"last\":%u}", k ? "," : "",
 					h->spis[k].first, h->spis[k].last);
-			fprintf(out, "],\"validated_peers\":%u}", h->n_sas);
+			fprintf(out, "],\"natt_port\":%u,\"validated_peers\":%u}",
+				h->natt_port, h->n_sas);
 		}
 		fprintf(out, "],\"ports_free\":%u,\"spis_free\":%llu}\n", gw_ports_free(g),
 			(unsigned long long)gw_spis_free(g));

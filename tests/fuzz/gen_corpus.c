@@ -46,7 +46,9 @@ static const struct sample {
 	{ PAP_QUERY, { 0 } },
 	{ PAP_QUERY_REPLY, { [PAP_P_GLOBAL_ADDR] = 1, [PAP_P_LEASE] = 1,
 			     [PAP_P_PORT_RANGE] = 2, [PAP_P_SPI_RANGE] = 2,
-			     [PAP_P_SA] = 3 } },
+			     [PAP_P_SA] = 3, [PAP_P_NATT_PORT] = 1 } },
+	{ PAP_NATT, { [PAP_P_NATT_PORT] = 1 } },
+	{ PAP_NATT_REPLY, { [PAP_P_NATT_PORT] = 1 } },
 };
 
 static uint8_t der[64];		/* stands in for CSR / certificate DER */
@@ -97,6 +99,9 @@ static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_REQ_TYPE:
 		pap_put_u8(w, p, PAP_PORT);
+		break;
+	case PAP_P_NATT_PORT:
+		pap_put_u16(w, p, 1025);
 		break;
 	}
 }

@@ -547,6 +547,39 @@ static void test_reclaim_hint(void **state)
 	assert_int_equal(f->m.ports[0].first, 20000);
 }
 
+static int natt_req(struct fx *f, struct pap_session *s, uint16_t port)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_NATT);
+	pap_put_u16(&w, PAP_P_NATT_PORT, port);
+	return exchange(f, s, &w, PAP_NATT, HOST_A);
+}
+
+static void test_natt_port(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 }, t = { 0 };
+	struct pap_port_range pr;
+
+	do_register(f, &s, HOST_A);
+	do_register(f, &t, HOST_B);
+	assert_int_equal(ask_ports(f, &s, 4, NULL), 0);
+	pr = f->m.ports[0];
+	assert_int_equal(natt_req(f, &t, pr.first + 1), PAP_E_NOT_OWNER);	/* not B's */
+	f->changes = 0;
+	assert_int_equal(natt_req(f, &s, pr.first + 1), 0);
+	assert_int_equal(f->m.natt_port, pr.first + 1);
+	assert_int_equal(f->changes, 1);	/* the data plane must flag the port */
+	assert_int_equal(f->last_new.natt_port, pr.first + 1);
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), 0);
+	assert_int_equal(f->m.natt_port, pr.first + 1);
+	/* Freeing the block takes the declaration with it. */
+	assert_int_equal(free_req(f, &s, &pr, NULL), 0);
+	assert_int_equal(gw_find_host(f->g, s.client_id)->natt_port, 0);
+	assert_int_equal(natt_req(f, &s, 0), 0);
+}
+
 static void test_cert_not_implemented(void **state)
 {
 	struct fx *f = *state;
@@ -717,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_validate_invalidate_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deregister_frees_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_natt_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_not_implemented, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_and_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_key, setup, teardown),

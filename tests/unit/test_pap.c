@@ -62,7 +62,10 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 			      [PAP_P_LEASE] = { 1, 1 },
 			      [PAP_P_PORT_RANGE] = { 0, 16 },
 			      [PAP_P_SPI_RANGE] = { 0, 16 },
-			      [PAP_P_SA] = { 0, 64 } },
+			      [PAP_P_SA] = { 0, 64 },
+			      [PAP_P_NATT_PORT] = { 0, 1 } },
+	[PAP_NATT] = { [PAP_P_NATT_PORT] = { 1, 1 } },
+	[PAP_NATT_REPLY] = { [PAP_P_NATT_PORT] = { 1, 1 } },
 	[PAP_ERROR] = { [PAP_P_ERROR_CODE] = { 1, 1 },
 			[PAP_P_REQ_TYPE] = { 0, 1 },
 			[PAP_P_MESSAGE] = { 0, 1 } },
@@ -82,7 +85,7 @@ static const uint16_t plen[PAP_P_MAX + 1] = {
 	[PAP_P_COUNT] = 4, [PAP_P_PEER_ADDR] = 4, [PAP_P_LEASE] = 4,
 	[PAP_P_PUBKEY] = 32, [PAP_P_ERROR_CODE] = 2, [PAP_P_MESSAGE] = 1,
 	[PAP_P_CSR] = 1, [PAP_P_CERT] = 1, [PAP_P_SA] = 12, [PAP_P_AUTH] = 32,
-	[PAP_P_REQ_TYPE] = 1,
+	[PAP_P_REQ_TYPE] = 1, [PAP_P_NATT_PORT] = 2,
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -140,6 +143,9 @@ static void fill_param(struct pap_msg *m, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_REQ_TYPE:
 		m->req_type = PAP_PORT;
+		break;
+	case PAP_P_NATT_PORT:
+		m->natt_port = 20001;
 		break;
 	case PAP_P_MESSAGE:
 		m->message = "per-host quota reached";
@@ -330,6 +336,8 @@ ROUND_TRIP(DEREGISTER)
 ROUND_TRIP(DEREGISTER_REPLY)
 ROUND_TRIP(QUERY)
 ROUND_TRIP(QUERY_REPLY)
+ROUND_TRIP(NATT)
+ROUND_TRIP(NATT_REPLY)
 
 /* Exact bytes for every fixed layout: catches a codec that is wrong the same
  * way in both directions (byte order, field order). */
@@ -1298,7 +1306,7 @@ int main(void)
 		RT(CERT_REPLY), RT(EXT_VALIDATE), RT(EXT_VALIDATE_REPLY),
 		RT(EXT_INVALIDATE), RT(EXT_INVALIDATE_REPLY), RT(EXTEND),
 		RT(EXTEND_REPLY), RT(FREE), RT(FREE_REPLY), RT(DEREGISTER),
-		RT(DEREGISTER_REPLY), RT(QUERY), RT(QUERY_REPLY),
+		RT(DEREGISTER_REPLY), RT(QUERY), RT(QUERY_REPLY), RT(NATT), RT(NATT_REPLY),
 		cmocka_unit_test(test_wire_layout),
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_schema_every_pair),

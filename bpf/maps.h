@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The gateway's maps, shared by gw_ext and gw_int: both objects define them
+ * and libbpf pins them by name under xdnatd's --bpffs directory, so the second
+ * program loaded (and a restarted daemon) reuses the same maps. Key and value
+ * types live in common/xdnat.h.
+ */
+#ifndef XDNAT_BPF_MAPS_H
+#define XDNAT_BPF_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "xdnat.h"
+
+/* Gateway addresses, NICs and MTU: written by xdnatd, read per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdnat_cfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_cfg SEC(".maps");
+
+/* Port of G (TCP and UDP) -> the host holding it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDNAT_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xdnat_port_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_ports SEC(".maps");
+
+/* Allocated SPI blocks -> holder; only consulted to name a drop reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XDNAT_MAX_SPI_BLOCKS);
+	__type(key, struct xdnat_spi_lpm_key);
+	__type(value, struct xdnat_owner);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_spiblk SEC(".maps");
+
+/* Established-SA table: (SPI, validated peer) -> host. The inbound IPsec fast path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDNAT_MAX_SA);
+	__type(key, struct xdnat_sa_key);
+	__type(value, struct xdnat_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_sa SEC(".maps");
+
+/* Registered hosts: Hi (be) -> client id. Outer source check of gw_int. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDNAT_MAX_HOSTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_hosts SEC(".maps");
+
+/* (source, IP id, protocol) of a first fragment -> its host, for the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDNAT_MAX_FRAGS);
+	__type(key, struct xdnat_frag_key);
+	__type(value, struct xdnat_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_frags SEC(".maps");
+
+/* (peer, echo id) learned from outbound echo requests -> host, for the replies. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDNAT_MAX_ICMP_IDS);
+	__type(key, struct xdnat_icmp_key);
+	__type(value, struct xdnat_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_icmp_ids SEC(".maps");
+
+/* Packets and bytes per verdict and drop reason, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDNAT_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct xdnat_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_stats SEC(".maps");
+
+/* Egress NICs by ifindex, for bpf_redirect_map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_tx SEC(".maps");
+
+#endif
