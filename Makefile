@@ -38,7 +38,7 @@ DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   iproute2 ethtool python3-scapy tcpdump
 
 # ---- sources -----------------------------------------------------------------
-CTL_MAINS	:= ctl/xdnatd.c ctl/xdnatctl.c
+CTL_MAINS	:= $(wildcard ctl/xdnatd.c ctl/xdnatctl.c ctl/xdnat-host.c)
 CTL_LIB_SRCS	:= $(filter-out $(CTL_MAINS),$(wildcard ctl/*.c))
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -55,7 +55,7 @@ INTEG_TOOLS	:= $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard test
 
 LIB		:= $(BUILD)/libxdnat.a
 LIB_ASAN	:= $(BUILD)/asan/libxdnat.a
-BINS		:= $(BUILD)/xdnatd $(BUILD)/xdnatctl
+BINS		:= $(patsubst ctl/%.c,$(BUILD)/%,$(CTL_MAINS))
 
 .PHONY: demo all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
 	bench install clean vmlinux
@@ -150,8 +150,7 @@ bench: all $(BENCH_BINS)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/xdnat
-	install -m 0755 $(BUILD)/xdnatd $(DESTDIR)$(PREFIX)/sbin/xdnatd
-	install -m 0755 $(BUILD)/xdnatctl $(DESTDIR)$(PREFIX)/sbin/xdnatctl
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xdnat/
 
 vmlinux:
