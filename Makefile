@@ -40,10 +40,22 @@ DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 # ---- sources -----------------------------------------------------------------
 CTL_MAINS	:= $(wildcard ctl/xdnatd.c ctl/xdnatctl.c ctl/xdnat-host.c)
 CTL_LIB_SRCS	:= $(filter-out $(CTL_MAINS),$(wildcard ctl/*.c))
+# BPF programs: the data plane in bpf/, the benches' reference programs in
+# bench/. One set of rules builds both (vpath finds the source), so a name
+# must be unique across the two directories.
+BPF_DIRS	:= bpf bench
+vpath %.bpf.c $(BPF_DIRS)
 BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
-BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+BENCH_BPF_SRCS	:= $(wildcard bench/*.bpf.c)
+bpf_objs	= $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(1)))
+bpf_skels	= $(patsubst %.bpf.c,$(BUILD)/skel/%.skel.h,$(notdir $(1)))
+BPF_OBJS	:= $(call bpf_objs,$(BPF_SRCS))
+SKELS		:= $(call bpf_skels,$(BPF_SRCS))
+BENCH_SKELS	:= $(call bpf_skels,$(BENCH_BPF_SRCS))
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+# Helpers the unit tests (and the data-plane bench) share, linked into each.
+UNIT_LIB_SRCS	:= $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_DEPS	:= $(UNIT_LIB_SRCS) $(wildcard tests/unit/*.h)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_ASAN_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
@@ -62,7 +74,8 @@ BINS		:= $(patsubst ctl/%.c,$(BUILD)/%,$(CTL_MAINS))
 all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS)
 
 # ---- BPF: clang -> bpftool gen object -> bpftool gen skeleton ------------------
-$(BUILD)/bpf/%.tmp.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard common/*.h) | $(BUILD)/bpf
+$(BUILD)/bpf/%.tmp.o: %.bpf.c $(wildcard $(addsuffix /*.h,$(BPF_DIRS))) $(wildcard common/*.h) \
+		| $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
 	$(BPFTOOL) gen object $@ $<
@@ -89,10 +102,11 @@ $(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # ---- tests --------------------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) $(wildcard tests/unit/*.h) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $< $(LIB) $(LDLIBS) -lcmocka -o $@
-$(BUILD)/asan/tests/%: tests/unit/%.c $(LIB_ASAN) $(HDRS) $(wildcard tests/unit/*.h) | $(BUILD)/asan/tests
-	$(CC) $(CPPFLAGS) -Itests/unit -std=c11 $(WARN) $(SAN_FLAGS) $< $(LIB_ASAN) $(LDLIBS) -lcmocka -o $@
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) $(UNIT_DEPS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $< $(UNIT_LIB_SRCS) $(LIB) $(LDLIBS) -lcmocka -o $@
+$(BUILD)/asan/tests/%: tests/unit/%.c $(LIB_ASAN) $(HDRS) $(UNIT_DEPS) | $(BUILD)/asan/tests
+	$(CC) $(CPPFLAGS) -Itests/unit -std=c11 $(WARN) $(SAN_FLAGS) $< $(UNIT_LIB_SRCS) $(LIB_ASAN) \
+		$(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/itest/%: tests/integration/%.c $(LIB) $(HDRS) | $(BUILD)/itest
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
@@ -102,8 +116,8 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(CTL_LIB_SRCS) $(HDRS) | $(BUILD)/fuzz
 	$(CLANG) $(CPPFLAGS) -std=c11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
 		$< $(CTL_LIB_SRCS) $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) | $(BUILD)/bench
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+$(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) $(SKELS) $(BENCH_SKELS) $(UNIT_DEPS) | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $< $(UNIT_LIB_SRCS) $(LIB) $(LDLIBS) -o $@
 
 demo: ensure-deps
 	$(MAKE) --no-print-directory all
@@ -163,4 +177,5 @@ $(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/tests \
 $(BUILD)/asan/tests $(BUILD)/fuzz $(BUILD)/bench $(BUILD)/itest:
 	mkdir -p $@
 
-.PRECIOUS: $(BUILD)/bpf/%.tmp.o $(BUILD)/obj/%.o $(BUILD)/asan/obj/%.o
+.PRECIOUS: $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/skel/%.skel.h $(BUILD)/obj/%.o \
+	$(BUILD)/asan/obj/%.o

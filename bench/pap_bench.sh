@@ -10,8 +10,8 @@ SECONDS_RUN=${PAP_BENCH_SECONDS:-5}
 STATE=$(mktemp -d /var/tmp/xdnat-bench-state.XXXX)	# a real disk, not tmpfs
 trap 'cleanup; rm -rf "$STATE"' EXIT
 
-GW=$(ns_add gw)
-CL=$(ns_add client)
+ns_add gw GW
+ns_add client CL
 veth_link "$GW" int0 10.0.0.1/24 "$CL" eth0 10.0.0.11/24
 start_bg "$GW" "$TMP/xdnatd.log" taskset -c 1 "$BUILD/xdnatd" --global 198.51.100.1 \
 	--internal 10.0.0.1 --state-dir "$STATE" --socket "$TMP/ctl.sock" \

@@ -116,7 +116,31 @@ struct xdnat_icmp_key {
 
 /* xdnat_tx: DEVMAP_HASH keyed by ifindex (the two NICs). */
 
+/*
+ * Host side (xdnat-host, bpf/host_tunnel.bpf.c). Its maps are never pinned
+ * and all carry the xdnat_host_ prefix, so they cannot meet the gateway's.
+ */
+
+/* host_tunnel's configuration: .rodata, written by xdnat-host before load. */
+struct xdnat_host_cfg {
+	__u32 global;			/* G, be: source out, destination in */
+	__u32 host_addr;		/* Hi, be: outer source out, destination in */
+	__u32 gw_addr;			/* Gi, be: outer destination out, source in */
+};
+
+/* xdnat_host_stat index (per CPU, value struct xdnat_counter). */
+enum xdnat_host_counter {
+	XDNAT_HOST_ENCAP = 0,		/* egress from G, outer header pushed */
+	XDNAT_HOST_DECAP,		/* ingress IPIP Gi -> Hi, outer header stripped */
+	XDNAT_HOST_PASS,		/* not the tunnel's: untouched */
+	XDNAT_HOST_ERROR,		/* tunnel packet malformed or not resizable: dropped */
+	XDNAT_HOST_CTR_MAX,
+};
+
+#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error" }
+
 _Static_assert(sizeof(struct xdnat_counter) == 16, "xdnat_counter layout");
+_Static_assert(sizeof(struct xdnat_host_cfg) == 12, "xdnat_host_cfg layout");
 _Static_assert(sizeof(struct xdnat_cfg) == 24, "xdnat_cfg layout");
 _Static_assert(sizeof(struct xdnat_owner) == 8, "xdnat_owner layout");
 _Static_assert(sizeof(struct xdnat_port_owner) == 12, "xdnat_port_owner layout");

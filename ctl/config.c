@@ -8,6 +8,10 @@
 #include <arpa/inet.h>
 #include "config.h"
 #include "log.h"
+#include "xdnat.h"
+
+#define STR(x)	#x
+#define XSTR(x)	STR(x)
 
 typedef int (*opt_setter)(struct xdnatd_config *c, const char *v);
 
@@ -163,6 +167,29 @@ static int set_foreground(struct xdnatd_config *c, const char *v)
 	return 0;
 }
 
+static int set_sa_entries(struct xdnatd_config *c, const char *v)
+{
+	return parse_u32(v, 1024, 1u << 26, &c->sa_entries);
+}
+
+static int set_xdp_mode(struct xdnatd_config *c, const char *v)
+{
+	if (!strcmp(v, "native"))
+		c->xdp_generic = false;
+	else if (!strcmp(v, "generic"))
+		c->xdp_generic = true;
+	else
+		return -1;
+	return 0;
+}
+
+static int set_unload(struct xdnatd_config *c, const char *v)
+{
+	(void)v;
+	c->unload = true;
+	return 0;
+}
+
 static int set_log_level(struct xdnatd_config *c, const char *v)
 {
 	int l = log_parse_level(v);
@@ -174,8 +201,8 @@ static int set_log_level(struct xdnatd_config *c, const char *v)
 }
 
 static const struct opt opts[] = {
-	{ "ext-if", "IF", set_ext_if, "external NIC (the data plane attaches here)" },
-	{ "int-if", "IF", set_int_if, "internal NIC, towards the hosts" },
+	{ "ext-if", "IF", set_ext_if, "external NIC; with --int-if the XDP data plane runs" },
+	{ "int-if", "IF", set_int_if, "internal NIC, towards the hosts; with --ext-if the data plane runs" },
 	{ "global", "ADDR", set_global, "global IPv4 address G shared by the hosts (required)" },
 	{ "internal", "ADDR", set_internal, "gateway's internal address Gi; PAP listens there (default: any)" },
 	{ "ports", "LO-HI", set_ports, "ports of G handed to hosts (default 10000-65535)" },
@@ -184,6 +211,10 @@ static const struct opt opts[] = {
 	{ "state-dir", "DIR", set_state_dir, "persistent state (default /var/lib/xdnat)" },
 	{ "socket", "PATH", set_socket, "control socket (default /run/xdnat/xdnatd.sock)" },
 	{ "bpffs", "DIR", set_bpffs, "pin directory for BPF maps (default /sys/fs/bpf/xdnat)" },
+	{ "xdp-mode", "MODE", set_xdp_mode, "native (driver) or generic XDP (default native)" },
+	{ "sa-entries", "N", set_sa_entries,
+	  "(SPI, peer) entries the SA map holds (default " XSTR(XDNAT_MAX_SA) ")" },
+	{ "unload", NULL, set_unload, "detach the XDP programs, remove the pins, exit" },
 	{ "lease", "SECONDS", set_lease, "lease granted when a host asks for none (default 300)" },
 	{ "max-lease", "SECONDS", set_max_lease, "longest lease a host may ask for (default 3600)" },
 	{ "port-quota", "N", set_port_quota, "ports one host may hold (default 4096)" },
@@ -224,8 +255,9 @@ static void set_defaults(struct xdnatd_config *c)
 	c->pap_port = 4555;
 	strcpy(c->state_dir, "/var/lib/xdnat");
 	strcpy(c->socket_path, "/run/xdnat/xdnatd.sock");
-	strcpy(c->bpffs, "/sys/fs/bpf/xdnat");
+	strcpy(c->bpffs, XDNAT_BPFFS_DEFAULT);
 	c->log_level = LOG_LVL_INFO;
+	c->sa_entries = XDNAT_MAX_SA;
 }
 
 static const struct opt *find_opt(const char *name)
@@ -278,7 +310,8 @@ static int load_file(const char *path, struct xdnatd_config *c, char *err,
 				val = trim(val + 1);
 		}
 		o = find_opt(key);
-		if (!o || !strcmp(key, "config")) {
+		/* --unload is an action, not a setting. */
+		if (!o || !strcmp(key, "config") || !strcmp(key, "unload")) {
 			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
 			goto fail;
 		}
@@ -297,6 +330,8 @@ fail:
 
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
+	if (c->unload)
+		return 0;	/* needs only the NICs and the pin directory */
 	if (!c->gw.global) {
 		snprintf(err, errlen, "--global ADDR is required (the address the hosts share)");
 		return -1;
@@ -304,6 +339,16 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 	if (c->gw.lease_secs > c->gw.max_lease_secs) {
 		snprintf(err, errlen, "--lease %u is longer than --max-lease %u",
 			 c->gw.lease_secs, c->gw.max_lease_secs);
+		return -1;
+	}
+	if (config_dataplane(c) && !strcmp(c->ext_if, c->int_if)) {
+		snprintf(err, errlen, "--ext-if and --int-if name the same interface %s",
+			 c->ext_if);
+		return -1;
+	}
+	if (config_dataplane(c) && !c->internal) {
+		snprintf(err, errlen, "--internal ADDR is required with --ext-if and --int-if "
+			 "(the outer source of the tunnel to the hosts)");
 		return -1;
 	}
 	if (c->site_key_file[0]) {

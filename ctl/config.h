@@ -26,7 +26,16 @@ struct xdnatd_config {
 	char config_file[PATH_MAX];
 	bool foreground;
 	int log_level;
+	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
+	bool xdp_generic;		/* --xdp-mode generic (default native) */
+	bool unload;			/* --unload: detach, unpin, exit */
 };
+
+/* The XDP data plane runs only when both NICs are named. */
+static inline bool config_dataplane(const struct xdnatd_config *c)
+{
+	return c->ext_if[0] && c->int_if[0];
+}
 
 /*
  * Parse defaults + file + argv. Returns 0, 1 when --help was printed, or -1

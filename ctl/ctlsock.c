@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include "ctlsock.h"
+#include "dataplane.h"
 #include "log.h"
 #include "views.h"
 
@@ -65,8 +66,24 @@ int ctlsock_listen(const char *path)
 	return fd;
 }
 
+static int stats(struct gw *g, struct dataplane *dp, bool json, FILE *out, char *err,
+		 size_t errlen)
+{
+	struct dataplane_stats ds;
+	int rc = dp ? dataplane_read_stats(dp, &ds) : 0;
+
+	if (rc) {
+		snprintf(err, errlen, "stats: reading the data-plane counters: %s",
+			 strerror(-rc));
+		return -1;
+	}
+	view_stats(out, g, dp ? &ds : NULL, json);
+	return 0;
+}
+
 /* Runs one command into out; returns 0 or writes an error text into err. */
-static int run(struct gw *g, char *line, FILE *out, char *err, size_t errlen)
+static int run(struct gw *g, struct dataplane *dp, char *line, FILE *out, char *err,
+	       size_t errlen)
 {
 	char *argv[4] = { 0 }, *save = NULL;
 	int argc = 0;
@@ -88,7 +105,7 @@ static int run(struct gw *g, char *line, FILE *out, char *err, size_t errlen)
 	} else if (!strcmp(argv[0], "sa")) {
 		view_sas(out, g, json);
 	} else if (!strcmp(argv[0], "stats")) {
-		view_stats(out, g, json);
+		return stats(g, dp, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "free") && argc == 2) {
 		char *end;
 		unsigned long id = strtoul(argv[1], &end, 10);
@@ -122,7 +139,7 @@ static int run(struct gw *g, char *line, FILE *out, char *err, size_t errlen)
 	return 0;
 }
 
-int ctlsock_serve(int lfd, struct gw *g)
+int ctlsock_serve(int lfd, struct gw *g, struct dataplane *dp)
 {
 	struct timeval tv = { .tv_sec = 1 };
 	char line[256], err[256] = "";
@@ -152,7 +169,7 @@ int ctlsock_serve(int lfd, struct gw *g)
 		close(fd);
 		return -ENOMEM;
 	}
-	if (run(g, line, out, err, sizeof(err))) {
+	if (run(g, dp, line, out, err, sizeof(err))) {
 		fclose(out);
 		dprintf(fd, "error: %s\n", err);
 	} else {

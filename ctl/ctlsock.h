@@ -9,10 +9,13 @@
 
 #include "gateway.h"
 
+struct dataplane;
+
 /* Listen on path (its directory is created). -EADDRINUSE when a live daemon
  * already answers there; a stale socket file is replaced. Returns the fd. */
 int ctlsock_listen(const char *path);
-/* Serve one connection accepted on lfd. Returns 0 or -errno. */
-int ctlsock_serve(int lfd, struct gw *g);
+/* Serve one connection accepted on lfd; dp is NULL without a data plane.
+ * Returns 0 or -errno. */
+int ctlsock_serve(int lfd, struct gw *g, struct dataplane *dp);
 
 #endif

@@ -2,20 +2,9 @@
 /*
  * The state store (state.h): snapshot + journal in --state-dir.
  *
- * Byte order: every integer in every file is little-endian, written and read
- * byte by byte, so the files do not depend on the host's endianness or on
- * struct layout. IPv4 addresses, which struct host keeps in network order,
- * are stored as their four bytes as they are (a.b.c.d). Nothing is ever
- * written straight from a struct: no padding, no pointers.
- *
- * Host record, version 1 (in state.snap, and the HOST_PUT payload):
- *   u8 version | u32 client_id | addr[4] | global[4] | secret[32]
- *   | host_pub[32] | u64 lease_expires | u32 lease_secs | u32 last_seq
- *   | u32 last_xid | last_mac[32] | u16 reply_len | u8 n_ports | u8 n_spis
- *   | u8 n_sas | u16 natt_port | n_ports x (global[4] u16 first u16 last)
- *   | n_spis x (global[4] u32 first u32 last)
- *   | n_sas x (peer[4] u32 spi_first u32 spi_last) | reply[reply_len]
- * Meta (8 bytes): u32 next_client_id | global[4]
+ * Every integer is little-endian and every record (host, meta) is encoded
+ * by state_record.c, which documents the byte order and the record layout;
+ * this file frames the records into files.
  *
  * state.snap, version 1:
  *   "XDNATSNP" | u32 version | u64 generation | meta | u32 n_hosts
@@ -48,6 +37,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 #include "state.h"
+#include "state_record.h"
 
 #define LOCK_NAME	"lock"
 #define SNAP_NAME	"state.snap"
@@ -61,17 +51,11 @@
 #define MAGIC_LEN	8
 #define SNAP_VERSION	1
 #define JNL_VERSION	1
-#define HOST_VERSION	1
 
 #define SHA_LEN		32
-#define META_LEN	8
 #define SNAP_HDR_LEN	(MAGIC_LEN + 4 + 8 + META_LEN + 4)
 #define JNL_HDR_LEN	(MAGIC_LEN + 4 + 8 + 4)
 #define REC_OVERHEAD	(4 + 1 + 4)		/* length, kind, CRC */
-#define HOST_FIXED_LEN	(1 + 4 + 4 + 4 + 2 * PAP_KEY_LEN + 8 + 4 + 4 + 4 + \
-			 PAP_MAC_LEN + 2 + 3 + 2)
-#define HOST_REC_MAX	(HOST_FIXED_LEN + HOST_MAX_RANGES * (8 + 12) + \
-			 HOST_MAX_SAS * 12 + PAP_MAX_MSG)
 
 #define COMPACT_BYTES	(4u << 20)
 #define COMPACT_RECORDS	10000
@@ -80,13 +64,6 @@ enum rec_kind {
 	REC_HOST_PUT	= 1,
 	REC_HOST_DEL	= 2,
 	REC_META	= 3,
-};
-
-/* Growable output buffer; the first allocation failure sticks in err. */
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-	int err;
 };
 
 struct state_store {
@@ -101,302 +78,6 @@ struct state_store {
 	uint64_t q_records;
 	char warn[512];
 };
-
-/* ---- encoding ---------------------------------------------------------- */
-
-static uint8_t *buf_grow(struct buf *b, size_t n)
-{
-	uint8_t *p;
-
-	if (b->err)
-		return NULL;
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 512;
-
-		while (n > cap - b->len) {
-			if (cap > SIZE_MAX / 2) {
-				b->err = -ENOMEM;
-				return NULL;
-			}
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->err = -ENOMEM;
-			return NULL;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	p = b->p + b->len;
-	b->len += n;
-	return p;
-}
-
-static void put_bytes(struct buf *b, const void *v, size_t n)
-{
-	uint8_t *d = buf_grow(b, n);
-
-	if (d && n)
-		memcpy(d, v, n);
-}
-
-static void le_store(uint8_t *d, uint64_t v, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		d[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_load(const uint8_t *s, unsigned int n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | s[n];
-	return v;
-}
-
-static void put_le(struct buf *b, uint64_t v, unsigned int n)
-{
-	uint8_t *d = buf_grow(b, n);
-
-	if (d)
-		le_store(d, v, n);
-}
-
-static void put_u8(struct buf *b, uint8_t v)	{ put_le(b, v, 1); }
-static void put_u16(struct buf *b, uint16_t v)	{ put_le(b, v, 2); }
-static void put_u32(struct buf *b, uint32_t v)	{ put_le(b, v, 4); }
-static void put_u64(struct buf *b, uint64_t v)	{ put_le(b, v, 8); }
-/* Network-order address: its bytes as they are. */
-static void put_addr(struct buf *b, uint32_t a)	{ put_bytes(b, &a, 4); }
-
-/* A u32 length placeholder, filled in by patch_len() once the body is out. */
-static size_t put_len(struct buf *b)
-{
-	size_t at = b->len;
-
-	put_u32(b, 0);
-	return at;
-}
-
-static void patch_len(struct buf *b, size_t at, size_t body_start)
-{
-	if (!b->err)
-		le_store(b->p + at, b->len - body_start, 4);
-}
-
-/* ---- decoding: a cursor that never reads past len ------------------------ */
-
-struct rd {
-	const uint8_t *p;
-	size_t len, off;
-	bool bad;		/* something ran past the end */
-};
-
-static const uint8_t *get_bytes(struct rd *r, size_t n)
-{
-	const uint8_t *s;
-
-	if (r->bad || n > r->len - r->off) {
-		r->bad = true;
-		return NULL;
-	}
-	s = r->p + r->off;
-	r->off += n;
-	return s;
-}
-
-static uint64_t get_le(struct rd *r, unsigned int n)
-{
-	const uint8_t *s = get_bytes(r, n);
-
-	return s ? le_load(s, n) : 0;
-}
-
-static void get_copy(struct rd *r, void *dst, size_t n)
-{
-	const uint8_t *s = get_bytes(r, n);
-
-	if (s)
-		memcpy(dst, s, n);
-}
-
-static uint8_t get_u8(struct rd *r)	{ return (uint8_t)get_le(r, 1); }
-static uint16_t get_u16(struct rd *r)	{ return (uint16_t)get_le(r, 2); }
-static uint32_t get_u32(struct rd *r)	{ return (uint32_t)get_le(r, 4); }
-static uint64_t get_u64(struct rd *r)	{ return get_le(r, 8); }
-
-static uint32_t get_addr(struct rd *r)
-{
-	uint32_t a = 0;
-
-	get_copy(r, &a, 4);
-	return a;
-}
-
-/* ---- host records and meta ---------------------------------------------- */
-
-/*
- * What a host must look like to be stored. The encoder and the decoder share
- * it, so the store never writes a record it would refuse to read back.
- */
-static bool host_valid(const struct host *h)
-{
-	if (!h->client_id || h->n_ports > HOST_MAX_RANGES ||
-	    h->n_spis > HOST_MAX_RANGES || h->n_sas > HOST_MAX_SAS ||
-	    h->reply_len > PAP_MAX_MSG)
-		return false;
-	for (unsigned int i = 0; i < h->n_ports; i++)
-		if (h->ports[i].first > h->ports[i].last)
-			return false;
-	for (unsigned int i = 0; i < h->n_spis; i++)
-		if (h->spis[i].first > h->spis[i].last)
-			return false;
-	for (unsigned int i = 0; i < h->n_sas; i++)
-		if (h->sas[i].spi_first > h->sas[i].spi_last)
-			return false;
-	return true;
-}
-
-static int host_encode(struct buf *b, const struct host *h)
-{
-	if (!host_valid(h) || (h->reply_len && !h->reply))
-		return -EINVAL;
-	put_u8(b, HOST_VERSION);
-	put_u32(b, h->client_id);
-	put_addr(b, h->addr);
-	put_addr(b, h->global);
-	put_bytes(b, h->secret, PAP_KEY_LEN);
-	put_bytes(b, h->host_pub, PAP_KEY_LEN);
-	put_u64(b, h->lease_expires);
-	put_u32(b, h->lease_secs);
-	put_u32(b, h->last_seq);
-	put_u32(b, h->last_xid);
-	put_bytes(b, h->last_mac, PAP_MAC_LEN);
-	put_u16(b, h->reply_len);
-	put_u8(b, h->n_ports);
-	put_u8(b, h->n_spis);
-	put_u8(b, h->n_sas);
-	put_u16(b, h->natt_port);
-	for (unsigned int i = 0; i < h->n_ports; i++) {
-		put_addr(b, h->ports[i].global);
-		put_u16(b, h->ports[i].first);
-		put_u16(b, h->ports[i].last);
-	}
-	for (unsigned int i = 0; i < h->n_spis; i++) {
-		put_addr(b, h->spis[i].global);
-		put_u32(b, h->spis[i].first);
-		put_u32(b, h->spis[i].last);
-	}
-	for (unsigned int i = 0; i < h->n_sas; i++) {
-		put_addr(b, h->sas[i].peer);
-		put_u32(b, h->sas[i].spi_first);
-		put_u32(b, h->sas[i].spi_last);
-	}
-	put_bytes(b, h->reply, h->reply_len);
-	return b->err;
-}
-
-/*
- * Parse exactly len bytes into h without allocating: h->reply is left NULL
- * and *reply points at the reply bytes inside p.
- */
-static int host_parse(const uint8_t *p, size_t len, struct host *h,
-		      const uint8_t **reply)
-{
-	struct rd r = { .p = p, .len = len };
-
-	memset(h, 0, sizeof(*h));
-	if (get_u8(&r) != HOST_VERSION)
-		return -EBADMSG;
-	h->client_id = get_u32(&r);
-	h->addr = get_addr(&r);
-	h->global = get_addr(&r);
-	get_copy(&r, h->secret, PAP_KEY_LEN);
-	get_copy(&r, h->host_pub, PAP_KEY_LEN);
-	h->lease_expires = get_u64(&r);
-	h->lease_secs = get_u32(&r);
-	h->last_seq = get_u32(&r);
-	h->last_xid = get_u32(&r);
-	get_copy(&r, h->last_mac, PAP_MAC_LEN);
-	h->reply_len = get_u16(&r);
-	h->n_ports = get_u8(&r);
-	h->n_spis = get_u8(&r);
-	h->n_sas = get_u8(&r);
-	h->natt_port = get_u16(&r);
-	/* The counts index fixed arrays: check them before the loops. */
-	if (r.bad || !host_valid(h))
-		return -EBADMSG;
-	for (unsigned int i = 0; i < h->n_ports; i++) {
-		h->ports[i].global = get_addr(&r);
-		h->ports[i].first = get_u16(&r);
-		h->ports[i].last = get_u16(&r);
-	}
-	for (unsigned int i = 0; i < h->n_spis; i++) {
-		h->spis[i].global = get_addr(&r);
-		h->spis[i].first = get_u32(&r);
-		h->spis[i].last = get_u32(&r);
-	}
-	for (unsigned int i = 0; i < h->n_sas; i++) {
-		h->sas[i].peer = get_addr(&r);
-		h->sas[i].spi_first = get_u32(&r);
-		h->sas[i].spi_last = get_u32(&r);
-	}
-	*reply = get_bytes(&r, h->reply_len);
-	if (r.bad || r.off != len || !host_valid(h))
-		return -EBADMSG;
-	return 0;
-}
-
-static int host_decode(const uint8_t *p, size_t len, struct host *h)
-{
-	const uint8_t *reply;
-	struct host tmp;
-	int err = host_parse(p, len, &tmp, &reply);
-
-	if (err)
-		return err;
-	if (tmp.reply_len) {
-		tmp.reply = malloc(tmp.reply_len);
-		if (!tmp.reply)
-			return -ENOMEM;
-		memcpy(tmp.reply, reply, tmp.reply_len);
-	}
-	*h = tmp;
-	return 0;
-}
-
-int state_host_encode(const struct host *h, uint8_t **out, size_t *len)
-{
-	struct buf b = { 0 };
-	int err = host_encode(&b, h);
-
-	if (err) {
-		free(b.p);
-		return err;
-	}
-	*out = b.p;
-	*len = b.len;
-	return 0;
-}
-
-int state_host_decode(const uint8_t *buf, size_t len, struct host *h)
-{
-	return host_decode(buf, len, h);
-}
-
-static void meta_encode(struct buf *b, const struct state_meta *m)
-{
-	put_u32(b, m->next_client_id);
-	put_addr(b, m->global);
-}
-
-static void meta_decode(struct rd *r, struct state_meta *m)
-{
-	m->next_client_id = get_u32(r);
-	m->global = get_addr(r);
-}
 
 static int host_id_cmp(const void *a, const void *b)
 {
@@ -731,7 +412,7 @@ int state_log_host(struct state_store *s, const struct host *h)
 {
 	size_t at = rec_begin(s, REC_HOST_PUT);
 
-	return rec_end(s, at, host_encode(&s->q, h));
+	return rec_end(s, at, record_put_host(&s->q, h));
 }
 
 int state_log_del(struct state_store *s, uint32_t client_id)
@@ -749,7 +430,7 @@ int state_log_meta(struct state_store *s, const struct state_meta *m)
 {
 	size_t at = rec_begin(s, REC_META);
 
-	meta_encode(&s->q, m);
+	record_put_meta(&s->q, m);
 	return rec_end(s, at, 0);
 }
 
@@ -802,12 +483,12 @@ static int snap_build(struct buf *b, uint64_t gen, const struct state_meta *m,
 	put_bytes(b, SNAP_MAGIC, MAGIC_LEN);
 	put_u32(b, SNAP_VERSION);
 	put_u64(b, gen);
-	meta_encode(b, m);
+	record_put_meta(b, m);
 	put_u32(b, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
 		size_t at = put_len(b);
 
-		err = host_encode(b, hosts[i]);
+		err = record_put_host(b, hosts[i]);
 		if (err)
 			return err;
 		patch_len(b, at, at + 4);
@@ -921,7 +602,7 @@ static int snap_parse(const struct load_ctx *c, const uint8_t *p, size_t len,
 	r.len = len - SHA_LEN;
 	r.off = MAGIC_LEN + 4;
 	*gen = get_u64(&r);
-	meta_decode(&r, &img->meta);
+	record_get_meta(&r, &img->meta);
 	n = get_u32(&r);
 	/* Bound the allocation by what the file can actually hold. */
 	if (n > (r.len - r.off) / (4 + HOST_FIXED_LEN))
@@ -939,7 +620,7 @@ static int snap_parse(const struct load_ctx *c, const uint8_t *p, size_t len,
 		if (!rec)
 			return fail(c, -EBADMSG, SNAP_NAME,
 				    "host record at byte %zu runs past the end", at);
-		err = host_decode(rec, rlen, &img->hosts[i]);
+		err = state_host_decode(rec, rlen, &img->hosts[i]);
 		if (err == -EBADMSG)
 			return fail(c, err, SNAP_NAME,
 				    "malformed host record at byte %zu", at);
@@ -1042,7 +723,7 @@ static int jnl_record(struct jnl *j, uint8_t kind, const uint8_t *pl,
 
 	switch (kind) {
 	case REC_HOST_PUT:
-		if (host_parse(pl, plen, &h, &reply)) {
+		if (record_parse_host(pl, plen, &h, &reply)) {
 			*why = "malformed HOST_PUT";
 			return -EBADMSG;
 		}
@@ -1058,7 +739,7 @@ static int jnl_record(struct jnl *j, uint8_t kind, const uint8_t *pl,
 			*why = "malformed META";
 			return -EBADMSG;
 		}
-		meta_decode(&r, &j->meta);
+		record_get_meta(&r, &j->meta);
 		j->have_meta = true;
 		return 0;
 	default:
@@ -1189,7 +870,7 @@ static int jnl_merge(struct state_image *img, struct op *ops, size_t n_ops)
 			host_release(&img->hosts[i++]);
 		if (o->kind != REC_HOST_PUT)
 			continue;
-		err = host_decode(o->payload, o->plen, &out[n]);
+		err = state_host_decode(o->payload, o->plen, &out[n]);
 		if (err)
 			break;
 		n++;

@@ -68,10 +68,4 @@ int state_compact(struct state_store *s, const struct state_meta *m,
 /* Paths, for messages. */
 const char *state_dir(const struct state_store *s);
 
-/* One host record exactly as stored in state.snap and HOST_PUT, for tests
- * and fuzzing. encode: *out is malloc'd; 0, -EINVAL or -ENOMEM. decode:
- * 0 (h->reply malloc'd, see host_release), -EBADMSG or -ENOMEM. */
-int state_host_encode(const struct host *h, uint8_t **out, size_t *len);
-int state_host_decode(const uint8_t *buf, size_t len, struct host *h);
-
 #endif

@@ -201,7 +201,46 @@ void view_sas(FILE *out, const struct gw *g, bool json)
 		table_print(t, out);
 }
 
-void view_stats(FILE *out, const struct gw *g, bool json)
+static const char *const reason_names[XDNAT_REASON_MAX] = XDNAT_REASON_NAMES;
+
+static void dataplane_json(FILE *out, const struct dataplane_stats *dp)
+{
+	fprintf(out, ",\"dataplane\":");
+	if (!dp) {
+		fprintf(out, "null,\"dataplane_sync_errors\":0");
+		return;
+	}
+	for (int r = 0; r < XDNAT_REASON_MAX; r++)
+		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "{",
+			reason_names[r], (unsigned long long)dp->reason[r].packets,
+			(unsigned long long)dp->reason[r].bytes);
+	fprintf(out, "},\"dataplane_sync_errors\":%llu",
+		(unsigned long long)dp->sync_errors);
+}
+
+static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
+{
+	struct table *t;
+
+	if (!dp) {
+		fprintf(out, "\ndata plane: off (xdnatd runs without --ext-if and --int-if)\n");
+		return;
+	}
+	t = table_new(3);
+	table_add(t, "DATAPLANE");
+	table_add(t, "PACKETS");
+	table_add(t, "BYTES");
+	for (int r = 0; r < XDNAT_REASON_MAX; r++) {
+		table_add(t, "%s", reason_names[r]);
+		table_add(t, "%llu", (unsigned long long)dp->reason[r].packets);
+		table_add(t, "%llu", (unsigned long long)dp->reason[r].bytes);
+	}
+	fprintf(out, "\n");
+	table_print(t, out);
+}
+
+void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
+		bool json)
 {
 	const struct gw_stats *s = gw_get_stats(g);
 	const struct { const char *name; uint64_t v; } totals[] = {
@@ -237,7 +276,9 @@ void view_stats(FILE *out, const struct gw *g, bool json)
 				(unsigned long long)s->errors[e]);
 			first = false;
 		}
-		fprintf(out, "}}}\n");
+		fprintf(out, "}}");
+		dataplane_json(out, dp);
+		fprintf(out, "}\n");
 		return;
 	}
 	t = table_new(2);
@@ -259,5 +300,10 @@ void view_stats(FILE *out, const struct gw *g, bool json)
 		table_add(t, "pap.error.%s", pap_err_name(e));
 		table_add(t, "%llu", (unsigned long long)s->errors[e]);
 	}
+	if (dp) {
+		table_add(t, "dataplane.sync_errors");
+		table_add(t, "%llu", (unsigned long long)dp->sync_errors);
+	}
 	table_print(t, out);
+	dataplane_table(out, dp);
 }

@@ -8,11 +8,14 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "dataplane.h"
 #include "gateway.h"
 
 void view_hosts(FILE *out, const struct gw *g, bool json);
 void view_sas(FILE *out, const struct gw *g, bool json);
-void view_stats(FILE *out, const struct gw *g, bool json);
+/* dp: the data-plane counters, NULL when xdnatd runs without a data plane. */
+void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
+		bool json);
 
 /* A text table: add cells row by row, then print with aligned columns. */
 struct table;

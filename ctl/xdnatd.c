@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * xdnatd — the gateway daemon: serves PAP, keeps leases, persists its state
- * and answers xdnatctl. One thread, one epoll loop; PAP datagrams are handled
- * in batches so that one fdatasync covers a whole batch (group commit), and no
- * reply of a batch leaves before what it acknowledges is on disk.
+ * xdnatd — the gateway daemon: serves PAP, keeps leases, persists its state,
+ * keeps the XDP data plane's maps equal to it and answers xdnatctl. One
+ * thread, one epoll loop; PAP datagrams are handled in batches so that one
+ * fdatasync covers a whole batch (group commit), and no reply of a batch
+ * leaves before what it acknowledges is on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "bpffs.h"
 #include "config.h"
 #include "ctlsock.h"
+#include "dataplane.h"
 #include "gateway.h"
 #include "log.h"
 #include "state.h"
@@ -34,6 +36,7 @@ struct daemon {
 	char **argv;
 	struct state_store *store;
 	struct gw *gw;
+	struct dataplane *dp;		/* NULL: control plane only */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
 
@@ -170,13 +173,37 @@ static void reload(struct daemon *d)
 	if (n.gw.global != d->cfg.gw.global || n.gw.port_lo != d->cfg.gw.port_lo ||
 	    n.gw.port_hi != d->cfg.gw.port_hi || n.gw.spi_lo != d->cfg.gw.spi_lo ||
 	    n.gw.spi_hi != d->cfg.gw.spi_hi || n.pap_port != d->cfg.pap_port ||
-	    n.internal != d->cfg.internal || strcmp(n.state_dir, d->cfg.state_dir))
-		log_warn("reload: global, ranges, addresses and directories need a restart; "
-			 "applying lease, quotas, site key and log level only");
+	    n.internal != d->cfg.internal || strcmp(n.state_dir, d->cfg.state_dir) ||
+	    strcmp(n.ext_if, d->cfg.ext_if) || strcmp(n.int_if, d->cfg.int_if) ||
+	    strcmp(n.bpffs, d->cfg.bpffs) || n.sa_entries != d->cfg.sa_entries ||
+	    n.xdp_generic != d->cfg.xdp_generic)
+		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
+			 "mode and map sizes need a restart; applying lease, quotas, site "
+			 "key and log level only");
 	gw_reconfigure(d->gw, &n.gw);
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");
+}
+
+/* After the state is restored (the maps are made equal to it) and before
+ * any request can change it (from then on the hooks follow every change). */
+static int open_dataplane(struct daemon *d)
+{
+	struct gw_hooks hooks;
+
+	if (!config_dataplane(&d->cfg)) {
+		log_info("data plane off: %s; control plane only",
+			 d->cfg.ext_if[0] || d->cfg.int_if[0] ?
+			 "it needs both --ext-if and --int-if" :
+			 "no --ext-if and --int-if given");
+		return 0;
+	}
+	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
+		return -1;
+	hooks = dataplane_hooks(d->dp);
+	gw_set_hooks(d->gw, &hooks);
+	return 0;
 }
 
 static int add_fd(int ep, int fd)
@@ -232,6 +259,8 @@ static int setup(struct daemon *d)
 	}
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
 	state_image_free(&img);
+	if (open_dataplane(d))
+		return -1;
 
 	d->pap_fd = open_pap_socket(&d->cfg);
 	if (d->pap_fd < 0) {
@@ -281,7 +310,7 @@ static void run(struct daemon *d)
 			if (fd == d->pap_fd) {
 				serve_pap(d);
 			} else if (fd == d->ctl_fd) {
-				ctlsock_serve(d->ctl_fd, d->gw);
+				ctlsock_serve(d->ctl_fd, d->gw, d->dp);
 			} else if (fd == d->timer_fd) {
 				on_timer(d);
 			} else if (fd == d->sig_fd) {
@@ -313,6 +342,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (d.cfg.unload)
+		return dataplane_unload(&d.cfg) ? 1 : 0;
 	if (setup(&d))
 		return 1;
 	if (!d.cfg.foreground) {
@@ -335,6 +366,10 @@ int main(int argc, char **argv)
 		log_err("final snapshot of %s: %s (the journal still has everything)",
 			d.cfg.state_dir, strerror(-rc));
 	unlink(d.cfg.socket_path);
+	if (d.dp)
+		log_info("the XDP programs stay attached and the maps pinned in %s "
+			 "(xdnatd --unload removes them)", d.cfg.bpffs);
+	dataplane_close(d.dp);
 	gw_free(d.gw);
 	state_close(d.store);
 	return rc ? 1 : 0;

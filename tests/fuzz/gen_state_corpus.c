@@ -2,12 +2,14 @@
 /*
  * Writes the state-record seed corpus for fuzz_state:
  *   gcc -std=c11 -D_GNU_SOURCE -Ictl -Icommon tests/fuzz/gen_state_corpus.c \
- *       ctl/state.c ctl/host.c -lcrypto -lz -o /tmp/gen_state && /tmp/gen_state
+ *       ctl/state.c ctl/state_record.c ctl/host.c -lcrypto -lz -o /tmp/gen_state \
+ *       && /tmp/gen_state
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "state.h"
+#include "state_record.h"
 int main(void)
 {
 	struct host h = { .client_id = 7, .addr = 0x0b00000a, .global = 0x016433c6,

@@ -8,9 +8,9 @@ require_root
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-GW=$(ns_add gw)
-H1=$(ns_add h1)
-H2=$(ns_add h2)
+ns_add gw GW
+ns_add h1 H1
+ns_add h2 H2
 ip -n "$GW" link add br0 type bridge
 ip -n "$GW" addr add 10.0.0.1/24 dev br0
 ip -n "$GW" link set br0 up

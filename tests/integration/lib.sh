@@ -10,18 +10,24 @@ RUN_ID="$$$RANDOM"			# unique per run: two runs never collide
 TMP=$(mktemp -d "/tmp/xdnat-test-$RUN_ID.XXXX")
 NETNS_LIST=()
 PIDS=()
+MOUNTS=()
 PASS=0
 FAIL=0
 
 ns_name() { echo "xdt$RUN_ID-$1"; }
 
 cleanup() {
-	local pid ns
+	local pid ns i
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
-	for ns in "${NETNS_LIST[@]}"; do
+	# Every namespace of this run, also one created in a subshell by mistake.
+	for ns in "${NETNS_LIST[@]}" $(ip netns list | awk -v p="xdt$RUN_ID-" \
+			'index($1, p) == 1 { print $1 }'); do
 		ip netns del "$ns" 2>/dev/null
+	done
+	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+		umount "${MOUNTS[i]}" 2>/dev/null
 	done
 	rm -rf "$TMP"
 }
@@ -57,12 +63,20 @@ require_root() {
 	fi
 }
 
-ns_add() {	# ns_add SHORTNAME -> creates namespace, echoes its name
+# mount_bpffs DIR: a BPF filesystem in the root mount namespace, so pins made
+# under `ip netns exec` (a private mount namespace) outlive the daemon.
+mount_bpffs() {
+	mkdir -p "$1" && mount -t bpf bpffs "$1" && MOUNTS+=("$1")
+}
+
+ns_add() {	# ns_add SHORTNAME VAR: creates the namespace, sets VAR to its name
+	# Not for $(...): a subshell's NETNS_LIST would never reach cleanup.
 	local ns; ns=$(ns_name "$1")
-	ip netns add "$ns"
+	ip netns add "$ns" || return 1
 	NETNS_LIST+=("$ns")
 	ip -n "$ns" link set lo up
-	echo "$ns"
+	[ -n "${2:-}" ] && printf -v "$2" '%s' "$ns"
+	return 0
 }
 
 # veth_link NS_A IF_A ADDR_A/LEN NS_B IF_B ADDR_B/LEN
@@ -94,6 +108,32 @@ wait_for_socket() {	# wait_for_socket PATH [TRIES]
 	local i
 	for ((i = 0; i < ${2:-50}; i++)); do
 		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# veth_pair NS_A IF_A NS_B IF_B: a link without addresses (bridge ports), up
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+mac_of() {	# mac_of NS IF
+	ip -n "$1" -br link show dev "$2" | awk '{print $3}'
+}
+
+# sniff_start NS IF PCAP [FILTER...]: tcpdump in the background, returns once
+# it listens (so nothing sent afterwards is missed); PID in LAST_PID. Stop it
+# with stop_pid PID INT, which flushes the file. Immediate mode: otherwise
+# packets wait in the capture ring for up to a second, and a capture stopped
+# meanwhile loses them ("N received by filter", 0 captured).
+sniff_start() {
+	local ns=$1 dev=$2 pcap=$3 i; shift 3
+	start_bg "$ns" "$pcap.log" tcpdump -i "$dev" -n -U --immediate-mode -w "$pcap" "$@"
+	for ((i = 0; i < 50; i++)); do
+		grep -q "listening on" "$pcap.log" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1

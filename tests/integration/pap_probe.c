@@ -11,9 +11,18 @@
  *                                      holdings, then extend and deregister
  *   pap_probe GW PORT SESSION hold     register + 32 ports, save, exit
  *   pap_probe GW PORT SESSION check    the saved session still holds them
+ *
+ * For the data-plane test, a host whose share is then driven step by step:
+ *
+ *   pap_probe GW PORT SESSION share PEER   register (lease 600 s), 16 ports,
+ *                                          16 SPIs, validate PEER; prints
+ *                                          CLIENT= PORT_FIRST= PORT_LAST=
+ *                                          SPI_FIRST= SPI_LAST= for eval
+ *   pap_probe GW PORT SESSION validate PEER | invalidate PEER | natt PORT
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,13 +222,79 @@ static void check_held(struct pap_client *c, const char *path)
 	      "share survived", "%s", why(c, rc));
 }
 
+/* Quiet on success but for the share in shell syntax; a failure is one
+ * line on stderr, so the output can go straight to eval. */
+static void share(struct pap_client *c, const char *path, uint32_t peer)
+{
+	struct pap_port_range p;
+	struct pap_spi_range s;
+	const char *step = "register";
+	int rc = pap_client_register(c, NULL, 0, 600);
+
+	if (!rc) {
+		step = "ports";
+		rc = pap_client_ports(c, 16, NULL, &p);
+	}
+	if (!rc) {
+		step = "SPIs";
+		rc = pap_client_spis(c, 16, NULL, &s);
+	}
+	if (!rc) {
+		step = "validate";
+		rc = pap_client_validate(c, peer, NULL, 0);
+	}
+	if (rc || save(path, c, &p, &s)) {
+		fprintf(stderr, "pap_probe share: %s: %s\n", step, rc ? why(c, rc) : path);
+		failures++;
+		return;
+	}
+	printf("CLIENT=%u PORT_FIRST=%u PORT_LAST=%u SPI_FIRST=%u SPI_LAST=%u\n",
+	       c->s.client_id, p.first, p.last, s.first, s.last);
+}
+
+/* One request on a saved session (arg: a peer or a port); saves it again. */
+static void step(struct pap_client *c, const char *path, const char *what,
+		 const char *arg)
+{
+	struct saved sv;
+	uint32_t peer = 0;
+	int rc;
+
+	if (load(path, c, &sv)) {
+		failures++;
+		return;
+	}
+	if (!strcmp(what, "natt"))
+		rc = pap_client_natt(c, (uint16_t)atoi(arg));
+	else if (inet_pton(AF_INET, arg, &peer) != 1)
+		rc = -EINVAL;
+	else if (!strcmp(what, "validate"))
+		rc = pap_client_validate(c, peer, NULL, 0);
+	else
+		rc = pap_client_invalidate(c, peer, NULL, 0);
+	if (rc || save(path, c, &sv.ports, &sv.spis)) {
+		fprintf(stderr, "pap_probe %s %s: %s\n", what, arg, rc ? why(c, rc) : path);
+		failures++;
+	}
+}
+
+static bool takes_arg(const char *cmd)
+{
+	return !strcmp(cmd, "share") || !strcmp(cmd, "validate") ||
+	       !strcmp(cmd, "invalidate") || !strcmp(cmd, "natt");
+}
+
 int main(int argc, char **argv)
 {
 	struct pap_client c;
+	uint32_t peer = 0;
 	uint16_t port;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: pap_probe GW PORT SESSION phase1|phase2|hold|check\n");
+	if (argc < 5 || argc != (takes_arg(argv[4]) ? 6 : 5) ||
+	    (!strcmp(argv[4], "share") && inet_pton(AF_INET, argv[5], &peer) != 1)) {
+		fprintf(stderr, "usage: pap_probe GW PORT SESSION phase1|phase2|hold|check\n"
+			"       pap_probe GW PORT SESSION share PEER|validate PEER|"
+			"invalidate PEER|natt PORT\n");
 		return 2;
 	}
 	port = (uint16_t)atoi(argv[2]);
@@ -235,6 +310,10 @@ int main(int argc, char **argv)
 		hold(&c, argv[3]);
 	else if (!strcmp(argv[4], "check"))
 		check_held(&c, argv[3]);
+	else if (!strcmp(argv[4], "share"))
+		share(&c, argv[3], peer);
+	else if (takes_arg(argv[4]))
+		step(&c, argv[3], argv[4], argv[5]);
 	else
 		return 2;
 	pap_client_close(&c);

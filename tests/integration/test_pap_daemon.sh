@@ -7,8 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-GW=$(ns_add gw)
-H1=$(ns_add h1)
+ns_add gw GW
+ns_add h1 H1
 veth_link "$GW" int0 10.0.0.1/24 "$H1" eth0 10.0.0.11/24
 XDNATD=$BUILD/xdnatd
 CTL=$BUILD/xdnatctl

@@ -25,8 +25,10 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "state.h"
+#include "state_record.h"
 
-/* Offsets inside the formats documented at the top of ctl/state.c. */
+/* Offsets inside the formats documented at the top of ctl/state.c and
+ * ctl/state_record.c. */
 #define JNL_HDR_LEN	24
 #define REC_OVERHEAD	9
 #define HOST_OFF_REPLY_LEN 129

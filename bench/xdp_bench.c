@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdp_bench — ns per packet of the XDP data plane by BPF_PROG_TEST_RUN, per
+ * path, against minimal reference programs, and with 1M SAs installed
+ * against 1K. Figures, not tests: targets are printed with PASS/MISS, the
+ * exit status only says whether the bench could run.
+ *
+ *   xdp_bench [ROUNDS [RUNS]]		(defaults 5 and 200000; needs root)
+ *
+ * Runs in a private network namespace built by the tests' rig
+ * (tests/unit/bpf_rig.h). Every figure is the kernel's own per-run duration
+ * (opts.duration), never wall time around the syscall:
+ *   - paths that rewrite the packet (encap, decap) and every path whose
+ *     packet changes per run ("spread") run with repeat = 1, RUNS times;
+ *     the figure is the mean of the fastest 99% of the runs;
+ *   - drop paths with a fixed packet run RUNS times inside the kernel
+ *     (repeat = RUNS, one call): the kernel reports whole ns.
+ * Both sides of a ratio use the same method. Each method has a floor (the
+ * timer and the loop around a program that returns at once), measured with
+ * ref_drop on an ARP frame and printed, with "net" = figure less its floor:
+ * what the program itself costs. Ratios (and differences) are taken per
+ * round, both sides measured back to back, and reported as the median of
+ * the rounds. Every round goes through every path and configuration in
+ * turn, so 1K and 1M are measured alternately in the same run.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf_rig.h"
+#include "test_rng.h"
+#include "ref_encap.skel.h"
+#include "ref_drop.skel.h"
+
+#define MAX_ROUNDS	15
+#define HIST_NS		4096		/* per-run durations above: outliers */
+
+/* The scale configurations, on top of the standard world: SAs (SPI, peer)
+ * -> host, one peer per SPI, the SPIs in /27 blocks (32 each) in
+ * xdnat_spiblk. Both have room for 1M SAs: only what is installed differs. */
+#define SMALL_SAS	1024u
+#define LARGE_SAS	(1024u * 1024u)
+#define SA_MAX		(LARGE_SAS + 1024u)	/* the world's SAs too */
+#define SCALE_SPI	0x00100000u		/* first SPI (host order) */
+#define SCALE_PEER	0x64400000u		/* 100.64.0.0 (host order) */
+#define SPI_BLOCK	32u
+#define SPI_PREFIX	27u
+#define UNUSED_SPI	0x40000000u		/* above every block */
+
+static const char *const act_names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+enum flow { FLOW_FIXED, FLOW_VALID, FLOW_UNVALIDATED, FLOW_UNKNOWN };
+enum method { KERNEL_LOOP, USER_LOOP };
+
+struct path {
+	const char *name;
+	int prog, ifindex;
+	struct frame f;
+	int act;			/* the verdict it must give every time */
+	enum method method;
+	enum flow flow;			/* what changes per run (USER_LOOP only) */
+	uint32_t n_sas;			/* flows to pick from */
+	double ns[MAX_ROUNDS];		/* per round */
+};
+
+static unsigned int rounds = 5;
+static uint32_t runs = 200000;
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static void die(const char *what)
+{
+	fprintf(stderr, "xdp_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+/*
+ * n SAs from the scale range: SPI SCALE_SPI + i validated with peer
+ * SCALE_PEER + i, blocks alternately held by H1 and H2 (both have a
+ * neighbour, so validated ESP is forwarded). SAs in batches.
+ */
+static void install_sas(struct rig *r, uint32_t n)
+{
+	const uint32_t chunk = 65536;
+	struct xdnat_sa_key *k = calloc(chunk, sizeof(*k));
+	struct xdnat_owner *v = calloc(chunk, sizeof(*v));
+	uint32_t i, j, b;
+
+	if (!k || !v)
+		die("calloc");
+	for (i = 0; i < n; i += chunk) {
+		uint32_t cnt = n - i < chunk ? n - i : chunk;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		for (j = 0; j < cnt; j++) {
+			b = (i + j) / SPI_BLOCK;
+			k[j].spi = htonl(SCALE_SPI + i + j);
+			k[j].peer = htonl(SCALE_PEER + i + j);
+			v[j].client_id = 100 + b;
+			v[j].host_addr = b & 1 ? H2 : H1;
+		}
+		if (bpf_map_update_batch(r->sa, k, v, &cnt, &o))
+			die("xdnat_sa batch update");
+	}
+	for (b = 0; b < n / SPI_BLOCK; b++)
+		if (rig_set_spiblk(r, SCALE_SPI + b * SPI_BLOCK, SPI_PREFIX, 100 + b,
+				   b & 1 ? H2 : H1))
+			die("xdnat_spiblk update");
+	free(k);
+	free(v);
+}
+
+static void open_rig(struct rig *r, uint32_t n_sas)
+{
+	struct timespec t0, t1;
+
+	if (rig_open(r, SA_MAX))
+		die("loading gw_ext/gw_int");
+	if (rig_world(r))
+		die("installing the standard world");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	install_sas(r, n_sas);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("installed %u SAs (%u peers, %u SPIs in %u blocks) in %.2f s\n", n_sas, n_sas,
+	       n_sas, n_sas / SPI_BLOCK,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* ---- measuring -------------------------------------------------------------- */
+
+/* SPI at 34 and source at 26 of an Ethernet + IPv4 (ihl 5) + ESP frame. */
+static void set_flow(struct frame *f, uint32_t spi, uint32_t peer)
+{
+	be32(f->b + 34, spi);
+	be32(f->b + 26, peer);
+	be16(f->b + 24, 0);
+	be16(f->b + 24, inet_csum(f->b + 14, 20));
+}
+
+/* The packet of flow i (< n_sas) of the path's kind. */
+static void flow_frame(struct path *p, enum flow kind, uint32_t i)
+{
+	switch (kind) {
+	case FLOW_VALID:
+		set_flow(&p->f, SCALE_SPI + i, SCALE_PEER + i);
+		break;
+	case FLOW_UNVALIDATED:		/* an allocated SPI, a peer it never had */
+		set_flow(&p->f, SCALE_SPI + i, SCALE_PEER + p->n_sas + i);
+		break;
+	case FLOW_UNKNOWN:		/* spread over as many SPIs as SAs */
+		set_flow(&p->f, UNUSED_SPI | ((i * 7919u) & 0x3fffffff), SCALE_PEER + i);
+		break;
+	default:
+		break;
+	}
+}
+
+static void vary(struct path *p)
+{
+	flow_frame(p, p->flow, rng_below(p->n_sas));
+}
+
+static void wrong_verdict(const struct path *p, int got)
+{
+	fprintf(stderr, "xdp_bench: %s: verdict %s (%d), expected %s\n", p->name,
+		got >= 0 && got <= XDP_REDIRECT ? act_names[got] : "error", got,
+		act_names[p->act]);
+	exit(1);
+}
+
+/* One round of a path: ns per run as the kernel measured it. */
+static double measure(struct path *p, uint32_t n)
+{
+	static uint32_t hist[HIST_NS];
+	static uint8_t out[FRAME_MAX];
+	uint64_t sum = 0, taken = 0, keep;
+	uint32_t i, d, olen;
+	int act;
+
+	if (p->method == KERNEL_LOOP) {
+		act = rig_run(p->prog, p->ifindex, p->f.b, (uint32_t)p->f.len, out, sizeof(out),
+			      &olen, n, &d);
+		if (act != p->act)
+			wrong_verdict(p, act);
+		return d;
+	}
+	memset(hist, 0, sizeof(hist));
+	for (i = 0; i < n; i++) {
+		if (p->flow != FLOW_FIXED)
+			vary(p);
+		act = rig_run(p->prog, p->ifindex, p->f.b, (uint32_t)p->f.len, out, sizeof(out),
+			      &olen, 1, &d);
+		if (act != p->act)
+			wrong_verdict(p, act);
+		hist[d < HIST_NS ? d : HIST_NS - 1]++;
+	}
+	/* the mean of the fastest 99%: interrupts and migrations left out */
+	keep = n - n / 100;
+	for (d = 0; d < HIST_NS && taken < keep; d++) {
+		uint64_t c = hist[d] < keep - taken ? hist[d] : keep - taken;
+
+		sum += c * d;
+		taken += c;
+	}
+	return (double)sum / (double)taken;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(const double *v, unsigned int n)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* ---- the paths ---------------------------------------------------------------- */
+
+enum {
+	/* floors of the two methods */
+	FLOOR_USER, FLOOR_KERNEL,
+	/* the main table, on the 1K configuration */
+	EXT_ESP, EXT_AH, EXT_ESP_UNVALIDATED, EXT_ESP_UNKNOWN, EXT_UDP, INT_DECAP,
+	REF_ENCAP, REF_DROP,
+	/* scale: {fixed flow, spread flows} x {validated, unvalidated, unknown} x {1K, 1M} */
+	SCALE_FIRST,
+	N_PATHS = SCALE_FIRST + 12,
+};
+
+static struct path paths[N_PATHS];
+
+static void add(unsigned int idx, const char *name, int prog, int ifindex,
+		const struct frame *f, int act, enum method m)
+{
+	struct path *p = &paths[idx];
+
+	p->name = name;
+	p->prog = prog;
+	p->ifindex = ifindex;
+	p->f = *f;
+	p->act = act;
+	p->method = m;
+	p->flow = FLOW_FIXED;
+}
+
+static unsigned int scale_idx(unsigned int spread, unsigned int kind, unsigned int large)
+{
+	return SCALE_FIRST + spread * 6 + kind * 2 + large;
+}
+
+static void add_scale(const struct rig *small, const struct rig *large)
+{
+	static const char *const names[2][3] = {
+		{ "ESP validated, one flow", "ESP unvalidated, one flow",
+		  "ESP unknown SPI, one flow" },
+		{ "ESP validated, spread", "ESP unvalidated, spread", "ESP unknown SPI, spread" },
+	};
+	static const enum flow flows[3] = { FLOW_VALID, FLOW_UNVALIDATED, FLOW_UNKNOWN };
+	unsigned int spread, kind, l;
+	uint8_t l4[128];
+	struct frame f;
+
+	for (spread = 0; spread < 2; spread++) {
+		for (kind = 0; kind < 3; kind++) {
+			for (l = 0; l < 2; l++) {
+				const struct rig *r = l ? large : small;
+				struct path *p = &paths[scale_idx(spread, kind, l)];
+				uint32_t n = l ? LARGE_SAS : SMALL_SAS;
+
+				to_g(&f, PEER, P_ESP, l4, esp(l4, 0, 1, 64));
+				add(scale_idx(spread, kind, l), names[spread][kind], r->ext_fd,
+				    r->ext_ifindex, &f, kind ? XDP_DROP : XDP_REDIRECT,
+				    spread || !kind ? USER_LOOP : KERNEL_LOOP);
+				p->n_sas = n;
+				/* the one flow: from the middle of the table */
+				flow_frame(p, flows[kind], n / 2);
+				if (spread)
+					p->flow = flows[kind];
+			}
+		}
+	}
+}
+
+static void add_paths(const struct rig *small, const struct rig *large,
+		      const struct ref_encap *enc, const struct ref_drop *drop)
+{
+	uint8_t l4[256], inner[256], d[64];
+	struct frame f;
+	size_t n;
+
+	memset(d, 0x3c, sizeof(d));
+	eth(&f, EXT_MAC, PEER_MAC, ETH_ARP);
+	memset(l4, 0, 28);
+	append(&f, l4, 28);
+	add(FLOOR_USER, "floor: ref_drop on ARP", bpf_program__fd(drop->progs.ref_drop),
+	    small->ext_ifindex, &f, XDP_PASS, USER_LOOP);
+	add(FLOOR_KERNEL, "floor: ref_drop on ARP", bpf_program__fd(drop->progs.ref_drop),
+	    small->ext_ifindex, &f, XDP_PASS, KERNEL_LOOP);
+
+	to_g(&f, PEER, P_ESP, l4, esp(l4, H1_SPI, 7, 64));
+	add(EXT_ESP, "gw_ext ESP validated -> host", small->ext_fd, small->ext_ifindex, &f,
+	    XDP_REDIRECT, USER_LOOP);
+	add(REF_ENCAP, "ref_encap parse + encap, TX", bpf_program__fd(enc->progs.ref_encap),
+	    small->ext_ifindex, &f, XDP_TX, USER_LOOP);
+	to_g(&f, PEER, P_AH, l4, ah(l4, P_UDP, H2_SPI, d, 40));
+	add(EXT_AH, "gw_ext AH validated -> host", small->ext_fd, small->ext_ifindex, &f,
+	    XDP_REDIRECT, USER_LOOP);
+	to_g(&f, ATTACKER, P_ESP, l4, esp(l4, H1_SPI, 7, 64));
+	add(EXT_ESP_UNVALIDATED, "gw_ext ESP unvalidated peer -> drop", small->ext_fd,
+	    small->ext_ifindex, &f, XDP_DROP, KERNEL_LOOP);
+	add(REF_DROP, "ref_drop parse + SPI, DROP", bpf_program__fd(drop->progs.ref_drop),
+	    small->ext_ifindex, &f, XDP_DROP, KERNEL_LOOP);
+	to_g(&f, PEER, P_ESP, l4, esp(l4, UNKNOWN_SPI, 7, 64));
+	add(EXT_ESP_UNKNOWN, "gw_ext ESP unknown SPI -> drop", small->ext_fd,
+	    small->ext_ifindex, &f, XDP_DROP, KERNEL_LOOP);
+	to_g(&f, PEER, P_UDP, l4, udp(l4, 500, H1_PORT, d, 64));
+	add(EXT_UDP, "gw_ext UDP by port -> host", small->ext_fd, small->ext_ifindex, &f,
+	    XDP_REDIRECT, USER_LOOP);
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 64));
+	from_host(&f, H1_MAC, H1, inner, n);
+	add(INT_DECAP, "gw_int decap -> external", small->int_fd, small->int_ifindex, &f,
+	    XDP_REDIRECT, USER_LOOP);
+	add_scale(small, large);
+}
+
+/* ---- report -------------------------------------------------------------------- */
+
+static double floor_of(const struct path *p, unsigned int r)
+{
+	return paths[p->method == USER_LOOP ? FLOOR_USER : FLOOR_KERNEL].ns[r];
+}
+
+static double med_ns(const struct path *p)
+{
+	return median(p->ns, rounds);
+}
+
+static double med_net(const struct path *p)
+{
+	double v[MAX_ROUNDS];
+	unsigned int r;
+
+	for (r = 0; r < rounds; r++)
+		v[r] = p->ns[r] - floor_of(p, r);
+	return median(v, rounds);
+}
+
+/* Median over the rounds of the per-round ratio a / b, or of the per-round
+ * difference a - b (what a costs more). */
+static double med_cmp(const struct path *a, const struct path *b, bool diff)
+{
+	double v[MAX_ROUNDS];
+	unsigned int r;
+
+	for (r = 0; r < rounds; r++)
+		v[r] = diff ? a->ns[r] - b->ns[r] : a->ns[r] / b->ns[r];
+	return median(v, rounds);
+}
+
+static const char *verdict_str(double ratio, double target)
+{
+	return ratio <= target ? "PASS" : "MISS";
+}
+
+static const char *method_str(const struct path *p)
+{
+	return p->method == USER_LOOP ? "repeat=1" : "repeat=N";
+}
+
+static void row(const struct path *p)
+{
+	double lo = p->ns[0], hi = p->ns[0];
+	unsigned int r;
+
+	for (r = 1; r < rounds; r++) {
+		lo = p->ns[r] < lo ? p->ns[r] : lo;
+		hi = p->ns[r] > hi ? p->ns[r] : hi;
+	}
+	printf("  %-40s %-8s %-8s %8.1f %8.1f   %.1f-%.1f\n", p->name, act_names[p->act],
+	       method_str(p), med_ns(p), med_net(p), lo, hi);
+}
+
+static void ratio_row(const char *what, const struct path *a, const struct path *b,
+		      double target)
+{
+	double x = med_cmp(a, b, false);
+
+	printf("  %-40s %7.2fx %+8.1f   <= %.2fx  %s\n", what, x, med_cmp(a, b, true),
+	       target, verdict_str(x, target));
+}
+
+static void report(void)
+{
+	unsigned int i, spread, kind;
+
+	printf("\nns per packet (median of %u rounds; net = less the floor of the method;\n"
+	       "repeat=1: %u calls each, mean of the fastest 99%%; repeat=N: N = %u)\n\n",
+	       rounds, runs, runs);
+	printf("  %-40s %-8s %-8s %8s %8s   %s\n", "path", "verdict", "method", "ns/pkt",
+	       "net", "rounds min-max");
+	for (i = FLOOR_USER; i < SCALE_FIRST; i++)
+		row(&paths[i]);
+
+	printf("\nratios to the reference programs (ns/pkt; medians of the per-round ratio\n"
+	       "and of the per-round difference)\n\n");
+	printf("  %-40s %8s %8s   %s\n", "", "ratio", "extra ns", "target");
+	ratio_row("ESP validated -> host / ref_encap", &paths[EXT_ESP], &paths[REF_ENCAP], 1.5);
+	ratio_row("AH validated -> host / ref_encap", &paths[EXT_AH], &paths[REF_ENCAP], 1.5);
+	ratio_row("ESP unvalidated -> drop / ref_drop", &paths[EXT_ESP_UNVALIDATED],
+		  &paths[REF_DROP], 1.2);
+	ratio_row("ESP unknown SPI -> drop / ref_drop", &paths[EXT_ESP_UNKNOWN],
+		  &paths[REF_DROP], 1.2);
+
+	printf("\nscale: %u SAs (and SPIs, peers) installed against %u, xdnat_sa max_entries %u\n"
+	       "(one flow: the same packet every run; spread: a random installed SA,\n"
+	       "or random unallocated SPI, per run)\n\n", LARGE_SAS, SMALL_SAS, SA_MAX);
+	printf("  %-34s %-8s %-8s %6s %6s %7s %8s   %s\n", "path", "verdict", "method",
+	       "1K ns", "1M ns", "1M/1K", "extra ns", "target");
+	for (spread = 0; spread < 2; spread++) {
+		for (kind = 0; kind < 3; kind++) {
+			const struct path *k = &paths[scale_idx(spread, kind, 0)];
+			const struct path *m = &paths[scale_idx(spread, kind, 1)];
+			double x = med_cmp(m, k, false);
+
+			printf("  %-34s %-8s %-8s %6.1f %6.1f %6.2fx %+8.1f   <= 1.15x  %s\n",
+			       k->name, act_names[k->act], method_str(k), med_ns(k), med_ns(m), x,
+			       med_cmp(m, k, true), verdict_str(x, 1.15));
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ref_encap *enc;
+	struct ref_drop *drop;
+	struct rig small, large;
+	unsigned int r, i;
+	int rc;
+
+	if (argc > 1)
+		rounds = (unsigned int)atoi(argv[1]);
+	if (argc > 2)
+		runs = (uint32_t)strtoul(argv[2], NULL, 0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (rounds < 1 || rounds > MAX_ROUNDS || runs < 1000) {
+		fprintf(stderr, "usage: xdp_bench [ROUNDS (1..%d) [RUNS (>= 1000)]]\n",
+			MAX_ROUNDS);
+		return 2;
+	}
+	rc = rig_netns();
+	if (rc)
+		die(rc == -1 ? "a private network namespace (root?)" : "building the rig");
+	open_rig(&small, SMALL_SAS);
+	open_rig(&large, LARGE_SAS);
+
+	enc = ref_encap__open();
+	if (!enc)
+		die("ref_encap open");
+	enc->rodata->outer_src = GI;
+	enc->rodata->outer_dst = H1;
+	if (rig_share_maps(&small, enc->obj) || ref_encap__load(enc))
+		die("ref_encap load");
+	drop = ref_drop__open_and_load();
+	if (!drop)
+		die("ref_drop load");
+
+	add_paths(&small, &large, enc, drop);
+	rng_seed(0x62656e6368ull);
+
+	/* warm-up: caches, branch predictors, lazily built kernel state */
+	for (i = 0; i < N_PATHS; i++)
+		measure(&paths[i], runs / 10);
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < N_PATHS; i++)
+			paths[i].ns[r] = measure(&paths[i], runs);
+		printf("round %u/%u done\n", r + 1, rounds);
+	}
+	report();
+
+	ref_drop__destroy(drop);
+	ref_encap__destroy(enc);
+	rig_close(&large);
+	rig_close(&small);
+	return 0;
+}

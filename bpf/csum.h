@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Internet checksums (RFC 1071) for the headers the data plane writes: the
+ * outer IPv4 header of the tunnel and the ICMP frag-needed it answers with.
+ * Only headers we build are summed, never a received payload.
+ */
+#ifndef XDNAT_BPF_CSUM_H
+#define XDNAT_BPF_CSUM_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+/* Fold a 32-bit one's complement sum to 16 bits and complement it. */
+static __always_inline __u16 csum_fold32(__u32 sum)
+{
+	/* two rounds fold any 32-bit sum: the first leaves at most 0x1fffe */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/*
+ * Checksum of a 20-byte IPv4 header (ihl 5, the only kind we build); the
+ * check field must be 0. The caller has bounds-checked the 20 bytes. Summed
+ * as ten 16-bit words in memory order, so the result is already in network
+ * order when stored back.
+ */
+static __always_inline __u16 ipv4_csum(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u32 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	return csum_fold32(sum);
+}
+
+/*
+ * Checksum of len bytes at p (len a multiple of 4, at most 512) with
+ * bpf_csum_diff: the verifier needs p + umax(len) inside the packet, which
+ * the caller proves with a constant-size bounds check before calling.
+ */
+static __always_inline __u16 csum_buf(void *p, __u32 len)
+{
+	__s64 sum = bpf_csum_diff(NULL, 0, p, len, 0);
+
+	/* only fails for sizes we never pass; an invalid checksum is then sent */
+	if (sum < 0)
+		sum = 0;
+	/* the helper returns a 32-bit partial sum (__wsum) */
+	return csum_fold32((__u32)sum);
+}
+
+#endif

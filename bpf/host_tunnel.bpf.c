@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * host_tunnel: tc (clsact) programs on an internal host's interface, loaded
+ * by xdnat-host. The host owns a share of the gateway's global address G (on
+ * its loopback); its packets to and from G travel to the gateway's internal
+ * address Gi in IPv4-in-IPv4, built and stripped here (there is no ipip
+ * device to do it):
+ *
+ *   host_egress   IPv4 from G        -> outer header Hi -> Gi pushed
+ *   host_ingress  IPIP Gi -> Hi      -> outer header stripped, inner delivered
+ *
+ * Everything else passes untouched. The outer header is added and removed
+ * with bpf_skb_adjust_room, which keeps the skb's GSO/checksum metadata right
+ * (inner headers, SKB_GSO_IPXIP4), so TSO and GSO keep working through the
+ * tunnel. See ../../shared/DESIGN.md, "Data plane".
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xdnat.h"
+#include "parse.h"
+#include "csum.h"
+
+#define TC_ACT_OK		0
+#define TC_ACT_SHOT		2
+#define ETH_HLEN		sizeof(struct ethhdr)
+#define IPV4_HLEN		sizeof(struct iphdr)
+#define HOST_OUTER_TTL		64
+
+/*
+ * FIXED_GSO: the route from G already has an MTU 20 bytes below the
+ * device's (xdnat-host sets it), so segments keep their size; without it
+ * UDP GSO could not be tunnelled at all (adjust_room refuses it).
+ */
+#define ENCAP_FLAGS	(BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_FIXED_GSO)
+#define DECAP_FLAGS	(BPF_F_ADJ_ROOM_DECAP_L3_IPV4 | BPF_F_ADJ_ROOM_FIXED_GSO)
+
+/* G, Hi and Gi: constants for the verifier and the JIT once loaded. */
+const volatile struct xdnat_host_cfg host_cfg = {};
+
+/* What the programs did, in packets and bytes per CPU (never pinned). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDNAT_HOST_CTR_MAX);
+	__type(key, __u32);
+	__type(value, struct xdnat_counter);
+} xdnat_host_stat SEC(".maps");
+
+/* Count the skb as it leaves the program and hand back the action. */
+static __always_inline int verdict(struct __sk_buff *skb, int action,
+				   enum xdnat_host_counter what)
+{
+	__u32 key = what;
+	struct xdnat_counter *c = bpf_map_lookup_elem(&xdnat_host_stat, &key);
+
+	/* per-CPU slot, tc runs with migration off: no atomics needed */
+	if (c) {
+		c->packets++;
+		c->bytes += skb->len;
+	}
+	return action;
+}
+
+/*
+ * The packet bounds, read afresh from ctx (after a helper that may move the
+ * data). barrier_var keeps clang from reusing a computed ctx + offset
+ * pointer across branches, which the verifier refuses.
+ */
+static __always_inline void bounds(struct __sk_buff *skb, void **data,
+				   void **data_end)
+{
+	barrier_var(skb);
+	*data = (void *)(long)skb->data;
+	*data_end = (void *)(long)skb->data_end;
+}
+
+/*
+ * The first len bytes in the linear area, so direct packet access sees
+ * them. Cheap when they already are (always so for locally built headers).
+ */
+static __always_inline void pull(struct __sk_buff *skb, __u32 len,
+				 void **data, void **data_end)
+{
+	bounds(skb, data, data_end);
+	if (*data + len > *data_end && skb->len >= len) {
+		bpf_skb_pull_data(skb, len);
+		bounds(skb, data, data_end);
+	}
+}
+
+SEC("tc")
+int host_egress(struct __sk_buff *skb)
+{
+	struct hdr_cursor nh;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	void *data, *data_end;
+	__u32 outer_len;
+	__u8 tos;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	pull(skb, ETH_HLEN + IPV4_HLEN, &data, &data_end);
+	nh.pos = data;
+	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	/* Not parse_iphdr(): a GSO skb's payload is not in the linear area,
+	 * so its total length exceeds data_end. Only the header matters here. */
+	iph = nh.pos;
+	if ((void *)(iph + 1) > data_end || iph->version != 4 || iph->ihl < 5 ||
+	    iph->saddr != host_cfg.global)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	tos = iph->tos;
+
+	/* From here the packet is G's: tunnel it or drop it, never leak it
+	 * onto the internal network with source G. */
+	if (bpf_skb_adjust_room(skb, IPV4_HLEN, BPF_ADJ_ROOM_MAC, ENCAP_FLAGS))
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);
+	/* adjust_room invalidated every packet pointer: start over */
+	bounds(skb, &data, &data_end);
+	iph = data + ETH_HLEN;
+	if ((void *)(iph + 1) > data_end)
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);
+
+	/* skb->len, not the inner total length: right for GSO skbs too (whose
+	 * segments get their own lengths and checksums in the GSO layer) */
+	outer_len = skb->len - ETH_HLEN;
+	*(__u8 *)iph = 0x45;			/* version 4, ihl 5: no options */
+	iph->tos = tos;				/* RFC 2003: copied from the inner */
+	iph->tot_len = bpf_htons(outer_len > 0xffff ? 0 : outer_len);
+	/* id 0 is fine with DF set (RFC 6864): the outer never fragments */
+	iph->id = 0;
+	iph->frag_off = bpf_htons(IP_DF);
+	iph->ttl = HOST_OUTER_TTL;
+	iph->protocol = IPPROTO_IPIP;
+	iph->check = 0;
+	iph->saddr = host_cfg.host_addr;
+	iph->daddr = host_cfg.gw_addr;
+	iph->check = ipv4_csum(iph);
+	return verdict(skb, TC_ACT_OK, XDNAT_HOST_ENCAP);
+}
+
+SEC("tc")
+int host_ingress(struct __sk_buff *skb)
+{
+	struct hdr_cursor nh;
+	struct ethhdr *eth;
+	struct iphdr *outer, *inner;
+	void *data, *data_end;
+	__u16 outer_len;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	pull(skb, ETH_HLEN + 2 * IPV4_HLEN, &data, &data_end);
+	nh.pos = data;
+	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	outer = nh.pos;
+	/* Only the gateway's tunnel is ours; it never sends options or
+	 * fragments (DF), so anything else is someone else's IPIP. */
+	if ((void *)(outer + 1) > data_end || outer->version != 4 ||
+	    outer->ihl != 5 || outer->protocol != IPPROTO_IPIP ||
+	    outer->saddr != host_cfg.gw_addr || outer->daddr != host_cfg.host_addr ||
+	    (outer->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+
+	/* From the gateway to us: deliver it well-formed or drop it. The stack
+	 * never sees this header, so its checksum is checked here. */
+	outer_len = bpf_ntohs(outer->tot_len);
+	inner = (void *)(outer + 1);
+	if (ipv4_csum(outer) != 0 || outer_len < 2 * IPV4_HLEN ||
+	    outer_len > skb->len - ETH_HLEN || (void *)(inner + 1) > data_end ||
+	    inner->version != 4 || inner->ihl < 5 ||
+	    bpf_ntohs(inner->tot_len) > outer_len - IPV4_HLEN ||
+	    inner->daddr != host_cfg.global)
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);
+
+	if (bpf_skb_adjust_room(skb, -(__s32)IPV4_HLEN, BPF_ADJ_ROOM_MAC, DECAP_FLAGS))
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);
+	/* the inner packet now follows the Ethernet header, whose EtherType
+	 * (IPv4) is still right: the stack delivers it to G on lo */
+	return verdict(skb, TC_ACT_OK, XDNAT_HOST_DECAP);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

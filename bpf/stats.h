@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-CPU counters of every verdict and drop reason (xdnat_stats). Every
+ * return of gw_ext and gw_int goes through verdict(), which counts exactly
+ * one reason: packets + 1, bytes + the frame length as it leaves the
+ * program (after encapsulation, decapsulation or the ICMP rewrite; the
+ * received length for a pass or a drop).
+ */
+#ifndef XDNAT_BPF_STATS_H
+#define XDNAT_BPF_STATS_H
+
+#include "maps.h"
+
+static __always_inline void count(struct xdp_md *ctx, enum xdnat_reason reason)
+{
+	__u32 key = reason;
+	struct xdnat_counter *c;
+
+	c = bpf_map_lookup_elem(&xdnat_stats, &key);
+	if (!c)
+		return;
+	/* per-CPU slot and XDP runs with preemption off: no atomics needed */
+	c->packets++;
+	c->bytes += ctx->data_end - ctx->data;
+}
+
+/* Count the reason and hand back the XDP action: `return verdict(...)`. */
+static __always_inline int verdict(struct xdp_md *ctx, int action,
+				   enum xdnat_reason reason)
+{
+	count(ctx, reason);
+	return action;
+}
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What xdnat-host configures on the host, over rtnetlink (no `ip` binary):
+ *
+ *   G/32 on lo                    the host answers for G
+ *   rule  from G lookup TABLE     (pref HOST_NET_RULE_PREF)
+ *   route default via Gi dev IF table TABLE mtu (devmtu - 20) advmss (devmtu - 60)
+ *                                 packets from G go to the gateway, sized so
+ *                                 that the 20-byte tunnel header still fits
+ *   IF rp_filter 0, arp_announce 2
+ *                                 accept the decapsulated packets (their
+ *                                 source is an external peer), and never
+ *                                 use G as the source of an ARP request
+ *
+ * Every step is idempotent: configuring twice, or removing what is already
+ * gone, succeeds. The tc part (the tunnel itself) is host_tc.h.
+ */
+#ifndef XDNAT_HOST_NET_H
+#define XDNAT_HOST_NET_H
+
+#include <stdint.h>
+#include <net/if.h>
+
+#define HOST_NET_RULE_PREF	4555
+#define HOST_NET_TABLE		4555	/* default of --table */
+
+struct host_net {
+	char dev[IF_NAMESIZE];		/* IF: towards the gateway */
+	uint32_t global;		/* G, network order */
+	uint32_t gateway;		/* Gi, network order */
+	uint32_t table;
+};
+
+/*
+ * Set everything up. *rp_prev / *arp_prev receive the sysctl values found
+ * (left alone when already >= 0: the first `up` remembers the originals).
+ * Logs the step that failed. Returns 0 or -errno.
+ */
+int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev);
+/* Remove it all again, restoring the sysctls when prev >= 0. Carries on
+ * after a failed step, logs each, returns the first error. */
+int host_net_unconfigure(const struct host_net *n, int rp_prev, int arp_prev);
+
+#endif

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The map sync (mapsync.h): the share maps (hosts, ports, SPI blocks, SAs)
+ * are derived from host structs through one "entry list" per map: a sorted
+ * list of (key, value) pairs. Reconcile compares the list of every host with
+ * the map; a host change compares the list of the old host with that of the
+ * new one. Failures are counted (mapsync_errors) and logged once per map
+ * and sync, never once per entry.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "mapsync.h"
+#include "xdnat.h"
+
+/* One map entry; keys and values are zero beyond their size, so whole-struct
+ * comparisons work for every map. */
+struct map_entry {
+	uint32_t key[2];
+	uint32_t val[3];
+};
+
+struct entry_list {
+	struct map_entry *e;
+	size_t n, cap;
+	size_t limit;		/* the map's max_entries: more cannot fit anyway */
+	size_t dropped;		/* entries beyond limit or memory */
+	bool nomem;
+};
+
+struct sync_tally {
+	size_t added, changed, removed, failed;
+	int first_err;
+};
+
+typedef void (*emit_fn)(const struct host *h, struct entry_list *l);
+
+struct sync_desc {
+	const char *name;
+	uint32_t key_size, val_size;
+	bool array;		/* entries cannot be deleted: zero the value */
+	emit_fn emit;		/* what one host puts in the map */
+};
+
+static const uint32_t zero_val[3];	/* an empty array slot, any map */
+
+/* ---- entry lists ------------------------------------------------------ */
+
+static size_t list_room(const struct entry_list *l)
+{
+	return l->n < l->limit ? l->limit - l->n : 0;
+}
+
+static void list_add(struct entry_list *l, const void *key, size_t ks,
+		     const void *val, size_t vs)
+{
+	struct map_entry *e;
+
+	if (!list_room(l)) {
+		l->dropped++;
+		return;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+
+		e = realloc(l->e, cap * sizeof(*e));
+		if (!e) {
+			l->dropped++;
+			l->nomem = true;
+			return;
+		}
+		l->e = e;
+		l->cap = cap;
+	}
+	e = &l->e[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, ks);
+	if (val)
+		memcpy(e->val, val, vs);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct map_entry *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	return c ? c : memcmp(x->val, y->val, sizeof(x->val));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct map_entry *x = a, *y = b;
+
+	return memcmp(x->key, y->key, sizeof(x->key));
+}
+
+/* Sort by key and keep one entry per key: the greatest value, which for the
+ * hosts map is the newest client id of a re-registered address. */
+static void list_sort(struct entry_list *l)
+{
+	size_t out = 0;
+
+	if (!l->n)
+		return;
+	qsort(l->e, l->n, sizeof(*l->e), entry_cmp);
+	for (size_t i = 1; i < l->n; i++) {
+		if (key_cmp(&l->e[i], &l->e[out]))
+			out++;
+		l->e[out] = l->e[i];
+	}
+	l->n = out + 1;
+}
+
+static bool list_has_key(const struct entry_list *l, const uint32_t key[2])
+{
+	struct map_entry k = { .key = { key[0], key[1] } };
+
+	return l->n && bsearch(&k, l->e, l->n, sizeof(*l->e), key_cmp);
+}
+
+static void list_free(struct entry_list *l)
+{
+	free(l->e);
+	*l = (struct entry_list){ 0 };
+}
+
+/* ---- what a host puts in each map ---------------------------------------- */
+
+static void emit_hosts(const struct host *h, struct entry_list *l)
+{
+	list_add(l, &h->addr, sizeof(h->addr), &h->client_id, sizeof(h->client_id));
+}
+
+static void emit_ports(const struct host *h, struct entry_list *l)
+{
+	for (unsigned int i = 0; i < h->n_ports; i++) {
+		for (uint32_t p = h->ports[i].first; p <= h->ports[i].last; p++) {
+			struct xdnat_port_owner v = {
+				.client_id = h->client_id,
+				.host_addr = h->addr,
+				/* natt_port 0 (none) never equals a held port */
+				.flags = p == h->natt_port ? XDNAT_PORT_NATT : 0,
+			};
+
+			list_add(l, &p, sizeof(p), &v, sizeof(v));
+		}
+	}
+}
+
+/* A block is one prefix when it is a power of two aligned to its size, as
+ * the allocator hands them out; any other range becomes several. */
+static void emit_spiblk(const struct host *h, struct entry_list *l)
+{
+	struct xdnat_owner v = { .client_id = h->client_id, .host_addr = h->addr };
+
+	for (unsigned int i = 0; i < h->n_spis; i++) {
+		uint64_t a = h->spis[i].first, end = (uint64_t)h->spis[i].last + 1;
+
+		while (a < end) {
+			unsigned int bits = a ? (unsigned int)__builtin_ctzll(a) : 32;
+			struct xdnat_spi_lpm_key k;
+
+			while (a + (1ull << bits) > end)
+				bits--;
+			k = (struct xdnat_spi_lpm_key){
+				.prefixlen = 32 - bits,
+				.spi = htonl((uint32_t)a),
+			};
+			list_add(l, &k, sizeof(k), &v, sizeof(v));
+			a += 1ull << bits;
+		}
+	}
+}
+
+static void emit_sa(const struct host *h, struct entry_list *l)
+{
+	struct xdnat_owner v = { .client_id = h->client_id, .host_addr = h->addr };
+
+	for (unsigned int i = 0; i < h->n_sas; i++) {
+		const struct pap_sa *sa = &h->sas[i];
+		uint64_t n = (uint64_t)sa->spi_last - sa->spi_first + 1;
+		uint64_t fit = n < list_room(l) ? n : list_room(l);
+
+		for (uint64_t s = 0; s < fit; s++) {
+			struct xdnat_sa_key k = {
+				.spi = htonl((uint32_t)(sa->spi_first + s)),
+				.peer = sa->peer,
+			};
+
+			list_add(l, &k, sizeof(k), &v, sizeof(v));
+		}
+		l->dropped += n - fit;	/* a huge range must not loop for ever */
+	}
+}
+
+static const struct sync_desc sync_maps[MAPSYNC_N] = {
+	[MAPSYNC_HOSTS]	= { "xdnat_hosts", 4, 4, false, emit_hosts },
+	[MAPSYNC_PORTS]	= { "xdnat_ports", 4, sizeof(struct xdnat_port_owner), true,
+			    emit_ports },
+	[MAPSYNC_SPIBLK]	= { "xdnat_spiblk", sizeof(struct xdnat_spi_lpm_key),
+			    sizeof(struct xdnat_owner), false, emit_spiblk },
+	[MAPSYNC_SA]	= { "xdnat_sa", sizeof(struct xdnat_sa_key),
+			    sizeof(struct xdnat_owner), false, emit_sa },
+	[MAPSYNC_TX]	= { "xdnat_tx", 4, 4, false, NULL },
+};
+
+/* ---- map operations ------------------------------------------------------- */
+
+static void tally_fail(struct sync_tally *t, int err)
+{
+	if (!t->failed++)
+		t->first_err = err;
+}
+
+static void map_put(struct mapsync *ms, enum mapsync_map m, const struct map_entry *e,
+		    struct sync_tally *t)
+{
+	if (bpf_map_update_elem(ms->fd[m], e->key, e->val, BPF_ANY))
+		tally_fail(t, errno);
+}
+
+/* Remove key; with expect, only while the map still holds that value (the
+ * entry may be another host's by now, e.g. a re-registered address). */
+static void map_drop(struct mapsync *ms, enum mapsync_map m, const uint32_t key[2],
+		     const uint32_t *expect, struct sync_tally *t)
+{
+	uint32_t cur[3] = { 0 };
+	int fd = ms->fd[m];
+
+	if (bpf_map_lookup_elem(fd, key, cur)) {
+		if (errno != ENOENT)
+			tally_fail(t, errno);
+		return;
+	}
+	if (expect && memcmp(cur, expect, sizeof(cur)))
+		return;
+	if (sync_maps[m].array) {
+		if (!memcmp(cur, zero_val, sizeof(cur)))
+			return;
+		if (bpf_map_update_elem(fd, key, zero_val, BPF_ANY))
+			return tally_fail(t, errno);
+	} else if (bpf_map_delete_elem(fd, key) && errno != ENOENT) {
+		return tally_fail(t, errno);
+	}
+	t->removed++;
+}
+
+/* Counted and logged once per map and sync: never a line per entry. */
+static void report(struct mapsync *ms, enum mapsync_map m, const struct sync_tally *t,
+		   const struct entry_list *want, const char *what)
+{
+	const char *name = sync_maps[m].name;
+
+	ms->errors += t->failed + want->dropped;
+	if (t->failed)
+		log_err("%s: %zu update(s) failed for %s, the first: %s", name,
+			t->failed, what, strerror(t->first_err));
+	if (want->nomem)
+		log_err("%s: out of memory listing the entries for %s", name, what);
+	else if (want->dropped)
+		log_err("%s: %zu entries for %s do not fit (max_entries %u)%s", name,
+			want->dropped, what, ms->max_entries[m],
+			m == MAPSYNC_SA ? ": raise --sa-entries" : "");
+}
+
+/* Make map m hold exactly want (sorted), in place: the programs keep using it. */
+static int reconcile_map(struct mapsync *ms, enum mapsync_map m,
+			 const struct entry_list *want, struct sync_tally *t)
+{
+	struct entry_list stale = { .limit = SIZE_MAX };
+	struct map_entry cur = { 0 }, next = { 0 };
+	const void *prev = NULL;
+	int fd = ms->fd[m], err = 0;
+
+	/* Collect first: deleting while walking restarts a hash walk. */
+	while (!bpf_map_get_next_key(fd, prev, next.key)) {
+		if (!list_has_key(want, next.key))
+			list_add(&stale, next.key, sizeof(next.key), NULL, 0);
+		cur = next;
+		prev = cur.key;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	else if (stale.nomem)
+		err = -ENOMEM;
+	if (err) {
+		log_err("%s: cannot list the entries: %s", sync_maps[m].name, strerror(-err));
+		list_free(&stale);
+		return err;
+	}
+	/* An incomplete list must not delete what it merely failed to name. */
+	for (size_t i = 0; i < stale.n && !want->dropped; i++)
+		map_drop(ms, m, stale.e[i].key, NULL, t);
+	list_free(&stale);
+
+	for (size_t i = 0; i < want->n; i++) {
+		struct map_entry have = want->e[i];
+
+		memset(have.val, 0, sizeof(have.val));
+		if (!bpf_map_lookup_elem(fd, have.key, have.val)) {
+			if (!memcmp(have.val, want->e[i].val, sizeof(have.val)))
+				continue;
+			/* in an array, a zero value is an absent entry */
+			if (sync_maps[m].array && !memcmp(have.val, zero_val, sizeof(zero_val)))
+				t->added++;
+			else
+				t->changed++;
+		} else if (errno == ENOENT) {
+			t->added++;
+		} else {
+			tally_fail(t, errno);
+			continue;
+		}
+		map_put(ms, m, &want->e[i], t);
+	}
+	return 0;
+}
+
+static struct entry_list host_list(const struct mapsync *ms, enum mapsync_map m,
+				   const struct host *h)
+{
+	struct entry_list l = { .limit = ms->max_entries[m] };
+
+	if (h)
+		sync_maps[m].emit(h, &l);
+	list_sort(&l);
+	return l;
+}
+
+/* Apply the difference of two sorted lists: what old has and new lacks goes,
+ * what new has differently or alone is written. */
+static void apply_diff(struct mapsync *ms, enum mapsync_map m, const struct entry_list *o,
+		       const struct entry_list *n, struct sync_tally *t)
+{
+	size_t i = 0, j = 0;
+
+	while (i < o->n || j < n->n) {
+		int c = i == o->n ? 1 : j == n->n ? -1 : key_cmp(&o->e[i], &n->e[j]);
+
+		if (c < 0) {
+			map_drop(ms, m, o->e[i].key, o->e[i].val, t);
+			i++;
+		} else if (c > 0) {
+			map_put(ms, m, &n->e[j], t);
+			t->added++;
+			j++;
+		} else {
+			if (memcmp(o->e[i].val, n->e[j].val, sizeof(o->e[i].val))) {
+				map_put(ms, m, &n->e[j], t);
+				t->changed++;
+			}
+			i++;
+			j++;
+		}
+	}
+}
+
+static void host_changed(void *ctx, const struct host *old_h, const struct host *new_h)
+{
+	struct mapsync *ms = ctx;
+	uint32_t id = new_h ? new_h->client_id : old_h->client_id;
+	struct sync_tally all = { 0 };
+	char what[32];
+
+	snprintf(what, sizeof(what), "host %u", id);
+	for (enum mapsync_map m = 0; m < MAPSYNC_N; m++) {
+		struct sync_tally t = { 0 };
+		struct entry_list o, n;
+
+		if (!sync_maps[m].emit)
+			continue;
+		o = host_list(ms, m, old_h);
+		n = host_list(ms, m, new_h);
+		apply_diff(ms, m, &o, &n, &t);
+		report(ms, m, &t, &n, what);
+		all.added += t.added;
+		all.changed += t.changed;
+		all.removed += t.removed;
+		list_free(&o);
+		list_free(&n);
+	}
+	log_debug("maps for %s: %zu added, %zu changed, %zu removed", what, all.added,
+		  all.changed, all.removed);
+}
+
+int mapsync_reconcile(struct mapsync *ms, const struct gw *g)
+{
+	struct sync_tally all = { 0 };
+	size_t nh = gw_host_count(g);
+	int err = 0;
+
+	for (enum mapsync_map m = 0; m < MAPSYNC_N && !err; m++) {
+		struct entry_list want = { .limit = ms->max_entries[m] };
+		struct sync_tally t = { 0 };
+
+		if (sync_maps[m].emit) {
+			for (size_t i = 0; i < nh; i++)
+				sync_maps[m].emit(gw_host_at(g, i), &want);
+		} else {
+			/* xdnat_tx: exactly our two NICs, ifindex -> ifindex */
+			for (int k = 0; k < 2; k++)
+				list_add(&want, &ms->tx_ifindex[k], 4, &ms->tx_ifindex[k], 4);
+		}
+		list_sort(&want);
+		err = reconcile_map(ms, m, &want, &t);
+		report(ms, m, &t, &want, "the restored state");
+		log_debug("%s: %zu added, %zu changed, %zu removed", sync_maps[m].name,
+			  t.added, t.changed, t.removed);
+		all.added += t.added;
+		all.changed += t.changed;
+		all.removed += t.removed;
+		all.failed += t.failed + want.dropped;
+		list_free(&want);
+	}
+	if (!err)
+		log_info("maps reconciled with %zu host(s): %zu added, %zu changed, "
+			 "%zu removed, %zu failed", nh, all.added, all.changed,
+			 all.removed, all.failed);
+	return err;
+}
+
+struct gw_hooks mapsync_hooks(struct mapsync *ms)
+{
+	return (struct gw_hooks){ .ctx = ms, .host_changed = host_changed };
+}
+
+const char *mapsync_name(enum mapsync_map m)
+{
+	return sync_maps[m].name;
+}
+
+int mapsync_bind(struct mapsync *ms, enum mapsync_map m, int fd, uint32_t key_size,
+		 uint32_t val_size, uint32_t max_entries)
+{
+	/* the entries are built from common/xdnat.h: same sizes or a stale build */
+	if (key_size != sync_maps[m].key_size || val_size != sync_maps[m].val_size) {
+		log_err("%s: key/value of %u/%u bytes, xdnatd writes %u/%u: "
+			"rebuild xdnatd and the BPF objects together", sync_maps[m].name,
+			key_size, val_size, sync_maps[m].key_size, sync_maps[m].val_size);
+		return -EPROTO;
+	}
+	ms->fd[m] = fd;
+	ms->max_entries[m] = max_entries;
+	return 0;
+}
+
+uint64_t mapsync_errors(const struct mapsync *ms)
+{
+	return ms->errors;
+}

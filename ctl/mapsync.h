@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The map sync: keeps the share maps of bpf/maps.h (hosts, ports, SPI
+ * blocks, SAs) equal to the gateway's host table, once in full at start
+ * (reconcile), then one host change at a time through the gw_hooks. It only
+ * sees map file descriptors: dataplane.c loads the maps and binds them here.
+ */
+#ifndef XDNAT_MAPSYNC_H
+#define XDNAT_MAPSYNC_H
+
+#include <stdint.h>
+#include "gateway.h"
+
+/* The maps that mirror the host table (and the NIC map, reconciled alike). */
+enum mapsync_map {
+	MAPSYNC_HOSTS,
+	MAPSYNC_PORTS,
+	MAPSYNC_SPIBLK,
+	MAPSYNC_SA,
+	MAPSYNC_TX,
+	MAPSYNC_N
+};
+
+struct mapsync {
+	int fd[MAPSYNC_N];		/* the loader's: mapsync never closes them */
+	uint32_t max_entries[MAPSYNC_N];
+	uint32_t tx_ifindex[2];		/* what xdnat_tx must hold: ext, int NIC */
+	uint64_t errors;		/* failed updates + entries that did not fit */
+};
+
+/* Map m's name in the BPF objects. */
+const char *mapsync_name(enum mapsync_map m);
+/* Use fd as map m, after checking its key and value sizes are those the
+ * entries are built with (common/xdnat.h): -EPROTO, logged, if not. */
+int mapsync_bind(struct mapsync *ms, enum mapsync_map m, int fd, uint32_t key_size,
+		 uint32_t val_size, uint32_t max_entries);
+/* Make the maps equal to g's host table (and xdnat_tx to tx_ifindex), in
+ * place (no clearing: the programs keep forwarding). 0 or -errno. */
+int mapsync_reconcile(struct mapsync *ms, const struct gw *g);
+/* Hooks that keep the maps in step with every later host change. */
+struct gw_hooks mapsync_hooks(struct mapsync *ms);
+uint64_t mapsync_errors(const struct mapsync *ms);
+
+#endif

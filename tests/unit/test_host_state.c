@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The host agent's state file (ctl/host_state.c): every field survives a
+ * save and a load, the file is 0600 and replaced whole, damage is an error
+ * naming the line, and the peer list neither duplicates nor loses entries.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include "host_state.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	char err[512];
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/xdnat-host-state.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, HOST_STATE_FILE);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char tmp[160];
+
+	unlink(f->path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f->path);
+	unlink(tmp);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static uint32_t addr(const char *s)
+{
+	uint32_t a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a;
+}
+
+static struct host_state full_state(void)
+{
+	struct host_state st;
+
+	host_state_init(&st);
+	st.gateway = addr("10.0.0.1");
+	st.pap_port = 4555;
+	snprintf(st.dev, sizeof(st.dev), "eth0");
+	st.host_addr = addr("10.0.0.11");
+	st.table = 100000;
+	st.client_id = 0xfffffffe;
+	for (int i = 0; i < PAP_KEY_LEN; i++)
+		st.secret[i] = (uint8_t)(i * 37 + 1);
+	st.seq = 41;
+	st.xid = 0xdeadbeef;
+	st.global = addr("198.51.100.1");
+	st.lease = 300;
+	st.lease_expires = 1700000000123ULL;
+	st.has_ports = st.has_spis = true;
+	st.ports = (struct pap_port_range){ st.global, 20000, 20063 };
+	st.spis = (struct pap_spi_range){ st.global, 0x80000000u, 0xffffffffu };
+	st.natt_port = 20001;
+	st.n_peers = 2;
+	st.peers[0] = (struct pap_sa){ addr("203.0.113.10"), 0x80000000u, 0xffffffffu };
+	st.peers[1] = (struct pap_sa){ addr("203.0.113.20"), 0x80000001u, 0x80000001u };
+	st.configured = true;
+	st.clsact_created = true;
+	st.rp_filter_prev = 2;
+	st.arp_announce_prev = 0;
+	return st;
+}
+
+static void test_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct host_state a = full_state(), b;
+	char tmp[160];
+	struct stat st;
+
+	assert_int_equal(host_state_save(f->dir, &a), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(host_state_load(f->dir, &b, f->err, sizeof(f->err)), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+
+	/* a second save replaces the first whole, and leaves no temporary */
+	a.seq = 42;
+	a.n_peers = 0;
+	memset(a.peers, 0, sizeof(a.peers));
+	a.has_spis = false;
+	a.spis = (struct pap_spi_range){ 0 };
+	a.rp_filter_prev = -1;
+	assert_int_equal(host_state_save(f->dir, &a), 0);
+	assert_int_equal(host_state_load(f->dir, &b, f->err, sizeof(f->err)), 0);
+	a.spis.global = a.global;	/* ranges come back with G filled in */
+	assert_memory_equal(&a, &b, sizeof(a));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", f->path);
+	assert_int_equal(access(tmp, F_OK), -1);
+}
+
+static void test_missing(void **state)
+{
+	struct fx *f = *state;
+	struct host_state st;
+
+	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), -ENOENT);
+	assert_int_equal(host_state_remove(f->dir), 0);
+}
+
+static void write_file(const struct fx *f, const char *text)
+{
+	FILE *fp = fopen(f->path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+#define VALID "version 1\ngateway 10.0.0.1\npap_port 4555\ndev eth0\n"
+
+static void expect_bad(struct fx *f, const char *text, const char *in_err)
+{
+	struct host_state st;
+
+	write_file(f, text);
+	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), -EBADMSG);
+	if (!strstr(f->err, in_err))
+		fail_msg("error '%s' lacks '%s'", f->err, in_err);
+}
+
+static void test_damage(void **state)
+{
+	struct fx *f = *state;
+	struct host_state st;
+
+	write_file(f, "# comment\n\n" VALID);
+	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), 0);
+	assert_string_equal(st.dev, "eth0");
+	assert_int_equal(st.rp_filter_prev, -1);
+
+	expect_bad(f, VALID "colour blue\n", ":5:");
+	expect_bad(f, VALID "ports 20063-20000\n", "ports");
+	expect_bad(f, VALID "ports 0-10\n", "ports");
+	expect_bad(f, VALID "spis 1-255\n", "spis");
+	expect_bad(f, VALID "pap_port 65536\n", "pap_port");
+	expect_bad(f, VALID "client_id -1\n", "client_id");
+	expect_bad(f, VALID "secret 00ff\n", "secret");
+	expect_bad(f, VALID "gateway 10.0.0\n", "gateway");
+	expect_bad(f, VALID "peer 203.0.113.10\n", "peer");
+	expect_bad(f, VALID "configured 2\n", "configured");
+	expect_bad(f, VALID "lease\n", "lease");
+	expect_bad(f, "version 2\ngateway 10.0.0.1\ndev eth0\n", "version 2");
+	expect_bad(f, "gateway 10.0.0.1\ndev eth0\n", "version 0");
+	expect_bad(f, "version 1\ndev eth0\n", "gateway or dev missing");
+	expect_bad(f, VALID "dev eth0-with-a-much-too-long-name\n", "dev");
+}
+
+static void test_peers(void **state)
+{
+	struct host_state st;
+	struct pap_sa a = { 1, 4096, 4351 }, b = { 2, 4096, 4096 }, c = { 1, 4097, 4097 };
+
+	(void)state;
+	host_state_init(&st);
+	host_state_add_peer(&st, &a);
+	host_state_add_peer(&st, &b);
+	host_state_add_peer(&st, &a);
+	assert_int_equal(st.n_peers, 2);
+	host_state_del_peer(&st, &c);		/* not there: nothing happens */
+	assert_int_equal(st.n_peers, 2);
+	host_state_del_peer(&st, &a);
+	assert_int_equal(st.n_peers, 1);
+	assert_memory_equal(&st.peers[0], &b, sizeof(b));
+	for (uint32_t i = 0; i < HOST_STATE_MAX_PEERS + 5; i++)
+		host_state_add_peer(&st, &(struct pap_sa){ 9, 4096 + i, 4096 + i });
+	assert_int_equal(st.n_peers, HOST_STATE_MAX_PEERS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
+		cmocka_unit_test(test_peers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
