@@ -35,7 +35,7 @@ BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARN) \
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
-		   iproute2 ethtool python3-scapy tcpdump
+		   iproute2 ethtool python3-scapy tcpdump iputils-ping
 
 # ---- sources -----------------------------------------------------------------
 CTL_MAINS	:= $(wildcard ctl/xdnatd.c ctl/xdnatctl.c ctl/xdnat-host.c)

@@ -8,7 +8,9 @@
  *   xdp_bench [ROUNDS [RUNS]]		(defaults 5 and 200000; needs root)
  *
  * Runs in a private network namespace built by the tests' rig
- * (tests/unit/bpf_rig.h). Every figure is the kernel's own per-run duration
+ * (tests/unit/bpf_rig.h), with H1's and H2's MACs in xdnat_hosts as xdnatd
+ * would resolve them (gw_ext's fast path; one row shows the FIB fallback
+ * with a host whose MAC is not known). Every figure is the kernel's own per-run duration
  * (opts.duration), never wall time around the syscall:
  *   - paths that rewrite the packet (encap, decap) and every path whose
  *     packet changes per run ("spread") run with repeat = 1, RUNS times;
@@ -42,16 +44,17 @@
 #define HIST_NS		4096		/* per-run durations above: outliers */
 
 /* The scale configurations, on top of the standard world: SAs (SPI, peer)
- * -> host, one peer per SPI, the SPIs in /27 blocks (32 each) in
- * xdnat_spiblk. Both have room for 1M SAs: only what is installed differs. */
+ * -> host, one peer per SPI, the SPIs in blocks of 32 in xdnat_spiblk (two
+ * granules each). Both have room for 1M SAs: only what is installed differs. */
 #define SMALL_SAS	1024u
 #define LARGE_SAS	(1024u * 1024u)
 #define SA_MAX		(LARGE_SAS + 1024u)	/* the world's SAs too */
 #define SCALE_SPI	0x00100000u		/* first SPI (host order) */
 #define SCALE_PEER	0x64400000u		/* 100.64.0.0 (host order) */
 #define SPI_BLOCK	32u
-#define SPI_PREFIX	27u
 #define UNUSED_SPI	0x40000000u		/* above every block */
+#define FIB_SPI		0x00003001u		/* H4's SA, its MAC left unresolved */
+#define FIB_CID		4
 
 static const char *const act_names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
 
@@ -109,7 +112,7 @@ static void install_sas(struct rig *r, uint32_t n)
 			die("xdnat_sa batch update");
 	}
 	for (b = 0; b < n / SPI_BLOCK; b++)
-		if (rig_set_spiblk(r, SCALE_SPI + b * SPI_BLOCK, SPI_PREFIX, 100 + b,
+		if (rig_set_spiblk(r, SCALE_SPI + b * SPI_BLOCK, SPI_BLOCK, 100 + b,
 				   b & 1 ? H2 : H1))
 			die("xdnat_spiblk update");
 	free(k);
@@ -122,7 +125,11 @@ static void open_rig(struct rig *r, uint32_t n_sas)
 
 	if (rig_open(r, SA_MAX))
 		die("loading gw_ext/gw_int");
-	if (rig_world(r))
+	/* H1 and H2 with their MACs, as xdnatd resolves them: gw_ext's fast
+	 * path; H4 without: the FIB path, for comparison */
+	if (rig_world(r) || rig_set_host_mac(r, H1, CID1, H1_MAC) ||
+	    rig_set_host_mac(r, H2, CID2, H2_MAC) || rig_set_host(r, H4, FIB_CID) ||
+	    rig_set_sa(r, FIB_SPI, PEER, FIB_CID, H4))
 		die("installing the standard world");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	install_sas(r, n_sas);
@@ -233,8 +240,8 @@ enum {
 	/* floors of the two methods */
 	FLOOR_USER, FLOOR_KERNEL,
 	/* the main table, on the 1K configuration */
-	EXT_ESP, EXT_AH, EXT_ESP_UNVALIDATED, EXT_ESP_UNKNOWN, EXT_UDP, INT_DECAP,
-	REF_ENCAP, REF_DROP,
+	EXT_ESP, EXT_AH, EXT_ESP_FIB, EXT_ESP_UNVALIDATED, EXT_ESP_UNKNOWN, EXT_UDP,
+	INT_DECAP, REF_ENCAP, REF_DROP,
 	/* scale: {fixed flow, spread flows} x {validated, unvalidated, unknown} x {1K, 1M} */
 	SCALE_FIRST,
 	N_PATHS = SCALE_FIRST + 12,
@@ -311,12 +318,15 @@ static void add_paths(const struct rig *small, const struct rig *large,
 	    small->ext_ifindex, &f, XDP_PASS, KERNEL_LOOP);
 
 	to_g(&f, PEER, P_ESP, l4, esp(l4, H1_SPI, 7, 64));
-	add(EXT_ESP, "gw_ext ESP validated -> host", small->ext_fd, small->ext_ifindex, &f,
+	add(EXT_ESP, "gw_ext ESP validated -> host (MAC)", small->ext_fd, small->ext_ifindex, &f,
 	    XDP_REDIRECT, USER_LOOP);
 	add(REF_ENCAP, "ref_encap parse + encap, TX", bpf_program__fd(enc->progs.ref_encap),
 	    small->ext_ifindex, &f, XDP_TX, USER_LOOP);
+	to_g(&f, PEER, P_ESP, l4, esp(l4, FIB_SPI, 7, 64));
+	add(EXT_ESP_FIB, "gw_ext ESP validated -> host (FIB)", small->ext_fd,
+	    small->ext_ifindex, &f, XDP_REDIRECT, USER_LOOP);
 	to_g(&f, PEER, P_AH, l4, ah(l4, P_UDP, H2_SPI, d, 40));
-	add(EXT_AH, "gw_ext AH validated -> host", small->ext_fd, small->ext_ifindex, &f,
+	add(EXT_AH, "gw_ext AH validated -> host (MAC)", small->ext_fd, small->ext_ifindex, &f,
 	    XDP_REDIRECT, USER_LOOP);
 	to_g(&f, ATTACKER, P_ESP, l4, esp(l4, H1_SPI, 7, 64));
 	add(EXT_ESP_UNVALIDATED, "gw_ext ESP unvalidated peer -> drop", small->ext_fd,
@@ -327,7 +337,7 @@ static void add_paths(const struct rig *small, const struct rig *large,
 	add(EXT_ESP_UNKNOWN, "gw_ext ESP unknown SPI -> drop", small->ext_fd,
 	    small->ext_ifindex, &f, XDP_DROP, KERNEL_LOOP);
 	to_g(&f, PEER, P_UDP, l4, udp(l4, 500, H1_PORT, d, 64));
-	add(EXT_UDP, "gw_ext UDP by port -> host", small->ext_fd, small->ext_ifindex, &f,
+	add(EXT_UDP, "gw_ext UDP by port -> host (MAC)", small->ext_fd, small->ext_ifindex, &f,
 	    XDP_REDIRECT, USER_LOOP);
 	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 64));
 	from_host(&f, H1_MAC, H1, inner, n);
@@ -407,8 +417,10 @@ static void report(void)
 	unsigned int i, spread, kind;
 
 	printf("\nns per packet (median of %u rounds; net = less the floor of the method;\n"
-	       "repeat=1: %u calls each, mean of the fastest 99%%; repeat=N: N = %u)\n\n",
-	       rounds, runs, runs);
+	       "repeat=1: %u calls each, mean of the fastest 99%%; repeat=N: N = %u)\n"
+	       "xdnat_hosts has the MACs of H1 and H2, as xdnatd resolves them: (MAC) paths\n"
+	       "and the scale table take gw_ext's fast path; H4 has none: (FIB) is the\n"
+	       "bpf_fib_lookup fallback\n\n", rounds, runs, runs);
 	printf("  %-40s %-8s %-8s %8s %8s   %s\n", "path", "verdict", "method", "ns/pkt",
 	       "net", "rounds min-max");
 	for (i = FLOOR_USER; i < SCALE_FIRST; i++)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The host tunnel (IPv4-in-IPv4 between Gi and a host's Hi) built and
- * stripped by hand, plus the route + neighbour + redirect step shared by
- * both programs. After any bpf_xdp_adjust_head every packet pointer is
+ * stripped by hand, plus the route lookup and the MAC + redirect step shared
+ * by both programs. After any bpf_xdp_adjust_head every packet pointer is
  * stale: these helpers re-derive theirs from ctx and so must the callers.
  */
 #ifndef XDNAT_BPF_ENCAP_H
@@ -62,8 +62,8 @@ static __always_inline int tunnel_push(struct xdp_md *ctx, __u32 saddr,
 /*
  * Remove the outer header (outer_len bytes, 20..60) that follows the
  * Ethernet header. The new Ethernet header is written where the outer one
- * ended: only its EtherType survives, the MACs come from the FIB lookup in
- * fwd_l2(), so nothing else of the old one needs moving.
+ * ended: only its EtherType survives, fwd_l2() writes the MACs, so nothing
+ * else of the old one needs moving.
  * Returns 0, or -1 (nothing changed unless adjust_head succeeded).
  */
 static __always_inline int tunnel_pop(struct xdp_md *ctx, __u32 outer_len)
@@ -107,11 +107,13 @@ static __always_inline int fib_ipv4(struct xdp_md *ctx, struct bpf_fib_lookup *p
 }
 
 /*
- * Set the MACs from a successful FIB lookup and redirect through xdnat_tx
- * (a DEVMAP_HASH, so the egress must be one of the gateway's NICs).
+ * Set the MACs (the next hop's, the egress NIC's) and redirect out of
+ * ifindex through xdnat_tx (a DEVMAP_HASH, so the egress must be one of the
+ * gateway's NICs). The MACs come from a FIB lookup, or from xdnatd.
  * Returns XDP_REDIRECT, or another action when the frame or map says no.
  */
-static __always_inline int fwd_l2(struct xdp_md *ctx, const struct bpf_fib_lookup *p)
+static __always_inline int fwd_l2(struct xdp_md *ctx, const __u8 *dmac, const __u8 *smac,
+				  __u32 ifindex)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -119,10 +121,10 @@ static __always_inline int fwd_l2(struct xdp_md *ctx, const struct bpf_fib_looku
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_ABORTED;
-	__builtin_memcpy(eth->h_dest, p->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, p->smac, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
 	/* flags 0: a missing devmap entry yields XDP_ABORTED, not a redirect */
-	return bpf_redirect_map(&xdnat_tx, p->ifindex, 0);
+	return bpf_redirect_map(&xdnat_tx, ifindex, 0);
 }
 
 #endif

@@ -39,14 +39,14 @@
 
 /*
  * The established-SA check shared by ESP, AH and ESP-in-UDP: one hash
- * lookup in the common (validated) case; on a miss the SPI-block trie only
- * names the drop reason.
+ * lookup in the common (validated) case; on a miss one more, of the SPI's
+ * granule in the allocated blocks, only names the drop reason.
  */
 static __always_inline int ipsec_owner(__u32 spi, __u32 peer,
 				       struct xdnat_owner *out)
 {
 	struct xdnat_sa_key k = {};
-	struct xdnat_spi_lpm_key lk = {};
+	struct xdnat_spiblk_key bk = {};
 	struct xdnat_owner *o;
 
 	k.spi = spi;
@@ -56,9 +56,9 @@ static __always_inline int ipsec_owner(__u32 spi, __u32 peer,
 		*out = *o;
 		return XDNAT_FWD_TO_HOST;
 	}
-	lk.prefixlen = 32;
-	lk.spi = spi;
-	if (bpf_map_lookup_elem(&xdnat_spiblk, &lk))
+	/* both in network order: the mask is a constant, no byte swap */
+	bk.spi = spi & bpf_htonl(~(__u32)(XDNAT_SPI_GRANULE - 1));
+	if (bpf_map_lookup_elem(&xdnat_spiblk, &bk))
 		return XDNAT_DROP_PEER_NOT_VALIDATED;
 	return XDNAT_DROP_SPI_UNKNOWN;
 }
@@ -276,14 +276,27 @@ static __always_inline void learn_fragment(const struct iphdr *iph,
 	bpf_map_update_elem(&xdnat_frags, &fk, owner, BPF_ANY);
 }
 
+/* A MAC xdnatd resolved: all zero means not (yet). Two loads: the MAC sits
+ * 4-byte aligned in xdnat_host (asserted in xdnat.h). */
+static __always_inline bool mac_known(const __u8 *mac)
+{
+	return *(const __u32 *)mac | *(const __u16 *)(mac + 4);
+}
+
 /*
- * Tunnel the packet (its IPv4 header at iph) to owner: MTU check, route to
- * Hi, learn the fragment owner, push the outer header, redirect.
+ * Tunnel the packet (its IPv4 header at iph) to owner: MTU check, next hop,
+ * learn the fragment owner, push the outer header, redirect.
+ *
+ * The next hop is the host's MAC as xdnatd resolved it (xdnat_hosts, one
+ * hash lookup) out of the internal NIC. Until it is known (zero, no entry),
+ * or when int_mtu is unset and only the kernel knows the link MTU, it is
+ * the FIB's route and neighbour: right, but most of the forwarding cost.
  */
 static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
 				   const struct xdnat_owner *owner, struct iphdr *iph)
 {
 	struct bpf_fib_lookup p;
+	struct xdnat_host *h = NULL;
 	__u32 tot_len = bpf_ntohs(iph->tot_len);
 	__u16 frag = bpf_ntohs(iph->frag_off);
 	__u8 tos = iph->tos;
@@ -291,11 +304,16 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 	int rc;
 
 	/* the tunnel adds 20 bytes; a veth would drop an oversized frame
-	 * silently. int_mtu unset (0): leave it to the FIB's MTU check */
-	if (cfg->int_mtu > sizeof(struct iphdr) &&
-	    tot_len + sizeof(struct iphdr) > cfg->int_mtu) {
-		mtu = cfg->int_mtu;
-	} else {
+	 * silently. int_mtu unset (0): leave it to the FIB's MTU check, and
+	 * no fast path, which has no other */
+	if (cfg->int_mtu > sizeof(struct iphdr)) {
+		if (tot_len + sizeof(struct iphdr) > cfg->int_mtu)
+			mtu = cfg->int_mtu;
+		else
+			h = bpf_map_lookup_elem(&xdnat_hosts, &owner->host_addr);
+	}
+	if (!mtu && !(h && mac_known(h->mac))) {
+		h = NULL;
 		rc = fib_ipv4(ctx, &p, cfg->internal, owner->host_addr, tos,
 			      tot_len + sizeof(struct iphdr), IPPROTO_IPIP);
 		/* int_mtu above what the internal link carries: the kernel knows */
@@ -318,7 +336,10 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 	if (tunnel_push(ctx, cfg->internal, owner->host_addr, tos, tot_len))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	/* iph is stale from here on: tunnel_push moved the packet start */
-	rc = fwd_l2(ctx, &p);
+	if (h)
+		rc = fwd_l2(ctx, h->mac, cfg->int_mac, cfg->int_ifindex);
+	else
+		rc = fwd_l2(ctx, p.dmac, p.smac, p.ifindex);
 	if (rc != XDP_REDIRECT)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_HOST);

@@ -91,7 +91,7 @@ int gw_int(struct xdp_md *ctx)
 	struct iphdr *oip, *iph;
 	struct ethhdr *eth;
 	__u32 key = 0, hi, cid, outer_len, outer_pay, inner_len;
-	__u32 *cidp;
+	struct xdnat_host *host;
 	int r;
 
 	cfg = bpf_map_lookup_elem(&xdnat_cfg, &key);
@@ -112,10 +112,10 @@ int gw_int(struct xdp_md *ctx)
 	if (oip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
 	hi = oip->saddr;
-	cidp = bpf_map_lookup_elem(&xdnat_hosts, &hi);
-	if (!cidp || !*cidp)
+	host = bpf_map_lookup_elem(&xdnat_hosts, &hi);
+	if (!host || !host->client_id)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNKNOWN_HOST);
-	cid = *cidp;
+	cid = host->client_id;
 	outer_len = oip->ihl * 4;
 	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
 
@@ -146,7 +146,7 @@ int gw_int(struct xdp_md *ctx)
 
 	if (tunnel_pop(ctx, outer_len))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	r = fwd_l2(ctx, &p);
+	r = fwd_l2(ctx, p.dmac, p.smac, p.ifindex);
 	if (r != XDP_REDIRECT)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_EXT);

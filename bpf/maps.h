@@ -30,11 +30,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_ports SEC(".maps");
 
-/* Allocated SPI blocks -> holder; only consulted to name a drop reason. */
+/* Granules of allocated SPI blocks -> holder; only consulted to name a drop
+ * reason. A hash, not an LPM trie of blocks: one lookup whatever the number
+ * of blocks (docs/benchmarks.md). Not preallocated: sized for many more
+ * SPIs than most gateways hand out. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, XDNAT_MAX_SPI_BLOCKS);
-	__type(key, struct xdnat_spi_lpm_key);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDNAT_MAX_SPI_GRANULES);
+	__type(key, struct xdnat_spiblk_key);
 	__type(value, struct xdnat_owner);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -49,12 +52,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_sa SEC(".maps");
 
-/* Registered hosts: Hi (be) -> client id. Outer source check of gw_int. */
+/* Registered hosts: Hi (be) -> client id (outer source check of gw_int) and
+ * MAC (gw_ext's next hop without a FIB lookup). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDNAT_MAX_HOSTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct xdnat_host);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_hosts SEC(".maps");
 

@@ -14,13 +14,17 @@
 
 #define XDNAT_BPFFS_DEFAULT	"/sys/fs/bpf/xdnat"
 #define XDNAT_SPI_MIN		256	/* RFC 4303: 1..255 reserved, 0 local use */
+/* xdnat_spiblk holds one entry per aligned run of this many SPIs, so the
+ * gateway hands out SPI blocks of at least this size (a power of two). */
+#define XDNAT_SPI_GRANULE	16
+#define XDNAT_ETH_ALEN		6
 #define XDNAT_TUNNEL_OVERHEAD	20	/* the outer IPv4 header of the host tunnel */
 
 /* Map sizes the programs are built with; xdnatd may raise the hash/LRU ones
  * before load (bpf_map__set_max_entries), e.g. --sa-entries. */
 #define XDNAT_MAX_PORTS		65536
 #define XDNAT_MAX_HOSTS		65536
-#define XDNAT_MAX_SPI_BLOCKS	65536
+#define XDNAT_MAX_SPI_GRANULES	262144	/* 4M allocated SPIs */
 #define XDNAT_MAX_SA		262144
 #define XDNAT_MAX_FRAGS		16384
 #define XDNAT_MAX_ICMP_IDS	16384
@@ -66,7 +70,8 @@ struct xdnat_cfg {
 	__u32 int_ifindex;
 	__u16 int_mtu;			/* inner packet + 20 must fit */
 	__u16 flags;			/* XDNAT_CFG_* */
-	__u32 pad;
+	__u8 int_mac[XDNAT_ETH_ALEN];	/* internal NIC: source MAC towards hosts */
+	__u16 pad;
 };
 #define XDNAT_CFG_ENABLED	0x1	/* 0: everything passes to the stack */
 
@@ -84,10 +89,11 @@ struct xdnat_port_owner {
 };
 #define XDNAT_PORT_NATT		0x1	/* UDP port carries ESP-in-UDP (RFC 3948) */
 
-/* xdnat_spiblk key (LPM trie): an allocated SPI block. */
-struct xdnat_spi_lpm_key {
-	__u32 prefixlen;		/* 32 - log2(block size) */
-	__u32 spi;			/* be: LPM matches bytes in order */
+/* xdnat_spiblk key (hash): one granule, XDNAT_SPI_GRANULE SPIs aligned to
+ * their number, of an allocated SPI block; a block of n SPIs has
+ * n / XDNAT_SPI_GRANULE entries. One lookup names a drop reason. */
+struct xdnat_spiblk_key {
+	__u32 spi;			/* be: first SPI of the granule */
 };
 
 /* xdnat_sa key (hash): established-SA table of seed 001, one entry per SPI
@@ -97,7 +103,14 @@ struct xdnat_sa_key {
 	__u32 peer;			/* external peer, be */
 };
 
-/* xdnat_hosts: key Hi (be, __u32) -> value client_id (__u32). */
+/* xdnat_hosts value, key Hi (be, __u32): a registered host. The MAC is what
+ * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/neigh.c); gw_ext
+ * then forwards to it without a FIB lookup. */
+struct xdnat_host {
+	__u32 client_id;
+	__u8 mac[XDNAT_ETH_ALEN];	/* all zero: not resolved, use the FIB */
+	__u16 pad;
+};
 
 /* xdnat_frags key (LRU): first fragment seen -> owner for the rest. */
 struct xdnat_frag_key {
@@ -141,10 +154,14 @@ enum xdnat_host_counter {
 
 _Static_assert(sizeof(struct xdnat_counter) == 16, "xdnat_counter layout");
 _Static_assert(sizeof(struct xdnat_host_cfg) == 12, "xdnat_host_cfg layout");
-_Static_assert(sizeof(struct xdnat_cfg) == 24, "xdnat_cfg layout");
+_Static_assert(sizeof(struct xdnat_cfg) == 28, "xdnat_cfg layout");
+_Static_assert(sizeof(struct xdnat_host) == 12, "xdnat_host layout");
+_Static_assert(__builtin_offsetof(struct xdnat_host, mac) == 4,
+	       "xdnat_host: gw_ext reads the MAC as an aligned u32 and u16");
 _Static_assert(sizeof(struct xdnat_owner) == 8, "xdnat_owner layout");
 _Static_assert(sizeof(struct xdnat_port_owner) == 12, "xdnat_port_owner layout");
-_Static_assert(sizeof(struct xdnat_spi_lpm_key) == 8, "xdnat_spi_lpm_key layout");
+_Static_assert(sizeof(struct xdnat_spiblk_key) == 4, "xdnat_spiblk_key layout");
+_Static_assert((XDNAT_SPI_GRANULE & (XDNAT_SPI_GRANULE - 1)) == 0, "granule: a power of two");
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
 _Static_assert(sizeof(struct xdnat_frag_key) == 8, "xdnat_frag_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include "atomic_file.h"
 #include "bpffs.h"
 #include "log.h"
 
@@ -27,23 +28,6 @@ static int mount_bpffs(const char *path)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0700) && errno != EEXIST ? -errno : 0;
-}
-
 int bpffs_prepare(const char *dir)
 {
 	int rc;
@@ -54,7 +38,7 @@ int bpffs_prepare(const char *dir)
 		if (rc)
 			return rc;
 	}
-	rc = mkdir_p(dir);
+	rc = mkdir_p(dir, 0700);
 	if (rc)
 		return rc;
 	rc = on_bpffs(dir);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include "config.h"
 #include "log.h"
+#include "parse.h"
 #include "xdnat.h"
 
 #define STR(x)	#x
@@ -21,36 +22,6 @@ struct opt {
 	opt_setter set;
 	const char *help;
 };
-
-static int parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	char *end;
-	unsigned long long n;
-
-	errno = 0;
-	n = strtoull(v, &end, 0);
-	if (errno || end == v || *end || v[0] == '-' || n < lo || n > hi)
-		return -1;
-	*out = (uint32_t)n;
-	return 0;
-}
-
-static int parse_range(const char *v, uint32_t lo, uint32_t hi, uint32_t *a,
-		       uint32_t *b)
-{
-	char buf[64], *dash;
-
-	if (strlen(v) >= sizeof(buf))
-		return -1;
-	strcpy(buf, v);
-	dash = strchr(buf, '-');
-	if (!dash)
-		return -1;
-	*dash = 0;
-	if (parse_u32(buf, lo, hi, a) || parse_u32(dash + 1, lo, hi, b) || *a > *b)
-		return -1;
-	return 0;
-}
 
 static int copy_str(char *dst, size_t cap, const char *v)
 {
@@ -138,7 +109,8 @@ static int set_port_quota(struct xdnatd_config *c, const char *v)
 
 static int set_spi_quota(struct xdnatd_config *c, const char *v)
 {
-	return parse_u32(v, 1, UINT32_MAX, &c->gw.spi_quota);
+	/* less than the smallest SPI block could never be granted */
+	return parse_u32(v, XDNAT_SPI_GRANULE, UINT32_MAX, &c->gw.spi_quota);
 }
 
 static int set_max_hosts(struct xdnatd_config *c, const char *v)

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The control-socket transport (ctlsock.h): listening, serving one
+ * connection around a handler, and the client's call. Both daemons and both
+ * command-line tools speak through here; no command is known here.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +13,25 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include "atomic_file.h"
 #include "ctlsock.h"
-#include "dataplane.h"
-#include "log.h"
-#include "views.h"
 
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The socket's directory (e.g. /run/xdnat), created when missing. */
 static int mkdir_parent(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -23,15 +42,7 @@ static int mkdir_parent(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = 0;
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(dir, 0755) && errno != EEXIST ? -errno : 0;
+	return mkdir_p(dir, 0755);
 }
 
 int ctlsock_listen(const char *path)
@@ -66,92 +77,19 @@ int ctlsock_listen(const char *path)
 	return fd;
 }
 
-static int stats(struct gw *g, struct dataplane *dp, bool json, FILE *out, char *err,
-		 size_t errlen)
-{
-	struct dataplane_stats ds;
-	int rc = dp ? dataplane_read_stats(dp, &ds) : 0;
-
-	if (rc) {
-		snprintf(err, errlen, "stats: reading the data-plane counters: %s",
-			 strerror(-rc));
-		return -1;
-	}
-	view_stats(out, g, dp ? &ds : NULL, json);
-	return 0;
-}
-
-/* Runs one command into out; returns 0 or writes an error text into err. */
-static int run(struct gw *g, struct dataplane *dp, char *line, FILE *out, char *err,
-	       size_t errlen)
-{
-	char *argv[4] = { 0 }, *save = NULL;
-	int argc = 0;
-	bool json = false;
-
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (!strcmp(tok, "--json"))
-			json = true;
-		else if (argc < 3)
-			argv[argc++] = tok;
-	}
-	if (!argc) {
-		snprintf(err, errlen, "empty command");
-		return -1;
-	}
-	if (!strcmp(argv[0], "hosts")) {
-		view_hosts(out, g, json);
-	} else if (!strcmp(argv[0], "sa")) {
-		view_sas(out, g, json);
-	} else if (!strcmp(argv[0], "stats")) {
-		return stats(g, dp, json, out, err, errlen);
-	} else if (!strcmp(argv[0], "free") && argc == 2) {
-		char *end;
-		unsigned long id = strtoul(argv[1], &end, 10);
-		int rc;
-
-		if (*end || !id || id > UINT32_MAX) {
-			snprintf(err, errlen, "free: '%s' is not a client id", argv[1]);
-			return -1;
-		}
-		rc = gw_drop_host(g, (uint32_t)id);
-		if (!rc)
-			rc = gw_commit(g);
-		if (rc == -ENOENT) {
-			snprintf(err, errlen, "free: no host %lu", id);
-			return -1;
-		}
-		if (rc) {
-			snprintf(err, errlen, "free: could not persist the change: %s",
-				 strerror(-rc));
-			return -1;
-		}
-		fprintf(out, json ? "{\"freed\":%lu}\n" : "host %lu freed\n", id);
-	} else if (!strcmp(argv[0], "ca")) {
-		snprintf(err, errlen, "the local certificate authority is not built yet");
-		return -1;
-	} else {
-		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca)",
-			 argv[0]);
-		return -1;
-	}
-	return 0;
-}
-
-int ctlsock_serve(int lfd, struct gw *g, struct dataplane *dp)
+int ctlsock_serve(int lfd, ctlsock_handler handler, void *ctx)
 {
 	struct timeval tv = { .tv_sec = 1 };
-	char line[256], err[256] = "";
+	char line[CTLSOCK_LINE_MAX], err[512] = "";
 	char *body = NULL;
-	size_t body_len = 0, off = 0;
+	size_t off = 0, body_len = 0;
 	ssize_t n;
 	FILE *out;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int rc, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	/* A silent client must not stall the PAP loop for long. */
+	/* A silent client must not stall the daemon's loop for long. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	while (off < sizeof(line) - 1) {
@@ -169,19 +107,81 @@ int ctlsock_serve(int lfd, struct gw *g, struct dataplane *dp)
 		close(fd);
 		return -ENOMEM;
 	}
-	if (run(g, dp, line, out, err, sizeof(err))) {
-		fclose(out);
-		dprintf(fd, "error: %s\n", err);
+	rc = handler(ctx, line, out, err, sizeof(err));
+	fclose(out);
+	if (rc) {
+		dprintf(fd, "error: %s\n", err[0] ? err : "failed");
 	} else {
-		fclose(out);
 		dprintf(fd, "ok\n");
-		for (off = 0; off < body_len; off += (size_t)n) {
-			n = write(fd, body + off, body_len - off);
-			if (n <= 0)
-				break;
-		}
+		write_all(fd, body, body_len);
 	}
 	free(body);
 	close(fd);
 	return 0;
+}
+
+int ctlsock_call(const char *path, const char *line, int timeout_s, FILE *out,
+		 char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = timeout_s };
+	char buf[4096];
+	size_t off = 0;
+	int fd, status = 1;	/* 1: status line not read yet */
+	ssize_t n;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (timeout_s > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (dprintf(fd, "%s\n", line) < 0) {
+		snprintf(err, errlen, "sending to %s: %s", path, strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	shutdown(fd, SHUT_WR);
+
+	/* the status line first, then the body streamed to out */
+	while ((n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0) {
+		char *nl;
+
+		off += (size_t)n;
+		buf[off] = 0;
+		if (status == 1 && (nl = strchr(buf, '\n'))) {
+			*nl = 0;
+			if (!strcmp(buf, "ok")) {
+				status = 0;
+			} else {
+				snprintf(err, errlen, "%s",
+					 strncmp(buf, "error: ", 7) ? buf : buf + 7);
+				status = -EPROTO;
+			}
+			off -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, off);
+		}
+		if (status == 0) {
+			fwrite(buf, 1, off, out);
+			off = 0;
+		} else if (status < 0 || off == sizeof(buf) - 1) {
+			break;
+		}
+	}
+	if (n < 0 && status == 1)
+		status = -errno;
+	close(fd);
+	if (status == 1) {
+		snprintf(err, errlen, "no answer from %s", path);
+		return -EIO;
+	}
+	return status;
 }

@@ -9,7 +9,8 @@
  * never waits for the control plane.
  *
  * Keeping the share maps in step with the host table is mapsync.c's job:
- * this file only hands it the loaded maps' descriptors.
+ * this file only hands it the loaded maps' descriptors, and the hosts' MACs
+ * that neigh.c reads from the kernel (refreshed by dataplane_tick()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "mapsync.h"
+#include "neigh.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
 
@@ -38,10 +40,19 @@ struct xdp_slot {
 	uint32_t mode;		/* XDP_FLAGS_*_MODE */
 };
 
+/* Seconds between two reads of the hosts' MACs and the internal NIC. */
+#define NEIGH_REFRESH_TICKS	5
+
 struct dataplane {
 	struct gw_ext *ext;
 	struct gw_int *in;
 	struct mapsync sync;		/* the share maps and xdnat_tx */
+	struct neigh *neigh;		/* the hosts' MACs on the internal NIC */
+	struct xdnat_cfg cfg;		/* as last written to xdnat_cfg */
+	char int_if[IF_NAMESIZE];
+	unsigned int ticks;		/* since the last refresh */
+	bool resolving;			/* resolutions just started: read soon */
+	bool mac_missing;		/* a host change wrote a host without MAC */
 	int cfg_fd, stats_fd;
 	unsigned int ifindex[2];	/* ext, int */
 	struct xdp_slot attached[2];	/* before we attach */
@@ -56,9 +67,53 @@ struct gw_hooks dataplane_hooks(struct dataplane *dp)
 	return mapsync_hooks(&dp->sync);
 }
 
+/* mapsync's MAC source: the table neigh.c read last. */
+static bool host_mac(void *ctx, uint32_t addr, uint8_t mac[6])
+{
+	struct dataplane *dp = ctx;
+
+	if (neigh_mac(dp->neigh, addr, mac))
+		return true;
+	/* a new host, likely: read the table again at the next tick */
+	dp->mac_missing = true;
+	return false;
+}
+
+/*
+ * Read the MACs of all g's hosts and start resolving the missing ones; the
+ * next refresh comes at the next tick when some were asked for the first
+ * time (ARP takes milliseconds), else after NEIGH_REFRESH_TICKS.
+ */
+static void refresh_neigh(struct dataplane *dp, const struct gw *g)
+{
+	size_t n = gw_host_count(g);
+	uint32_t *addrs = calloc(n ? n : 1, sizeof(*addrs));
+	int rc;
+
+	dp->ticks = 0;
+	dp->resolving = false;
+	if (!addrs) {
+		log_err("neighbour refresh: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = gw_host_at(g, i)->addr;
+	rc = neigh_refresh(dp->neigh, addrs, n);
+	if (rc < 0)
+		log_err("%s: reading the neighbour table: %s", dp->int_if, strerror(-rc));
+	free(addrs);
+	dp->resolving = rc > 0;
+}
+
 int dataplane_reconcile(struct dataplane *dp, const struct gw *g)
 {
-	return mapsync_reconcile(&dp->sync, g);
+	int err;
+
+	refresh_neigh(dp, g);
+	err = mapsync_reconcile(&dp->sync, g);
+	/* the hosts it wrote without a MAC are being resolved already */
+	dp->mac_missing = false;
+	return err;
 }
 
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
@@ -83,6 +138,7 @@ int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
 		}
 	}
 	out->sync_errors = mapsync_errors(&dp->sync);
+	out->neigh_failures = neigh_failures(dp->neigh);
 	free(v);
 	return err;
 }
@@ -266,7 +322,8 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 
 /* ---- NICs ------------------------------------------------------------------- */
 
-static int if_mtu(const char *name, unsigned int *mtu)
+/* The internal NIC's MTU (capped to xdnat_cfg's 16 bits) and MAC into c. */
+static int read_int_nic(const char *name, struct xdnat_cfg *c)
 {
 	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
@@ -274,11 +331,30 @@ static int if_mtu(const char *name, unsigned int *mtu)
 	if (fd < 0)
 		return -errno;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
+	if (ioctl(fd, SIOCGIFMTU, &ifr)) {
 		err = -errno;
-	else
-		*mtu = (unsigned int)ifr.ifr_mtu;
+		goto out;
+	}
+	c->int_mtu = (uint16_t)(ifr.ifr_mtu > UINT16_MAX ? UINT16_MAX : ifr.ifr_mtu);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		err = -errno;
+		goto out;
+	}
+	memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
+out:
 	close(fd);
+	return err;
+}
+
+static int write_cfg(struct dataplane *dp)
+{
+	uint32_t zero = 0;
+	int err;
+
+	if (!bpf_map_update_elem(dp->cfg_fd, &zero, &dp->cfg, BPF_ANY))
+		return 0;
+	err = -errno;
+	log_err("xdnat_cfg: %s", strerror(errno));
 	return err;
 }
 
@@ -446,28 +522,31 @@ static int inspect(struct dataplane *dp, const struct xdnatd_config *cfg)
 static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
 {
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
-	struct xdnat_cfg c = {
-		.global = cfg->gw.global,
-		.internal = cfg->internal,
-		.flags = XDNAT_CFG_ENABLED,
-	};
-	unsigned int mtu = 0;
-	uint32_t zero = 0;
 	int err;
 
-	err = if_mtu(cfg->int_if, &mtu);
+	dp->cfg = (struct xdnat_cfg){
+		.global = cfg->gw.global,
+		.internal = cfg->internal,
+		.ext_ifindex = dp->ifindex[0],
+		.int_ifindex = dp->ifindex[1],
+		.flags = XDNAT_CFG_ENABLED,
+	};
+	snprintf(dp->int_if, sizeof(dp->int_if), "%s", cfg->int_if);
+	err = read_int_nic(cfg->int_if, &dp->cfg);
 	if (err) {
-		log_err("%s: reading the MTU: %s", cfg->int_if, strerror(-err));
+		log_err("%s: reading the MTU and MAC: %s", cfg->int_if, strerror(-err));
 		return err;
 	}
-	c.ext_ifindex = dp->ifindex[0];
-	c.int_ifindex = dp->ifindex[1];
-	c.int_mtu = (uint16_t)(mtu > UINT16_MAX ? UINT16_MAX : mtu);
-	if (bpf_map_update_elem(dp->cfg_fd, &zero, &c, BPF_ANY)) {
-		err = -errno;
-		log_err("xdnat_cfg: %s", strerror(errno));
+	err = write_cfg(dp);
+	if (err)
+		return err;
+	err = neigh_open(dp->ifindex[1], &dp->neigh);
+	if (err) {
+		log_err("rtnetlink socket for %s's neighbours: %s", cfg->int_if, strerror(-err));
 		return err;
 	}
+	dp->sync.mac_of = host_mac;
+	dp->sync.mac_ctx = dp;
 	/* the redirect targets; stale NICs of an earlier run go at reconcile */
 	for (int i = 0; i < 2; i++) {
 		dp->sync.tx_ifindex[i] = dp->ifindex[i];
@@ -534,10 +613,35 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 	return 0;
 }
 
+void dataplane_tick(struct dataplane *dp, const struct gw *g)
+{
+	struct xdnat_cfg c = dp->cfg;
+	size_t changed = 0;
+	int err;
+
+	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
+		return;
+	/* the fast path trusts int_mtu and int_mac: follow the NIC */
+	if (!read_int_nic(dp->int_if, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
+		log_info("%s: MTU %u, MAC %02x:%02x:%02x:%02x:%02x:%02x: xdnat_cfg updated",
+			 dp->int_if, c.int_mtu, c.int_mac[0], c.int_mac[1], c.int_mac[2],
+			 c.int_mac[3], c.int_mac[4], c.int_mac[5]);
+		dp->cfg = c;
+		write_cfg(dp);
+	}
+	refresh_neigh(dp, g);
+	err = mapsync_refresh(&dp->sync, g, MAPSYNC_HOSTS, &changed);
+	dp->mac_missing = false;
+	if (!err && changed)
+		log_info("xdnat_hosts: %zu host MAC(s) updated from %s's neighbours",
+			 changed, dp->int_if);
+}
+
 void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
+	neigh_close(dp->neigh);
 	close_skels(dp);
 	free(dp);
 }

@@ -19,6 +19,7 @@ struct xdnatd_config;
 struct dataplane_stats {
 	struct xdnat_counter reason[XDNAT_REASON_MAX];	/* summed over CPUs */
 	uint64_t sync_errors;		/* map updates that failed */
+	uint64_t neigh_failures;	/* host MAC resolutions that failed */
 };
 
 /*
@@ -28,8 +29,16 @@ struct dataplane_stats {
  */
 int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out);
 /* Make the share maps equal to the gateway's host table, in place (no
- * clearing: the programs keep forwarding). 0 or -errno. */
+ * clearing: the programs keep forwarding), with the hosts' MACs as the
+ * kernel knows them now (resolution starts for the others). 0 or -errno. */
 int dataplane_reconcile(struct dataplane *dp, const struct gw *g);
+/*
+ * xdnatd's 1 s timer. Every few seconds, or at the next tick after a host
+ * without a known MAC appeared: re-read the internal NIC (MTU, MAC) and the
+ * hosts' MACs (neigh.c), start resolving the missing ones, and write what
+ * changed into xdnat_cfg and xdnat_hosts.
+ */
+void dataplane_tick(struct dataplane *dp, const struct gw *g);
 /* Hooks that keep the maps in step with every later host change. */
 struct gw_hooks dataplane_hooks(struct dataplane *dp);
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out);

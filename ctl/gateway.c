@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "gateway.h"
 #include "log.h"
+#include "xdnat.h"
 
 struct gw {
 	struct gw_config cfg;
@@ -268,6 +269,11 @@ static uint64_t pow2_ceil(uint32_t v)
 	return p;
 }
 
+/*
+ * SPI blocks are at least XDNAT_SPI_GRANULE SPIs (smaller requests are
+ * rounded up), so that the data plane's xdnat_spiblk, one entry per granule,
+ * never has a granule shared by two hosts.
+ */
 static int handle_spi(struct gw *g, struct gw_req *r)
 {
 	const struct pap_msg *m = r->m;
@@ -278,11 +284,13 @@ static int handle_spi(struct gw *g, struct gw_req *r)
 
 	if ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != g->cfg.global)
 		return PAP_E_NO_RESOURCES;
-	if (held >= g->cfg.spi_quota)
+	if (held + XDNAT_SPI_GRANULE > g->cfg.spi_quota)
 		return PAP_E_QUOTA;
 	if (h->n_spis >= HOST_MAX_RANGES)
 		return PAP_E_TABLE_FULL;
 	room = g->cfg.spi_quota - held;
+	if (want < XDNAT_SPI_GRANULE)
+		want = XDNAT_SPI_GRANULE;
 	/* Blocks are powers of two: never round up past the quota. */
 	if (pow2_ceil(want) > room)
 		want = pow2_floor(room);
@@ -291,7 +299,7 @@ static int handle_spi(struct gw *g, struct gw_req *r)
 		const struct pap_spi_range *hint = &m->spis[0];
 		uint64_t n = (uint64_t)hint->last - hint->first + 1;
 
-		if (n <= room && n <= 0x80000000u &&
+		if (n >= XDNAT_SPI_GRANULE && n <= room && n <= 0x80000000u &&
 		    !spi_alloc_reserve(g->spis, hint->first, (uint32_t)n)) {
 			first = hint->first;
 			count = (uint32_t)n;
@@ -300,6 +308,11 @@ static int handle_spi(struct gw *g, struct gw_req *r)
 	}
 	if (err)
 		err = spi_alloc_get(g->spis, want, true, &first, &count);
+	/* a partial grant below the minimum: only at unaligned --spis edges */
+	if (!err && count < XDNAT_SPI_GRANULE) {
+		spi_alloc_put(g->spis, first, count);
+		err = -ENOSPC;
+	}
 	if (err)
 		return PAP_E_NO_RESOURCES;
 

@@ -21,12 +21,12 @@
 #include "config.h"
 #include "ctlsock.h"
 #include "host_agent.h"
-#include "host_ctl.h"
 #include "host_net.h"
 #include "host_state.h"
 #include "host_tc.h"
 #include "log.h"
 #include "pap_client.h"
+#include "parse.h"
 #include "state.h"
 #include "views.h"
 
@@ -41,6 +41,8 @@
  * up to 0.25 + 0.5 + 1 + 2 + 4 s, 1, 2, 4... s apart), then `up` gives up. */
 #define START_RETRIES		4
 #define START_BUDGET_MS		30000
+/* Words in one control-socket command line. */
+#define CTL_MAX_ARGS		40
 
 struct agent {
 	const struct host_opts *o;
@@ -398,7 +400,7 @@ static int enroll(struct agent *a, bool reclaim)
 			log_info("re-registered as client %u with the same share as before",
 				 a->pap.s.client_id);
 		else
-			log_warn("re-registered as client %u, but the gateway gave a different share",
+			log_warn("re-registered as client %u, but with a different share",
 				 a->pap.s.client_id);
 		revalidate(a);
 	}
@@ -484,7 +486,7 @@ static int take_down(struct pap_client *c, struct host_state *st, const char *di
 		if (replayed(c, rc))
 			rc = pap_client_deregister(c);
 		if (!rc)
-			fprintf(out, "client %u deregistered: gateway %s freed its ports and SPIs\n",
+			fprintf(out, "client %u deregistered: gateway %s freed its share\n",
 				st->client_id, ip(st->gateway).s);
 		else if (lost(c, rc))
 			fprintf(out, "client %u was already unknown to gateway %s\n",
@@ -634,17 +636,14 @@ static int peer_command(struct agent *a, bool validate, int argc, char **argv,
 		return -1;
 	}
 	for (int i = 1; i < argc; i++) {
-		char *end;
-		unsigned long long spi;
+		uint32_t spi;
 
-		errno = 0;
-		spi = strtoull(argv[i], &end, 0);
-		if (errno || *end || end == argv[i] || spi < 256 || spi > UINT32_MAX) {
+		if (parse_u32(argv[i], 256, UINT32_MAX, &spi)) {
 			snprintf(err, errlen, "%s: '%s' is not an SPI (256..4294967295)", what,
 				 argv[i]);
 			return -1;
 		}
-		r[n++] = (struct pap_spi_range){ a->st.global, (uint32_t)spi, (uint32_t)spi };
+		r[n++] = (struct pap_spi_range){ a->st.global, spi, spi };
 	}
 
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -674,11 +673,25 @@ static int peer_command(struct agent *a, bool validate, int argc, char **argv,
 	return 0;
 }
 
-static int command(void *ctx, int argc, char **argv, FILE *out, char *err,
-		   size_t errlen)
+/* The control socket's handler (ctlsock.h). */
+static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 {
 	struct agent *a = ctx;
+	char *argv[CTL_MAX_ARGS + 1] = { 0 }, *save = NULL;
+	int argc = 0;
 
+	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (argc == CTL_MAX_ARGS) {
+			snprintf(err, errlen, "too many arguments");
+			return -1;
+		}
+		argv[argc++] = tok;
+	}
+	if (!argc) {
+		snprintf(err, errlen, "empty command");
+		return -1;
+	}
 	if (!strcmp(argv[0], "status")) {
 		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json"))) {
 			snprintf(err, errlen, "usage: status [--json]");
@@ -821,7 +834,7 @@ static void run(struct agent *a)
 		if (p[1].revents & POLLIN)
 			on_signal(a);
 		if (!a->stop && (p[0].revents & POLLIN))
-			host_ctl_serve(a->ctl_fd, command, a);
+			ctlsock_serve(a->ctl_fd, command, a);
 	}
 }
 
@@ -892,9 +905,9 @@ static int start_pap(struct agent *a, bool fresh)
 		if (rc != -ETIMEDOUT)
 			break;
 		if (mono_ms() - t0 + delay > START_BUDGET_MS) {
-			log_err("gateway %s:%u does not answer: no reply to PAP after retrying with "
-				"backoff for %lld s (is xdnatd running, and is --gateway its "
-				"--internal address?)", a->o->gateway, a->o->pap_port,
+			log_err("gateway %s:%u does not answer: no reply to PAP after "
+				"retrying with backoff for %lld s (is xdnatd running, and is "
+				"--gateway its --internal address?)", a->o->gateway, a->o->pap_port,
 				(long long)(mono_ms() - t0 + 500) / 1000);
 			break;
 		}

@@ -25,6 +25,7 @@
 #include <net/if.h>
 
 #define HOST_STATE_DIR		"/var/lib/xdnat-host"
+#define HOST_CTL_SOCKET		"/run/xdnat/host.sock"
 #define HOST_DEFAULT_PORTS	64
 #define HOST_DEFAULT_SPIS	256
 #define HOST_DEFAULT_NATT_INDEX	1	/* port 0 of the block is IKE, 1 NAT-T */

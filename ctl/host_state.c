@@ -5,7 +5,6 @@
  * line is "key value", unknown keys are an error rather than silently lost.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include "atomic_file.h"
 #include "host_state.h"
 
 #define STATE_VERSION	1
@@ -62,23 +62,14 @@ static void format(FILE *f, const struct host_state *st)
 		st->arp_announce_prev);
 }
 
-/*
- * Durable replacement of DIR/state: a crash leaves the old file or the new
- * one, never a mix. (ctl/state.c has the same steps as static write_tmp()
- * and install() on its own store; they are not exported.)
- */
+/* Durable: a crash leaves the old file or the new one, never a mix. */
 int host_state_save(const char *dir, const struct host_state *st)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, dfd, err = 0;
-	FILE *f;
+	int err;
+	FILE *f = open_memstream(&buf, &len);
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, HOST_STATE_FILE) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, HOST_STATE_FILE) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = open_memstream(&buf, &len);
 	if (!f)
 		return -ENOMEM;
 	format(f, st);
@@ -86,35 +77,7 @@ int host_state_save(const char *dir, const struct host_state *st)
 		free(buf);
 		return -ENOMEM;
 	}
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (size_t off = 0; off < len && !err;) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno != EINTR)
-			err = -errno;
-		else if (n > 0)
-			off += (size_t)n;
-	}
-	if (!err && fsync(fd))
-		err = -errno;
-	close(fd);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd))
-		err = -errno;
-	if (dfd >= 0)
-		close(dfd);
-out:
+	err = atomic_write_file(dir, HOST_STATE_FILE, buf, len, 0600);
 	explicit_bzero(buf, len);	/* it held the secret */
 	free(buf);
 	return err;

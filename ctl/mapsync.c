@@ -24,6 +24,10 @@ struct map_entry {
 	uint32_t val[3];
 };
 
+_Static_assert(sizeof(struct xdnat_host) <= sizeof(((struct map_entry *)0)->val) &&
+	       sizeof(struct xdnat_port_owner) <= sizeof(((struct map_entry *)0)->val),
+	       "every map value fits an entry");
+
 struct entry_list {
 	struct map_entry *e;
 	size_t n, cap;
@@ -37,11 +41,15 @@ struct sync_tally {
 	int first_err;
 };
 
-typedef void (*emit_fn)(const struct host *h, struct entry_list *l);
+typedef void (*emit_fn)(const struct mapsync *ms, const struct host *h,
+			struct entry_list *l);
 
 struct sync_desc {
 	const char *name;
 	uint32_t key_size, val_size;
+	/* leading value bytes that say whose an entry is; the rest (a MAC) is
+	 * derived and may lag behind, it never stops a removal */
+	uint32_t owner_size;
 	bool array;		/* entries cannot be deleted: zero the value */
 	emit_fn emit;		/* what one host puts in the map */
 };
@@ -130,13 +138,21 @@ static void list_free(struct entry_list *l)
 
 /* ---- what a host puts in each map ---------------------------------------- */
 
-static void emit_hosts(const struct host *h, struct entry_list *l)
+static void emit_hosts(const struct mapsync *ms, const struct host *h,
+		       struct entry_list *l)
 {
-	list_add(l, &h->addr, sizeof(h->addr), &h->client_id, sizeof(h->client_id));
+	struct xdnat_host v = { .client_id = h->client_id };
+
+	/* unresolved: zeros, and gw_ext asks the FIB */
+	if (ms->mac_of && !ms->mac_of(ms->mac_ctx, h->addr, v.mac))
+		memset(v.mac, 0, sizeof(v.mac));
+	list_add(l, &h->addr, sizeof(h->addr), &v, sizeof(v));
 }
 
-static void emit_ports(const struct host *h, struct entry_list *l)
+static void emit_ports(const struct mapsync *ms, const struct host *h,
+		       struct entry_list *l)
 {
+	(void)ms;
 	for (unsigned int i = 0; i < h->n_ports; i++) {
 		for (uint32_t p = h->ports[i].first; p <= h->ports[i].last; p++) {
 			struct xdnat_port_owner v = {
@@ -151,35 +167,36 @@ static void emit_ports(const struct host *h, struct entry_list *l)
 	}
 }
 
-/* A block is one prefix when it is a power of two aligned to its size, as
- * the allocator hands them out; any other range becomes several. */
-static void emit_spiblk(const struct host *h, struct entry_list *l)
+/* One entry per granule of each block: blocks are at least a granule and
+ * aligned to their size (gateway.c), so no granule is shared by two hosts.
+ * A smaller block restored from an older state still gets its granule. */
+static void emit_spiblk(const struct mapsync *ms, const struct host *h,
+			struct entry_list *l)
 {
 	struct xdnat_owner v = { .client_id = h->client_id, .host_addr = h->addr };
 
+	(void)ms;
 	for (unsigned int i = 0; i < h->n_spis; i++) {
-		uint64_t a = h->spis[i].first, end = (uint64_t)h->spis[i].last + 1;
+		uint64_t a = h->spis[i].first & ~(uint64_t)(XDNAT_SPI_GRANULE - 1);
+		uint64_t n = ((uint64_t)h->spis[i].last - a) / XDNAT_SPI_GRANULE + 1;
+		uint64_t fit = n < list_room(l) ? n : list_room(l);
 
-		while (a < end) {
-			unsigned int bits = a ? (unsigned int)__builtin_ctzll(a) : 32;
-			struct xdnat_spi_lpm_key k;
-
-			while (a + (1ull << bits) > end)
-				bits--;
-			k = (struct xdnat_spi_lpm_key){
-				.prefixlen = 32 - bits,
-				.spi = htonl((uint32_t)a),
+		for (uint64_t g = 0; g < fit; g++) {
+			struct xdnat_spiblk_key k = {
+				.spi = htonl((uint32_t)(a + g * XDNAT_SPI_GRANULE)),
 			};
+
 			list_add(l, &k, sizeof(k), &v, sizeof(v));
-			a += 1ull << bits;
 		}
+		l->dropped += n - fit;	/* a huge block must not loop for ever */
 	}
 }
 
-static void emit_sa(const struct host *h, struct entry_list *l)
+static void emit_sa(const struct mapsync *ms, const struct host *h, struct entry_list *l)
 {
 	struct xdnat_owner v = { .client_id = h->client_id, .host_addr = h->addr };
 
+	(void)ms;
 	for (unsigned int i = 0; i < h->n_sas; i++) {
 		const struct pap_sa *sa = &h->sas[i];
 		uint64_t n = (uint64_t)sa->spi_last - sa->spi_first + 1;
@@ -198,14 +215,17 @@ static void emit_sa(const struct host *h, struct entry_list *l)
 }
 
 static const struct sync_desc sync_maps[MAPSYNC_N] = {
-	[MAPSYNC_HOSTS]	= { "xdnat_hosts", 4, 4, false, emit_hosts },
-	[MAPSYNC_PORTS]	= { "xdnat_ports", 4, sizeof(struct xdnat_port_owner), true,
-			    emit_ports },
-	[MAPSYNC_SPIBLK]	= { "xdnat_spiblk", sizeof(struct xdnat_spi_lpm_key),
-			    sizeof(struct xdnat_owner), false, emit_spiblk },
+	[MAPSYNC_HOSTS]	= { "xdnat_hosts", 4, sizeof(struct xdnat_host),
+			    sizeof(((struct xdnat_host *)0)->client_id), false, emit_hosts },
+	[MAPSYNC_PORTS]	= { "xdnat_ports", 4, sizeof(struct xdnat_port_owner),
+			    sizeof(struct xdnat_port_owner), true, emit_ports },
+	[MAPSYNC_SPIBLK]	= { "xdnat_spiblk", sizeof(struct xdnat_spiblk_key),
+			    sizeof(struct xdnat_owner), sizeof(struct xdnat_owner), false,
+			    emit_spiblk },
 	[MAPSYNC_SA]	= { "xdnat_sa", sizeof(struct xdnat_sa_key),
-			    sizeof(struct xdnat_owner), false, emit_sa },
-	[MAPSYNC_TX]	= { "xdnat_tx", 4, 4, false, NULL },
+			    sizeof(struct xdnat_owner), sizeof(struct xdnat_owner), false,
+			    emit_sa },
+	[MAPSYNC_TX]	= { "xdnat_tx", 4, 4, 4, false, NULL },
 };
 
 /* ---- map operations ------------------------------------------------------- */
@@ -236,7 +256,7 @@ static void map_drop(struct mapsync *ms, enum mapsync_map m, const uint32_t key[
 			tally_fail(t, errno);
 		return;
 	}
-	if (expect && memcmp(cur, expect, sizeof(cur)))
+	if (expect && memcmp(cur, expect, sync_maps[m].owner_size))
 		return;
 	if (sync_maps[m].array) {
 		if (!memcmp(cur, zero_val, sizeof(cur)))
@@ -326,7 +346,7 @@ static struct entry_list host_list(const struct mapsync *ms, enum mapsync_map m,
 	struct entry_list l = { .limit = ms->max_entries[m] };
 
 	if (h)
-		sync_maps[m].emit(h, &l);
+		sync_maps[m].emit(ms, h, &l);
 	list_sort(&l);
 	return l;
 }
@@ -387,39 +407,60 @@ static void host_changed(void *ctx, const struct host *old_h, const struct host 
 		  all.changed, all.removed);
 }
 
+/* Map m (and, for xdnat_tx, tx_ifindex) equal to g's hosts; counts in *t. */
+static int sync_map(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
+		    struct sync_tally *t, const char *what)
+{
+	struct entry_list want = { .limit = ms->max_entries[m] };
+	size_t nh = gw_host_count(g);
+	int err;
+
+	if (sync_maps[m].emit) {
+		for (size_t i = 0; i < nh; i++)
+			sync_maps[m].emit(ms, gw_host_at(g, i), &want);
+	} else {
+		/* xdnat_tx: exactly our two NICs, ifindex -> ifindex */
+		for (int k = 0; k < 2; k++)
+			list_add(&want, &ms->tx_ifindex[k], 4, &ms->tx_ifindex[k], 4);
+	}
+	list_sort(&want);
+	err = reconcile_map(ms, m, &want, t);
+	report(ms, m, t, &want, what);
+	log_debug("%s: %zu added, %zu changed, %zu removed", sync_maps[m].name,
+		  t->added, t->changed, t->removed);
+	t->failed += want.dropped;
+	list_free(&want);
+	return err;
+}
+
 int mapsync_reconcile(struct mapsync *ms, const struct gw *g)
 {
 	struct sync_tally all = { 0 };
-	size_t nh = gw_host_count(g);
 	int err = 0;
 
 	for (enum mapsync_map m = 0; m < MAPSYNC_N && !err; m++) {
-		struct entry_list want = { .limit = ms->max_entries[m] };
 		struct sync_tally t = { 0 };
 
-		if (sync_maps[m].emit) {
-			for (size_t i = 0; i < nh; i++)
-				sync_maps[m].emit(gw_host_at(g, i), &want);
-		} else {
-			/* xdnat_tx: exactly our two NICs, ifindex -> ifindex */
-			for (int k = 0; k < 2; k++)
-				list_add(&want, &ms->tx_ifindex[k], 4, &ms->tx_ifindex[k], 4);
-		}
-		list_sort(&want);
-		err = reconcile_map(ms, m, &want, &t);
-		report(ms, m, &t, &want, "the restored state");
-		log_debug("%s: %zu added, %zu changed, %zu removed", sync_maps[m].name,
-			  t.added, t.changed, t.removed);
+		err = sync_map(ms, g, m, &t, "the restored state");
 		all.added += t.added;
 		all.changed += t.changed;
 		all.removed += t.removed;
-		all.failed += t.failed + want.dropped;
-		list_free(&want);
+		all.failed += t.failed;
 	}
 	if (!err)
 		log_info("maps reconciled with %zu host(s): %zu added, %zu changed, "
-			 "%zu removed, %zu failed", nh, all.added, all.changed,
+			 "%zu removed, %zu failed", gw_host_count(g), all.added, all.changed,
 			 all.removed, all.failed);
+	return err;
+}
+
+int mapsync_refresh(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
+		    size_t *changed)
+{
+	struct sync_tally t = { 0 };
+	int err = sync_map(ms, g, m, &t, "a refresh");
+
+	*changed = t.added + t.changed + t.removed;
 	return err;
 }
 

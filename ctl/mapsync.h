@@ -8,6 +8,8 @@
 #ifndef XDNAT_MAPSYNC_H
 #define XDNAT_MAPSYNC_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "gateway.h"
 
@@ -21,11 +23,17 @@ enum mapsync_map {
 	MAPSYNC_N
 };
 
+/* The MAC of host address addr (be) on the internal NIC, as last resolved:
+ * true with mac set, false when there is none (yet). */
+typedef bool (*mapsync_mac_fn)(void *ctx, uint32_t addr, uint8_t mac[6]);
+
 struct mapsync {
 	int fd[MAPSYNC_N];		/* the loader's: mapsync never closes them */
 	uint32_t max_entries[MAPSYNC_N];
 	uint32_t tx_ifindex[2];		/* what xdnat_tx must hold: ext, int NIC */
 	uint64_t errors;		/* failed updates + entries that did not fit */
+	mapsync_mac_fn mac_of;		/* xdnat_hosts' MACs; NULL: all zero */
+	void *mac_ctx;
 };
 
 /* Map m's name in the BPF objects. */
@@ -37,6 +45,10 @@ int mapsync_bind(struct mapsync *ms, enum mapsync_map m, int fd, uint32_t key_si
 /* Make the maps equal to g's host table (and xdnat_tx to tx_ifindex), in
  * place (no clearing: the programs keep forwarding). 0 or -errno. */
 int mapsync_reconcile(struct mapsync *ms, const struct gw *g);
+/* Make map m alone equal to g's host table again, e.g. xdnat_hosts after
+ * the MACs changed; *changed: entries added, changed or removed. 0 or -errno. */
+int mapsync_refresh(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
+		    size_t *changed);
 /* Hooks that keep the maps in step with every later host change. */
 struct gw_hooks mapsync_hooks(struct mapsync *ms);
 uint64_t mapsync_errors(const struct mapsync *ms);

@@ -151,8 +151,14 @@ static int transact(struct pap_client *c, struct pap_writer *w, uint8_t type)
 			if (left <= 0 || poll(&p, 1, left) <= 0)
 				break;
 			n = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
-			if (n < 0)
-				break;	/* e.g. ICMP port unreachable: retry later */
+			if (n < 0) {
+				/* ICMP port unreachable (no daemon yet): wait out this
+				 * attempt, so the backoff still spans seconds. */
+				left = (int)(deadline - now_ms());
+				if (left > 0)
+					poll(NULL, 0, left);
+				break;
+			}
 			rc = pap_session_check(&c->s, c->rbuf, (size_t)n, type, &c->reply);
 			if (rc == -EAGAIN || rc == -EBADMSG)
 				continue;	/* not our answer: keep waiting */

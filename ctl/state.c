@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <zlib.h>
+#include "atomic_file.h"
 #include "state.h"
 #include "state_record.h"
 
@@ -92,59 +93,6 @@ static int u32_cmp(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x > y) - (x < y);
-}
-
-/* ---- file helpers -------------------------------------------------------- */
-
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-/* Create tmp holding exactly b, durably; the open fd is returned in *fdp. */
-static int write_tmp(struct state_store *s, const char *tmp,
-		     const struct buf *b, int *fdp)
-{
-	int err = 0;
-	int fd = openat(s->dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-			0600);
-
-	if (fd < 0)
-		return -errno;
-	err = pwrite_all(fd, b->p, b->len, 0);
-	if (!err && fsync(fd))
-		err = -errno;
-	if (err) {
-		close(fd);
-		unlinkat(s->dirfd, tmp, 0);
-		return err;
-	}
-	*fdp = fd;
-	return 0;
-}
-
-/* Rename tmp over name and make the rename itself durable. */
-static int install(struct state_store *s, const char *tmp, const char *name)
-{
-	if (renameat(s->dirfd, tmp, s->dirfd, name)) {
-		int err = -errno;
-
-		unlinkat(s->dirfd, tmp, 0);
-		return err;
-	}
-	return fsync(s->dirfd) ? -errno : 0;
 }
 
 /* ---- messages ----------------------------------------------------------- */
@@ -262,27 +210,6 @@ static int slurp(const struct load_ctx *c, const char *name, int flags,
 
 /* ---- open / close ------------------------------------------------------- */
 
-static int mkdir_p(const char *dir)
-{
-	char *p = strdup(dir);
-	int err = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *q = p + 1; *q && !err; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) && errno != EEXIST)
-			err = -errno;
-		*q = '/';
-	}
-	if (!err && mkdir(p, 0700) && errno != EEXIST)
-		err = -errno;
-	free(p);
-	return err;
-}
-
 int state_open(const char *dir, struct state_store **out)
 {
 	struct state_store *s;
@@ -290,7 +217,7 @@ int state_open(const char *dir, struct state_store **out)
 
 	if (!dir || !*dir)
 		return -EINVAL;
-	err = mkdir_p(dir);
+	err = mkdir_p(dir, 0700);
 	if (err)
 		return err;
 	s = calloc(1, sizeof(*s));
@@ -360,11 +287,11 @@ static int journal_start(struct state_store *s)
 		put_u32(&b, (uint32_t)crc32(0, b.p, (uInt)b.len));
 	err = b.err;
 	if (!err)
-		err = write_tmp(s, JNL_TMP, &b, &fd);
+		err = atomic_file_write_tmp(s->dirfd, JNL_TMP, b.p, b.len, 0600, &fd);
 	free(b.p);
 	if (err)
 		return err;
-	err = install(s, JNL_TMP, JNL_NAME);
+	err = atomic_file_install(s->dirfd, JNL_TMP, JNL_NAME);
 	if (err) {
 		close(fd);
 		return err;
@@ -546,7 +473,7 @@ int state_compact(struct state_store *s, const struct state_meta *m,
 	if (!err)
 		err = snap_build(&b, s->gen + 1, m, hosts, n_hosts);
 	if (!err)
-		err = write_tmp(s, SNAP_TMP, &b, &fd);
+		err = atomic_file_write_tmp(s->dirfd, SNAP_TMP, b.p, b.len, 0600, &fd);
 	free(b.p);
 	if (err)
 		return err;

@@ -207,15 +207,15 @@ static void dataplane_json(FILE *out, const struct dataplane_stats *dp)
 {
 	fprintf(out, ",\"dataplane\":");
 	if (!dp) {
-		fprintf(out, "null,\"dataplane_sync_errors\":0");
+		fprintf(out, "null,\"dataplane_sync_errors\":0,\"dataplane_neigh_failures\":0");
 		return;
 	}
 	for (int r = 0; r < XDNAT_REASON_MAX; r++)
 		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "{",
 			reason_names[r], (unsigned long long)dp->reason[r].packets,
 			(unsigned long long)dp->reason[r].bytes);
-	fprintf(out, "},\"dataplane_sync_errors\":%llu",
-		(unsigned long long)dp->sync_errors);
+	fprintf(out, "},\"dataplane_sync_errors\":%llu,\"dataplane_neigh_failures\":%llu",
+		(unsigned long long)dp->sync_errors, (unsigned long long)dp->neigh_failures);
 }
 
 static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
@@ -303,6 +303,8 @@ void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 	if (dp) {
 		table_add(t, "dataplane.sync_errors");
 		table_add(t, "%llu", (unsigned long long)dp->sync_errors);
+		table_add(t, "dataplane.neigh_failures");
+		table_add(t, "%llu", (unsigned long long)dp->neigh_failures);
 	}
 	table_print(t, out);
 	dataplane_table(out, dp);

@@ -19,11 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include "ctlsock.h"
 #include "host_agent.h"
-#include "host_ctl.h"
 #include "host_net.h"
 #include "log.h"
 #include "pap.h"
+#include "parse.h"
+
+/* `down` and `validate` wait for the gateway: PAP retries take seconds. */
+#define CALL_TIMEOUT_S	60
 
 static const char *cmd = "";
 
@@ -32,15 +36,16 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: xdnat-host COMMAND [OPTIONS]\n\n"
 		"commands:\n"
-		"  up --gateway Gi --dev IF [...]   register with the gateway, take a share of its\n"
-		"                                   global address, configure this host, stay and\n"
-		"                                   renew the lease\n"
+		"  up --gateway Gi --dev IF [...]   register with the gateway, take a share of\n"
+		"                                   its global address, configure this host,\n"
+		"                                   stay and renew the lease\n"
 		"  status [--json]                  what the running agent holds\n"
 		"  validate PEER [--spi X ...]      the gateway may let IPsec from PEER in\n"
 		"  invalidate PEER [--spi X ...]    ... no longer\n"
 		"  down                             free the share at the gateway, undo the host\n"
 		"                                   configuration, stop the agent\n\n"
-		"`xdnat-host COMMAND --help` lists a command's options; docs/xdnat-host.md has the rest.\n");
+		"`xdnat-host COMMAND --help` lists a command's options;\n"
+		"docs/xdnat-host.md has the rest.\n");
 }
 
 static void usage_up(FILE *out)
@@ -105,19 +110,6 @@ static int __attribute__((format(printf, 1, 2))) bad(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see xdnat-host %s%s--help)\n", cmd, cmd[0] ? " " : "");
 	return 2;
-}
-
-static int parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-	unsigned long long n;
-	char *end;
-
-	errno = 0;
-	n = strtoull(v, &end, 0);
-	if (errno || end == v || *end || *v == '-' || n < lo || n > hi)
-		return -1;
-	*out = (uint32_t)n;
-	return 0;
 }
 
 /* Absolute paths: --daemon changes to /, and status shows them. */
@@ -323,7 +315,7 @@ static int cmd_client(int argc, char **argv)
 		snprintf(line + off, sizeof(line) - off, " --json");
 
 	log_setup("xdnat-host", LOG_LVL_INFO, 0);
-	rc = host_ctl_call(sock, line, stdout, err, sizeof(err));
+	rc = ctlsock_call(sock, line, CALL_TIMEOUT_S, stdout, err, sizeof(err));
 	if (!rc)
 		return 0;
 	if (rc == -EPROTO) {

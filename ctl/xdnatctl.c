@@ -8,9 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include "ctlsock.h"
 
 static void usage(FILE *out)
 {
@@ -29,11 +27,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *path = "/run/xdnat/xdnatd.sock";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char cmd[256] = "", buf[4096];
+	char cmd[256] = "", err[512];
 	size_t off = 0;
-	int fd, status = -1;
-	ssize_t n;
+	int rc;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -64,48 +60,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	rc = ctlsock_call(path, cmd, 0, stdout, err, sizeof(err));
+	if (rc == -ENAMETOOLONG) {
 		fprintf(stderr, "xdnatctl: socket path too long\n");
 		return 2;
 	}
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	if (rc == -EPROTO || rc == -EIO)
+		fprintf(stderr, "xdnatctl: %s\n", err);
+	else if (rc)
 		fprintf(stderr, "xdnatctl: %s: %s (is xdnatd running?)\n", path,
-			strerror(errno));
-		return 1;
-	}
-	dprintf(fd, "%s\n", cmd);
-	shutdown(fd, SHUT_WR);
-
-	/* First line is the status; the rest is the body. */
-	off = 0;
-	while ((n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0) {
-		char *nl;
-
-		off += (size_t)n;
-		buf[off] = 0;
-		if (status < 0 && (nl = strchr(buf, '\n'))) {
-			*nl = 0;
-			if (!strcmp(buf, "ok")) {
-				status = 0;
-			} else {
-				fprintf(stderr, "xdnatctl: %s\n",
-					strncmp(buf, "error: ", 7) ? buf : buf + 7);
-				status = 1;
-			}
-			off -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, off);
-		}
-		if (status >= 0) {
-			fwrite(buf, 1, off, status ? stderr : stdout);
-			off = 0;
-		}
-	}
-	close(fd);
-	if (status < 0) {
-		fprintf(stderr, "xdnatctl: no answer from %s\n", path);
-		return 1;
-	}
-	return status;
+			strerror(-rc));
+	return rc ? 1 : 0;
 }

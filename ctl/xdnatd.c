@@ -25,6 +25,7 @@
 #include "ctlsock.h"
 #include "dataplane.h"
 #include "gateway.h"
+#include "gw_commands.h"
 #include "log.h"
 #include "state.h"
 
@@ -159,6 +160,8 @@ static void on_timer(struct daemon *d)
 	if (err)
 		log_warn("snapshot of %s failed: %s (the journal keeps growing)",
 			 d->cfg.state_dir, strerror(-err));
+	if (d->dp)
+		dataplane_tick(d->dp, d->gw);
 }
 
 static void reload(struct daemon *d)
@@ -310,7 +313,9 @@ static void run(struct daemon *d)
 			if (fd == d->pap_fd) {
 				serve_pap(d);
 			} else if (fd == d->ctl_fd) {
-				ctlsock_serve(d->ctl_fd, d->gw, d->dp);
+				struct gw_commands c = { d->gw, d->dp };
+
+				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
 				on_timer(d);
 			} else if (fd == d->sig_fd) {

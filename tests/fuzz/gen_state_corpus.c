@@ -2,8 +2,8 @@
 /*
  * Writes the state-record seed corpus for fuzz_state:
  *   gcc -std=c11 -D_GNU_SOURCE -Ictl -Icommon tests/fuzz/gen_state_corpus.c \
- *       ctl/state.c ctl/state_record.c ctl/host.c -lcrypto -lz -o /tmp/gen_state \
- *       && /tmp/gen_state
+ *       ctl/state.c ctl/state_record.c ctl/host.c ctl/atomic_file.c -lcrypto -lz \
+ *       -o /tmp/gen_state && /tmp/gen_state
  */
 #include <stdio.h>
 #include <stdlib.h>

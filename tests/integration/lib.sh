@@ -138,3 +138,30 @@ sniff_start() {
 	done
 	return 1
 }
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds;
+# fails once SECONDS have passed. For conditions, instead of fixed sleeps.
+wait_until() {
+	local end=$((SECONDS + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS > end)) && return 1
+		sleep 0.1
+	done
+}
+
+# wait_for_line FILE REGEX [SECONDS]: until a line of FILE matches (a
+# background tool printing "ready", say); 10 s unless told.
+wait_for_line() {
+	wait_until "${3:-10}" grep -q -- "$2" "$1"
+}
+
+# wait_pid PID: waits for a start_bg process that ends by itself and drops it
+# from cleanup's list, so that cleanup never signals a PID reused since.
+# Returns the process's exit status.
+wait_pid() {
+	local rc p keep=()
+	wait "$1" 2>/dev/null; rc=$?
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+	return $rc
+}

@@ -5,7 +5,8 @@
 #   ext (peer .10, attacker .66) -- gw (ext0 | gw_ext, gw_int | int0) -- lan bridge -- h1, h2
 #
 # Inbound UDP/ESP/AH to the holder of the port/SPI, encapsulated with the inner
-# packet unchanged; unvalidated peers and unknown SPIs dropped; outbound
+# packet unchanged; unvalidated peers and unknown SPIs dropped; the hosts'
+# MACs resolved by xdnatd into xdnat_hosts (gw_ext's fast path); outbound
 # decapsulation and the spoofing check; counters in xdnatctl stats; the maps
 # and programs surviving SIGTERM and kill -9, reconciled at start, a foreign
 # XDP program refused, a map-size change refused, --unload, generic mode.
@@ -56,9 +57,8 @@ done
 # (GRO or an XDP program); GRO must be switched on once the link is up.
 ip netns exec "$LAN" ethtool -K up0 gro on >/dev/null
 ip netns exec "$EXT" ethtool -K eth0 gro on >/dev/null
-# bpf_fib_lookup does not resolve neighbours: give the gateway all three.
-ip -n "$GW" neigh replace 10.0.0.11 lladdr "$(mac_of "$H1" eth0)" dev int0 nud permanent
-ip -n "$GW" neigh replace 10.0.0.12 lladdr "$(mac_of "$H2" eth0)" dev int0 nud permanent
+# bpf_fib_lookup does not resolve neighbours: give the gateway the peer's.
+# The hosts' are left to the kernel and xdnatd (it resolves them itself).
 ip -n "$GW" neigh replace $PEER lladdr "$(mac_of "$EXT" eth0)" dev ext0 nud permanent
 GW_EXT_MAC=$(mac_of "$GW" ext0)
 GW_INT_MAC=$(mac_of "$GW" int0)
@@ -138,6 +138,18 @@ for e in json.load(sys.stdin):
     print("%s=%d" % (names[f["key"]], n))'
 }
 count() { counters | sed -n "s/^$1=//p"; }
+# host_mac ADDR: the MAC xdnat_hosts holds for ADDR (00:00:... unresolved)
+host_mac() {
+	bpftool -j map lookup pinned "$BPFFS/xdnat_hosts" key hex $(ip_hex "$1") |
+		"$PY" -c 'import json, sys
+print(":".join("%02x" % b for b in json.load(sys.stdin)["formatted"]["value"]["mac"]))'
+}
+# has_mac ADDR NS: xdnat_hosts holds the MAC of eth0 in NS for ADDR
+has_mac() { [ "$(host_mac "$1")" = "$(mac_of "$2" eth0)" ]; }
+# kernel_has_mac ADDR NS: so does the gateway's neighbour table
+kernel_has_mac() {
+	ip -n "$GW" neigh show "$1" dev int0 | grep -q "lladdr $(mac_of "$2" eth0)"
+}
 
 # inbound TAG SPEC...: sends SPECs (name,kind,src,arg) from ext while h1 and
 # h2 capture; GOT_H1 / GOT_H2: the names each received, tunnelled from Gi.
@@ -241,8 +253,19 @@ check "xdnat_sa has typed keys (BTF): spi and peer" \
 		 bpftool map dump pinned '$BPFFS/xdnat_sa' | grep -q '\"peer\"'"
 check "xdnat_sa: one entry per SPI and validated peer (2 x 16)" bash -c \
 	"[ \"\$(bpftool -j map dump pinned '$BPFFS/xdnat_sa' | '$PY' -c 'import json,sys; print(len(json.load(sys.stdin)))')\" = 32 ]"
-check "xdnat_spiblk: each block is one prefix" bash -c \
-	"[ \"\$(bpftool -j map dump pinned '$BPFFS/xdnat_spiblk' | '$PY' -c 'import json,sys; print(sorted(e[\"formatted\"][\"key\"][\"prefixlen\"] for e in json.load(sys.stdin)))')\" = '[28, 28]' ]"
+check "xdnat_spiblk: one entry per 16 SPIs, keyed by the blocks' first SPIs" bash -c \
+	"[ \"\$(bpftool -j map dump pinned '$BPFFS/xdnat_spiblk' | '$PY' -c 'import json, socket, sys; print(sorted(socket.ntohl(e[\"formatted\"][\"key\"][\"spi\"]) for e in json.load(sys.stdin)))')\" = '[$H1_SPI_FIRST, $H2_SPI_FIRST]' ]"
+# The hosts' ARP for Gi (PAP) taught the gateway's kernel their MACs; xdnatd
+# reads them (at once, or at the refresh a second later) into xdnat_hosts.
+check "xdnat_hosts: h1 and h2 get their real MACs (ip -n h1/h2 link show eth0)" \
+	wait_until 8 bash -c "$(declare -f host_mac has_mac mac_of ip_hex); BPFFS='$BPFFS' PY=$PY; \
+		has_mac 10.0.0.11 '$H1' && has_mac 10.0.0.12 '$H2'"
+# Nothing sends to h1 now: only xdnatd's resolution can bring its entry back.
+ip -n "$GW" neigh del 10.0.0.11 dev int0
+check "h1's neighbour entry deleted: xdnatd has it resolved again, MAC in xdnat_hosts" \
+	wait_until 15 bash -c "$(declare -f host_mac has_mac kernel_has_mac mac_of ip_hex); \
+		BPFFS='$BPFFS' PY=$PY GW='$GW'; kernel_has_mac 10.0.0.11 '$H1' && \
+		has_mac 10.0.0.11 '$H1'"
 
 # --- inbound ---------------------------------------------------------------------------
 before=$(stats)
@@ -352,6 +375,13 @@ check "fresh maps of the new size, filled from the state" \
 		 bpftool map show pinned '$BPFFS/xdnat_sa' | grep -q 'max_entries 4096'"
 inbound fresh "udp_fresh,udp,$PEER,$H1_PORT_FIRST" "esp_h2,esp,$PEER,$H2_SPI_FIRST"
 check "forwarding with the fresh maps" test "$GOT_H1|$GOT_H2" = "udp_fresh |esp_h2 "
+# h2 stops answering ARP and the gateway forgets it: resolution fails
+ip -n "$H2" link set eth0 arp off
+ip -n "$GW" neigh del 10.0.0.12 dev int0
+check "unresolvable h2: counted in xdnatctl stats (neigh_failures), MAC cleared" \
+	wait_until 15 bash -c "$(declare -f host_mac ip_hex); BPFFS='$BPFFS' PY=$PY; \
+		'$CTL' --socket '$SOCK' stats --json | grep -q '\"dataplane_neigh_failures\":[1-9]' && \
+		[ \"\$(host_mac 10.0.0.12)\" = 00:00:00:00:00:00 ]"
 stop_pid "$DAEMON" TERM
 
 check "daemon logs have no errors" bash -c "! cat $TMP/{first,second,third,generic,fresh}.log | grep -i error"

@@ -138,8 +138,10 @@ check "h1: route via Gi, mtu 1480, advmss 1440" bash -c "ip -n '$H1' route show 
 check "h1: rp_filter 0, arp_announce 2 on eth0" bash -c \
 	"[ \"\$(ip netns exec '$H1' sysctl -n net.ipv4.conf.eth0.rp_filter \
 		net.ipv4.conf.eth0.arp_announce | tr '\n' ' ')\" = '0 2 ' ]"
-check "h1: tc egress filter host_egress" bash -c "tc -n '$H1' filter show dev eth0 egress | grep -q host_egress"
-check "h1: tc ingress filter host_ingress" bash -c "tc -n '$H1' filter show dev eth0 ingress | grep -q host_ingress"
+for dir in egress ingress; do
+	check "h1: tc $dir filter host_$dir" \
+		bash -c "tc -n '$H1' filter show dev eth0 $dir | grep -q host_$dir"
+done
 check "h1: state file is mode 0600" bash -c "[ \$(stat -c %a '$TMP/h1/state') = 600 ]"
 check "status (text) shows the certificate as none yet" bash -c \
 	"host 1 status --socket '$TMP/h1.sock' | grep -q 'certificate.*none yet'"
@@ -152,7 +154,8 @@ check "xdnatctl sa shows PEER on h1's SPI block" bash -c \
 check "validate --spi X (one SPI: X-X)" host 1 validate 203.0.113.20 --spi $((S1 + 1)) \
 	--socket "$TMP/h1.sock"
 check "xdnatctl sa shows the single SPI" bash -c \
-	"ctl sa --json | grep -q '\"peer\":\"203.0.113.20\",\"spi_first\":$((S1 + 1)),\"spi_last\":$((S1 + 1))'"
+	"ctl sa --json | grep -q \
+	 '\"peer\":\"203.0.113.20\",\"spi_first\":$((S1 + 1)),\"spi_last\":$((S1 + 1))'"
 check "status lists the validated peers" bash -c \
 	"host 1 status --json --socket '$TMP/h1.sock' | json_get \"len(d['validated_peers'])\" | grep -qx 2"
 check "invalidate --spi X" host 1 invalidate 203.0.113.20 --spi $((S1 + 1)) --socket "$TMP/h1.sock"
@@ -183,7 +186,8 @@ from scapy.all import rdpcap, IP, UDP, raw
 p = rdpcap('$TMP/egress.pcap')[0]
 o = p[IP]
 assert (o.src, o.dst, o.proto, o.ttl, o.flags.DF) == ('10.0.0.11', '10.0.0.1', 4, 64, True), o.summary()
-hdr = bytearray(raw(o)[:20]); assert sum(int.from_bytes(hdr[i:i+2], 'big') for i in range(0, 20, 2)) % 0xffff == 0, 'outer checksum'
+hdr = raw(o)[:20]
+assert sum(int.from_bytes(hdr[i:i + 2], 'big') for i in range(0, 20, 2)) % 0xffff == 0, 'outer sum'
 i = IP(raw(o.payload))
 assert (i.src, i.dst, i[UDP].sport, i[UDP].dport) == ('$G', '$PEER', $SP, 9999), i.summary()
 assert bytes(i[UDP].payload) == b'xdnat egress probe'
@@ -209,7 +213,8 @@ wait $RECV
 check "ingress: IPIP from Gi delivered to a socket bound to G:port in h1" \
 	grep -qx "$PEER 9999 xdnat ingress probe" "$TMP/ingress.out"
 check "status counts the encap and the decap" bash -c "host 1 status --json --socket '$TMP/h1.sock' | \
-	json_get \"d['tunnel']['encap']['packets'] >= 1 and d['tunnel']['decap']['packets'] >= 1\" | grep -q True"
+	json_get \"d['tunnel']['encap']['packets'] >= 1 and \
+		  d['tunnel']['decap']['packets'] >= 1\" | grep -q True"
 
 # --- TCP through both ends of the tunnel: TSO/GSO survive the encapsulation ----
 # With no gateway data plane, gw gets the far end from tunnel_peer (host_tunnel
@@ -283,11 +288,13 @@ check "kill -9 of h2's agent: its share is freed at lease expiry" until_true $((
 
 # --- down, with an agent (h1) and without (h2) ----------------------------------------------
 out=$(host 1 down --socket "$TMP/h1.sock" 2>&1); rc=$?
-check "down (h1): succeeds and says it deregistered" bash -c "[ $rc -eq 0 ] && grep -q deregistered <<<'$out'"
+check "down (h1): succeeds and says it deregistered" \
+	bash -c "[ $rc -eq 0 ] && grep -q deregistered <<<'$out'"
 check "down (h1): the agent exits" until_true 5 bash -c "! kill -0 $AGENT1"
 check "down (h1): G removed from lo" bash -c "! ip -n '$H1' addr show dev lo | grep -q $G"
 check "down (h1): rule and route removed" bash -c \
-	"! ip -n '$H1' rule | grep -q 'lookup 4555' && [ -z \"\$(ip -n '$H1' route show table 4555 2>/dev/null)\" ]"
+	"! ip -n '$H1' rule | grep -q 'lookup 4555' && \
+	 [ -z \"\$(ip -n '$H1' route show table 4555 2>/dev/null)\" ]"
 check "down (h1): tc filters removed" bash -c "[ -z \"\$(tc -n '$H1' filter show dev eth0 egress)\" ] && \
 	[ -z \"\$(tc -n '$H1' filter show dev eth0 ingress)\" ]"
 check "down (h1): state forgotten" test ! -e "$TMP/h1/state"
@@ -311,7 +318,8 @@ wait_for_socket "$TMP/small.sock"
 out=$(timeout 30 ip netns exec "$H2" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
 	--site-key "$TMP/wrong.key" --state-dir "$TMP/h2w" --socket "$TMP/h2w.sock" 2>&1); rc=$?
 check "wrong site key: refused with one line naming site-key" bash -c \
-	"[ $rc -eq 1 ] && [ \$(wc -l <<<'$out') -eq 1 ] && grep -q 'refused the registration: site-key' <<<'$out'"
+	"[ $rc -eq 1 ] && [ \$(wc -l <<<'$out') -eq 1 ] && \
+	 grep -q 'refused the registration: site-key' <<<'$out'"
 out=$(timeout 30 ip netns exec "$H2" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
 	--state-dir "$TMP/h2w" --socket "$TMP/h2w.sock" 2>&1); rc=$?
 check "no site key: refused naming site-key" bash -c "[ $rc -eq 1 ] && grep -q site-key <<<'$out'"
@@ -326,5 +334,6 @@ check "partial grant of SPIs is reported" \
 check "down frees the small pool" bash -c "ip netns exec '$H2' '$HOST' down --socket '$TMP/h2s.sock' && \
 	[ \"\$('$CTL' --socket '$TMP/small.sock' hosts --json | json_get \"len(d['hosts'])\")\" = 0 ]"
 
-check "agents logged no errors while up" bash -c "! grep -h 'error' '$TMP/h1.log' '$TMP/h2.log' '$TMP/h2s.log'"
+check "agents logged no errors while up" \
+	bash -c "! grep -h 'error' '$TMP/h1.log' '$TMP/h2.log' '$TMP/h2s.log'"
 summary

@@ -211,7 +211,7 @@ static int update(int fd, const void *k, const void *v)
 	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
-int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags)
+int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8_t *int_mac)
 {
 	struct xdnat_cfg c;
 	uint32_t k = 0;
@@ -223,7 +223,13 @@ int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags)
 	c.int_ifindex = r->int_ifindex;
 	c.int_mtu = int_mtu;
 	c.flags = flags;
+	memcpy(c.int_mac, int_mac, sizeof(c.int_mac));
 	return update(r->cfg, &k, &c);
+}
+
+int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags)
+{
+	return rig_set_cfg_mac(r, int_mtu, flags, INT_MAC);
 }
 
 int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags)
@@ -241,19 +247,25 @@ int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32
 	return update(r->ports, &k, &v);
 }
 
-int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t prefixlen, uint32_t cid,
+int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
 		   uint32_t hi)
 {
-	struct xdnat_spi_lpm_key k;
+	struct xdnat_spiblk_key k;
 	struct xdnat_owner v;
+	uint64_t spi;
+	int rc;
 
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
-	k.prefixlen = prefixlen;
-	k.spi = htonl(first);
 	v.client_id = cid;
 	v.host_addr = hi;
-	return update(r->spiblk, &k, &v);
+	for (spi = first; spi < (uint64_t)first + count; spi += XDNAT_SPI_GRANULE) {
+		k.spi = htonl((uint32_t)spi);
+		rc = update(r->spiblk, &k, &v);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi)
@@ -270,9 +282,20 @@ int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_
 	return update(r->sa, &k, &v);
 }
 
+int rig_set_host_mac(struct rig *r, uint32_t hi, uint32_t cid, const uint8_t *mac)
+{
+	struct xdnat_host v;
+
+	memset(&v, 0, sizeof(v));
+	v.client_id = cid;
+	if (mac)
+		memcpy(v.mac, mac, sizeof(v.mac));
+	return update(r->hosts, &hi, &v);
+}
+
 int rig_set_host(struct rig *r, uint32_t hi, uint32_t cid)
 {
-	return update(r->hosts, &hi, &cid);
+	return rig_set_host_mac(r, hi, cid, NULL);
 }
 
 static int clear_map(int fd, size_t key_size)
@@ -300,7 +323,7 @@ int rig_world(struct rig *r)
 			return -1;
 	}
 	r->n_used_ports = 0;
-	if (clear_map(r->spiblk, sizeof(struct xdnat_spi_lpm_key)) ||
+	if (clear_map(r->spiblk, sizeof(struct xdnat_spiblk_key)) ||
 	    clear_map(r->sa, sizeof(struct xdnat_sa_key)) ||
 	    clear_map(r->hosts, sizeof(uint32_t)) ||
 	    clear_map(r->frags, sizeof(struct xdnat_frag_key)) ||
@@ -314,8 +337,8 @@ int rig_world(struct rig *r)
 	    rig_set_port(r, H1_NATT, CID1, H1, XDNAT_PORT_NATT) ||
 	    rig_set_port(r, H2_PORT, CID2, H2, 0) ||
 	    rig_set_port(r, H2_NATT, CID2, H2, XDNAT_PORT_NATT) ||
-	    rig_set_spiblk(r, H1_SPI_BLOCK, 24, CID1, H1) ||
-	    rig_set_spiblk(r, H2_SPI_BLOCK, 24, CID2, H2) ||
+	    rig_set_spiblk(r, H1_SPI_BLOCK, SPI_BLOCK_SIZE, CID1, H1) ||
+	    rig_set_spiblk(r, H2_SPI_BLOCK, SPI_BLOCK_SIZE, CID2, H2) ||
 	    rig_set_sa(r, H1_SPI, PEER, CID1, H1) ||
 	    rig_set_sa(r, H2_SPI, PEER, CID2, H2))
 		return -1;

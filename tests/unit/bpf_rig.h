@@ -55,8 +55,9 @@ extern const uint8_t EXT_MAC[6], INT_MAC[6], H1_MAC[6], H2_MAC[6], PEER_MAC[6],
 #define H1_NATT		20002
 #define H2_PORT		20100
 #define H2_NATT		20102
-#define H1_SPI_BLOCK	0x00001000u	/* /24: 0x1000..0x10ff */
+#define H1_SPI_BLOCK	0x00001000u	/* 256 SPIs: 0x1000..0x10ff */
 #define H2_SPI_BLOCK	0x00002000u
+#define SPI_BLOCK_SIZE	256u
 #define H1_SPI		0x00001001u	/* validated with PEER */
 #define H2_SPI		0x00002001u	/* validated with PEER */
 #define UNKNOWN_SPI	0x00777777u
@@ -108,15 +109,22 @@ void rig_close(struct rig *r);
 int rig_share_maps(const struct rig *r, struct bpf_object *obj);
 
 /* Map set-up. 0 or a negative errno (with the libbpf calls' errno). */
+/* The config; its int_mac is INT_MAC, the internal NIC's, as xdnatd writes. */
 int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags);
+int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8_t *int_mac);
 int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags);
-int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t prefixlen, uint32_t cid,
+/* An allocated SPI block [first, first + count): its granules in xdnat_spiblk. */
+int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
 		   uint32_t hi);
 int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi);
+/* A registered host, its MAC not resolved (gw_ext uses the FIB), or with
+ * the MAC xdnatd would have resolved (gw_ext's fast path). */
 int rig_set_host(struct rig *r, uint32_t hi, uint32_t cid);
-/* The standard world: every share map emptied, then H1 and H2 registered, a
- * plain and a NAT-T port each, an SPI block each (/24), one SA each with
- * PEER; config enabled with an internal MTU of 1500. 0 or -1. */
+int rig_set_host_mac(struct rig *r, uint32_t hi, uint32_t cid, const uint8_t *mac);
+/* The standard world: every share map emptied, then H1 and H2 registered
+ * (MACs not resolved: the FIB path), a plain and a NAT-T port each, an SPI
+ * block of 256 each, one SA each with PEER; config enabled with an internal
+ * MTU of 1500. 0 or -1. */
 int rig_world(struct rig *r);
 int rig_read_stats(const struct rig *r, struct counters *c);
 

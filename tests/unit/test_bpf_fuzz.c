@@ -4,10 +4,11 @@
  * through each of gw_ext and gw_int with BPF_PROG_TEST_RUN (repeat = 1, the
  * programs rewrite packets), deterministic (fixed seed, the tests' own PRNG).
  *
- * The maps hold the standard world of bpf_rig.h plus a learned echo id and
- * fragment, so mutations of valid frames (ESP, AH, UDP, NAT-T, TCP, ICMP
- * echo reply and errors, fragments, too-big packets, IPIP from hosts) reach
- * the deep paths. For every frame:
+ * The maps hold the standard world of bpf_rig.h (H2's MAC resolved, so both
+ * of gw_ext's next-hop paths run) plus a learned echo id and fragment, so
+ * mutations of valid frames (ESP, AH, UDP, NAT-T, TCP, ICMP echo reply and
+ * errors, fragments, too-big packets, IPIP from hosts) reach the deep paths.
+ * For every frame:
  *   - the kernel runs it and the verdict is one the program may give
  *     (gw_ext: PASS, DROP, TX, REDIRECT; gw_int: PASS, DROP, REDIRECT),
  *     never XDP_ABORTED;
@@ -560,7 +561,8 @@ static void fuzz(enum side side, const enum xdnat_reason *want, size_t n_want)
 
 #define NEED_RIG() do { if (!rig.ok) skip(); } while (0)
 
-/* The standard world, a learned echo id and a learned first fragment. */
+/* The standard world with H2's MAC, a learned echo id and a learned first
+ * fragment. */
 static int world(void **state)
 {
 	struct xdnat_icmp_key ik;
@@ -570,7 +572,8 @@ static int world(void **state)
 	(void)state;
 	if (!rig.ok)
 		return 0;
-	if (rig_world(&rig))
+	/* H2 with its MAC resolved: gw_ext's fast path; H1 the FIB path */
+	if (rig_world(&rig) || rig_set_host_mac(&rig, H2, CID2, H2_MAC))
 		return -1;
 	memset(&ik, 0, sizeof(ik));
 	memset(&fk, 0, sizeof(fk));

@@ -104,18 +104,19 @@ static int world(void **state)
 /* ---- packets ---------------------------------------------------------------- */
 
 /*
- * What gw_ext must send to the host: Ethernet to the host's neighbour MAC
- * from the internal NIC, the outer header (built and summed here, with the
- * test's own checksum), then the received IP packet byte for byte.
+ * What gw_ext must send to the host: Ethernet to the host's MAC (the
+ * kernel's neighbour, or the one in xdnat_hosts) from src_mac (the internal
+ * NIC's), the outer header (built and summed here, with the test's own
+ * checksum), then the received IP packet byte for byte.
  */
-static void expect_encap(struct frame *e, const uint8_t *host_mac, uint32_t hi,
-			 const struct frame *in)
+static void expect_encap(struct frame *e, const uint8_t *host_mac, const uint8_t *src_mac,
+			 uint32_t hi, const struct frame *in)
 {
 	const uint8_t *inner = in->b + 14;
 	uint32_t gi = GI;
 	uint8_t o[20];
 
-	eth(e, host_mac, INT_MAC, ETH_IP);
+	eth(e, host_mac, src_mac, ETH_IP);
 	o[0] = 0x45;
 	o[1] = inner[1];			/* tos copied */
 	be16(o + 2, (uint16_t)(rd16(inner + 2) + 20));
@@ -227,15 +228,22 @@ static void assert_frame(const struct frame *got, const struct frame *want)
 	assert_memory_equal(got->b, want->b, want->len);
 }
 
-/* Forwarded to a host: redirect, exact frame, outer checksum verifies. */
-static void expect_to_host(const struct frame *in, const uint8_t *mac, uint32_t hi)
+/* Forwarded to a host from src_mac: redirect, exact frame, outer checksum
+ * verifies. */
+static void expect_to_host_from(const struct frame *in, const uint8_t *mac,
+				const uint8_t *src_mac, uint32_t hi)
 {
 	struct frame out, want;
 
 	ext_expect(in, &out, XDP_REDIRECT, XDNAT_FWD_TO_HOST);
-	expect_encap(&want, mac, hi, in);
+	expect_encap(&want, mac, src_mac, hi, in);
 	assert_frame(&out, &want);
 	assert_int_equal(inet_csum(out.b + 14, 20), 0);
+}
+
+static void expect_to_host(const struct frame *in, const uint8_t *mac, uint32_t hi)
+{
+	expect_to_host_from(in, mac, INT_MAC, hi);
 }
 
 /* To the stack: pass, untouched. */
@@ -327,6 +335,55 @@ static void test_ext_ipsec_spi_unknown(void **state)
 	/* just past H1's /24 block */
 	to_g(&in, PEER, P_ESP, p, esp(p, H1_SPI_BLOCK + 0x100, 1, 32));
 	ext_expect_drop(&in, XDNAT_DROP_SPI_UNKNOWN);
+}
+
+/* Entries in xdnat_spiblk. */
+static unsigned int spiblk_entries(void)
+{
+	struct xdnat_spiblk_key k, next;
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(rig.spiblk, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* xdnat_spiblk holds one entry per granule of a block: exactly the block's
+ * SPIs name peer_not_validated, its neighbours spi_unknown. */
+static void test_ext_spi_block_granules(void **state)
+{
+	static const struct { uint32_t spi; enum xdnat_reason why; } cases[] = {
+		{ 0x5000, XDNAT_DROP_PEER_NOT_VALIDATED },	/* first of the block */
+		{ 0x5007, XDNAT_DROP_PEER_NOT_VALIDATED },
+		{ 0x500f, XDNAT_DROP_PEER_NOT_VALIDATED },	/* last */
+		{ 0x4fff, XDNAT_DROP_SPI_UNKNOWN },
+		{ 0x5010, XDNAT_DROP_SPI_UNKNOWN },
+		{ 0x6000, XDNAT_DROP_PEER_NOT_VALIDATED },	/* a 64-block: 4 granules */
+		{ 0x6031, XDNAT_DROP_PEER_NOT_VALIDATED },
+		{ 0x603f, XDNAT_DROP_PEER_NOT_VALIDATED },
+		{ 0x6040, XDNAT_DROP_SPI_UNKNOWN },
+		{ H1_SPI_BLOCK + SPI_BLOCK_SIZE - 1, XDNAT_DROP_PEER_NOT_VALIDATED },
+		{ 0xfffffff0u, XDNAT_DROP_SPI_UNKNOWN },
+	};
+	uint8_t p[128];
+	struct frame in;
+	size_t i;
+
+	(void)state;
+	NEED_RIG();
+	/* the world's two blocks of 256 */
+	assert_int_equal(spiblk_entries(), 2 * SPI_BLOCK_SIZE / XDNAT_SPI_GRANULE);
+	assert_int_equal(rig_set_spiblk(&rig, 0x5000, XDNAT_SPI_GRANULE, 5, H2), 0);
+	assert_int_equal(rig_set_spiblk(&rig, 0x6000, 64, 6, H2), 0);
+	assert_int_equal(spiblk_entries(), 2 * SPI_BLOCK_SIZE / XDNAT_SPI_GRANULE + 1 + 4);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		to_g(&in, PEER, P_ESP, p, esp(p, cases[i].spi, 1, 32));
+		ext_expect_drop(&in, cases[i].why);
+	}
 }
 
 /* ---- gw_ext: ESP-in-UDP on a NAT-T port (RFC 3948) -------------------------- */
@@ -927,6 +984,105 @@ static void test_ext_no_neighbour_no_route(void **state)
 	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
 }
 
+/* ---- gw_ext: next hop from xdnat_hosts -------------------------------------------- */
+
+/* MACs the kernel does not know: what xdnatd resolved, e.g. a NIC replaced
+ * since the rig's permanent neighbours were set. */
+static const uint8_t H1_NEW_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0xe1 };
+static const uint8_t H3_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0x13 };
+static const uint8_t INT_NEW_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0xf1 };
+
+static void set_host_mac(uint32_t hi, uint32_t cid, const uint8_t *mac)
+{
+	assert_int_equal(rig_set_host_mac(&rig, hi, cid, mac), 0);
+}
+
+/* A known MAC: to it from the config's int_mac, exactly, no FIB lookup. */
+static void test_ext_mac_fast_path(void **state)
+{
+	uint8_t p[256], l4[64], d[48];
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x6d, sizeof(d));
+	set_host_mac(H1, CID1, H1_NEW_MAC);
+	to_g(&in, PEER, P_ESP, p, esp(p, H1_SPI, 11, 64));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 53, H1_PORT, d, sizeof(d)));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	/* the source MAC is the config's, not the FIB's */
+	assert_int_equal(rig_set_cfg_mac(&rig, 1500, XDNAT_CFG_ENABLED, INT_NEW_MAC), 0);
+	expect_to_host_from(&in, H1_NEW_MAC, INT_NEW_MAC, H1);
+	set_cfg(1500, XDNAT_CFG_ENABLED);
+	/* H2 unresolved meanwhile: its neighbour, by the FIB */
+	to_g(&in, PEER, P_ESP, p, esp(p, H2_SPI, 12, 40));
+	expect_to_host(&in, H2_MAC, H2);
+	/* H3 has no neighbour at all: forwarded only because its MAC is known */
+	set_host_mac(H3, 3, H3_MAC);
+	set_port(30000, 3, H3, 0);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30000, "q", 1));
+	expect_to_host(&in, H3_MAC, H3);
+	/* gw_int reads the client id from the same entry */
+	{
+		uint8_t inner[128];
+		size_t n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 8));
+
+		from_host(&in, H1_NEW_MAC, H1, inner, n);
+		int_expect_decap(&in, PEER_MAC);
+	}
+}
+
+/* MAC zero, entry missing, or no int_mtu to check against: the FIB path. */
+static void test_ext_mac_fib_fallback(void **state)
+{
+	static const uint8_t zero[6];
+	uint8_t p[128], l4[64];
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	to_g(&in, PEER, P_ESP, p, esp(p, H1_SPI, 1, 32));
+	set_host_mac(H1, CID1, zero);
+	expect_to_host(&in, H1_MAC, H1);
+	/* not registered at all (the SA still names H1): the FIB knows it */
+	assert_int_equal(bpf_map_delete_elem(rig.hosts, &(uint32_t){ H1 }), 0);
+	expect_to_host(&in, H1_MAC, H1);
+	/* int_mtu unset: only the FIB can check the MTU, so it is asked */
+	set_host_mac(H1, CID1, H1_NEW_MAC);
+	set_cfg(0, XDNAT_CFG_ENABLED);
+	expect_to_host(&in, H1_MAC, H1);
+	set_cfg(1500, XDNAT_CFG_ENABLED);
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	/* H3 unresolved and without a neighbour: no route, as before */
+	set_host(H3, 3);
+	set_port(30000, 3, H3, 0);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30000, "q", 1));
+	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+}
+
+/* The fast path still answers too-big packets, with the config's MTU. */
+static void test_ext_mac_fast_path_frag_needed(void **state)
+{
+	static uint8_t l4[FRAME_MAX], d[FRAME_MAX];
+	struct frame in, out;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x5a, sizeof(d));
+	set_host_mac(H1, CID1, H1_NEW_MAC);
+	set_host_mac(H2, CID2, H2_MAC);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 500, H1_PORT, d, 1481 - 28));
+	expect_frag_needed(&in, &out, 1480);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 500, H1_PORT, d, 1480 - 28));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	to_g(&in, PEER, P_ESP, l4, esp(l4, H2_SPI, 9, 1400));
+	set_cfg(1400, XDNAT_CFG_ENABLED);
+	expect_frag_needed(&in, &out, 1380);
+	set_cfg(1500, XDNAT_CFG_ENABLED);
+	expect_to_host(&in, H2_MAC, H2);
+}
+
 /* ---- gw_int ------------------------------------------------------------------------ */
 
 static void test_int_decap(void **state)
@@ -1177,6 +1333,7 @@ int main(void)
 		cmocka_unit_test_setup(test_ext_ah_validated, world),
 		cmocka_unit_test_setup(test_ext_ipsec_peer_not_validated, world),
 		cmocka_unit_test_setup(test_ext_ipsec_spi_unknown, world),
+		cmocka_unit_test_setup(test_ext_spi_block_granules, world),
 		cmocka_unit_test_setup(test_ext_natt_esp, world),
 		cmocka_unit_test_setup(test_ext_natt_ike_marker, world),
 		cmocka_unit_test_setup(test_ext_natt_keepalive, world),
@@ -1198,6 +1355,9 @@ int main(void)
 		cmocka_unit_test_setup(test_ext_not_ours_passes, world),
 		cmocka_unit_test_setup(test_ext_disabled_passes, world),
 		cmocka_unit_test_setup(test_ext_no_neighbour_no_route, world),
+		cmocka_unit_test_setup(test_ext_mac_fast_path, world),
+		cmocka_unit_test_setup(test_ext_mac_fib_fallback, world),
+		cmocka_unit_test_setup(test_ext_mac_fast_path_frag_needed, world),
 		cmocka_unit_test_setup(test_int_decap, world),
 		cmocka_unit_test_setup(test_int_spoofed_port, world),
 		cmocka_unit_test_setup(test_int_spoofed_inner_source, world),

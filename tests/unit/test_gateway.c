@@ -18,6 +18,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "pap_client.h"
+#include "xdnat.h"
 
 #define G	0x016433c6u	/* 198.51.100.1 in network order (little-endian host) */
 #define HOST_A	0x0b00000au	/* 10.0.0.11 */
@@ -547,6 +548,39 @@ static void test_reclaim_hint(void **state)
 	assert_int_equal(f->m.ports[0].first, 20000);
 }
 
+/* SPI blocks are at least XDNAT_SPI_GRANULE, the data plane's granule, so no
+ * two hosts ever share one of xdnat_spiblk's entries. */
+static void test_spi_minimum_block(void **state)
+{
+	static const uint32_t more[] = { 512, 256, 128, 64 };
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_spi_range hint = { .global = G, .first = 0x3000, .last = 0x3003 };
+	struct pap_session s = { 0 };
+	struct pap_writer w;
+
+	gw_free(f->g);
+	cfg.spi_quota = 1000;
+	fx_start(f, &cfg);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_spis(f, &s, 1), 0);
+	assert_int_equal(f->m.spis[0].last - f->m.spis[0].first + 1, XDNAT_SPI_GRANULE);
+	assert_int_equal(f->m.spis[0].first % XDNAT_SPI_GRANULE, 0);
+	/* a reclaim hint below the minimum is not honoured: a whole granule */
+	begin(f, &s, &w, PAP_SPI);
+	pap_put_u32(&w, PAP_P_COUNT, 4);
+	pap_put_spi_range(&w, &hint);
+	assert_int_equal(exchange(f, &s, &w, PAP_SPI, HOST_A), 0);
+	assert_int_equal(f->m.spis[0].last - f->m.spis[0].first + 1, XDNAT_SPI_GRANULE);
+	assert_int_not_equal(f->m.spis[0].first, hint.first);
+	/* 32 held, 960 more: the 8 left of the quota 1000 are below a block */
+	for (unsigned int i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		assert_int_equal(ask_spis(f, &s, more[i]), 0);
+		assert_int_equal(f->m.spis[0].last - f->m.spis[0].first + 1, more[i]);
+	}
+	assert_int_equal(ask_spis(f, &s, 1), PAP_E_QUOTA);
+}
+
 static int natt_req(struct fx *f, struct pap_session *s, uint16_t port)
 {
 	struct pap_writer w;
@@ -750,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_validate_invalidate_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deregister_frees_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reclaim_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spi_minimum_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_natt_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_not_implemented, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_and_replies, setup, teardown),

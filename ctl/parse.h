@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Numbers from the command line and the config file: one parser for xdnatd,
+ * xdnat-host and the agent, so that every option takes the same forms.
+ */
+#ifndef XDNAT_PARSE_H
+#define XDNAT_PARSE_H
+
+#include <stdint.h>
+
+/* A whole string as a number in lo..hi: decimal, 0x hex or 0 octal, no sign.
+ * 0 or -EINVAL. */
+int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+
+/* "A-B" with lo <= A <= B <= hi, each as parse_u32(). 0 or -EINVAL. */
+int parse_range(const char *s, uint32_t lo, uint32_t hi, uint32_t *a, uint32_t *b);
+
+#endif

@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The end-to-end rig: a real gateway (xdnatd with its XDP data plane) and two
+# real hosts (xdnat-host) in network namespaces, an external peer with real
+# servers and an attacker beside it. Source it after lib.sh, then `rig_up`:
+#
+#   ext  203.0.113.10 ─┐                                        ┌─ h1 10.0.0.11
+#                      wan ─ ext0 [gw_ext] gw [gw_int] int0 ─ lan
+#   atk  203.0.113.66 ─┘    203.0.113.1  G on lo  10.0.0.1      └─ h2 10.0.0.12
+#
+# wan and lan are namespaces holding a bridge each (the switches). Every name
+# is unique per run (lib.sh's RUN_ID) and lib.sh's EXIT trap tears it all
+# down: daemons by PID, namespaces, the bpffs mount.
+#
+# After rig_up:
+#   namespaces   EXT ATK WAN GW LAN H1 H2     (rig_ns ext|atk|wan|gw|lan|h1|h2)
+#   addresses    G GI PEER ATTACKER GW_EXT H1_ADDR H2_ADDR
+#   shares       H1_CID H1_PORT_FIRST H1_PORT_LAST H1_IKE_PORT H1_NATT_PORT
+#                H1_SPI_FIRST H1_SPI_LAST, and the same for H2_
+#                (from `xdnat-host status --json`, re-read by rig_read_share N)
+#   daemons      RIG_GW_PID RIG_AGENT1_PID RIG_AGENT2_PID, logs RIG_GW_LOG,
+#                $TMP/h1.log, $TMP/h2.log
+#   helpers      rig_in NS CMD..., rig_bg NS LOG CMD..., rig_py NS ARGS...,
+#                rig_ctl ARGS..., rig_host N CMD ARGS..., rig_gw_start,
+#                rig_gw_stop [SIG], rig_agent_start N, rig_agent_stop N [SIG],
+#                rig_dp REASON, rig_map_clients MAP, rig_decap N
+[ -n "${TMP:-}" ] || { echo "rig.sh: source lib.sh first" >&2; exit 1; }
+
+PY=/usr/bin/python3		# Debian's python3-scapy lives there, whatever PATH says
+TRAFFIC=$ROOT/tests/integration/traffic.py
+XDNATD=$BUILD/xdnatd
+XDNATCTL=$BUILD/xdnatctl
+XDNAT_HOST=$BUILD/xdnat-host
+
+G=198.51.100.1			# the global address h1 and h2 share
+GI=10.0.0.1			# the gateway's internal address (PAP, tunnel end)
+GW_EXT=203.0.113.1		# the gateway's external NIC
+PEER=203.0.113.10		# the external peer
+ATTACKER=203.0.113.66		# another external address, never validated by default
+H1_ADDR=10.0.0.11
+H2_ADDR=10.0.0.12
+EXT_MTU=1500
+# The tunnel adds 20 bytes and a veth drops an over-MTU frame without a word:
+# the internal links carry 20 bytes more than the external one, so a full-size
+# packet from the peer fits in the tunnel (the agents' route MTU from G is then
+# 1500 too: the hosts send full-size packets the other way).
+INT_MTU=$((EXT_MTU + 20))
+
+RIG_BPFFS=$TMP/bpf
+RIG_GW_SOCK=$TMP/xdnatd.sock
+RIG_GW_STATE=$TMP/gw-state
+RIG_GW_STARTS=0
+RIG_GW_FLAGS=()
+
+rig_ns() {	# rig_ns ext|atk|wan|gw|lan|h1|h2: the namespace's name
+	case $1 in
+	ext) echo "$EXT" ;; atk) echo "$ATK" ;; wan) echo "$WAN" ;; gw) echo "$GW" ;;
+	lan) echo "$LAN" ;; h1) echo "$H1" ;; h2) echo "$H2" ;;
+	*) echo "rig_ns: no namespace '$1'" >&2; return 1 ;;
+	esac
+}
+rig_in() {	# rig_in NS CMD...: run in the rig's namespace NS (ext, gw, h1...)
+	local ns; ns=$(rig_ns "$1") || return 1; shift
+	ip netns exec "$ns" "$@"
+}
+rig_bg() {	# rig_bg NS LOG CMD...: in the background, PID in LAST_PID (and cleanup's list)
+	local ns; ns=$(rig_ns "$1") || return 1; shift
+	start_bg "$ns" "$@"
+}
+rig_py() { local ns=$1; shift; rig_in "$ns" "$PY" "$TRAFFIC" "$@"; }
+rig_ctl() { "$XDNATCTL" --socket "$RIG_GW_SOCK" "$@"; }
+rig_host() {	# rig_host N CMD ARGS...: xdnat-host CMD in hN, on hN's agent socket
+	local n=$1 cmd=$2; shift 2
+	rig_in "h$n" "$XDNAT_HOST" "$cmd" "$@" --socket "$TMP/h$n.sock"
+}
+json() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# rig_dp REASON: the data plane's packet counter for REASON (xdnatctl stats)
+rig_dp() { rig_ctl stats --json | json "d['dataplane']['$1']['packets']"; }
+
+# rig_decap N: packets hN's host_ingress has decapsulated so far
+rig_decap() { rig_host "$1" status --json | json "d['tunnel']['decap']['packets']"; }
+
+# rig_map_clients MAP: the client ids in the values of a pinned map, one per
+# entry (bpftool shows them by name: the maps are BTF-typed)
+rig_map_clients() {
+	bpftool -j map dump pinned "$RIG_BPFFS/$1" | "$PY" -c 'import json, sys
+for e in json.load(sys.stdin):
+    v = e.get("formatted", {}).get("value", {})
+    if isinstance(v, dict) and "client_id" in v:
+        print(v["client_id"])'
+}
+
+# --- the gateway -----------------------------------------------------------------
+rig_gw_start() {	# rig_gw_start: xdnatd with the data plane, RIG_GW_FLAGS added
+	RIG_GW_STARTS=$((RIG_GW_STARTS + 1))
+	RIG_GW_LOG=$TMP/xdnatd-$RIG_GW_STARTS.log
+	rm -f "$RIG_GW_SOCK"
+	rig_bg gw "$RIG_GW_LOG" "$XDNATD" --global $G --internal $GI \
+		--ext-if ext0 --int-if int0 --xdp-mode native --bpffs "$RIG_BPFFS" \
+		--state-dir "$RIG_GW_STATE" --socket "$RIG_GW_SOCK" \
+		--ports 20000-29999 --spis 4096-1048575 --foreground "${RIG_GW_FLAGS[@]}"
+	RIG_GW_PID=$LAST_PID
+	# until it serves, or stops trying (a refusal at start exits at once)
+	wait_until 20 rig_gw_settled
+	[ -S "$RIG_GW_SOCK" ] || { echo "xdnatd did not start:"; cat "$RIG_GW_LOG"; return 1; }
+}
+rig_gw_settled() { [ -S "$RIG_GW_SOCK" ] || ! kill -0 "$RIG_GW_PID" 2>/dev/null; }
+rig_gw_stop() { stop_pid "$RIG_GW_PID" "${1:-TERM}"; }
+
+# --- the hosts ---------------------------------------------------------------------
+rig_agent_start() {	# rig_agent_start N: `xdnat-host up` in hN (not --daemon: ours, by PID)
+	rig_bg "h$1" "$TMP/h$1.log" "$XDNAT_HOST" up --gateway $GI --dev eth0 \
+		--state-dir "$TMP/h$1" --socket "$TMP/h$1.sock"
+	printf -v "RIG_AGENT$1_PID" '%s' "$LAST_PID"
+}
+rig_agent_stop() { local v="RIG_AGENT$1_PID"; stop_pid "${!v}" "${2:-TERM}"; }
+
+rig_read_share() {	# rig_read_share N: HN_* from the agent's status --json
+	local n=$1 s
+	s=$(rig_host "$n" status --json) || return 1
+	eval "$(json "'H${n}_CID=%d H${n}_PORT_FIRST=%d H${n}_PORT_LAST=%d H${n}_IKE_PORT=%d \
+H${n}_NATT_PORT=%d H${n}_SPI_FIRST=%d H${n}_SPI_LAST=%d' % (d['client_id'], \
+d['ports'][0]['first'], d['ports'][0]['last'], d['ike_port'], d['natt_port'], \
+d['spis'][0]['first'], d['spis'][0]['last'])" <<<"$s")"
+}
+
+rig_ready() {	# both agents answer and the gateway lists both hosts
+	rig_host 1 status --json >/dev/null 2>&1 && rig_host 2 status --json >/dev/null 2>&1 &&
+		[ "$(rig_ctl hosts --json | json "len(d['hosts'])")" = 2 ]
+}
+
+rig_missing() {	# what the rig needs and this machine lacks (make deps installs it)
+	local t
+	for t in bpftool tcpdump ethtool ping; do command -v $t >/dev/null || echo "$t"; done
+	"$PY" -c 'import scapy.layers.ipsec' 2>/dev/null || echo python3-scapy
+	for t in "$XDNATD" "$XDNATCTL" "$XDNAT_HOST"; do [ -x "$t" ] || echo "$t (make)"; done
+}
+
+# rig_up [--lease SECONDS]: builds the rig, starts xdnatd and both agents and
+# waits until both hosts hold their share. A short lease is for the expiry test.
+rig_up() {
+	local missing h ns
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--lease) RIG_GW_FLAGS+=(--lease "$2"); shift 2 ;;
+		*) echo "rig_up: unknown option $1" >&2; return 2 ;;
+		esac
+	done
+	missing=$(rig_missing)
+	if [ -n "$missing" ]; then
+		echo "missing:" $missing "(make deps; make)"; return 1
+	fi
+
+	# `ip netns exec` gives xdnatd a private mount namespace: pins made there
+	# would die with it. A bpffs mounted here first is shared and outlives
+	# the daemon, so the maps survive its restart.
+	mount_bpffs "$RIG_BPFFS" || return 1
+
+	# ns_add in this shell, never in $(...): cleanup must see the names
+	ns_add ext EXT && ns_add atk ATK && ns_add wan WAN && ns_add gw GW &&
+		ns_add lan LAN && ns_add h1 H1 && ns_add h2 H2 || return 1
+
+	# The external switch: the peer, the attacker and the gateway's ext0.
+	ip -n "$WAN" link add br0 type bridge && ip -n "$WAN" link set br0 up
+	veth_pair "$EXT" eth0 "$WAN" pext
+	veth_pair "$ATK" eth0 "$WAN" patk
+	veth_pair "$GW" ext0 "$WAN" pgw
+	for h in pext patk pgw; do ip -n "$WAN" link set $h master br0; done
+	ip -n "$EXT" addr add $PEER/24 dev eth0
+	ip -n "$ATK" addr add $ATTACKER/24 dev eth0
+	ip -n "$GW" addr add $GW_EXT/24 dev ext0
+	ip -n "$GW" addr add $G/32 dev lo
+	ip -n "$EXT" route add $G/32 via $GW_EXT
+	ip -n "$ATK" route add $G/32 via $GW_EXT
+
+	# The internal switch: the gateway's int0, h1 and h2, all INT_MTU.
+	ip -n "$LAN" link add br0 type bridge && ip -n "$LAN" link set br0 up
+	veth_pair "$GW" int0 "$LAN" pgw
+	veth_pair "$H1" eth0 "$LAN" ph1
+	veth_pair "$H2" eth0 "$LAN" ph2
+	ip -n "$GW" link set int0 mtu $INT_MTU
+	ip -n "$H1" link set eth0 mtu $INT_MTU
+	ip -n "$H2" link set eth0 mtu $INT_MTU
+	for h in pgw ph1 ph2; do
+		ip -n "$LAN" link set $h mtu $INT_MTU
+		ip -n "$LAN" link set $h master br0
+	done
+	ip -n "$GW" addr add $GI/24 dev int0
+	ip -n "$H1" addr add $H1_ADDR/24 dev eth0
+	ip -n "$H2" addr add $H2_ADDR/24 dev eth0
+
+	# XDP_REDIRECT into a veth is dropped without a word unless the peer
+	# has NAPI (an XDP program or GRO): GRO on the switch side of ext0 and
+	# int0, set once the links are up (before, it does not hold).
+	ip netns exec "$WAN" ethtool -K pgw gro on >/dev/null
+	ip netns exec "$LAN" ethtool -K pgw gro on >/dev/null
+
+	# TX checksum offload off wherever packets that the gateway's XDP
+	# forwards are made: with it, a socket's TCP/UDP checksum leaves
+	# unfinished (CHECKSUM_PARTIAL, for the "NIC" to complete). Across veths
+	# and bridges that metadata travels with the skb and the receiver
+	# trusts it, but XDP_REDIRECT turns the frame into bare bytes: the
+	# packet arrives with a half-made checksum and is dropped as corrupt.
+	# Hosts (their tunnel packets) and the external side (inbound) alike.
+	for ns in "$EXT" "$ATK" "$H1" "$H2"; do
+		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
+	done
+
+	# gw_int's bpf_fib_lookup finds the route out of ext0 but never resolves
+	# a neighbour: a next hop the gateway's kernel has not ARPed is a drop
+	# (no_route). In a real network that next hop is the upstream router,
+	# which the gateway's own traffic keeps resolved; here the peers sit on
+	# the external link itself, so they get permanent entries. The hosts'
+	# MACs on int0 are xdnatd's business (it resolves them itself).
+	ip -n "$GW" neigh replace $PEER lladdr "$(mac_of "$EXT" eth0)" dev ext0 nud permanent
+	ip -n "$GW" neigh replace $ATTACKER lladdr "$(mac_of "$ATK" eth0)" dev ext0 nud permanent
+
+	rig_gw_start || return 1
+	rig_agent_start 1
+	rig_agent_start 2
+	if ! wait_until 40 rig_ready; then
+		echo "the hosts did not come up:"; tail -5 "$TMP/h1.log" "$TMP/h2.log" "$RIG_GW_LOG"
+		return 1
+	fi
+	rig_read_share 1 && rig_read_share 2
+}
