@@ -63,13 +63,15 @@ FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 BENCH_SRCS	:= $(wildcard bench/*_bench.c)
 BENCH_BINS	:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 INTEG_TESTS	:= $(sort $(wildcard tests/integration/test_*.sh))
+# Real strongSwan peers (issue 6, not yet part of make test): make interop
+INTEROP_TESTS	:= $(sort $(wildcard tests/interop/test_*.sh))
 INTEG_TOOLS	:= $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c))
 
 LIB		:= $(BUILD)/libxdnat.a
 LIB_ASAN	:= $(BUILD)/asan/libxdnat.a
 BINS		:= $(patsubst ctl/%.c,$(BUILD)/%,$(CTL_MAINS))
 
-.PHONY: demo all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
+.PHONY: demo interop all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
 	bench install clean vmlinux
 all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS)
 
@@ -152,6 +154,9 @@ fuzz-replay: $(FUZZ_BINS)
 
 integration: all
 	@set -e; for t in $(INTEG_TESTS); do echo "== $$t"; bash $$t; done
+
+interop: all
+	@set -e; for t in $(INTEROP_TESTS); do echo "== $$t"; bash $$t; done
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $^; do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz-corpus/$$n; \

@@ -8,10 +8,11 @@
  *   xdp_bench [ROUNDS [RUNS]]		(defaults 5 and 200000; needs root)
  *
  * Runs in a private network namespace built by the tests' rig
- * (tests/unit/bpf_rig.h), with H1's and H2's MACs in xdnat_hosts as xdnatd
- * would resolve them (gw_ext's fast path; one row shows the FIB fallback
- * with a host whose MAC is not known). Every figure is the kernel's own per-run duration
- * (opts.duration), never wall time around the syscall:
+ * (tests/unit/bpf_rig.h), with H1's and H2's MACs in their port and SA
+ * values as xdnatd would write them once resolved (gw_ext's fast path; one
+ * row shows the FIB fallback with a host whose MAC is not known). Every
+ * figure is the kernel's own per-run duration (opts.duration), never wall
+ * time around the syscall:
  *   - paths that rewrite the packet (encap, decap) and every path whose
  *     packet changes per run ("spread") run with repeat = 1, RUNS times;
  *     the figure is the mean of the fastest 99% of the runs;
@@ -24,6 +25,11 @@
  * round, both sides measured back to back, and reported as the median of
  * the rounds. Every round goes through every path and configuration in
  * turn, so 1K and 1M are measured alternately in the same run.
+ *
+ * A/B: with XDP_BENCH_VARIANT="OBJ..." (up to VAR_MAX gw_ext BPF objects
+ * built from changed sources, e.g. out of the tree), each OBJ's gw_ext is
+ * loaded on the 1K maps too and its forwarding paths are measured in the
+ * same rounds, interleaved with the tree's, and compared with them.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -39,8 +45,11 @@
 #include "test_rng.h"
 #include "ref_encap.skel.h"
 #include "ref_drop.skel.h"
+#include "ref_redirect.skel.h"
 
 #define MAX_ROUNDS	15
+#define VAR_MAX		4		/* XDP_BENCH_VARIANT objects */
+#define VAR_PATHS	4		/* forwarding paths measured per variant */
 #define HIST_NS		4096		/* per-run durations above: outliers */
 
 /* The scale configurations, on top of the standard world: SAs (SPI, peer)
@@ -59,7 +68,10 @@
 static const char *const act_names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
 
 enum flow { FLOW_FIXED, FLOW_VALID, FLOW_UNVALIDATED, FLOW_UNKNOWN };
-enum method { KERNEL_LOOP, USER_LOOP };
+/* LIVE_LOOP: KERNEL_LOOP with live frames (BPF_F_TEST_XDP_LIVE_FRAMES): the
+ * kernel also performs the redirect the program asks for, xdp_do_redirect()
+ * and the flush to the device included; the frame must not be changed. */
+enum method { KERNEL_LOOP, USER_LOOP, LIVE_LOOP };
 
 struct path {
 	const char *name;
@@ -107,6 +119,8 @@ static void install_sas(struct rig *r, uint32_t n)
 			k[j].peer = htonl(SCALE_PEER + i + j);
 			v[j].client_id = 100 + b;
 			v[j].host_addr = b & 1 ? H2 : H1;
+			/* the host's MAC in the value, as xdnatd writes it */
+			memcpy(v[j].mac, b & 1 ? H2_MAC : H1_MAC, sizeof(v[j].mac));
 		}
 		if (bpf_map_update_batch(r->sa, k, v, &cnt, &o))
 			die("xdnat_sa batch update");
@@ -125,8 +139,8 @@ static void open_rig(struct rig *r, uint32_t n_sas)
 
 	if (rig_open(r, SA_MAX))
 		die("loading gw_ext/gw_int");
-	/* H1 and H2 with their MACs, as xdnatd resolves them: gw_ext's fast
-	 * path; H4 without: the FIB path, for comparison */
+	/* H1 and H2 with their MACs in their values, as xdnatd writes them
+	 * once resolved: gw_ext's fast path; H4 without: the FIB path */
 	if (rig_world(r) || rig_set_host_mac(r, H1, CID1, H1_MAC) ||
 	    rig_set_host_mac(r, H2, CID2, H2_MAC) || rig_set_host(r, H4, FIB_CID) ||
 	    rig_set_sa(r, FIB_SPI, PEER, FIB_CID, H4))
@@ -190,6 +204,19 @@ static double measure(struct path *p, uint32_t n)
 	uint32_t i, d, olen;
 	int act;
 
+	if (p->method == LIVE_LOOP) {
+		struct xdp_md ctx = { .data_end = (uint32_t)p->f.len,
+				      .ingress_ifindex = (uint32_t)p->ifindex };
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->f.b,
+			    .data_size_in = (uint32_t)p->f.len, .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = n,
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+		/* no verdict comes back: the frames went where it sent them */
+		if (bpf_prog_test_run_opts(p->prog, &o))
+			die(p->name);
+		return o.duration;
+	}
 	if (p->method == KERNEL_LOOP) {
 		act = rig_run(p->prog, p->ifindex, p->f.b, (uint32_t)p->f.len, out, sizeof(out),
 			      &olen, n, &d);
@@ -244,8 +271,18 @@ enum {
 	INT_DECAP, REF_ENCAP, REF_DROP,
 	/* scale: {fixed flow, spread flows} x {validated, unvalidated, unknown} x {1K, 1M} */
 	SCALE_FIRST,
-	N_PATHS = SCALE_FIRST + 12,
+	/* the two kinds of redirect alone: devmap, ifindex; test run, live */
+	REDIR_FIRST = SCALE_FIRST + 12,
+	REDIR_MAP = REDIR_FIRST, REDIR_IFINDEX, REDIR_MAP_LIVE, REDIR_IFINDEX_LIVE,
+	/* XDP_BENCH_VARIANT's gw_exts: the forwarding paths of the main table */
+	VAR_FIRST,
+	N_PATHS = VAR_FIRST + VAR_MAX * VAR_PATHS,
 };
+
+/* The tree's paths a variant is measured on, in the order of its rows. */
+static const unsigned int var_twin[VAR_PATHS] = { EXT_ESP, EXT_AH, EXT_ESP_FIB, EXT_UDP };
+static const char *var_file[VAR_MAX];
+static unsigned int n_var;
 
 static struct path paths[N_PATHS];
 
@@ -299,6 +336,36 @@ static void add_scale(const struct rig *small, const struct rig *large)
 			}
 		}
 	}
+}
+
+/* Variant v's twin of each forwarding path of the tree's gw_ext. */
+static void add_variant(unsigned int v, int prog)
+{
+	unsigned int k;
+
+	for (k = 0; k < VAR_PATHS; k++) {
+		const struct path *t = &paths[var_twin[k]];
+
+		/* same packet, verdict and method; the name says which object */
+		add(VAR_FIRST + v * VAR_PATHS + k, t->name, prog, t->ifindex, &t->f, t->act,
+		    t->method);
+	}
+}
+
+static void add_redirects(const struct rig *small, const struct ref_redirect *red)
+{
+	int map = bpf_program__fd(red->progs.ref_redirect_map);
+	int ifx = bpf_program__fd(red->progs.ref_redirect);
+	const struct frame *f = &paths[EXT_ESP].f;
+
+	add(REDIR_MAP, "bpf_redirect_map (xdnat_tx)", map, small->ext_ifindex, f, XDP_REDIRECT,
+	    KERNEL_LOOP);
+	add(REDIR_IFINDEX, "bpf_redirect (ifindex)", ifx, small->ext_ifindex, f, XDP_REDIRECT,
+	    KERNEL_LOOP);
+	add(REDIR_MAP_LIVE, "bpf_redirect_map (xdnat_tx)", map, small->ext_ifindex, f,
+	    XDP_REDIRECT, LIVE_LOOP);
+	add(REDIR_IFINDEX_LIVE, "bpf_redirect (ifindex)", ifx, small->ext_ifindex, f,
+	    XDP_REDIRECT, LIVE_LOOP);
 }
 
 static void add_paths(const struct rig *small, const struct rig *large,
@@ -387,7 +454,9 @@ static const char *verdict_str(double ratio, double target)
 
 static const char *method_str(const struct path *p)
 {
-	return p->method == USER_LOOP ? "repeat=1" : "repeat=N";
+	static const char *const names[] = { "repeat=N", "repeat=1", "live N" };
+
+	return names[p->method];
 }
 
 static void row(const struct path *p)
@@ -414,13 +483,13 @@ static void ratio_row(const char *what, const struct path *a, const struct path 
 
 static void report(void)
 {
-	unsigned int i, spread, kind;
+	unsigned int i, spread, kind, v, k;
 
 	printf("\nns per packet (median of %u rounds; net = less the floor of the method;\n"
 	       "repeat=1: %u calls each, mean of the fastest 99%%; repeat=N: N = %u)\n"
-	       "xdnat_hosts has the MACs of H1 and H2, as xdnatd resolves them: (MAC) paths\n"
-	       "and the scale table take gw_ext's fast path; H4 has none: (FIB) is the\n"
-	       "bpf_fib_lookup fallback\n\n", rounds, runs, runs);
+	       "the SA and port values of H1 and H2 carry their MACs, as xdnatd writes them:\n"
+	       "(MAC) paths and the scale table take gw_ext's fast path; H4's carry none:\n"
+	       "(FIB) is the bpf_fib_lookup fallback\n\n", rounds, runs, runs);
 	printf("  %-40s %-8s %-8s %8s %8s   %s\n", "path", "verdict", "method", "ns/pkt",
 	       "net", "rounds min-max");
 	for (i = FLOOR_USER; i < SCALE_FIRST; i++)
@@ -452,10 +521,53 @@ static void report(void)
 			       med_cmp(m, k, true), verdict_str(x, 1.15));
 		}
 	}
+	printf("\nredirect to the internal NIC alone (bench/ref_redirect.bpf.c, the ESP frame,\n"
+	       "N = %u): a plain test run stops at the program; with live frames the kernel\n"
+	       "also redirects (xdp_do_redirect, the flush to the veth, which drops it:\n"
+	       "its peer has no XDP program)\n\n", runs);
+	printf("  %-40s %-8s %8s %8s   %s\n", "program", "method", "ns/pkt", "extra ns",
+	       "rounds min-max");
+	for (i = REDIR_FIRST; i < VAR_FIRST; i += 2) {
+		const struct path *m = &paths[i], *x = &paths[i + 1];
+		double lo[2] = { m->ns[0], x->ns[0] }, hi[2] = { m->ns[0], x->ns[0] };
+		unsigned int r;
+
+		for (r = 1; r < rounds; r++) {
+			lo[0] = m->ns[r] < lo[0] ? m->ns[r] : lo[0];
+			hi[0] = m->ns[r] > hi[0] ? m->ns[r] : hi[0];
+			lo[1] = x->ns[r] < lo[1] ? x->ns[r] : lo[1];
+			hi[1] = x->ns[r] > hi[1] ? x->ns[r] : hi[1];
+		}
+		printf("  %-40s %-8s %8.1f %8s   %.1f-%.1f\n", m->name, method_str(m), med_ns(m),
+		       "", lo[0], hi[0]);
+		printf("  %-40s %-8s %8.1f %+8.1f   %.1f-%.1f\n", x->name, method_str(x),
+		       med_ns(x), med_cmp(x, m, true), lo[1], hi[1]);
+	}
+	for (v = 0; v < n_var; v++) {
+		const struct path *esp = &paths[VAR_FIRST + v * VAR_PATHS];
+
+		printf("\nA/B: variant %u, %s: its gw_ext on the same maps, measured in the\n"
+		       "same rounds (ratio and difference: variant against the tree's gw_ext)\n\n",
+		       v + 1, var_file[v]);
+		printf("  %-40s %-8s %8s %8s %7s %8s\n", "path", "method", "ns/pkt", "net",
+		       "ratio", "extra ns");
+		for (k = 0; k < VAR_PATHS; k++) {
+			const struct path *p = &paths[VAR_FIRST + v * VAR_PATHS + k];
+			const struct path *t = &paths[var_twin[k]];
+
+			printf("  %-40s %-8s %8.1f %8.1f %6.2fx %+8.1f\n", p->name, method_str(p),
+			       med_ns(p), med_net(p), med_cmp(p, t, false), med_cmp(p, t, true));
+		}
+		printf("\n");
+		ratio_row("ESP validated -> host / ref_encap", esp, &paths[REF_ENCAP], 1.5);
+	}
 }
 
 int main(int argc, char **argv)
 {
+	struct bpf_object *var_obj[VAR_MAX] = { NULL };
+	char *variants = NULL, *save = NULL, *file;
+	struct ref_redirect *red;
 	struct ref_encap *enc;
 	struct ref_drop *drop;
 	struct rig small, large;
@@ -488,20 +600,56 @@ int main(int argc, char **argv)
 	drop = ref_drop__open_and_load();
 	if (!drop)
 		die("ref_drop load");
+	red = ref_redirect__open();
+	if (!red)
+		die("ref_redirect open");
+	red->rodata->int_ifindex = (uint32_t)small.int_ifindex;
+	if (rig_share_maps(&small, red->obj) || ref_redirect__load(red))
+		die("ref_redirect load");
 
 	add_paths(&small, &large, enc, drop);
+	add_redirects(&small, red);
+	if (getenv("XDP_BENCH_VARIANT"))
+		variants = strdup(getenv("XDP_BENCH_VARIANT"));
+	for (file = variants ? strtok_r(variants, " ", &save) : NULL; file;
+	     file = strtok_r(NULL, " ", &save)) {
+		struct bpf_program *prog;
+		struct bpf_object *obj;
+
+		if (n_var == VAR_MAX) {
+			fprintf(stderr, "xdp_bench: XDP_BENCH_VARIANT: at most %d objects\n",
+				VAR_MAX);
+			return 2;
+		}
+		obj = bpf_object__open_file(file, NULL);
+		if (!obj || rig_share_maps(&small, obj) || bpf_object__load(obj))
+			die(file);
+		prog = bpf_object__find_program_by_name(obj, "gw_ext");
+		if (!prog)
+			die("a variant without the program gw_ext");
+		var_obj[n_var] = obj;
+		var_file[n_var] = file;
+		add_variant(n_var++, bpf_program__fd(prog));
+		printf("variant %u: %s\n", n_var, file);
+	}
 	rng_seed(0x62656e6368ull);
 
 	/* warm-up: caches, branch predictors, lazily built kernel state */
 	for (i = 0; i < N_PATHS; i++)
-		measure(&paths[i], runs / 10);
+		if (paths[i].name)
+			measure(&paths[i], runs / 10);
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < N_PATHS; i++)
-			paths[i].ns[r] = measure(&paths[i], runs);
+			if (paths[i].name)
+				paths[i].ns[r] = measure(&paths[i], runs);
 		printf("round %u/%u done\n", r + 1, rounds);
 	}
 	report();
 
+	for (i = 0; i < n_var; i++)
+		bpf_object__close(var_obj[i]);
+	free(variants);
+	ref_redirect__destroy(red);
 	ref_drop__destroy(drop);
 	ref_encap__destroy(enc);
 	rig_close(&large);

@@ -4,7 +4,8 @@
 # path against the reference programs bench/ref_*.bpf.c, and 1M SAs installed
 # against 1K. xdp_bench builds its own network namespace (the unit tests'
 # rig) and runs pinned to the last CPU. Figures, not tests.
-#   XDP_BENCH_ROUNDS (5), XDP_BENCH_RUNS (200000) override the defaults.
+#   XDP_BENCH_ROUNDS (5), XDP_BENCH_RUNS (200000) override the defaults;
+#   XDP_BENCH_VARIANT="OBJ..." also measures the gw_ext of each BPF object OBJ (A/B).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$(id -u)" -ne 0 ]; then

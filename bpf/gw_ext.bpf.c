@@ -73,8 +73,8 @@ static __always_inline int port_owner(__u16 port_be, struct xdnat_owner *out,
 	po = bpf_map_lookup_elem(&xdnat_ports, &key);
 	if (!po || !po->client_id)
 		return XDNAT_PASS_STACK;
-	out->client_id = po->client_id;
-	out->host_addr = po->host_addr;
+	/* client, Hi and MAC: the value starts as an xdnat_owner (xdnat.h) */
+	__builtin_memcpy(out, po, sizeof(*out));
 	if (flags)
 		*flags = po->flags;
 	return XDNAT_FWD_TO_HOST;
@@ -264,7 +264,8 @@ static __always_inline int send_frag_needed(struct xdp_md *ctx, __u32 global,
 	return verdict(ctx, XDP_TX, XDNAT_ICMP_FRAG_NEEDED);
 }
 
-/* Remember where a first fragment went (owner, or client 0: our stack). */
+/* Remember where a first fragment went (owner, or client 0: our stack); the
+ * owner value as read, MAC included, so the rest take the same next hop. */
 static __always_inline void learn_fragment(const struct iphdr *iph,
 					   const struct xdnat_owner *owner)
 {
@@ -277,7 +278,7 @@ static __always_inline void learn_fragment(const struct iphdr *iph,
 }
 
 /* A MAC xdnatd resolved: all zero means not (yet). Two loads: the MAC sits
- * 4-byte aligned in xdnat_host (asserted in xdnat.h). */
+ * 4-byte aligned in xdnat_owner (asserted in xdnat.h). */
 static __always_inline bool mac_known(const __u8 *mac)
 {
 	return *(const __u32 *)mac | *(const __u16 *)(mac + 4);
@@ -287,19 +288,20 @@ static __always_inline bool mac_known(const __u8 *mac)
  * Tunnel the packet (its IPv4 header at iph) to owner: MTU check, next hop,
  * learn the fragment owner, push the outer header, redirect.
  *
- * The next hop is the host's MAC as xdnatd resolved it (xdnat_hosts, one
- * hash lookup) out of the internal NIC. Until it is known (zero, no entry),
- * or when int_mtu is unset and only the kernel knows the link MTU, it is
- * the FIB's route and neighbour: right, but most of the forwarding cost.
+ * The next hop is the host's MAC as xdnatd resolved it, carried in the owner
+ * value the packet was attributed with (no lookup), out of the internal NIC.
+ * Until it is known (zero), or when int_mtu is unset and only the kernel
+ * knows the link MTU, it is the FIB's route and neighbour: right, but most
+ * of the forwarding cost.
  */
 static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
 				   const struct xdnat_owner *owner, struct iphdr *iph)
 {
 	struct bpf_fib_lookup p;
-	struct xdnat_host *h = NULL;
 	__u32 tot_len = bpf_ntohs(iph->tot_len);
 	__u16 frag = bpf_ntohs(iph->frag_off);
 	__u8 tos = iph->tos;
+	bool fast = false;
 	__u32 mtu = 0;
 	int rc;
 
@@ -310,10 +312,9 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 		if (tot_len + sizeof(struct iphdr) > cfg->int_mtu)
 			mtu = cfg->int_mtu;
 		else
-			h = bpf_map_lookup_elem(&xdnat_hosts, &owner->host_addr);
+			fast = mac_known(owner->mac);
 	}
-	if (!mtu && !(h && mac_known(h->mac))) {
-		h = NULL;
+	if (!mtu && !fast) {
 		rc = fib_ipv4(ctx, &p, cfg->internal, owner->host_addr, tos,
 			      tot_len + sizeof(struct iphdr), IPPROTO_IPIP);
 		/* int_mtu above what the internal link carries: the kernel knows */
@@ -336,8 +337,8 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 	if (tunnel_push(ctx, cfg->internal, owner->host_addr, tos, tot_len))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	/* iph is stale from here on: tunnel_push moved the packet start */
-	if (h)
-		rc = fwd_l2(ctx, h->mac, cfg->int_mac, cfg->int_ifindex);
+	if (fast)
+		rc = fwd_l2(ctx, owner->mac, cfg->int_mac, cfg->int_ifindex);
 	else
 		rc = fwd_l2(ctx, p.dmac, p.smac, p.ifindex);
 	if (rc != XDP_REDIRECT)
@@ -431,8 +432,7 @@ int gw_ext(struct xdp_md *ctx)
 		/* the gateway's own fragmented datagrams (IKE with certificates)
 		 * must reach the stack whole: the rest follow the first there */
 		if (r == XDNAT_PASS_STACK && (frag & IP_MF)) {
-			owner.client_id = 0;
-			owner.host_addr = 0;
+			__builtin_memset(&owner, 0, sizeof(owner));
 			learn_fragment(iph, &owner);
 		}
 	}

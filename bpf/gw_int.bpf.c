@@ -17,17 +17,27 @@
 #include "encap.h"
 #include "stats.h"
 
+/* Two MACs alike; both 4-byte aligned in their values (asserted in xdnat.h):
+ * two loads each, no memcmp (BPF has none). */
+static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
 /*
  * The share check on the inner packet (a first fragment or a whole one) of
- * host cid at hi: TCP/UDP source port held by cid; an echo request's
- * (peer, id) not held by another host, learned for the replies otherwise.
+ * host at hi: TCP/UDP source port held by its client; an echo request's
+ * (peer, id) not held by another host, learned for the replies otherwise,
+ * with the host's MAC from its xdnat_hosts value (gw_ext's next hop).
  * ICMP errors, ESP and AH are allowed (their SPI is the peer's, and errors
  * quote traffic the host received); other protocols cannot be attributed.
  */
 static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 				       struct iphdr *iph, __u32 l4_len,
-				       __u32 cid, __u32 hi)
+				       const struct xdnat_host *host, __u32 hi)
 {
+	__u32 cid = host->client_id;
 	struct xdnat_port_owner *po;
 	struct xdnat_icmp_key k = {};
 	struct xdnat_owner *o, n = {};
@@ -60,10 +70,12 @@ static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 		if (o && o->client_id && o->client_id != cid)
 			return XDNAT_DROP_SPOOFED_SOURCE;
 		/* the LRU lookup already refreshed a current entry: write only
-		 * when new or when the host moved */
-		if (!o || o->client_id != cid || o->host_addr != hi) {
+		 * when new, when the host moved or its MAC changed */
+		if (!o || o->client_id != cid || o->host_addr != hi ||
+		    !mac_eq(o->mac, host->mac)) {
 			n.client_id = cid;
 			n.host_addr = hi;
+			__builtin_memcpy(n.mac, host->mac, sizeof(n.mac));
 			bpf_map_update_elem(&xdnat_icmp_ids, &k, &n, BPF_ANY);
 		}
 		return XDNAT_FWD_TO_EXT;
@@ -90,7 +102,7 @@ int gw_int(struct xdp_md *ctx)
 	struct xdnat_cfg *cfg;
 	struct iphdr *oip, *iph;
 	struct ethhdr *eth;
-	__u32 key = 0, hi, cid, outer_len, outer_pay, inner_len;
+	__u32 key = 0, hi, outer_len, outer_pay, inner_len;
 	struct xdnat_host *host;
 	int r;
 
@@ -115,7 +127,6 @@ int gw_int(struct xdp_md *ctx)
 	host = bpf_map_lookup_elem(&xdnat_hosts, &hi);
 	if (!host || !host->client_id)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNKNOWN_HOST);
-	cid = host->client_id;
 	outer_len = oip->ihl * 4;
 	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
 
@@ -132,7 +143,7 @@ int gw_int(struct xdp_md *ctx)
 	/* non-first fragments carry no port: their first one was checked */
 	if (!(iph->frag_off & bpf_htons(IP_OFFSET))) {
 		r = check_inner(&nh, data_end, iph, inner_len - iph->ihl * 4,
-				cid, hi);
+				host, hi);
 		if (r != XDNAT_FWD_TO_EXT)
 			return verdict(ctx, XDP_DROP, r);
 	}

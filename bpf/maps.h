@@ -43,7 +43,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_spiblk SEC(".maps");
 
-/* Established-SA table: (SPI, validated peer) -> host. The inbound IPsec fast path. */
+/* Established-SA table: (SPI, validated peer) -> host and its MAC. The
+ * inbound IPsec fast path: one lookup names the tunnel end and next hop. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDNAT_MAX_SA);
@@ -53,7 +54,8 @@ struct {
 } xdnat_sa SEC(".maps");
 
 /* Registered hosts: Hi (be) -> client id (outer source check of gw_int) and
- * MAC (gw_ext's next hop without a FIB lookup). */
+ * MAC (what gw_int copies into the echo ids it learns). gw_ext never looks
+ * here: every owner value it reads carries the MAC itself. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDNAT_MAX_HOSTS);

@@ -75,16 +75,25 @@ struct xdnat_cfg {
 };
 #define XDNAT_CFG_ENABLED	0x1	/* 0: everything passes to the stack */
 
-/* Who holds a share of G: the tunnel endpoint for the packet. */
+/* Who holds a share of G: the tunnel endpoint for the packet, and its next
+ * hop. The value of xdnat_sa and xdnat_spiblk (written by xdnatd), and of
+ * xdnat_frags and xdnat_icmp_ids (learned by the programs, copied from what
+ * they read): gw_ext forwards from it alone, with no xdnat_hosts lookup. */
 struct xdnat_owner {
 	__u32 client_id;		/* 0: nobody */
 	__u32 host_addr;		/* Hi, be */
+	__u8 mac[XDNAT_ETH_ALEN];	/* Hi's MAC, as in xdnat_hosts; zero: use the FIB */
+	__u16 pad;
 };
 
-/* xdnat_ports value, indexed by port (host order), TCP and UDP alike. */
+/* xdnat_ports value, indexed by port (host order), TCP and UDP alike. Its
+ * first 16 bytes are laid out as an xdnat_owner (asserted below): gw_ext
+ * copies them as one. */
 struct xdnat_port_owner {
 	__u32 client_id;		/* 0: the port is not handed out */
 	__u32 host_addr;		/* Hi, be */
+	__u8 mac[XDNAT_ETH_ALEN];	/* Hi's MAC, as in xdnat_hosts; zero: use the FIB */
+	__u16 pad;
 	__u32 flags;			/* XDNAT_PORT_* */
 };
 #define XDNAT_PORT_NATT		0x1	/* UDP port carries ESP-in-UDP (RFC 3948) */
@@ -104,8 +113,9 @@ struct xdnat_sa_key {
 };
 
 /* xdnat_hosts value, key Hi (be, __u32): a registered host. The MAC is what
- * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/neigh.c); gw_ext
- * then forwards to it without a FIB lookup. */
+ * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/neigh.c); xdnatd
+ * copies it into every port, SA and SPI-granule value of the host, gw_int
+ * into the echo ids it learns. gw_int checks hosts here; gw_ext never reads it. */
 struct xdnat_host {
 	__u32 client_id;
 	__u8 mac[XDNAT_ETH_ALEN];	/* all zero: not resolved, use the FIB */
@@ -157,9 +167,20 @@ _Static_assert(sizeof(struct xdnat_host_cfg) == 12, "xdnat_host_cfg layout");
 _Static_assert(sizeof(struct xdnat_cfg) == 28, "xdnat_cfg layout");
 _Static_assert(sizeof(struct xdnat_host) == 12, "xdnat_host layout");
 _Static_assert(__builtin_offsetof(struct xdnat_host, mac) == 4,
-	       "xdnat_host: gw_ext reads the MAC as an aligned u32 and u16");
-_Static_assert(sizeof(struct xdnat_owner) == 8, "xdnat_owner layout");
-_Static_assert(sizeof(struct xdnat_port_owner) == 12, "xdnat_port_owner layout");
+	       "xdnat_host: gw_int compares the MAC as an aligned u32 and u16");
+_Static_assert(sizeof(struct xdnat_owner) == 16, "xdnat_owner layout");
+_Static_assert(__builtin_offsetof(struct xdnat_owner, mac) == 8,
+	       "xdnat_owner: gw_ext reads the MAC as an aligned u32 and u16");
+_Static_assert(sizeof(struct xdnat_port_owner) == 20, "xdnat_port_owner layout");
+_Static_assert(__builtin_offsetof(struct xdnat_port_owner, client_id) ==
+	       __builtin_offsetof(struct xdnat_owner, client_id) &&
+	       __builtin_offsetof(struct xdnat_port_owner, host_addr) ==
+	       __builtin_offsetof(struct xdnat_owner, host_addr) &&
+	       __builtin_offsetof(struct xdnat_port_owner, mac) ==
+	       __builtin_offsetof(struct xdnat_owner, mac) &&
+	       __builtin_offsetof(struct xdnat_port_owner, flags) ==
+	       sizeof(struct xdnat_owner),
+	       "xdnat_port_owner: an xdnat_owner, then the flags");
 _Static_assert(sizeof(struct xdnat_spiblk_key) == 4, "xdnat_spiblk_key layout");
 _Static_assert((XDNAT_SPI_GRANULE & (XDNAT_SPI_GRANULE - 1)) == 0, "granule: a power of two");
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");

@@ -30,8 +30,12 @@ int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 int atomic_file_write_tmp(int dirfd, const char *tmp, const void *data, size_t len,
 			  mode_t mode, int *fdp)
 {
-	int err, fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int err, fd;
 
+	/* A stale tmp (a crash mid-write) keeps its old mode when truncated:
+	 * remove it, so a secret's file is created with mode and no other. */
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	err = pwrite_all(fd, data, len, 0);

@@ -17,9 +17,9 @@
 int pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 
 /*
- * Create (or truncate) tmp in dirfd holding exactly len bytes of data, with
- * mode, fsynced. 0 with the fd, open read-write, in *fdp; or -errno (tmp
- * removed).
+ * Create tmp in dirfd afresh (a stale one is removed first) holding exactly
+ * len bytes of data, with mode (less the umask), fsynced. 0 with the fd,
+ * open read-write, in *fdp; or -errno (tmp removed).
  */
 int atomic_file_write_tmp(int dirfd, const char *tmp, const void *data, size_t len,
 			  mode_t mode, int *fdp);

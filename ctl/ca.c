@@ -75,6 +75,8 @@ static_ASN1_ITEM_TEMPLATE_END(XDNAT_PORT_BLOCKS)
 struct ca_revoked {
 	struct ca_serial serial;
 	int64_t when;
+	int64_t expires;		/* the certificate's notAfter at most; 0: unknown */
+	bool spent;			/* listed on a CRL issued after expires */
 };
 
 struct ca {
@@ -200,7 +202,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static int load_key(const char *path, EVP_PKEY **out, char *err, size_t errlen)
+int ca_key_load(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 {
 	const unsigned char *p;
 	EVP_PKEY *key = NULL;
@@ -309,35 +311,18 @@ static int write_pem_x509(const char *dir, const char *name, X509 *x)
 	return rc;
 }
 
-/* The key goes through a fresh temp file created 0600 (a stale one might
- * have other modes), then the usual fsync + rename. */
-static int write_key(const char *dir, EVP_PKEY *key)
+/* PEM (PKCS#8) through a fresh temp file created 0600, fsync, rename. */
+int ca_key_write(const char *dir, const char *name, EVP_PKEY *key)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
 	char *data;
-	int dirfd, fd, rc = -ENOMEM;
+	int rc = -ENOMEM;
 	long n;
 
-	if (!b || !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
-		goto out;
-	n = BIO_get_mem_data(b, &data);
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		rc = -errno;
-		goto out;
+	if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
+		n = BIO_get_mem_data(b, &data);
+		rc = atomic_write_file(dir, name, data, (size_t)n, 0600);
 	}
-	unlinkat(dirfd, CA_KEY_FILE ".tmp", 0);
-	rc = atomic_file_write_tmp(dirfd, CA_KEY_FILE ".tmp", data, (size_t)n, 0600, &fd);
-	if (!rc) {
-		if (fchmod(fd, 0600))
-			rc = -errno;
-		close(fd);
-		rc = rc ? rc : atomic_file_install(dirfd, CA_KEY_FILE ".tmp", CA_KEY_FILE);
-		if (rc)
-			unlinkat(dirfd, CA_KEY_FILE ".tmp", 0);
-	}
-	close(dirfd);
-out:
 	BIO_free(b);
 	return rc;
 }
@@ -543,10 +528,11 @@ static int crl_list_load(struct ca *ca, char *err, size_t errlen)
 		return errno == ENOENT ? 0 :
 		       fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	while (!rc && fgets(line, sizeof(line), f)) {
-		struct ca_revoked r;
+		struct ca_revoked r = { .expires = 0 };
 		char hex[40];
 		int64_t when;
 		uint64_t num;
+		int n;
 
 		lineno++;
 		if (lineno == 1) {
@@ -561,8 +547,8 @@ static int crl_list_load(struct ca *ca, char *err, size_t errlen)
 				rc = -EINVAL;
 			continue;
 		}
-		if (sscanf(line, "%39s %" SCNd64, hex, &when) != 2 ||
-		    ca_serial_parse(hex, &r.serial)) {
+		n = sscanf(line, "%39s %" SCNd64 " %" SCNd64, hex, &when, &r.expires);
+		if (n < 2 || r.expires < 0 || ca_serial_parse(hex, &r.serial)) {
 			rc = -EINVAL;
 			continue;
 		}
@@ -590,7 +576,7 @@ static int crl_list_load(struct ca *ca, char *err, size_t errlen)
 
 static int crl_list_save(struct ca *ca, uint64_t number)
 {
-	size_t cap = 64 + ca->n_revoked * 56, n;
+	size_t cap = 64 + ca->n_revoked * 80, n;
 	char *buf = malloc(cap), hex[2 * CA_SERIAL_LEN + 1];
 	int rc;
 
@@ -599,8 +585,12 @@ static int crl_list_save(struct ca *ca, uint64_t number)
 	n = (size_t)snprintf(buf, cap, CA_LIST_MAGIC "\nnumber %" PRIu64 "\n", number);
 	for (size_t i = 0; i < ca->n_revoked; i++) {
 		ca_serial_hex(&ca->revoked[i].serial, hex);
-		n += (size_t)snprintf(buf + n, cap - n, "%s %" PRId64 "\n", hex,
-				      ca->revoked[i].when);
+		if (ca->revoked[i].expires)
+			n += (size_t)snprintf(buf + n, cap - n, "%s %" PRId64 " %" PRId64 "\n",
+					      hex, ca->revoked[i].when, ca->revoked[i].expires);
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%s %" PRId64 "\n", hex,
+					      ca->revoked[i].when);
 	}
 	rc = atomic_write_file(ca->dir, CA_CRL_LIST, buf, n, 0644);
 	free(buf);
@@ -663,6 +653,19 @@ err:
 	return NULL;
 }
 
+/* Entries of expired certificates that a CRL issued after the expiry has
+ * listed are done with (RFC 5280, 3.3): without this, every renewal would
+ * grow the CRL for ever. */
+static void crl_prune(struct ca *ca)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ca->n_revoked; i++)
+		if (!ca->revoked[i].spent)
+			ca->revoked[n++] = ca->revoked[i];
+	ca->n_revoked = n;
+}
+
 /* Sign, persist the list (with the new number) and write crl.pem. The list
  * goes first: once it is on disk the number is spent and the revocations
  * stand, even if crl.pem cannot be written. *listed says whether it got that
@@ -678,6 +681,7 @@ static int crl_publish(struct ca *ca, bool *listed, char *err, size_t errlen)
 	int rc;
 
 	*listed = false;
+	crl_prune(ca);
 	crl = crl_build(ca, number, now);
 	if (!crl)
 		return fail(err, errlen, -EIO, "signing the CRL failed: %s", ossl_reason());
@@ -700,6 +704,9 @@ static int crl_publish(struct ca *ca, bool *listed, char *err, size_t errlen)
 	X509_CRL_free(ca->crl);
 	ca->crl = crl;
 	ca->crl_time = now;
+	for (size_t i = 0; i < ca->n_revoked; i++)
+		if (ca->revoked[i].expires && ca->revoked[i].expires < now - CA_BACKDATE)
+			ca->revoked[i].spent = true;
 	if (rc)
 		return fail(err, errlen, rc, "%s/%s: %s", ca->dir, CA_CRL_PEM, strerror(-rc));
 	return 0;
@@ -716,6 +723,12 @@ int ca_crl_publish(struct ca *ca, char *err, size_t errlen)
 
 int ca_revoke(struct ca *ca, const struct ca_serial *serial, time_t when, char *err,
 	      size_t errlen)
+{
+	return ca_revoke_until(ca, serial, when, 0, err, errlen);
+}
+
+int ca_revoke_until(struct ca *ca, const struct ca_serial *serial, time_t when,
+		    time_t expires, char *err, size_t errlen)
 {
 	bool listed;
 	int rc;
@@ -734,13 +747,21 @@ int ca_revoke(struct ca *ca, const struct ca_serial *serial, time_t when, char *
 		ca->revoked = p;
 		ca->cap_revoked = cap;
 	}
-	ca->revoked[ca->n_revoked].serial = *serial;
-	ca->revoked[ca->n_revoked].when = when ? (int64_t)when : (int64_t)time(NULL);
+	ca->revoked[ca->n_revoked] = (struct ca_revoked){
+		.serial = *serial,
+		.when = when ? (int64_t)when : (int64_t)time(NULL),
+		.expires = expires > 0 ? (int64_t)expires : 0,
+	};
 	ca->n_revoked++;
 	rc = crl_publish(ca, &listed, err, errlen);
 	if (rc && !listed)
-		ca->n_revoked--;	/* not on disk: not revoked */
+		ca->n_revoked--;	/* not on disk: not revoked (still last: new, not spent) */
 	return rc;
+}
+
+size_t ca_revoked_count(const struct ca *ca)
+{
+	return ca ? ca->n_revoked : 0;
 }
 
 int ca_crl_der(struct ca *ca, uint8_t **der, size_t *len)
@@ -785,7 +806,7 @@ static int open_own(struct ca *ca, uint32_t global_be, char *keyf, char *crt,
 			    "%s exists but %s does not: restore the key, or remove both "
 			    "to create a new CA (hosts must then trust the new one)", crt, keyf);
 	if (have_key) {
-		rc = load_key(keyf, &ca->key, err, errlen);
+		rc = ca_key_load(keyf, &ca->key, err, errlen);
 		if (rc)
 			return rc;
 	} else {
@@ -793,7 +814,7 @@ static int open_own(struct ca *ca, uint32_t global_be, char *keyf, char *crt,
 		if (!ca->key)
 			return fail(err, errlen, -EIO, "CA key generation failed: %s",
 				    ossl_reason());
-		rc = write_key(ca->dir, ca->key);
+		rc = ca_key_write(ca->dir, CA_KEY_FILE, ca->key);
 		if (rc)
 			return fail(err, errlen, rc, "%s: %s", keyf, strerror(-rc));
 	}
@@ -843,7 +864,7 @@ int ca_open(const char *state_dir, const char *cert_file, const char *key_file,
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	if (cert_file) {
-		rc = load_key(key_file, &ca->key, err, errlen);
+		rc = ca_key_load(key_file, &ca->key, err, errlen);
 		if (!rc)
 			rc = load_chain(cert_file, &ca->chain, err, errlen);
 		if (!rc)
@@ -1030,17 +1051,17 @@ int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len,
 	    !(req = d2i_X509_REQ(NULL, &p, (long)csr_len)) || p != csr_der + csr_len ||
 	    !(pub = X509_REQ_get0_pubkey(req))) {
 		rc = -EBADMSG;
-		*pap_err = CA_ERR_BAD_CSR;
+		*pap_err = PAP_E_BAD_CSR;
 		goto out;
 	}
 	if (!csr_key_ok(pub)) {
 		rc = -EPROTONOSUPPORT;
-		*pap_err = CA_ERR_BAD_KEY;
+		*pap_err = PAP_E_BAD_KEY;
 		goto out;
 	}
 	if (X509_REQ_verify(req, pub) != 1) {
 		rc = -EBADMSG;
-		*pap_err = CA_ERR_BAD_CSR;
+		*pap_err = PAP_E_BAD_CSR;
 		goto out;
 	}
 
@@ -1058,7 +1079,7 @@ int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len,
 	}
 	if (!global_be || !n) {
 		rc = -ENOENT;
-		*pap_err = CA_ERR_NO_PORTS;
+		*pap_err = PAP_E_NO_PORTS;
 		goto out;
 	}
 	qsort(r, n, sizeof(r[0]), cmp_range);
@@ -1145,6 +1166,33 @@ int ca_chain_pem(struct ca *ca, char **pem, size_t *len)
 	s[n] = 0;
 	*pem = s;
 	*len = (size_t)n;
+	rc = 0;
+out:
+	BIO_free(b);
+	return rc;
+}
+
+int ca_pem_encode(const char *label, const uint8_t *der, size_t len, char **pem,
+		  size_t *pem_len)
+{
+	BIO *b;
+	char *data, *s;
+	long n;
+	int rc = -ENOMEM;
+
+	if (!label || !der || !len || len > INT_MAX || !pem || !pem_len)
+		return -EINVAL;
+	b = BIO_new(BIO_s_mem());
+	if (!b || PEM_write_bio(b, label, "", der, (long)len) <= 0)
+		goto out;
+	n = BIO_get_mem_data(b, &data);
+	s = malloc((size_t)n + 1);
+	if (!s)
+		goto out;
+	memcpy(s, data, (size_t)n);
+	s[n] = 0;
+	*pem = s;
+	*pem_len = (size_t)n;
 	rc = 0;
 out:
 	BIO_free(b);
@@ -1240,6 +1288,27 @@ int ca_cert_serial(const uint8_t *der, size_t len, struct ca_serial *out)
 	x = d2i_X509(NULL, &p, (long)len);
 	if (x && p == der + len)
 		rc = serial_from_asn1(X509_get0_serialNumber(x), out) ? -ERANGE : 0;
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
+int ca_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
+		     int64_t *not_after)
+{
+	const unsigned char *p = der;
+	int rc = -EBADMSG;
+	X509 *x;
+
+	if (!der || !not_before || !not_after || len > LONG_MAX)
+		return -EINVAL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x && p == der + len) {
+		*not_before = asn1_time_unix(X509_get0_notBefore(x));
+		*not_after = asn1_time_unix(X509_get0_notAfter(x));
+		if (*not_before >= 0 && *not_after >= 0)
+			rc = 0;
+	}
 	X509_free(x);
 	ERR_clear_error();
 	return rc;

@@ -18,17 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <openssl/evp.h>
 #include "host.h"
 #include "pap.h"
-
-/*
- * PAP error codes ca_issue() needs and pap.h does not have yet (proposed:
- * a new "50..59: certificates" range). Replace by the PAP_E_ names once
- * pap.h defines them; the numbers are meant to be the wire values.
- */
-#define CA_ERR_BAD_CSR		50	/* PAP_E_BAD_CSR: not PKCS#10 DER, or bad signature */
-#define CA_ERR_BAD_KEY		51	/* PAP_E_BAD_KEY: key type or size refused */
-#define CA_ERR_NO_PORTS		52	/* PAP_E_NO_PORTS: host holds no port of G */
 
 /*
  * OID of the port-blocks extension. 32473 is the Private Enterprise Number
@@ -37,12 +29,13 @@
  */
 #define CA_OID_PORT_BLOCKS	"1.3.6.1.4.1.32473.1.1"
 
-#define CA_SERIAL_LEN		16
+#define CA_SERIAL_LEN		HOST_SERIAL_LEN
 
 /* A certificate serial number: 128 bits, big-endian, top bit clear. */
 struct ca_serial {
 	uint8_t b[CA_SERIAL_LEN];
 };
+_Static_assert(sizeof(struct ca_serial) == HOST_SERIAL_LEN, "struct host keeps serials");
 
 struct ca;
 
@@ -67,11 +60,11 @@ void ca_close(struct ca *ca);
  * Only the port blocks of h on G count (G = global_be, or h->global when
  * global_be is 0); names and extensions asked for in the CSR are ignored.
  * Validity: now - 60 s .. min(not_after_unix, notAfter of every CA cert).
- * Returns 0 with a malloc'd DER certificate in *cert_der and its serial, or
- * -errno with *pap_err set to the code for the ERROR reply:
- *   -EBADMSG  CA_ERR_BAD_CSR   garbage DER, trailing bytes, bad signature
- *   -EPROTONOSUPPORT CA_ERR_BAD_KEY  not ECDSA P-256/P-384 or RSA >= 2048
- *   -ENOENT   CA_ERR_NO_PORTS  the host holds no port of G
+ * Returns 0 with a DER certificate in *cert_der (free with OPENSSL_free) and
+ * its serial, or -errno with *pap_err set to the code for the ERROR reply:
+ *   -EBADMSG  PAP_E_BAD_CSR    garbage DER, trailing bytes, bad signature
+ *   -EPROTONOSUPPORT PAP_E_BAD_KEY  not ECDSA P-256/P-384 or RSA >= 2048
+ *   -ENOENT   PAP_E_NO_PORTS   the host holds no port of G
  *   -EINVAL / -ENOMEM / -EIO  PAP_E_INTERNAL
  */
 int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len,
@@ -88,6 +81,14 @@ int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len,
  */
 int ca_revoke(struct ca *ca, const struct ca_serial *serial, time_t when,
 	      char *err, size_t errlen);
+/* The same for a certificate whose notAfter is at most expires: its entry
+ * leaves the CRL once a CRL issued after expires has listed it (RFC 5280,
+ * 3.3), so a CRL holds only certificates that could still be used. ca_revoke()
+ * is expires 0: listed for ever. */
+int ca_revoke_until(struct ca *ca, const struct ca_serial *serial, time_t when,
+		    time_t expires, char *err, size_t errlen);
+/* Serials on the current revocation list. */
+size_t ca_revoked_count(const struct ca *ca);
 /* Sign a fresh CRL (next crlNumber, nextUpdate = now + 1 day) and write
  * crl.list and crl.pem. ca_open() and ca_revoke() call it; the daemon calls
  * it at least twice a day. 0 or -errno. */
@@ -99,6 +100,10 @@ int ca_crl_der(struct ca *ca, uint8_t **der, size_t *len);
 /* The CA chain (signing CA first, then its issuers as given) in PEM, one
  * malloc'd NUL-terminated string: what `xdnatctl ca` prints. 0 or -errno. */
 int ca_chain_pem(struct ca *ca, char **pem, size_t *len);
+/* DER as one PEM block with label ("CERTIFICATE", "X509 CRL"): a malloc'd
+ * NUL-terminated string. 0 or -errno. */
+int ca_pem_encode(const char *label, const uint8_t *der, size_t len, char **pem,
+		  size_t *pem_len);
 /* The CA chain in DER for a CERT reply (after the leaf): der[i] points into
  * ca, valid until ca_close(). Returns the count, or -ENOSPC when over max. */
 int ca_chain_der(const struct ca *ca, const uint8_t **der, size_t *lens,
@@ -113,9 +118,23 @@ int ca_chain_der(const struct ca *ca, const uint8_t **der, size_t *lens,
 int ca_cert_ports(const uint8_t *der, size_t len, uint32_t *global_be,
 		  struct pap_port_range *ports, unsigned int *n);
 
+/* Validity of a DER certificate, unix seconds. 0 or -EBADMSG. */
+int ca_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
+		     int64_t *not_after);
+
 /* Serial of a DER certificate (e.g. one to revoke). 0, -EBADMSG, or
  * -ERANGE (negative or over 128 bits: not one of ours). */
 int ca_cert_serial(const uint8_t *der, size_t len, struct ca_serial *out);
+
+/*
+ * A private key file as the CA keeps its own (the host agent keeps its key
+ * the same way): load refuses a file readable by group or others, anything
+ * but a regular file, and encrypted keys; PEM or DER. 0 or -errno with a
+ * one-line reason naming the file in err. write: PEM (PKCS#8) as dir/name,
+ * mode 0600, atomically. 0 or -errno.
+ */
+int ca_key_load(const char *path, EVP_PKEY **out, char *err, size_t errlen);
+int ca_key_write(const char *dir, const char *name, EVP_PKEY *key);
 
 /* Serial as 32 lowercase hex digits / parsed back (1..32 hex digits,
  * optional 0x, colons allowed). parse returns 0 or -EINVAL. */

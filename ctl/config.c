@@ -123,6 +123,16 @@ static int set_site_key(struct xdnatd_config *c, const char *v)
 	return copy_str(c->site_key_file, sizeof(c->site_key_file), v);
 }
 
+static int set_ca_cert(struct xdnatd_config *c, const char *v)
+{
+	return copy_str(c->ca_cert, sizeof(c->ca_cert), v);
+}
+
+static int set_ca_key(struct xdnatd_config *c, const char *v)
+{
+	return copy_str(c->ca_key, sizeof(c->ca_key), v);
+}
+
 static int set_config(struct xdnatd_config *c, const char *v)
 {
 	return copy_str(c->config_file, sizeof(c->config_file), v);
@@ -193,6 +203,10 @@ static const struct opt opts[] = {
 	{ "spi-quota", "N", set_spi_quota, "SPIs one host may hold (default 65536)" },
 	{ "max-hosts", "N", set_max_hosts, "registered hosts at most (default 4096)" },
 	{ "site-key", "FILE", set_site_key, "REGISTER must be signed with this key (default: open)" },
+	{ "ca-cert", "FILE", set_ca_cert,
+	  "sign host certificates as this CA (a chain, signing CA first; with --ca-key)" },
+	{ "ca-key", "FILE", set_ca_key,
+	  "its private key, mode 0600 (default: our own CA in --state-dir)" },
 	{ "config", "FILE", set_config, "read these settings from FILE first" },
 	{ "foreground", NULL, set_foreground, "stay in the foreground, log to stderr" },
 	{ "log-level", "LEVEL", set_log_level, "error, warning, info or debug (default info)" },
@@ -321,6 +335,10 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 	if (config_dataplane(c) && !c->internal) {
 		snprintf(err, errlen, "--internal ADDR is required with --ext-if and --int-if "
 			 "(the outer source of the tunnel to the hosts)");
+		return -1;
+	}
+	if (!c->ca_cert[0] != !c->ca_key[0]) {
+		snprintf(err, errlen, "--ca-cert and --ca-key go together");
 		return -1;
 	}
 	if (c->site_key_file[0]) {

@@ -23,6 +23,8 @@ struct xdnatd_config {
 	char socket_path[108];		/* sizeof(sun_path) */
 	char bpffs[PATH_MAX];
 	char site_key_file[PATH_MAX];
+	char ca_cert[PATH_MAX];		/* a site CA (--ca-cert/--ca-key); empty: our own */
+	char ca_key[PATH_MAX];
 	char config_file[PATH_MAX];
 	bool foreground;
 	int log_level;

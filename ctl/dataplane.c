@@ -630,10 +630,10 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g)
 		write_cfg(dp);
 	}
 	refresh_neigh(dp, g);
-	err = mapsync_refresh(&dp->sync, g, MAPSYNC_HOSTS, &changed);
+	err = mapsync_update_macs(&dp->sync, g, &changed);
 	dp->mac_missing = false;
 	if (!err && changed)
-		log_info("xdnat_hosts: %zu host MAC(s) updated from %s's neighbours",
+		log_info("%zu host MAC(s) changed in %s's neighbours: their map entries rewritten",
 			 changed, dp->int_if);
 }
 
@@ -642,6 +642,7 @@ void dataplane_close(struct dataplane *dp)
 	if (!dp)
 		return;
 	neigh_close(dp->neigh);
+	mapsync_release(&dp->sync);
 	close_skels(dp);
 	free(dp);
 }

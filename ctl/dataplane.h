@@ -36,7 +36,7 @@ int dataplane_reconcile(struct dataplane *dp, const struct gw *g);
  * xdnatd's 1 s timer. Every few seconds, or at the next tick after a host
  * without a known MAC appeared: re-read the internal NIC (MTU, MAC) and the
  * hosts' MACs (neigh.c), start resolving the missing ones, and write what
- * changed into xdnat_cfg and xdnat_hosts.
+ * changed into xdnat_cfg, and into every map entry of a host whose MAC changed.
  */
 void dataplane_tick(struct dataplane *dp, const struct gw *g);
 /* Hooks that keep the maps in step with every later host change. */

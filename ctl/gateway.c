@@ -3,7 +3,9 @@
  * PAP request handling: authentication, replay and retransmission, then one
  * handler per request type. Every handler either changes nothing and returns
  * an error code, or changes the host and fills the reply: checks come first,
- * so a refused request never leaves half a change behind.
+ * so a refused request never leaves half a change behind. With a CA (seed
+ * claims 28-36) a host's certificate names the ports it holds: whatever
+ * changes or ends the port share revokes it (docs/ca.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include "alloc.h"
+#include "ca.h"
 #include "gateway.h"
 #include "log.h"
 #include "xdnat.h"
@@ -24,6 +27,7 @@ struct gw {
 	gw_clock_fn clock;
 	void *clock_ctx;
 	struct gw_hooks hooks;
+	struct ca *ca;			/* NULL: CERT and CRL not implemented */
 	/* Sorted by client_id; ids only grow, so registration appends. */
 	struct host **hosts;
 	size_t n_hosts, cap_hosts;
@@ -153,6 +157,45 @@ static int log_meta(struct gw *g)
 	return g->store ? state_log_meta(g->store, &m) : 0;
 }
 
+/* ---- certificates --------------------------------------------------- */
+
+static bool has_cert(const struct host *h)
+{
+	static const uint8_t none[HOST_SERIAL_LEN];
+
+	return memcmp(h->cert_serial, none, sizeof(none));
+}
+
+/* The host's certificate no longer tells the truth (its ports changed or
+ * went, or a new one replaces it): onto the CRL, and forgotten. */
+static void revoke_cert(struct gw *g, struct host *h, const char *why)
+{
+	char hex[2 * CA_SERIAL_LEN + 1], err[256];
+	time_t expires = (time_t)h->cert_expires;
+	struct ca_serial s;
+	int rc;
+
+	if (!has_cert(h))
+		return;
+	memcpy(s.b, h->cert_serial, sizeof(s.b));
+	memset(h->cert_serial, 0, sizeof(h->cert_serial));
+	h->cert_expires = 0;
+	if (!g->ca)
+		return;
+	ca_serial_hex(&s, hex);
+	rc = ca_revoke_until(g->ca, &s, 0, expires, err, sizeof(err));
+	if (rc)
+		log_err("host %u: revoking certificate %s (%s): %s", h->client_id, hex, why, err);
+	else
+		log_info("host %u: certificate %s revoked: %s", h->client_id, hex, why);
+}
+
+static bool ports_equal(const struct host *a, const struct host *b)
+{
+	return a->n_ports == b->n_ports &&
+	       !memcmp(a->ports, b->ports, a->n_ports * sizeof(a->ports[0]));
+}
+
 /* ---- share bookkeeping ---------------------------------------------- */
 
 static void release_share(struct gw *g, struct host *h)
@@ -167,10 +210,11 @@ static void release_share(struct gw *g, struct host *h)
 }
 
 /* Frees everything h holds and forgets it (deregister, expiry, admin). */
-static void destroy_host(struct gw *g, struct host *h)
+static void destroy_host(struct gw *g, struct host *h, const char *why)
 {
 	struct host old;
 
+	revoke_cert(g, h, why);
 	share_snapshot(&old, h);
 	release_share(g, h);
 	if (g->store)
@@ -492,11 +536,91 @@ static int handle_natt(struct gw *g, struct gw_req *r)
 	return PAP_OK;
 }
 
+/* The CERT reply: the leaf, then the chain; PAP_E_INTERNAL (logged) when
+ * it does not fit a datagram with its AUTH. */
+static int put_certs(struct pap_writer *w, const uint8_t *leaf, size_t leaf_len,
+		     const uint8_t *const *chain, const size_t *lens, int n)
+{
+	size_t total = leaf_len;
+
+	for (int i = 0; i < n; i++)
+		total += lens[i];
+	if (leaf_len > PAP_MAX_DER || total + (size_t)(n + 2) * PAP_TLV_HDR_LEN +
+	    PAP_MAC_LEN > w->cap - w->len) {
+		log_err("a certificate and its chain (%zu bytes) do not fit a PAP datagram",
+			total);
+		return PAP_E_INTERNAL;
+	}
+	pap_put(w, PAP_P_CERT, leaf, (uint16_t)leaf_len);
+	for (int i = 0; i < n; i++)
+		pap_put(w, PAP_P_CERT, chain[i], (uint16_t)lens[i]);
+	return w->err ? PAP_E_INTERNAL : PAP_OK;
+}
+
+/*
+ * A certificate for the key in the CSR naming G and exactly the ports the
+ * host holds now, valid until its lease ends; the one issued before is
+ * revoked. The host asks again whenever its ports change (docs/ca.md).
+ */
 static int handle_cert(struct gw *g, struct gw_req *r)
 {
-	(void)g;
-	(void)r;
-	return PAP_E_NOT_IMPLEMENTED;
+	const uint8_t *chain[3];
+	char hex[2 * CA_SERIAL_LEN + 1];
+	struct host *h = r->h;
+	struct ca_serial serial;
+	uint8_t *der = NULL;
+	size_t lens[3], len;
+	int n, rc, code;
+
+	if (!g->ca)
+		return PAP_E_NOT_IMPLEMENTED;
+	/* CERT 1..4: the leaf and at most three of the chain (xdnatd checks
+	 * at start that the chain fits). */
+	n = ca_chain_der(g->ca, chain, lens, 3);
+	if (n < 0)
+		return PAP_E_INTERNAL;
+	rc = ca_issue(g->ca, r->m->csr, r->m->csr_len, h, 0, h->lease_expires, &der, &len,
+		      &serial, &code);
+	if (rc) {
+		log_info("host %u: certificate refused: %s", h->client_id, pap_err_name(code));
+		return code;
+	}
+	code = put_certs(r->w, der, len, chain, lens, n);
+	OPENSSL_free(der);
+	if (code)
+		return code;
+	revoke_cert(g, h, "replaced by a new one");
+	memcpy(h->cert_serial, serial.b, sizeof(h->cert_serial));
+	h->cert_expires = h->lease_expires;
+	ca_serial_hex(&serial, hex);
+	log_info("host %u: certificate %s issued for %u port block(s), until the lease ends",
+		 h->client_id, hex, h->n_ports);
+	return PAP_OK;
+}
+
+/* CRL: the CA's current revocation list, signed, as xdnatctl crl prints it. */
+static int handle_crl(struct gw *g, struct gw_req *r)
+{
+	uint8_t *der;
+	size_t len;
+	int rc;
+
+	if (!g->ca)
+		return PAP_E_NOT_IMPLEMENTED;
+	rc = ca_crl_der(g->ca, &der, &len);
+	if (rc) {
+		log_err("the CRL for a CRL request: %s", strerror(-rc));
+		return PAP_E_INTERNAL;
+	}
+	if (len > PAP_MAX_DER) {
+		log_err("the CRL (%zu bytes) is larger than a PAP CRL reply carries (%d)",
+			len, PAP_MAX_DER);
+		OPENSSL_free(der);
+		return PAP_E_INTERNAL;
+	}
+	pap_put(r->w, PAP_P_CRL, der, (uint16_t)len);
+	OPENSSL_free(der);
+	return PAP_OK;
 }
 
 static int handle_nothing(struct gw *g, struct gw_req *r)
@@ -520,6 +644,7 @@ static const gw_handler handlers[PAP_TYPE_MAX + 1] = {
 	[PAP_DEREGISTER]	= handle_nothing,
 	[PAP_QUERY]		= handle_query,
 	[PAP_NATT]		= handle_natt,
+	[PAP_CRL]		= handle_crl,
 };
 
 /* ---- dispatch ------------------------------------------------------- */
@@ -651,7 +776,7 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	if (h && h->lease_expires <= r.now) {
 		/* Expired but not swept yet: the same answer as after the sweep. */
 		g->stats.expired++;
-		destroy_host(g, h);
+		destroy_host(g, h, "lease expired");
 		h = NULL;
 	}
 	if (!h) {
@@ -686,9 +811,12 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 		n = pap_finish(&w, h->secret, PAP_KEY_LEN);
 		g->stats.deregistered++;
 		log_info("host %u deregistered", h->client_id);
-		destroy_host(g, h);
+		destroy_host(g, h, "deregistered");
 		goto out;
 	}
+	/* PORT, FREE: what the certificate names is no longer the share. */
+	if (rc == PAP_OK && !ports_equal(&before, h))
+		revoke_cert(g, h, "its ports changed");
 	if (rc == PAP_OK)
 		n = pap_finish(&w, h->secret, PAP_KEY_LEN);
 	else
@@ -731,7 +859,7 @@ unsigned int gw_expire(struct gw *g)
 			continue;
 		}
 		log_info("host %u: lease expired, its share is free again", h->client_id);
-		destroy_host(g, h);
+		destroy_host(g, h, "lease expired");
 		n++;
 	}
 	g->stats.expired += n;
@@ -745,7 +873,7 @@ int gw_drop_host(struct gw *g, uint32_t client_id)
 	if (!h)
 		return -ENOENT;
 	log_info("host %u dropped by the administrator", client_id);
-	destroy_host(g, h);
+	destroy_host(g, h, "freed by the administrator");
 	return 0;
 }
 
@@ -804,6 +932,11 @@ void gw_free(struct gw *g)
 void gw_set_hooks(struct gw *g, const struct gw_hooks *hooks)
 {
 	g->hooks = *hooks;
+}
+
+void gw_set_ca(struct gw *g, struct ca *ca)
+{
+	g->ca = ca;
 }
 
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg)

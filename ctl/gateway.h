@@ -51,12 +51,17 @@ struct gw_stats {
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
 
 struct gw;
+struct ca;
 
 /* store may be NULL (nothing persisted, for tests). */
 int gw_new(const struct gw_config *cfg, struct state_store *store,
 	   gw_clock_fn clock, void *clock_ctx, struct gw **out);
 void gw_free(struct gw *g);
 void gw_set_hooks(struct gw *g, const struct gw_hooks *hooks);
+/* The local CA (ca.h) that answers CERT and CRL and revokes a host's
+ * certificate when its ports change or go; NULL (the default): those
+ * requests get NOT_IMPLEMENTED. The caller keeps ownership. */
+void gw_set_ca(struct gw *g, struct ca *ca);
 /* Apply a config reload: lease, quotas, site key and max hosts only. */
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include "gw_commands.h"
 #include "views.h"
 
@@ -52,6 +53,42 @@ static int free_host(struct gw *g, const char *arg, bool json, FILE *out, char *
 	return 0;
 }
 
+/* ca: the chain external peers trust, as ca_chain_pem() gives it. */
+static int ca_chain(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
+{
+	char *pem;
+	size_t len;
+	int rc = ca ? ca_chain_pem(ca, &pem, &len) : -EOPNOTSUPP;
+
+	if (rc) {
+		snprintf(err, errlen, "ca: %s", strerror(-rc));
+		return rc;
+	}
+	view_pem(out, "chain_pem", pem, json, -1);
+	free(pem);
+	return 0;
+}
+
+/* crl: the current CRL (signed anew when over half its life), in PEM. */
+static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
+{
+	uint8_t *der = NULL;
+	char *pem = NULL;
+	size_t len, plen;
+	int rc = ca ? ca_crl_der(ca, &der, &len) : -EOPNOTSUPP;
+
+	if (!rc)
+		rc = ca_pem_encode("X509 CRL", der, len, &pem, &plen);
+	OPENSSL_free(der);
+	if (rc) {
+		snprintf(err, errlen, "crl: %s", strerror(-rc));
+		return rc;
+	}
+	view_pem(out, "crl_pem", pem, json, (long)ca_revoked_count(ca));
+	free(pem);
+	return 0;
+}
+
 int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 {
 	const struct gw_commands *c = ctx;
@@ -78,11 +115,12 @@ int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 		return stats(c->g, c->dp, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "free") && argc == 2) {
 		return free_host(c->g, argv[1], json, out, err, errlen);
-	} else if (!strcmp(argv[0], "ca")) {
-		snprintf(err, errlen, "the local certificate authority is not built yet");
-		return -EOPNOTSUPP;
+	} else if (!strcmp(argv[0], "ca") && argc == 1) {
+		return ca_chain(c->ca, json, out, err, errlen);
+	} else if (!strcmp(argv[0], "crl") && argc == 1) {
+		return crl(c->ca, json, out, err, errlen);
 	} else {
-		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca)",
+		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca, crl)",
 			 argv[0]);
 		return -EINVAL;
 	}

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What xdnatd answers on its control socket (docs/xdnatctl.md): hosts, sa,
- * stats, free CLIENT and ca, each with --json. The transport is ctlsock.h.
+ * stats, free CLIENT, ca and crl, each with --json. The transport is
+ * ctlsock.h.
  */
 #ifndef XDNAT_GW_COMMANDS_H
 #define XDNAT_GW_COMMANDS_H
 
 #include <stddef.h>
 #include <stdio.h>
+#include "ca.h"
 #include "dataplane.h"
 #include "gateway.h"
 
 struct gw_commands {
 	struct gw *g;
 	struct dataplane *dp;		/* NULL without a data plane */
+	struct ca *ca;			/* the local CA */
 };
 
 /* A ctlsock_handler; ctx is a struct gw_commands. 0, or -errno with err set. */

@@ -14,6 +14,7 @@
 
 #define HOST_MAX_RANGES	PAP_MAX_RANGES	/* port blocks, and SPI blocks, per host */
 #define HOST_MAX_SAS	PAP_MAX_SAS	/* validated (peer, SPI range) entries */
+#define HOST_SERIAL_LEN	16		/* a certificate serial (ca.h's CA_SERIAL_LEN) */
 
 struct host {
 	uint32_t client_id;		/* never 0, never reused */
@@ -31,6 +32,10 @@ struct host {
 	uint8_t *reply;			/* its reply, resent verbatim; malloc'd */
 
 	uint16_t natt_port;		/* held port carrying ESP-in-UDP, 0 = none */
+	/* The certificate the CA issued for this share (big-endian serial, all
+	 * zero: none), revoked when the share changes or goes. */
+	uint8_t cert_serial[HOST_SERIAL_LEN];
+	uint64_t cert_expires;		/* its notAfter at most, unix seconds */
 	uint8_t n_ports, n_spis, n_sas;
 	struct pap_port_range ports[HOST_MAX_RANGES];
 	struct pap_spi_range spis[HOST_MAX_RANGES];

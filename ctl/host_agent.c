@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctlsock.h"
 #include "host_agent.h"
+#include "host_cert.h"
 #include "host_net.h"
 #include "host_state.h"
 #include "host_tc.h"
@@ -43,6 +44,9 @@
 #define START_BUDGET_MS		30000
 /* Words in one control-socket command line. */
 #define CTL_MAX_ARGS		40
+/* crl.pem is fetched again at least this often (the CA signs one at least
+ * every 12 h, each valid for a day). */
+#define CRL_REFRESH_S		3600
 
 struct agent {
 	const struct host_opts *o;
@@ -52,6 +56,11 @@ struct agent {
 	uint8_t key[GW_MAX_SITE_KEY];
 	size_t key_len;
 	struct host_tc tc;
+	struct host_cert cert;
+	char cert_default[PATH_MAX + 8];	/* --state-dir/cert */
+	bool cert_stale;		/* the share changed: the certificate is revoked */
+	bool cert_failing;		/* the last attempt failed (said once) */
+	int64_t crl_time;		/* wall time crl.pem was fetched */
 	int ctl_fd, sig_fd;
 	int64_t next_ms;		/* monotonic time of the next EXTEND */
 	unsigned int fails;		/* renewals failed in a row */
@@ -296,6 +305,8 @@ static int claim(struct agent *a, bool spis, bool reclaim)
 	} else {
 		a->st.ports = pg;
 		a->st.has_ports = true;
+		/* a PORT grant revokes the certificate at the gateway */
+		a->cert_stale = true;
 	}
 	gfirst = spis ? sg.first : pg.first;
 	glast = spis ? sg.last : pg.last;
@@ -471,6 +482,125 @@ static int resume(struct agent *a)
 	return save(a);
 }
 
+/* ---- the certificate ------------------------------------------------------ */
+
+/* Where the files go: `cert --out` (kept in the state), else --state-dir/cert. */
+static const char *cert_dir(struct agent *a)
+{
+	if (a->st.cert_dir[0])
+		return a->st.cert_dir;
+	snprintf(a->cert_default, sizeof(a->cert_default), "%s/%s", a->o->state_dir,
+		 HOST_CERT_SUBDIR);
+	return a->cert_default;
+}
+
+/* "2025-01-31 12:00:00 UTC" */
+static const char *utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "%" PRId64, t);
+	return buf;
+}
+
+/* PAP CRL into crl.pem. 0 or -errno, the reason in err. */
+static int fetch_crl(struct agent *a, char *err, size_t errlen)
+{
+	char buf[320];
+	int rc = pap_client_crl(&a->pap);
+
+	if (replayed(&a->pap, rc))
+		rc = pap_client_crl(&a->pap);
+	if (rc) {
+		snprintf(err, errlen, "gateway %s refused the CRL: %s", a->o->gateway,
+			 why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	rc = host_cert_store_crl(&a->cert, a->pap.reply.crl, a->pap.reply.crl_len, err,
+				 errlen);
+	if (!rc)
+		a->crl_time = time(NULL);
+	return rc;
+}
+
+/*
+ * CERT for the ports we hold, with a key in dir as ks asks, then CRL; the
+ * files in dir (host_cert.h). 0, or -errno with the reason in err; the
+ * caller says it.
+ */
+static int get_cert(struct agent *a, const char *dir, const struct host_key_spec *ks,
+		    char *err, size_t errlen)
+{
+	const struct pap_msg *m = &a->pap.reply;
+	char buf[320], until[40], crl_err[320];
+	uint8_t *csr = NULL;
+	bool moved;
+	size_t len;
+	int rc;
+
+	if (!a->st.has_ports) {
+		snprintf(err, errlen, "no ports to certify yet");
+		return -ENOENT;
+	}
+	moved = strcmp(a->cert.dir, dir);
+	rc = host_cert_request(&a->cert, dir, ks, &csr, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = pap_client_cert(&a->pap, csr, len);
+	if (replayed(&a->pap, rc))
+		rc = pap_client_cert(&a->pap, csr, len);
+	OPENSSL_free(csr);
+	if (rc) {
+		if (lost(&a->pap, rc))
+			schedule(a, 0);	/* the renewal path registers again */
+		snprintf(err, errlen, "gateway %s refused the certificate: %s", a->o->gateway,
+			 why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	rc = host_cert_store(&a->cert, m->certs, m->cert_lens, m->n_certs, &a->st.ports, 1,
+			     err, errlen);
+	if (rc)
+		return rc;
+	a->cert_stale = false;
+	if (moved)
+		a->crl_time = 0;	/* no crl.pem there yet */
+	log_info("certificate %s for %s ports %u-%u in %s, valid until %s", a->cert.serial,
+		 ip(a->st.global).s, a->st.ports.first, a->st.ports.last, dir,
+		 utc(a->cert.not_after, until, sizeof(until)));
+	/* the CRL serves the IKE daemon's checks of others: not fatal here */
+	if (fetch_crl(a, crl_err, sizeof(crl_err)))
+		log_warn("%s/%s not updated: %s", dir, HOST_CERT_CRL, crl_err);
+	save(a);
+	return 0;
+}
+
+/* After every renewal: a new certificate when the share changed or a third
+ * of the validity is left, and a fresh CRL now and then. */
+static void cert_tick(struct agent *a)
+{
+	static const struct host_key_spec keep = { HOST_KEY_KEEP, 0 };
+	int64_t now = time(NULL);
+	char err[512];
+
+	if (a->cert_stale || host_cert_due(&a->cert, &a->st.ports, 1, now)) {
+		if (get_cert(a, cert_dir(a), &keep, err, sizeof(err))) {
+			if (!a->cert_failing)
+				log_warn("no certificate: %s; trying again at each renewal", err);
+			a->cert_failing = true;
+			return;
+		}
+		if (a->cert_failing)
+			log_info("certificate renewed again");
+		a->cert_failing = false;
+	} else if (a->cert.have && now - a->crl_time >= CRL_REFRESH_S) {
+		a->crl_time = now;	/* once an hour, also when it fails */
+		if (fetch_crl(a, err, sizeof(err)))
+			log_warn("%s/%s not updated: %s", cert_dir(a), HOST_CERT_CRL, err);
+	}
+}
+
 /* ---- taking it all down ------------------------------------------------- */
 
 /* DEREGISTER, undo the host configuration, forget the state; report to out.
@@ -536,7 +666,21 @@ static void status_json(struct agent *a, FILE *out, int64_t left,
 			(unsigned long long)ctr[i].packets, (unsigned long long)ctr[i].bytes);
 	fprintf(out, "},\"state_file\":\"%s/%s\",\"socket\":\"%s\",",
 		a->o->state_dir, HOST_STATE_FILE, a->o->socket_path);
-	fprintf(out, "\"certificate\":null,\"key\":null}\n");
+	if (!a->cert.have) {
+		fprintf(out, "\"certificate\":null,\"key\":null,\"ca_chain\":null,\"crl\":null,"
+			"\"cert_serial\":null,\"cert_not_before\":null,\"cert_not_after\":null}\n");
+		return;
+	}
+	fprintf(out, "\"certificate\":\"%s/%s\",\"key\":\"%s/%s\",\"ca_chain\":\"%s/%s\",",
+		a->cert.dir, HOST_CERT_CRT, a->cert.dir, HOST_CERT_KEY, a->cert.dir,
+		HOST_CERT_CHAIN);
+	if (a->crl_time)
+		fprintf(out, "\"crl\":\"%s/%s\",", a->cert.dir, HOST_CERT_CRL);
+	else
+		fprintf(out, "\"crl\":null,");
+	fprintf(out, "\"cert_serial\":\"%s\",\"cert_not_before\":%" PRId64
+		",\"cert_not_after\":%" PRId64 "}\n", a->cert.serial, a->cert.not_before,
+		a->cert.not_after);
 }
 
 static void status_text(struct agent *a, FILE *out, int64_t left,
@@ -594,9 +738,28 @@ static void status_text(struct agent *a, FILE *out, int64_t left,
 	table_add(t, "socket");
 	table_add(t, "%s", a->o->socket_path);
 	table_add(t, "certificate");
-	table_add(t, "none yet");
-	table_add(t, "key");
-	table_add(t, "none yet");
+	if (a->cert.have) {
+		char until[40];
+
+		table_add(t, "%s/%s, serial %s, valid until %s (%" PRId64 " s left)",
+			  a->cert.dir, HOST_CERT_CRT, a->cert.serial,
+			  utc(a->cert.not_after, until, sizeof(until)),
+			  a->cert.not_after > (int64_t)time(NULL) ?
+			  a->cert.not_after - (int64_t)time(NULL) : 0);
+		table_add(t, "key");
+		table_add(t, "%s/%s", a->cert.dir, HOST_CERT_KEY);
+		table_add(t, "ca chain");
+		table_add(t, "%s/%s", a->cert.dir, HOST_CERT_CHAIN);
+		table_add(t, "crl");
+		if (a->crl_time)
+			table_add(t, "%s/%s", a->cert.dir, HOST_CERT_CRL);
+		else
+			table_add(t, "none yet");
+	} else {
+		table_add(t, "none yet");
+		table_add(t, "key");
+		table_add(t, "none yet");
+	}
 	table_print(t, out);
 }
 
@@ -673,6 +836,59 @@ static int peer_command(struct agent *a, bool validate, int argc, char **argv,
 	return 0;
 }
 
+/* cert [--out DIR] [--key-type ec|rsa] [--rsa-bits N]: a new certificate
+ * now; with --out, in DIR from now on. */
+static int cert_command(struct agent *a, int argc, char **argv, FILE *out, char *err,
+			size_t errlen)
+{
+	struct host_key_spec ks = { HOST_KEY_KEEP, HOST_RSA_MIN_BITS };
+	const char *dir = NULL;
+	bool bits_given = false;
+	char until[40];
+	uint32_t bits;
+
+	/* flag value pairs, as xdnat-host sends them */
+	for (int i = 0; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--out") && v && v[0] == '/' &&
+		    strlen(v) < sizeof(a->st.cert_dir)) {
+			dir = v;
+		} else if (!strcmp(argv[i], "--key-type") && v &&
+			   (!strcmp(v, "ec") || !strcmp(v, "rsa"))) {
+			ks.type = v[0] == 'e' ? HOST_KEY_EC : HOST_KEY_RSA;
+		} else if (!strcmp(argv[i], "--rsa-bits") && v &&
+			   !parse_u32(v, HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS, &bits)) {
+			ks.rsa_bits = bits;
+			bits_given = true;
+		} else {
+			snprintf(err, errlen, "usage: cert [--out /DIR] [--key-type ec|rsa] "
+				 "[--rsa-bits %d..%d]", HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS);
+			return -1;
+		}
+	}
+	if (bits_given && ks.type == HOST_KEY_EC) {
+		snprintf(err, errlen, "cert: --rsa-bits goes with --key-type rsa");
+		return -1;
+	}
+	if (bits_given)
+		ks.type = HOST_KEY_RSA;
+	if (get_cert(a, dir ? dir : cert_dir(a), &ks, err, errlen))
+		return -1;
+	a->cert_failing = false;
+	if (dir && strcmp(dir, a->st.cert_dir)) {
+		snprintf(a->st.cert_dir, sizeof(a->st.cert_dir), "%s", dir);
+		save(a);
+	}
+	fprintf(out, "key          %s/%s\n", a->cert.dir, HOST_CERT_KEY);
+	fprintf(out, "certificate  %s/%s (serial %s, valid until %s)\n", a->cert.dir,
+		HOST_CERT_CRT, a->cert.serial, utc(a->cert.not_after, until, sizeof(until)));
+	fprintf(out, "ca chain     %s/%s\n", a->cert.dir, HOST_CERT_CHAIN);
+	if (a->crl_time)
+		fprintf(out, "crl          %s/%s\n", a->cert.dir, HOST_CERT_CRL);
+	return 0;
+}
+
 /* The control socket's handler (ctlsock.h). */
 static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 {
@@ -702,6 +918,8 @@ static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 	if (!strcmp(argv[0], "validate") || !strcmp(argv[0], "invalidate"))
 		return peer_command(a, argv[0][0] == 'v', argc - 1, argv + 1, out, err,
 				    errlen);
+	if (!strcmp(argv[0], "cert"))
+		return cert_command(a, argc - 1, argv + 1, out, err, errlen);
 	if (!strcmp(argv[0], "down") && argc == 1) {
 		a->stop = true;
 		log_info("down: deregistering and removing the host configuration");
@@ -712,7 +930,7 @@ static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s' (status, validate, invalidate, down)",
+	snprintf(err, errlen, "unknown command '%s' (status, validate, invalidate, cert, down)",
 		 argv[0]);
 	return -1;
 }
@@ -778,6 +996,7 @@ static void renew(struct agent *a)
 			log_info("gateway %s answers again", a->o->gateway);
 		a->fails = 0;
 		schedule(a, renew_interval(a));
+		cert_tick(a);
 		return;
 	}
 	if (!a->fails)
@@ -967,6 +1186,10 @@ static int setup(struct agent *a)
 		take_down(&a->pap, &a->st, o->state_dir, stderr);
 	if (rc)
 		return rc;
+	/* A certificate of our own for every start: the one of an earlier
+	 * agent may name a share or a registration that is gone. */
+	a->cert_stale = true;
+	cert_tick(a);
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -994,6 +1217,7 @@ static void cleanup(struct agent *a)
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	host_tc_close(&a->tc);
+	host_cert_close(&a->cert);
 	pap_client_close(&a->pap);
 	state_close(a->lock);
 	explicit_bzero(a->key, sizeof(a->key));

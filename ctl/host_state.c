@@ -53,6 +53,8 @@ static void format(FILE *f, const struct host_state *st)
 	if (st->has_spis)
 		fprintf(f, "spis %u-%u\n", st->spis.first, st->spis.last);
 	fprintf(f, "natt_port %u\n", st->natt_port);
+	if (st->cert_dir[0])
+		fprintf(f, "cert_dir %s\n", st->cert_dir);
 	for (unsigned int i = 0; i < st->n_peers; i++)
 		fprintf(f, "peer %s %u-%u\n", ip(st->peers[i].peer, a),
 			st->peers[i].spi_first, st->peers[i].spi_last);
@@ -159,6 +161,12 @@ static int parse_line(struct host_state *st, const char *key, char *val, int *ve
 	}
 	if (!strcmp(key, "secret"))
 		return parse_hex(val, st->secret, PAP_KEY_LEN);
+	if (!strcmp(key, "cert_dir")) {
+		if (val[0] != '/' || strlen(val) >= sizeof(st->cert_dir))
+			return -1;
+		strcpy(st->cert_dir, val);
+		return 0;
+	}
 	if (!strcmp(key, "ports")) {
 		if (parse_pair(val, UINT16_MAX, &a, &b) || !a)
 			return -1;

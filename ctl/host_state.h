@@ -12,6 +12,7 @@
 #ifndef XDNAT_HOST_STATE_H
 #define XDNAT_HOST_STATE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,9 @@ struct host_state {
 	uint16_t natt_port;		/* 0: none declared */
 	unsigned int n_peers;
 	struct pap_sa peers[HOST_STATE_MAX_PEERS];
+
+	/* where the certificate files go (`cert --out`); empty: DIR/cert */
+	char cert_dir[PATH_MAX];
 
 	/* what `up` changed on the host, for `down` */
 	bool configured;		/* address, rule, route, tc were set up */

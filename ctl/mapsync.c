@@ -6,8 +6,15 @@
  * the map; a host change compares the list of the old host with that of the
  * new one. Failures are counted (mapsync_errors) and logged once per map
  * and sync, never once per entry.
+ *
+ * Every value of a host carries its MAC (gw_ext's next hop), so a list is
+ * derived from a host and a MAC. mapsync remembers, per host (client id),
+ * the MAC its entries were last written with: a host change lists the old
+ * host with that MAC and the new one with the MAC known now, and a MAC change
+ * (mapsync_update_macs) is the same diff with the host unchanged.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +28,20 @@
  * comparisons work for every map. */
 struct map_entry {
 	uint32_t key[2];
-	uint32_t val[3];
+	uint32_t val[5];
 };
 
 _Static_assert(sizeof(struct xdnat_host) <= sizeof(((struct map_entry *)0)->val) &&
+	       sizeof(struct xdnat_owner) <= sizeof(((struct map_entry *)0)->val) &&
 	       sizeof(struct xdnat_port_owner) <= sizeof(((struct map_entry *)0)->val),
 	       "every map value fits an entry");
+
+/* The MAC every entry of a host was last written with; no record: zero. */
+struct mapsync_mac {
+	uint32_t client_id;
+	uint8_t mac[6];
+	uint16_t pad;
+};
 
 struct entry_list {
 	struct map_entry *e;
@@ -41,20 +56,21 @@ struct sync_tally {
 	int first_err;
 };
 
-typedef void (*emit_fn)(const struct mapsync *ms, const struct host *h,
+typedef void (*emit_fn)(const struct host *h, const uint8_t mac[6],
 			struct entry_list *l);
 
 struct sync_desc {
 	const char *name;
 	uint32_t key_size, val_size;
-	/* leading value bytes that say whose an entry is; the rest (a MAC) is
-	 * derived and may lag behind, it never stops a removal */
+	/* leading value bytes that say whose an entry is; the rest (a MAC, the
+	 * NAT-T flag) is derived and may lag behind, it never stops a removal */
 	uint32_t owner_size;
 	bool array;		/* entries cannot be deleted: zero the value */
 	emit_fn emit;		/* what one host puts in the map */
 };
 
-static const uint32_t zero_val[3];	/* an empty array slot, any map */
+static const uint32_t zero_val[5];	/* an empty array slot, any map */
+static const uint8_t zero_mac[6];
 
 /* ---- entry lists ------------------------------------------------------ */
 
@@ -138,21 +154,16 @@ static void list_free(struct entry_list *l)
 
 /* ---- what a host puts in each map ---------------------------------------- */
 
-static void emit_hosts(const struct mapsync *ms, const struct host *h,
-		       struct entry_list *l)
+static void emit_hosts(const struct host *h, const uint8_t mac[6], struct entry_list *l)
 {
 	struct xdnat_host v = { .client_id = h->client_id };
 
-	/* unresolved: zeros, and gw_ext asks the FIB */
-	if (ms->mac_of && !ms->mac_of(ms->mac_ctx, h->addr, v.mac))
-		memset(v.mac, 0, sizeof(v.mac));
+	memcpy(v.mac, mac, sizeof(v.mac));
 	list_add(l, &h->addr, sizeof(h->addr), &v, sizeof(v));
 }
 
-static void emit_ports(const struct mapsync *ms, const struct host *h,
-		       struct entry_list *l)
+static void emit_ports(const struct host *h, const uint8_t mac[6], struct entry_list *l)
 {
-	(void)ms;
 	for (unsigned int i = 0; i < h->n_ports; i++) {
 		for (uint32_t p = h->ports[i].first; p <= h->ports[i].last; p++) {
 			struct xdnat_port_owner v = {
@@ -162,20 +173,28 @@ static void emit_ports(const struct mapsync *ms, const struct host *h,
 				.flags = p == h->natt_port ? XDNAT_PORT_NATT : 0,
 			};
 
+			memcpy(v.mac, mac, sizeof(v.mac));
 			list_add(l, &p, sizeof(p), &v, sizeof(v));
 		}
 	}
 }
 
-/* One entry per granule of each block: blocks are at least a granule and
- * aligned to their size (gateway.c), so no granule is shared by two hosts.
- * A smaller block restored from an older state still gets its granule. */
-static void emit_spiblk(const struct mapsync *ms, const struct host *h,
-			struct entry_list *l)
+/* The value of a host's SAs and SPI granules. */
+static struct xdnat_owner owner_of(const struct host *h, const uint8_t mac[6])
 {
 	struct xdnat_owner v = { .client_id = h->client_id, .host_addr = h->addr };
 
-	(void)ms;
+	memcpy(v.mac, mac, sizeof(v.mac));
+	return v;
+}
+
+/* One entry per granule of each block: blocks are at least a granule and
+ * aligned to their size (gateway.c), so no granule is shared by two hosts.
+ * A smaller block restored from an older state still gets its granule. */
+static void emit_spiblk(const struct host *h, const uint8_t mac[6], struct entry_list *l)
+{
+	struct xdnat_owner v = owner_of(h, mac);
+
 	for (unsigned int i = 0; i < h->n_spis; i++) {
 		uint64_t a = h->spis[i].first & ~(uint64_t)(XDNAT_SPI_GRANULE - 1);
 		uint64_t n = ((uint64_t)h->spis[i].last - a) / XDNAT_SPI_GRANULE + 1;
@@ -192,11 +211,10 @@ static void emit_spiblk(const struct mapsync *ms, const struct host *h,
 	}
 }
 
-static void emit_sa(const struct mapsync *ms, const struct host *h, struct entry_list *l)
+static void emit_sa(const struct host *h, const uint8_t mac[6], struct entry_list *l)
 {
-	struct xdnat_owner v = { .client_id = h->client_id, .host_addr = h->addr };
+	struct xdnat_owner v = owner_of(h, mac);
 
-	(void)ms;
 	for (unsigned int i = 0; i < h->n_sas; i++) {
 		const struct pap_sa *sa = &h->sas[i];
 		uint64_t n = (uint64_t)sa->spi_last - sa->spi_first + 1;
@@ -218,12 +236,12 @@ static const struct sync_desc sync_maps[MAPSYNC_N] = {
 	[MAPSYNC_HOSTS]	= { "xdnat_hosts", 4, sizeof(struct xdnat_host),
 			    sizeof(((struct xdnat_host *)0)->client_id), false, emit_hosts },
 	[MAPSYNC_PORTS]	= { "xdnat_ports", 4, sizeof(struct xdnat_port_owner),
-			    sizeof(struct xdnat_port_owner), true, emit_ports },
+			    offsetof(struct xdnat_port_owner, mac), true, emit_ports },
 	[MAPSYNC_SPIBLK]	= { "xdnat_spiblk", sizeof(struct xdnat_spiblk_key),
-			    sizeof(struct xdnat_owner), sizeof(struct xdnat_owner), false,
+			    sizeof(struct xdnat_owner), offsetof(struct xdnat_owner, mac), false,
 			    emit_spiblk },
 	[MAPSYNC_SA]	= { "xdnat_sa", sizeof(struct xdnat_sa_key),
-			    sizeof(struct xdnat_owner), sizeof(struct xdnat_owner), false,
+			    sizeof(struct xdnat_owner), offsetof(struct xdnat_owner, mac), false,
 			    emit_sa },
 	[MAPSYNC_TX]	= { "xdnat_tx", 4, 4, 4, false, NULL },
 };
@@ -248,7 +266,7 @@ static void map_put(struct mapsync *ms, enum mapsync_map m, const struct map_ent
 static void map_drop(struct mapsync *ms, enum mapsync_map m, const uint32_t key[2],
 		     const uint32_t *expect, struct sync_tally *t)
 {
-	uint32_t cur[3] = { 0 };
+	uint32_t cur[5] = { 0 };
 	int fd = ms->fd[m];
 
 	if (bpf_map_lookup_elem(fd, key, cur)) {
@@ -341,12 +359,12 @@ static int reconcile_map(struct mapsync *ms, enum mapsync_map m,
 }
 
 static struct entry_list host_list(const struct mapsync *ms, enum mapsync_map m,
-				   const struct host *h)
+				   const struct host *h, const uint8_t mac[6])
 {
 	struct entry_list l = { .limit = ms->max_entries[m] };
 
 	if (h)
-		sync_maps[m].emit(ms, h, &l);
+		sync_maps[m].emit(h, mac, &l);
 	list_sort(&l);
 	return l;
 }
@@ -379,37 +397,179 @@ static void apply_diff(struct mapsync *ms, enum mapsync_map m, const struct entr
 	}
 }
 
-static void host_changed(void *ctx, const struct host *old_h, const struct host *new_h)
-{
-	struct mapsync *ms = ctx;
-	uint32_t id = new_h ? new_h->client_id : old_h->client_id;
-	struct sync_tally all = { 0 };
-	char what[32];
+/* ---- the hosts' MACs ------------------------------------------------------- */
 
-	snprintf(what, sizeof(what), "host %u", id);
+static int mac_rec_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct mapsync_mac *)a)->client_id;
+	uint32_t y = ((const struct mapsync_mac *)b)->client_id;
+
+	return (x > y) - (x < y);
+}
+
+/* The MAC host addr has now (zero: unknown, gw_ext asks the FIB). */
+static void mac_now(const struct mapsync *ms, uint32_t addr, uint8_t mac[6])
+{
+	if (!ms->mac_of || !ms->mac_of(ms->mac_ctx, addr, mac))
+		memcpy(mac, zero_mac, sizeof(zero_mac));
+}
+
+static struct mapsync_mac *mac_rec(const struct mapsync *ms, uint32_t client_id)
+{
+	struct mapsync_mac k = { .client_id = client_id };
+
+	return ms->n_macs ? bsearch(&k, ms->macs, ms->n_macs, sizeof(k), mac_rec_cmp) : NULL;
+}
+
+/* The MAC the entries of client_id were last written with. */
+static const uint8_t *mac_written(const struct mapsync *ms, uint32_t client_id)
+{
+	const struct mapsync_mac *r = mac_rec(ms, client_id);
+
+	return r ? r->mac : zero_mac;
+}
+
+/* Record mac for client_id. A record set to zero stays until the next
+ * rebuild (mapsync_update_macs, reconcile): no memmove per removed host. */
+static void mac_record(struct mapsync *ms, uint32_t client_id, const uint8_t mac[6])
+{
+	struct mapsync_mac *r = mac_rec(ms, client_id), *grown;
+	size_t i = ms->n_macs;
+
+	if (r) {
+		memcpy(r->mac, mac, sizeof(r->mac));
+		return;
+	}
+	if (!memcmp(mac, zero_mac, sizeof(zero_mac)))
+		return;
+	if (ms->n_macs == ms->cap_macs) {
+		size_t cap = ms->cap_macs ? ms->cap_macs * 2 : 64;
+
+		grown = realloc(ms->macs, cap * sizeof(*grown));
+		if (!grown) {
+			/* not recorded: the next MAC check rewrites this host */
+			ms->errors++;
+			log_err("host %u's MAC: out of memory", client_id);
+			return;
+		}
+		ms->macs = grown;
+		ms->cap_macs = cap;
+	}
+	/* client ids only grow: a new host goes last, in the usual case */
+	while (i && ms->macs[i - 1].client_id > client_id)
+		i--;
+	memmove(&ms->macs[i + 1], &ms->macs[i], (ms->n_macs - i) * sizeof(*ms->macs));
+	ms->macs[i] = (struct mapsync_mac){ .client_id = client_id };
+	memcpy(ms->macs[i].mac, mac, sizeof(ms->macs[i].mac));
+	ms->n_macs++;
+}
+
+/* Replace the records by those of g's hosts with the MACs in macs[i] (of
+ * gw_host_at(g, i)); hosts without a MAC need none. */
+static void mac_rebuild(struct mapsync *ms, const struct gw *g, const uint8_t (*macs)[6])
+{
+	size_t n = gw_host_count(g), k = 0;
+	struct mapsync_mac *r = malloc((n ? n : 1) * sizeof(*r));
+
+	if (!r) {
+		/* the old records stay: at worst one more rewrite of a host */
+		log_err("the hosts' MACs: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!memcmp(macs[i], zero_mac, sizeof(zero_mac)))
+			continue;
+		r[k] = (struct mapsync_mac){ .client_id = gw_host_at(g, i)->client_id };
+		memcpy(r[k++].mac, macs[i], sizeof(r->mac));
+	}
+	/* gw_host_at() goes by client id already; cheap insurance */
+	qsort(r, k, sizeof(*r), mac_rec_cmp);
+	free(ms->macs);
+	ms->macs = r;
+	ms->n_macs = k;
+	ms->cap_macs = n ? n : 1;
+}
+
+/* Every map entry of old_h (written with old_mac) made that of new_h with
+ * new_mac: one entry-list diff per map. Either host may be NULL. */
+static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uint8_t *old_mac,
+			 const struct host *new_h, const uint8_t *new_mac, const char *what,
+			 struct sync_tally *all)
+{
 	for (enum mapsync_map m = 0; m < MAPSYNC_N; m++) {
 		struct sync_tally t = { 0 };
 		struct entry_list o, n;
 
 		if (!sync_maps[m].emit)
 			continue;
-		o = host_list(ms, m, old_h);
-		n = host_list(ms, m, new_h);
+		o = host_list(ms, m, old_h, old_mac);
+		n = host_list(ms, m, new_h, new_mac);
 		apply_diff(ms, m, &o, &n, &t);
 		report(ms, m, &t, &n, what);
-		all.added += t.added;
-		all.changed += t.changed;
-		all.removed += t.removed;
+		all->added += t.added;
+		all->changed += t.changed;
+		all->removed += t.removed;
 		list_free(&o);
 		list_free(&n);
 	}
+}
+
+/* ---- syncs ------------------------------------------------------------------- */
+
+static void host_changed(void *ctx, const struct host *old_h, const struct host *new_h)
+{
+	struct mapsync *ms = ctx;
+	uint32_t id = new_h ? new_h->client_id : old_h->client_id;
+	const uint8_t *old_mac = old_h ? mac_written(ms, old_h->client_id) : zero_mac;
+	struct sync_tally all = { 0 };
+	uint8_t new_mac[6];
+	char what[32];
+
+	if (new_h)
+		mac_now(ms, new_h->addr, new_mac);
+	else
+		memcpy(new_mac, zero_mac, sizeof(new_mac));
+	snprintf(what, sizeof(what), "host %u", id);
+	host_rewrite(ms, old_h, old_mac, new_h, new_mac, what, &all);
+	mac_record(ms, id, new_mac);
 	log_debug("maps for %s: %zu added, %zu changed, %zu removed", what, all.added,
 		  all.changed, all.removed);
 }
 
-/* Map m (and, for xdnat_tx, tx_ifindex) equal to g's hosts; counts in *t. */
+int mapsync_update_macs(struct mapsync *ms, const struct gw *g, size_t *hosts)
+{
+	size_t n = gw_host_count(g);
+	uint8_t (*macs)[6] = calloc(n ? n : 1, sizeof(*macs));
+
+	*hosts = 0;
+	if (!macs) {
+		log_err("checking the hosts' MACs: out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct host *h = gw_host_at(g, i);
+		const uint8_t *was = mac_written(ms, h->client_id);
+		struct sync_tally all = { 0 };
+		char what[48];
+
+		mac_now(ms, h->addr, macs[i]);
+		if (!memcmp(was, macs[i], sizeof(macs[i])))
+			continue;
+		/* first resolution, lost, or a NIC replaced: same host, new MAC */
+		snprintf(what, sizeof(what), "host %u's new MAC", h->client_id);
+		host_rewrite(ms, h, was, h, macs[i], what, &all);
+		log_debug("maps for %s: %zu changed", what, all.changed);
+		(*hosts)++;
+	}
+	mac_rebuild(ms, g, (const uint8_t (*)[6])macs);
+	free(macs);
+	return 0;
+}
+
+/* Map m (and, for xdnat_tx, tx_ifindex) equal to g's hosts, each with its
+ * MAC in macs[i]; counts in *t. */
 static int sync_map(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
-		    struct sync_tally *t, const char *what)
+		    const uint8_t (*macs)[6], struct sync_tally *t, const char *what)
 {
 	struct entry_list want = { .limit = ms->max_entries[m] };
 	size_t nh = gw_host_count(g);
@@ -417,7 +577,7 @@ static int sync_map(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
 
 	if (sync_maps[m].emit) {
 		for (size_t i = 0; i < nh; i++)
-			sync_maps[m].emit(ms, gw_host_at(g, i), &want);
+			sync_maps[m].emit(gw_host_at(g, i), macs[i], &want);
 	} else {
 		/* xdnat_tx: exactly our two NICs, ifindex -> ifindex */
 		for (int k = 0; k < 2; k++)
@@ -435,32 +595,34 @@ static int sync_map(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
 
 int mapsync_reconcile(struct mapsync *ms, const struct gw *g)
 {
+	size_t nh = gw_host_count(g);
+	uint8_t (*macs)[6] = calloc(nh ? nh : 1, sizeof(*macs));
 	struct sync_tally all = { 0 };
 	int err = 0;
 
+	if (!macs) {
+		log_err("reconciling the maps: out of memory");
+		return -ENOMEM;
+	}
+	/* one MAC per host for all maps, read once */
+	for (size_t i = 0; i < nh; i++)
+		mac_now(ms, gw_host_at(g, i)->addr, macs[i]);
 	for (enum mapsync_map m = 0; m < MAPSYNC_N && !err; m++) {
 		struct sync_tally t = { 0 };
 
-		err = sync_map(ms, g, m, &t, "the restored state");
+		err = sync_map(ms, g, m, (const uint8_t (*)[6])macs, &t, "the restored state");
 		all.added += t.added;
 		all.changed += t.changed;
 		all.removed += t.removed;
 		all.failed += t.failed;
 	}
+	/* even after a failure: what was written carries these MACs */
+	mac_rebuild(ms, g, (const uint8_t (*)[6])macs);
+	free(macs);
 	if (!err)
 		log_info("maps reconciled with %zu host(s): %zu added, %zu changed, "
 			 "%zu removed, %zu failed", gw_host_count(g), all.added, all.changed,
 			 all.removed, all.failed);
-	return err;
-}
-
-int mapsync_refresh(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
-		    size_t *changed)
-{
-	struct sync_tally t = { 0 };
-	int err = sync_map(ms, g, m, &t, "a refresh");
-
-	*changed = t.added + t.changed + t.removed;
 	return err;
 }
 
@@ -492,4 +654,11 @@ int mapsync_bind(struct mapsync *ms, enum mapsync_map m, int fd, uint32_t key_si
 uint64_t mapsync_errors(const struct mapsync *ms)
 {
 	return ms->errors;
+}
+
+void mapsync_release(struct mapsync *ms)
+{
+	free(ms->macs);
+	ms->macs = NULL;
+	ms->n_macs = ms->cap_macs = 0;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The hosts' MACs on the internal NIC, as the kernel resolved them, for
- * gw_ext's fast path (xdnat_hosts). Read with rtnetlink: one RTM_GETNEIGH
- * dump of the NIC's IPv4 neighbour table per refresh. A host without a
- * usable entry gets an RTM_NEWNEIGH with NTF_USE: the kernel resolves it
- * (ARP) as if a packet were waiting for it. Nothing else: which MAC goes
- * into which map is mapsync.c's business.
+ * gw_ext's fast path (the MAC in each of a host's map values). Read with
+ * rtnetlink: one RTM_GETNEIGH dump of the NIC's IPv4 neighbour table per
+ * refresh. A host without a usable entry gets an RTM_NEWNEIGH with NTF_USE:
+ * the kernel resolves it (ARP) as if a packet were waiting for it. Nothing
+ * else: which MAC goes into which map is mapsync.c's business.
  */
 #ifndef XDNAT_NEIGH_H
 #define XDNAT_NEIGH_H

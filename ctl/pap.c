@@ -71,6 +71,7 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_AUTH]		= { PAP_MAC_LEN, PAP_MAC_LEN, 1 },
 	[PAP_P_REQ_TYPE]	= { 1, 1, 1 },
 	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
+	[PAP_P_CRL]		= { 1, PAP_MAX_DER, 1 },
 };
 
 /* ---- the schema: which parameters each message carries, how many -------- */
@@ -127,6 +128,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 				.p[PAP_P_NATT_PORT] = OPT),
 	[PAP_NATT] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_NATT_REPLY] = ROW(.p[PAP_P_NATT_PORT] = ONE),
+	[PAP_CRL] = ROW(),
+	[PAP_CRL_REPLY] = ROW(.p[PAP_P_CRL] = ONE),
 	[PAP_ERROR] = ROW(.p[PAP_P_ERROR_CODE] = ONE, .p[PAP_P_REQ_TYPE] = OPT,
 			  .p[PAP_P_MESSAGE] = OPT),
 };
@@ -205,6 +208,10 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 		return v[0] && v[0] <= PAP_TYPE_MAX ? 0 : -PAP_E_BAD_VALUE;
 	case PAP_P_NATT_PORT:
 		m->natt_port = get_be16(v);
+		return 0;
+	case PAP_P_CRL:
+		m->crl = v;
+		m->crl_len = len;
 		return 0;
 	case PAP_P_AUTH:
 		return 0;	/* verified by pap_verify(), which has the key */
@@ -472,6 +479,8 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put_u8(&w, PAP_P_REQ_TYPE, m->req_type);
 	if (m->present & PAP_BIT(PAP_P_NATT_PORT))
 		pap_put_u16(&w, PAP_P_NATT_PORT, m->natt_port);
+	if (m->present & PAP_BIT(PAP_P_CRL))
+		pap_put(&w, PAP_P_CRL, m->crl, m->crl_len);
 	return pap_finish(&w, key, key_len);
 }
 
@@ -516,6 +525,7 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 	DIFF(n_certs);
 	for (i = 0; i < a->n_certs && i < ARRAY_SIZE(a->certs); i++)
 		DIFF_BYTES(certs[i], cert_lens[i]);
+	DIFF_BYTES(crl, crl_len);
 	DIFF(auth_off);
 	return NULL;
 #undef DIFF_BYTES
@@ -578,6 +588,8 @@ static const char *const pap_type_names[PAP_TYPE_MAX + 1] = {
 	[PAP_QUERY_REPLY]		= "query-reply",
 	[PAP_NATT]			= "natt",
 	[PAP_NATT_REPLY]		= "natt-reply",
+	[PAP_CRL]			= "crl",
+	[PAP_CRL_REPLY]			= "crl-reply",
 };
 
 const char *pap_type_name(uint8_t type)
@@ -629,6 +641,12 @@ static const struct {
 	[PAP_E_NOT_IMPLEMENTED]	 = { "not-implemented", "not implemented by this gateway" },
 	[PAP_E_INTERNAL]	 = { "internal",
 				     "internal gateway error (e.g. state not persisted)" },
+	[PAP_E_BAD_CSR]		 = { "bad-csr",
+				     "CSR not PKCS#10 DER, or its signature does not verify" },
+	[PAP_E_BAD_KEY]		 = { "bad-key",
+				     "CSR key not ECDSA P-256/P-384 nor RSA >= 2048 bits" },
+	[PAP_E_NO_PORTS]	 = { "no-ports",
+				     "the host holds no ports to certify: request ports first" },
 };
 
 /* Accepts a code or a negated pap_decode() return. */

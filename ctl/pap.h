@@ -56,7 +56,9 @@ enum pap_type {
 	PAP_QUERY_REPLY		= 21,
 	PAP_NATT		= 22,
 	PAP_NATT_REPLY		= 23,
-	PAP_TYPE_MAX		= 23,
+	PAP_CRL			= 24,
+	PAP_CRL_REPLY		= 25,
+	PAP_TYPE_MAX		= 25,
 };
 
 /* Parameter (TLV) types and their value layouts. */
@@ -76,7 +78,8 @@ enum pap_param {
 	PAP_P_AUTH		= 13,	/* 32: HMAC-SHA256, always last */
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
 	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
-	PAP_P_MAX		= 15,
+	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, signed by the CA */
+	PAP_P_MAX		= 16,
 };
 
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
@@ -113,7 +116,11 @@ enum pap_err {
 	/* 40..49: gateway side */
 	PAP_E_NOT_IMPLEMENTED	= 40,
 	PAP_E_INTERNAL		= 41,	/* e.g. the state could not be persisted */
-	PAP_E_MAX		= 41,
+	/* 50..59: certificates */
+	PAP_E_BAD_CSR		= 50,	/* not PKCS#10 DER, or a bad signature */
+	PAP_E_BAD_KEY		= 51,	/* key type or size refused */
+	PAP_E_NO_PORTS		= 52,	/* the host holds no port of G to certify */
+	PAP_E_MAX		= 52,
 };
 
 struct pap_port_range {
@@ -133,7 +140,8 @@ struct pap_sa {
 
 #define PAP_BIT(p)	(1u << (p))
 
-/* A decoded message. Pointers (csr, certs, message) point into the datagram. */
+/* A decoded message. Pointers (csr, certs, crl, message) point into the
+ * datagram. */
 struct pap_msg {
 	uint8_t version, type;
 	uint16_t length;
@@ -154,6 +162,8 @@ struct pap_msg {
 	const uint8_t *certs[4];
 	uint16_t cert_lens[4];
 	uint8_t n_certs;
+	const uint8_t *crl;
+	uint16_t crl_len;
 
 	struct pap_port_range ports[PAP_MAX_RANGES];
 	uint8_t n_ports;

@@ -322,3 +322,22 @@ int pap_client_natt(struct pap_client *c, uint16_t port)
 	pap_put_u16(&w, PAP_P_NATT_PORT, port);
 	return transact(c, &w, PAP_NATT);
 }
+
+int pap_client_cert(struct pap_client *c, const uint8_t *csr, size_t len)
+{
+	struct pap_writer w;
+	int err;
+
+	if (!csr || !len || len > PAP_MAX_DER)
+		return -EINVAL;
+	err = begin(c, &w, PAP_CERT);
+	if (err)
+		return err;
+	pap_put(&w, PAP_P_CSR, csr, (uint16_t)len);
+	return transact(c, &w, PAP_CERT);
+}
+
+int pap_client_crl(struct pap_client *c)
+{
+	return bare_request(c, PAP_CRL);
+}

@@ -82,5 +82,9 @@ int pap_client_deregister(struct pap_client *c);
 int pap_client_query(struct pap_client *c);	/* result in c->reply */
 /* Declare which held port carries ESP-in-UDP (0: none). */
 int pap_client_natt(struct pap_client *c, uint16_t port);
+/* CERT with a PKCS#10 DER: c->reply.certs[] hold the leaf, then the chain. */
+int pap_client_cert(struct pap_client *c, const uint8_t *csr, size_t len);
+/* CRL: c->reply.crl holds the CA's CRL, DER. */
+int pap_client_crl(struct pap_client *c);
 
 #endif

@@ -14,7 +14,8 @@
  *   u8 version | u32 client_id | addr[4] | global[4] | secret[32]
  *   | host_pub[32] | u64 lease_expires | u32 lease_secs | u32 last_seq
  *   | u32 last_xid | last_mac[32] | u16 reply_len | u8 n_ports | u8 n_spis
- *   | u8 n_sas | u16 natt_port | n_ports x (global[4] u16 first u16 last)
+ *   | u8 n_sas | u16 natt_port | cert_serial[16] | u64 cert_expires
+ *   | n_ports x (global[4] u16 first u16 last)
  *   | n_spis x (global[4] u32 first u32 last)
  *   | n_sas x (peer[4] u32 spi_first u32 spi_last) | reply[reply_len]
  * Meta (8 bytes): u32 next_client_id | global[4]
@@ -197,6 +198,8 @@ int record_put_host(struct buf *b, const struct host *h)
 	put_u8(b, h->n_spis);
 	put_u8(b, h->n_sas);
 	put_u16(b, h->natt_port);
+	put_bytes(b, h->cert_serial, HOST_SERIAL_LEN);
+	put_u64(b, h->cert_expires);
 	for (unsigned int i = 0; i < h->n_ports; i++) {
 		put_addr(b, h->ports[i].global);
 		put_u16(b, h->ports[i].first);
@@ -243,6 +246,8 @@ int record_parse_host(const uint8_t *p, size_t len, struct host *h,
 	h->n_spis = get_u8(&r);
 	h->n_sas = get_u8(&r);
 	h->natt_port = get_u16(&r);
+	get_copy(&r, h->cert_serial, HOST_SERIAL_LEN);
+	h->cert_expires = get_u64(&r);
 	/* The counts index fixed arrays: check them before the loops. */
 	if (r.bad || !host_valid(h))
 		return -EBADMSG;

@@ -17,7 +17,7 @@
 
 #define META_LEN	8
 #define HOST_FIXED_LEN	(1 + 4 + 4 + 4 + 2 * PAP_KEY_LEN + 8 + 4 + 4 + 4 + \
-			 PAP_MAC_LEN + 2 + 3 + 2)
+			 PAP_MAC_LEN + 2 + 3 + 2 + HOST_SERIAL_LEN + 8)
 #define HOST_REC_MAX	(HOST_FIXED_LEN + HOST_MAX_RANGES * (8 + 12) + \
 			 HOST_MAX_SAS * 12 + PAP_MAX_MSG)
 

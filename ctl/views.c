@@ -309,3 +309,34 @@ void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 	table_print(t, out);
 	dataplane_table(out, dp);
 }
+
+/* JSON string body: quote, backslash and control characters escaped. */
+static void json_chars(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+void view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked)
+{
+	if (!json) {
+		fputs(pem, out);
+		return;
+	}
+	fprintf(out, "{\"%s\":\"", key);
+	json_chars(out, pem);
+	fputc('"', out);
+	if (revoked >= 0)
+		fprintf(out, ",\"revoked\":%ld", revoked);
+	fputs("}\n", out);
+}

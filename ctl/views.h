@@ -17,6 +17,10 @@ void view_sas(FILE *out, const struct gw *g, bool json);
 void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 		bool json);
 
+/* A PEM document as it is, or with json {"KEY":"PEM"} (and "revoked":N when
+ * revoked >= 0). */
+void view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked);
+
 /* A text table: add cells row by row, then print with aligned columns. */
 struct table;
 struct table *table_new(unsigned int ncols);

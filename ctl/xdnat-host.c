@@ -5,7 +5,7 @@
  *   up          the agent: registers with the gateway over PAP, takes a share
  *               of its global address G, configures this host to send and
  *               receive as G through the tunnel, renews the lease
- *   status, validate, invalidate, down
+ *   status, validate, invalidate, cert, down
  *               ask the running agent over its control socket; `down` works
  *               from the state directory alone when no agent runs
  *
@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include "ctlsock.h"
 #include "host_agent.h"
+#include "host_cert.h"
 #include "host_net.h"
 #include "log.h"
 #include "pap.h"
@@ -42,6 +43,9 @@ static void usage(FILE *out)
 		"  status [--json]                  what the running agent holds\n"
 		"  validate PEER [--spi X ...]      the gateway may let IPsec from PEER in\n"
 		"  invalidate PEER [--spi X ...]    ... no longer\n"
+		"  cert [--out DIR] [--key-type ec|rsa] [--rsa-bits N]\n"
+		"                                   a new certificate from the gateway's CA:\n"
+		"                                   key, certificate, CA chain and CRL in DIR\n"
 		"  down                             free the share at the gateway, undo the host\n"
 		"                                   configuration, stop the agent\n\n"
 		"`xdnat-host COMMAND --help` lists a command's options;\n"
@@ -88,6 +92,24 @@ static void usage_peer(FILE *out)
 		"                           times; none: all of them\n"
 		"  --socket PATH            the agent's control socket (default %s)\n",
 		cmd, PAP_MAX_RANGES, HOST_CTL_SOCKET);
+}
+
+static void usage_cert(FILE *out)
+{
+	fprintf(out,
+		"usage: xdnat-host cert [--out DIR] [--key-type ec|rsa] [--rsa-bits N]\n"
+		"                       [--socket PATH]\n\n"
+		"  --out DIR                where the files go, from now on (default: the\n"
+		"                           agent's --state-dir/cert): host.key (0600, made\n"
+		"                           once and kept), host.crt, ca.crt (the CA chain),\n"
+		"                           crl.pem\n"
+		"  --key-type ec|rsa        a new key of this type unless DIR holds one: ECDSA\n"
+		"                           P-256 (the default) or RSA\n"
+		"  --rsa-bits N             RSA key size, %d..%d (default %d; implies rsa)\n"
+		"  --socket PATH            the agent's control socket (default %s)\n\n"
+		"The agent renews the certificate by itself when its ports change and when a\n"
+		"third of the validity is left.\n",
+		HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS, HOST_RSA_MIN_BITS, HOST_CTL_SOCKET);
 }
 
 static void usage_down(FILE *out)
@@ -138,7 +160,8 @@ static int bad_option(int ch, char **argv)
 }
 
 enum { O_GATEWAY = 256, O_DEV, O_PORTS, O_SPIS, O_NATT, O_LEASE, O_SITE_KEY,
-       O_PAP_PORT, O_TABLE, O_STATE_DIR, O_SOCKET, O_DAEMON, O_JSON, O_SPI, O_HELP };
+       O_PAP_PORT, O_TABLE, O_STATE_DIR, O_SOCKET, O_DAEMON, O_JSON, O_SPI, O_HELP,
+       O_OUT, O_KEY_TYPE, O_RSA_BITS };
 
 static int cmd_up(int argc, char **argv)
 {
@@ -244,7 +267,7 @@ static int cmd_up(int argc, char **argv)
 	return host_agent_up(&o);
 }
 
-/* status, validate, invalidate, down: one line to the agent. */
+/* status, validate, invalidate, cert, down: one line to the agent. */
 static int cmd_client(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -252,13 +275,20 @@ static int cmd_client(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "spi", required_argument, NULL, O_SPI },
 		{ "state-dir", required_argument, NULL, O_STATE_DIR },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "key-type", required_argument, NULL, O_KEY_TYPE },
+		{ "rsa-bits", required_argument, NULL, O_RSA_BITS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ 0 },
 	};
 	bool peer_cmd = !strcmp(cmd, "validate") || !strcmp(cmd, "invalidate");
 	bool status = !strcmp(cmd, "status"), down = !strcmp(cmd, "down");
-	void (*help)(FILE *) = status ? usage_status : down ? usage_down : usage_peer;
-	char sock[108], dir[PATH_MAX], line[1024], err[512];
+	bool cert = !strcmp(cmd, "cert");
+	void (*help)(FILE *) = status ? usage_status : down ? usage_down :
+			       cert ? usage_cert : usage_peer;
+	char sock[108], dir[PATH_MAX], out_dir[PATH_MAX] = "", line[CTLSOCK_LINE_MAX], err[512];
+	const char *key_type = NULL;
+	uint32_t rsa_bits = 0;
 	uint32_t spis[PAP_MAX_RANGES], gw;
 	size_t off;
 	int ch, rc, nspis = 0;
@@ -292,6 +322,29 @@ static int cmd_client(int argc, char **argv)
 			if (set_path(dir, sizeof(dir), optarg))
 				return bad("--state-dir: bad path '%s'", optarg);
 			break;
+		case O_OUT:
+			if (!cert)
+				return bad("unknown option '--out'");
+			/* one word on the control socket's line */
+			if (set_path(out_dir, sizeof(out_dir), optarg) ||
+			    strpbrk(out_dir, " \t\r\n") || strlen(out_dir) > CTLSOCK_LINE_MAX - 100)
+				return bad("--out: bad path '%s' (no spaces, under 900 bytes)",
+					   optarg);
+			break;
+		case O_KEY_TYPE:
+			if (!cert)
+				return bad("unknown option '--key-type'");
+			if (strcmp(optarg, "ec") && strcmp(optarg, "rsa"))
+				return bad("--key-type: '%s' is not ec or rsa", optarg);
+			key_type = optarg;
+			break;
+		case O_RSA_BITS:
+			if (!cert)
+				return bad("unknown option '--rsa-bits'");
+			if (parse_u32(optarg, HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS, &rsa_bits))
+				return bad("--rsa-bits: '%s' is not %d..%d", optarg,
+					   HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS);
+			break;
 		case 'h':
 		case O_HELP:
 			help(stdout);
@@ -311,6 +364,14 @@ static int cmd_client(int argc, char **argv)
 	} else if (optind < argc) {
 		return bad("unexpected argument '%s'", argv[optind]);
 	}
+	if (key_type && rsa_bits && !strcmp(key_type, "ec"))
+		return bad("--rsa-bits goes with --key-type rsa");
+	if (out_dir[0])
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " --out %s", out_dir);
+	if (key_type)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " --key-type %s", key_type);
+	if (rsa_bits)
+		off += (size_t)snprintf(line + off, sizeof(line) - off, " --rsa-bits %u", rsa_bits);
 	if (json)
 		snprintf(line + off, sizeof(line) - off, " --json");
 
@@ -331,7 +392,7 @@ static int cmd_client(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	static const char *const clients[] = { "status", "validate", "invalidate", "down" };
+	static const char *const clients[] = { "status", "validate", "invalidate", "cert", "down" };
 
 	if (argc < 2) {
 		usage(stderr);
@@ -349,5 +410,6 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, clients[i]))
 			return cmd_client(argc - 1, argv + 1);
 	cmd = "";
-	return bad("unknown command '%s' (up, status, validate, invalidate, down)", argv[1]);
+	return bad("unknown command '%s' (up, status, validate, invalidate, cert, down)",
+		   argv[1]);
 }

@@ -19,7 +19,8 @@ static void usage(FILE *out)
 		"  sa           the established-SA table (validated external peers)\n"
 		"  stats        counters\n"
 		"  free CLIENT  free everything a host holds and forget it\n"
-		"  ca           the CA certificate chain for external peers\n\n"
+		"  ca           the CA certificate chain (PEM) for external peers to trust\n"
+		"  crl          the CA's certificate revocation list (PEM)\n\n"
 		"--json prints JSON with the keys documented in docs/xdnatctl.md.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * xdnatd — the gateway daemon: serves PAP, keeps leases, persists its state,
- * keeps the XDP data plane's maps equal to it and answers xdnatctl. One
- * thread, one epoll loop; PAP datagrams are handled in batches so that one
- * fdatasync covers a whole batch (group commit), and no reply of a batch
- * leaves before what it acknowledges is on disk.
+ * keeps the XDP data plane's maps equal to it, certifies the hosts' shares
+ * as the site's CA and answers xdnatctl. One thread, one epoll loop; PAP
+ * datagrams are handled in batches so that one fdatasync covers a whole
+ * batch (group commit), and no reply of a batch leaves before what it
+ * acknowledges is on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include "bpffs.h"
+#include "ca.h"
 #include "config.h"
 #include "ctlsock.h"
 #include "dataplane.h"
@@ -30,6 +32,9 @@
 #include "state.h"
 
 #define BATCH 64
+/* The CRL is valid for a day: sign a new one at half-life at the latest. */
+#define CRL_REPUBLISH_S	(12 * 3600)
+#define CRL_RETRY_S	60
 
 struct daemon {
 	struct xdnatd_config cfg;
@@ -38,6 +43,8 @@ struct daemon {
 	struct state_store *store;
 	struct gw *gw;
 	struct dataplane *dp;		/* NULL: control plane only */
+	struct ca *ca;
+	time_t crl_next;		/* when to sign a new CRL anyway */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
 
@@ -141,6 +148,22 @@ static void serve_pap(struct daemon *d)
 	}
 }
 
+/* Revocations publish at once; this keeps a quiet CA's CRL from going stale. */
+static void publish_crl(struct daemon *d)
+{
+	time_t now = time(NULL);
+	char err[512];
+
+	if (now < d->crl_next)
+		return;
+	if (ca_crl_publish(d->ca, err, sizeof(err))) {
+		log_warn("CA: %s; trying again in %d s", err, CRL_RETRY_S);
+		d->crl_next = now + CRL_RETRY_S;
+		return;
+	}
+	d->crl_next = now + CRL_REPUBLISH_S;
+}
+
 static void on_timer(struct daemon *d)
 {
 	uint64_t ticks;
@@ -160,6 +183,7 @@ static void on_timer(struct daemon *d)
 	if (err)
 		log_warn("snapshot of %s failed: %s (the journal keeps growing)",
 			 d->cfg.state_dir, strerror(-err));
+	publish_crl(d);
 	if (d->dp)
 		dataplane_tick(d->dp, d->gw);
 }
@@ -179,10 +203,11 @@ static void reload(struct daemon *d)
 	    n.internal != d->cfg.internal || strcmp(n.state_dir, d->cfg.state_dir) ||
 	    strcmp(n.ext_if, d->cfg.ext_if) || strcmp(n.int_if, d->cfg.int_if) ||
 	    strcmp(n.bpffs, d->cfg.bpffs) || n.sa_entries != d->cfg.sa_entries ||
-	    n.xdp_generic != d->cfg.xdp_generic)
+	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
+	    strcmp(n.ca_key, d->cfg.ca_key))
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
-			 "mode and map sizes need a restart; applying lease, quotas, site "
-			 "key and log level only");
+			 "mode, map sizes and CA files need a restart; applying lease, quotas, "
+			 "site key and log level only");
 	gw_reconfigure(d->gw, &n.gw);
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
@@ -206,6 +231,34 @@ static int open_dataplane(struct daemon *d)
 		return -1;
 	hooks = dataplane_hooks(d->dp);
 	gw_set_hooks(d->gw, &hooks);
+	return 0;
+}
+
+/* Our own CA in the state directory, or the site's (--ca-cert/--ca-key).
+ * Any problem stops the daemon with the CA's one line naming the file. */
+static int open_ca(struct daemon *d)
+{
+	const char *cert = d->cfg.ca_cert[0] ? d->cfg.ca_cert : NULL;
+	const char *key = d->cfg.ca_key[0] ? d->cfg.ca_key : NULL;
+	const uint8_t *der[3];
+	size_t lens[3];
+	char err[512];
+	int rc;
+
+	rc = ca_open(d->cfg.state_dir, cert, key, d->cfg.gw.global, &d->ca, err, sizeof(err));
+	if (rc) {
+		log_err("CA: %s", err);
+		return -1;
+	}
+	/* A CERT reply carries the host's certificate and three of the chain. */
+	if (ca_chain_der(d->ca, der, lens, 3) < 0) {
+		log_err("CA: %s: more than 3 certificates; leave the root out (peers have it)",
+			cert);
+		return -1;
+	}
+	d->crl_next = time(NULL) + CRL_REPUBLISH_S;	/* ca_open() just signed one */
+	log_info("CA: %s, CRL in %s/crl.pem", cert ? cert : "our own in the state directory",
+		 d->cfg.state_dir);
 	return 0;
 }
 
@@ -244,6 +297,8 @@ static int setup(struct daemon *d)
 		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", abs);
 		free(abs);
 	}
+	if (open_ca(d))
+		return -1;
 	rc = state_load(d->store, &img, err, sizeof(err));
 	if (rc) {
 		log_err("%s", err);
@@ -253,8 +308,10 @@ static int setup(struct daemon *d)
 	if (state_load_warning(d->store))
 		log_warn("%s", state_load_warning(d->store));
 	rc = gw_new(&d->cfg.gw, d->store, wall_clock, NULL, &d->gw);
-	if (!rc)
+	if (!rc) {
+		gw_set_ca(d->gw, d->ca);
 		rc = gw_restore(d->gw, &img, err, sizeof(err));
+	}
 	if (rc) {
 		log_err("%s: %s", d->cfg.state_dir, rc == -EINVAL ? err : strerror(-rc));
 		state_image_free(&img);
@@ -313,7 +370,7 @@ static void run(struct daemon *d)
 			if (fd == d->pap_fd) {
 				serve_pap(d);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp };
+				struct gw_commands c = { d->gw, d->dp, d->ca };
 
 				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
@@ -376,6 +433,7 @@ int main(int argc, char **argv)
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);
 	dataplane_close(d.dp);
 	gw_free(d.gw);
+	ca_close(d.ca);
 	state_close(d.store);
 	return rc ? 1 : 0;
 }

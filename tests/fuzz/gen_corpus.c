@@ -49,9 +49,11 @@ static const struct sample {
 			     [PAP_P_SA] = 3, [PAP_P_NATT_PORT] = 1 } },
 	{ PAP_NATT, { [PAP_P_NATT_PORT] = 1 } },
 	{ PAP_NATT_REPLY, { [PAP_P_NATT_PORT] = 1 } },
+	{ PAP_CRL, { 0 } },
+	{ PAP_CRL_REPLY, { [PAP_P_CRL] = 1 } },
 };
 
-static uint8_t der[64];		/* stands in for CSR / certificate DER */
+static uint8_t der[64];		/* stands in for CSR / certificate / CRL DER */
 
 /* Occurrence i of parameter p, with a plausible value. */
 static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
@@ -95,6 +97,7 @@ static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_CSR:
 	case PAP_P_CERT:
+	case PAP_P_CRL:
 		pap_put(w, p, der, sizeof(der) - 8 * i);
 		break;
 	case PAP_P_REQ_TYPE:

@@ -13,7 +13,9 @@
 int main(void)
 {
 	struct host h = { .client_id = 7, .addr = 0x0b00000a, .global = 0x016433c6,
-		.lease_expires = 1800000000, .lease_secs = 300, .last_seq = 5, .last_xid = 9 };
+		.lease_expires = 1800000000, .lease_secs = 300, .last_seq = 5, .last_xid = 9,
+		.cert_serial = { 0x3a, 0x01, 0x02, 0x03, [15] = 0x7f },
+		.cert_expires = 1800000000 };
 	uint8_t *out; size_t len; FILE *f;
 	h.n_ports = 2; h.ports[0] = (struct pap_port_range){ 0x016433c6, 20000, 20063 };
 	h.ports[1] = (struct pap_port_range){ 0x016433c6, 30000, 30000 };

@@ -6,7 +6,8 @@
 #
 # Inbound UDP/ESP/AH to the holder of the port/SPI, encapsulated with the inner
 # packet unchanged; unvalidated peers and unknown SPIs dropped; the hosts'
-# MACs resolved by xdnatd into xdnat_hosts (gw_ext's fast path); outbound
+# MACs resolved by xdnatd into xdnat_hosts and into every port, SPI-granule
+# and SA value of the host (gw_ext's fast path reads them there); outbound
 # decapsulation and the spoofing check; counters in xdnatctl stats; the maps
 # and programs surviving SIGTERM and kill -9, reconciled at start, a foreign
 # XDP program refused, a map-size change refused, --unload, generic mode.
@@ -146,6 +147,26 @@ print(":".join("%02x" % b for b in json.load(sys.stdin)["formatted"]["value"]["m
 }
 # has_mac ADDR NS: xdnat_hosts holds the MAC of eth0 in NS for ADDR
 has_mac() { [ "$(host_mac "$1")" = "$(mac_of "$2" eth0)" ]; }
+# value_macs MAP ADDR: the MACs in MAP's values of host ADDR, one per line, each once
+value_macs() {
+	bpftool -j map dump pinned "$BPFFS/$1" | "$PY" -c 'import json, socket, struct, sys
+addr = struct.unpack("=I", socket.inet_aton(sys.argv[1]))[0]
+macs = set()
+for e in json.load(sys.stdin):
+    v = e["formatted"]["value"]
+    if v["client_id"] and v["host_addr"] == addr:
+        macs.add(":".join("%02x" % b for b in v["mac"]))
+print("\n".join(sorted(macs)))' "$2"
+}
+# values_have_mac ADDR MAC: every port, SPI-granule and SA value of ADDR holds
+# MAC (it has ports; SAs it may have invalidated)
+values_have_mac() {
+	local m
+	[ "$(value_macs xdnat_ports "$1")" = "$2" ] || return 1
+	for m in xdnat_spiblk xdnat_sa; do
+		case "$(value_macs $m "$1")" in "" | "$2") ;; *) return 1 ;; esac
+	done
+}
 # kernel_has_mac ADDR NS: so does the gateway's neighbour table
 kernel_has_mac() {
 	ip -n "$GW" neigh show "$1" dev int0 | grep -q "lladdr $(mac_of "$2" eth0)"
@@ -260,6 +281,10 @@ check "xdnat_spiblk: one entry per 16 SPIs, keyed by the blocks' first SPIs" bas
 check "xdnat_hosts: h1 and h2 get their real MACs (ip -n h1/h2 link show eth0)" \
 	wait_until 8 bash -c "$(declare -f host_mac has_mac mac_of ip_hex); BPFFS='$BPFFS' PY=$PY; \
 		has_mac 10.0.0.11 '$H1' && has_mac 10.0.0.12 '$H2'"
+check "... and so does every port, SPI-granule and SA value of h1 and of h2" \
+	wait_until 3 bash -c "$(declare -f value_macs values_have_mac mac_of); BPFFS='$BPFFS' PY=$PY; \
+		values_have_mac 10.0.0.11 \$(mac_of '$H1' eth0) && \
+		values_have_mac 10.0.0.12 \$(mac_of '$H2' eth0)"
 # Nothing sends to h1 now: only xdnatd's resolution can bring its entry back.
 ip -n "$GW" neigh del 10.0.0.11 dev int0
 check "h1's neighbour entry deleted: xdnatd has it resolved again, MAC in xdnat_hosts" \
@@ -321,7 +346,7 @@ check "daemon stopped: validated ESP still forwarded to h1" test "$GOT_H1" = "es
 SA_KEY="$(be32 "$H1_SPI_FIRST") $(ip_hex $PEER)"
 bpftool map delete pinned "$BPFFS/xdnat_sa" key hex $SA_KEY
 bpftool map update pinned "$BPFFS/xdnat_sa" key hex $(be32 0x9abcd) $(ip_hex 203.0.113.99) \
-	value hex $(le32 99) $(ip_hex 10.0.0.99)
+	value hex $(le32 99) $(ip_hex 10.0.0.99) 00 00 00 00 00 00 00 00
 inbound down2 "esp_deleted,esp,$PEER,$H1_SPI_FIRST"
 check "the maps are live: a deleted SA entry drops at once" test -z "$GOT_H1"
 start_daemon second --xdp-mode native
@@ -382,6 +407,10 @@ check "unresolvable h2: counted in xdnatctl stats (neigh_failures), MAC cleared"
 	wait_until 15 bash -c "$(declare -f host_mac ip_hex); BPFFS='$BPFFS' PY=$PY; \
 		'$CTL' --socket '$SOCK' stats --json | grep -q '\"dataplane_neigh_failures\":[1-9]' && \
 		[ \"\$(host_mac 10.0.0.12)\" = 00:00:00:00:00:00 ]"
+check "... in h2's port, SPI-granule and SA values too; h1's keep its MAC" \
+	wait_until 3 bash -c "$(declare -f value_macs values_have_mac mac_of); BPFFS='$BPFFS' PY=$PY; \
+		values_have_mac 10.0.0.12 00:00:00:00:00:00 && \
+		values_have_mac 10.0.0.11 \$(mac_of '$H1' eth0)"
 stop_pid "$DAEMON" TERM
 
 check "daemon logs have no errors" bash -c "! cat $TMP/{first,second,third,generic,fresh}.log | grep -i error"

@@ -143,8 +143,8 @@ for dir in egress ingress; do
 		bash -c "tc -n '$H1' filter show dev eth0 $dir | grep -q host_$dir"
 done
 check "h1: state file is mode 0600" bash -c "[ \$(stat -c %a '$TMP/h1/state') = 600 ]"
-check "status (text) shows the certificate as none yet" bash -c \
-	"host 1 status --socket '$TMP/h1.sock' | grep -q 'certificate.*none yet'"
+check "status (text) shows the certificate the agent got after up" bash -c \
+	"host 1 status --socket '$TMP/h1.sock' | grep -q 'certificate.*$TMP/h1/cert/host.crt, serial'"
 
 # --- validate / invalidate ------------------------------------------------------------
 check "validate PEER (all SPIs)" host 1 validate $PEER --socket "$TMP/h1.sock"

@@ -232,7 +232,29 @@ int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags)
 	return rig_set_cfg_mac(r, int_mtu, flags, INT_MAC);
 }
 
-int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags)
+/* The MAC xdnat_hosts holds for hi into mac (zero: none, or no entry):
+ * what xdnatd copies into every value of the host. */
+static void host_mac_of(const struct rig *r, uint32_t hi, uint8_t mac[6])
+{
+	struct xdnat_host h;
+
+	memset(&h, 0, sizeof(h));
+	if (bpf_map_lookup_elem(r->hosts, &hi, &h))
+		memset(h.mac, 0, sizeof(h.mac));
+	memcpy(mac, h.mac, 6);
+}
+
+static void owner_val(struct xdnat_owner *v, uint32_t cid, uint32_t hi, const uint8_t *mac)
+{
+	memset(v, 0, sizeof(*v));
+	v->client_id = cid;
+	v->host_addr = hi;
+	if (mac)
+		memcpy(v->mac, mac, sizeof(v->mac));
+}
+
+int rig_set_port_mac(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags,
+		     const uint8_t *mac)
 {
 	struct xdnat_port_owner v;
 	uint32_t k = port;
@@ -241,10 +263,20 @@ int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32
 	v.client_id = cid;
 	v.host_addr = hi;
 	v.flags = flags;
+	if (mac)
+		memcpy(v.mac, mac, sizeof(v.mac));
 	if (r->n_used_ports >= sizeof(r->used_ports) / sizeof(r->used_ports[0]))
 		return -ENOSPC;
 	r->used_ports[r->n_used_ports++] = port;
 	return update(r->ports, &k, &v);
+}
+
+int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags)
+{
+	uint8_t mac[6];
+
+	host_mac_of(r, hi, mac);
+	return rig_set_port_mac(r, port, cid, hi, flags, mac);
 }
 
 int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
@@ -252,13 +284,13 @@ int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
 {
 	struct xdnat_spiblk_key k;
 	struct xdnat_owner v;
+	uint8_t mac[6];
 	uint64_t spi;
 	int rc;
 
 	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	v.client_id = cid;
-	v.host_addr = hi;
+	host_mac_of(r, hi, mac);
+	owner_val(&v, cid, hi, mac);
 	for (spi = first; spi < (uint64_t)first + count; spi += XDNAT_SPI_GRANULE) {
 		k.spi = htonl((uint32_t)spi);
 		rc = update(r->spiblk, &k, &v);
@@ -268,29 +300,90 @@ int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
 	return 0;
 }
 
-int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi)
+int rig_set_sa_mac(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi,
+		   const uint8_t *mac)
 {
 	struct xdnat_sa_key k;
 	struct xdnat_owner v;
 
 	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
 	k.spi = htonl(spi);
 	k.peer = peer;
-	v.client_id = cid;
-	v.host_addr = hi;
+	owner_val(&v, cid, hi, mac);
 	return update(r->sa, &k, &v);
+}
+
+int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi)
+{
+	uint8_t mac[6];
+
+	host_mac_of(r, hi, mac);
+	return rig_set_sa_mac(r, spi, peer, cid, hi, mac);
+}
+
+/* Every xdnat_owner value of host hi in a hash map (SAs, SPI granules)
+ * rewritten with mac. Keys collected first: an update during a walk may
+ * restart it. */
+static int remac_owners(int fd, size_t key_size, uint32_t hi, const uint8_t *mac)
+{
+	uint8_t key[16], next[16], *keys = NULL;
+	size_t n = 0, cap = 0, i;
+	struct xdnat_owner v;
+	void *prev = NULL;
+	int rc = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (n == cap) {
+			uint8_t *grown = realloc(keys, (cap = cap ? cap * 2 : 64) * key_size);
+
+			if (!grown) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = grown;
+		}
+		memcpy(keys + n++ * key_size, next, key_size);
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+	for (i = 0; i < n && !rc; i++) {
+		if (bpf_map_lookup_elem(fd, keys + i * key_size, &v) || v.host_addr != hi)
+			continue;
+		memset(v.mac, 0, sizeof(v.mac));
+		if (mac)
+			memcpy(v.mac, mac, sizeof(v.mac));
+		rc = update(fd, keys + i * key_size, &v);
+	}
+	free(keys);
+	return rc;
 }
 
 int rig_set_host_mac(struct rig *r, uint32_t hi, uint32_t cid, const uint8_t *mac)
 {
 	struct xdnat_host v;
+	unsigned int i;
+	int rc;
 
 	memset(&v, 0, sizeof(v));
 	v.client_id = cid;
 	if (mac)
 		memcpy(v.mac, mac, sizeof(v.mac));
-	return update(r->hosts, &hi, &v);
+	rc = update(r->hosts, &hi, &v);
+	/* as xdnatd does: the MAC goes into every value of the host too */
+	for (i = 0; i < r->n_used_ports && !rc; i++) {
+		struct xdnat_port_owner po;
+		uint32_t k = r->used_ports[i];
+
+		if (bpf_map_lookup_elem(r->ports, &k, &po) || po.host_addr != hi)
+			continue;
+		memcpy(po.mac, v.mac, sizeof(po.mac));
+		rc = update(r->ports, &k, &po);
+	}
+	if (!rc)
+		rc = remac_owners(r->sa, sizeof(struct xdnat_sa_key), hi, mac);
+	if (!rc)
+		rc = remac_owners(r->spiblk, sizeof(struct xdnat_spiblk_key), hi, mac);
+	return rc;
 }
 
 int rig_set_host(struct rig *r, uint32_t hi, uint32_t cid)

@@ -112,13 +112,21 @@ int rig_share_maps(const struct rig *r, struct bpf_object *obj);
 /* The config; its int_mac is INT_MAC, the internal NIC's, as xdnatd writes. */
 int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags);
 int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8_t *int_mac);
+/* Port, SPI-granule and SA values carry the host's MAC, as xdnatd writes
+ * them: these take the one xdnat_hosts holds for hi now (zero when it has
+ * none); the _mac variants take mac (NULL: zero) whatever xdnat_hosts says. */
 int rig_set_port(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags);
+int rig_set_port_mac(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags,
+		     const uint8_t *mac);
 /* An allocated SPI block [first, first + count): its granules in xdnat_spiblk. */
 int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
 		   uint32_t hi);
 int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi);
+int rig_set_sa_mac(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi,
+		   const uint8_t *mac);
 /* A registered host, its MAC not resolved (gw_ext uses the FIB), or with
- * the MAC xdnatd would have resolved (gw_ext's fast path). */
+ * the MAC xdnatd would have resolved (gw_ext's fast path). Like xdnatd, both
+ * also rewrite the MAC in every port, SA and SPI-granule value of hi. */
 int rig_set_host(struct rig *r, uint32_t hi, uint32_t cid);
 int rig_set_host_mac(struct rig *r, uint32_t hi, uint32_t cid, const uint8_t *mac);
 /* The standard world: every share map emptied, then H1 and H2 registered

@@ -105,9 +105,9 @@ static int world(void **state)
 
 /*
  * What gw_ext must send to the host: Ethernet to the host's MAC (the
- * kernel's neighbour, or the one in xdnat_hosts) from src_mac (the internal
- * NIC's), the outer header (built and summed here, with the test's own
- * checksum), then the received IP packet byte for byte.
+ * kernel's neighbour, or the one in the owner value) from src_mac (the
+ * internal NIC's), the outer header (built and summed here, with the test's
+ * own checksum), then the received IP packet byte for byte.
  */
 static void expect_encap(struct frame *e, const uint8_t *host_mac, const uint8_t *src_mac,
 			 uint32_t hi, const struct frame *in)
@@ -984,7 +984,7 @@ static void test_ext_no_neighbour_no_route(void **state)
 	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
 }
 
-/* ---- gw_ext: next hop from xdnat_hosts -------------------------------------------- */
+/* ---- gw_ext: next hop as xdnatd resolves it (in every value of the host) ------------ */
 
 /* MACs the kernel does not know: what xdnatd resolved, e.g. a NIC replaced
  * since the rig's permanent neighbours were set. */
@@ -1081,6 +1081,193 @@ static void test_ext_mac_fast_path_frag_needed(void **state)
 	expect_frag_needed(&in, &out, 1380);
 	set_cfg(1500, XDNAT_CFG_ENABLED);
 	expect_to_host(&in, H2_MAC, H2);
+}
+
+/* ---- gw_ext: the next hop carried in the owner values ------------------------------ */
+
+static const uint8_t H2_NEW_MAC[6] = { 0x02, 0, 0, 0, 0x10, 0xe2 };
+
+/* xdnat_hosts alone, the values left as they are: what gw_int reads. */
+static void set_host_entry(uint32_t hi, uint32_t cid, const uint8_t *mac)
+{
+	struct xdnat_host v;
+
+	memset(&v, 0, sizeof(v));
+	v.client_id = cid;
+	if (mac)
+		memcpy(v.mac, mac, sizeof(v.mac));
+	assert_int_equal(bpf_map_update_elem(rig.hosts, &hi, &v, BPF_ANY), 0);
+}
+
+static void set_port_mac(uint16_t port, uint32_t cid, uint32_t hi, uint32_t flags,
+			 const uint8_t *mac)
+{
+	assert_int_equal(rig_set_port_mac(&rig, port, cid, hi, flags, mac), 0);
+}
+
+static void set_sa_mac(uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi,
+		       const uint8_t *mac)
+{
+	assert_int_equal(rig_set_sa_mac(&rig, spi, peer, cid, hi, mac), 0);
+}
+
+/* The owner value as gw_ext or gw_int learned it: client, Hi and MAC. */
+static void assert_owner(const struct xdnat_owner *o, uint32_t cid, uint32_t hi,
+			 const uint8_t *mac)
+{
+	static const uint8_t zero[6];
+
+	assert_int_equal(o->client_id, cid);
+	assert_int_equal(o->host_addr, hi);
+	assert_memory_equal(o->mac, mac ? mac : zero, sizeof(o->mac));
+	assert_int_equal(o->pad, 0);
+}
+
+/* The MAC comes from the value the packet was attributed with, never from
+ * xdnat_hosts: with H1's entry gone, or H2's holding another MAC, every
+ * kind of owner value still forwards to its own MAC. */
+static void test_ext_mac_from_value(void **state)
+{
+	uint8_t p[256], l4[128], q[128], d[40];
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x3d, sizeof(d));
+	assert_int_equal(bpf_map_delete_elem(rig.hosts, &(uint32_t){ H1 }), 0);
+	set_sa_mac(H1_SPI, PEER, CID1, H1, H1_NEW_MAC);
+	set_port_mac(H1_PORT, CID1, H1, 0, H1_NEW_MAC);
+	/* NAT-T: the port's value is the owner, the SA only a check */
+	set_port_mac(H1_NATT, CID1, H1, XDNAT_PORT_NATT, H3_MAC);
+	to_g(&in, PEER, P_ESP, p, esp(p, H1_SPI, 21, 64));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	to_g(&in, PEER, P_AH, p, ah(p, P_UDP, H1_SPI, d, sizeof(d)));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 53, H1_PORT, d, sizeof(d)));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	to_g(&in, PEER, P_TCP, l4, tcp(l4, 443, H1_PORT));
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	natt_frame(&in, PEER, H1_NATT, p, esp(p, H1_SPI, 22, 40));
+	expect_to_host(&in, H3_MAC, H1);
+	/* an ICMP error quoting H1's port: the port's value */
+	from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, sizeof(d)));
+	icmp_error(&in, 3, 3, 0, q);
+	expect_to_host(&in, H1_NEW_MAC, H1);
+	/* xdnat_hosts says otherwise: not read */
+	set_host_entry(H2, CID2, H3_MAC);
+	set_sa_mac(H2_SPI, PEER, CID2, H2, H2_NEW_MAC);
+	to_g(&in, PEER, P_ESP, p, esp(p, H2_SPI, 23, 64));
+	expect_to_host(&in, H2_NEW_MAC, H2);
+}
+
+/* A zero MAC in the value is the fallback, the FIB's route and neighbour,
+ * whatever MAC xdnat_hosts holds. */
+static void test_ext_mac_zero_in_value_fib(void **state)
+{
+	uint8_t p[128], l4[64];
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	/* the world's values carry no MAC; xdnat_hosts has a wrong one */
+	set_host_entry(H1, CID1, H1_NEW_MAC);
+	to_g(&in, PEER, P_ESP, p, esp(p, H1_SPI, 31, 32));
+	expect_to_host(&in, H1_MAC, H1);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, H1_PORT, "z", 1));
+	expect_to_host(&in, H1_MAC, H1);
+	/* H3 has no neighbour: only a MAC in its value gets it there */
+	set_host_entry(H3, 3, H3_MAC);
+	set_port_mac(30000, 3, H3, 0, NULL);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30000, "q", 1));
+	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+	set_port_mac(30000, 3, H3, 0, H3_MAC);
+	expect_to_host(&in, H3_MAC, H3);
+	set_sa_mac(0x1077, PEER, CID1, H1, NULL);
+	to_g(&in, PEER, P_ESP, p, esp(p, 0x1077, 32, 32));
+	expect_to_host(&in, H1_MAC, H1);
+}
+
+/* xdnat_frags keeps the owner value gw_ext read, MAC included: the rest of
+ * a datagram follows the first fragment's next hop. */
+static void test_ext_fragment_learns_mac(void **state)
+{
+	struct xdnat_frag_key fk;
+	struct xdnat_owner o;
+	uint8_t first[128], rest[128];
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	memset(rest, 0x71, sizeof(rest));
+	memset(&fk, 0, sizeof(fk));
+	fk.src = PEER;
+	fk.id = htons(0x4343);
+	fk.proto = P_UDP;
+	set_port_mac(H2_PORT, CID2, H2, 0, H2_NEW_MAC);
+	udp(first, 500, H2_PORT, rest, 100);
+	fragment(&in, PEER, 0x4343, 0x2000, P_UDP, first, 48);
+	expect_to_host(&in, H2_NEW_MAC, H2);
+	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
+	assert_owner(&o, CID2, H2, H2_NEW_MAC);
+	/* the port's MAC is lost meanwhile: the rest keep the learned one */
+	set_port_mac(H2_PORT, CID2, H2, 0, NULL);
+	fragment(&in, PEER, 0x4343, 48 / 8, P_UDP, rest, 60);
+	expect_to_host(&in, H2_NEW_MAC, H2);
+	/* learned without a MAC: the rest take the FIB's */
+	fk.id = htons(0x4344);
+	fragment(&in, PEER, 0x4344, 0x2000, P_UDP, first, 48);
+	expect_to_host(&in, H2_MAC, H2);
+	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
+	assert_owner(&o, CID2, H2, NULL);
+	fragment(&in, PEER, 0x4344, 48 / 8, P_UDP, rest, 60);
+	expect_to_host(&in, H2_MAC, H2);
+	/* the gateway's own: learned as all zero, MAC included */
+	fk.id = htons(0x4345);
+	udp(first, 500, 500, rest, 100);
+	fragment(&in, PEER, 0x4345, 0x2000, P_UDP, first, 48);
+	ext_expect_pass(&in);
+	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
+	assert_owner(&o, 0, 0, NULL);
+}
+
+/* gw_int learns an echo id with the host's MAC from xdnat_hosts; the reply
+ * goes to that MAC, and a later request after a MAC change updates it. */
+static void test_int_echo_id_learns_mac(void **state)
+{
+	struct xdnat_icmp_key ik;
+	struct xdnat_owner o;
+	uint8_t ic[64], inner[128], d[16];
+	struct frame req, rep;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x29, sizeof(d));
+	memset(&ik, 0, sizeof(ik));
+	ik.peer = PEER;
+	ik.id = htons(0x2468);
+	n = from_g(inner, G, PEER, P_ICMP, ic, icmp(ic, 8, 0, 0x24680001, d, sizeof(d)));
+	from_host(&req, H1_MAC, H1, inner, n);
+	to_g(&rep, PEER, P_ICMP, ic, icmp(ic, 0, 0, 0x24680001, d, sizeof(d)));
+
+	set_host_mac(H1, CID1, H1_NEW_MAC);
+	int_expect_decap(&req, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, H1_NEW_MAC);
+	expect_to_host(&rep, H1_NEW_MAC, H1);
+	/* the MAC changes: the learned entry follows at the next request */
+	set_host_entry(H1, CID1, H3_MAC);
+	expect_to_host(&rep, H1_NEW_MAC, H1);
+	int_expect_decap(&req, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, H3_MAC);
+	expect_to_host(&rep, H3_MAC, H1);
+	/* and when it is lost, to no MAC: the reply takes the FIB's */
+	set_host_entry(H1, CID1, NULL);
+	int_expect_decap(&req, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, NULL);
+	expect_to_host(&rep, H1_MAC, H1);
 }
 
 /* ---- gw_int ------------------------------------------------------------------------ */
@@ -1358,6 +1545,10 @@ int main(void)
 		cmocka_unit_test_setup(test_ext_mac_fast_path, world),
 		cmocka_unit_test_setup(test_ext_mac_fib_fallback, world),
 		cmocka_unit_test_setup(test_ext_mac_fast_path_frag_needed, world),
+		cmocka_unit_test_setup(test_ext_mac_from_value, world),
+		cmocka_unit_test_setup(test_ext_mac_zero_in_value_fib, world),
+		cmocka_unit_test_setup(test_ext_fragment_learns_mac, world),
+		cmocka_unit_test_setup(test_int_echo_id_learns_mac, world),
 		cmocka_unit_test_setup(test_int_decap, world),
 		cmocka_unit_test_setup(test_int_spoofed_port, world),
 		cmocka_unit_test_setup(test_int_spoofed_inner_source, world),

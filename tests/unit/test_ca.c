@@ -722,28 +722,28 @@ static void test_bad_csr(void **state)
 
 	/* Flip a byte of the signature (the last bytes of the DER). */
 	csr[len - 1] ^= 0x01;
-	expect_refused(f, csr, len, -EBADMSG, CA_ERR_BAD_CSR);
+	expect_refused(f, csr, len, -EBADMSG, PAP_E_BAD_CSR);
 	csr[len - 1] ^= 0x01;
 
 	/* Flip a byte of the signed part (the public key). */
 	csr[len / 2] ^= 0x40;
-	expect_refused(f, csr, len, -EBADMSG, CA_ERR_BAD_CSR);
+	expect_refused(f, csr, len, -EBADMSG, PAP_E_BAD_CSR);
 	csr[len / 2] ^= 0x40;
 
 	/* Truncated, trailing bytes, empty, garbage. */
-	expect_refused(f, csr, len - 1, -EBADMSG, CA_ERR_BAD_CSR);
+	expect_refused(f, csr, len - 1, -EBADMSG, PAP_E_BAD_CSR);
 	big = malloc(len + 1);
 	memcpy(big, csr, len);
 	big[len] = 0;
-	expect_refused(f, big, len + 1, -EBADMSG, CA_ERR_BAD_CSR);
-	expect_refused(f, csr, 0, -EBADMSG, CA_ERR_BAD_CSR);
-	expect_refused(f, NULL, 0, -EBADMSG, CA_ERR_BAD_CSR);
+	expect_refused(f, big, len + 1, -EBADMSG, PAP_E_BAD_CSR);
+	expect_refused(f, csr, 0, -EBADMSG, PAP_E_BAD_CSR);
+	expect_refused(f, NULL, 0, -EBADMSG, PAP_E_BAD_CSR);
 	for (size_t i = 0; i < sizeof(garbage); i++)
 		garbage[i] = (uint8_t)(i * 37 + 11);
-	expect_refused(f, garbage, sizeof(garbage), -EBADMSG, CA_ERR_BAD_CSR);
+	expect_refused(f, garbage, sizeof(garbage), -EBADMSG, PAP_E_BAD_CSR);
 	garbage[0] = 0x30;	/* looks like a SEQUENCE, is not a request */
 	garbage[1] = 0x82;
-	expect_refused(f, garbage, sizeof(garbage), -EBADMSG, CA_ERR_BAD_CSR);
+	expect_refused(f, garbage, sizeof(garbage), -EBADMSG, PAP_E_BAD_CSR);
 
 	/* The original still works. */
 	{
@@ -802,7 +802,7 @@ static void test_key_types(void **state)
 			X509_free(x);
 		} else {
 			assert_int_equal(rc, -EPROTONOSUPPORT);
-			assert_int_equal(pe, CA_ERR_BAD_KEY);
+			assert_int_equal(pe, PAP_E_BAD_KEY);
 			assert_null(der);
 		}
 		OPENSSL_free(der);
@@ -863,7 +863,7 @@ static void test_no_ports(void **state)
 	h.n_ports = 0;
 	assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl, NULL, &pe),
 			 -ENOENT);
-	assert_int_equal(pe, CA_ERR_NO_PORTS);
+	assert_int_equal(pe, PAP_E_NO_PORTS);
 
 	/* Only blocks of the G asked for count. */
 	host_init(&h, f->g);
@@ -1021,6 +1021,86 @@ static void test_revoke_crl(void **state)
 	X509_free(x2);
 	OPENSSL_free(c1);
 	OPENSSL_free(c2);
+}
+
+/* An entry whose certificate has expired leaves the CRL once a CRL issued
+ * after the expiry has listed it; one without an expiry stays for ever. */
+static void test_revoke_until_prunes(void **state)
+{
+	struct fx *f = *state;
+	struct ca_serial s1, s2, s3;
+	size_t l1, l2, l3, len;
+	time_t now = time(NULL);
+	uint8_t *c1, *c2, *c3, *list;
+	struct host h;
+	X509_CRL *crl;
+
+	open_own(f);
+	host_init(&h, f->g);
+	c1 = issue(f, &h, UINT64_MAX, &l1, &s1);
+	c2 = issue(f, &h, UINT64_MAX, &l2, &s2);
+	c3 = issue(f, &h, UINT64_MAX, &l3, &s3);
+
+	/* c1 expired two minutes ago: listed on one CRL issued after that... */
+	assert_int_equal(ca_revoke_until(f->ca, &s1, 0, now - 120, f->err, sizeof(f->err)), 0);
+	crl = crl_now(f->ca);
+	assert_true(crl_has(crl, c1, l1));
+	X509_CRL_free(crl);
+	assert_int_equal(ca_revoked_count(f->ca), 1);
+
+	/* ...and gone from the next one. c2 expires in an hour, c3: unknown. */
+	assert_int_equal(ca_revoke_until(f->ca, &s2, 0, now + 3600, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ca_revoke(f->ca, &s3, 0, f->err, sizeof(f->err)), 0);
+	assert_int_equal(ca_crl_publish(f->ca, f->err, sizeof(f->err)), 0);
+	crl = crl_now(f->ca);
+	assert_false(crl_has(crl, c1, l1));
+	assert_true(crl_has(crl, c2, l2));
+	assert_true(crl_has(crl, c3, l3));
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+	X509_CRL_free(crl);
+	assert_int_equal(ca_revoked_count(f->ca), 2);
+
+	/* The expiry is kept across a restart. */
+	reopen_own(f);
+	assert_int_equal(ca_revoked_count(f->ca), 2);
+	crl = crl_now(f->ca);
+	assert_true(crl_has(crl, c2, l2));
+	X509_CRL_free(crl);
+	list = read_all(spath(f, "crl.list"), &len);
+	{
+		char hex[2 * CA_SERIAL_LEN + 1], line[96];
+
+		ca_serial_hex(&s2, hex);
+		snprintf(line, sizeof(line), "%s ", hex);
+		assert_non_null(strstr((char *)list, line));
+		snprintf(line, sizeof(line), " %lld\n", (long long)(now + 3600));
+		assert_non_null(strstr((char *)list, line));
+	}
+	free(list);
+	OPENSSL_free(c1);
+	OPENSSL_free(c2);
+	OPENSSL_free(c3);
+}
+
+/* DER to PEM, as xdnatctl crl and the host agent write them. */
+static void test_pem_encode(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t *cd[4];
+	size_t cl[4], len;
+	char *pem, *chain;
+	size_t clen;
+
+	open_own(f);
+	assert_int_equal(ca_chain_der(f->ca, cd, cl, 4), 1);
+	assert_int_equal(ca_pem_encode("CERTIFICATE", cd[0], cl[0], &pem, &len), 0);
+	assert_int_equal(ca_chain_pem(f->ca, &chain, &clen), 0);
+	assert_int_equal(len, clen);
+	assert_string_equal(pem, chain);
+	assert_int_equal(strlen(pem), len);
+	free(pem);
+	free(chain);
+	assert_int_equal(ca_pem_encode("X509 CRL", NULL, 0, &pem, &len), -EINVAL);
 }
 
 static void test_revoke_write_failure(void **state)
@@ -1399,6 +1479,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csr_names_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_crl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_until_prunes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pem_encode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loose_key_perms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_mismatch, setup, teardown),

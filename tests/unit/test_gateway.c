@@ -2,7 +2,9 @@
 /*
  * The gateway's PAP logic driven directly (no sockets) with an injected
  * clock: authentication, replay, retransmission, ownership, quotas, leases,
- * persistence across a restart, and the change hooks the data plane uses.
+ * persistence across a restart, the change hooks the data plane uses, and
+ * CERT / CRL with a real CA in a mkdtemp directory (certificates for exactly
+ * the host's ports, refusals, revocation when the share changes or ends).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include "ca.h"
 #include "gateway.h"
+#include "host_cert.h"
 #include "log.h"
 #include "pap_client.h"
 #include "xdnat.h"
@@ -36,6 +44,8 @@ struct fx {
 	unsigned int changes;		/* host_changed calls */
 	struct host last_old, last_new;
 	bool had_old, had_new;
+	struct ca *ca;			/* fx_ca(): a CA in ca_dir */
+	char ca_dir[64];
 };
 
 static uint64_t fake_clock(void *ctx)
@@ -99,6 +109,13 @@ static int teardown(void **state)
 
 		state_close(f->store);
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	if (f->ca) {
+		char cmd[128];
+
+		ca_close(f->ca);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", f->ca_dir);
 		assert_int_equal(system(cmd), 0);
 	}
 	free(f);
@@ -614,6 +631,7 @@ static void test_natt_port(void **state)
 	assert_int_equal(natt_req(f, &s, 0), 0);
 }
 
+/* A gateway without a CA (gw_set_ca never called). */
 static void test_cert_not_implemented(void **state)
 {
 	struct fx *f = *state;
@@ -625,6 +643,496 @@ static void test_cert_not_implemented(void **state)
 	begin(f, &s, &w, PAP_CERT);
 	pap_put(&w, PAP_P_CSR, csr, sizeof(csr));
 	assert_int_equal(exchange(f, &s, &w, PAP_CERT, HOST_A), PAP_E_NOT_IMPLEMENTED);
+}
+
+/* ---- CERT and CRL ------------------------------------------------------- */
+
+/* Our own CA in a fresh directory, and the real clock: certificates are
+ * valid until the lease ends, in real time. */
+static void fx_ca(struct fx *f)
+{
+	char err[256];
+
+	snprintf(f->ca_dir, sizeof(f->ca_dir), "/tmp/xdnat-gwca-XXXXXX");
+	assert_non_null(mkdtemp(f->ca_dir));
+	if (ca_open(f->ca_dir, NULL, NULL, G, &f->ca, err, sizeof(err)))
+		fail_msg("ca_open: %s", err);
+	gw_set_ca(f->g, f->ca);
+	f->now = (uint64_t)time(NULL);
+}
+
+static EVP_PKEY *keygen(const char *type, const char *param)
+{
+	EVP_PKEY *k = !strcmp(type, "RSA") ?
+		      EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(param)) :
+		      !strcmp(type, "EC") ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", param) :
+		      EVP_PKEY_Q_keygen(NULL, NULL, type);
+
+	assert_non_null(k);
+	return k;
+}
+
+/* A request for k, as the host agent makes it; with san, one that also asks
+ * for names (the CA must ignore them). */
+static uint8_t *csr_for(EVP_PKEY *k, const char *san, size_t *len)
+{
+	STACK_OF(X509_EXTENSION) *exts;
+	X509_REQ *req;
+	uint8_t *der = NULL;
+	int n;
+
+	if (!san) {
+		assert_int_equal(host_csr_der(k, &der, len), 0);
+		return der;
+	}
+	exts = sk_X509_EXTENSION_new_null();
+	req = X509_REQ_new();
+	assert_true(X509_REQ_set_pubkey(req, k));
+	sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san));
+	assert_true(X509_REQ_add_extensions(req, exts));
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_REQ_free(req);
+	return der;
+}
+
+static int cert_req(struct fx *f, struct pap_session *s, const uint8_t *csr, size_t len,
+		    uint32_t src)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_CERT);
+	pap_put(&w, PAP_P_CSR, csr, (uint16_t)len);
+	return exchange(f, s, &w, PAP_CERT, src);
+}
+
+/* CERT for a fresh P-256 key; the leaf (copied out of the reply) in *der. */
+static int get_cert(struct fx *f, struct pap_session *s, uint32_t src, uint8_t **der,
+		    size_t *len)
+{
+	EVP_PKEY *k = keygen("EC", "P-256");
+	size_t clen;
+	uint8_t *csr = csr_for(k, NULL, &clen);
+	int rc = cert_req(f, s, csr, clen, src);
+
+	if (!rc) {
+		*len = f->m.cert_lens[0];
+		*der = malloc(*len);
+		assert_non_null(*der);
+		memcpy(*der, f->m.certs[0], *len);
+	}
+	OPENSSL_free(csr);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static bool serial_is(const struct host *h, const uint8_t *der, size_t len)
+{
+	struct ca_serial sn;
+
+	assert_int_equal(ca_cert_serial(der, len, &sn), 0);
+	return !memcmp(h->cert_serial, sn.b, HOST_SERIAL_LEN);
+}
+
+/* Is the certificate's serial on the CA's current CRL (as ca_crl_der()
+ * serves it, and as openssl would read it)? */
+static bool revoked(struct fx *f, const uint8_t *cert, size_t cert_len)
+{
+	const unsigned char *p, *q = cert;
+	X509_REVOKED *rev = NULL;
+	X509_CRL *crl;
+	uint8_t *der;
+	size_t len;
+	X509 *x;
+	bool on;
+
+	assert_int_equal(ca_crl_der(f->ca, &der, &len), 0);
+	p = der;
+	crl = d2i_X509_CRL(NULL, &p, (long)len);
+	x = d2i_X509(NULL, &q, (long)cert_len);
+	assert_non_null(crl);
+	assert_non_null(x);
+	on = X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(x)) == 1;
+	X509_free(x);
+	X509_CRL_free(crl);
+	OPENSSL_free(der);
+	return on;
+}
+
+/* The SAN URI of a DER certificate, "" when none. */
+static const char *san_uri(const uint8_t *der, size_t len, uint32_t *ip)
+{
+	static char uri[512];
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	GENERAL_NAMES *gens;
+
+	assert_non_null(x);
+	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	uri[0] = 0;
+	*ip = 0;
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+		if (g->type == GEN_URI)
+			snprintf(uri, sizeof(uri), "%.*s", ASN1_STRING_length(g->d.ia5),
+				 (const char *)ASN1_STRING_get0_data(g->d.ia5));
+		if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.ip) == 4)
+			memcpy(ip, ASN1_STRING_get0_data(g->d.ip), 4);
+	}
+	GENERAL_NAMES_free(gens);
+	X509_free(x);
+	return uri;
+}
+
+static void test_cert_issued_for_own_ports(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_port_range got[4], want[2];
+	unsigned int n = 4;
+	const unsigned char *p;
+	const struct host *h;
+	EVP_PKEY *k = keygen("EC", "P-256");
+	uint8_t *csr, *leaf;
+	size_t len, leaf_len;
+	int64_t nb, na;
+	uint32_t g = 0, ip;
+	X509 *x, *cax;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 64, NULL), 0);
+	want[0] = f->m.ports[0];
+	assert_int_equal(ask_ports(f, &s, 8, NULL), 0);
+	want[1] = f->m.ports[0];
+
+	csr = csr_for(k, NULL, &len);
+	assert_int_equal(cert_req(f, &s, csr, len, HOST_A), 0);
+	/* The leaf, then the chain: our own CA, one certificate. */
+	assert_int_equal(f->m.n_certs, 2);
+	leaf_len = f->m.cert_lens[0];
+	leaf = malloc(leaf_len);
+	memcpy(leaf, f->m.certs[0], leaf_len);
+	p = f->m.certs[1];
+	cax = d2i_X509(NULL, &p, f->m.cert_lens[1]);
+	p = leaf;
+	x = d2i_X509(NULL, &p, (long)leaf_len);
+	assert_non_null(cax);
+	assert_non_null(x);
+	assert_int_equal(X509_verify(x, X509_get0_pubkey(cax)), 1);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
+	assert_int_equal(X509_check_ip(x, (const unsigned char *)&(uint32_t){ G }, 4, 0), 1);
+
+	/* Extension and SAN say exactly the host's blocks. */
+	assert_int_equal(ca_cert_ports(leaf, leaf_len, &g, got, &n), 0);
+	assert_int_equal(g, G);
+	assert_int_equal(n, 2);
+	assert_int_equal(got[0].first, want[0].first);
+	assert_int_equal(got[0].last, want[0].last);
+	assert_int_equal(got[1].first, want[1].first);
+	assert_int_equal(got[1].last, want[1].last);
+	assert_string_equal(san_uri(leaf, leaf_len, &ip),
+			    "xdnat://198.51.100.1/ports/20000-20063,20064-20071");
+	assert_int_equal(ip, G);
+
+	/* Recorded, bounded by the lease, not revoked. */
+	h = gw_find_host(f->g, s.client_id);
+	assert_true(serial_is(h, leaf, leaf_len));
+	assert_int_equal(ca_cert_validity(leaf, leaf_len, &nb, &na), 0);
+	assert_int_equal(na, (int64_t)h->lease_expires);
+	assert_true(nb <= (int64_t)time(NULL));
+	assert_false(revoked(f, leaf, leaf_len));
+
+	/* A retransmitted CERT gets the same certificate, not a second one. */
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep, sizeof(f->rep));
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_int_equal(f->m.cert_lens[0], leaf_len);
+	assert_memory_equal(f->m.certs[0], leaf, leaf_len);
+	assert_int_equal(ca_revoked_count(f->ca), 0);
+
+	X509_free(x);
+	X509_free(cax);
+	free(leaf);
+	OPENSSL_free(csr);
+	EVP_PKEY_free(k);
+}
+
+static void test_cert_refused(void **state)
+{
+	static const struct { const char *type, *param; } bad_keys[] = {
+		{ "EC", "P-521" }, { "ED25519", NULL }, { "RSA", "1024" },
+	};
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	EVP_PKEY *k = keygen("EC", "P-256");
+	uint8_t garbage[200], *csr;
+	size_t len;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	csr = csr_for(k, NULL, &len);
+	/* No ports yet: nothing to certify. */
+	assert_int_equal(cert_req(f, &s, csr, len, HOST_A), PAP_E_NO_PORTS);
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+
+	/* A flipped bit in the signature. */
+	csr[len - 1] ^= 0x01;
+	assert_int_equal(cert_req(f, &s, csr, len, HOST_A), PAP_E_BAD_CSR);
+	csr[len - 1] ^= 0x01;
+	/* Garbage, and a request cut short. */
+	for (size_t i = 0; i < sizeof(garbage); i++)
+		garbage[i] = (uint8_t)(i * 29 + 3);
+	assert_int_equal(cert_req(f, &s, garbage, sizeof(garbage), HOST_A), PAP_E_BAD_CSR);
+	assert_int_equal(cert_req(f, &s, csr, len - 10, HOST_A), PAP_E_BAD_CSR);
+	/* Keys the CA does not take. */
+	for (size_t i = 0; i < sizeof(bad_keys) / sizeof(bad_keys[0]); i++) {
+		EVP_PKEY *bk = keygen(bad_keys[i].type, bad_keys[i].param);
+		size_t bl;
+		uint8_t *bc = csr_for(bk, NULL, &bl);
+
+		assert_int_equal(cert_req(f, &s, bc, bl, HOST_A), PAP_E_BAD_KEY);
+		assert_string_equal(pap_err_name(f->m.error_code), "bad-key");
+		OPENSSL_free(bc);
+		EVP_PKEY_free(bk);
+	}
+	/* The ERROR says why in words too. */
+	assert_int_equal(cert_req(f, &s, garbage, sizeof(garbage), HOST_A), PAP_E_BAD_CSR);
+	assert_int_equal(f->m.message_len, strlen(pap_err_text(PAP_E_BAD_CSR)));
+	/* Nothing issued, nothing revoked; the good request still works. */
+	assert_false(gw_find_host(f->g, s.client_id)->cert_serial[0] |
+		     gw_find_host(f->g, s.client_id)->cert_serial[15]);
+	assert_int_equal(gw_get_stats(f->g)->errors[PAP_E_BAD_KEY], 3);
+	assert_int_equal(cert_req(f, &s, csr, len, HOST_A), 0);
+	assert_int_equal(ca_revoked_count(f->ca), 0);
+	OPENSSL_free(csr);
+	EVP_PKEY_free(k);
+}
+
+/* B asks for a certificate naming A's ports in its CSR: it gets its own. */
+static void test_cert_only_own_ports(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session a = { 0 }, b = { 0 };
+	struct pap_port_range ap, bp, got[4];
+	EVP_PKEY *k = keygen("EC", "P-384");
+	unsigned int n = 4;
+	char san[128];
+	uint8_t *csr;
+	uint32_t g, ip;
+	size_t len;
+
+	fx_ca(f);
+	do_register(f, &a, HOST_A);
+	do_register(f, &b, HOST_B);
+	assert_int_equal(ask_ports(f, &a, 32, NULL), 0);
+	ap = f->m.ports[0];
+	assert_int_equal(ask_ports(f, &b, 32, NULL), 0);
+	bp = f->m.ports[0];
+	snprintf(san, sizeof(san), "IP:198.51.100.1,URI:xdnat://198.51.100.1/ports/%u-%u",
+		 ap.first, ap.last);
+	csr = csr_for(k, san, &len);
+	assert_int_equal(cert_req(f, &b, csr, len, HOST_B), 0);
+	assert_int_equal(ca_cert_ports(f->m.certs[0], f->m.cert_lens[0], &g, got, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].first, bp.first);
+	assert_int_equal(got[0].last, bp.last);
+	assert_true(got[0].first > ap.last || got[0].last < ap.first);
+	snprintf(san, sizeof(san), "xdnat://198.51.100.1/ports/%u-%u", bp.first, bp.last);
+	assert_string_equal(san_uri(f->m.certs[0], f->m.cert_lens[0], &ip), san);
+	/* The CN names B, not A. */
+	{
+		const unsigned char *p = f->m.certs[0];
+		X509 *x = d2i_X509(NULL, &p, f->m.cert_lens[0]);
+		char cn[64], want[64];
+
+		X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+					  sizeof(cn));
+		snprintf(want, sizeof(want), "%u@198.51.100.1", b.client_id);
+		assert_string_equal(cn, want);
+		X509_free(x);
+	}
+	OPENSSL_free(csr);
+	EVP_PKEY_free(k);
+}
+
+/* Whatever changes what a certificate names revokes it: FREE and PORT of
+ * ports, a new CERT; an SPI change does not. */
+static void test_cert_revoked_on_change(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_port_range p1, p2, got[4];
+	uint8_t *c1, *c2, *c3, *c4;
+	size_t l1, l2, l3, l4;
+	unsigned int n = 4;
+	uint32_t g;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	p1 = f->m.ports[0];
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	p2 = f->m.ports[0];
+	assert_int_equal(get_cert(f, &s, HOST_A, &c1, &l1), 0);
+
+	/* SPIs are not in the certificate: it stands. */
+	assert_int_equal(ask_spis(f, &s, 16), 0);
+	assert_true(serial_is(gw_find_host(f->g, s.client_id), c1, l1));
+	assert_false(revoked(f, c1, l1));
+
+	/* FREE of one block: revoked, forgotten; a new one names what is left. */
+	assert_int_equal(free_req(f, &s, &p1, NULL), 0);
+	assert_true(revoked(f, c1, l1));
+	assert_int_equal(gw_find_host(f->g, s.client_id)->cert_serial[0] |
+			 gw_find_host(f->g, s.client_id)->cert_serial[15], 0);
+	assert_int_equal(get_cert(f, &s, HOST_A, &c2, &l2), 0);
+	assert_int_equal(ca_cert_ports(c2, l2, &g, got, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].first, p2.first);
+	assert_false(revoked(f, c2, l2));
+
+	/* A CERT while one is valid: the old one is revoked. */
+	assert_int_equal(get_cert(f, &s, HOST_A, &c3, &l3), 0);
+	assert_true(revoked(f, c2, l2));
+	assert_false(revoked(f, c3, l3));
+
+	/* A PORT grant: revoked too. */
+	assert_int_equal(ask_ports(f, &s, 4, NULL), 0);
+	assert_true(revoked(f, c3, l3));
+	assert_int_equal(get_cert(f, &s, HOST_A, &c4, &l4), 0);
+	assert_int_equal(ca_revoked_count(f->ca), 3);
+	assert_true(revoked(f, c1, l1));	/* still listed: not expired */
+
+	/* DEREGISTER. */
+	assert_int_equal(bare_req(f, &s, PAP_DEREGISTER), 0);
+	assert_true(revoked(f, c4, l4));
+	free(c1);
+	free(c2);
+	free(c3);
+	free(c4);
+}
+
+/* Lease expiry and `xdnatctl free` put the serial on the CRL. */
+static void test_cert_revoked_on_expiry_and_admin_free(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 }, t = { 0 };
+	uint8_t *c1, *c2;
+	size_t l1, l2;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	assert_int_equal(get_cert(f, &s, HOST_A, &c1, &l1), 0);
+	do_register(f, &t, HOST_B);
+	assert_int_equal(ask_ports(f, &t, 16, NULL), 0);
+	assert_int_equal(get_cert(f, &t, HOST_B, &c2, &l2), 0);
+
+	assert_int_equal(gw_drop_host(f->g, t.client_id), 0);
+	assert_true(revoked(f, c2, l2));
+	assert_false(revoked(f, c1, l1));
+
+	f->now += 61;		/* the lease is 60 s */
+	assert_int_equal(gw_expire(f->g), 1);
+	assert_true(revoked(f, c1, l1));
+	assert_int_equal(ca_revoked_count(f->ca), 2);
+	free(c1);
+	free(c2);
+}
+
+/* PAP CRL: the CA's CRL, signed by the CA, listing what was revoked. */
+static void test_crl_over_pap(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	const unsigned char *p;
+	X509_REVOKED *rev;
+	X509_CRL *crl;
+	X509 *cax;
+	uint8_t *c1, *ca_der;
+	size_t l1, ca_len;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(bare_req(f, &s, PAP_CRL), 0);
+	assert_true(f->m.crl_len > 0);
+	p = f->m.crl;
+	crl = d2i_X509_CRL(NULL, &p, f->m.crl_len);
+	assert_non_null(crl);
+	assert_null(X509_CRL_get_REVOKED(crl) ? sk_X509_REVOKED_value(X509_CRL_get_REVOKED(crl),
+								      0) : NULL);
+	X509_CRL_free(crl);
+
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	assert_int_equal(get_cert(f, &s, HOST_A, &c1, &l1), 0);
+	ca_len = f->m.cert_lens[1];
+	ca_der = malloc(ca_len);
+	memcpy(ca_der, f->m.certs[1], ca_len);
+	assert_int_equal(free_req(f, &s, &gw_find_host(f->g, s.client_id)->ports[0], NULL), 0);
+
+	assert_int_equal(bare_req(f, &s, PAP_CRL), 0);
+	p = f->m.crl;
+	crl = d2i_X509_CRL(NULL, &p, f->m.crl_len);
+	p = ca_der;
+	cax = d2i_X509(NULL, &p, (long)ca_len);
+	assert_non_null(crl);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(cax)), 1);
+	p = c1;
+	{
+		X509 *x = d2i_X509(NULL, &p, (long)l1);
+
+		assert_int_equal(X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(x)), 1);
+		X509_free(x);
+	}
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 1);
+	X509_CRL_free(crl);
+	X509_free(cax);
+	free(ca_der);
+	free(c1);
+}
+
+/* The certificate's serial is part of the host's record: after a restart,
+ * freeing the host still revokes it. */
+static void test_cert_serial_survives_restart(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct state_image img = { 0 };
+	struct pap_session s = { 0 };
+	uint8_t *c1;
+	size_t l1;
+	char err[256];
+
+	fx_ca(f);
+	gw_free(f->g);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/xdnat-gwtest-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(state_open(f->dir, &f->store), 0);
+	assert_int_equal(state_load(f->store, &img, err, sizeof(err)), 0);
+	state_image_free(&img);
+	fx_start(f, &cfg);
+	gw_set_ca(f->g, f->ca);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	assert_int_equal(get_cert(f, &s, HOST_A, &c1, &l1), 0);
+
+	gw_free(f->g);
+	state_close(f->store);
+	assert_int_equal(state_open(f->dir, &f->store), 0);
+	assert_int_equal(state_load(f->store, &img, err, sizeof(err)), 0);
+	fx_start(f, &cfg);
+	gw_set_ca(f->g, f->ca);
+	assert_int_equal(gw_restore(f->g, &img, err, sizeof(err)), 0);
+	state_image_free(&img);
+	assert_true(serial_is(gw_find_host(f->g, s.client_id), c1, l1));
+	assert_false(revoked(f, c1, l1));
+	assert_int_equal(bare_req(f, &s, PAP_DEREGISTER), 0);
+	assert_true(revoked(f, c1, l1));
+	free(c1);
 }
 
 static void test_malformed_and_replies(void **state)
@@ -787,6 +1295,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spi_minimum_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_natt_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_not_implemented, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_issued_for_own_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_only_own_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_revoked_on_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_revoked_on_expiry_and_admin_free, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crl_over_pap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_serial_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_and_replies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_site_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_restores_state, setup, teardown),

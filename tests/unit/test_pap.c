@@ -66,10 +66,11 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 			      [PAP_P_NATT_PORT] = { 0, 1 } },
 	[PAP_NATT] = { [PAP_P_NATT_PORT] = { 1, 1 } },
 	[PAP_NATT_REPLY] = { [PAP_P_NATT_PORT] = { 1, 1 } },
+	[PAP_CRL_REPLY] = { [PAP_P_CRL] = { 1, 1 } },
 	[PAP_ERROR] = { [PAP_P_ERROR_CODE] = { 1, 1 },
 			[PAP_P_REQ_TYPE] = { 0, 1 },
 			[PAP_P_MESSAGE] = { 0, 1 } },
-	/* DEREGISTER, DEREGISTER_REPLY, QUERY: nothing but AUTH */
+	/* DEREGISTER, DEREGISTER_REPLY, QUERY, CRL: nothing but AUTH */
 };
 
 static struct occ rule(uint8_t type, uint8_t p)
@@ -85,7 +86,7 @@ static const uint16_t plen[PAP_P_MAX + 1] = {
 	[PAP_P_COUNT] = 4, [PAP_P_PEER_ADDR] = 4, [PAP_P_LEASE] = 4,
 	[PAP_P_PUBKEY] = 32, [PAP_P_ERROR_CODE] = 2, [PAP_P_MESSAGE] = 1,
 	[PAP_P_CSR] = 1, [PAP_P_CERT] = 1, [PAP_P_SA] = 12, [PAP_P_AUTH] = 32,
-	[PAP_P_REQ_TYPE] = 1, [PAP_P_NATT_PORT] = 2,
+	[PAP_P_REQ_TYPE] = 1, [PAP_P_NATT_PORT] = 2, [PAP_P_CRL] = 1,
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -159,6 +160,10 @@ static void fill_param(struct pap_msg *m, uint8_t p, unsigned int i)
 		m->certs[i] = der + i;
 		m->cert_lens[i] = 500 * (i + 1);
 		m->n_certs = i + 1;
+		break;
+	case PAP_P_CRL:
+		m->crl = der + 3;
+		m->crl_len = 700;
 		break;
 	default:
 		fail_msg("fill_param: parameter %u", p);
@@ -292,6 +297,8 @@ static void round_trip(uint8_t type)
 		assert_int_equal(ntohl(got.sas[63].peer), 0xcb00713fu);
 		assert_int_equal(got.sas[63].spi_last, 0x100u + 16 * 63 + 15);
 	}
+	if (spec[type][PAP_P_CRL].max)
+		assert_int_equal(got.crl_len, 700);
 	if (spec[type][PAP_P_CERT].max) {
 		assert_int_equal(got.n_certs, 4);
 		assert_int_equal(got.cert_lens[3], 2000);
@@ -338,6 +345,8 @@ ROUND_TRIP(QUERY)
 ROUND_TRIP(QUERY_REPLY)
 ROUND_TRIP(NATT)
 ROUND_TRIP(NATT_REPLY)
+ROUND_TRIP(CRL)
+ROUND_TRIP(CRL_REPLY)
 
 /* Exact bytes for every fixed layout: catches a codec that is wrong the same
  * way in both directions (byte order, field order). */
@@ -376,6 +385,38 @@ static void test_wire_layout(void **state)
 	pap_put_addr(&w, PAP_P_PEER_ADDR, htonl(0xcb007109u));
 	assert_int_equal(pap_finish(&w, NULL, 0), sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));
+}
+
+/* The CRL bytes of docs/pap.md: a request is the header and AUTH (51 bytes),
+ * the reply carries the DER in parameter 16. */
+static void test_crl_layout(void **state)
+{
+	static const uint8_t reply[] = {
+		0x01, 0x19, 0x00, 0x16, 0x11, 0x22, 0x33, 0x44,	/* CRL_REPLY, 22 bytes */
+		0xa0, 0xb0, 0xc0, 0xd0, 0x00, 0x00, 0x00, 0x07,
+		0x10, 0x00, 0x03, 0x30, 0x01, 0x00,		/* CRL, 3 bytes of DER */
+	};
+	uint8_t buf[128];
+	struct pap_writer w;
+	struct pap_msg m;
+
+	(void)state;
+	pap_begin(&w, buf, sizeof(buf), PAP_CRL, XID, CID, SEQ);
+	assert_int_equal(pap_finish(&w, key, sizeof(key)), 51);
+	assert_memory_equal(buf, "\x01\x18\x00\x33", 4);
+	assert_memory_equal(buf + PAP_HDR_LEN, "\x0d\x00\x20", 3);
+	assert_int_equal(pap_decode(buf, 51, &m), 0);
+	assert_int_equal(m.type, PAP_CRL);
+
+	pap_begin(&w, buf, sizeof(buf), PAP_CRL_REPLY, XID, CID, SEQ);
+	pap_put(&w, PAP_P_CRL, "\x30\x01\x00", 3);
+	assert_int_equal(pap_finish(&w, NULL, 0), sizeof(reply));
+	assert_memory_equal(buf, reply, sizeof(reply));
+	assert_int_equal(pap_decode(reply, sizeof(reply), &m), 0);
+	assert_int_equal(m.crl_len, 3);
+	assert_ptr_equal(m.crl, reply + 19);
+	/* A CRL request carries nothing but AUTH. */
+	assert_with_raw(PAP_CRL, PAP_P_CRL, "\x30", 1, PAP_E_UNEXPECTED_PARAM);
 }
 
 /* The worked example of docs/pap.md: RFC 7748 section 6.1 keys (host =
@@ -691,17 +732,19 @@ static void test_bad_param_len(void **state)
 	for (uint8_t p = 1; p <= PAP_P_MAX; p++) {
 		uint8_t type = 1;
 
-		if (p == PAP_P_MESSAGE || p == PAP_P_CSR || p == PAP_P_CERT)
+		if (p == PAP_P_MESSAGE || p == PAP_P_CSR || p == PAP_P_CERT ||
+		    p == PAP_P_CRL)
 			continue;
 		while (!rule(type, p).max)	/* a type that allows p */
 			type++;
 		assert_with_raw(type, p, zero, plen[p] - 1, PAP_E_BAD_PARAM_LEN);
 		assert_with_raw(type, p, zero, plen[p] + 1, PAP_E_BAD_PARAM_LEN);
 	}
-	/* CSR and CERT are at least one byte. */
+	/* CSR, CERT and CRL are at least one byte. */
 	assert_with_raw(PAP_CERT, PAP_P_CSR, NULL, 0, PAP_E_BAD_PARAM_LEN);
 	assert_with_raw(PAP_CERT_REPLY, PAP_P_CERT, NULL, 0,
 			PAP_E_BAD_PARAM_LEN);
+	assert_with_raw(PAP_CRL_REPLY, PAP_P_CRL, NULL, 0, PAP_E_BAD_PARAM_LEN);
 }
 
 static void test_oversized_param(void **state)
@@ -717,12 +760,20 @@ static void test_oversized_param(void **state)
 			PAP_E_OVERSIZED_PARAM);
 	assert_with_raw(PAP_CERT_REPLY, PAP_P_CERT, der, PAP_MAX_DER + 1,
 			PAP_E_OVERSIZED_PARAM);
+	assert_with_raw(PAP_CRL_REPLY, PAP_P_CRL, der, PAP_MAX_DER + 1,
+			PAP_E_OVERSIZED_PARAM);
 
 	/* The limits themselves are fine, and so is an empty MESSAGE. */
 	msg_init(&m, PAP_CERT);
 	m.present = PAP_BIT(PAP_P_CSR);
 	m.csr = der;
 	m.csr_len = PAP_MAX_DER;
+	len = encode(&m, buf, key);
+	assert_decode(buf, len, 0);
+	msg_init(&m, PAP_CRL_REPLY);
+	m.present = PAP_BIT(PAP_P_CRL);
+	m.crl = der;
+	m.crl_len = PAP_MAX_DER;
 	len = encode(&m, buf, key);
 	assert_decode(buf, len, 0);
 	msg_init(&m, PAP_ERROR);
@@ -951,6 +1002,17 @@ static void test_pointers_into_buffer(void **state)
 	assert_int_equal(pap_decode(buf, len, &got), 0);
 	assert_ptr_equal(got.csr, buf + PAP_HDR_LEN + PAP_TLV_HDR_LEN);
 	assert_int_equal(got.csr_len, 300);
+
+	fill_full(&m, PAP_CRL_REPLY);
+	len = encode(&m, buf, key);
+	assert_int_equal(pap_decode(buf, len, &got), 0);
+	assert_ptr_equal(got.crl, buf + PAP_HDR_LEN + PAP_TLV_HDR_LEN);
+	assert_int_equal(got.crl_len, 700);
+	assert_memory_equal(got.crl, der + 3, 700);
+	/* CRL 16, length 700 (0x02bc), right after the header. */
+	assert_int_equal(buf[PAP_HDR_LEN], 16);
+	assert_int_equal(buf[PAP_HDR_LEN + 1], 0x02);
+	assert_int_equal(buf[PAP_HDR_LEN + 2], 0xbc);
 }
 
 static void test_max_size_message(void **state)
@@ -1116,6 +1178,19 @@ static void test_names(void **state)
 	assert_string_equal(pap_err_name(INT_MIN), "unknown");
 	assert_string_equal(pap_err_text(999), "unknown error");
 
+	assert_string_equal(pap_type_name(PAP_CRL), "crl");
+	assert_string_equal(pap_type_name(PAP_CRL_REPLY), "crl-reply");
+	assert_string_equal(pap_err_name(PAP_E_BAD_CSR), "bad-csr");
+	assert_string_equal(pap_err_name(PAP_E_BAD_KEY), "bad-key");
+	assert_string_equal(pap_err_name(PAP_E_NO_PORTS), "no-ports");
+	/* The wire values of docs/pap.md, never renumbered. */
+	assert_int_equal(PAP_CRL, 24);
+	assert_int_equal(PAP_CRL_REPLY, 25);
+	assert_int_equal(PAP_P_CRL, 16);
+	assert_int_equal(PAP_E_BAD_CSR, 50);
+	assert_int_equal(PAP_E_BAD_KEY, 51);
+	assert_int_equal(PAP_E_NO_PORTS, 52);
+
 	for (uint8_t t = 1; t <= PAP_TYPE_MAX; t++)
 		assert_string_not_equal(pap_type_name(t), "unknown");
 	/* Every defined code has a kebab-case name and a text; 15..19 etc.
@@ -1123,7 +1198,9 @@ static void test_names(void **state)
 	for (int c = 0; c <= PAP_E_MAX; c++) {
 		bool defined = c <= PAP_E_AUTH_NOT_LAST ||
 			       (c >= 20 && c <= PAP_E_SITE_KEY) ||
-			       (c >= 30 && c <= PAP_E_TABLE_FULL) || c >= 40;
+			       (c >= 30 && c <= PAP_E_TABLE_FULL) ||
+			       (c >= 40 && c <= PAP_E_INTERNAL) ||
+			       (c >= 50 && c <= PAP_E_NO_PORTS);
 		const char *n = pap_err_name(c);
 
 		if (!defined) {
@@ -1307,7 +1384,9 @@ int main(void)
 		RT(EXT_INVALIDATE), RT(EXT_INVALIDATE_REPLY), RT(EXTEND),
 		RT(EXTEND_REPLY), RT(FREE), RT(FREE_REPLY), RT(DEREGISTER),
 		RT(DEREGISTER_REPLY), RT(QUERY), RT(QUERY_REPLY), RT(NATT), RT(NATT_REPLY),
+		RT(CRL), RT(CRL_REPLY),
 		cmocka_unit_test(test_wire_layout),
+		cmocka_unit_test(test_crl_layout),
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_schema_every_pair),
 		cmocka_unit_test(test_truncated_header),

@@ -181,6 +181,8 @@ static void make_host(struct host *h, uint32_t id, unsigned int shape)
 	h->last_seq = rng();
 	h->last_xid = rng();
 	rng_fill(h->last_mac, sizeof(h->last_mac));
+	rng_fill(h->cert_serial, sizeof(h->cert_serial));
+	h->cert_expires = (uint64_t)rng() << 32 | rng();
 	if (shape == 0)
 		return;
 	if (shape == 1) {
@@ -226,6 +228,8 @@ static void assert_host_eq(const struct host *a, const struct host *b)
 	assert_int_equal(a->last_seq, b->last_seq);
 	assert_int_equal(a->last_xid, b->last_xid);
 	assert_memory_equal(a->last_mac, b->last_mac, PAP_MAC_LEN);
+	assert_memory_equal(a->cert_serial, b->cert_serial, HOST_SERIAL_LEN);
+	assert_int_equal(a->cert_expires, b->cert_expires);
 	assert_int_equal(a->n_ports, b->n_ports);
 	assert_int_equal(a->n_spis, b->n_spis);
 	assert_int_equal(a->n_sas, b->n_sas);
