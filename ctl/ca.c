@@ -95,10 +95,7 @@ struct ca {
 	int64_t crl_time;		/* when it was signed */
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int ca_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -155,22 +152,22 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, struct stat *
 	if (fd < 0) {
 		int rc = -errno;
 
-		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	}
 	if (fstat(fd, st)) {
 		int rc = -errno;
 
 		close(fd);
-		return fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s: %s", path, strerror(-rc));
 	}
 	if (!S_ISREG(st->st_mode) || st->st_size > CA_MAX_FILE) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular file under 1 MiB", path);
+		return ca_fail(err, errlen, -EINVAL, "%s: not a regular file under 1 MiB", path);
 	}
 	b = malloc((size_t)st->st_size + 1);
 	if (!b) {
 		close(fd);
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return ca_fail(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
 	while (n < (size_t)st->st_size) {
 		ssize_t r = read(fd, b + n, (size_t)st->st_size - n);
@@ -184,7 +181,7 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, struct stat *
 	close(fd);
 	if (n != (size_t)st->st_size) {
 		OPENSSL_clear_free(b, (size_t)st->st_size + 1);
-		return fail(err, errlen, -EIO, "%s: short read", path);
+		return ca_fail(err, errlen, -EIO, "%s: short read", path);
 	}
 	b[n] = 0;
 	*buf = b;
@@ -218,9 +215,9 @@ int ca_key_load(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 	/* The key signs every host certificate: nobody else may read it. */
 	if (st.st_mode & 077) {
 		OPENSSL_clear_free(buf, len + 1);
-		return fail(err, errlen, -EPERM,
-			    "%s: private key is readable by group/others (mode %04o); chmod 600 it",
-			    path, (unsigned int)(st.st_mode & 07777));
+		return ca_fail(err, errlen, -EPERM,
+			       "%s: private key is readable by group/others (mode %04o); chmod 600 it",
+			       path, (unsigned int)(st.st_mode & 07777));
 	}
 	bio = BIO_new_mem_buf(buf, (int)len);
 	if (bio) {
@@ -233,9 +230,9 @@ int ca_key_load(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 	}
 	OPENSSL_clear_free(buf, len + 1);
 	if (!key)
-		return fail(err, errlen, -EINVAL,
-			    "%s: not a PEM or DER private key (encrypted keys are not supported)",
-			    path);
+		return ca_fail(err, errlen, -EINVAL,
+			       "%s: not a PEM or DER private key (encrypted keys are not supported)",
+			       path);
 	*out = key;
 	ERR_clear_error();
 	return 0;
@@ -253,7 +250,7 @@ static int load_chain(const char *path, STACK_OF(X509) **out, char *err, size_t 
 	int rc;
 
 	if (!sk)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", path);
+		return ca_fail(err, errlen, -ENOMEM, "%s: out of memory", path);
 	rc = read_file(path, &buf, &len, &st, err, errlen);
 	if (rc) {
 		sk_X509_free(sk);
@@ -263,8 +260,8 @@ static int load_chain(const char *path, STACK_OF(X509) **out, char *err, size_t 
 	while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		if (sk_X509_num(sk) == CA_MAX_CHAIN || !sk_X509_push(sk, x)) {
 			X509_free(x);
-			rc = fail(err, errlen, -E2BIG, "%s: more than %d certificates",
-				  path, CA_MAX_CHAIN);
+			rc = ca_fail(err, errlen, -E2BIG, "%s: more than %d certificates",
+				     path, CA_MAX_CHAIN);
 			goto out;
 		}
 	}
@@ -273,8 +270,8 @@ static int load_chain(const char *path, STACK_OF(X509) **out, char *err, size_t 
 	/* PEM reading ends with "no start line"; anything else is a bad block. */
 	if (sk_X509_num(sk) &&
 	    ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE) {
-		rc = fail(err, errlen, -EINVAL, "%s: certificate %d is corrupt: %s",
-			  path, sk_X509_num(sk) + 1, ossl_reason());
+		rc = ca_fail(err, errlen, -EINVAL, "%s: certificate %d is corrupt: %s",
+			     path, sk_X509_num(sk) + 1, ossl_reason());
 		goto out;
 	}
 	if (!sk_X509_num(sk)) {
@@ -282,7 +279,7 @@ static int load_chain(const char *path, STACK_OF(X509) **out, char *err, size_t 
 		x = d2i_X509(NULL, &p, (long)len);
 		if (!x || p != buf + len || !sk_X509_push(sk, x)) {
 			X509_free(x);
-			rc = fail(err, errlen, -EINVAL, "%s: no PEM or DER certificate", path);
+			rc = ca_fail(err, errlen, -EINVAL, "%s: no PEM or DER certificate", path);
 			goto out;
 		}
 	}
@@ -460,15 +457,16 @@ static int check_ca_cert(X509 *x, const char *path, char *err, size_t errlen)
 	uint32_t flags = X509_get_extension_flags(x);
 
 	if (flags & EXFLAG_INVALID)
-		return fail(err, errlen, -EINVAL, "%s: certificate has malformed extensions", path);
+		return ca_fail(err, errlen, -EINVAL, "%s: certificate has malformed extensions",
+			       path);
 	if (!(flags & EXFLAG_CA))
-		return fail(err, errlen, -EINVAL,
-			    "%s: not a CA certificate (no basicConstraints CA:TRUE)", path);
+		return ca_fail(err, errlen, -EINVAL,
+			       "%s: not a CA certificate (no basicConstraints CA:TRUE)", path);
 	if ((flags & EXFLAG_KUSAGE) &&
 	    (X509_get_key_usage(x) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) !=
 	    (KU_KEY_CERT_SIGN | KU_CRL_SIGN))
-		return fail(err, errlen, -EINVAL,
-			    "%s: CA keyUsage lacks keyCertSign or cRLSign", path);
+		return ca_fail(err, errlen, -EINVAL,
+			       "%s: CA keyUsage lacks keyCertSign or cRLSign", path);
 	return 0;
 }
 
@@ -484,16 +482,16 @@ static int check_chain(struct ca *ca, const char *crt, const char *keyf, char *e
 	if (rc)
 		return rc;
 	if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(ca->chain, 0)), ca->key) != 1)
-		return fail(err, errlen, -EINVAL,
-			    "%s: private key does not match the CA certificate %s", keyf, crt);
+		return ca_fail(err, errlen, -EINVAL,
+			       "%s: private key does not match the CA certificate %s", keyf, crt);
 	ca->not_after = INT64_MAX;
 	for (i = 0; i < n; i++) {
 		X509 *x = sk_X509_value(ca->chain, i);
 		int64_t na = asn1_time_unix(X509_get0_notAfter(x));
 
 		if (na <= now)
-			return fail(err, errlen, -EKEYEXPIRED,
-				    "%s: certificate %d has expired", crt, i + 1);
+			return ca_fail(err, errlen, -EKEYEXPIRED,
+				       "%s: certificate %d has expired", crt, i + 1);
 		if (na < ca->not_after)
 			ca->not_after = na;
 		if (i + 1 < n) {
@@ -501,10 +499,10 @@ static int check_chain(struct ca *ca, const char *crt, const char *keyf, char *e
 
 			if (X509_check_issued(up, x) != X509_V_OK ||
 			    X509_verify(x, X509_get0_pubkey(up)) != 1)
-				return fail(err, errlen, -EINVAL,
-					    "%s: certificate %d is not issued by certificate %d "
-					    "(order: signing CA first, then its issuers)",
-					    crt, i + 1, i + 2);
+				return ca_fail(err, errlen, -EINVAL,
+					       "%s: certificate %d is not issued by certificate %d "
+					       "(order: signing CA first, then its issuers)",
+					       crt, i + 1, i + 2);
 			rc = check_ca_cert(up, crt, err, errlen);
 			if (rc)
 				return rc;
@@ -526,7 +524,7 @@ static int crl_list_load(struct ca *ca, char *err, size_t errlen)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 :
-		       fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		       ca_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	while (!rc && fgets(line, sizeof(line), f)) {
 		struct ca_revoked r = { .expires = 0 };
 		char hex[40];
@@ -569,8 +567,8 @@ static int crl_list_load(struct ca *ca, char *err, size_t errlen)
 	fclose(f);
 	/* A damaged list must not silently un-revoke anything. */
 	if (rc || lineno < 2)
-		return fail(err, errlen, rc ? rc : -EINVAL,
-			    "%s:%u: damaged revocation list; fix or restore it", path, lineno);
+		return ca_fail(err, errlen, rc ? rc : -EINVAL,
+			       "%s:%u: damaged revocation list; fix or restore it", path, lineno);
 	return 0;
 }
 
@@ -684,11 +682,11 @@ static int crl_publish(struct ca *ca, bool *listed, char *err, size_t errlen)
 	crl_prune(ca);
 	crl = crl_build(ca, number, now);
 	if (!crl)
-		return fail(err, errlen, -EIO, "signing the CRL failed: %s", ossl_reason());
+		return ca_fail(err, errlen, -EIO, "signing the CRL failed: %s", ossl_reason());
 	rc = crl_list_save(ca, number);
 	if (rc) {
 		X509_CRL_free(crl);
-		return fail(err, errlen, rc, "%s/%s: %s", ca->dir, CA_CRL_LIST, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s/%s: %s", ca->dir, CA_CRL_LIST, strerror(-rc));
 	}
 	*listed = true;
 	ca->crl_number = number;
@@ -708,7 +706,7 @@ static int crl_publish(struct ca *ca, bool *listed, char *err, size_t errlen)
 		if (ca->revoked[i].expires && ca->revoked[i].expires < now - CA_BACKDATE)
 			ca->revoked[i].spent = true;
 	if (rc)
-		return fail(err, errlen, rc, "%s/%s: %s", ca->dir, CA_CRL_PEM, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s/%s: %s", ca->dir, CA_CRL_PEM, strerror(-rc));
 	return 0;
 }
 
@@ -734,7 +732,7 @@ int ca_revoke_until(struct ca *ca, const struct ca_serial *serial, time_t when,
 	int rc;
 
 	if (!ca || !serial)
-		return fail(err, errlen, -EINVAL, "no CA or serial");
+		return ca_fail(err, errlen, -EINVAL, "no CA or serial");
 	for (size_t i = 0; i < ca->n_revoked; i++)
 		if (!memcmp(&ca->revoked[i].serial, serial, sizeof(*serial)))
 			return 0;
@@ -743,7 +741,7 @@ int ca_revoke_until(struct ca *ca, const struct ca_serial *serial, time_t when,
 		void *p = realloc(ca->revoked, cap * sizeof(*ca->revoked));
 
 		if (!p)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return ca_fail(err, errlen, -ENOMEM, "out of memory");
 		ca->revoked = p;
 		ca->cap_revoked = cap;
 	}
@@ -802,9 +800,9 @@ static int open_own(struct ca *ca, uint32_t global_be, char *keyf, char *crt,
 	int rc;
 
 	if (!have_key && have_crt)
-		return fail(err, errlen, -ENOENT,
-			    "%s exists but %s does not: restore the key, or remove both "
-			    "to create a new CA (hosts must then trust the new one)", crt, keyf);
+		return ca_fail(err, errlen, -ENOENT,
+			       "%s exists but %s does not: restore the key, or remove both "
+			       "to create a new CA (hosts must then trust the new one)", crt, keyf);
 	if (have_key) {
 		rc = ca_key_load(keyf, &ca->key, err, errlen);
 		if (rc)
@@ -812,28 +810,28 @@ static int open_own(struct ca *ca, uint32_t global_be, char *keyf, char *crt,
 	} else {
 		ca->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 		if (!ca->key)
-			return fail(err, errlen, -EIO, "CA key generation failed: %s",
-				    ossl_reason());
+			return ca_fail(err, errlen, -EIO, "CA key generation failed: %s",
+				       ossl_reason());
 		rc = ca_key_write(ca->dir, CA_KEY_FILE, ca->key);
 		if (rc)
-			return fail(err, errlen, rc, "%s: %s", keyf, strerror(-rc));
+			return ca_fail(err, errlen, rc, "%s: %s", keyf, strerror(-rc));
 	}
 	if (have_crt)
 		return load_chain(crt, &ca->chain, err, errlen);
 	/* First start, or a crash between writing the key and the cert. */
 	x = make_ca_cert(ca->key, global_be);
 	if (!x)
-		return fail(err, errlen, -EIO, "creating the CA certificate failed: %s",
-			    ossl_reason());
+		return ca_fail(err, errlen, -EIO, "creating the CA certificate failed: %s",
+			       ossl_reason());
 	rc = write_pem_x509(ca->dir, CA_CRT_FILE, x);
 	if (rc) {
 		X509_free(x);
-		return fail(err, errlen, rc, "%s: %s", crt, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s: %s", crt, strerror(-rc));
 	}
 	ca->chain = sk_X509_new_null();
 	if (!ca->chain || !sk_X509_push(ca->chain, x)) {
 		X509_free(x);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ca_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	log_info("CA: created %s and %s", keyf, crt);
 	return 0;
@@ -848,20 +846,20 @@ int ca_open(const char *state_dir, const char *cert_file, const char *key_file,
 	int rc;
 
 	if (!state_dir || !out)
-		return fail(err, errlen, -EINVAL, "no CA state directory");
+		return ca_fail(err, errlen, -EINVAL, "no CA state directory");
 	if (!cert_file != !key_file)
-		return fail(err, errlen, -EINVAL, "--ca-cert and --ca-key go together");
+		return ca_fail(err, errlen, -EINVAL, "--ca-cert and --ca-key go together");
 	*out = NULL;
 	if ((size_t)snprintf(keyf, sizeof(keyf), "%s/%s", state_dir, CA_KEY_FILE) >= sizeof(keyf) ||
 	    (size_t)snprintf(crt, sizeof(crt), "%s/%s", state_dir, CA_CRT_FILE) >= sizeof(crt))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", state_dir);
+		return ca_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", state_dir);
 	rc = mkdir_p(state_dir, 0700);
 	if (rc)
-		return fail(err, errlen, rc, "%s: %s", state_dir, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s: %s", state_dir, strerror(-rc));
 	ca = calloc(1, sizeof(*ca));
 	if (!ca || !(ca->dir = strdup(state_dir))) {
 		free(ca);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return ca_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	if (cert_file) {
 		rc = ca_key_load(key_file, &ca->key, err, errlen);
@@ -882,7 +880,7 @@ int ca_open(const char *state_dir, const char *cert_file, const char *key_file,
 		int n = i2d_X509(sk_X509_value(ca->chain, (int)i), &d);
 
 		if (n <= 0) {
-			rc = fail(err, errlen, -ENOMEM, "out of memory");
+			rc = ca_fail(err, errlen, -ENOMEM, "out of memory");
 			goto err;
 		}
 		ca->chain_der[i] = d;
@@ -1143,11 +1141,26 @@ out:
 
 /* ---- chain and parsing helpers ------------------------------------------ */
 
+/* The contents of memory BIO b as a malloc'd NUL-terminated string. 0 or
+ * -ENOMEM. */
+static int bio_take_string(BIO *b, char **out, size_t *len)
+{
+	char *data, *s;
+	long n = BIO_get_mem_data(b, &data);
+
+	s = malloc((size_t)n + 1);
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, data, (size_t)n);
+	s[n] = 0;
+	*out = s;
+	*len = (size_t)n;
+	return 0;
+}
+
 int ca_chain_pem(struct ca *ca, char **pem, size_t *len)
 {
 	BIO *b;
-	char *data, *s;
-	long n;
 	int rc = -ENOMEM;
 
 	if (!ca || !pem || !len)
@@ -1158,15 +1171,7 @@ int ca_chain_pem(struct ca *ca, char **pem, size_t *len)
 			goto out;
 	if (!b)
 		goto out;
-	n = BIO_get_mem_data(b, &data);
-	s = malloc((size_t)n + 1);
-	if (!s)
-		goto out;
-	memcpy(s, data, (size_t)n);
-	s[n] = 0;
-	*pem = s;
-	*len = (size_t)n;
-	rc = 0;
+	rc = bio_take_string(b, pem, len);
 out:
 	BIO_free(b);
 	return rc;
@@ -1176,8 +1181,6 @@ int ca_pem_encode(const char *label, const uint8_t *der, size_t len, char **pem,
 		  size_t *pem_len)
 {
 	BIO *b;
-	char *data, *s;
-	long n;
 	int rc = -ENOMEM;
 
 	if (!label || !der || !len || len > INT_MAX || !pem || !pem_len)
@@ -1185,15 +1188,7 @@ int ca_pem_encode(const char *label, const uint8_t *der, size_t len, char **pem,
 	b = BIO_new(BIO_s_mem());
 	if (!b || PEM_write_bio(b, label, "", der, (long)len) <= 0)
 		goto out;
-	n = BIO_get_mem_data(b, &data);
-	s = malloc((size_t)n + 1);
-	if (!s)
-		goto out;
-	memcpy(s, data, (size_t)n);
-	s[n] = 0;
-	*pem = s;
-	*pem_len = (size_t)n;
-	rc = 0;
+	rc = bio_take_string(b, pem, pem_len);
 out:
 	BIO_free(b);
 	return rc;

@@ -141,4 +141,9 @@ int ca_key_write(const char *dir, const char *name, EVP_PKEY *key);
 void ca_serial_hex(const struct ca_serial *s, char out[2 * CA_SERIAL_LEN + 1]);
 int ca_serial_parse(const char *s, struct ca_serial *out);
 
+/* For error paths around OpenSSL calls: the printf-style reason into err
+ * (when err and errlen), OpenSSL's error queue cleared; returns rc. */
+int ca_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #endif

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +18,6 @@
 
 #include "atomic_file.h"
 #include "host_cert.h"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	ERR_clear_error();
-	return rc;
-}
 
 /* ---- the key and the request --------------------------------------------- */
 
@@ -100,10 +83,10 @@ int host_cert_request(struct host_cert *c, const char *dir, const struct host_ke
 	int rc;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, HOST_CERT_KEY) >= sizeof(path))
-		return fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return ca_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	rc = mkdir_p(dir, 0700);
 	if (rc)
-		return fail(err, errlen, rc, "%s: %s", dir, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s: %s", dir, strerror(-rc));
 	snprintf(c->req_dir, sizeof(c->req_dir), "%s", dir);
 	EVP_PKEY_free(c->key);
 	c->key = NULL;
@@ -119,13 +102,13 @@ int host_cert_request(struct host_cert *c, const char *dir, const struct host_ke
 	if (!key) {
 		key = key_make(ks);
 		if (!key)
-			return fail(err, errlen, -EIO, "generating a key for %s failed", path);
+			return ca_fail(err, errlen, -EIO, "generating a key for %s failed", path);
 		fresh = true;
 	}
 	rc = host_csr_der(key, csr, csr_len);
 	if (rc) {
 		EVP_PKEY_free(key);
-		return fail(err, errlen, rc, "signing the certificate request failed");
+		return ca_fail(err, errlen, rc, "signing the certificate request failed");
 	}
 	/* A new key reaches DIR only with its certificate (host_cert_store). */
 	c->key = key;
@@ -211,33 +194,33 @@ int host_cert_store(struct host_cert *c, const uint8_t *const *der, const uint16
 	int rc;
 
 	if (!c->key || !c->req_dir[0])
-		return fail(err, errlen, -EINVAL, "no certificate was requested");
+		return ca_fail(err, errlen, -EINVAL, "no certificate was requested");
 	if (n < 2 || n > 4)
-		return fail(err, errlen, -EBADMSG,
-			    "the gateway sent %u certificate(s), not one and its CA chain", n);
+		return ca_fail(err, errlen, -EBADMSG,
+			       "the gateway sent %u certificate(s), not one and its CA chain", n);
 	leaf = x509_of(der[0], lens[0]);
 	ca = x509_of(der[1], lens[1]);
 	rc = -EBADMSG;
 	if (!leaf || !ca) {
-		fail(err, errlen, rc, "the gateway sent a certificate that does not parse");
+		ca_fail(err, errlen, rc, "the gateway sent a certificate that does not parse");
 		goto out;
 	}
 	if (X509_check_private_key(leaf, c->key) != 1) {
-		fail(err, errlen, rc, "the certificate is not for our key");
+		ca_fail(err, errlen, rc, "the certificate is not for our key");
 		goto out;
 	}
 	if (X509_verify(leaf, X509_get0_pubkey(ca)) != 1) {
-		fail(err, errlen, rc, "the certificate is not signed by the CA sent with it");
+		ca_fail(err, errlen, rc, "the certificate is not signed by the CA sent with it");
 		goto out;
 	}
 	if (ca_cert_ports(der[0], lens[0], &g, ports, &np) ||
 	    !same_ports(ports, np, held, n_held)) {
-		fail(err, errlen, rc, "the certificate does not name exactly the ports we hold");
+		ca_fail(err, errlen, rc, "the certificate does not name exactly the ports we hold");
 		goto out;
 	}
 	if (ca_cert_serial(der[0], lens[0], &serial) ||
 	    ca_cert_validity(der[0], lens[0], &nb, &na)) {
-		fail(err, errlen, rc, "the certificate has no usable serial or validity");
+		ca_fail(err, errlen, rc, "the certificate has no usable serial or validity");
 		goto out;
 	}
 
@@ -246,8 +229,8 @@ int host_cert_store(struct host_cert *c, const uint8_t *const *der, const uint16
 	if (c->key_new) {
 		rc = ca_key_write(c->req_dir, HOST_CERT_KEY, c->key);
 		if (rc) {
-			fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_KEY,
-			     strerror(-rc));
+			ca_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_KEY,
+				strerror(-rc));
 			goto out;
 		}
 		c->key_new = false;
@@ -258,12 +241,12 @@ int host_cert_store(struct host_cert *c, const uint8_t *const *der, const uint16
 	}
 	rc = write_pem(c->req_dir, HOST_CERT_CRT, "CERTIFICATE", chain, clen, 1);
 	if (rc) {
-		fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CRT, strerror(-rc));
+		ca_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CRT, strerror(-rc));
 		goto out;
 	}
 	rc = write_pem(c->req_dir, HOST_CERT_CHAIN, "CERTIFICATE", chain + 1, clen + 1, n - 1);
 	if (rc) {
-		fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CHAIN, strerror(-rc));
+		ca_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CHAIN, strerror(-rc));
 		goto out;
 	}
 
@@ -294,20 +277,20 @@ int host_cert_store_crl(struct host_cert *c, const uint8_t *der, size_t len, cha
 
 	if (!c->have) {
 		X509_CRL_free(crl);
-		return fail(err, errlen, -EINVAL, "a CRL, but no certificate yet");
+		return ca_fail(err, errlen, -EINVAL, "a CRL, but no certificate yet");
 	}
 	if (!crl || p != der + len) {
 		X509_CRL_free(crl);
-		return fail(err, errlen, -EBADMSG, "the gateway sent a CRL that does not parse");
+		return ca_fail(err, errlen, -EBADMSG, "the gateway sent a CRL that does not parse");
 	}
 	/* Peers will trust what the IKE daemon reads here: only the CA's. */
 	rc = c->issuer && X509_CRL_verify(crl, c->issuer) == 1 ? 0 : -EBADMSG;
 	X509_CRL_free(crl);
 	if (rc)
-		return fail(err, errlen, rc, "the CRL is not signed by the CA");
+		return ca_fail(err, errlen, rc, "the CRL is not signed by the CA");
 	rc = write_pem(c->dir, HOST_CERT_CRL, "X509 CRL", &der, &len, 1);
 	if (rc)
-		return fail(err, errlen, rc, "%s/%s: %s", c->dir, HOST_CERT_CRL, strerror(-rc));
+		return ca_fail(err, errlen, rc, "%s/%s: %s", c->dir, HOST_CERT_CRL, strerror(-rc));
 	ERR_clear_error();
 	return 0;
 }

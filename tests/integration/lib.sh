@@ -165,3 +165,21 @@ wait_pid() {
 	PIDS=("${keep[@]}")
 	return $rc
 }
+
+# bridge_two_hosts: namespaces gw, h1 and h2 (names in GW, H1, H2); gw holds
+# a bridge br0 at Gi = 10.0.0.1/24, h1 (10.0.0.11) and h2 (10.0.0.12) hang
+# off it by eth0 (vh1 and vh2 on the gateway's side).
+bridge_two_hosts() {
+	ns_add gw GW
+	ns_add h1 H1
+	ns_add h2 H2
+	ip -n "$GW" link add br0 type bridge
+	ip -n "$GW" addr add 10.0.0.1/24 dev br0
+	ip -n "$GW" link set br0 up
+	veth_pair "$H1" eth0 "$GW" vh1
+	veth_pair "$H2" eth0 "$GW" vh2
+	ip -n "$GW" link set vh1 master br0
+	ip -n "$GW" link set vh2 master br0
+	ip -n "$H1" addr add 10.0.0.11/24 dev eth0
+	ip -n "$H2" addr add 10.0.0.12/24 dev eth0
+}

@@ -23,18 +23,7 @@ CTL=$BUILD/xdnatctl
 G=198.51.100.1
 LEASE=30		# certificates last as long: renewed when 10 s are left
 
-ns_add gw GW
-ns_add h1 H1
-ns_add h2 H2
-ip -n "$GW" link add br0 type bridge
-ip -n "$GW" addr add 10.0.0.1/24 dev br0
-ip -n "$GW" link set br0 up
-veth_pair "$H1" eth0 "$GW" vh1
-veth_pair "$H2" eth0 "$GW" vh2
-ip -n "$GW" link set vh1 master br0
-ip -n "$GW" link set vh2 master br0
-ip -n "$H1" addr add 10.0.0.11/24 dev eth0
-ip -n "$H2" addr add 10.0.0.12/24 dev eth0
+bridge_two_hosts
 
 GWSOCK=$TMP/xdnatd.sock
 ctl() { "$CTL" --socket "$GWSOCK" "$@"; }

@@ -23,18 +23,7 @@ G=198.51.100.1
 PEER=203.0.113.10
 LEASE=6
 
-ns_add gw GW
-ns_add h1 H1
-ns_add h2 H2
-ip -n "$GW" link add br0 type bridge
-ip -n "$GW" addr add 10.0.0.1/24 dev br0
-ip -n "$GW" link set br0 up
-veth_pair "$H1" eth0 "$GW" vh1
-veth_pair "$H2" eth0 "$GW" vh2
-for h in 1 2; do
-	ip -n "$GW" link set vh$h master br0
-	ip -n "$([ $h = 1 ] && echo "$H1" || echo "$H2")" addr add 10.0.0.1$h/24 dev eth0
-done
+bridge_two_hosts
 
 GWSOCK=$TMP/xdnatd.sock
 start_gw() {	# start_gw: the main gateway on its state dir

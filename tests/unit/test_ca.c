@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 
 #include "ca.h"
 #include "log.h"
+#include "test_tmpdir.h"
 
 #define G_STR		"198.51.100.1"
 #define CLIENT_ID	7
@@ -46,26 +46,17 @@ struct fx {
 	uint32_t g;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	strcpy(f->root, "/tmp/xdnat-test-ca-XXXXXX");
-	if (!mkdtemp(f->root)) {
+	if (tmpdir_make(f->root, sizeof(f->root), "/tmp/xdnat-test-ca-XXXXXX",
+			f->dir, sizeof(f->dir), "state")) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->dir, sizeof(f->dir), "%s/state", f->root);
 	inet_pton(AF_INET, G_STR, &f->g);
 	*state = f;
 	return 0;
@@ -76,7 +67,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	ca_close(f->ca);
-	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }

@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include "ca.h"
 #include "host_cert.h"
 #include "log.h"
+#include "test_tmpdir.h"
 
 struct fx {
 	char root[64], dir[128], err[512];
@@ -37,14 +37,6 @@ struct fx {
 	struct pap_port_range held;
 	struct host_cert c;
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
@@ -77,7 +69,7 @@ static int teardown(void **state)
 	host_cert_close(&f->c);
 	ca_close(f->ca);
 	ca_close(f->other);
-	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }

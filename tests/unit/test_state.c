@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <zlib.h>
 #include "state.h"
 #include "state_record.h"
+#include "test_tmpdir.h"
 
 /* Offsets inside the formats documented at the top of ctl/state.c and
  * ctl/state_record.c. */
@@ -56,27 +56,17 @@ struct fx {
 	struct rlimit fsize;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -1;
-	strcpy(f->root, "/tmp/xdnat-test-state-XXXXXX");
-	if (!mkdtemp(f->root)) {
+	if (tmpdir_make(f->root, sizeof(f->root), "/tmp/xdnat-test-state-XXXXXX",
+			f->dir, sizeof(f->dir), "state")) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->dir, sizeof(f->dir), "%s/state", f->root);
 	getrlimit(RLIMIT_FSIZE, &f->fsize);
 	*state = f;
 	return 0;
@@ -89,7 +79,7 @@ static int teardown(void **state)
 	setrlimit(RLIMIT_FSIZE, &f->fsize);
 	state_image_free(&f->img);
 	state_close(f->s);
-	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }

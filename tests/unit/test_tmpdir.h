@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The unit tests' temporary directory: made with mkdtemp by the setup,
+ * removed with everything in it by the teardown. */
+#ifndef XDNAT_TEST_TMPDIR_H
+#define XDNAT_TEST_TMPDIR_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static inline int tmpdir_rm_entry(const char *path, const struct stat *st, int flag,
+				  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* mkdtemp a copy of tmpl ("/tmp/...-XXXXXX") into root (rootlen bytes) and
+ * name dir (dirlen bytes) root/sub, not made. 0, or -1 (root not made). */
+static inline int tmpdir_make(char *root, size_t rootlen, const char *tmpl,
+			      char *dir, size_t dirlen, const char *sub)
+{
+	if (strlen(tmpl) >= rootlen)
+		return -1;
+	strcpy(root, tmpl);
+	if (!mkdtemp(root))
+		return -1;
+	snprintf(dir, dirlen, "%s/%s", root, sub);
+	return 0;
+}
+
+/* Remove root and everything under it. */
+static inline void tmpdir_remove(const char *root)
+{
+	nftw(root, tmpdir_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#endif
