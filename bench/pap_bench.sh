@@ -18,5 +18,13 @@ start_bg "$GW" "$TMP/xdnatd.log" taskset -c 1 "$BUILD/xdnatd" --global 198.51.10
 	--max-hosts 100000 --log-level warning --foreground
 wait_for_socket "$TMP/ctl.sock" || { cat "$TMP/xdnatd.log"; exit 1; }
 echo "state dir: $STATE on $(df --output=fstype "$STATE" | tail -1)"
-ip netns exec "$CL" taskset -c 0 "$BUILD/bench/pap_bench" 10.0.0.1 4555 "$HOSTS" "$SECONDS_RUN"
+ip netns exec "$CL" taskset -c 0 "$BUILD/bench/pap_bench" 10.0.0.1 4555 "$HOSTS" "$SECONDS_RUN" |
+	tee "$TMP/pap.out"
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+# The figure for make bench-report: bench/results/pap.tsv, replaced by each run.
+OUT=$ROOT/bench/results/pap.tsv
+mkdir -p "$(dirname "$OUT")"
+printf '# %s kernel %s bash bench/pap_bench.sh (PAP_BENCH_HOSTS=%s PAP_BENCH_SECONDS=%s)\nclients\ttx_per_s\n%s\t%s\n' \
+	"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(uname -r)" "$HOSTS" "$SECONDS_RUN" "$HOSTS" \
+	"$(grep -o '[0-9]* transactions/s' "$TMP/pap.out" | cut -d' ' -f1)" >"$OUT"
 echo "journal: $(stat -c %s "$STATE/state.journal") bytes written by the run"

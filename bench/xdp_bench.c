@@ -41,6 +41,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "bench_stats.h"
 #include "bpf_rig.h"
 #include "test_rng.h"
 #include "ref_encap.skel.h"
@@ -95,44 +96,6 @@ static void die(const char *what)
 	exit(1);
 }
 
-/*
- * n SAs from the scale range: SPI SCALE_SPI + i validated with peer
- * SCALE_PEER + i, blocks alternately held by H1 and H2 (both have a
- * neighbour, so validated ESP is forwarded). SAs in batches.
- */
-static void install_sas(struct rig *r, uint32_t n)
-{
-	const uint32_t chunk = 65536;
-	struct xdnat_sa_key *k = calloc(chunk, sizeof(*k));
-	struct xdnat_owner *v = calloc(chunk, sizeof(*v));
-	uint32_t i, j, b;
-
-	if (!k || !v)
-		die("calloc");
-	for (i = 0; i < n; i += chunk) {
-		uint32_t cnt = n - i < chunk ? n - i : chunk;
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
-
-		for (j = 0; j < cnt; j++) {
-			b = (i + j) / SPI_BLOCK;
-			k[j].spi = htonl(SCALE_SPI + i + j);
-			k[j].peer = htonl(SCALE_PEER + i + j);
-			v[j].client_id = 100 + b;
-			v[j].host_addr = b & 1 ? H2 : H1;
-			/* the host's MAC in the value, as xdnatd writes it */
-			memcpy(v[j].mac, b & 1 ? H2_MAC : H1_MAC, sizeof(v[j].mac));
-		}
-		if (bpf_map_update_batch(r->sa, k, v, &cnt, &o))
-			die("xdnat_sa batch update");
-	}
-	for (b = 0; b < n / SPI_BLOCK; b++)
-		if (rig_set_spiblk(r, SCALE_SPI + b * SPI_BLOCK, SPI_BLOCK, 100 + b,
-				   b & 1 ? H2 : H1))
-			die("xdnat_spiblk update");
-	free(k);
-	free(v);
-}
-
 static void open_rig(struct rig *r, uint32_t n_sas)
 {
 	struct timespec t0, t1;
@@ -146,7 +109,8 @@ static void open_rig(struct rig *r, uint32_t n_sas)
 	    rig_set_sa(r, FIB_SPI, PEER, FIB_CID, H4))
 		die("installing the standard world");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	install_sas(r, n_sas);
+	if (rig_add_sas(r, n_sas, SCALE_SPI, SCALE_PEER, SPI_BLOCK, true))
+		die("installing the SAs");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("installed %u SAs (%u peers, %u SPIs in %u blocks) in %.2f s\n", n_sas, n_sas,
 	       n_sas, n_sas / SPI_BLOCK,
@@ -245,20 +209,9 @@ static double measure(struct path *p, uint32_t n)
 	return (double)sum / (double)taken;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double median(const double *v, unsigned int n)
 {
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return bench_median(v, n);
 }
 
 /* ---- the paths ---------------------------------------------------------------- */

@@ -92,17 +92,98 @@ static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 	return XDNAT_FWD_TO_EXT;
 }
 
+/* Two MACs alike, byte by byte: the FIB's are not 4-byte aligned. */
+static __always_inline bool same_mac(const __u8 *a, const __u8 *b)
+{
+	__u8 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < ETH_ALEN; i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
+}
+
+/*
+ * Cache the FIB's answer for (dst, tos) in slot e until now +
+ * XDNAT_NEXTHOP_TTL_NS: a route or neighbour change reaches outbound traffic
+ * within the TTL. The same answer for an entry still valid (asked again only
+ * for a longer packet) keeps its expiry and grows max_len.
+ */
+static __always_inline void remember_nexthop(struct xdnat_nexthop *e, __u32 dst, __u8 tos,
+					     __u64 now, const struct bpf_fib_lookup *p,
+					     __u32 len)
+{
+	if (e->dst == dst && e->tos == tos && now < e->expires_ns &&
+	    e->ifindex == p->ifindex && same_mac(e->dmac, p->dmac)) {
+		if (len > e->max_len)
+			e->max_len = len;
+		return;
+	}
+	e->dst = dst;
+	e->tos = tos;
+	e->ifindex = p->ifindex;
+	__builtin_memcpy(e->dmac, p->dmac, ETH_ALEN);
+	__builtin_memcpy(e->smac, p->smac, ETH_ALEN);
+	e->max_len = len;
+	e->expires_ns = now + XDNAT_NEXTHOP_TTL_NS;
+}
+
+/*
+ * The common case without xdnat_hosts: a whole (or first-fragment) TCP or
+ * UDP packet from G within the outer one, whose source port xdnat_ports
+ * gives to hi. The map sync writes a port only for a registered host, so
+ * that is the share check, with one array lookup (the JIT inlines it; a
+ * hash lookup is a helper call, the dearest step of gw_int). The inner
+ * header, or NULL: then the full checks, which name every drop reason.
+ */
+static __always_inline struct iphdr *fast_inner(struct hdr_cursor nh, void *data_end,
+						__u32 hi, __u32 global, __u32 outer_pay)
+{
+	struct xdnat_port_owner *po;
+	struct udphdr *udp;
+	struct tcphdr *tcp;
+	struct iphdr *iph;
+	__u32 port, inner_len, l4_len;
+	int hl;
+
+	if (parse_iphdr(&nh, data_end, &iph) < 0)
+		return NULL;
+	inner_len = bpf_ntohs(iph->tot_len);
+	if (inner_len > outer_pay || inner_len < (__u32)iph->ihl * 4 ||
+	    iph->saddr != global || (iph->frag_off & bpf_htons(IP_OFFSET)))
+		return NULL;
+	l4_len = inner_len - iph->ihl * 4;
+	if (iph->protocol == IPPROTO_UDP) {
+		if (parse_udphdr(&nh, data_end, &udp) < 0 || l4_len < sizeof(*udp))
+			return NULL;
+		port = bpf_ntohs(udp->source);
+	} else if (iph->protocol == IPPROTO_TCP) {
+		hl = parse_tcphdr(&nh, data_end, &tcp);
+		if (hl < 0 || (__u32)hl > l4_len)
+			return NULL;
+		port = bpf_ntohs(tcp->source);
+	} else {
+		return NULL;
+	}
+	po = bpf_map_lookup_elem(&xdnat_ports, &port);
+	if (!po || !po->client_id || po->host_addr != hi)
+		return NULL;
+	return iph;
+}
+
 SEC("xdp")
 int gw_int(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor nh = { .pos = data };
+	struct xdnat_nexthop *e;
 	struct bpf_fib_lookup p;
 	struct xdnat_cfg *cfg;
 	struct iphdr *oip, *iph;
+	__u64 now;
 	struct ethhdr *eth;
-	__u32 key = 0, hi, outer_len, outer_pay, inner_len;
+	__u32 key = 0, slot, hi, outer_len, outer_pay, inner_len;
 	struct xdnat_host *host;
 	int r;
 
@@ -124,17 +205,20 @@ int gw_int(struct xdp_md *ctx)
 	if (oip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
 	hi = oip->saddr;
+	outer_len = oip->ihl * 4;
+	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
+	iph = fast_inner(nh, data_end, hi, cfg->global, outer_pay);
+	if (iph)
+		goto route;
+
 	host = bpf_map_lookup_elem(&xdnat_hosts, &hi);
 	if (!host || !host->client_id)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNKNOWN_HOST);
-	outer_len = oip->ihl * 4;
-	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
 
 	if (parse_iphdr(&nh, data_end, &iph) < 0)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
-	inner_len = bpf_ntohs(iph->tot_len);
 	/* the inner packet must lie within the outer one */
-	if (inner_len > outer_pay)
+	if (bpf_ntohs(iph->tot_len) > outer_pay)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
 	/* a host speaks only as G */
 	if (iph->saddr != cfg->global)
@@ -142,22 +226,33 @@ int gw_int(struct xdp_md *ctx)
 
 	/* non-first fragments carry no port: their first one was checked */
 	if (!(iph->frag_off & bpf_htons(IP_OFFSET))) {
-		r = check_inner(&nh, data_end, iph, inner_len - iph->ihl * 4,
+		r = check_inner(&nh, data_end, iph, bpf_ntohs(iph->tot_len) - iph->ihl * 4,
 				host, hi);
 		if (r != XDNAT_FWD_TO_EXT)
 			return verdict(ctx, XDP_DROP, r);
 	}
 
+route:
+	inner_len = bpf_ntohs(iph->tot_len);
 	/* route before touching the packet, so a miss passes nothing half-made;
 	 * the egress must be the external NIC (no host-to-host hairpin as G) */
-	r = fib_ipv4(ctx, &p, iph->saddr, iph->daddr, iph->tos, inner_len,
-		     iph->protocol);
-	if (r != BPF_FIB_LKUP_RET_SUCCESS || p.ifindex != cfg->ext_ifindex)
+	slot = xdnat_nexthop_slot(iph->daddr, iph->tos);
+	e = bpf_map_lookup_elem(&xdnat_nexthop, &slot);
+	if (!e)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+	now = bpf_ktime_get_coarse_ns();
+	if (e->dst != iph->daddr || e->tos != iph->tos || now >= e->expires_ns ||
+	    inner_len > e->max_len) {
+		r = fib_ipv4(ctx, &p, iph->saddr, iph->daddr, iph->tos, inner_len,
+			     iph->protocol);
+		if (r != BPF_FIB_LKUP_RET_SUCCESS || p.ifindex != cfg->ext_ifindex)
+			return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+		remember_nexthop(e, iph->daddr, iph->tos, now, &p, inner_len);
+	}
 
 	if (tunnel_pop(ctx, outer_len))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	r = fwd_l2(ctx, p.dmac, p.smac, p.ifindex);
+	r = fwd_l2(ctx, e->dmac, e->smac, e->ifindex);
 	if (r != XDP_REDIRECT)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_EXT);

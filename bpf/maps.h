@@ -64,6 +64,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_hosts SEC(".maps");
 
+/* gw_int's cache of the FIB's next hop per outbound destination: slot
+ * xdnat_nexthop_slot(dst, tos) -> the answer and when it expires. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDNAT_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct xdnat_nexthop);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_nexthop SEC(".maps");
+
 /* (source, IP id, protocol) of a first fragment -> its host, for the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -28,6 +28,11 @@
 #define XDNAT_MAX_SA		262144
 #define XDNAT_MAX_FRAGS		16384
 #define XDNAT_MAX_ICMP_IDS	16384
+#define XDNAT_NEXTHOP_BITS	14
+#define XDNAT_MAX_NEXTHOPS	(1u << XDNAT_NEXTHOP_BITS)
+/* How long gw_int trusts a FIB answer it cached: a route or neighbour change
+ * reaches outbound traffic within this (docs/xdnatd.md). */
+#define XDNAT_NEXTHOP_TTL_NS	1000000000ULL
 
 /*
  * Every verdict and drop reason of the data plane, counted per CPU (packets
@@ -112,6 +117,33 @@ struct xdnat_sa_key {
 	__u32 peer;			/* external peer, be */
 };
 
+/*
+ * xdnat_nexthop (per-CPU array, a direct-mapped cache): gw_int's copy of the
+ * FIB's answer for an outbound destination, so that most packets skip
+ * bpf_fib_lookup(). Slot xdnat_nexthop_slot(dst, tos); an entry for
+ * another destination or TOS, or expired, is a miss. An array, not a hash:
+ * the JIT inlines its lookup (a hash lookup is a helper call, which costs as
+ * much as the FIB here). Per CPU: no torn entries between CPUs.
+ */
+struct xdnat_nexthop {
+	__u64 expires_ns;		/* bpf_ktime_get_coarse_ns() clock; 0: empty */
+	__u32 dst;			/* be */
+	__u32 ifindex;
+	__u8 dmac[XDNAT_ETH_ALEN];
+	__u8 smac[XDNAT_ETH_ALEN];
+	/* the longest packet the FIB let through to dst: no longer ones are
+	 * within the route's MTU (a longer one asks the FIB again) */
+	__u16 max_len;
+	__u8 tos;
+	__u8 pad;
+};
+
+/* Fibonacci hashing of (dst, tos) onto the XDNAT_MAX_NEXTHOPS slots. */
+static inline __u32 xdnat_nexthop_slot(__u32 dst_be, __u8 tos)
+{
+	return ((dst_be ^ ((__u32)tos << 24)) * 2654435761u) >> (32 - XDNAT_NEXTHOP_BITS);
+}
+
 /* xdnat_hosts value, key Hi (be, __u32): a registered host. The MAC is what
  * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/neigh.c); xdnatd
  * copies it into every port, SA and SPI-granule value of the host, gw_int
@@ -186,5 +218,6 @@ _Static_assert((XDNAT_SPI_GRANULE & (XDNAT_SPI_GRANULE - 1)) == 0, "granule: a p
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
 _Static_assert(sizeof(struct xdnat_frag_key) == 8, "xdnat_frag_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
+_Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
 
 #endif

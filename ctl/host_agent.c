@@ -24,6 +24,7 @@
 #include "host_cert.h"
 #include "host_net.h"
 #include "host_state.h"
+#include "host_swan_setup.h"
 #include "host_tc.h"
 #include "log.h"
 #include "pap_client.h"
@@ -505,6 +506,83 @@ static const char *utc(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* ---- strongSwan (`xdnat-host strongswan`) ------------------------------------ */
+
+/* Split words (as the control socket does) into argv; argc or -1. */
+static int split_words(char *line, char **argv, int max)
+{
+	char *save = NULL;
+	int argc = 0;
+
+	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (argc == max)
+			return -1;
+		argv[argc++] = tok;
+	}
+	return argc;
+}
+
+static int swan_apply(struct agent *a, int argc, char **argv, FILE *out, char *err,
+		      size_t errlen)
+{
+	const struct swan_share sh = {
+		.global = a->st.global,
+		.ports = a->st.ports,
+		.natt_port = a->st.has_ports ? a->st.natt_port : 0,
+		.has_spis = a->st.has_spis,
+		.spis = a->st.spis,
+		.cert_dir = a->cert.dir,
+		.have_cert = a->cert.have,
+		.agent_socket = a->o->socket_path,
+	};
+
+	return swan_setup(argc, argv, &sh, out, err, errlen);
+}
+
+/* After a new certificate or CRL: the copies in the strongSwan directory,
+ * and its charon, follow. Logged, never fatal. */
+static void swan_keep_current(struct agent *a)
+{
+	char words[HOST_SWAN_ARGS_MAX], *argv[CTL_MAX_ARGS], err[512];
+	int argc;
+
+	if (!a->st.swan_args[0])
+		return;
+	snprintf(words, sizeof(words), "%s", a->st.swan_args);
+	argc = split_words(words, argv, CTL_MAX_ARGS);
+	if (argc < 0 || swan_apply(a, argc, argv, NULL, err, sizeof(err)))
+		log_warn("strongSwan directory not updated: %s",
+			 argc < 0 ? "too many words" : err);
+	else
+		log_info("strongSwan directory updated (%s)", a->st.swan_args);
+}
+
+/* strongswan --dir DIR [...]: write it now, and keep it current from now on. */
+static int swan_command(struct agent *a, int argc, char **argv, FILE *out, char *err,
+			size_t errlen)
+{
+	char words[HOST_SWAN_ARGS_MAX];
+	size_t off = 0;
+
+	for (int i = 0; i < argc; i++) {
+		int n = snprintf(words + off, sizeof(words) - off, "%s%s", i ? " " : "", argv[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(words) - off) {
+			snprintf(err, errlen, "strongswan: options longer than %d bytes",
+				 HOST_SWAN_ARGS_MAX - 1);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (swan_apply(a, argc, argv, out, err, errlen))
+		return -1;
+	snprintf(a->st.swan_args, sizeof(a->st.swan_args), "%s", words);
+	save(a);
+	fprintf(out, "kept current by this agent: rewritten after each new certificate or CRL\n");
+	return 0;
+}
+
 /* PAP CRL into crl.pem. 0 or -errno, the reason in err. */
 static int fetch_crl(struct agent *a, char *err, size_t errlen)
 {
@@ -573,6 +651,7 @@ static int get_cert(struct agent *a, const char *dir, const struct host_key_spec
 	if (fetch_crl(a, crl_err, sizeof(crl_err)))
 		log_warn("%s/%s not updated: %s", dir, HOST_CERT_CRL, crl_err);
 	save(a);
+	swan_keep_current(a);
 	return 0;
 }
 
@@ -598,6 +677,8 @@ static void cert_tick(struct agent *a)
 		a->crl_time = now;	/* once an hour, also when it fails */
 		if (fetch_crl(a, err, sizeof(err)))
 			log_warn("%s/%s not updated: %s", cert_dir(a), HOST_CERT_CRL, err);
+		else
+			swan_keep_current(a);
 	}
 }
 
@@ -666,6 +747,11 @@ static void status_json(struct agent *a, FILE *out, int64_t left,
 			(unsigned long long)ctr[i].packets, (unsigned long long)ctr[i].bytes);
 	fprintf(out, "},\"state_file\":\"%s/%s\",\"socket\":\"%s\",",
 		a->o->state_dir, HOST_STATE_FILE, a->o->socket_path);
+	/* the words have no quotes or backslashes: swan_check refuses them */
+	if (st->swan_args[0])
+		fprintf(out, "\"strongswan\":\"%s\",", st->swan_args);
+	else
+		fprintf(out, "\"strongswan\":null,");
 	if (!a->cert.have) {
 		fprintf(out, "\"certificate\":null,\"key\":null,\"ca_chain\":null,\"crl\":null,"
 			"\"cert_serial\":null,\"cert_not_before\":null,\"cert_not_after\":null}\n");
@@ -737,6 +823,10 @@ static void status_text(struct agent *a, FILE *out, int64_t left,
 	table_add(t, "%s/%s", a->o->state_dir, HOST_STATE_FILE);
 	table_add(t, "socket");
 	table_add(t, "%s", a->o->socket_path);
+	if (st->swan_args[0]) {
+		table_add(t, "strongswan");
+		table_add(t, "%s", st->swan_args);
+	}
 	table_add(t, "certificate");
 	if (a->cert.have) {
 		char until[40];
@@ -893,16 +983,12 @@ static int cert_command(struct agent *a, int argc, char **argv, FILE *out, char 
 static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 {
 	struct agent *a = ctx;
-	char *argv[CTL_MAX_ARGS + 1] = { 0 }, *save = NULL;
-	int argc = 0;
+	char *argv[CTL_MAX_ARGS + 1] = { 0 };
+	int argc = split_words(line, argv, CTL_MAX_ARGS);
 
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (argc == CTL_MAX_ARGS) {
-			snprintf(err, errlen, "too many arguments");
-			return -1;
-		}
-		argv[argc++] = tok;
+	if (argc < 0) {
+		snprintf(err, errlen, "too many arguments");
+		return -1;
 	}
 	if (!argc) {
 		snprintf(err, errlen, "empty command");
@@ -920,6 +1006,8 @@ static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 				    errlen);
 	if (!strcmp(argv[0], "cert"))
 		return cert_command(a, argc - 1, argv + 1, out, err, errlen);
+	if (!strcmp(argv[0], "strongswan"))
+		return swan_command(a, argc - 1, argv + 1, out, err, errlen);
 	if (!strcmp(argv[0], "down") && argc == 1) {
 		a->stop = true;
 		log_info("down: deregistering and removing the host configuration");
@@ -930,7 +1018,8 @@ static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	snprintf(err, errlen, "unknown command '%s' (status, validate, invalidate, cert, down)",
+	snprintf(err, errlen, "unknown command '%s' (status, validate, invalidate, cert, "
+		 "strongswan, down)",
 		 argv[0]);
 	return -1;
 }

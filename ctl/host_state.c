@@ -55,6 +55,8 @@ static void format(FILE *f, const struct host_state *st)
 	fprintf(f, "natt_port %u\n", st->natt_port);
 	if (st->cert_dir[0])
 		fprintf(f, "cert_dir %s\n", st->cert_dir);
+	if (st->swan_args[0])
+		fprintf(f, "swan_args %s\n", st->swan_args);
 	for (unsigned int i = 0; i < st->n_peers; i++)
 		fprintf(f, "peer %s %u-%u\n", ip(st->peers[i].peer, a),
 			st->peers[i].spi_first, st->peers[i].spi_last);
@@ -165,6 +167,12 @@ static int parse_line(struct host_state *st, const char *key, char *val, int *ve
 		if (val[0] != '/' || strlen(val) >= sizeof(st->cert_dir))
 			return -1;
 		strcpy(st->cert_dir, val);
+		return 0;
+	}
+	if (!strcmp(key, "swan_args")) {
+		if (!*val || strlen(val) >= sizeof(st->swan_args))
+			return -1;
+		strcpy(st->swan_args, val);
 		return 0;
 	}
 	if (!strcmp(key, "ports")) {

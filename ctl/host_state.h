@@ -21,6 +21,7 @@
 
 #define HOST_STATE_FILE		"state"
 #define HOST_STATE_MAX_PEERS	PAP_MAX_SAS
+#define HOST_SWAN_ARGS_MAX	2048
 
 struct host_state {
 	/* where: from `up`, needed again by `down` */
@@ -48,6 +49,9 @@ struct host_state {
 
 	/* where the certificate files go (`cert --out`); empty: DIR/cert */
 	char cert_dir[PATH_MAX];
+	/* `xdnat-host strongswan`'s words (--dir DIR ...), kept to rewrite the
+	 * directory after each new certificate; empty: none */
+	char swan_args[HOST_SWAN_ARGS_MAX];
 
 	/* what `up` changed on the host, for `down` */
 	bool configured;		/* address, rule, route, tc were set up */

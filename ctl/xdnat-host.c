@@ -5,7 +5,7 @@
  *   up          the agent: registers with the gateway over PAP, takes a share
  *               of its global address G, configures this host to send and
  *               receive as G through the tunnel, renews the lease
- *   status, validate, invalidate, cert, down
+ *   status, validate, invalidate, cert, strongswan, down
  *               ask the running agent over its control socket; `down` works
  *               from the state directory alone when no agent runs
  *
@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"  cert [--out DIR] [--key-type ec|rsa] [--rsa-bits N]\n"
 		"                                   a new certificate from the gateway's CA:\n"
 		"                                   key, certificate, CA chain and CRL in DIR\n"
+		"  strongswan --dir DIR [...]       a strongSwan configuration from this host's\n"
+		"                                   ports, SPIs and certificate, kept current\n"
 		"  down                             free the share at the gateway, undo the host\n"
 		"                                   configuration, stop the agent\n\n"
 		"`xdnat-host COMMAND --help` lists a command's options;\n"
@@ -112,6 +114,29 @@ static void usage_cert(FILE *out)
 		HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS, HOST_RSA_MIN_BITS, HOST_CTL_SOCKET);
 }
 
+static void usage_strongswan(FILE *out)
+{
+	fprintf(out,
+		"usage: xdnat-host strongswan --dir DIR [OPTIONS]\n\n"
+		"  --dir DIR                write strongswan.conf, swanctl/ (credentials and a\n"
+		"                           connection from G) and updown.sh there\n"
+		"  --peer ADDR              the connection initiates to ADDR (default: a\n"
+		"                           responder for any peer)\n"
+		"  --peer-port N            the peer's IKE port (default 500)\n"
+		"  --peer-id ID             the peer's identity, no blanks (default: any the\n"
+		"                           CAs vouch for)\n"
+		"  --peer-ca FILE           a CA of the peers, PEM (up to 8 times)\n"
+		"  --narrow                 traffic selectors = this host's TCP and UDP ports of\n"
+		"                           G (needed when a peer has SAs with two hosts)\n"
+		"  --esp auto|kernel|libipsec\n"
+		"                           charon's ESP: kernel-netlink or kernel-libipsec\n"
+		"                           (default auto: probes the kernel)\n"
+		"  --socket PATH            the agent's control socket (default %s)\n\n"
+		"The agent rewrites DIR after each new certificate and CRL, and runs\n"
+		"`swanctl --load-all` when a charon serves DIR (docs/strongswan.md).\n",
+		HOST_CTL_SOCKET);
+}
+
 static void usage_down(FILE *out)
 {
 	fprintf(out,
@@ -161,7 +186,8 @@ static int bad_option(int ch, char **argv)
 
 enum { O_GATEWAY = 256, O_DEV, O_PORTS, O_SPIS, O_NATT, O_LEASE, O_SITE_KEY,
        O_PAP_PORT, O_TABLE, O_STATE_DIR, O_SOCKET, O_DAEMON, O_JSON, O_SPI, O_HELP,
-       O_OUT, O_KEY_TYPE, O_RSA_BITS };
+       O_OUT, O_KEY_TYPE, O_RSA_BITS, O_DIR, O_PEER, O_PEER_PORT, O_PEER_ID, O_PEER_CA,
+       O_NARROW, O_ESP };
 
 static int cmd_up(int argc, char **argv)
 {
@@ -267,6 +293,120 @@ static int cmd_up(int argc, char **argv)
 	return host_agent_up(&o);
 }
 
+/* One line to the agent, its answer to stdout; the exit status. down_dir:
+ * `down` without an agent works from that state directory. */
+static int call_agent(const char *sock, const char *line, const char *down_dir)
+{
+	char err[512];
+	int rc;
+
+	log_setup("xdnat-host", LOG_LVL_INFO, 0);
+	rc = ctlsock_call(sock, line, CALL_TIMEOUT_S, stdout, err, sizeof(err));
+	if (!rc)
+		return 0;
+	if (rc == -EPROTO) {
+		fprintf(stderr, "xdnat-host %s: %s\n", cmd, err);
+		return 1;
+	}
+	if (down_dir && (rc == -ENOENT || rc == -ECONNREFUSED))
+		return host_agent_down_offline(down_dir, sock);
+	fprintf(stderr, "xdnat-host %s: %s: %s (is `xdnat-host up` running?)\n", cmd, sock,
+		rc == -EIO ? err : strerror(-rc));
+	return 1;
+}
+
+/* One word on the control socket's line: no blanks, and room to spare. */
+static bool one_word(const char *v)
+{
+	return *v && !strpbrk(v, " \t\r\n") && strlen(v) < 900;
+}
+
+/* strongswan --dir DIR [...]: the words go to the agent, which holds the share. */
+static int cmd_strongswan(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "dir", required_argument, NULL, O_DIR },
+		{ "peer", required_argument, NULL, O_PEER },
+		{ "peer-port", required_argument, NULL, O_PEER_PORT },
+		{ "peer-id", required_argument, NULL, O_PEER_ID },
+		{ "peer-ca", required_argument, NULL, O_PEER_CA },
+		{ "narrow", no_argument, NULL, O_NARROW },
+		{ "esp", required_argument, NULL, O_ESP },
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "help", no_argument, NULL, O_HELP },
+		{ 0 },
+	};
+	char sock[108], path[PATH_MAX], line[CTLSOCK_LINE_MAX];
+	size_t off;
+	bool have_dir = false;
+	uint32_t v;
+	int ch, n;
+
+	set_path(sock, sizeof(sock), HOST_CTL_SOCKET);
+	off = (size_t)snprintf(line, sizeof(line), "strongswan");
+	while ((ch = getopt_long(argc, argv, ":h", lopts, NULL)) != -1) {
+		const char *word = NULL, *val = optarg;
+
+		switch (ch) {
+		case O_DIR:
+		case O_PEER_CA:
+			if (set_path(path, sizeof(path), optarg) || !one_word(path))
+				return bad("%s: bad path '%s' (no spaces, under 900 bytes)",
+					   argv[optind - 1], optarg);
+			word = ch == O_DIR ? "--dir" : "--peer-ca";
+			val = path;
+			have_dir |= ch == O_DIR;
+			break;
+		case O_PEER:
+			if (!one_word(optarg))
+				return bad("--peer: '%s' is not an address or host name", optarg);
+			word = "--peer";
+			break;
+		case O_PEER_PORT:
+			if (parse_u32(optarg, 1, 65535, &v))
+				return bad("--peer-port: '%s' is not 1..65535", optarg);
+			word = "--peer-port";
+			break;
+		case O_PEER_ID:
+			if (!one_word(optarg))
+				return bad("--peer-id: '%s' has blanks (write a DN as "
+					   "\"O=x,CN=y\")", optarg);
+			word = "--peer-id";
+			break;
+		case O_NARROW:
+			word = "--narrow";
+			val = NULL;
+			break;
+		case O_ESP:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "kernel") &&
+			    strcmp(optarg, "libipsec"))
+				return bad("--esp: '%s' is not auto, kernel or libipsec", optarg);
+			word = "--esp";
+			break;
+		case O_SOCKET:
+			if (set_path(sock, sizeof(sock), optarg))
+				return bad("--socket: path '%s' too long", optarg);
+			continue;
+		case 'h':
+		case O_HELP:
+			usage_strongswan(stdout);
+			return 0;
+		default:
+			return bad_option(ch, argv);
+		}
+		n = snprintf(line + off, sizeof(line) - off, " %s%s%s", word, val ? " " : "",
+			     val ? val : "");
+		if (n < 0 || (size_t)n >= sizeof(line) - off)
+			return bad("too many options");
+		off += (size_t)n;
+	}
+	if (optind < argc)
+		return bad("unexpected argument '%s'", argv[optind]);
+	if (!have_dir)
+		return bad("--dir DIR is required");
+	return call_agent(sock, line, NULL);
+}
+
 /* status, validate, invalidate, cert, down: one line to the agent. */
 static int cmd_client(int argc, char **argv)
 {
@@ -286,12 +426,12 @@ static int cmd_client(int argc, char **argv)
 	bool cert = !strcmp(cmd, "cert");
 	void (*help)(FILE *) = status ? usage_status : down ? usage_down :
 			       cert ? usage_cert : usage_peer;
-	char sock[108], dir[PATH_MAX], out_dir[PATH_MAX] = "", line[CTLSOCK_LINE_MAX], err[512];
+	char sock[108], dir[PATH_MAX], out_dir[PATH_MAX] = "", line[CTLSOCK_LINE_MAX];
 	const char *key_type = NULL;
 	uint32_t rsa_bits = 0;
 	uint32_t spis[PAP_MAX_RANGES], gw;
 	size_t off;
-	int ch, rc, nspis = 0;
+	int ch, nspis = 0;
 	bool json = false;
 
 	set_path(sock, sizeof(sock), HOST_CTL_SOCKET);
@@ -375,19 +515,7 @@ static int cmd_client(int argc, char **argv)
 	if (json)
 		snprintf(line + off, sizeof(line) - off, " --json");
 
-	log_setup("xdnat-host", LOG_LVL_INFO, 0);
-	rc = ctlsock_call(sock, line, CALL_TIMEOUT_S, stdout, err, sizeof(err));
-	if (!rc)
-		return 0;
-	if (rc == -EPROTO) {
-		fprintf(stderr, "xdnat-host %s: %s\n", cmd, err);
-		return 1;
-	}
-	if (down && (rc == -ENOENT || rc == -ECONNREFUSED))
-		return host_agent_down_offline(dir, sock);
-	fprintf(stderr, "xdnat-host %s: %s: %s (is `xdnat-host up` running?)\n", cmd, sock,
-		rc == -EIO ? err : strerror(-rc));
-	return 1;
+	return call_agent(sock, line, down ? dir : NULL);
 }
 
 int main(int argc, char **argv)
@@ -406,10 +534,13 @@ int main(int argc, char **argv)
 	opterr = 0;
 	if (!strcmp(cmd, "up"))
 		return cmd_up(argc - 1, argv + 1);
+	if (!strcmp(cmd, "strongswan"))
+		return cmd_strongswan(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++)
 		if (!strcmp(cmd, clients[i]))
 			return cmd_client(argc - 1, argv + 1);
 	cmd = "";
-	return bad("unknown command '%s' (up, status, validate, invalidate, cert, down)",
+	return bad("unknown command '%s' (up, status, validate, invalidate, cert, "
+		   "strongswan, down)",
 		   argv[1]);
 }

@@ -18,6 +18,7 @@ ns_name() { echo "xdt$RUN_ID-$1"; }
 
 cleanup() {
 	local pid ns i
+	set +e	# a script's `set -e` must not stop the cleanup half way
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done

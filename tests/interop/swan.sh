@@ -15,10 +15,10 @@
 #
 #   swan_missing                 what this machine lacks (Debian packages)
 #   swan_ensure                  installs it (apt-get), or says plainly why not
-#   swan_build                   builds $SWAN_CONF_BIN (tests/interop/swan_conf.c)
-#   swan_certs DIR               an xdnat CA, h1's and h2's certificates, a peer CA, ext's
-#   swan_host_conf N DIR [ARGS]  hN's strongSwan directory from hN's share (swan_conf)
-#   swan_ext_conf DIR            the external peer's configuration (by hand: not a host)
+#   swan_peer_certs DIR          the external site's own CA and ext's certificate
+#   swan_host_conf N DIR [ARGS]  `xdnat-host strongswan --dir DIR` in hN
+#   swan_ext_conf DIR            the external peer's configuration (by hand: not a
+#                                host), trusting the xdnat CA from `xdnatctl ca`
 #   swan_start NS DIR            charon in NS; PID in LAST_PID; waits for its vici socket
 #   swan_ctl DIR NS ARGS...      swanctl in NS against DIR's charon
 #   swan_log_conf DIR            charon logs to DIR/charon.log (a strongswan.d/ addition)
@@ -34,7 +34,6 @@ SWAN_PLUGINS=/usr/lib/ipsec/plugins
 # (and it pulls in tpm-udev and udev).
 SWAN_DEB_PKGS="strongswan-charon strongswan-swanctl libcharon-extra-plugins \
 libstrongswan-standard-plugins tshark openssl"
-SWAN_CONF_BIN=$TMP/swan_conf
 
 swan_missing() {
 	local p
@@ -63,44 +62,18 @@ swan_ensure() {
 	fi
 }
 
-swan_build() {
-	gcc -D_GNU_SOURCE -I"$ROOT/common" -I"$ROOT/ctl" -O2 -g -std=c11 -Wall -Wextra -Werror \
-		"$ROOT/tests/interop/swan_conf.c" "$ROOT/ctl/host_swan.c" "$ROOT/ctl/atomic_file.c" \
-		-o "$SWAN_CONF_BIN"
-}
-
-# swan_certs DIR: until `xdnat-host cert` and `xdnatctl ca` exist, the test's
-# own CA with the xdnat profile (docs/ca.md): ECDSA P-256, subject
-# O=xdnat, CN=<client id>@G, SAN IP:G and URI:xdnat://G/ports/FIRST-LAST, EKU
-# ipsecIKE. The external peer has a CA of its own site. Needs H1_*/H2_* (rig_up).
-swan_certs() {
-	local d=$1 n
+# swan_peer_certs DIR: the external site's own CA (not xdnat's: the peer is
+# someone else) and ext's certificate from it, by openssl.
+swan_peer_certs() {
+	local d=$1
 	mkdir -p "$d" && (
 	cd "$d" || exit 1
 	set -e
-	ec() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null; }
-	ec ca.key
-	openssl req -new -x509 -key ca.key -out ca.pem -days 2 -subj "/O=xdnat/CN=xdnat local CA $G" \
-		-addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign" -addext "subjectKeyIdentifier=hash"
-	for n in 1 2; do
-		local cid first last
-		cid=$(eval echo "\$H${n}_CID"); first=$(eval echo "\$H${n}_PORT_FIRST")
-		last=$(eval echo "\$H${n}_PORT_LAST")
-		ec h$n.key
-		openssl req -new -key h$n.key -subj "/O=xdnat/CN=$cid@$G" -out h$n.csr
-		printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-			"extendedKeyUsage=1.3.6.1.5.5.7.3.17,serverAuth,clientAuth" \
-			"subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" \
-			"subjectAltName=IP:$G,URI:xdnat://$G/ports/$first-$last" > h$n.ext
-		openssl x509 -req -in h$n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \
-			-extfile h$n.ext -out h$n.pem 2>/dev/null
-	done
-	ec peer-ca.key
+	openssl ecparam -name prime256v1 -genkey -noout -out peer-ca.key 2>/dev/null
 	openssl req -new -x509 -key peer-ca.key -out peer-ca.pem -days 2 \
 		-subj "/O=peer site/CN=peer site CA" \
 		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-	ec ext.key
+	openssl ecparam -name prime256v1 -genkey -noout -out ext.key 2>/dev/null
 	openssl req -new -key ext.key -subj "/O=peer site/CN=$PEER" -out ext.csr
 	printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
 		"subjectAltName=IP:$PEER" > ext.ext
@@ -109,21 +82,16 @@ swan_certs() {
 	)
 }
 
-# swan_host_conf N DIR [swan_conf ARGS...]: hN's directory from its share, as
-# `xdnat-host strongswan --dir DIR` will write it.
+# swan_host_conf N DIR [ARGS...]: hN's directory, written by hN's agent from
+# its share and certificate; the peer site's CA is trusted.
 swan_host_conf() {
 	local n=$1 dir=$2; shift 2
-	local ike natt sf sl
-	ike=$(eval echo "\$H${n}_IKE_PORT"); natt=$(eval echo "\$H${n}_NATT_PORT")
-	sf=$(eval echo "\$H${n}_SPI_FIRST"); sl=$(eval echo "\$H${n}_SPI_LAST")
-	"$SWAN_CONF_BIN" --dir "$dir" --global "$G" --ike-port "$ike" --natt-port "$natt" \
-		--spis "$sf-$sl" --key "$SWAN_CERTS/h$n.key" --cert "$SWAN_CERTS/h$n.pem" \
-		--ca "$SWAN_CERTS/ca.pem" --peer-ca "$SWAN_CERTS/peer-ca.pem" \
-		--xdnat-host "$XDNAT_HOST" --socket "$TMP/h$n.sock" "$@"
+	rig_host "$n" strongswan --dir "$dir" --peer-ca "$SWAN_CERTS/peer-ca.pem" "$@"
 }
 
 # swan_ext_conf DIR: the external peer, an ordinary strongSwan with its own
-# certificate that trusts the xdnat CA. Its connections go in conf.d by the test.
+# certificate that trusts the xdnat CA as `xdnatctl ca` prints it. Its
+# connections go in conf.d by the test.
 swan_ext_conf() {
 	local d=$1 s
 	mkdir -p "$d/run" "$d/strongswan.d"
@@ -131,7 +99,7 @@ swan_ext_conf() {
 			bliss pkcs8 pkcs12; do mkdir -p "$d/swanctl/$s"; done
 	cp "$SWAN_CERTS/ext.pem" "$d/swanctl/x509/ext.pem"
 	install -m 0600 "$SWAN_CERTS/ext.key" "$d/swanctl/private/ext.key"
-	cp "$SWAN_CERTS/ca.pem" "$d/swanctl/x509ca/xdnat-ca.pem"	# `xdnatctl ca` one day
+	rig_ctl ca > "$d/swanctl/x509ca/xdnat-ca.pem" || return 1
 	cp "$SWAN_CERTS/peer-ca.pem" "$d/swanctl/x509ca/peer-ca.pem"
 	cat > "$d/strongswan.conf" <<EOF
 # The external peer: a plain strongSwan 5.9 on a kernel without ESP.

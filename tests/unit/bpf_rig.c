@@ -152,6 +152,7 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->hosts = bpf_map__fd(r->ext->maps.xdnat_hosts);
 	r->frags = bpf_map__fd(r->ext->maps.xdnat_frags);
 	r->icmp_ids = bpf_map__fd(r->ext->maps.xdnat_icmp_ids);
+	r->nexthop = bpf_map__fd(r->ext->maps.xdnat_nexthop);
 	r->stats = bpf_map__fd(r->ext->maps.xdnat_stats);
 	r->tx = bpf_map__fd(r->ext->maps.xdnat_tx);
 	/* proof of the sharing: one map (same id) behind both programs' fds */
@@ -403,6 +404,27 @@ static int clear_map(int fd, size_t key_size)
 	return 0;
 }
 
+int rig_clear_nexthops(struct rig *r)
+{
+	uint32_t n = XDNAT_MAX_NEXTHOPS, *keys = calloc(n, sizeof(*keys));
+	struct xdnat_nexthop *zero = calloc((size_t)n * r->ncpus, sizeof(*zero));
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int rc = 0;
+
+	if (!keys || !zero) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(r->nexthop, keys, zero, &n, &o))
+		rc = -errno;
+out:
+	free(keys);
+	free(zero);
+	return rc;
+}
+
 int rig_world(struct rig *r)
 {
 	struct xdnat_port_owner zero;
@@ -420,7 +442,8 @@ int rig_world(struct rig *r)
 	    clear_map(r->sa, sizeof(struct xdnat_sa_key)) ||
 	    clear_map(r->hosts, sizeof(uint32_t)) ||
 	    clear_map(r->frags, sizeof(struct xdnat_frag_key)) ||
-	    clear_map(r->icmp_ids, sizeof(struct xdnat_icmp_key)))
+	    clear_map(r->icmp_ids, sizeof(struct xdnat_icmp_key)) ||
+	    rig_clear_nexthops(r))
 		return -1;
 
 	if (rig_set_cfg(r, 1500, XDNAT_CFG_ENABLED) ||
@@ -663,4 +686,41 @@ size_t from_g(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, const void 
 	struct ip4 h = { .src = src, .dst = dst, .proto = proto, .id = 0x2222, .frag = 0x4000 };
 
 	return ip4(p, &h, pay, n);
+}
+
+int rig_add_sas(struct rig *r, uint32_t n, uint32_t spi0, uint32_t peer0, uint32_t block,
+		bool two_hosts)
+{
+	const uint32_t chunk = 65536;
+	struct xdnat_sa_key *k = calloc(chunk, sizeof(*k));
+	struct xdnat_owner *v = calloc(chunk, sizeof(*v));
+	uint32_t i, j, b;
+	int rc = 0;
+
+	if (!k || !v) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n && !rc; i += chunk) {
+		uint32_t cnt = n - i < chunk ? n - i : chunk;
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+		for (j = 0; j < cnt; j++) {
+			b = (i + j) / block;
+			k[j].spi = htonl(spi0 + i + j);
+			k[j].peer = htonl(peer0 + i + j);
+			v[j].client_id = two_hosts ? 100 + b : CID1;
+			v[j].host_addr = two_hosts && (b & 1) ? H2 : H1;
+			memcpy(v[j].mac, two_hosts && (b & 1) ? H2_MAC : H1_MAC, sizeof(v[j].mac));
+		}
+		if (bpf_map_update_batch(r->sa, k, v, &cnt, &o))
+			rc = -errno;
+	}
+	for (b = 0; b < (n + block - 1) / block && !rc; b++)
+		rc = rig_set_spiblk(r, spi0 + b * block, block, two_hosts ? 100 + b : CID1,
+				    two_hosts && (b & 1) ? H2 : H1);
+out:
+	free(k);
+	free(v);
+	return rc;
 }

@@ -81,7 +81,7 @@ struct rig {
 	struct gw_int *in;
 	int ext_fd, int_fd;		/* program fds */
 	int ext_ifindex, int_ifindex;
-	int cfg, ports, spiblk, sa, hosts, frags, icmp_ids, stats, tx;
+	int cfg, ports, spiblk, sa, hosts, frags, icmp_ids, nexthop, stats, tx;
 	int ncpus;
 	uint16_t used_ports[64];	/* set by rig_set_port, reset by rig_world */
 	unsigned int n_used_ports;
@@ -109,6 +109,8 @@ void rig_close(struct rig *r);
 int rig_share_maps(const struct rig *r, struct bpf_object *obj);
 
 /* Map set-up. 0 or a negative errno (with the libbpf calls' errno). */
+/* Empties gw_int's next-hop cache (rig_world does too). */
+int rig_clear_nexthops(struct rig *r);
 /* The config; its int_mac is INT_MAC, the internal NIC's, as xdnatd writes. */
 int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags);
 int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8_t *int_mac);
@@ -121,6 +123,15 @@ int rig_set_port_mac(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, ui
 /* An allocated SPI block [first, first + count): its granules in xdnat_spiblk. */
 int rig_set_spiblk(struct rig *r, uint32_t first, uint32_t count, uint32_t cid,
 		   uint32_t hi);
+/*
+ * n SAs at once, for the benches: SPI spi0 + k validated with peer peer0 + k
+ * (host order), the SPIs in blocks of block in xdnat_spiblk. two_hosts:
+ * block b is client 100 + b, held by H1 and H2 in turn; else all client
+ * CID1's on H1. The values carry the host's MAC, as xdnatd writes them.
+ * Batched (a million take half a second). 0 or a negative errno.
+ */
+int rig_add_sas(struct rig *r, uint32_t n, uint32_t spi0, uint32_t peer0, uint32_t block,
+		bool two_hosts);
 int rig_set_sa(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi);
 int rig_set_sa_mac(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uint32_t hi,
 		   const uint8_t *mac);

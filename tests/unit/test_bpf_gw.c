@@ -1308,6 +1308,103 @@ static void test_int_decap(void **state)
 	}
 }
 
+/*
+ * gw_int's next-hop cache in front of the FIB (per CPU, slot by destination
+ * and TOS): the entry of the CPU the test ran on, or -1 when no CPU has one
+ * for dst.
+ */
+static int nexthop_of(uint32_t dst, struct xdnat_nexthop *out)
+{
+	uint32_t slot = xdnat_nexthop_slot(dst, 0);
+	struct xdnat_nexthop v[256];
+	int found = -1;
+
+	assert_true(rig.ncpus <= 256);
+	assert_int_equal(bpf_map_lookup_elem(rig.nexthop, &slot, v), 0);
+	for (int cpu = 0; cpu < rig.ncpus; cpu++)
+		if (v[cpu].expires_ns && v[cpu].dst == dst) {
+			*out = v[cpu];
+			found = cpu;
+		}
+	return found;
+}
+
+/* Expire dst's entry on every CPU. */
+static void nexthop_expire(uint32_t dst)
+{
+	uint32_t slot = xdnat_nexthop_slot(dst, 0);
+	struct xdnat_nexthop v[256];
+
+	assert_int_equal(bpf_map_lookup_elem(rig.nexthop, &slot, v), 0);
+	for (int cpu = 0; cpu < rig.ncpus; cpu++)
+		if (v[cpu].expires_ns)
+			v[cpu].expires_ns = 1;
+	assert_int_equal(bpf_map_update_elem(rig.nexthop, &slot, v, BPF_EXIST), 0);
+}
+
+/*
+ * The first packet to a destination caches the FIB's answer, the next ones
+ * use it for XDNAT_NEXTHOP_TTL_NS even after the neighbour changed (that is
+ * the cache's promise and its limit), a longer packet than any seen asks the
+ * FIB again, an expired entry is looked up afresh, and another destination
+ * in the same slot replaces the entry.
+ */
+static void test_int_nexthop_cache(void **state)
+{
+	static const uint8_t NEW_MAC[6] = { 0x02, 0, 0, 0, 0xe0, 0x99 };
+	uint8_t inner[512], l4[256], d[200];
+	struct xdnat_nexthop v;
+	struct frame in;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x5a, sizeof(d));
+	assert_int_equal(nexthop_of(PEER, &v), -1);		/* cold */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 40));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_memory_equal(v.dmac, PEER_MAC, 6);
+	assert_memory_equal(v.smac, EXT_MAC, 6);
+	assert_int_equal(v.ifindex, rig.ext_ifindex);
+	assert_int_equal(v.max_len, n);
+
+	/* the peer's MAC changes: within the TTL the cached one is used */
+	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr 02:00:00:00:e0:99 dev "
+			    EXT_DEV " nud permanent"), 0);
+	int_expect_decap(&in, PEER_MAC);
+	/* a longer packet asks the FIB (it checks the MTU): the new MAC, and
+	 * the entry starts afresh */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 160));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, NEW_MAC);
+	assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_memory_equal(v.dmac, NEW_MAC, 6);
+	assert_int_equal(v.max_len, n);
+
+	/* expired: looked up again */
+	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr %02x:%02x:%02x:%02x:%02x:%02x "
+			    "dev " EXT_DEV " nud permanent", PEER_MAC[0], PEER_MAC[1], PEER_MAC[2],
+			    PEER_MAC[3], PEER_MAC[4], PEER_MAC[5]), 0);
+	int_expect_decap(&in, NEW_MAC);		/* cached */
+	nexthop_expire(PEER);
+	int_expect_decap(&in, PEER_MAC);
+	assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_memory_equal(v.dmac, PEER_MAC, 6);
+	assert_true(v.expires_ns > 1);
+
+	/* another destination, same TOS: its own slot, the peer's entry stays
+	 * unless the slots collide (then it is replaced, never mixed up) */
+	n = from_g(inner, G, ATTACKER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 40));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, ATK_MAC);
+	assert_true(nexthop_of(ATTACKER, &v) >= 0);
+	assert_memory_equal(v.dmac, ATK_MAC, 6);
+	if (xdnat_nexthop_slot(ATTACKER, 0) != xdnat_nexthop_slot(PEER, 0))
+		assert_true(nexthop_of(PEER, &v) >= 0);
+}
+
 static void test_int_spoofed_port(void **state)
 {
 	uint8_t inner[256], l4[128];
@@ -1559,6 +1656,7 @@ int main(void)
 		cmocka_unit_test_setup(test_int_truncated_every_layer, world),
 		cmocka_unit_test_setup(test_int_outer_options_and_fragments, world),
 		cmocka_unit_test_setup(test_int_no_route, world),
+		cmocka_unit_test_setup(test_int_nexthop_cache, world),
 	};
 
 	return cmocka_run_group_tests_name("bpf_gw", tests, group_setup, group_teardown);

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include "host_swan.h"
+#include "test_lines.h"
 
 #define KEY_PEM  "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"
 #define CERT_PEM "-----BEGIN CERTIFICATE-----\nMIIBhost\n-----END CERTIFICATE-----\n"
@@ -83,25 +84,6 @@ static mode_t mode_of(const struct fx *f, const char *rel)
 	return st.st_mode;
 }
 
-/* Is line (without its newline) one whole line of text? */
-static bool has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, line, n) && (p[n] == '\n' || p[n] == 0))
-			return true;
-	return false;
-}
-
-#define assert_line(text, line) do {						\
-	if (!has_line((text), (line)))						\
-		fail_msg("no line \"%s\" in:\n%s", (line), (text));		\
-} while (0)
-#define assert_no_line(text, line) do {						\
-	if (has_line((text), (line)))						\
-		fail_msg("unexpected line \"%s\" in:\n%s", (line), (text));	\
-} while (0)
 
 static int setup(void **state)
 {
