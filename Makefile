@@ -128,12 +128,17 @@ demo: ensure-deps
 	$(MAKE) --no-print-directory all
 	bash tests/integration/demo.sh
 
-ensure-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# $(call apt_ensure,PKGS): a recipe line that apt-get installs those of the
+# Debian packages PKGS that dpkg does not list as installed, and says which.
+apt_ensure = @missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then echo "make: installing missing packages:" $$missing; \
-		$(MAKE) --no-print-directory deps; fi
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; fi
+
+ensure-deps:
+	$(call apt_ensure,$(DEB_PKGS))
 
 deps:
 	apt-get update -q

@@ -10,12 +10,7 @@ bench: bench-deps all $(BENCH_BINS)
 	@set -e; for b in $(wildcard bench/*.sh); do echo "== $$b"; bash $$b; done
 
 bench-deps:
-	@missing=$$(for p in $(BENCH_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
-	done); \
-	if [ -n "$$missing" ]; then echo "make: installing missing packages:" $$missing; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends $$missing; fi
+	$(call apt_ensure,$(BENCH_PKGS))
 
 # Plots (docs/img/*.png, gnuplot scripts in bench/plot/) and markdown tables
 # from the results the last make bench left in bench/results/; fails naming
@@ -23,10 +18,5 @@ bench-deps:
 BENCH_REPORT_PKGS := gnuplot-nox
 
 bench-report:
-	@missing=$$(for p in $(BENCH_REPORT_PKGS); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
-	done); \
-	if [ -n "$$missing" ]; then echo "make: installing missing packages:" $$missing; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends $$missing; fi
+	$(call apt_ensure,$(BENCH_REPORT_PKGS))
 	@bash bench/plot/report.sh
