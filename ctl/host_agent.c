@@ -27,6 +27,7 @@
 #include "host_swan_setup.h"
 #include "host_tc.h"
 #include "log.h"
+#include "sigfd.h"
 #include "pap_client.h"
 #include "parse.h"
 #include "state.h"
@@ -1235,7 +1236,6 @@ static int setup(struct agent *a)
 	const struct host_opts *o = a->o;
 	uint32_t old_global;
 	char err[512];
-	sigset_t sigs;
 	bool fresh;
 	int rc;
 
@@ -1280,16 +1280,10 @@ static int setup(struct agent *a)
 	a->cert_stale = true;
 	cert_tick(a);
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	a->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	a->sig_fd = sigfd_open();
 	if (a->sig_fd < 0) {
-		log_err("signalfd: %s", strerror(errno));
-		return -errno;
+		log_err("signalfd: %s", strerror(-a->sig_fd));
+		return a->sig_fd;
 	}
 	a->pap.retries = LOOP_RETRIES;
 	/* a resumed lease may be nearly gone: renew at once */

@@ -29,6 +29,7 @@
 #include "gateway.h"
 #include "gw_commands.h"
 #include "log.h"
+#include "sigfd.h"
 #include "state.h"
 
 #define BATCH 64
@@ -274,7 +275,6 @@ static int setup(struct daemon *d)
 	struct state_image img = { 0 };
 	char err[512];
 	char *abs;
-	sigset_t sigs;
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	int rc;
 
@@ -334,13 +334,9 @@ static int setup(struct daemon *d)
 		return -1;
 	}
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	d->sig_fd = sigfd_open();
+	if (d->sig_fd < 0)
+		errno = -d->sig_fd;
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ep < 0 ||

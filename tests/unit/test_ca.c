@@ -72,15 +72,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A path under the test root; four rotating buffers. */
+/* A path under the test root (tmpdir_path). */
 static const char *rpath(const struct fx *f, const char *name)
 {
-	static char bufs[4][PATH_MAX + 64];
-	static unsigned int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", f->root, name);
-	return b;
+	return tmpdir_path(f->root, name);
 }
 
 static const char *spath(const struct fx *f, const char *name)

@@ -84,15 +84,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A path in the state directory; four rotating buffers. */
+/* A path in the state directory (tmpdir_path). */
 static const char *fpath(const struct fx *f, const char *name)
 {
-	static char bufs[4][PATH_MAX + 32];
-	static unsigned int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, sizeof(bufs[0]), "%s/%s", f->dir, name);
-	return b;
+	return tmpdir_path(f->dir, name);
 }
 
 /* (Re)open the store and load it into f->img; returns state_load's result. */

@@ -32,6 +32,18 @@ static inline int tmpdir_make(char *root, size_t rootlen, const char *tmpl,
 	return 0;
 }
 
+/* dir/name in one of four rotating buffers: up to four in one call's
+ * arguments. */
+static inline const char *tmpdir_path(const char *dir, const char *name)
+{
+	static char bufs[4][4096 + 64];
+	static unsigned int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
+	return b;
+}
+
 /* Remove root and everything under it. */
 static inline void tmpdir_remove(const char *root)
 {
