@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # xdnat — one Makefile for BPF objects, skeletons, userspace, tests, fuzzing and benches.
 #
-#   make            build everything (-Werror)
+#   make            build everything
 #   make demo       run the gateway and two hosts in a namespace rig
 #   make test       install missing Debian packages, build, run every suite
 #   make deps       apt-get install what the build and tests need
@@ -10,6 +10,10 @@
 #   make bench-report  plots and tables for docs/benchmarks.md from the last bench
 #   make install    DESTDIR=... PREFIX=...
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
+#
+# Variables: V=1 prints every command; WERROR=0 builds without -Werror (make
+# test keeps it); CPPFLAGS, CFLAGS and LDFLAGS from the environment (e.g.
+# dpkg-buildflags' hardening) are added to ours.
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
@@ -18,29 +22,63 @@ PREFIX		?= /usr/local
 DESTDIR		?=
 BUILD		:= build
 FUZZ_SECONDS	?= 60
+WERROR		?= 1
 
 CC		:= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
 
-WARN		:= -Wall -Wextra -Werror
-CPPFLAGS	:= -D_GNU_SOURCE -Icommon -Ictl -I$(BUILD)/skel
+ifeq ($(V),1)
+Q		:=
+say		:=
+else
+Q		:= @
+say		= @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+# The BPF programs' target architecture follows the build machine.
+BPF_ARCH	:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+		     -e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+
+WARN		:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+XCPPFLAGS	:= -D_GNU_SOURCE -Icommon -Ictl -I$(BUILD)/skel
 CFLAGS		?= -O2 -g
-CFLAGS		+= -std=c11 $(WARN) -fno-strict-aliasing
-LDLIBS		:= -lbpf -lelf -lz -lcrypto
+XCFLAGS		:= -std=c11 $(WARN) -fno-strict-aliasing -MMD -MP
+LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c
 SAN_FLAGS	:= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
-BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 $(WARN) \
-		   -Wno-unused-function -Ivmlinux -Icommon -Ibpf
+BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) \
+		   -Wno-unused-function -Ivmlinux -Icommon -Ibpf -MMD -MP
+
+COMPILE		= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS)
+# Tests and benches compile and link several files in one command, where
+# -MMD cannot name its output: they depend on every header instead.
+COMPILE_LINK	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) -std=c11 $(WARN) -fno-strict-aliasing $(CFLAGS)
+COMPILE_LINK_ASAN = $(CC) $(XCPPFLAGS) $(CPPFLAGS) -std=c11 $(WARN) $(SAN_FLAGS)
+COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
-		   iproute2 ethtool python3-scapy tcpdump iputils-ping
+		   libjson-c-dev iproute2 ethtool python3-scapy tcpdump iputils-ping
 
 # ---- sources -----------------------------------------------------------------
-CTL_MAINS	:= $(wildcard ctl/xdnatd.c ctl/xdnatctl.c ctl/xdnat-host.c)
-CTL_LIB_SRCS	:= $(filter-out $(CTL_MAINS),$(wildcard ctl/*.c))
+# ctl/ is one folder per layer: lib <- pap <- {gateway, host}. Each folder is
+# its own archive and a program links only the archives of its layers, so a
+# gateway symbol in the host agent is a link error (tests/check_layers.sh
+# checks the includes too).
+LAYERS		:= lib pap gateway host
+CTL_MAINS	:= ctl/gateway/xdnatd.c ctl/gateway/xdnatctl.c ctl/host/xdnat-host.c
+layer_srcs	= $(filter-out $(CTL_MAINS),$(wildcard ctl/$(1)/*.c))
+CTL_LIB_SRCS	:= $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
+layer_a		= $(BUILD)/ctl/libxdnat-$(1).a
+layer_asan_a	= $(BUILD)/asan/ctl/libxdnat-$(1).a
+# The archives a program of each layer links, in link order.
+GATEWAY_LIBS	:= $(call layer_a,gateway) $(call layer_a,pap) $(call layer_a,lib)
+HOST_LIBS	:= $(call layer_a,host) $(call layer_a,pap) $(call layer_a,gateway) $(call layer_a,lib)
+ALL_LIBS	:= $(foreach l,host gateway pap lib,$(call layer_a,$(l)))
+ALL_ASAN_LIBS	:= $(foreach l,host gateway pap lib,$(call layer_asan_a,$(l)))
+
 # BPF programs: the data plane in bpf/, the benches' reference programs in
 # bench/. One set of rules builds both (vpath finds the source), so a name
 # must be unique across the two directories.
@@ -53,10 +91,10 @@ bpf_skels	= $(patsubst %.bpf.c,$(BUILD)/skel/%.skel.h,$(notdir $(1)))
 BPF_OBJS	:= $(call bpf_objs,$(BPF_SRCS))
 SKELS		:= $(call bpf_skels,$(BPF_SRCS))
 BENCH_SKELS	:= $(call bpf_skels,$(BENCH_BPF_SRCS))
+
+# Shared test fixtures (tests/lib/): linked into every unit test and bench.
+TLIB_SRCS	:= $(wildcard tests/lib/*.c)
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
-# Helpers the unit tests (and the data-plane bench) share, linked into each.
-UNIT_LIB_SRCS	:= $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
-UNIT_DEPS	:= $(UNIT_LIB_SRCS) $(wildcard tests/unit/*.h)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_ASAN_BINS	:= $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
@@ -69,60 +107,84 @@ INTEG_TESTS	:= $(sort $(wildcard tests/integration/test_*.sh))
 INTEROP_TESTS	:= $(sort $(wildcard tests/interop/test_*.sh))
 INTEG_TOOLS	:= $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c))
 
-LIB		:= $(BUILD)/libxdnat.a
-LIB_ASAN	:= $(BUILD)/asan/libxdnat.a
-BINS		:= $(patsubst ctl/%.c,$(BUILD)/%,$(CTL_MAINS))
+BINS		:= $(BUILD)/xdnatd $(BUILD)/xdnatctl $(BUILD)/xdnat-host
 
 .PHONY: demo interop all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
-	bench bench-report install clean vmlinux
+	bench bench-report install clean vmlinux check-layers
 all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS)
 
 # ---- BPF: clang -> bpftool gen object -> bpftool gen skeleton ------------------
-$(BUILD)/bpf/%.tmp.o: %.bpf.c $(wildcard $(addsuffix /*.h,$(BPF_DIRS))) $(wildcard common/*.h) \
-		| $(BUILD)/bpf
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/bpf/%.tmp.o: %.bpf.c | $(BUILD)/bpf
+	$(call say,BPF,$@)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@
 $(BUILD)/bpf/%.bpf.o: $(BUILD)/bpf/%.tmp.o
-	$(BPFTOOL) gen object $@ $<
+	$(call say,GEN-OBJ,$@)$(BPFTOOL) gen object $@ $<
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+	$(call say,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# A skeleton is a generated header: the first build cannot learn from -MMD
+# who includes it, so each file that does depends on it by name.
+skel_users	= $(shell grep -l '"$(1).skel.h"' $(CTL_LIB_SRCS) $(CTL_MAINS) tests/unit/*.c \
+		    tests/lib/*.c tests/integration/*.c bench/*.c 2>/dev/null)
+# Who needs skeleton $(1): the objects of ctl/ files and the test, tool and
+# bench binaries that include it; every test and bench when tests/lib does.
+skel_targets	= $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(filter ctl/%,$(1))) \
+		  $(patsubst ctl/%.c,$(BUILD)/asan/obj/%.o,$(filter ctl/%,$(1))) \
+		  $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter tests/unit/%,$(1))) \
+		  $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(filter tests/unit/%,$(1))) \
+		  $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(filter tests/integration/%,$(1))) \
+		  $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter bench/%,$(1))) \
+		  $(if $(filter tests/lib/%,$(1)),$(UNIT_BINS) $(UNIT_ASAN_BINS) $(BENCH_BINS))
+$(foreach s,$(basename $(basename $(notdir $(BPF_SRCS) $(BENCH_BPF_SRCS)))),\
+	$(eval $(call skel_targets,$(call skel_users,$(s))): $(BUILD)/skel/$(s).skel.h))
 
 # ---- userspace ----------------------------------------------------------------
-HDRS		:= $(wildcard common/*.h ctl/*.h)
+$(BUILD)/obj/%.o: ctl/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(COMPILE) -c $< -o $@
+$(BUILD)/asan/obj/%.o: ctl/%.c
+	@mkdir -p $(@D)
+	$(call say,CC-ASAN,$@)$(COMPILE_ASAN) -c $< -o $@
 
-$(BUILD)/obj/%.o: ctl/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
-$(BUILD)/asan/obj/%.o: ctl/%.c $(HDRS) $(SKELS) | $(BUILD)/asan/obj
-	$(CC) $(CPPFLAGS) -std=c11 $(WARN) $(SAN_FLAGS) -c $< -o $@
+define layer_rules
+$(call layer_a,$(1)): $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(call layer_srcs,$(1)))
+	@mkdir -p $$(@D)
+	$$(call say,AR,$$@)rm -f $$@; ar rcs $$@ $$^
+$(call layer_asan_a,$(1)): $(patsubst ctl/%.c,$(BUILD)/asan/obj/%.o,$(call layer_srcs,$(1)))
+	@mkdir -p $$(@D)
+	$$(call say,AR,$$@)rm -f $$@; ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
 
-LIB_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(CTL_LIB_SRCS))
-LIB_ASAN_OBJS	:= $(patsubst ctl/%.c,$(BUILD)/asan/obj/%.o,$(CTL_LIB_SRCS))
-
-$(LIB): $(LIB_OBJS)
-	rm -f $@; ar rcs $@ $^
-$(LIB_ASAN): $(LIB_ASAN_OBJS)
-	rm -f $@; ar rcs $@ $^
-
-$(BUILD)/%: $(BUILD)/obj/%.o $(LIB)
-	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+LINK		= $(CC) $(CFLAGS) $(LDFLAGS)
+$(BUILD)/xdnatd: $(BUILD)/obj/gateway/xdnatd.o $(GATEWAY_LIBS)
+	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -o $@
+$(BUILD)/xdnatctl: $(BUILD)/obj/gateway/xdnatctl.o $(GATEWAY_LIBS)
+	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -o $@
+$(BUILD)/xdnat-host: $(BUILD)/obj/host/xdnat-host.o $(HOST_LIBS)
+	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -o $@
 
 # ---- tests --------------------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(HDRS) $(UNIT_DEPS) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $< $(UNIT_LIB_SRCS) $(LIB) $(LDLIBS) -lcmocka -o $@
-$(BUILD)/asan/tests/%: tests/unit/%.c $(LIB_ASAN) $(HDRS) $(UNIT_DEPS) | $(BUILD)/asan/tests
-	$(CC) $(CPPFLAGS) -Itests/unit -std=c11 $(WARN) $(SAN_FLAGS) $< $(UNIT_LIB_SRCS) $(LIB_ASAN) \
+TEST_CPPFLAGS	:= -Itests/lib
+ALL_HDRS	:= $(wildcard common/*.h ctl/*/*.h tests/lib/*.h bench/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(TLIB_SRCS) $(ALL_LIBS) $(ALL_HDRS) | $(BUILD)/tests
+	$(call say,CC-TEST,$@)$(COMPILE_LINK) $(TEST_CPPFLAGS) $(LDFLAGS) $< $(TLIB_SRCS) $(ALL_LIBS) \
 		$(LDLIBS) -lcmocka -o $@
+$(BUILD)/asan/tests/%: tests/unit/%.c $(TLIB_SRCS) $(ALL_ASAN_LIBS) $(ALL_HDRS) \
+		| $(BUILD)/asan/tests
+	$(call say,CC-TEST,$@)$(COMPILE_LINK_ASAN) $(TEST_CPPFLAGS) $(LDFLAGS) $< $(TLIB_SRCS) \
+		$(ALL_ASAN_LIBS) $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/itest/%: tests/integration/%.c $(LIB) $(HDRS) | $(BUILD)/itest
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+$(BUILD)/itest/%: tests/integration/%.c $(ALL_LIBS) $(ALL_HDRS) | $(BUILD)/itest
+	$(call say,CC,$@)$(COMPILE_LINK) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
 
 # libFuzzer targets, built with clang against the library sources they fuzz.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CTL_LIB_SRCS) $(HDRS) | $(BUILD)/fuzz
-	$(CLANG) $(CPPFLAGS) -std=c11 $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
-		$< $(CTL_LIB_SRCS) $(LDLIBS) -o $@
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CTL_LIB_SRCS) $(ALL_HDRS) | $(BUILD)/fuzz
+	$(call say,FUZZ,$@)$(CLANG) $(XCPPFLAGS) $(CPPFLAGS) -std=c11 $(WARN) -g -O1 \
+		-fsanitize=fuzzer,address,undefined $< $(CTL_LIB_SRCS) $(LDLIBS) -o $@
 
-$(BUILD)/bench/%: bench/%.c $(LIB) $(HDRS) $(SKELS) $(BENCH_SKELS) $(UNIT_DEPS) $(wildcard bench/*.h) \
-		| $(BUILD)/bench
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $< $(UNIT_LIB_SRCS) $(LIB) $(LDLIBS) -o $@
+$(BUILD)/bench/%: bench/%.c $(TLIB_SRCS) $(ALL_LIBS) $(ALL_HDRS) | $(BUILD)/bench
+	$(call say,CC,$@)$(COMPILE_LINK) $(TEST_CPPFLAGS) $(LDFLAGS) $< $(TLIB_SRCS) $(ALL_LIBS) \
+		$(LDLIBS) -o $@
 
 demo: ensure-deps
 	$(MAKE) --no-print-directory all
@@ -144,9 +206,15 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_PKGS)
 
+# make test always builds with -Werror, whatever WERROR says.
 test: ensure-deps
-	$(MAKE) --no-print-directory all $(UNIT_ASAN_BINS) $(FUZZ_BINS)
-	$(MAKE) --no-print-directory -k unit unit-asan fuzz-replay integration interop
+	$(MAKE) --no-print-directory WERROR=1 all $(UNIT_ASAN_BINS) $(FUZZ_BINS)
+	$(MAKE) --no-print-directory WERROR=1 -k check-layers unit unit-asan fuzz-replay \
+		integration interop
+
+# The layer rule of ctl/ (lib <- pap <- {gateway, host}) on every include.
+check-layers:
+	@bash tests/check_layers.sh
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
@@ -186,9 +254,12 @@ vmlinux:
 clean:
 	rm -rf $(BUILD)
 
-$(BUILD)/bpf $(BUILD)/skel $(BUILD)/obj $(BUILD)/asan/obj $(BUILD)/tests \
-$(BUILD)/asan/tests $(BUILD)/fuzz $(BUILD)/bench $(BUILD)/itest:
+$(BUILD)/bpf $(BUILD)/skel $(BUILD)/tests $(BUILD)/asan/tests $(BUILD)/fuzz $(BUILD)/bench \
+$(BUILD)/itest:
 	mkdir -p $@
 
 .PRECIOUS: $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/skel/%.skel.h $(BUILD)/obj/%.o \
 	$(BUILD)/asan/obj/%.o
+
+# Per-file dependencies written by -MMD.
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

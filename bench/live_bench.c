@@ -27,7 +27,7 @@
  * Configurations (XDP attached by this program in the gw namespace):
  *   ceiling  bench/ref_redirect.bpf.c's ref_redirect_map on each gateway NIC,
  *	      to the other NIC through the gateway's devmap: no parsing;
- *   xdnat    gw_ext on xdnx0, gw_int on xdni0, loaded as in tests/unit's rig
+ *   xdnat    gw_ext on xdnx0, gw_int on xdni0, loaded as in tests/lib's rig
  *	      (maps unpinned, filled as xdnatd fills them: H1's MAC resolved,
  *	      so gw_ext takes its fast path);
  *   linux    no XDP in gw: the kernel forwards, with the nft rules the

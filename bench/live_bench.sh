@@ -30,7 +30,7 @@ CPU=${LIVE_BENCH_CPU:-$(($(nproc) - 1))}
 if [ ! -x "$BUILD/bench/live_bench" ]; then
 	echo "live_bench: build it first: make build/bench/live_bench (make bench does)"; exit 1
 fi
-# The rig's MACs and addresses: the ones of tests/unit/bpf_rig.[ch], which
+# The rig's MACs and addresses: the ones of tests/lib/bpf_rig.[ch], which
 # live_bench builds its frames and the gateway's values with.
 PEER_MAC=02:00:00:00:e0:10
 EXT_MAC=02:00:00:00:e0:01

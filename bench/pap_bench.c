@@ -18,7 +18,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include "pap_client.h"
+#include "pap/pap_client.h"
 
 #define RX_BATCH 64
 

@@ -40,8 +40,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <openssl/crypto.h>
-#include "host_cert.h"
-#include "pap_client.h"
+#include "host/host_cert.h"
+#include "pap/pap_client.h"
 
 #define HOST_PORTS	64	/* xdnat-host's defaults (docs/xdnat-host.md) */
 #define HOST_SPIS	256

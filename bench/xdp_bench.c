@@ -8,7 +8,7 @@
  *   xdp_bench [ROUNDS [RUNS]]		(defaults 5 and 200000; needs root)
  *
  * Runs in a private network namespace built by the tests' rig
- * (tests/unit/bpf_rig.h), with H1's and H2's MACs in their port and SA
+ * (tests/lib/bpf_rig.h), with H1's and H2's MACs in their port and SA
  * values as xdnatd would write them once resolved (gw_ext's fast path; one
  * row shows the FIB fallback with a host whose MAC is not known). Every
  * figure is the kernel's own per-run duration (opts.duration), never wall

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pap.h"
+#include "pap/pap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "state.h"
-#include "state_record.h"
+#include "gateway/state.h"
+#include "gateway/state_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "state.h"
-#include "state_record.h"
+#include "gateway/state.h"
+#include "gateway/state_record.h"
 int main(void)
 {
 	struct host h = { .client_id = 7, .addr = 0x0b00000a, .global = 0x016433c6,

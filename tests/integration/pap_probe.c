@@ -28,7 +28,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include "pap_client.h"
+#include "pap/pap_client.h"
 
 static int failures;
 

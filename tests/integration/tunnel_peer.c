@@ -16,8 +16,8 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <net/if.h>
-#include "host_tc.h"
-#include "log.h"
+#include "host/host_tc.h"
+#include "lib/log.h"
 
 int main(int argc, char **argv)
 {

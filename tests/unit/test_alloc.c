@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alloc.h"
+#include "gateway/alloc.h"
 
 #include "test_rng.h"
 

@@ -31,8 +31,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "ca.h"
-#include "log.h"
+#include "gateway/ca.h"
+#include "lib/log.h"
 #include "test_tmpdir.h"
 
 #define G_STR		"198.51.100.1"

@@ -21,11 +21,11 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include "ca.h"
-#include "gateway.h"
-#include "host_cert.h"
-#include "log.h"
-#include "pap_client.h"
+#include "gateway/ca.h"
+#include "gateway/gateway.h"
+#include "host/host_cert.h"
+#include "lib/log.h"
+#include "pap/pap_client.h"
 #include "xdnat.h"
 
 #define G	0x016433c6u	/* 198.51.100.1 in network order (little-endian host) */

@@ -25,9 +25,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "ca.h"
-#include "host_cert.h"
-#include "log.h"
+#include "gateway/ca.h"
+#include "host/host_cert.h"
+#include "lib/log.h"
 #include "test_tmpdir.h"
 
 struct fx {

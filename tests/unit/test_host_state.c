@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
-#include "host_state.h"
+#include "host/host_state.h"
 
 struct fx {
 	char dir[64];

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
-#include "host_swan.h"
+#include "host/host_swan.h"
 #include "test_lines.h"
 
 #define KEY_PEM  "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n"

@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include "esp_probe.h"
-#include "host_cert.h"
-#include "host_swan.h"
-#include "host_swan_setup.h"
+#include "host/esp_probe.h"
+#include "host/host_cert.h"
+#include "host/host_swan.h"
+#include "host/host_swan_setup.h"
 #include "test_lines.h"
 #include "test_tmpdir.h"
 

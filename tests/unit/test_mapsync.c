@@ -21,9 +21,9 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "bpf_rig.h"
-#include "gateway.h"
-#include "log.h"
-#include "mapsync.h"
+#include "gateway/gateway.h"
+#include "lib/log.h"
+#include "gateway/mapsync.h"
 #include "xdnat.h"
 
 #define NATT1		20002

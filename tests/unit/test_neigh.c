@@ -24,7 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include "bpf_rig.h"
-#include "neigh.h"
+#include "gateway/neigh.h"
 
 #define NB_HOST		IP4(10, 1, 0, 11)	/* on nb1: answers ARP */
 #define NB_PERM		IP4(10, 1, 0, 20)	/* permanent entry, nobody there */

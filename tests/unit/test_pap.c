@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pap.h"
+#include "pap/pap.h"
 
 #define XID		0x11223344u
 #define CID		0xa0b0c0d0u

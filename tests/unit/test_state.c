@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "state.h"
-#include "state_record.h"
+#include "gateway/state.h"
+#include "gateway/state_record.h"
 #include "test_tmpdir.h"
 
 /* Offsets inside the formats documented at the top of ctl/state.c and

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdnatd configuration: defaults, then the --config file, then the command
+ * line (which wins). The file takes the long flag names without "--", one
+ * "key = value" per line, '#' comments. docs/xdnatd.md lists every key.
+ */
+#ifndef XDNAT_CONFIG_H
+#define XDNAT_CONFIG_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <net/if.h>
+#include "gateway/gateway.h"
+
+struct xdnatd_config {
+	struct gw_config gw;
+	char ext_if[IF_NAMESIZE];
+	char int_if[IF_NAMESIZE];
+	uint32_t internal;		/* Gi, network order; 0 = any */
+	uint16_t pap_port;
+	char state_dir[PATH_MAX];
+	char socket_path[108];		/* sizeof(sun_path) */
+	char bpffs[PATH_MAX];
+	char site_key_file[PATH_MAX];
+	char ca_cert[PATH_MAX];		/* a site CA (--ca-cert/--ca-key); empty: our own */
+	char ca_key[PATH_MAX];
+	char config_file[PATH_MAX];
+	bool foreground;
+	int log_level;
+	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
+	bool xdp_generic;		/* --xdp-mode generic (default native) */
+	bool unload;			/* --unload: detach, unpin, exit */
+};
+
+/* The XDP data plane runs only when both NICs are named. */
+static inline bool config_dataplane(const struct xdnatd_config *c)
+{
+	return c->ext_if[0] && c->int_if[0];
+}
+
+/*
+ * Parse defaults + file + argv. Returns 0, 1 when --help was printed, or -1
+ * with a one-line message in err (the daemon exits 2 with it).
+ */
+int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
+		size_t errlen);
+void config_usage(FILE *out);
+
+#endif

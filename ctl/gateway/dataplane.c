@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The BPF side of xdnatd. gw_ext and gw_int both define the maps of
+ * bpf/maps.h with LIBBPF_PIN_BY_NAME; opened with pin_root_path = --bpffs,
+ * the first load creates and pins them and every later load (the second
+ * object, a restarted or upgraded daemon) reuses the pinned ones, so their
+ * contents and counters live on. Programs are attached over netlink, not
+ * with a bpf_link, so they stay attached when the daemon exits: forwarding
+ * never waits for the control plane.
+ *
+ * Keeping the share maps in step with the host table is mapsync.c's job:
+ * this file only hands it the loaded maps' descriptors, and the hosts' MACs
+ * that neigh.c reads from the kernel (refreshed by dataplane_tick()).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "gateway/bpffs.h"
+#include "gateway/config.h"
+#include "gateway/dataplane.h"
+#include "lib/log.h"
+#include "gateway/mapsync.h"
+#include "gateway/neigh.h"
+#include "gw_ext.skel.h"
+#include "gw_int.skel.h"
+
+/* What is attached to one NIC: at most one program of ours, nothing foreign. */
+struct xdp_slot {
+	uint32_t id;
+	uint32_t mode;		/* XDP_FLAGS_*_MODE */
+};
+
+/* Seconds between two reads of the hosts' MACs and the internal NIC. */
+#define NEIGH_REFRESH_TICKS	5
+
+struct dataplane {
+	struct gw_ext *ext;
+	struct gw_int *in;
+	struct mapsync sync;		/* the share maps and xdnat_tx */
+	struct neigh *neigh;		/* the hosts' MACs on the internal NIC */
+	struct xdnat_cfg cfg;		/* as last written to xdnat_cfg */
+	char int_if[IF_NAMESIZE];
+	unsigned int ticks;		/* since the last refresh */
+	bool resolving;			/* resolutions just started: read soon */
+	bool mac_missing;		/* a host change wrote a host without MAC */
+	int cfg_fd, stats_fd;
+	unsigned int ifindex[2];	/* ext, int */
+	struct xdp_slot attached[2];	/* before we attach */
+};
+
+static const char *const prog_names[2] = { "gw_ext", "gw_int" };
+
+/* ---- the map sync (mapsync.c) ------------------------------------------ */
+
+struct gw_hooks dataplane_hooks(struct dataplane *dp)
+{
+	return mapsync_hooks(&dp->sync);
+}
+
+/* mapsync's MAC source: the table neigh.c read last. */
+static bool host_mac(void *ctx, uint32_t addr, uint8_t mac[6])
+{
+	struct dataplane *dp = ctx;
+
+	if (neigh_mac(dp->neigh, addr, mac))
+		return true;
+	/* a new host, likely: read the table again at the next tick */
+	dp->mac_missing = true;
+	return false;
+}
+
+/*
+ * Read the MACs of all g's hosts and start resolving the missing ones; the
+ * next refresh comes at the next tick when some were asked for the first
+ * time (ARP takes milliseconds), else after NEIGH_REFRESH_TICKS.
+ */
+static void refresh_neigh(struct dataplane *dp, const struct gw *g)
+{
+	size_t n = gw_host_count(g);
+	uint32_t *addrs = calloc(n ? n : 1, sizeof(*addrs));
+	int rc;
+
+	dp->ticks = 0;
+	dp->resolving = false;
+	if (!addrs) {
+		log_err("neighbour refresh: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = gw_host_at(g, i)->addr;
+	rc = neigh_refresh(dp->neigh, addrs, n);
+	if (rc < 0)
+		log_err("%s: reading the neighbour table: %s", dp->int_if, strerror(-rc));
+	free(addrs);
+	dp->resolving = rc > 0;
+}
+
+int dataplane_reconcile(struct dataplane *dp, const struct gw *g)
+{
+	int err;
+
+	refresh_neigh(dp, g);
+	err = mapsync_reconcile(&dp->sync, g);
+	/* the hosts it wrote without a MAC are being resolved already */
+	dp->mac_missing = false;
+	return err;
+}
+
+int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct xdnat_counter *v;
+
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	for (uint32_t r = 0; r < XDNAT_REASON_MAX; r++) {
+		if (bpf_map_lookup_elem(dp->stats_fd, &r, v)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			out->reason[r].packets += v[c].packets;
+			out->reason[r].bytes += v[c].bytes;
+		}
+	}
+	out->sync_errors = mapsync_errors(&dp->sync);
+	out->neigh_failures = neigh_failures(dp->neigh);
+	free(v);
+	return err;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	/* libbpf's messages name themselves ("libbpf: ...") */
+	if (level == LIBBPF_WARN)
+		log_warn("%s", buf);
+	else
+		log_debug("%s", buf);
+	return 0;
+}
+
+/* Both objects, opened (not loaded) with their pins under dir. */
+static int open_skels(struct dataplane *dp, const char *dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dir);
+	int err;
+
+	libbpf_set_print(libbpf_log);
+	dp->ext = gw_ext__open_opts(&o);
+	if (!dp->ext) {
+		err = -errno;
+		log_err("opening the gw_ext BPF object: %s", strerror(errno));
+		return err;
+	}
+	dp->in = gw_int__open_opts(&o);
+	if (!dp->in) {
+		err = -errno;
+		log_err("opening the gw_int BPF object: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static void close_skels(struct dataplane *dp)
+{
+	gw_int__destroy(dp->in);
+	gw_ext__destroy(dp->ext);
+	dp->in = NULL;
+	dp->ext = NULL;
+}
+
+static struct bpf_object *skel_obj(const struct dataplane *dp, int i)
+{
+	return i ? dp->in->obj : dp->ext->obj;
+}
+
+static bool pin_fits(const struct bpf_map *map, struct bpf_map_info *info)
+{
+	uint32_t flags = bpf_map__map_flags(map);
+
+	if (info->type == BPF_MAP_TYPE_DEVMAP || info->type == BPF_MAP_TYPE_DEVMAP_HASH) {
+		info->map_flags &= ~BPF_F_RDONLY_PROG;	/* the kernel adds it */
+		flags &= ~BPF_F_RDONLY_PROG;
+	}
+	return info->type == bpf_map__type(map) && info->key_size == bpf_map__key_size(map) &&
+	       info->value_size == bpf_map__value_size(map) &&
+	       info->max_entries == bpf_map__max_entries(map) && info->map_flags == flags;
+}
+
+/* Reuse map's pin when there is one (none: libbpf creates and pins it). */
+static int reuse_pin(struct bpf_map *map, const struct xdnatd_config *cfg)
+{
+	const char *path = bpf_map__pin_path(map);
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_obj_get(path), err;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		log_err("%s: %s", path, strerror(errno));
+	} else if (!pin_fits(map, &info)) {
+		log_err("%s was pinned by BPF objects of another layout or size "
+			"(type %u, key %u, value %u, max_entries %u, flags 0x%x; this xdnatd "
+			"wants %u, %u, %u, %u, 0x%x): stop xdnatd, remove the old pins with "
+			"`xdnatd --unload --ext-if %s --int-if %s --bpffs %s` (forwarding "
+			"stops until the next start) and start again", path, info.type,
+			info.key_size, info.value_size, info.max_entries, info.map_flags,
+			bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map),
+			bpf_map__max_entries(map), bpf_map__map_flags(map), cfg->ext_if,
+			cfg->int_if, cfg->bpffs);
+		err = -EEXIST;
+	} else {
+		/* reuse_fd dups fd; without a pin path libbpf checks nothing more */
+		err = bpf_map__reuse_fd(map, fd);
+		if (!err)
+			err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			log_err("%s: reusing it: %s", path, strerror(-err));
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+/*
+ * The pins of object i are reused here rather than by libbpf: libbpf up to
+ * 1.5 compares a pinned DEVMAP's flags, which the kernel always reports
+ * with BPF_F_RDONLY_PROG, with its own and refuses the map; and it says
+ * little when a pin really differs.
+ */
+static int reuse_pins(struct dataplane *dp, int i, const struct xdnatd_config *cfg)
+{
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, skel_obj(dp, i)) {
+		if (!bpf_map__pin_path(map))
+			continue;
+		err = reuse_pin(map, cfg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static struct bpf_map *find_map(const struct dataplane *dp, int i, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(skel_obj(dp, i), name);
+
+	if (!map)
+		log_err("the %s BPF object has no map %s", prog_names[i], name);
+	return map;
+}
+
+static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
+{
+	struct bpf_map *map;
+	int err;
+
+	/* Both objects alike, or the second could not reuse the first's pin. */
+	for (int i = 0; i < 2; i++) {
+		map = find_map(dp, i, mapsync_name(MAPSYNC_SA));
+		if (!map)
+			return -ENOENT;
+		err = bpf_map__set_max_entries(map, cfg->sa_entries);
+		if (err) {
+			log_err("--sa-entries %u: %s", cfg->sa_entries, strerror(-err));
+			return err;
+		}
+	}
+	/* gw_int after gw_ext: it reuses what gw_ext just created and pinned */
+	for (int i = 0; i < 2; i++) {
+		err = reuse_pins(dp, i, cfg);
+		if (err)
+			return err;
+		err = i ? gw_int__load(dp->in) : gw_ext__load(dp->ext);
+		if (err) {
+			log_err("loading %s: %s", prog_names[i], strerror(-err));
+			return err;
+		}
+	}
+	for (enum mapsync_map m = 0; m < MAPSYNC_N; m++) {
+		map = find_map(dp, 0, mapsync_name(m));
+		if (!map)
+			return -ENOENT;
+		err = mapsync_bind(&dp->sync, m, bpf_map__fd(map), bpf_map__key_size(map),
+				   bpf_map__value_size(map), bpf_map__max_entries(map));
+		if (err)
+			return err;
+	}
+	dp->cfg_fd = bpf_map__fd(dp->ext->maps.xdnat_cfg);
+	dp->stats_fd = bpf_map__fd(dp->ext->maps.xdnat_stats);
+	return 0;
+}
+
+/* ---- NICs ------------------------------------------------------------------- */
+
+/* The internal NIC's MTU (capped to xdnat_cfg's 16 bits) and MAC into c. */
+static int read_int_nic(const char *name, struct xdnat_cfg *c)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr)) {
+		err = -errno;
+		goto out;
+	}
+	c->int_mtu = (uint16_t)(ifr.ifr_mtu > UINT16_MAX ? UINT16_MAX : ifr.ifr_mtu);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		err = -errno;
+		goto out;
+	}
+	memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
+out:
+	close(fd);
+	return err;
+}
+
+static int write_cfg(struct dataplane *dp)
+{
+	uint32_t zero = 0;
+	int err;
+
+	if (!bpf_map_update_elem(dp->cfg_fd, &zero, &dp->cfg, BPF_ANY))
+		return 0;
+	err = -errno;
+	log_err("xdnat_cfg: %s", strerror(errno));
+	return err;
+}
+
+/* bpf_fib_lookup answers "forwarding disabled" unless the NIC forwards. */
+static int enable_forwarding(const char *ifname)
+{
+	char path[128], c = 0;
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, &c, 1) == 1 && c == '1')
+		goto out;
+	if (pwrite(fd, "1\n", 2, 0) != 2) {
+		err = -errno;
+		goto out;
+	}
+	log_info("enabled IPv4 forwarding on %s (the XDP route lookup needs it)", ifname);
+out:
+	close(fd);
+	return err;
+}
+
+/* The XDP attach modes: flag, our name for it, iproute2's. */
+static const struct {
+	uint32_t flag;
+	const char *name, *ip;
+} xdp_modes[] = {
+	{ XDP_FLAGS_DRV_MODE, "native", "xdpdrv" },
+	{ XDP_FLAGS_SKB_MODE, "generic", "xdpgeneric" },
+	{ XDP_FLAGS_HW_MODE, "offload", "xdpoffload" },
+};
+#define N_XDP_MODES (sizeof(xdp_modes) / sizeof(xdp_modes[0]))
+
+static const char *mode_name(uint32_t flag)
+{
+	for (size_t i = 0; i < N_XDP_MODES; i++)
+		if (xdp_modes[i].flag == flag)
+			return xdp_modes[i].name;
+	return "?";
+}
+
+static int prog_name(const char *ifname, uint32_t id, char name[BPF_OBJ_NAME_LEN])
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id), err = 0;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		log_err("%s: XDP program id %u: %s", ifname, id, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	memcpy(name, info.name, BPF_OBJ_NAME_LEN);
+	return err;
+}
+
+/* What is attached to ifname, refusing anything that is not ours. */
+static int xdp_inspect(const char *ifname, unsigned int ifindex, struct xdp_slot *s)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[BPF_OBJ_NAME_LEN];
+	uint32_t ids[N_XDP_MODES];
+	int err = bpf_xdp_query((int)ifindex, 0, &q);
+
+	*s = (struct xdp_slot){ 0 };
+	if (err) {
+		log_err("%s: querying XDP: %s", ifname, strerror(-err));
+		return err;
+	}
+	ids[0] = q.drv_prog_id;		/* in the order of xdp_modes */
+	ids[1] = q.skb_prog_id;
+	ids[2] = q.hw_prog_id;
+	for (size_t i = 0; i < N_XDP_MODES; i++) {
+		if (!ids[i])
+			continue;
+		err = prog_name(ifname, ids[i], name);
+		if (err)
+			return err;
+		if (strcmp(name, prog_names[0]) && strcmp(name, prog_names[1])) {
+			log_err("%s has a foreign XDP program '%s' (id %u, %s mode): not "
+				"replacing it; remove it (ip link set dev %s %s off) or "
+				"name another interface", ifname, name, ids[i],
+				xdp_modes[i].name, ifname, xdp_modes[i].ip);
+			return -EBUSY;
+		}
+		*s = (struct xdp_slot){ ids[i], xdp_modes[i].flag };
+	}
+	return 0;
+}
+
+/* Replace our earlier program atomically (XDP_FLAGS_REPLACE checks it is
+ * still the one we saw); attach fresh only where nothing is. */
+static int xdp_attach(const char *ifname, unsigned int ifindex, const struct xdp_slot *cur,
+		      struct bpf_program *prog, uint32_t mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	uint32_t flags = mode;
+	int err, old_fd = -1;
+
+	if (cur->id && cur->mode != mode) {
+		/* One mode per NIC: ours in the other mode goes first. */
+		err = bpf_xdp_detach((int)ifindex, cur->mode, NULL);
+		if (err) {
+			log_err("%s: detaching our %s-mode program: %s", ifname,
+				mode_name(cur->mode), strerror(-err));
+			return err;
+		}
+		log_info("%s: detached our %s-mode program id %u", ifname,
+			 mode_name(cur->mode), cur->id);
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	} else if (cur->id) {
+		old_fd = bpf_prog_get_fd_by_id(cur->id);
+		if (old_fd < 0) {
+			err = -errno;
+			log_err("%s: XDP program id %u: %s", ifname, cur->id, strerror(errno));
+			return err;
+		}
+		o.old_prog_fd = old_fd;
+		flags |= XDP_FLAGS_REPLACE;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	err = bpf_xdp_attach((int)ifindex, bpf_program__fd(prog), flags, &o);
+	if (old_fd >= 0)
+		close(old_fd);
+	if (err) {
+		log_err("attaching %s to %s in %s mode: %s%s", bpf_program__name(prog),
+			ifname, mode_name(mode), strerror(-err),
+			mode == XDP_FLAGS_DRV_MODE ? " (no native XDP in this driver? "
+			"try --xdp-mode generic)" : "");
+		return err;
+	}
+	if (cur->id && cur->mode == mode)
+		log_info("%s: replaced XDP program id %u with %s (%s mode)", ifname,
+			 cur->id, bpf_program__name(prog), mode_name(mode));
+	else
+		log_info("%s: attached %s (%s mode)", ifname, bpf_program__name(prog),
+			 mode_name(mode));
+	return 0;
+}
+
+/* Both NICs exist and carry nothing foreign, before anything is loaded. */
+static int inspect(struct dataplane *dp, const struct xdnatd_config *cfg)
+{
+	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		dp->ifindex[i] = if_nametoindex(ifs[i]);
+		if (!dp->ifindex[i]) {
+			log_err("%s: no such interface", ifs[i]);
+			return -ENODEV;
+		}
+		err = xdp_inspect(ifs[i], dp->ifindex[i], &dp->attached[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
+{
+	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	int err;
+
+	dp->cfg = (struct xdnat_cfg){
+		.global = cfg->gw.global,
+		.internal = cfg->internal,
+		.ext_ifindex = dp->ifindex[0],
+		.int_ifindex = dp->ifindex[1],
+		.flags = XDNAT_CFG_ENABLED,
+	};
+	snprintf(dp->int_if, sizeof(dp->int_if), "%s", cfg->int_if);
+	err = read_int_nic(cfg->int_if, &dp->cfg);
+	if (err) {
+		log_err("%s: reading the MTU and MAC: %s", cfg->int_if, strerror(-err));
+		return err;
+	}
+	err = write_cfg(dp);
+	if (err)
+		return err;
+	err = neigh_open(dp->ifindex[1], &dp->neigh);
+	if (err) {
+		log_err("rtnetlink socket for %s's neighbours: %s", cfg->int_if, strerror(-err));
+		return err;
+	}
+	dp->sync.mac_of = host_mac;
+	dp->sync.mac_ctx = dp;
+	/* the redirect targets; stale NICs of an earlier run go at reconcile */
+	for (int i = 0; i < 2; i++) {
+		dp->sync.tx_ifindex[i] = dp->ifindex[i];
+		if (bpf_map_update_elem(dp->sync.fd[MAPSYNC_TX], &dp->ifindex[i],
+					&dp->ifindex[i], BPF_ANY)) {
+			err = -errno;
+			log_err("xdnat_tx: %s", strerror(errno));
+			return err;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		err = enable_forwarding(ifs[i]);
+		if (err) {
+			log_err("%s: enabling IPv4 forwarding: %s", ifs[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
+{
+	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	struct bpf_program *progs[2] = { dp->ext->progs.gw_ext, dp->in->progs.gw_int };
+	uint32_t mode = cfg->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		err = xdp_attach(ifs[i], dp->ifindex[i], &dp->attached[i], progs[i], mode);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
+{
+	struct dataplane *dp = calloc(1, sizeof(*dp));
+	int err;
+
+	if (!dp)
+		return -ENOMEM;
+	err = inspect(dp, cfg);
+	if (!err) {
+		err = bpffs_prepare(cfg->bpffs);
+		if (err)
+			log_err("--bpffs %s: %s", cfg->bpffs, strerror(-err));
+	}
+	if (!err)
+		err = open_skels(dp, cfg->bpffs);
+	if (!err)
+		err = load(dp, cfg);
+	if (!err)
+		err = configure(dp, cfg);
+	if (!err)
+		err = attach(dp, cfg);
+	if (err) {
+		dataplane_close(dp);
+		return err;
+	}
+	log_info("data plane on %s (external) and %s (internal), maps pinned in %s",
+		 cfg->ext_if, cfg->int_if, cfg->bpffs);
+	*out = dp;
+	return 0;
+}
+
+void dataplane_tick(struct dataplane *dp, const struct gw *g)
+{
+	struct xdnat_cfg c = dp->cfg;
+	size_t changed = 0;
+	int err;
+
+	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
+		return;
+	/* the fast path trusts int_mtu and int_mac: follow the NIC */
+	if (!read_int_nic(dp->int_if, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
+		log_info("%s: MTU %u, MAC %02x:%02x:%02x:%02x:%02x:%02x: xdnat_cfg updated",
+			 dp->int_if, c.int_mtu, c.int_mac[0], c.int_mac[1], c.int_mac[2],
+			 c.int_mac[3], c.int_mac[4], c.int_mac[5]);
+		dp->cfg = c;
+		write_cfg(dp);
+	}
+	refresh_neigh(dp, g);
+	err = mapsync_update_macs(&dp->sync, g, &changed);
+	dp->mac_missing = false;
+	if (!err && changed)
+		log_info("%zu host MAC(s) changed in %s's neighbours: their map entries rewritten",
+			 changed, dp->int_if);
+}
+
+void dataplane_close(struct dataplane *dp)
+{
+	if (!dp)
+		return;
+	neigh_close(dp->neigh);
+	mapsync_release(&dp->sync);
+	close_skels(dp);
+	free(dp);
+}
+
+/* ---- unloading --------------------------------------------------------------- */
+
+static int detach(const char *ifname)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+	unsigned int ifindex = if_nametoindex(ifname);
+	struct xdp_slot cur;
+	int err;
+
+	if (!ifindex) {
+		log_warn("%s: no such interface, nothing to detach", ifname);
+		return 0;
+	}
+	err = xdp_inspect(ifname, ifindex, &cur);
+	if (err || !cur.id)
+		return err;
+	o.old_prog_fd = bpf_prog_get_fd_by_id(cur.id);
+	if (o.old_prog_fd < 0)
+		return 0;	/* gone meanwhile */
+	err = bpf_xdp_detach((int)ifindex, cur.mode, &o);
+	close(o.old_prog_fd);
+	if (err) {
+		log_err("%s: detaching XDP program id %u: %s", ifname, cur.id,
+			strerror(-err));
+		return err;
+	}
+	log_info("%s: detached XDP program id %u", ifname, cur.id);
+	return 0;
+}
+
+int dataplane_unload(const struct xdnatd_config *cfg)
+{
+	struct dataplane dp = { 0 };
+	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	struct bpf_map *map;
+	unsigned int removed = 0;
+	int err = 0, rc;
+
+	for (int i = 0; i < 2; i++) {
+		rc = ifs[i][0] ? detach(ifs[i]) : 0;
+		err = err ? err : rc;
+	}
+	/* The objects name the pins; a map both define is unlinked once. */
+	rc = open_skels(&dp, cfg->bpffs);
+	if (rc) {
+		close_skels(&dp);
+		return rc;
+	}
+	for (int i = 0; i < 2; i++) {
+		bpf_object__for_each_map(map, skel_obj(&dp, i)) {
+			const char *path = bpf_map__pin_path(map);
+
+			if (!path)
+				continue;
+			if (!unlink(path)) {
+				removed++;
+			} else if (errno != ENOENT) {
+				log_err("%s: %s", path, strerror(errno));
+				err = err ? err : -errno;
+			}
+		}
+	}
+	close_skels(&dp);
+	/* A mount point or a directory with other files stays. */
+	if (rmdir(cfg->bpffs) && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+		log_warn("%s: %s", cfg->bpffs, strerror(errno));
+	log_info("removed %u pinned map(s) from %s", removed, cfg->bpffs);
+	return err;
+}

@@ -1,0 +1,1030 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * PAP request handling: authentication, replay and retransmission, then one
+ * handler per request type. Every handler either changes nothing and returns
+ * an error code, or changes the host and fills the reply: checks come first,
+ * so a refused request never leaves half a change behind. With a CA (seed
+ * claims 28-36) a host's certificate names the ports it holds: whatever
+ * changes or ends the port share revokes it (docs/ca.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include "gateway/alloc.h"
+#include "gateway/ca.h"
+#include "gateway/gateway.h"
+#include "lib/log.h"
+#include "xdnat.h"
+
+struct gw {
+	struct gw_config cfg;
+	struct port_alloc *ports;
+	struct spi_alloc *spis;
+	struct state_store *store;
+	gw_clock_fn clock;
+	void *clock_ctx;
+	struct gw_hooks hooks;
+	struct ca *ca;			/* NULL: CERT and CRL not implemented */
+	/* Sorted by client_id; ids only grow, so registration appends. */
+	struct host **hosts;
+	size_t n_hosts, cap_hosts;
+	uint32_t next_client_id;
+	struct gw_stats stats;
+};
+
+/* What one request handler sees. */
+struct gw_req {
+	const struct pap_msg *m;
+	struct host *h;
+	struct pap_writer *w;	/* reply, begun with the reply type */
+	uint64_t now;
+};
+
+uint64_t gw_now(const struct gw *g)
+{
+	return g->clock(g->clock_ctx);
+}
+
+/* ---- host table ------------------------------------------------------- */
+
+static size_t host_slot(const struct gw *g, uint32_t client_id)
+{
+	size_t lo = 0, hi = g->n_hosts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->hosts[mid]->client_id < client_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct host *gw_find_host(const struct gw *g, uint32_t client_id)
+{
+	size_t i = host_slot(g, client_id);
+
+	return i < g->n_hosts && g->hosts[i]->client_id == client_id ?
+	       g->hosts[i] : NULL;
+}
+
+static int host_insert(struct gw *g, struct host *h)
+{
+	size_t i = host_slot(g, h->client_id);
+
+	if (g->n_hosts == g->cap_hosts) {
+		size_t cap = g->cap_hosts ? g->cap_hosts * 2 : 64;
+		struct host **n = realloc(g->hosts, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		g->hosts = n;
+		g->cap_hosts = cap;
+	}
+	memmove(&g->hosts[i + 1], &g->hosts[i], (g->n_hosts - i) * sizeof(*g->hosts));
+	g->hosts[i] = h;
+	g->n_hosts++;
+	return 0;
+}
+
+static void host_remove(struct gw *g, struct host *h)
+{
+	size_t i = host_slot(g, h->client_id);
+
+	memmove(&g->hosts[i], &g->hosts[i + 1], (g->n_hosts - i - 1) * sizeof(*g->hosts));
+	g->n_hosts--;
+	host_release(h);
+	OPENSSL_cleanse(h->secret, sizeof(h->secret));
+	free(h);
+}
+
+size_t gw_host_count(const struct gw *g)
+{
+	return g->n_hosts;
+}
+
+const struct host *gw_host_at(const struct gw *g, size_t i)
+{
+	return i < g->n_hosts ? g->hosts[i] : NULL;
+}
+
+/* ---- change notification and logging ---------------------------------- */
+
+/* A copy of a host's share for the hooks; the reply cache is not part of it. */
+static void share_snapshot(struct host *dst, const struct host *src)
+{
+	*dst = *src;
+	dst->reply = NULL;
+	dst->reply_len = 0;
+}
+
+static bool share_equal(const struct host *a, const struct host *b)
+{
+	return a->n_ports == b->n_ports && a->n_spis == b->n_spis &&
+	       a->n_sas == b->n_sas && a->addr == b->addr &&
+	       a->natt_port == b->natt_port &&
+	       !memcmp(a->ports, b->ports, a->n_ports * sizeof(a->ports[0])) &&
+	       !memcmp(a->spis, b->spis, a->n_spis * sizeof(a->spis[0])) &&
+	       !memcmp(a->sas, b->sas, a->n_sas * sizeof(a->sas[0]));
+}
+
+static void notify(struct gw *g, const struct host *old_h, const struct host *new_h)
+{
+	if (!g->hooks.host_changed)
+		return;
+	if (old_h && new_h && share_equal(old_h, new_h))
+		return;
+	g->hooks.host_changed(g->hooks.ctx, old_h, new_h);
+}
+
+static int log_host(struct gw *g, const struct host *h)
+{
+	return g->store ? state_log_host(g->store, h) : 0;
+}
+
+static int log_meta(struct gw *g)
+{
+	struct state_meta m = {
+		.next_client_id = g->next_client_id,
+		.global = g->cfg.global,
+	};
+
+	return g->store ? state_log_meta(g->store, &m) : 0;
+}
+
+/* ---- certificates --------------------------------------------------- */
+
+static bool has_cert(const struct host *h)
+{
+	static const uint8_t none[HOST_SERIAL_LEN];
+
+	return memcmp(h->cert_serial, none, sizeof(none));
+}
+
+/* The host's certificate no longer tells the truth (its ports changed or
+ * went, or a new one replaces it): onto the CRL, and forgotten. */
+static void revoke_cert(struct gw *g, struct host *h, const char *why)
+{
+	char hex[2 * CA_SERIAL_LEN + 1], err[256];
+	time_t expires = (time_t)h->cert_expires;
+	struct ca_serial s;
+	int rc;
+
+	if (!has_cert(h))
+		return;
+	memcpy(s.b, h->cert_serial, sizeof(s.b));
+	memset(h->cert_serial, 0, sizeof(h->cert_serial));
+	h->cert_expires = 0;
+	if (!g->ca)
+		return;
+	ca_serial_hex(&s, hex);
+	rc = ca_revoke_until(g->ca, &s, 0, expires, err, sizeof(err));
+	if (rc)
+		log_err("host %u: revoking certificate %s (%s): %s", h->client_id, hex, why, err);
+	else
+		log_info("host %u: certificate %s revoked: %s", h->client_id, hex, why);
+}
+
+static bool ports_equal(const struct host *a, const struct host *b)
+{
+	return a->n_ports == b->n_ports &&
+	       !memcmp(a->ports, b->ports, a->n_ports * sizeof(a->ports[0]));
+}
+
+/* ---- share bookkeeping ---------------------------------------------- */
+
+static void release_share(struct gw *g, struct host *h)
+{
+	for (unsigned int i = 0; i < h->n_ports; i++)
+		port_alloc_put(g->ports, h->ports[i].first, h->ports[i].last);
+	for (unsigned int i = 0; i < h->n_spis; i++)
+		spi_alloc_put(g->spis, h->spis[i].first,
+			      h->spis[i].last - h->spis[i].first + 1);
+	h->n_ports = h->n_spis = h->n_sas = 0;
+	h->natt_port = 0;
+}
+
+/* Frees everything h holds and forgets it (deregister, expiry, admin). */
+static void destroy_host(struct gw *g, struct host *h, const char *why)
+{
+	struct host old;
+
+	revoke_cert(g, h, why);
+	share_snapshot(&old, h);
+	release_share(g, h);
+	if (g->store)
+		state_log_del(g->store, h->client_id);
+	notify(g, &old, NULL);
+	host_remove(g, h);
+}
+
+static uint32_t lease_left(const struct host *h, uint64_t now)
+{
+	return h->lease_expires > now ? (uint32_t)(h->lease_expires - now) : 0;
+}
+
+static uint32_t lease_grant(const struct gw *g, const struct pap_msg *m,
+			    uint32_t fallback)
+{
+	uint32_t want = (m->present & PAP_BIT(PAP_P_LEASE)) && m->lease ?
+			m->lease : fallback;
+
+	return want > g->cfg.max_lease_secs ? g->cfg.max_lease_secs : want;
+}
+
+static bool sa_within(const struct pap_sa *sa, const struct pap_spi_range *r)
+{
+	return sa->spi_first >= r->first && sa->spi_last <= r->last;
+}
+
+static void remove_sa(struct host *h, unsigned int i)
+{
+	memmove(&h->sas[i], &h->sas[i + 1], (h->n_sas - i - 1) * sizeof(h->sas[0]));
+	h->n_sas--;
+}
+
+/* ---- request handlers ----------------------------------------------- */
+
+static int handle_port(struct gw *g, struct gw_req *r)
+{
+	const struct pap_msg *m = r->m;
+	struct host *h = r->h;
+	uint32_t held = host_port_total(h), want = m->count, got = 0;
+	uint16_t first = 0;
+	int err = -ENOSPC;
+
+	if ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != g->cfg.global)
+		return PAP_E_NO_RESOURCES;
+	if (held >= g->cfg.port_quota)
+		return PAP_E_QUOTA;
+	if (h->n_ports >= HOST_MAX_RANGES)
+		return PAP_E_TABLE_FULL;
+	if (want > g->cfg.port_quota - held)
+		want = g->cfg.port_quota - held;
+
+	/* Re-claim: the exact ports the host had, when still free and in quota. */
+	if (m->present & PAP_BIT(PAP_P_PORT_RANGE)) {
+		const struct pap_port_range *hint = &m->ports[0];
+		uint32_t n = (uint32_t)hint->last - hint->first + 1;
+
+		if (n <= g->cfg.port_quota - held &&
+		    !port_alloc_reserve(g->ports, hint->first, hint->last)) {
+			first = hint->first;
+			got = n;
+			err = 0;
+		}
+	}
+	if (err)
+		err = port_alloc_get(g->ports, want, true, &first, &got);
+	if (err)
+		return PAP_E_NO_RESOURCES;
+
+	h->ports[h->n_ports++] = (struct pap_port_range){
+		.global = g->cfg.global,
+		.first = first,
+		.last = (uint16_t)(first + got - 1),
+	};
+	pap_put_port_range(r->w, &h->ports[h->n_ports - 1]);
+	pap_put_u32(r->w, PAP_P_LEASE, lease_left(h, r->now));
+	return PAP_OK;
+}
+
+/* Largest power of two <= v (v >= 1), at most 2^31: the largest SPI block. */
+static uint32_t pow2_floor(uint64_t v)
+{
+	uint32_t p = 1;
+
+	while ((uint64_t)p * 2 <= v && p < 0x80000000u)
+		p *= 2;
+	return p;
+}
+
+static uint64_t pow2_ceil(uint32_t v)
+{
+	uint64_t p = 1;
+
+	while (p < v)
+		p *= 2;
+	return p;
+}
+
+/*
+ * SPI blocks are at least XDNAT_SPI_GRANULE SPIs (smaller requests are
+ * rounded up), so that the data plane's xdnat_spiblk, one entry per granule,
+ * never has a granule shared by two hosts.
+ */
+static int handle_spi(struct gw *g, struct gw_req *r)
+{
+	const struct pap_msg *m = r->m;
+	struct host *h = r->h;
+	uint64_t held = host_spi_total(h), room;
+	uint32_t want = m->count, first = 0, count = 0;
+	int err = -ENOSPC;
+
+	if ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != g->cfg.global)
+		return PAP_E_NO_RESOURCES;
+	if (held + XDNAT_SPI_GRANULE > g->cfg.spi_quota)
+		return PAP_E_QUOTA;
+	if (h->n_spis >= HOST_MAX_RANGES)
+		return PAP_E_TABLE_FULL;
+	room = g->cfg.spi_quota - held;
+	if (want < XDNAT_SPI_GRANULE)
+		want = XDNAT_SPI_GRANULE;
+	/* Blocks are powers of two: never round up past the quota. */
+	if (pow2_ceil(want) > room)
+		want = pow2_floor(room);
+
+	if (m->present & PAP_BIT(PAP_P_SPI_RANGE)) {
+		const struct pap_spi_range *hint = &m->spis[0];
+		uint64_t n = (uint64_t)hint->last - hint->first + 1;
+
+		if (n >= XDNAT_SPI_GRANULE && n <= room && n <= 0x80000000u &&
+		    !spi_alloc_reserve(g->spis, hint->first, (uint32_t)n)) {
+			first = hint->first;
+			count = (uint32_t)n;
+			err = 0;
+		}
+	}
+	if (err)
+		err = spi_alloc_get(g->spis, want, true, &first, &count);
+	/* a partial grant below the minimum: only at unaligned --spis edges */
+	if (!err && count < XDNAT_SPI_GRANULE) {
+		spi_alloc_put(g->spis, first, count);
+		err = -ENOSPC;
+	}
+	if (err)
+		return PAP_E_NO_RESOURCES;
+
+	h->spis[h->n_spis++] = (struct pap_spi_range){
+		.global = g->cfg.global,
+		.first = first,
+		.last = first + count - 1,
+	};
+	pap_put_spi_range(r->w, &h->spis[h->n_spis - 1]);
+	return PAP_OK;
+}
+
+static int handle_validate(struct gw *g, struct gw_req *r)
+{
+	const struct pap_msg *m = r->m;
+	struct host *h = r->h;
+	const struct pap_spi_range *want = m->n_spis ? m->spis : h->spis;
+	unsigned int n = m->n_spis ? m->n_spis : h->n_spis, added = 0;
+
+	if (!m->peer || m->peer == g->cfg.global)
+		return PAP_E_BAD_VALUE;
+	if (!n)
+		return PAP_E_NOT_OWNER;		/* holds no SPIs at all */
+	for (unsigned int i = 0; i < n; i++)
+		if (host_find_spis(h, want[i].first, want[i].last) < 0)
+			return PAP_E_NOT_OWNER;
+
+	/* Count the new entries first, so a full table refuses the whole request. */
+	for (unsigned int i = 0; i < n; i++) {
+		bool dup = false;
+
+		for (unsigned int j = 0; j < h->n_sas && !dup; j++)
+			dup = h->sas[j].peer == m->peer &&
+			      h->sas[j].spi_first == want[i].first &&
+			      h->sas[j].spi_last == want[i].last;
+		added += !dup;
+	}
+	if (h->n_sas + added > HOST_MAX_SAS)
+		return PAP_E_TABLE_FULL;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct pap_sa sa = {
+			.peer = m->peer,
+			.spi_first = want[i].first,
+			.spi_last = want[i].last,
+		};
+		bool dup = false;
+
+		for (unsigned int j = 0; j < h->n_sas && !dup; j++)
+			dup = !memcmp(&h->sas[j], &sa, sizeof(sa));
+		if (!dup)
+			h->sas[h->n_sas++] = sa;
+		pap_put_sa(r->w, &sa);
+	}
+	return PAP_OK;
+}
+
+static int handle_invalidate(struct gw *g, struct gw_req *r)
+{
+	const struct pap_msg *m = r->m;
+	struct host *h = r->h;
+	unsigned int removed = 0;
+
+	(void)g;
+	for (unsigned int i = 0; i < m->n_spis; i++)
+		if (host_find_spis(h, m->spis[i].first, m->spis[i].last) < 0)
+			return PAP_E_NOT_OWNER;
+
+	for (unsigned int j = 0; j < h->n_sas;) {
+		bool match = h->sas[j].peer == m->peer && !m->n_spis;
+
+		for (unsigned int i = 0; i < m->n_spis && !match; i++)
+			match = h->sas[j].peer == m->peer &&
+				sa_within(&h->sas[j], &m->spis[i]);
+		if (!match) {
+			j++;
+			continue;
+		}
+		pap_put_sa(r->w, &h->sas[j]);
+		remove_sa(h, j);
+		removed++;
+	}
+	return removed ? PAP_OK : PAP_E_NOT_FOUND;
+}
+
+static int handle_extend(struct gw *g, struct gw_req *r)
+{
+	struct host *h = r->h;
+
+	h->lease_secs = lease_grant(g, r->m, h->lease_secs);
+	h->lease_expires = r->now + h->lease_secs;
+	pap_put_u32(r->w, PAP_P_LEASE, h->lease_secs);
+	return PAP_OK;
+}
+
+static int handle_free(struct gw *g, struct gw_req *r)
+{
+	const struct pap_msg *m = r->m;
+	struct host *h = r->h;
+
+	/* Only exactly-held blocks, all of them checked before any is freed. */
+	for (unsigned int i = 0; i < m->n_ports; i++) {
+		int k = host_find_ports(h, m->ports[i].first, m->ports[i].last);
+
+		if (k < 0 || h->ports[k].first != m->ports[i].first ||
+		    h->ports[k].last != m->ports[i].last)
+			return PAP_E_NOT_OWNER;
+	}
+	for (unsigned int i = 0; i < m->n_spis; i++) {
+		int k = host_find_spis(h, m->spis[i].first, m->spis[i].last);
+
+		if (k < 0 || h->spis[k].first != m->spis[i].first ||
+		    h->spis[k].last != m->spis[i].last)
+			return PAP_E_NOT_OWNER;
+	}
+
+	for (unsigned int i = 0; i < m->n_ports; i++) {
+		int k = host_find_ports(h, m->ports[i].first, m->ports[i].last);
+
+		if (k < 0)
+			continue;	/* the same block named twice */
+		port_alloc_put(g->ports, h->ports[k].first, h->ports[k].last);
+		pap_put_port_range(r->w, &h->ports[k]);
+		if (h->natt_port >= h->ports[k].first && h->natt_port <= h->ports[k].last)
+			h->natt_port = 0;
+		h->ports[k] = h->ports[--h->n_ports];
+	}
+	for (unsigned int i = 0; i < m->n_spis; i++) {
+		int k = host_find_spis(h, m->spis[i].first, m->spis[i].last);
+
+		if (k < 0)
+			continue;
+		spi_alloc_put(g->spis, h->spis[k].first,
+			      h->spis[k].last - h->spis[k].first + 1);
+		pap_put_spi_range(r->w, &h->spis[k]);
+		/* SAs on freed SPIs go with them: the SPIs may be someone else's next. */
+		for (unsigned int j = 0; j < h->n_sas;) {
+			if (sa_within(&h->sas[j], &h->spis[k]))
+				remove_sa(h, j);
+			else
+				j++;
+		}
+		h->spis[k] = h->spis[--h->n_spis];
+	}
+	return PAP_OK;
+}
+
+static int handle_query(struct gw *g, struct gw_req *r)
+{
+	struct host *h = r->h;
+
+	pap_put_addr(r->w, PAP_P_GLOBAL_ADDR, g->cfg.global);
+	pap_put_u32(r->w, PAP_P_LEASE, lease_left(h, r->now));
+	for (unsigned int i = 0; i < h->n_ports; i++)
+		pap_put_port_range(r->w, &h->ports[i]);
+	for (unsigned int i = 0; i < h->n_spis; i++)
+		pap_put_spi_range(r->w, &h->spis[i]);
+	for (unsigned int i = 0; i < h->n_sas; i++)
+		pap_put_sa(r->w, &h->sas[i]);
+	if (h->natt_port)
+		pap_put_u16(r->w, PAP_P_NATT_PORT, h->natt_port);
+	return PAP_OK;
+}
+
+/* The host names the held port its IKE daemon uses for ESP-in-UDP, so the
+ * data plane applies the SPI + validated-peer check to that port too. */
+static int handle_natt(struct gw *g, struct gw_req *r)
+{
+	struct host *h = r->h;
+	uint16_t port = r->m->natt_port;
+
+	(void)g;
+	if (port && host_find_ports(h, port, port) < 0)
+		return PAP_E_NOT_OWNER;
+	h->natt_port = port;
+	pap_put_u16(r->w, PAP_P_NATT_PORT, port);
+	return PAP_OK;
+}
+
+/* The CERT reply: the leaf, then the chain; PAP_E_INTERNAL (logged) when
+ * it does not fit a datagram with its AUTH. */
+static int put_certs(struct pap_writer *w, const uint8_t *leaf, size_t leaf_len,
+		     const uint8_t *const *chain, const size_t *lens, int n)
+{
+	size_t total = leaf_len;
+
+	for (int i = 0; i < n; i++)
+		total += lens[i];
+	if (leaf_len > PAP_MAX_DER || total + (size_t)(n + 2) * PAP_TLV_HDR_LEN +
+	    PAP_MAC_LEN > w->cap - w->len) {
+		log_err("a certificate and its chain (%zu bytes) do not fit a PAP datagram",
+			total);
+		return PAP_E_INTERNAL;
+	}
+	pap_put(w, PAP_P_CERT, leaf, (uint16_t)leaf_len);
+	for (int i = 0; i < n; i++)
+		pap_put(w, PAP_P_CERT, chain[i], (uint16_t)lens[i]);
+	return w->err ? PAP_E_INTERNAL : PAP_OK;
+}
+
+/*
+ * A certificate for the key in the CSR naming G and exactly the ports the
+ * host holds now, valid until its lease ends; the one issued before is
+ * revoked. The host asks again whenever its ports change (docs/ca.md).
+ */
+static int handle_cert(struct gw *g, struct gw_req *r)
+{
+	const uint8_t *chain[3];
+	char hex[2 * CA_SERIAL_LEN + 1];
+	struct host *h = r->h;
+	struct ca_serial serial;
+	uint8_t *der = NULL;
+	size_t lens[3], len;
+	int n, rc, code;
+
+	if (!g->ca)
+		return PAP_E_NOT_IMPLEMENTED;
+	/* CERT 1..4: the leaf and at most three of the chain (xdnatd checks
+	 * at start that the chain fits). */
+	n = ca_chain_der(g->ca, chain, lens, 3);
+	if (n < 0)
+		return PAP_E_INTERNAL;
+	rc = ca_issue(g->ca, r->m->csr, r->m->csr_len, h, 0, h->lease_expires, &der, &len,
+		      &serial, &code);
+	if (rc) {
+		log_info("host %u: certificate refused: %s", h->client_id, pap_err_name(code));
+		return code;
+	}
+	code = put_certs(r->w, der, len, chain, lens, n);
+	OPENSSL_free(der);
+	if (code)
+		return code;
+	revoke_cert(g, h, "replaced by a new one");
+	memcpy(h->cert_serial, serial.b, sizeof(h->cert_serial));
+	h->cert_expires = h->lease_expires;
+	ca_serial_hex(&serial, hex);
+	log_info("host %u: certificate %s issued for %u port block(s), until the lease ends",
+		 h->client_id, hex, h->n_ports);
+	return PAP_OK;
+}
+
+/* CRL: the CA's current revocation list, signed, as xdnatctl crl prints it. */
+static int handle_crl(struct gw *g, struct gw_req *r)
+{
+	uint8_t *der;
+	size_t len;
+	int rc;
+
+	if (!g->ca)
+		return PAP_E_NOT_IMPLEMENTED;
+	rc = ca_crl_der(g->ca, &der, &len);
+	if (rc) {
+		log_err("the CRL for a CRL request: %s", strerror(-rc));
+		return PAP_E_INTERNAL;
+	}
+	if (len > PAP_MAX_DER) {
+		log_err("the CRL (%zu bytes) is larger than a PAP CRL reply carries (%d)",
+			len, PAP_MAX_DER);
+		OPENSSL_free(der);
+		return PAP_E_INTERNAL;
+	}
+	pap_put(r->w, PAP_P_CRL, der, (uint16_t)len);
+	OPENSSL_free(der);
+	return PAP_OK;
+}
+
+static int handle_nothing(struct gw *g, struct gw_req *r)
+{
+	(void)g;
+	(void)r;
+	return PAP_OK;
+}
+
+typedef int (*gw_handler)(struct gw *g, struct gw_req *r);
+
+/* Authenticated requests; DEREGISTER is special-cased (the host goes away). */
+static const gw_handler handlers[PAP_TYPE_MAX + 1] = {
+	[PAP_PORT]		= handle_port,
+	[PAP_SPI]		= handle_spi,
+	[PAP_CERT]		= handle_cert,
+	[PAP_EXT_VALIDATE]	= handle_validate,
+	[PAP_EXT_INVALIDATE]	= handle_invalidate,
+	[PAP_EXTEND]		= handle_extend,
+	[PAP_FREE]		= handle_free,
+	[PAP_DEREGISTER]	= handle_nothing,
+	[PAP_QUERY]		= handle_query,
+	[PAP_NATT]		= handle_natt,
+	[PAP_CRL]		= handle_crl,
+};
+
+/* ---- dispatch ------------------------------------------------------- */
+
+static size_t reply_error(struct gw *g, const struct pap_msg *m, int code,
+			  const uint8_t *key, size_t key_len, uint8_t *reply,
+			  size_t cap)
+{
+	int n = pap_build_error(reply, cap, m, m->type, (enum pap_err)code,
+				pap_err_text(code), key, key_len);
+
+	if (n <= 0)
+		return 0;
+	if (code > 0 && code <= PAP_E_MAX)
+		g->stats.errors[code]++;
+	return (size_t)n;
+}
+
+static struct host *find_by_pubkey(struct gw *g, const uint8_t *pub)
+{
+	for (size_t i = 0; i < g->n_hosts; i++)
+		if (!CRYPTO_memcmp(g->hosts[i]->host_pub, pub, PAP_KEY_LEN))
+			return g->hosts[i];
+	return NULL;
+}
+
+static size_t handle_register(struct gw *g, const uint8_t *req,
+			      const struct pap_msg *m, uint32_t src,
+			      uint8_t *reply, size_t cap)
+{
+	uint8_t gw_priv[PAP_KEY_LEN], gw_pub[PAP_KEY_LEN];
+	struct pap_writer w;
+	struct host *h;
+	uint64_t now = gw_now(g);
+	int n;
+
+	if (g->cfg.site_key_len &&
+	    !pap_verify(req, m, g->cfg.site_key, g->cfg.site_key_len))
+		return reply_error(g, m, PAP_E_SITE_KEY, NULL, 0, reply, cap);
+
+	/* The same REGISTER again (its reply was lost): the same answer. */
+	h = find_by_pubkey(g, m->pubkey);
+	if (h) {
+		if (h->last_seq || h->last_xid != m->xid || !h->reply)
+			return reply_error(g, m, PAP_E_REPLAY, NULL, 0, reply, cap);
+		g->stats.retransmits++;
+		memcpy(reply, h->reply, h->reply_len);
+		return h->reply_len;
+	}
+	if (g->n_hosts >= g->cfg.max_hosts)
+		return reply_error(g, m, PAP_E_TOO_MANY_HOSTS, NULL, 0, reply, cap);
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return reply_error(g, m, PAP_E_INTERNAL, NULL, 0, reply, cap);
+	h->client_id = g->next_client_id;
+	h->addr = src;
+	h->global = g->cfg.global;
+	memcpy(h->host_pub, m->pubkey, PAP_KEY_LEN);
+	h->lease_secs = lease_grant(g, m, g->cfg.lease_secs);
+	h->lease_expires = now + h->lease_secs;
+	h->last_xid = m->xid;
+
+	if (pap_x25519_keygen(gw_priv, gw_pub) ||
+	    pap_derive_secret(gw_priv, m->pubkey, m->pubkey, gw_pub, h->client_id,
+			      g->cfg.site_key, g->cfg.site_key_len, h->secret))
+		goto internal;
+
+	pap_begin(&w, reply, cap, PAP_REGISTER_REPLY, m->xid, h->client_id, 0);
+	pap_put_addr(&w, PAP_P_GLOBAL_ADDR, g->cfg.global);
+	pap_put_u32(&w, PAP_P_LEASE, h->lease_secs);
+	pap_put(&w, PAP_P_PUBKEY, gw_pub, PAP_KEY_LEN);
+	n = pap_finish(&w, h->secret, PAP_KEY_LEN);
+	if (n <= 0 || host_set_reply(h, reply, (uint16_t)n) || host_insert(g, h))
+		goto internal;
+	OPENSSL_cleanse(gw_priv, sizeof(gw_priv));
+
+	g->next_client_id++;
+	log_meta(g);
+	log_host(g, h);
+	notify(g, NULL, h);
+	g->stats.registered++;
+	log_info("host %u registered from %s, lease %us", h->client_id,
+		 inet_ntoa((struct in_addr){ .s_addr = src }), h->lease_secs);
+	return (size_t)n;
+
+internal:
+	OPENSSL_cleanse(gw_priv, sizeof(gw_priv));
+	host_release(h);
+	free(h);
+	return reply_error(g, m, PAP_E_INTERNAL, NULL, 0, reply, cap);
+}
+
+static bool is_request(uint8_t type)
+{
+	return type >= PAP_REGISTER && type <= PAP_TYPE_MAX && !(type & 1);
+}
+
+size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
+		 uint8_t *reply, size_t cap)
+{
+	struct pap_msg m;
+	struct pap_writer w;
+	struct host *h, before;
+	struct gw_req r;
+	int rc, n;
+
+	g->stats.datagrams++;
+	rc = pap_decode(req, len, &m);
+	/* Never answer what has no header, nor replies/ERRORs (no ping-pong). */
+	if (rc == -PAP_E_TRUNCATED_HEADER || (!is_request(m.type) && m.type != 0 &&
+					      m.type <= PAP_TYPE_MAX)) {
+		g->stats.silent++;
+		return 0;
+	}
+	if (rc < 0) {
+		n = (int)reply_error(g, &m, -rc, NULL, 0, reply, cap);
+		goto out;
+	}
+	g->stats.requests[m.type]++;
+
+	if (m.type == PAP_REGISTER) {
+		n = (int)handle_register(g, req, &m, src, reply, cap);
+		goto out;
+	}
+
+	h = (struct host *)gw_find_host(g, m.client_id);
+	r.now = gw_now(g);
+	if (h && h->lease_expires <= r.now) {
+		/* Expired but not swept yet: the same answer as after the sweep. */
+		g->stats.expired++;
+		destroy_host(g, h, "lease expired");
+		h = NULL;
+	}
+	if (!h) {
+		n = (int)reply_error(g, &m, PAP_E_REGISTER_FIRST, NULL, 0, reply, cap);
+		goto out;
+	}
+	if (!pap_verify(req, &m, h->secret, PAP_KEY_LEN)) {
+		n = (int)reply_error(g, &m, PAP_E_AUTH_FAILED, NULL, 0, reply, cap);
+		goto out;
+	}
+	if (m.seq <= h->last_seq) {
+		/* The same datagram again gets the same answer; anything else is a replay. */
+		if (m.seq == h->last_seq && m.xid == h->last_xid && h->reply &&
+		    !CRYPTO_memcmp(req + m.auth_off, h->last_mac, PAP_MAC_LEN)) {
+			g->stats.retransmits++;
+			memcpy(reply, h->reply, h->reply_len);
+			n = h->reply_len;
+		} else {
+			n = (int)reply_error(g, &m, PAP_E_REPLAY, h->secret,
+					     PAP_KEY_LEN, reply, cap);
+		}
+		goto out;
+	}
+
+	share_snapshot(&before, h);
+	r.m = &m;
+	r.h = h;
+	r.w = &w;
+	pap_begin(&w, reply, cap, m.type + 1, m.xid, m.client_id, m.seq);
+	rc = handlers[m.type](g, &r);
+	if (rc == PAP_OK && m.type == PAP_DEREGISTER) {
+		n = pap_finish(&w, h->secret, PAP_KEY_LEN);
+		g->stats.deregistered++;
+		log_info("host %u deregistered", h->client_id);
+		destroy_host(g, h, "deregistered");
+		goto out;
+	}
+	/* PORT, FREE: what the certificate names is no longer the share. */
+	if (rc == PAP_OK && !ports_equal(&before, h))
+		revoke_cert(g, h, "its ports changed");
+	if (rc == PAP_OK)
+		n = pap_finish(&w, h->secret, PAP_KEY_LEN);
+	else
+		n = (int)reply_error(g, &m, rc, h->secret, PAP_KEY_LEN, reply, cap);
+	if (n <= 0)
+		n = (int)reply_error(g, &m, PAP_E_INTERNAL, h->secret,
+				     PAP_KEY_LEN, reply, cap);
+
+	/* The request is consumed either way: remember it and its answer. */
+	h->last_seq = m.seq;
+	h->last_xid = m.xid;
+	memcpy(h->last_mac, req + m.auth_off, PAP_MAC_LEN);
+	if (n > 0 && host_set_reply(h, reply, (uint16_t)n))
+		n = 0;
+	log_host(g, h);
+	notify(g, &before, h);
+out:
+	if (n > 0)
+		g->stats.replies++;
+	else
+		g->stats.silent++;
+	return n > 0 ? (size_t)n : 0;
+}
+
+int gw_commit(struct gw *g)
+{
+	return g->store ? state_commit(g->store) : 0;
+}
+
+unsigned int gw_expire(struct gw *g)
+{
+	uint64_t now = gw_now(g);
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < g->n_hosts;) {
+		struct host *h = g->hosts[i];
+
+		if (h->lease_expires > now) {
+			i++;
+			continue;
+		}
+		log_info("host %u: lease expired, its share is free again", h->client_id);
+		destroy_host(g, h, "lease expired");
+		n++;
+	}
+	g->stats.expired += n;
+	return n;
+}
+
+int gw_drop_host(struct gw *g, uint32_t client_id)
+{
+	struct host *h = (struct host *)gw_find_host(g, client_id);
+
+	if (!h)
+		return -ENOENT;
+	log_info("host %u dropped by the administrator", client_id);
+	destroy_host(g, h, "freed by the administrator");
+	return 0;
+}
+
+int gw_compact(struct gw *g, bool force)
+{
+	struct state_meta meta = {
+		.next_client_id = g->next_client_id,
+		.global = g->cfg.global,
+	};
+
+	if (!g->store || (!force && !state_wants_compaction(g->store)))
+		return 0;
+	return state_compact(g->store, &meta, (const struct host *const *)g->hosts,
+			     g->n_hosts);
+}
+
+/* ---- set-up --------------------------------------------------------- */
+
+int gw_new(const struct gw_config *cfg, struct state_store *store,
+	   gw_clock_fn clock, void *clock_ctx, struct gw **out)
+{
+	struct gw *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	g->cfg = *cfg;
+	g->store = store;
+	g->clock = clock;
+	g->clock_ctx = clock_ctx;
+	g->next_client_id = 1;
+	g->ports = port_alloc_new(cfg->port_lo, cfg->port_hi);
+	g->spis = spi_alloc_new(cfg->spi_lo, cfg->spi_hi);
+	if (!g->ports || !g->spis) {
+		gw_free(g);
+		return -EINVAL;
+	}
+	*out = g;
+	return 0;
+}
+
+void gw_free(struct gw *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		host_release(g->hosts[i]);
+		OPENSSL_cleanse(g->hosts[i]->secret, PAP_KEY_LEN);
+		free(g->hosts[i]);
+	}
+	free(g->hosts);
+	port_alloc_free_all(g->ports);
+	spi_alloc_free_all(g->spis);
+	free(g);
+}
+
+void gw_set_hooks(struct gw *g, const struct gw_hooks *hooks)
+{
+	g->hooks = *hooks;
+}
+
+void gw_set_ca(struct gw *g, struct ca *ca)
+{
+	g->ca = ca;
+}
+
+void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
+{
+	g->cfg.lease_secs = cfg->lease_secs;
+	g->cfg.max_lease_secs = cfg->max_lease_secs;
+	g->cfg.port_quota = cfg->port_quota;
+	g->cfg.spi_quota = cfg->spi_quota;
+	g->cfg.max_hosts = cfg->max_hosts;
+	memcpy(g->cfg.site_key, cfg->site_key, sizeof(g->cfg.site_key));
+	g->cfg.site_key_len = cfg->site_key_len;
+}
+
+static int reserve_share(struct gw *g, const struct host *h, char *errbuf,
+			 size_t errlen)
+{
+	for (unsigned int i = 0; i < h->n_ports; i++)
+		if (port_alloc_reserve(g->ports, h->ports[i].first, h->ports[i].last)) {
+			snprintf(errbuf, errlen,
+				 "host %u holds ports %u-%u, outside --ports or held twice",
+				 h->client_id, h->ports[i].first, h->ports[i].last);
+			return -EINVAL;
+		}
+	for (unsigned int i = 0; i < h->n_spis; i++)
+		if (spi_alloc_reserve(g->spis, h->spis[i].first,
+				      h->spis[i].last - h->spis[i].first + 1)) {
+			snprintf(errbuf, errlen,
+				 "host %u holds SPIs %u-%u, outside --spis or held twice",
+				 h->client_id, h->spis[i].first, h->spis[i].last);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
+	       size_t errlen)
+{
+	int err;
+
+	if (img->n_hosts && img->meta.global != g->cfg.global) {
+		char was[INET_ADDRSTRLEN], now[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &img->meta.global, was, sizeof(was));
+		inet_ntop(AF_INET, &g->cfg.global, now, sizeof(now));
+		snprintf(errbuf, errlen,
+			 "the state was written for global address %s, not %s", was, now);
+		return -EINVAL;
+	}
+	if (img->meta.next_client_id > g->next_client_id)
+		g->next_client_id = img->meta.next_client_id;
+	for (size_t i = 0; i < img->n_hosts; i++) {
+		struct host *h = calloc(1, sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		err = host_copy(h, &img->hosts[i]);
+		if (!err)
+			err = reserve_share(g, h, errbuf, errlen);
+		if (!err)
+			err = host_insert(g, h);
+		if (err) {
+			host_release(h);
+			free(h);
+			return err;
+		}
+		if (h->client_id >= g->next_client_id)
+			g->next_client_id = h->client_id + 1;
+		notify(g, NULL, h);
+	}
+	return 0;
+}
+
+const struct gw_stats *gw_get_stats(const struct gw *g)
+{
+	return &g->stats;
+}
+
+const struct gw_config *gw_get_config(const struct gw *g)
+{
+	return &g->cfg;
+}
+
+uint32_t gw_ports_free(const struct gw *g)
+{
+	return port_alloc_free_count(g->ports);
+}
+
+uint64_t gw_spis_free(const struct gw *g)
+{
+	return spi_alloc_free_count(g->spis);
+}

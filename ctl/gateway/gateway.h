@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The gateway's PAP logic: one request datagram in, one reply datagram out.
+ * It owns the host table, the allocators and the leases; it does no I/O (the
+ * daemon moves datagrams, the state store persists what this logs), and it
+ * reads time only through the injected clock, so tests drive it directly.
+ */
+#ifndef XDNAT_GATEWAY_H
+#define XDNAT_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/host.h"
+#include "gateway/state.h"
+#include "pap/site_key.h"
+
+#define GW_MAX_SITE_KEY	PAP_MAX_SITE_KEY
+
+struct gw_config {
+	uint32_t global;		/* G, network order */
+	uint16_t port_lo, port_hi;	/* share of G's ports handed to hosts */
+	uint32_t spi_lo, spi_hi;
+	uint32_t lease_secs;		/* granted when the host asks for none */
+	uint32_t max_lease_secs;	/* cap on what a host may ask for */
+	uint32_t port_quota;		/* per host, total ports */
+	uint32_t spi_quota;		/* per host, total SPIs */
+	uint32_t max_hosts;
+	uint8_t site_key[GW_MAX_SITE_KEY];
+	size_t site_key_len;		/* 0: any internal host may register */
+};
+
+/* Called whenever a host's share or SA table changes: old == NULL for a new
+ * host, new == NULL for one that is gone. The map sync diffs the two. The
+ * pointed-to hosts are only valid during the call. */
+struct gw_hooks {
+	void *ctx;
+	void (*host_changed)(void *ctx, const struct host *old_h,
+			     const struct host *new_h);
+};
+
+struct gw_stats {
+	uint64_t datagrams;		/* received */
+	uint64_t replies;		/* answered (errors included) */
+	uint64_t silent;		/* dropped without an answer */
+	uint64_t retransmits;		/* answered from the reply cache */
+	uint64_t requests[PAP_TYPE_MAX + 1];
+	uint64_t errors[PAP_E_MAX + 1];	/* ERRORs sent, by code */
+	uint64_t expired;		/* leases that ran out */
+	uint64_t registered, deregistered;
+};
+
+typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
+
+struct gw;
+struct ca;
+
+/* store may be NULL (nothing persisted, for tests). */
+int gw_new(const struct gw_config *cfg, struct state_store *store,
+	   gw_clock_fn clock, void *clock_ctx, struct gw **out);
+void gw_free(struct gw *g);
+void gw_set_hooks(struct gw *g, const struct gw_hooks *hooks);
+/* The local CA (ca.h) that answers CERT and CRL and revokes a host's
+ * certificate when its ports change or go; NULL (the default): those
+ * requests get NOT_IMPLEMENTED. The caller keeps ownership. */
+void gw_set_ca(struct gw *g, struct ca *ca);
+/* Apply a config reload: lease, quotas, site key and max hosts only. */
+void gw_reconfigure(struct gw *g, const struct gw_config *cfg);
+
+/* Adopt a loaded state image: re-reserves every host's share. -EINVAL (with
+ * errbuf) when the image belongs to another global address or a share no
+ * longer fits the configured ranges. */
+int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
+	       size_t errlen);
+
+/*
+ * Handle one request from src (network order address of the sender).
+ * Returns the reply length written to reply (cap >= PAP_MAX_MSG), or 0 when
+ * the datagram gets no answer. State changes are logged to the store; the
+ * caller must gw_commit() before sending any reply of the batch.
+ */
+size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
+		 uint8_t *reply, size_t cap);
+/* Persist what the handled requests changed. 0 or -errno. */
+int gw_commit(struct gw *g);
+/* Expire leases that ran out (frees their shares). Returns how many. */
+unsigned int gw_expire(struct gw *g);
+/* Write a snapshot and empty the journal: when the journal is long, or
+ * always with force (clean shutdown). 0 or -errno. */
+int gw_compact(struct gw *g, bool force);
+
+/* Administrative free of a whole host (xdnatctl free). -ENOENT if unknown. */
+int gw_drop_host(struct gw *g, uint32_t client_id);
+
+/* Read-only views for the control socket. */
+size_t gw_host_count(const struct gw *g);
+const struct host *gw_host_at(const struct gw *g, size_t i);	/* by client id */
+const struct host *gw_find_host(const struct gw *g, uint32_t client_id);
+const struct gw_stats *gw_get_stats(const struct gw *g);
+const struct gw_config *gw_get_config(const struct gw *g);
+uint64_t gw_now(const struct gw *g);
+uint32_t gw_ports_free(const struct gw *g);
+uint64_t gw_spis_free(const struct gw *g);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What xdnatd answers on its control socket (docs/xdnatctl.md): hosts, sa,
+ * stats, free CLIENT, ca and crl, each with --json. The transport is
+ * ctlsock.h.
+ */
+#ifndef XDNAT_GW_COMMANDS_H
+#define XDNAT_GW_COMMANDS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "gateway/ca.h"
+#include "gateway/dataplane.h"
+#include "gateway/gateway.h"
+
+struct gw_commands {
+	struct gw *g;
+	struct dataplane *dp;		/* NULL without a data plane */
+	struct ca *ca;			/* the local CA */
+};
+
+/* A ctlsock_handler; ctx is a struct gw_commands. 0, or -errno with err set. */
+int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xdnatd — the gateway daemon: serves PAP, keeps leases, persists its state,
+ * keeps the XDP data plane's maps equal to it, certifies the hosts' shares
+ * as the site's CA and answers xdnatctl. One thread, one epoll loop; PAP
+ * datagrams are handled in batches so that one fdatasync covers a whole
+ * batch (group commit), and no reply of a batch leaves before what it
+ * acknowledges is on disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include "gateway/bpffs.h"
+#include "gateway/ca.h"
+#include "gateway/config.h"
+#include "lib/ctlsock.h"
+#include "gateway/dataplane.h"
+#include "gateway/gateway.h"
+#include "gateway/gw_commands.h"
+#include "lib/log.h"
+#include "lib/sigfd.h"
+#include "gateway/state.h"
+
+#define BATCH 64
+/* The CRL is valid for a day: sign a new one at half-life at the latest. */
+#define CRL_REPUBLISH_S	(12 * 3600)
+#define CRL_RETRY_S	60
+
+struct daemon {
+	struct xdnatd_config cfg;
+	int argc;
+	char **argv;
+	struct state_store *store;
+	struct gw *gw;
+	struct dataplane *dp;		/* NULL: control plane only */
+	struct ca *ca;
+	time_t crl_next;		/* when to sign a new CRL anyway */
+	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
+};
+
+static uint64_t wall_clock(void *ctx)
+{
+	(void)ctx;
+	return (uint64_t)time(NULL);
+}
+
+static int open_pap_socket(const struct xdnatd_config *cfg)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(cfg->pap_port),
+		.sin_addr.s_addr = cfg->internal,
+	};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, rcvbuf = 4 << 20, err;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int check_ifaces(const struct xdnatd_config *cfg)
+{
+	const char *names[] = { cfg->ext_if, cfg->int_if };
+
+	for (size_t i = 0; i < 2; i++) {
+		if (names[i][0] && !if_nametoindex(names[i])) {
+			log_err("--%s %s: no such interface", i ? "int-if" : "ext-if",
+				names[i]);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* Drain the PAP socket in batches; one commit per batch, then the replies. */
+static void serve_pap(struct daemon *d)
+{
+	static uint8_t req[BATCH][PAP_MAX_MSG], rep[BATCH][PAP_MAX_MSG];
+	struct sockaddr_in from[BATCH];
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec iov_in[BATCH], iov_out[BATCH];
+
+	for (int round = 0; round < 16; round++) {
+		int n, nout = 0, err;
+
+		for (int i = 0; i < BATCH; i++) {
+			iov_in[i] = (struct iovec){ req[i], PAP_MAX_MSG };
+			in[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+				.msg_iov = &iov_in[i], .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(d->pap_fd, in, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			size_t len;
+
+			/* A datagram larger than any PAP message is cut: refuse it whole. */
+			if (in[i].msg_hdr.msg_flags & MSG_TRUNC)
+				len = PAP_MAX_MSG + 1;
+			else
+				len = in[i].msg_len;
+			len = gw_handle(d->gw, req[i], len, from[i].sin_addr.s_addr,
+					rep[i], PAP_MAX_MSG);
+			if (!len)
+				continue;
+			iov_out[nout] = (struct iovec){ rep[i], len };
+			out[nout] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+				.msg_iov = &iov_out[nout], .msg_iovlen = 1 } };
+			nout++;
+		}
+		err = gw_commit(d->gw);
+		if (err) {
+			/* Acknowledging what we cannot remember would hand out the same
+			 * ports twice after a restart: stop instead. */
+			log_err("cannot write the state in %s: %s; stopping",
+				d->cfg.state_dir, strerror(-err));
+			exit(1);
+		}
+		for (int sent = 0; sent < nout;) {
+			int k = sendmmsg(d->pap_fd, out + sent, (unsigned int)(nout - sent), 0);
+
+			if (k <= 0)
+				break;	/* the host will retransmit and hit the cache */
+			sent += k;
+		}
+		if (n < BATCH)
+			return;
+	}
+}
+
+/* Revocations publish at once; this keeps a quiet CA's CRL from going stale. */
+static void publish_crl(struct daemon *d)
+{
+	time_t now = time(NULL);
+	char err[512];
+
+	if (now < d->crl_next)
+		return;
+	if (ca_crl_publish(d->ca, err, sizeof(err))) {
+		log_warn("CA: %s; trying again in %d s", err, CRL_RETRY_S);
+		d->crl_next = now + CRL_RETRY_S;
+		return;
+	}
+	d->crl_next = now + CRL_REPUBLISH_S;
+}
+
+static void on_timer(struct daemon *d)
+{
+	uint64_t ticks;
+	int err;
+
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	if (gw_expire(d->gw)) {
+		err = gw_commit(d->gw);
+		if (err) {
+			log_err("cannot write the state in %s: %s; stopping",
+				d->cfg.state_dir, strerror(-err));
+			exit(1);
+		}
+	}
+	err = gw_compact(d->gw, false);
+	if (err)
+		log_warn("snapshot of %s failed: %s (the journal keeps growing)",
+			 d->cfg.state_dir, strerror(-err));
+	publish_crl(d);
+	if (d->dp)
+		dataplane_tick(d->dp, d->gw);
+}
+
+static void reload(struct daemon *d)
+{
+	struct xdnatd_config n;
+	char err[512];
+
+	if (config_load(d->argc, d->argv, &n, err, sizeof(err))) {
+		log_err("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	if (n.gw.global != d->cfg.gw.global || n.gw.port_lo != d->cfg.gw.port_lo ||
+	    n.gw.port_hi != d->cfg.gw.port_hi || n.gw.spi_lo != d->cfg.gw.spi_lo ||
+	    n.gw.spi_hi != d->cfg.gw.spi_hi || n.pap_port != d->cfg.pap_port ||
+	    n.internal != d->cfg.internal || strcmp(n.state_dir, d->cfg.state_dir) ||
+	    strcmp(n.ext_if, d->cfg.ext_if) || strcmp(n.int_if, d->cfg.int_if) ||
+	    strcmp(n.bpffs, d->cfg.bpffs) || n.sa_entries != d->cfg.sa_entries ||
+	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
+	    strcmp(n.ca_key, d->cfg.ca_key))
+		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
+			 "mode, map sizes and CA files need a restart; applying lease, quotas, "
+			 "site key and log level only");
+	gw_reconfigure(d->gw, &n.gw);
+	log_set_level((enum log_level)n.log_level);
+	d->cfg.gw = n.gw;
+	log_info("configuration reloaded");
+}
+
+/* After the state is restored (the maps are made equal to it) and before
+ * any request can change it (from then on the hooks follow every change). */
+static int open_dataplane(struct daemon *d)
+{
+	struct gw_hooks hooks;
+
+	if (!config_dataplane(&d->cfg)) {
+		log_info("data plane off: %s; control plane only",
+			 d->cfg.ext_if[0] || d->cfg.int_if[0] ?
+			 "it needs both --ext-if and --int-if" :
+			 "no --ext-if and --int-if given");
+		return 0;
+	}
+	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
+		return -1;
+	hooks = dataplane_hooks(d->dp);
+	gw_set_hooks(d->gw, &hooks);
+	return 0;
+}
+
+/* Our own CA in the state directory, or the site's (--ca-cert/--ca-key).
+ * Any problem stops the daemon with the CA's one line naming the file. */
+static int open_ca(struct daemon *d)
+{
+	const char *cert = d->cfg.ca_cert[0] ? d->cfg.ca_cert : NULL;
+	const char *key = d->cfg.ca_key[0] ? d->cfg.ca_key : NULL;
+	const uint8_t *der[3];
+	size_t lens[3];
+	char err[512];
+	int rc;
+
+	rc = ca_open(d->cfg.state_dir, cert, key, d->cfg.gw.global, &d->ca, err, sizeof(err));
+	if (rc) {
+		log_err("CA: %s", err);
+		return -1;
+	}
+	/* A CERT reply carries the host's certificate and three of the chain. */
+	if (ca_chain_der(d->ca, der, lens, 3) < 0) {
+		log_err("CA: %s: more than 3 certificates; leave the root out (peers have it)",
+			cert);
+		return -1;
+	}
+	d->crl_next = time(NULL) + CRL_REPUBLISH_S;	/* ca_open() just signed one */
+	log_info("CA: %s, CRL in %s/crl.pem", cert ? cert : "our own in the state directory",
+		 d->cfg.state_dir);
+	return 0;
+}
+
+static int add_fd(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup(struct daemon *d)
+{
+	struct state_image img = { 0 };
+	char err[512];
+	char *abs;
+	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
+	int rc;
+
+	if (check_ifaces(&d->cfg))
+		return -1;
+	rc = bpffs_prepare(d->cfg.bpffs);
+	if (rc) {
+		log_err("--bpffs %s: %s", d->cfg.bpffs, strerror(-rc));
+		return -1;
+	}
+	/* daemon() changes to /: keep the state directory absolute. */
+	rc = state_open(d->cfg.state_dir, &d->store);
+	if (rc) {
+		log_err("%s: %s", d->cfg.state_dir, rc == -EBUSY ?
+			"in use by another xdnatd" : strerror(-rc));
+		return -1;
+	}
+	abs = realpath(d->cfg.state_dir, NULL);
+	if (abs) {
+		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", abs);
+		free(abs);
+	}
+	if (open_ca(d))
+		return -1;
+	rc = state_load(d->store, &img, err, sizeof(err));
+	if (rc) {
+		log_err("%s", err);
+		log_err("refusing to start with an empty table: repair or move the file");
+		return -1;
+	}
+	if (state_load_warning(d->store))
+		log_warn("%s", state_load_warning(d->store));
+	rc = gw_new(&d->cfg.gw, d->store, wall_clock, NULL, &d->gw);
+	if (!rc) {
+		gw_set_ca(d->gw, d->ca);
+		rc = gw_restore(d->gw, &img, err, sizeof(err));
+	}
+	if (rc) {
+		log_err("%s: %s", d->cfg.state_dir, rc == -EINVAL ? err : strerror(-rc));
+		state_image_free(&img);
+		return -1;
+	}
+	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
+	state_image_free(&img);
+	if (open_dataplane(d))
+		return -1;
+
+	d->pap_fd = open_pap_socket(&d->cfg);
+	if (d->pap_fd < 0) {
+		log_err("PAP socket on port %u: %s", d->cfg.pap_port, strerror(-d->pap_fd));
+		return -1;
+	}
+	d->ctl_fd = ctlsock_listen(d->cfg.socket_path);
+	if (d->ctl_fd < 0) {
+		log_err("%s: %s", d->cfg.socket_path, d->ctl_fd == -EADDRINUSE ?
+			"another xdnatd is answering on this socket" : strerror(-d->ctl_fd));
+		return -1;
+	}
+
+	d->sig_fd = sigfd_open();
+	if (d->sig_fd < 0)
+		errno = -d->sig_fd;
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	d->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ep < 0 ||
+	    timerfd_settime(d->timer_fd, 0, &tick, NULL) ||
+	    add_fd(d->ep, d->pap_fd) || add_fd(d->ep, d->ctl_fd) ||
+	    add_fd(d->ep, d->sig_fd) || add_fd(d->ep, d->timer_fd)) {
+		log_err("event loop set-up: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void run(struct daemon *d)
+{
+	struct epoll_event evs[8];
+
+	for (;;) {
+		int n = epoll_wait(d->ep, evs, 8, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->pap_fd) {
+				serve_pap(d);
+			} else if (fd == d->ctl_fd) {
+				struct gw_commands c = { d->gw, d->dp, d->ca };
+
+				ctlsock_serve(d->ctl_fd, gw_command, &c);
+			} else if (fd == d->timer_fd) {
+				on_timer(d);
+			} else if (fd == d->sig_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					reload(d);
+					continue;
+				}
+				log_info("signal %u: shutting down", si.ssi_signo);
+				return;
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1 };
+	char err[512];
+	int rc = config_load(argc, argv, &d.cfg, err, sizeof(err));
+
+	if (rc > 0)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "xdnatd: %s\n", err);
+		return 2;
+	}
+	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (d.cfg.unload)
+		return dataplane_unload(&d.cfg) ? 1 : 0;
+	if (setup(&d))
+		return 1;
+	if (!d.cfg.foreground) {
+		if (daemon(0, 0)) {
+			log_err("daemon: %s", strerror(errno));
+			return 1;
+		}
+		log_setup("xdnatd", (enum log_level)d.cfg.log_level, 1);
+	}
+	log_info("serving PAP on port %u, control socket %s", d.cfg.pap_port,
+		 d.cfg.socket_path);
+	run(&d);
+
+	/* Everything acknowledged is already on disk; a snapshot makes the next
+	 * start read one file instead of a long journal. */
+	rc = gw_commit(d.gw);
+	if (!rc)
+		rc = gw_compact(d.gw, true);
+	if (rc)
+		log_err("final snapshot of %s: %s (the journal still has everything)",
+			d.cfg.state_dir, strerror(-rc));
+	unlink(d.cfg.socket_path);
+	if (d.dp)
+		log_info("the XDP programs stay attached and the maps pinned in %s "
+			 "(xdnatd --unload removes them)", d.cfg.bpffs);
+	dataplane_close(d.dp);
+	gw_free(d.gw);
+	ca_close(d.ca);
+	state_close(d.store);
+	return rc ? 1 : 0;
+}

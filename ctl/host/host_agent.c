@@ -1,0 +1,1388 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The host agent (host_agent.h). One thread, one poll loop: the control
+ * socket, a signalfd and the renewal timer. PAP requests are blocking calls
+ * of the client library, kept short once running (LOOP_RETRIES) so that a
+ * silent gateway delays the control socket by two seconds at most.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include "lib/ctlsock.h"
+#include "host/host_agent.h"
+#include "host/host_cert.h"
+#include "host/host_net.h"
+#include "host/host_state.h"
+#include "host/host_swan_setup.h"
+#include "host/host_tc.h"
+#include "lib/log.h"
+#include "lib/sigfd.h"
+#include "pap/pap_client.h"
+#include "lib/parse.h"
+#include "lib/dirlock.h"
+#include "pap/site_key.h"
+#include "lib/table.h"
+
+/* Requests that may have left after the last save: skipped on resume, so
+ * the gateway never sees a sequence number twice (it would say REPLAY). */
+#define SEQ_SKIP		64
+/* Retransmissions per request once running (0.25 + 0.5 + 1 s), and the
+ * longest wait between two failed renewals. */
+#define LOOP_RETRIES		2
+#define MAX_BACKOFF_MS		16000
+/* At start, a gateway that does not answer gets this long (whole tries of
+ * up to 0.25 + 0.5 + 1 + 2 + 4 s, 1, 2, 4... s apart), then `up` gives up. */
+#define START_RETRIES		4
+#define START_BUDGET_MS		30000
+/* Words in one control-socket command line. */
+#define CTL_MAX_ARGS		40
+/* crl.pem is fetched again at least this often (the CA signs one at least
+ * every 12 h, each valid for a day). */
+#define CRL_REFRESH_S		3600
+
+struct agent {
+	const struct host_opts *o;
+	struct host_state st;
+	int dir_fd, lock_fd;		/* the state directory and its flock (dirlock.h) */
+	struct pap_client pap;
+	uint8_t key[PAP_MAX_SITE_KEY];
+	size_t key_len;
+	struct host_tc tc;
+	struct host_cert cert;
+	char cert_default[PATH_MAX + 8];	/* --state-dir/cert */
+	bool cert_stale;		/* the share changed: the certificate is revoked */
+	bool cert_failing;		/* the last attempt failed (said once) */
+	int64_t crl_time;		/* wall time crl.pem was fetched */
+	int ctl_fd, sig_fd;
+	int64_t next_ms;		/* monotonic time of the next EXTEND */
+	unsigned int fails;		/* renewals failed in a row */
+	bool stop;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+struct ipstr {
+	char s[INET_ADDRSTRLEN];
+};
+
+/* By value, so that several fit in one printf. */
+static struct ipstr ip(uint32_t a)
+{
+	struct ipstr r;
+
+	inet_ntop(AF_INET, &a, r.s, sizeof(r.s));
+	return r;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t nports(const struct pap_port_range *r)
+{
+	return (uint32_t)r->last - r->first + 1;
+}
+
+static uint64_t nspis(const struct pap_spi_range *r)
+{
+	return (uint64_t)r->last - r->first + 1;
+}
+
+/* Why a PAP request failed, as one line. */
+static const char *why(const struct pap_client *c, int rc, char *buf, size_t len)
+{
+	if (rc == -EPROTO)
+		snprintf(buf, len, "%s (%s)", pap_err_name(c->err_code), c->err_text);
+	else if (rc == -ETIMEDOUT)
+		snprintf(buf, len, "no answer from %s:%u", ip(c->gw.sin_addr.s_addr).s,
+			 ntohs(c->gw.sin_port));
+	else
+		snprintf(buf, len, "%s", strerror(-rc));
+	return buf;
+}
+
+/* The gateway does not know us (any more): it lost its state, our lease
+ * ran out, or someone freed us. Unsigned: see confirm_lost(). */
+static bool lost(const struct pap_client *c, int rc)
+{
+	return rc == -EPROTO && (c->err_code == PAP_E_REGISTER_FIRST ||
+				 c->err_code == PAP_E_AUTH_FAILED);
+}
+
+/* The gateway saw a higher sequence number than ours (a state file older
+ * than the last request): jump ahead, and the caller retries once. */
+static bool replayed(struct pap_client *c, int rc)
+{
+	if (rc != -EPROTO || c->err_code != PAP_E_REPLAY)
+		return false;
+	c->s.seq += 1u << 16;
+	return true;
+}
+
+static void state_to_session(struct pap_client *c, const struct host_state *st)
+{
+	c->s.client_id = st->client_id;
+	memcpy(c->s.secret, st->secret, PAP_KEY_LEN);
+	c->s.seq = st->seq + SEQ_SKIP;
+	c->s.xid = st->xid + SEQ_SKIP;
+}
+
+static int save(struct agent *a)
+{
+	int rc;
+
+	a->st.client_id = a->pap.s.client_id;
+	memcpy(a->st.secret, a->pap.s.secret, PAP_KEY_LEN);
+	a->st.seq = a->pap.s.seq;
+	a->st.xid = a->pap.s.xid;
+	rc = host_state_save(a->o->state_dir, &a->st);
+	if (rc)
+		log_err("writing %s/%s: %s", a->o->state_dir, HOST_STATE_FILE, strerror(-rc));
+	return rc;
+}
+
+static void lease_granted(struct host_state *st, uint32_t secs)
+{
+	st->lease = secs;
+	st->lease_expires = (uint64_t)time(NULL) + secs;
+}
+
+static int64_t renew_interval(const struct agent *a)
+{
+	int64_t ms = (int64_t)a->st.lease * 1000 / 3;
+
+	return ms < 1000 ? 1000 : ms;
+}
+
+static void schedule(struct agent *a, int64_t delay_ms)
+{
+	a->next_ms = mono_ms() + delay_ms;
+}
+
+/* ---- host configuration -------------------------------------------------- */
+
+static struct host_net net_of(const struct host_state *st)
+{
+	struct host_net n = { .global = st->global, .gateway = st->gateway,
+			      .table = st->table };
+
+	snprintf(n.dev, sizeof(n.dev), "%s", st->dev);
+	return n;
+}
+
+/* G on lo, the rule and route, the tunnel on the NIC. Logs what failed. */
+static int configure(struct agent *a)
+{
+	struct host_net n = net_of(&a->st);
+	struct xdnat_host_cfg cfg = {
+		.global = a->st.global,
+		.host_addr = a->st.host_addr,
+		.gw_addr = a->st.gateway,
+	};
+	bool created = false;
+	int rc;
+
+	/* remembered before the first change, so `down` can undo a half `up` */
+	a->st.configured = true;
+	rc = host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
+	if (!rc)
+		rc = host_tc_attach(&a->tc, (int)if_nametoindex(a->st.dev), &cfg, &created);
+	if (created)
+		a->st.clsact_created = true;
+	if (!rc)
+		log_info("tunnel on %s: from %s out to %s, in from %s", a->st.dev,
+			 ip(a->st.global).s, ip(a->st.gateway).s, ip(a->st.gateway).s);
+	return rc;
+}
+
+/* Everything configure() did, from the state alone. Logs what failed. */
+static int unconfigure(const struct host_state *st)
+{
+	struct host_net n = net_of(st);
+	unsigned int ifindex = if_nametoindex(st->dev);
+	int rc = host_net_unconfigure(&n, st->rp_filter_prev, st->arp_announce_prev);
+
+	if (ifindex) {
+		int err = host_tc_detach((int)ifindex, st->clsact_created);
+
+		if (err)
+			log_err("removing the tunnel from %s: %s", st->dev, strerror(-err));
+		rc = rc ? rc : err;
+	}
+	return rc;
+}
+
+/* After a new registration with another G: move the host over to it. */
+static int reconfigure(struct agent *a, uint32_t old_global)
+{
+	if (old_global && a->st.configured) {
+		struct host_state old = a->st;
+
+		old.global = old_global;
+		old.clsact_created = false;	/* keep the qdisc: we re-attach */
+		unconfigure(&old);
+	}
+	return configure(a);
+}
+
+/* ---- registration and the share ------------------------------------------- */
+
+static int do_register(struct agent *a)
+{
+	uint32_t old = a->st.global;
+	char buf[320];
+	int rc = pap_client_register(&a->pap, a->key_len ? a->key : NULL, a->key_len,
+				     a->o->lease);
+
+	if (rc == -ETIMEDOUT)
+		return rc;	/* the caller backs off, and says so when it gives up */
+	if (rc) {
+		log_err("gateway %s refused the registration: %s", a->o->gateway,
+			why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	a->st.global = a->pap.reply.globals[0];
+	lease_granted(&a->st, a->pap.reply.lease);
+	log_info("registered with gateway %s as client %u: global address %s, lease %u s",
+		 a->o->gateway, a->pap.s.client_id, ip(a->st.global).s, a->st.lease);
+	if (old && old != a->st.global)
+		log_warn("the gateway's global address changed from %s to %s",
+			 ip(old).s, ip(a->st.global).s);
+	return 0;
+}
+
+/* "20000-20063" for ports, "0x1000-0x10ff" for SPIs. */
+static const char *range_str(bool spis, uint32_t first, uint32_t last, char *buf,
+			     size_t len)
+{
+	snprintf(buf, len, spis ? "0x%x-0x%x" : "%u-%u", first, last);
+	return buf;
+}
+
+/*
+ * PORT or SPI: a new block of the size the flags ask for, or with reclaim
+ * the block held before, by PAP hint (PORT_RANGE / SPI_RANGE). Says what it
+ * got: a partial grant, or a re-claim that gave another block. SPI blocks
+ * are powers of two, aligned (docs/pap.md).
+ */
+static int claim(struct agent *a, bool spis, bool reclaim)
+{
+	const char *what = spis ? "SPIs" : "ports";
+	uint32_t first = spis ? a->st.spis.first : a->st.ports.first;
+	uint32_t last = spis ? a->st.spis.last : a->st.ports.last;
+	uint32_t want = reclaim ? last - first + 1 : spis ? a->o->spis : a->o->ports;
+	struct pap_port_range ph = { a->st.global, (uint16_t)first, (uint16_t)last }, pg;
+	struct pap_spi_range sh = { a->st.global, first, last }, sg;
+	char buf[320], was[32], got[32];
+	uint32_t gfirst, glast;
+	uint64_t n;
+	int rc;
+
+	if (spis)
+		rc = pap_client_spis(&a->pap, want, reclaim ? &sh : NULL, &sg);
+	else
+		rc = pap_client_ports(&a->pap, want, reclaim ? &ph : NULL, &pg);
+	if (rc) {
+		log_err("gateway %s refused %u %s: %s", a->o->gateway, want, what,
+			why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	if (spis) {
+		a->st.spis = sg;
+		a->st.has_spis = true;
+	} else {
+		a->st.ports = pg;
+		a->st.has_ports = true;
+		/* a PORT grant revokes the certificate at the gateway */
+		a->cert_stale = true;
+	}
+	gfirst = spis ? sg.first : pg.first;
+	glast = spis ? sg.last : pg.last;
+	n = (uint64_t)glast - gfirst + 1;
+	range_str(spis, first, last, was, sizeof(was));
+	range_str(spis, gfirst, glast, got, sizeof(got));
+	if (reclaim && (gfirst != first || glast != last))
+		log_warn("could not re-claim %s %s: got %s instead", what, was, got);
+	else if (reclaim)
+		log_info("re-claimed %s %s", what, got);
+	else if (n < want)
+		log_warn("partial grant: asked for %u %s, got %" PRIu64 ": %s", want, what,
+			 n, got);
+	else
+		log_info("%s %s (%" PRIu64 ")", what, got, n);
+	return 0;
+}
+
+/* NATT: port natt_index of the block carries ESP-in-UDP. Not fatal: IKE
+ * without NAT-T still works. */
+static void declare_natt(struct agent *a)
+{
+	uint32_t idx = a->o->natt_index;
+	uint16_t port;
+	char buf[320];
+	int rc;
+
+	a->st.natt_port = 0;
+	if (idx >= nports(&a->st.ports)) {
+		log_warn("no NAT-T port: %u port(s) granted, --natt-port-index is %u",
+			 nports(&a->st.ports), idx);
+		return;
+	}
+	port = (uint16_t)(a->st.ports.first + idx);
+	rc = pap_client_natt(&a->pap, port);
+	if (rc) {
+		log_warn("gateway %s refused NAT-T port %u: %s", a->o->gateway, port,
+			 why(&a->pap, rc, buf, sizeof(buf)));
+		return;
+	}
+	a->st.natt_port = port;
+	log_info("IKE port %u (charon.port), NAT-T port %u (charon.port_nat_t)",
+		 a->st.ports.first, port);
+}
+
+/* After a new registration the gateway's SA table has none of our peers:
+ * validate them again, within the SPIs we now hold. */
+static void revalidate(struct agent *a)
+{
+	struct pap_sa old[HOST_STATE_MAX_PEERS];
+	unsigned int n = a->st.n_peers;
+	char buf[320];
+
+	memcpy(old, a->st.peers, n * sizeof(old[0]));
+	a->st.n_peers = 0;
+	for (unsigned int i = 0; i < n && a->st.has_spis; i++) {
+		struct pap_spi_range r = { a->st.global, old[i].spi_first, old[i].spi_last };
+		int rc;
+
+		/* SPIs no longer ours: the peer gets the new block instead */
+		if (r.first < a->st.spis.first || r.last > a->st.spis.last)
+			r = a->st.spis;
+		rc = pap_client_validate(&a->pap, old[i].peer, &r, 1);
+		if (rc) {
+			log_warn("re-validating peer %s: %s", ip(old[i].peer).s,
+				 why(&a->pap, rc, buf, sizeof(buf)));
+			continue;
+		}
+		for (unsigned int j = 0; j < a->pap.reply.n_sas; j++)
+			host_state_add_peer(&a->st, &a->pap.reply.sas[j]);
+		log_info("re-validated peer %s for SPIs 0x%x-0x%x", ip(old[i].peer).s,
+			 r.first, r.last);
+	}
+}
+
+/*
+ * REGISTER, PORT, SPI, NATT. reclaim: the gateway lost us; ask for the very
+ * blocks held before (PAP hints), say whether we got them, re-validate.
+ */
+static int enroll(struct agent *a, bool reclaim)
+{
+	struct pap_port_range old_ports = a->st.ports;
+	struct pap_spi_range old_spis = a->st.spis;
+	bool had_ports = reclaim && a->st.has_ports;
+	bool had_spis = reclaim && a->st.has_spis;
+	int rc = do_register(a);
+
+	if (!rc)
+		rc = claim(a, false, had_ports);
+	if (!rc && (had_spis || a->o->spis))
+		rc = claim(a, true, had_spis);
+	if (rc)
+		return rc;
+	declare_natt(a);
+	if (had_ports || had_spis) {
+		bool same = (!had_ports || (old_ports.first == a->st.ports.first &&
+					    old_ports.last == a->st.ports.last)) &&
+			    (!had_spis || (old_spis.first == a->st.spis.first &&
+					   old_spis.last == a->st.spis.last));
+
+		if (same)
+			log_info("re-registered as client %u with the same share as before",
+				 a->pap.s.client_id);
+		else
+			log_warn("re-registered as client %u, but with a different share",
+				 a->pap.s.client_id);
+		revalidate(a);
+	}
+	return save(a);
+}
+
+static bool holds_ports(const struct pap_msg *m, const struct pap_port_range *r)
+{
+	for (unsigned int i = 0; i < m->n_ports; i++)
+		if (m->ports[i].first == r->first && m->ports[i].last == r->last)
+			return true;
+	return false;
+}
+
+static bool holds_spis(const struct pap_msg *m, const struct pap_spi_range *r)
+{
+	for (unsigned int i = 0; i < m->n_spis; i++)
+		if (m->spis[i].first == r->first && m->spis[i].last == r->last)
+			return true;
+	return false;
+}
+
+/* A restarted agent: does the gateway still know us, and hold our share? */
+static int resume(struct agent *a)
+{
+	const struct pap_msg *m = &a->pap.reply;
+	bool ports_ok, spis_ok;
+	uint16_t natt;
+	char buf[320];
+	int rc = pap_client_query(&a->pap);
+
+	if (replayed(&a->pap, rc))
+		rc = pap_client_query(&a->pap);
+	if (lost(&a->pap, rc)) {
+		log_info("gateway %s no longer knows client %u (%s): registering again",
+			 a->o->gateway, a->st.client_id, pap_err_name(a->pap.err_code));
+		return enroll(a, true);
+	}
+	if (rc) {
+		log_err("resuming client %u with gateway %s: %s", a->st.client_id,
+			a->o->gateway, why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	/* m is overwritten by the next request: take what we need now */
+	a->st.global = m->globals[0];
+	a->st.lease_expires = (uint64_t)time(NULL) + m->lease;
+	ports_ok = a->st.has_ports && holds_ports(m, &a->st.ports);
+	spis_ok = a->st.has_spis && holds_spis(m, &a->st.spis);
+	natt = m->natt_port;
+	a->st.n_peers = 0;
+	for (unsigned int i = 0; i < m->n_sas; i++)
+		host_state_add_peer(&a->st, &m->sas[i]);
+
+	if (!ports_ok && a->st.has_ports)
+		log_warn("the gateway no longer holds ports %u-%u for us: claiming them again",
+			 a->st.ports.first, a->st.ports.last);
+	rc = ports_ok ? 0 : claim(a, false, a->st.has_ports);
+	if (!rc && !spis_ok && (a->st.has_spis || a->o->spis))
+		rc = claim(a, true, a->st.has_spis);
+	if (rc)
+		return rc;
+	if (!natt || natt != a->st.ports.first + a->o->natt_index)
+		declare_natt(a);
+	else
+		a->st.natt_port = natt;
+	log_info("resumed client %u with gateway %s: %" PRIu64 " s of lease left",
+		 a->st.client_id, a->o->gateway, a->st.lease_expires - (uint64_t)time(NULL));
+	return save(a);
+}
+
+/* ---- the certificate ------------------------------------------------------ */
+
+/* Where the files go: `cert --out` (kept in the state), else --state-dir/cert. */
+static const char *cert_dir(struct agent *a)
+{
+	if (a->st.cert_dir[0])
+		return a->st.cert_dir;
+	snprintf(a->cert_default, sizeof(a->cert_default), "%s/%s", a->o->state_dir,
+		 HOST_CERT_SUBDIR);
+	return a->cert_default;
+}
+
+/* "2025-01-31 12:00:00 UTC" */
+static const char *utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "%" PRId64, t);
+	return buf;
+}
+
+/* ---- strongSwan (`xdnat-host strongswan`) ------------------------------------ */
+
+/* Split words (as the control socket does) into argv; argc or -1. */
+static int split_words(char *line, char **argv, int max)
+{
+	char *save = NULL;
+	int argc = 0;
+
+	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		if (argc == max)
+			return -1;
+		argv[argc++] = tok;
+	}
+	return argc;
+}
+
+static int swan_apply(struct agent *a, int argc, char **argv, FILE *out, char *err,
+		      size_t errlen)
+{
+	const struct swan_share sh = {
+		.global = a->st.global,
+		.ports = a->st.ports,
+		.natt_port = a->st.has_ports ? a->st.natt_port : 0,
+		.has_spis = a->st.has_spis,
+		.spis = a->st.spis,
+		.cert_dir = a->cert.dir,
+		.have_cert = a->cert.have,
+		.agent_socket = a->o->socket_path,
+	};
+
+	return swan_setup(argc, argv, &sh, out, err, errlen);
+}
+
+/* After a new certificate or CRL: the copies in the strongSwan directory,
+ * and its charon, follow. Logged, never fatal. */
+static void swan_keep_current(struct agent *a)
+{
+	char words[HOST_SWAN_ARGS_MAX], *argv[CTL_MAX_ARGS], err[512];
+	int argc;
+
+	if (!a->st.swan_args[0])
+		return;
+	snprintf(words, sizeof(words), "%s", a->st.swan_args);
+	argc = split_words(words, argv, CTL_MAX_ARGS);
+	if (argc < 0 || swan_apply(a, argc, argv, NULL, err, sizeof(err)))
+		log_warn("strongSwan directory not updated: %s",
+			 argc < 0 ? "too many words" : err);
+	else
+		log_info("strongSwan directory updated (%s)", a->st.swan_args);
+}
+
+/* strongswan --dir DIR [...]: write it now, and keep it current from now on. */
+static int swan_command(struct agent *a, int argc, char **argv, FILE *out, char *err,
+			size_t errlen)
+{
+	char words[HOST_SWAN_ARGS_MAX];
+	size_t off = 0;
+
+	for (int i = 0; i < argc; i++) {
+		int n = snprintf(words + off, sizeof(words) - off, "%s%s", i ? " " : "", argv[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(words) - off) {
+			snprintf(err, errlen, "strongswan: options longer than %d bytes",
+				 HOST_SWAN_ARGS_MAX - 1);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (swan_apply(a, argc, argv, out, err, errlen))
+		return -1;
+	snprintf(a->st.swan_args, sizeof(a->st.swan_args), "%s", words);
+	save(a);
+	fprintf(out, "kept current by this agent: rewritten after each new certificate or CRL\n");
+	return 0;
+}
+
+/* PAP CRL into crl.pem. 0 or -errno, the reason in err. */
+static int fetch_crl(struct agent *a, char *err, size_t errlen)
+{
+	char buf[320];
+	int rc = pap_client_crl(&a->pap);
+
+	if (replayed(&a->pap, rc))
+		rc = pap_client_crl(&a->pap);
+	if (rc) {
+		snprintf(err, errlen, "gateway %s refused the CRL: %s", a->o->gateway,
+			 why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	rc = host_cert_store_crl(&a->cert, a->pap.reply.crl, a->pap.reply.crl_len, err,
+				 errlen);
+	if (!rc)
+		a->crl_time = time(NULL);
+	return rc;
+}
+
+/*
+ * CERT for the ports we hold, with a key in dir as ks asks, then CRL; the
+ * files in dir (host_cert.h). 0, or -errno with the reason in err; the
+ * caller says it.
+ */
+static int get_cert(struct agent *a, const char *dir, const struct host_key_spec *ks,
+		    char *err, size_t errlen)
+{
+	const struct pap_msg *m = &a->pap.reply;
+	char buf[320], until[40], crl_err[320];
+	uint8_t *csr = NULL;
+	bool moved;
+	size_t len;
+	int rc;
+
+	if (!a->st.has_ports) {
+		snprintf(err, errlen, "no ports to certify yet");
+		return -ENOENT;
+	}
+	moved = strcmp(a->cert.dir, dir);
+	rc = host_cert_request(&a->cert, dir, ks, &csr, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = pap_client_cert(&a->pap, csr, len);
+	if (replayed(&a->pap, rc))
+		rc = pap_client_cert(&a->pap, csr, len);
+	OPENSSL_free(csr);
+	if (rc) {
+		if (lost(&a->pap, rc))
+			schedule(a, 0);	/* the renewal path registers again */
+		snprintf(err, errlen, "gateway %s refused the certificate: %s", a->o->gateway,
+			 why(&a->pap, rc, buf, sizeof(buf)));
+		return rc;
+	}
+	rc = host_cert_store(&a->cert, m->certs, m->cert_lens, m->n_certs, &a->st.ports, 1,
+			     err, errlen);
+	if (rc)
+		return rc;
+	a->cert_stale = false;
+	if (moved)
+		a->crl_time = 0;	/* no crl.pem there yet */
+	log_info("certificate %s for %s ports %u-%u in %s, valid until %s", a->cert.serial,
+		 ip(a->st.global).s, a->st.ports.first, a->st.ports.last, dir,
+		 utc(a->cert.not_after, until, sizeof(until)));
+	/* the CRL serves the IKE daemon's checks of others: not fatal here */
+	if (fetch_crl(a, crl_err, sizeof(crl_err)))
+		log_warn("%s/%s not updated: %s", dir, HOST_CERT_CRL, crl_err);
+	save(a);
+	swan_keep_current(a);
+	return 0;
+}
+
+/* After every renewal: a new certificate when the share changed or a third
+ * of the validity is left, and a fresh CRL now and then. */
+static void cert_tick(struct agent *a)
+{
+	static const struct host_key_spec keep = { HOST_KEY_KEEP, 0 };
+	int64_t now = time(NULL);
+	char err[512];
+
+	if (a->cert_stale || host_cert_due(&a->cert, &a->st.ports, 1, now)) {
+		if (get_cert(a, cert_dir(a), &keep, err, sizeof(err))) {
+			if (!a->cert_failing)
+				log_warn("no certificate: %s; trying again at each renewal", err);
+			a->cert_failing = true;
+			return;
+		}
+		if (a->cert_failing)
+			log_info("certificate renewed again");
+		a->cert_failing = false;
+	} else if (a->cert.have && now - a->crl_time >= CRL_REFRESH_S) {
+		a->crl_time = now;	/* once an hour, also when it fails */
+		if (fetch_crl(a, err, sizeof(err)))
+			log_warn("%s/%s not updated: %s", cert_dir(a), HOST_CERT_CRL, err);
+		else
+			swan_keep_current(a);
+	}
+}
+
+/* ---- taking it all down ------------------------------------------------- */
+
+/* DEREGISTER, undo the host configuration, forget the state; report to out.
+ * A gateway that does not answer frees the share when the lease runs out. */
+static int take_down(struct pap_client *c, struct host_state *st, const char *dir,
+		     FILE *out)
+{
+	char buf[320];
+	int rc = 0;
+
+	if (st->client_id) {
+		rc = pap_client_deregister(c);
+		if (replayed(c, rc))
+			rc = pap_client_deregister(c);
+		if (!rc)
+			fprintf(out, "client %u deregistered: gateway %s freed its share\n",
+				st->client_id, ip(st->gateway).s);
+		else if (lost(c, rc))
+			fprintf(out, "client %u was already unknown to gateway %s\n",
+				st->client_id, ip(st->gateway).s);
+		else
+			fprintf(out, "warning: DEREGISTER of client %u failed: %s; the gateway "
+				"frees the share when its lease runs out\n", st->client_id,
+				why(c, rc, buf, sizeof(buf)));
+	}
+	rc = st->configured ? unconfigure(st) : 0;
+	if (st->configured)
+		fprintf(out, "%s %s/32 from lo, rule and route table %u, tunnel on %s\n",
+			rc ? "tried to remove (see the errors)" : "removed",
+			ip(st->global).s, st->table, st->dev);
+	if (!rc)
+		rc = host_state_remove(dir);
+	return rc;
+}
+
+/* ---- control socket --------------------------------------------------------- */
+
+static void status_json(struct agent *a, FILE *out, int64_t left,
+			const struct xdnat_counter *ctr, bool have_ctr)
+{
+	static const char *const names[] = XDNAT_HOST_COUNTER_NAMES;
+	const struct host_state *st = &a->st;
+
+	fprintf(out, "{\"gateway\":\"%s\",\"pap_port\":%u,\"client_id\":%u,\"global\":\"%s\",",
+		ip(st->gateway).s, st->pap_port, st->client_id, ip(st->global).s);
+	fprintf(out, "\"ports\":[");
+	if (st->has_ports)
+		fprintf(out, "{\"first\":%u,\"last\":%u}", st->ports.first, st->ports.last);
+	fprintf(out, "],\"spis\":[");
+	if (st->has_spis)
+		fprintf(out, "{\"first\":%u,\"last\":%u}", st->spis.first, st->spis.last);
+	fprintf(out, "],\"ike_port\":%u,\"natt_port\":%u,", st->has_ports ? st->ports.first : 0,
+		st->natt_port);
+	fprintf(out, "\"lease_seconds\":%u,\"lease_remaining\":%" PRId64 ",", st->lease, left);
+	fprintf(out, "\"validated_peers\":[");
+	for (unsigned int i = 0; i < st->n_peers; i++)
+		fprintf(out, "%s{\"peer\":\"%s\",\"spi_first\":%u,\"spi_last\":%u}", i ? "," : "",
+			ip(st->peers[i].peer).s, st->peers[i].spi_first, st->peers[i].spi_last);
+	fprintf(out, "],\"dev\":\"%s\",\"host_address\":\"%s\",\"table\":%u,\"tunnel\":{",
+		st->dev, ip(st->host_addr).s, st->table);
+	for (int i = 0; have_ctr && i < XDNAT_HOST_CTR_MAX; i++)
+		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "", names[i],
+			(unsigned long long)ctr[i].packets, (unsigned long long)ctr[i].bytes);
+	fprintf(out, "},\"state_file\":\"%s/%s\",\"socket\":\"%s\",",
+		a->o->state_dir, HOST_STATE_FILE, a->o->socket_path);
+	/* the words have no quotes or backslashes: swan_check refuses them */
+	if (st->swan_args[0])
+		fprintf(out, "\"strongswan\":\"%s\",", st->swan_args);
+	else
+		fprintf(out, "\"strongswan\":null,");
+	if (!a->cert.have) {
+		fprintf(out, "\"certificate\":null,\"key\":null,\"ca_chain\":null,\"crl\":null,"
+			"\"cert_serial\":null,\"cert_not_before\":null,\"cert_not_after\":null}\n");
+		return;
+	}
+	fprintf(out, "\"certificate\":\"%s/%s\",\"key\":\"%s/%s\",\"ca_chain\":\"%s/%s\",",
+		a->cert.dir, HOST_CERT_CRT, a->cert.dir, HOST_CERT_KEY, a->cert.dir,
+		HOST_CERT_CHAIN);
+	if (a->crl_time)
+		fprintf(out, "\"crl\":\"%s/%s\",", a->cert.dir, HOST_CERT_CRL);
+	else
+		fprintf(out, "\"crl\":null,");
+	fprintf(out, "\"cert_serial\":\"%s\",\"cert_not_before\":%" PRId64
+		",\"cert_not_after\":%" PRId64 "}\n", a->cert.serial, a->cert.not_before,
+		a->cert.not_after);
+}
+
+static void status_text(struct agent *a, FILE *out, int64_t left,
+			const struct xdnat_counter *ctr, bool have_ctr)
+{
+	const struct host_state *st = &a->st;
+	struct table *t = table_new(2);
+
+	table_add(t, "gateway");
+	table_add(t, "%s port %u", ip(st->gateway).s, st->pap_port);
+	table_add(t, "client");
+	table_add(t, "%u", st->client_id);
+	table_add(t, "global");
+	table_add(t, "%s", ip(st->global).s);
+	table_add(t, "ports");
+	table_add(t, "%u-%u (%u)", st->ports.first, st->ports.last, nports(&st->ports));
+	table_add(t, "ike port");
+	table_add(t, "%u", st->ports.first);
+	table_add(t, "nat-t port");
+	if (st->natt_port)
+		table_add(t, "%u", st->natt_port);
+	else
+		table_add(t, "none");
+	table_add(t, "spis");
+	if (st->has_spis)
+		table_add(t, "0x%x-0x%x (%" PRIu64 ")", st->spis.first, st->spis.last,
+			  nspis(&st->spis));
+	else
+		table_add(t, "none");
+	table_add(t, "lease");
+	table_add(t, "%u s granted, %" PRId64 " s left", st->lease, left);
+	table_add(t, "peers");
+	if (!st->n_peers)
+		table_add(t, "none validated");
+	for (unsigned int i = 0; i < st->n_peers; i++) {
+		if (i)
+			table_add(t, " ");
+		table_add(t, "%s spis 0x%x-0x%x", ip(st->peers[i].peer).s,
+			  st->peers[i].spi_first, st->peers[i].spi_last);
+	}
+	table_add(t, "interface");
+	table_add(t, "%s (%s), rule from %s lookup table %u", st->dev, ip(st->host_addr).s,
+		  ip(st->global).s, st->table);
+	table_add(t, "tunnel");
+	if (have_ctr)
+		table_add(t, "encap %llu, decap %llu, pass %llu, error %llu packets",
+			  (unsigned long long)ctr[XDNAT_HOST_ENCAP].packets,
+			  (unsigned long long)ctr[XDNAT_HOST_DECAP].packets,
+			  (unsigned long long)ctr[XDNAT_HOST_PASS].packets,
+			  (unsigned long long)ctr[XDNAT_HOST_ERROR].packets);
+	else
+		table_add(t, "counters unavailable");
+	table_add(t, "state");
+	table_add(t, "%s/%s", a->o->state_dir, HOST_STATE_FILE);
+	table_add(t, "socket");
+	table_add(t, "%s", a->o->socket_path);
+	if (st->swan_args[0]) {
+		table_add(t, "strongswan");
+		table_add(t, "%s", st->swan_args);
+	}
+	table_add(t, "certificate");
+	if (a->cert.have) {
+		char until[40];
+
+		table_add(t, "%s/%s, serial %s, valid until %s (%" PRId64 " s left)",
+			  a->cert.dir, HOST_CERT_CRT, a->cert.serial,
+			  utc(a->cert.not_after, until, sizeof(until)),
+			  a->cert.not_after > (int64_t)time(NULL) ?
+			  a->cert.not_after - (int64_t)time(NULL) : 0);
+		table_add(t, "key");
+		table_add(t, "%s/%s", a->cert.dir, HOST_CERT_KEY);
+		table_add(t, "ca chain");
+		table_add(t, "%s/%s", a->cert.dir, HOST_CERT_CHAIN);
+		table_add(t, "crl");
+		if (a->crl_time)
+			table_add(t, "%s/%s", a->cert.dir, HOST_CERT_CRL);
+		else
+			table_add(t, "none yet");
+	} else {
+		table_add(t, "none yet");
+		table_add(t, "key");
+		table_add(t, "none yet");
+	}
+	table_print(t, out);
+}
+
+static int status(struct agent *a, bool json, FILE *out)
+{
+	struct xdnat_counter ctr[XDNAT_HOST_CTR_MAX];
+	int64_t left = (int64_t)a->st.lease_expires - (int64_t)time(NULL);
+	bool have_ctr = !host_tc_counters(&a->tc, ctr);
+
+	if (left < 0)
+		left = 0;
+	if (json)
+		status_json(a, out, left, ctr, have_ctr);
+	else
+		status_text(a, out, left, ctr, have_ctr);
+	return 0;
+}
+
+/* validate|invalidate PEER [SPI...]: one SPI means SPI_RANGE X-X; none,
+ * every SPI the host holds. */
+static int peer_command(struct agent *a, bool validate, int argc, char **argv,
+			FILE *out, char *err, size_t errlen)
+{
+	const char *what = validate ? "validate" : "invalidate";
+	struct pap_spi_range r[PAP_MAX_RANGES];
+	unsigned int n = 0;
+	uint32_t peer;
+	char buf[320];
+	int rc;
+
+	if (argc < 1 || inet_pton(AF_INET, argv[0], &peer) != 1) {
+		snprintf(err, errlen, "%s: the peer must be an IPv4 address", what);
+		return -1;
+	}
+	if (argc - 1 > PAP_MAX_RANGES) {
+		snprintf(err, errlen, "%s: at most %d SPIs at a time", what, PAP_MAX_RANGES);
+		return -1;
+	}
+	for (int i = 1; i < argc; i++) {
+		uint32_t spi;
+
+		if (parse_u32(argv[i], 256, UINT32_MAX, &spi)) {
+			snprintf(err, errlen, "%s: '%s' is not an SPI (256..4294967295)", what,
+				 argv[i]);
+			return -1;
+		}
+		r[n++] = (struct pap_spi_range){ a->st.global, spi, spi };
+	}
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = validate ? pap_client_validate(&a->pap, peer, r, n) :
+				pap_client_invalidate(&a->pap, peer, r, n);
+		if (!replayed(&a->pap, rc))
+			break;
+	}
+	if (rc) {
+		if (lost(&a->pap, rc))
+			schedule(a, 0);	/* the renewal path registers again */
+		snprintf(err, errlen, "gateway %s refused %s %s: %s", a->o->gateway, what,
+			 argv[0], why(&a->pap, rc, buf, sizeof(buf)));
+		return -1;
+	}
+	for (unsigned int i = 0; i < a->pap.reply.n_sas; i++) {
+		const struct pap_sa *sa = &a->pap.reply.sas[i];
+
+		if (validate)
+			host_state_add_peer(&a->st, sa);
+		else
+			host_state_del_peer(&a->st, sa);
+		fprintf(out, "%s %s for SPIs 0x%x-0x%x\n", validate ? "validated" : "invalidated",
+			ip(sa->peer).s, sa->spi_first, sa->spi_last);
+	}
+	save(a);
+	return 0;
+}
+
+/* cert [--out DIR] [--key-type ec|rsa] [--rsa-bits N]: a new certificate
+ * now; with --out, in DIR from now on. */
+static int cert_command(struct agent *a, int argc, char **argv, FILE *out, char *err,
+			size_t errlen)
+{
+	struct host_key_spec ks = { HOST_KEY_KEEP, HOST_RSA_MIN_BITS };
+	const char *dir = NULL;
+	bool bits_given = false;
+	char until[40];
+	uint32_t bits;
+
+	/* flag value pairs, as xdnat-host sends them */
+	for (int i = 0; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--out") && v && v[0] == '/' &&
+		    strlen(v) < sizeof(a->st.cert_dir)) {
+			dir = v;
+		} else if (!strcmp(argv[i], "--key-type") && v &&
+			   (!strcmp(v, "ec") || !strcmp(v, "rsa"))) {
+			ks.type = v[0] == 'e' ? HOST_KEY_EC : HOST_KEY_RSA;
+		} else if (!strcmp(argv[i], "--rsa-bits") && v &&
+			   !parse_u32(v, HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS, &bits)) {
+			ks.rsa_bits = bits;
+			bits_given = true;
+		} else {
+			snprintf(err, errlen, "usage: cert [--out /DIR] [--key-type ec|rsa] "
+				 "[--rsa-bits %d..%d]", HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS);
+			return -1;
+		}
+	}
+	if (bits_given && ks.type == HOST_KEY_EC) {
+		snprintf(err, errlen, "cert: --rsa-bits goes with --key-type rsa");
+		return -1;
+	}
+	if (bits_given)
+		ks.type = HOST_KEY_RSA;
+	if (get_cert(a, dir ? dir : cert_dir(a), &ks, err, errlen))
+		return -1;
+	a->cert_failing = false;
+	if (dir && strcmp(dir, a->st.cert_dir)) {
+		snprintf(a->st.cert_dir, sizeof(a->st.cert_dir), "%s", dir);
+		save(a);
+	}
+	fprintf(out, "key          %s/%s\n", a->cert.dir, HOST_CERT_KEY);
+	fprintf(out, "certificate  %s/%s (serial %s, valid until %s)\n", a->cert.dir,
+		HOST_CERT_CRT, a->cert.serial, utc(a->cert.not_after, until, sizeof(until)));
+	fprintf(out, "ca chain     %s/%s\n", a->cert.dir, HOST_CERT_CHAIN);
+	if (a->crl_time)
+		fprintf(out, "crl          %s/%s\n", a->cert.dir, HOST_CERT_CRL);
+	return 0;
+}
+
+/* The control socket's handler (ctlsock.h). */
+static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
+{
+	struct agent *a = ctx;
+	char *argv[CTL_MAX_ARGS + 1] = { 0 };
+	int argc = split_words(line, argv, CTL_MAX_ARGS);
+
+	if (argc < 0) {
+		snprintf(err, errlen, "too many arguments");
+		return -1;
+	}
+	if (!argc) {
+		snprintf(err, errlen, "empty command");
+		return -1;
+	}
+	if (!strcmp(argv[0], "status")) {
+		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json"))) {
+			snprintf(err, errlen, "usage: status [--json]");
+			return -1;
+		}
+		return status(a, argc == 2, out);
+	}
+	if (!strcmp(argv[0], "validate") || !strcmp(argv[0], "invalidate"))
+		return peer_command(a, argv[0][0] == 'v', argc - 1, argv + 1, out, err,
+				    errlen);
+	if (!strcmp(argv[0], "cert"))
+		return cert_command(a, argc - 1, argv + 1, out, err, errlen);
+	if (!strcmp(argv[0], "strongswan"))
+		return swan_command(a, argc - 1, argv + 1, out, err, errlen);
+	if (!strcmp(argv[0], "down") && argc == 1) {
+		a->stop = true;
+		log_info("down: deregistering and removing the host configuration");
+		host_tc_close(&a->tc);
+		if (take_down(&a->pap, &a->st, a->o->state_dir, out)) {
+			snprintf(err, errlen, "down: some steps failed (see the agent's log)");
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown command '%s' (status, validate, invalidate, cert, "
+		 "strongswan, down)",
+		 argv[0]);
+	return -1;
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+/*
+ * REGISTER_FIRST and AUTH_FAILED come unsigned: anyone on the internal
+ * network can forge them, and registering again on a forgery would leave our
+ * share with the old registration until it expires. A QUERY, whose reply is
+ * signed, settles whether the gateway really lost us: 1 it did, 0 it did
+ * not, or the QUERY's own -errno.
+ */
+static int confirm_lost(struct agent *a, int code)
+{
+	int rc = pap_client_query(&a->pap);
+
+	if (!rc) {
+		log_warn("ignored an unsigned %s: gateway %s still knows client %u",
+			 pap_err_name(code), a->o->gateway, a->st.client_id);
+		return 0;
+	}
+	return lost(&a->pap, rc) ? 1 : rc;
+}
+
+/* The gateway lost us: register again, re-claim the share. 0 or -errno. */
+static int resync(struct agent *a)
+{
+	uint32_t old = a->st.global;
+	int rc;
+
+	log_warn("gateway %s lost our registration (%s): registering again and "
+		 "re-claiming ports %u-%u and SPIs 0x%x-0x%x", a->o->gateway,
+		 pap_err_name(a->pap.err_code), a->st.ports.first, a->st.ports.last,
+		 a->st.spis.first, a->st.spis.last);
+	rc = enroll(a, true);
+	if (!rc && old != a->st.global)
+		rc = reconfigure(a, old);
+	return rc;
+}
+
+static void renew(struct agent *a)
+{
+	uint32_t granted = 0;
+	int64_t delay;
+	char buf[320];
+	int rc = pap_client_extend(&a->pap, a->o->lease, &granted);
+
+	if (replayed(&a->pap, rc))
+		rc = pap_client_extend(&a->pap, a->o->lease, &granted);
+	if (lost(&a->pap, rc)) {
+		rc = confirm_lost(a, a->pap.err_code);
+		if (rc == 1)
+			rc = resync(a);
+		else if (!rc)
+			rc = -EAGAIN;	/* a forgery: just renew again */
+	} else if (!rc) {
+		lease_granted(&a->st, granted);
+		save(a);
+	}
+	if (!rc) {
+		if (a->fails)
+			log_info("gateway %s answers again", a->o->gateway);
+		a->fails = 0;
+		schedule(a, renew_interval(a));
+		cert_tick(a);
+		return;
+	}
+	if (!a->fails)
+		log_warn("renewing the lease failed: %s; retrying with backoff",
+			 why(&a->pap, rc, buf, sizeof(buf)));
+	a->fails++;
+	delay = 1000LL << (a->fails - 1 < 6 ? a->fails - 1 : 6);
+	if (delay > MAX_BACKOFF_MS)
+		delay = MAX_BACKOFF_MS;
+	/* while the lease lasts, try at least as often as a renewal would */
+	if ((uint64_t)time(NULL) < a->st.lease_expires && delay > renew_interval(a))
+		delay = renew_interval(a);
+	schedule(a, delay);
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	if (read(a->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		log_info("SIGHUP: renewing now");
+		schedule(a, 0);
+		return;
+	}
+	log_info("signal %u: stopping; client %u keeps its share until the lease runs out "
+		 "(`xdnat-host down` frees it, a new `up` resumes)", si.ssi_signo,
+		 a->st.client_id);
+	a->stop = true;
+}
+
+static void run(struct agent *a)
+{
+	while (!a->stop) {
+		struct pollfd p[2] = {
+			{ .fd = a->ctl_fd, .events = POLLIN },
+			{ .fd = a->sig_fd, .events = POLLIN },
+		};
+		int64_t left = a->next_ms - mono_ms();
+		int n;
+
+		if (left <= 0) {
+			renew(a);
+			continue;
+		}
+		n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+		if (n < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return;
+		}
+		if (n <= 0)
+			continue;
+		if (p[1].revents & POLLIN)
+			on_signal(a);
+		if (!a->stop && (p[0].revents & POLLIN))
+			ctlsock_serve(a->ctl_fd, command, a);
+	}
+}
+
+/* ---- start and stop ------------------------------------------------------------ */
+
+/* The state directory's lock, the socket to the gateway, and our state. */
+static int open_state(struct agent *a, bool *fresh)
+{
+	const struct host_opts *o = a->o;
+	struct sockaddr_in self;
+	socklen_t len = sizeof(self);
+	uint32_t gw;
+	char err[512];
+	int rc;
+
+	a->dir_fd = dirlock_take(o->state_dir, &a->lock_fd);
+	rc = a->dir_fd < 0 ? a->dir_fd : 0;
+	if (rc) {
+		log_err("%s: %s", o->state_dir, rc == -EBUSY ?
+			"in use by another xdnat-host agent" : strerror(-rc));
+		return rc;
+	}
+	rc = pap_client_open(&a->pap, o->gateway, o->pap_port);
+	if (!rc && getsockname(a->pap.fd, (struct sockaddr *)&self, &len))
+		rc = -errno;
+	if (rc) {
+		log_err("PAP socket to %s:%u: %s", o->gateway, o->pap_port, strerror(-rc));
+		return rc;
+	}
+	inet_pton(AF_INET, o->gateway, &gw);
+
+	rc = host_state_load(o->state_dir, &a->st, err, sizeof(err));
+	*fresh = rc == -ENOENT;
+	if (*fresh) {
+		host_state_init(&a->st);
+		a->st.gateway = gw;
+		a->st.pap_port = o->pap_port;
+		a->st.table = o->table;
+		snprintf(a->st.dev, sizeof(a->st.dev), "%s", o->dev);
+	} else if (rc) {
+		log_err("%s (move it away to start afresh)", err);
+		return rc;
+	} else if (a->st.gateway != gw || a->st.pap_port != o->pap_port ||
+		   strcmp(a->st.dev, o->dev) || a->st.table != o->table) {
+		log_err("%s/%s belongs to gateway %s:%u via %s (table %u): run "
+			"`xdnat-host down --state-dir %s` first, or use another --state-dir",
+			o->state_dir, HOST_STATE_FILE, ip(a->st.gateway).s, a->st.pap_port,
+			a->st.dev, a->st.table, o->state_dir);
+		return -EEXIST;
+	} else {
+		state_to_session(&a->pap, &a->st);
+	}
+	a->st.host_addr = self.sin_addr.s_addr;
+	return 0;
+}
+
+/* Resume or register, backing off while the gateway does not answer. */
+static int start_pap(struct agent *a, bool fresh)
+{
+	int64_t t0 = mono_ms(), delay = 1000;
+	int rc;
+
+	a->pap.retries = START_RETRIES;
+	for (;;) {
+		if (fresh || !a->st.client_id)
+			rc = enroll(a, a->st.has_ports);
+		else
+			rc = resume(a);
+		if (rc != -ETIMEDOUT)
+			break;
+		if (mono_ms() - t0 + delay > START_BUDGET_MS) {
+			log_err("gateway %s:%u does not answer: no reply to PAP after "
+				"retrying with backoff for %lld s (is xdnatd running, and is "
+				"--gateway its --internal address?)", a->o->gateway, a->o->pap_port,
+				(long long)(mono_ms() - t0 + 500) / 1000);
+			break;
+		}
+		log_info("no answer from gateway %s:%u; trying again in %lld s", a->o->gateway,
+			 a->o->pap_port, (long long)delay / 1000);
+		usleep((useconds_t)delay * 1000);
+		delay *= 2;
+	}
+	/* nothing of a fresh registration is worth keeping */
+	if (rc && fresh && a->pap.s.client_id)
+		pap_client_deregister(&a->pap);
+	return rc;
+}
+
+static int setup(struct agent *a)
+{
+	const struct host_opts *o = a->o;
+	uint32_t old_global;
+	char err[512];
+	bool fresh;
+	int rc;
+
+	if (o->site_key_file[0] &&
+	    pap_site_key_load(o->site_key_file, a->key, sizeof(a->key), &a->key_len, err,
+			      sizeof(err))) {
+		log_err("--site-key %s", err);
+		return -EINVAL;
+	}
+	if (!if_nametoindex(o->dev)) {
+		log_err("--dev %s: no such interface", o->dev);
+		return -ENODEV;
+	}
+	rc = open_state(a, &fresh);
+	if (rc)
+		return rc;
+	a->ctl_fd = ctlsock_listen(o->socket_path);
+	if (a->ctl_fd < 0) {
+		log_err("%s: %s", o->socket_path, a->ctl_fd == -EADDRINUSE ?
+			"another xdnat-host agent answers on this socket" : strerror(-a->ctl_fd));
+		return a->ctl_fd;
+	}
+
+	old_global = a->st.global;
+	rc = start_pap(a, fresh);
+	if (rc)
+		return rc;
+	/* a resumed registration may come back with another G */
+	if (old_global && old_global != a->st.global)
+		rc = reconfigure(a, old_global);
+	else
+		rc = configure(a);
+	save(a);
+	/* a fresh registration that cannot be used is undone; a resumed one
+	 * stays for the next `up` (or `down`) once the cause is fixed */
+	if (rc && fresh)
+		take_down(&a->pap, &a->st, o->state_dir, stderr);
+	if (rc)
+		return rc;
+	/* A certificate of our own for every start: the one of an earlier
+	 * agent may name a share or a registration that is gone. */
+	a->cert_stale = true;
+	cert_tick(a);
+
+	a->sig_fd = sigfd_open();
+	if (a->sig_fd < 0) {
+		log_err("signalfd: %s", strerror(-a->sig_fd));
+		return a->sig_fd;
+	}
+	a->pap.retries = LOOP_RETRIES;
+	/* a resumed lease may be nearly gone: renew at once */
+	schedule(a, fresh ? renew_interval(a) : 0);
+	return 0;
+}
+
+static void cleanup(struct agent *a)
+{
+	if (a->ctl_fd >= 0) {
+		close(a->ctl_fd);
+		unlink(a->o->socket_path);
+	}
+	if (a->sig_fd >= 0)
+		close(a->sig_fd);
+	host_tc_close(&a->tc);
+	host_cert_close(&a->cert);
+	pap_client_close(&a->pap);
+	dirlock_release(a->dir_fd, a->lock_fd);
+	explicit_bzero(a->key, sizeof(a->key));
+	explicit_bzero(&a->st, sizeof(a->st));
+}
+
+int host_agent_up(const struct host_opts *o)
+{
+	static struct agent a;	/* pap_client is large: not on the stack */
+	int rc;
+
+	a = (struct agent){ .o = o, .ctl_fd = -1, .sig_fd = -1, .pap.fd = -1,
+			    .dir_fd = -1, .lock_fd = -1 };
+	rc = setup(&a);
+	if (!rc) {
+		log_info("up: client %u, global %s, ports %u-%u, control socket %s",
+			 a.st.client_id, ip(a.st.global).s, a.st.ports.first, a.st.ports.last,
+			 o->socket_path);
+		if (o->daemon && daemon(0, 0)) {
+			rc = -errno;
+			log_err("daemon: %s", strerror(errno));
+		} else {
+			if (o->daemon)
+				log_setup("xdnat-host", LOG_LVL_INFO, 1);
+			run(&a);
+		}
+	}
+	cleanup(&a);
+	return rc ? 1 : 0;
+}
+
+int host_agent_down_offline(const char *state_dir, const char *socket_path)
+{
+	static struct pap_client c;
+	int dir_fd, lock_fd;
+	struct host_state st;
+	char err[512];
+	int rc;
+
+	/* dirlock_take() would create the directory: look first */
+	if (access(state_dir, F_OK) && errno == ENOENT) {
+		printf("nothing to take down: no agent answers on %s and there is no %s\n",
+		       socket_path, state_dir);
+		return 0;
+	}
+	dir_fd = dirlock_take(state_dir, &lock_fd);
+	rc = dir_fd < 0 ? dir_fd : 0;
+	if (rc == -EBUSY) {
+		log_err("%s is held by an agent that does not answer on %s (use its --socket)",
+			state_dir, socket_path);
+		return 1;
+	}
+	if (rc) {
+		log_err("%s: %s", state_dir, strerror(-rc));
+		return 1;
+	}
+	rc = host_state_load(state_dir, &st, err, sizeof(err));
+	if (rc == -ENOENT) {
+		printf("nothing to take down: no agent answers on %s and %s holds no state\n",
+		       socket_path, state_dir);
+		dirlock_release(dir_fd, lock_fd);
+		return 0;
+	}
+	if (rc) {
+		log_err("%s", err);
+		dirlock_release(dir_fd, lock_fd);
+		return 1;
+	}
+	rc = pap_client_open(&c, ip(st.gateway).s, st.pap_port);
+	if (rc) {
+		log_err("PAP socket to %s:%u: %s", ip(st.gateway).s, st.pap_port,
+			strerror(-rc));
+	} else {
+		c.retries = LOOP_RETRIES + 1;
+		state_to_session(&c, &st);
+	}
+	if (rc)
+		st.client_id = 0;	/* cannot deregister: still undo the host side */
+	rc = take_down(&c, &st, state_dir, stdout);
+	pap_client_close(&c);
+	explicit_bzero(&st, sizeof(st));
+	dirlock_release(dir_fd, lock_fd);
+	return rc ? 1 : 0;
+}

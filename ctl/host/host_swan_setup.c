@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* `xdnat-host strongswan`: the agent's share into host_swan (host_swan_setup.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "host/esp_probe.h"
+#include "host/host_cert.h"
+#include "host/host_swan.h"
+#include "host/host_swan_setup.h"
+#include "lib/parse.h"
+
+/* swanctl --load-all gets this long; a charon that hangs must not hang the
+ * agent. */
+#define RELOAD_TIMEOUT_MS	10000
+
+enum esp_mode { ESP_AUTO, ESP_KERNEL, ESP_LIBIPSEC };
+
+struct words {
+	const char *dir, *peer, *peer_id;
+	const char *peer_cas[SWAN_MAX_PEER_CAS + 1];
+	unsigned int n_cas;
+	uint32_t peer_port;
+	bool narrow;
+	enum esp_mode esp;
+};
+
+static int usage(char *err, size_t errlen, const char *why, const char *word)
+{
+	snprintf(err, errlen, "strongswan: %s%s%s", why, word ? " " : "", word ? word : "");
+	return -EINVAL;
+}
+
+static int parse_words(int argc, char **argv, struct words *w, char *err, size_t errlen)
+{
+	memset(w, 0, sizeof(*w));
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(k, "--narrow")) {
+			w->narrow = true;
+			continue;
+		}
+		if (!v)
+			return usage(err, errlen, "no value for", k);
+		i++;
+		if (!strcmp(k, "--dir")) {
+			w->dir = v;
+		} else if (!strcmp(k, "--peer")) {
+			w->peer = v;
+		} else if (!strcmp(k, "--peer-id")) {
+			w->peer_id = v;
+		} else if (!strcmp(k, "--peer-port")) {
+			if (parse_u32(v, 1, 65535, &w->peer_port))
+				return usage(err, errlen, "--peer-port is not 1..65535:", v);
+		} else if (!strcmp(k, "--peer-ca")) {
+			if (w->n_cas == SWAN_MAX_PEER_CAS)
+				return usage(err, errlen, "too many --peer-ca; at most 8", NULL);
+			w->peer_cas[w->n_cas++] = v;
+		} else if (!strcmp(k, "--esp")) {
+			if (!strcmp(v, "auto"))
+				w->esp = ESP_AUTO;
+			else if (!strcmp(v, "kernel"))
+				w->esp = ESP_KERNEL;
+			else if (!strcmp(v, "libipsec"))
+				w->esp = ESP_LIBIPSEC;
+			else
+				return usage(err, errlen, "--esp is not auto, kernel or libipsec:", v);
+		} else {
+			return usage(err, errlen, "unknown option", k);
+		}
+	}
+	if (!w->dir)
+		return usage(err, errlen, "--dir DIR is required", NULL);
+	return 0;
+}
+
+/* Run swanctl --load-all against DIR's charon. 0, SWAN_NOT_RUNNING, or
+ * -errno with the reason in err. */
+static int reload(const char *dir, char *err, size_t errlen)
+{
+	char vici[PATH_MAX], conf[PATH_MAX + 32], swanctl_dir[PATH_MAX + 32];
+	struct stat sb;
+	int status = 0, waited = 0;
+	pid_t pid, r;
+
+	snprintf(vici, sizeof(vici), "%s/%s", dir, SWAN_VICI);
+	if (stat(vici, &sb) || !S_ISSOCK(sb.st_mode))
+		return SWAN_NOT_RUNNING;
+	snprintf(conf, sizeof(conf), "STRONGSWAN_CONF=%s/%s", dir, SWAN_CONF);
+	snprintf(swanctl_dir, sizeof(swanctl_dir), "SWANCTL_DIR=%s/%s", dir, SWAN_SWANCTL_DIR);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (!pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		putenv(conf);
+		putenv(swanctl_dir);
+		execlp("swanctl", "swanctl", "--load-all", "--noprompt", (char *)NULL);
+		_exit(127);
+	}
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && waited < RELOAD_TIMEOUT_MS) {
+		poll(NULL, 0, 50);
+		waited += 50;
+	}
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(err, errlen, "swanctl --load-all for %s: no answer in %d s", dir,
+			 RELOAD_TIMEOUT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "waitpid: %s", strerror(errno));
+		return -errno;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		snprintf(err, errlen, "swanctl not found (Debian: strongswan-swanctl)");
+		return -ENOENT;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		/* a charon that went away leaves its socket behind */
+		snprintf(err, errlen, "swanctl --load-all for %s failed (exit %d): is its charon "
+			 "running?", dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -EIO;
+	}
+	return 0;
+}
+
+int swan_setup(int argc, char **argv, const struct swan_share *sh, FILE *out, char *err,
+	       size_t errlen)
+{
+	char key[PATH_MAX + 16], crt[PATH_MAX + 16], ca[PATH_MAX + 16], crl[PATH_MAX + 16];
+	char self[PATH_MAX], probe_err[256];
+	struct swan_params p = { 0 };
+	struct words w;
+	ssize_t n;
+	int rc, esp;
+
+	rc = parse_words(argc, argv, &w, err, errlen);
+	if (rc)
+		return rc;
+	if (!sh->has_spis) {
+		snprintf(err, errlen, "strongswan: this host holds no SPIs (start the agent with "
+			 "--spis N, N well above the SAs it will run, rekeys included)");
+		return -ENOENT;
+	}
+	if (!sh->natt_port) {
+		snprintf(err, errlen, "strongswan: no NAT-T port declared with the gateway yet");
+		return -ENOENT;
+	}
+	if (!sh->have_cert) {
+		snprintf(err, errlen, "strongswan: no certificate from the gateway's CA yet (see "
+			 "`xdnat-host cert`)");
+		return -ENOENT;
+	}
+	switch (w.esp) {
+	case ESP_KERNEL:
+		esp = 1;
+		break;
+	case ESP_LIBIPSEC:
+		esp = 0;
+		break;
+	default:
+		esp = esp_probe_kernel(probe_err, sizeof(probe_err));
+		if (esp < 0) {
+			/* kernel-libipsec works on every kernel */
+			if (out)
+				fprintf(out, "ESP probe: %s; using kernel-libipsec\n", probe_err);
+			esp = 0;
+		}
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		snprintf(err, errlen, "strongswan: /proc/self/exe: %s", strerror(errno));
+		return -errno;
+	}
+	self[n] = 0;
+	snprintf(key, sizeof(key), "%s/%s", sh->cert_dir, HOST_CERT_KEY);
+	snprintf(crt, sizeof(crt), "%s/%s", sh->cert_dir, HOST_CERT_CRT);
+	snprintf(ca, sizeof(ca), "%s/%s", sh->cert_dir, HOST_CERT_CHAIN);
+	snprintf(crl, sizeof(crl), "%s/%s", sh->cert_dir, HOST_CERT_CRL);
+
+	p.global = sh->global;
+	p.ike_port = sh->ports.first;
+	p.natt_port = sh->natt_port;
+	p.spi_min = sh->spis.first;
+	p.spi_max = sh->spis.last;
+	p.key_path = key;
+	p.cert_path = crt;
+	p.ca_path = ca;
+	p.crl_path = access(crl, R_OK) ? NULL : crl;
+	p.peer_ca_paths = w.n_cas ? w.peer_cas : NULL;
+	p.peer = w.peer;
+	p.peer_port = (uint16_t)w.peer_port;
+	p.peer_id = w.peer_id;
+	if (w.narrow) {
+		p.ts_port_first = sh->ports.first;
+		p.ts_port_last = sh->ports.last;
+	}
+	p.xdnat_host_path = self;
+	p.agent_socket = sh->agent_socket;
+	p.kernel_has_esp = esp;
+
+	rc = swan_write(w.dir, &p, err, errlen);
+	if (rc)
+		return rc;
+	if (out)
+		fprintf(out, "wrote %s: IKE port %u, NAT-T port %u, SPIs 0x%x-0x%x, %s%s\n",
+			w.dir, p.ike_port, p.natt_port, p.spi_min, p.spi_max,
+			esp ? "kernel ESP (kernel-netlink)" : "userspace ESP (kernel-libipsec)",
+			w.narrow ? ", selectors narrowed to this host's ports" : "");
+	rc = reload(w.dir, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (out)
+		fprintf(out, rc == SWAN_NOT_RUNNING ?
+			"no charon on %s/%s yet: start it with STRONGSWAN_CONF=%s/%s\n" :
+			"charon on %s/%s reloaded (swanctl --load-all)%s%s\n",
+			w.dir, SWAN_VICI, rc == SWAN_NOT_RUNNING ? w.dir : "",
+			rc == SWAN_NOT_RUNNING ? SWAN_CONF : "");
+	return 0;
+}

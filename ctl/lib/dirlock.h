@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One process per state directory: DIR/lock held with flock() for as long as
+ * the process uses DIR. xdnatd's state store and the host agent both take it;
+ * the kernel drops it when the process dies, so a crash never leaves it held.
+ */
+#ifndef XDNAT_LIB_DIRLOCK_H
+#define XDNAT_LIB_DIRLOCK_H
+
+#define DIRLOCK_NAME	"lock"
+
+/* Create dir (0700, with its parents) when missing, open it and lock
+ * dir/lock. Returns the directory's fd (O_DIRECTORY) and the lock's fd in
+ * *lockfd; -EBUSY when another process holds it, or -errno. */
+int dirlock_take(const char *dir, int *lockfd);
+/* Release the lock (and close dirfd when >= 0). */
+void dirlock_release(int dirfd, int lockfd);
+
+#endif

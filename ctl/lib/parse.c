@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Parsing numbers and ranges of numbers (parse.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/parse.h"
+
+int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 0);
+	if (errno || end == s || *end || s[0] == '-' || n < lo || n > hi)
+		return -EINVAL;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+int parse_range(const char *s, uint32_t lo, uint32_t hi, uint32_t *a, uint32_t *b)
+{
+	char buf[64], *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return -EINVAL;
+	*dash = 0;
+	if (parse_u32(buf, lo, hi, a) || parse_u32(dash + 1, lo, hi, b) || *a > *b)
+		return -EINVAL;
+	return 0;
+}

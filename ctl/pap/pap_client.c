@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include "pap/pap_client.h"
+
+/* ---- session: sealing requests, checking replies ---------------------- */
+
+int pap_session_begin(struct pap_session *s, struct pap_writer *w,
+		      uint8_t *buf, size_t cap, uint8_t type)
+{
+	int err;
+
+	if (!s->xid && RAND_bytes((unsigned char *)&s->xid, sizeof(s->xid)) != 1)
+		return -EIO;
+	s->xid++;
+	if (type == PAP_REGISTER) {
+		err = pap_x25519_keygen(s->priv, s->pub);
+		if (err)
+			return err;
+		s->client_id = 0;
+		s->seq = 0;
+		pap_begin(w, buf, cap, type, s->xid, 0, 0);
+		pap_put(w, PAP_P_PUBKEY, s->pub, PAP_KEY_LEN);
+		return 0;
+	}
+	if (!s->client_id)
+		return -ENOTCONN;
+	pap_begin(w, buf, cap, type, s->xid, s->client_id, ++s->seq);
+	return 0;
+}
+
+int pap_session_seal(struct pap_session *s, struct pap_writer *w)
+{
+	bool reg = w->len >= 2 && w->buf[1] == PAP_REGISTER;
+
+	if (reg)
+		return pap_finish(w, s->site_key_len ? s->site_key : NULL,
+				  s->site_key_len);
+	return pap_finish(w, s->secret, PAP_KEY_LEN);
+}
+
+int pap_session_check(struct pap_session *s, const uint8_t *buf, size_t len,
+		      uint8_t req_type, struct pap_msg *m)
+{
+	uint8_t secret[PAP_KEY_LEN];
+	int rc = pap_decode(buf, len, m);
+
+	if (rc == -PAP_E_TRUNCATED_HEADER || m->xid != s->xid)
+		return -EAGAIN;
+	if (rc < 0)
+		return -EBADMSG;
+	if (m->type == PAP_ERROR) {
+		/* Authenticated when the gateway knew us; unauthenticated errors
+		 * (register-first, auth-failed, malformed) are taken as they come. */
+		if (m->auth_off && s->client_id &&
+		    !pap_verify(buf, m, s->secret, PAP_KEY_LEN))
+			return -EBADMSG;
+		return m->error_code ? m->error_code : -EBADMSG;
+	}
+	if (m->type != req_type + 1)
+		return -EBADMSG;
+	if (req_type == PAP_REGISTER) {
+		if (pap_derive_secret(s->priv, m->pubkey, s->pub, m->pubkey,
+				      m->client_id, s->site_key, s->site_key_len,
+				      secret))
+			return -EIO;
+		if (!pap_verify(buf, m, secret, PAP_KEY_LEN)) {
+			OPENSSL_cleanse(secret, sizeof(secret));
+			return -EBADMSG;
+		}
+		memcpy(s->secret, secret, PAP_KEY_LEN);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		OPENSSL_cleanse(s->priv, sizeof(s->priv));
+		s->client_id = m->client_id;
+		s->seq = 0;
+		return 0;
+	}
+	if (m->client_id != s->client_id || m->seq != s->seq ||
+	    !pap_verify(buf, m, s->secret, PAP_KEY_LEN))
+		return -EBADMSG;
+	return 0;
+}
+
+/* ---- client: UDP with retransmission ---------------------------------- */
+
+int pap_client_open(struct pap_client *c, const char *gw, uint16_t port)
+{
+	memset(c, 0, sizeof(*c));
+	c->gw.sin_family = AF_INET;
+	c->gw.sin_port = htons(port);
+	if (inet_pton(AF_INET, gw, &c->gw.sin_addr) != 1)
+		return -EINVAL;
+	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	if (connect(c->fd, (struct sockaddr *)&c->gw, sizeof(c->gw))) {
+		int err = -errno;
+
+		close(c->fd);
+		return err;
+	}
+	c->timeout_ms = 250;
+	c->retries = 5;
+	return 0;
+}
+
+void pap_client_close(struct pap_client *c)
+{
+	if (c->fd > 0)
+		close(c->fd);
+	c->fd = -1;
+	OPENSSL_cleanse(&c->s, sizeof(c->s));
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Send the sealed request, resending the same bytes until an answer. */
+static int transact(struct pap_client *c, struct pap_writer *w, uint8_t type)
+{
+	int len = pap_session_seal(&c->s, w), timeout = c->timeout_ms;
+
+	c->err_code = 0;
+	c->err_text[0] = 0;
+	if (len < 0)
+		return len;
+	for (int attempt = 0; attempt <= c->retries; attempt++, timeout *= 2) {
+		int64_t deadline = now_ms() + timeout;
+
+		if (send(c->fd, c->qbuf, (size_t)len, 0) < 0 &&
+		    errno != ECONNREFUSED)
+			return -errno;
+		for (;;) {
+			struct pollfd p = { .fd = c->fd, .events = POLLIN };
+			int left = (int)(deadline - now_ms()), rc;
+			ssize_t n;
+
+			if (left <= 0 || poll(&p, 1, left) <= 0)
+				break;
+			n = recv(c->fd, c->rbuf, sizeof(c->rbuf), 0);
+			if (n < 0) {
+				/* ICMP port unreachable (no daemon yet): wait out this
+				 * attempt, so the backoff still spans seconds. */
+				left = (int)(deadline - now_ms());
+				if (left > 0)
+					poll(NULL, 0, left);
+				break;
+			}
+			rc = pap_session_check(&c->s, c->rbuf, (size_t)n, type, &c->reply);
+			if (rc == -EAGAIN || rc == -EBADMSG)
+				continue;	/* not our answer: keep waiting */
+			if (rc > 0) {
+				c->err_code = rc;
+				snprintf(c->err_text, sizeof(c->err_text), "%.*s",
+					 c->reply.message ? (int)c->reply.message_len : 0,
+					 c->reply.message ? c->reply.message : "");
+				if (!c->err_text[0])
+					snprintf(c->err_text, sizeof(c->err_text), "%s",
+						 pap_err_text(rc));
+				return -EPROTO;
+			}
+			return rc;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+static int begin(struct pap_client *c, struct pap_writer *w, uint8_t type)
+{
+	return pap_session_begin(&c->s, w, c->qbuf, sizeof(c->qbuf), type);
+}
+
+int pap_client_register(struct pap_client *c, const uint8_t *site_key,
+			size_t site_key_len, uint32_t lease)
+{
+	struct pap_writer w;
+	int err;
+
+	c->s.site_key = site_key;
+	c->s.site_key_len = site_key_len;
+	err = begin(c, &w, PAP_REGISTER);
+	if (err)
+		return err;
+	if (lease)
+		pap_put_u32(&w, PAP_P_LEASE, lease);
+	return transact(c, &w, PAP_REGISTER);
+}
+
+int pap_client_ports(struct pap_client *c, uint32_t count,
+		     const struct pap_port_range *hint, struct pap_port_range *got)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_PORT);
+
+	if (err)
+		return err;
+	pap_put_u32(&w, PAP_P_COUNT, count);
+	if (hint)
+		pap_put_port_range(&w, hint);
+	err = transact(c, &w, PAP_PORT);
+	if (!err && got)
+		*got = c->reply.ports[0];
+	return err;
+}
+
+int pap_client_spis(struct pap_client *c, uint32_t count,
+		    const struct pap_spi_range *hint, struct pap_spi_range *got)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_SPI);
+
+	if (err)
+		return err;
+	pap_put_u32(&w, PAP_P_COUNT, count);
+	if (hint)
+		pap_put_spi_range(&w, hint);
+	err = transact(c, &w, PAP_SPI);
+	if (!err && got)
+		*got = c->reply.spis[0];
+	return err;
+}
+
+static int peer_request(struct pap_client *c, uint8_t type, uint32_t peer,
+			const struct pap_spi_range *spis, unsigned int n)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, type);
+
+	if (err)
+		return err;
+	pap_put_addr(&w, PAP_P_PEER_ADDR, peer);
+	for (unsigned int i = 0; i < n; i++)
+		pap_put_spi_range(&w, &spis[i]);
+	return transact(c, &w, type);
+}
+
+int pap_client_validate(struct pap_client *c, uint32_t peer,
+			const struct pap_spi_range *spis, unsigned int n)
+{
+	return peer_request(c, PAP_EXT_VALIDATE, peer, spis, n);
+}
+
+int pap_client_invalidate(struct pap_client *c, uint32_t peer,
+			  const struct pap_spi_range *spis, unsigned int n)
+{
+	return peer_request(c, PAP_EXT_INVALIDATE, peer, spis, n);
+}
+
+int pap_client_extend(struct pap_client *c, uint32_t lease, uint32_t *granted)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_EXTEND);
+
+	if (err)
+		return err;
+	if (lease)
+		pap_put_u32(&w, PAP_P_LEASE, lease);
+	err = transact(c, &w, PAP_EXTEND);
+	if (!err && granted)
+		*granted = c->reply.lease;
+	return err;
+}
+
+int pap_client_free(struct pap_client *c,
+		    const struct pap_port_range *ports, unsigned int np,
+		    const struct pap_spi_range *spis, unsigned int ns)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_FREE);
+
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < np; i++)
+		pap_put_port_range(&w, &ports[i]);
+	for (unsigned int i = 0; i < ns; i++)
+		pap_put_spi_range(&w, &spis[i]);
+	return transact(c, &w, PAP_FREE);
+}
+
+static int bare_request(struct pap_client *c, uint8_t type)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, type);
+
+	return err ? err : transact(c, &w, type);
+}
+
+int pap_client_deregister(struct pap_client *c)
+{
+	int err = bare_request(c, PAP_DEREGISTER);
+
+	if (!err)
+		c->s.client_id = 0;
+	return err;
+}
+
+int pap_client_query(struct pap_client *c)
+{
+	return bare_request(c, PAP_QUERY);
+}
+
+int pap_client_natt(struct pap_client *c, uint16_t port)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_NATT);
+
+	if (err)
+		return err;
+	pap_put_u16(&w, PAP_P_NATT_PORT, port);
+	return transact(c, &w, PAP_NATT);
+}
+
+int pap_client_cert(struct pap_client *c, const uint8_t *csr, size_t len)
+{
+	struct pap_writer w;
+	int err;
+
+	if (!csr || !len || len > PAP_MAX_DER)
+		return -EINVAL;
+	err = begin(c, &w, PAP_CERT);
+	if (err)
+		return err;
+	pap_put(&w, PAP_P_CSR, csr, (uint16_t)len);
+	return transact(c, &w, PAP_CERT);
+}
+
+int pap_client_crl(struct pap_client *c)
+{
+	return bare_request(c, PAP_CRL);
+}
