@@ -75,7 +75,7 @@ layer_a		= $(BUILD)/ctl/libxdnat-$(1).a
 layer_asan_a	= $(BUILD)/asan/ctl/libxdnat-$(1).a
 # The archives a program of each layer links, in link order.
 GATEWAY_LIBS	:= $(call layer_a,gateway) $(call layer_a,pap) $(call layer_a,lib)
-HOST_LIBS	:= $(call layer_a,host) $(call layer_a,pap) $(call layer_a,gateway) $(call layer_a,lib)
+HOST_LIBS	:= $(call layer_a,host) $(call layer_a,pap) $(call layer_a,lib)
 ALL_LIBS	:= $(foreach l,host gateway pap lib,$(call layer_a,$(l)))
 ALL_ASAN_LIBS	:= $(foreach l,host gateway pap lib,$(call layer_asan_a,$(l)))
 

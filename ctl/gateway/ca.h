@@ -9,6 +9,9 @@
  *
  * Files in state_dir (docs/ca.md): ca.key (0600) and ca.crt when the CA is
  * our own, crl.list (revoked serials and the CRL number) and crl.pem.
+ * The profile the host reads back (portBlocks, serials, PEM, key files) is
+ * pap/cert_profile.h. The code: ca.c opens the CA, ca_issue.c issues,
+ * ca_crl.c keeps the revocation list.
  *
  * Not thread-safe: the caller serialises every call on one struct ca.
  */
@@ -18,24 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-#include <openssl/evp.h>
-#include "gateway/host.h"
+#include "pap/cert_profile.h"
 #include "pap/pap.h"
-
-/*
- * OID of the port-blocks extension. 32473 is the Private Enterprise Number
- * RFC 5612 reserves for documentation: a PLACEHOLDER until xdnat has a PEN
- * of its own. Arc 1.3.6.1.4.1.32473.1 = xdnat, .1 = portBlocks.
- */
-#define CA_OID_PORT_BLOCKS	"1.3.6.1.4.1.32473.1.1"
-
-#define CA_SERIAL_LEN		HOST_SERIAL_LEN
-
-/* A certificate serial number: 128 bits, big-endian, top bit clear. */
-struct ca_serial {
-	uint8_t b[CA_SERIAL_LEN];
-};
-_Static_assert(sizeof(struct ca_serial) == HOST_SERIAL_LEN, "struct host keeps serials");
 
 struct ca;
 
@@ -57,20 +44,21 @@ void ca_close(struct ca *ca);
  * Issue a certificate for the host's key in csr_der (profile in docs/ca.md):
  * subject O=xdnat, CN=<client_id>@<G>; SAN IP:G and
  * URI:xdnat://<G>/ports/<first>-<last>[,...]; the portBlocks extension.
- * Only the port blocks of h on G count (G = global_be, or h->global when
- * global_be is 0); names and extensions asked for in the CSR are ignored.
- * Validity: now - 60 s .. min(not_after_unix, notAfter of every CA cert).
- * Returns 0 with a DER certificate in *cert_der (free with OPENSSL_free) and
- * its serial, or -errno with *pap_err set to the code for the ERROR reply:
+ * Only the blocks of ports[0..n_ports-1] on G = global_be count (ascending
+ * in the certificate); names and extensions asked for in the CSR are
+ * ignored. Validity: now - 60 s .. min(not_after_unix, notAfter of every CA
+ * cert). Returns 0 with a DER certificate in *cert_der (free with
+ * OPENSSL_free) and its serial, or -errno with *pap_err set to the code for
+ * the ERROR reply:
  *   -EBADMSG  PAP_E_BAD_CSR    garbage DER, trailing bytes, bad signature
  *   -EPROTONOSUPPORT PAP_E_BAD_KEY  not ECDSA P-256/P-384 or RSA >= 2048
- *   -ENOENT   PAP_E_NO_PORTS   the host holds no port of G
+ *   -ENOENT   PAP_E_NO_PORTS   no block of G (or global_be is 0)
  *   -EINVAL / -ENOMEM / -EIO  PAP_E_INTERNAL
  */
-int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len,
-	     const struct host *h, uint32_t global_be, uint64_t not_after_unix,
-	     uint8_t **cert_der, size_t *cert_len, struct ca_serial *serial_out,
-	     int *pap_err);
+int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len, uint32_t client_id,
+	     uint32_t global_be, const struct pap_port_range *ports, unsigned int n_ports,
+	     uint64_t not_after_unix, uint8_t **cert_der, size_t *cert_len,
+	     struct cert_serial *serial_out, int *pap_err);
 
 /*
  * Put serial on the CRL (revoked at when; 0 = now), persist crl.list and
@@ -79,13 +67,13 @@ int ca_issue(struct ca *ca, const uint8_t *csr_der, size_t csr_len,
  * serial is not revoked; when only crl.pem failed it is (the list is the
  * record, ca_crl_der() serves the new CRL, the next publish rewrites it).
  */
-int ca_revoke(struct ca *ca, const struct ca_serial *serial, time_t when,
+int ca_revoke(struct ca *ca, const struct cert_serial *serial, time_t when,
 	      char *err, size_t errlen);
 /* The same for a certificate whose notAfter is at most expires: its entry
  * leaves the CRL once a CRL issued after expires has listed it (RFC 5280,
  * 3.3), so a CRL holds only certificates that could still be used. ca_revoke()
  * is expires 0: listed for ever. */
-int ca_revoke_until(struct ca *ca, const struct ca_serial *serial, time_t when,
+int ca_revoke_until(struct ca *ca, const struct cert_serial *serial, time_t when,
 		    time_t expires, char *err, size_t errlen);
 /* Serials on the current revocation list. */
 size_t ca_revoked_count(const struct ca *ca);
@@ -100,50 +88,9 @@ int ca_crl_der(struct ca *ca, uint8_t **der, size_t *len);
 /* The CA chain (signing CA first, then its issuers as given) in PEM, one
  * malloc'd NUL-terminated string: what `xdnatctl ca` prints. 0 or -errno. */
 int ca_chain_pem(struct ca *ca, char **pem, size_t *len);
-/* DER as one PEM block with label ("CERTIFICATE", "X509 CRL"): a malloc'd
- * NUL-terminated string. 0 or -errno. */
-int ca_pem_encode(const char *label, const uint8_t *der, size_t len, char **pem,
-		  size_t *pem_len);
 /* The CA chain in DER for a CERT reply (after the leaf): der[i] points into
  * ca, valid until ca_close(). Returns the count, or -ENOSPC when over max. */
 int ca_chain_der(const struct ca *ca, const uint8_t **der, size_t *lens,
 		 unsigned int max);
-
-/*
- * Read the portBlocks extension of a DER certificate. *n is the capacity of
- * ports on entry and the number of blocks on return; *global_be gets the
- * first block's G. 0, -ENOENT (no extension), -EBADMSG (malformed) or
- * -ENOSPC (*n set to the number needed).
- */
-int ca_cert_ports(const uint8_t *der, size_t len, uint32_t *global_be,
-		  struct pap_port_range *ports, unsigned int *n);
-
-/* Validity of a DER certificate, unix seconds. 0 or -EBADMSG. */
-int ca_cert_validity(const uint8_t *der, size_t len, int64_t *not_before,
-		     int64_t *not_after);
-
-/* Serial of a DER certificate (e.g. one to revoke). 0, -EBADMSG, or
- * -ERANGE (negative or over 128 bits: not one of ours). */
-int ca_cert_serial(const uint8_t *der, size_t len, struct ca_serial *out);
-
-/*
- * A private key file as the CA keeps its own (the host agent keeps its key
- * the same way): load refuses a file readable by group or others, anything
- * but a regular file, and encrypted keys; PEM or DER. 0 or -errno with a
- * one-line reason naming the file in err. write: PEM (PKCS#8) as dir/name,
- * mode 0600, atomically. 0 or -errno.
- */
-int ca_key_load(const char *path, EVP_PKEY **out, char *err, size_t errlen);
-int ca_key_write(const char *dir, const char *name, EVP_PKEY *key);
-
-/* Serial as 32 lowercase hex digits / parsed back (1..32 hex digits,
- * optional 0x, colons allowed). parse returns 0 or -EINVAL. */
-void ca_serial_hex(const struct ca_serial *s, char out[2 * CA_SERIAL_LEN + 1]);
-int ca_serial_parse(const char *s, struct ca_serial *out);
-
-/* For error paths around OpenSSL calls: the printf-style reason into err
- * (when err and errlen), OpenSSL's error queue cleared; returns rc. */
-int ca_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -159,6 +159,8 @@ static int log_meta(struct gw *g)
 
 /* ---- certificates --------------------------------------------------- */
 
+_Static_assert(sizeof(struct cert_serial) == HOST_SERIAL_LEN, "struct host keeps serials");
+
 static bool has_cert(const struct host *h)
 {
 	static const uint8_t none[HOST_SERIAL_LEN];
@@ -170,9 +172,9 @@ static bool has_cert(const struct host *h)
  * went, or a new one replaces it): onto the CRL, and forgotten. */
 static void revoke_cert(struct gw *g, struct host *h, const char *why)
 {
-	char hex[2 * CA_SERIAL_LEN + 1], err[256];
+	char hex[2 * CERT_SERIAL_LEN + 1], err[256];
 	time_t expires = (time_t)h->cert_expires;
-	struct ca_serial s;
+	struct cert_serial s;
 	int rc;
 
 	if (!has_cert(h))
@@ -182,7 +184,7 @@ static void revoke_cert(struct gw *g, struct host *h, const char *why)
 	h->cert_expires = 0;
 	if (!g->ca)
 		return;
-	ca_serial_hex(&s, hex);
+	cert_serial_hex(&s, hex);
 	rc = ca_revoke_until(g->ca, &s, 0, expires, err, sizeof(err));
 	if (rc)
 		log_err("host %u: revoking certificate %s (%s): %s", h->client_id, hex, why, err);
@@ -565,9 +567,9 @@ static int put_certs(struct pap_writer *w, const uint8_t *leaf, size_t leaf_len,
 static int handle_cert(struct gw *g, struct gw_req *r)
 {
 	const uint8_t *chain[3];
-	char hex[2 * CA_SERIAL_LEN + 1];
+	char hex[2 * CERT_SERIAL_LEN + 1];
 	struct host *h = r->h;
-	struct ca_serial serial;
+	struct cert_serial serial;
 	uint8_t *der = NULL;
 	size_t lens[3], len;
 	int n, rc, code;
@@ -579,8 +581,8 @@ static int handle_cert(struct gw *g, struct gw_req *r)
 	n = ca_chain_der(g->ca, chain, lens, 3);
 	if (n < 0)
 		return PAP_E_INTERNAL;
-	rc = ca_issue(g->ca, r->m->csr, r->m->csr_len, h, 0, h->lease_expires, &der, &len,
-		      &serial, &code);
+	rc = ca_issue(g->ca, r->m->csr, r->m->csr_len, h->client_id, h->global, h->ports,
+		      h->n_ports, h->lease_expires, &der, &len, &serial, &code);
 	if (rc) {
 		log_info("host %u: certificate refused: %s", h->client_id, pap_err_name(code));
 		return code;
@@ -592,7 +594,7 @@ static int handle_cert(struct gw *g, struct gw_req *r)
 	revoke_cert(g, h, "replaced by a new one");
 	memcpy(h->cert_serial, serial.b, sizeof(h->cert_serial));
 	h->cert_expires = h->lease_expires;
-	ca_serial_hex(&serial, hex);
+	cert_serial_hex(&serial, hex);
 	log_info("host %u: certificate %s issued for %u port block(s), until the lease ends",
 		 h->client_id, hex, h->n_ports);
 	return PAP_OK;

@@ -78,7 +78,7 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 	int rc = ca ? ca_crl_der(ca, &der, &len) : -EOPNOTSUPP;
 
 	if (!rc)
-		rc = ca_pem_encode("X509 CRL", der, len, &pem, &plen);
+		rc = cert_pem_encode("X509 CRL", der, len, &pem, &plen);
 	OPENSSL_free(der);
 	if (rc) {
 		snprintf(err, errlen, "crl: %s", strerror(-rc));

@@ -14,7 +14,7 @@
 
 #define HOST_MAX_RANGES	PAP_MAX_RANGES	/* port blocks, and SPI blocks, per host */
 #define HOST_MAX_SAS	PAP_MAX_SAS	/* validated (peer, SPI range) entries */
-#define HOST_SERIAL_LEN	16		/* a certificate serial (ca.h's CA_SERIAL_LEN) */
+#define HOST_SERIAL_LEN	16		/* a certificate serial (CERT_SERIAL_LEN) */
 
 struct host {
 	uint32_t client_id;		/* never 0, never reused */

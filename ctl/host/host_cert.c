@@ -83,16 +83,16 @@ int host_cert_request(struct host_cert *c, const char *dir, const struct host_ke
 	int rc;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, HOST_CERT_KEY) >= sizeof(path))
-		return ca_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return cert_fail(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	rc = mkdir_p(dir, 0700);
 	if (rc)
-		return ca_fail(err, errlen, rc, "%s: %s", dir, strerror(-rc));
+		return cert_fail(err, errlen, rc, "%s: %s", dir, strerror(-rc));
 	snprintf(c->req_dir, sizeof(c->req_dir), "%s", dir);
 	EVP_PKEY_free(c->key);
 	c->key = NULL;
 	c->key_new = false;
 
-	rc = ca_key_load(path, &key, err, errlen);
+	rc = cert_key_load(path, &key, err, errlen);
 	if (rc && rc != -ENOENT)
 		return rc;
 	if (key && !key_fits(key, ks)) {
@@ -102,13 +102,13 @@ int host_cert_request(struct host_cert *c, const char *dir, const struct host_ke
 	if (!key) {
 		key = key_make(ks);
 		if (!key)
-			return ca_fail(err, errlen, -EIO, "generating a key for %s failed", path);
+			return cert_fail(err, errlen, -EIO, "generating a key for %s failed", path);
 		fresh = true;
 	}
 	rc = host_csr_der(key, csr, csr_len);
 	if (rc) {
 		EVP_PKEY_free(key);
-		return ca_fail(err, errlen, rc, "signing the certificate request failed");
+		return cert_fail(err, errlen, rc, "signing the certificate request failed");
 	}
 	/* A new key reaches DIR only with its certificate (host_cert_store). */
 	c->key = key;
@@ -117,18 +117,6 @@ int host_cert_request(struct host_cert *c, const char *dir, const struct host_ke
 }
 
 /* ---- what the CA answers -------------------------------------------------- */
-
-static X509 *x509_of(const uint8_t *der, size_t len)
-{
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-
-	if (x && p != der + len) {
-		X509_free(x);
-		x = NULL;
-	}
-	return x;
-}
 
 /* The same blocks, in any order (a host holds each block once). */
 static bool same_ports(const struct pap_port_range *a, unsigned int na,
@@ -152,30 +140,15 @@ static bool same_ports(const struct pap_port_range *a, unsigned int na,
 static int write_pem(const char *dir, const char *name, const char *label,
 		     const uint8_t *const *der, const size_t *lens, unsigned int n)
 {
-	char *all = NULL, *pem;
-	size_t len = 0, pl;
-	int rc = 0;
+	char *pem;
+	size_t len;
+	int rc;
 
-	for (unsigned int i = 0; i < n && !rc; i++) {
-		char *p;
-
-		rc = ca_pem_encode(label, der[i], lens[i], &pem, &pl);
-		if (rc)
-			break;
-		p = realloc(all, len + pl + 1);
-		if (!p) {
-			free(pem);
-			rc = -ENOMEM;
-			break;
-		}
-		all = p;
-		memcpy(all + len, pem, pl + 1);
-		len += pl;
-		free(pem);
-	}
-	if (!rc)
-		rc = atomic_write_file(dir, name, all, len, 0644);
-	free(all);
+	rc = cert_pem_encode_chain(label, der, lens, n, &pem, &len);
+	if (rc)
+		return rc;
+	rc = atomic_write_file(dir, name, pem, len, 0644);
+	free(pem);
 	return rc;
 }
 
@@ -183,54 +156,55 @@ int host_cert_store(struct host_cert *c, const uint8_t *const *der, const uint16
 		    unsigned int n, const struct pap_port_range *held, unsigned int n_held,
 		    char *err, size_t errlen)
 {
-	struct pap_port_range ports[HOST_MAX_RANGES];
-	unsigned int np = HOST_MAX_RANGES;
+	struct pap_port_range ports[PAP_MAX_RANGES];
+	unsigned int np = PAP_MAX_RANGES;
 	const uint8_t *chain[4];
 	size_t clen[4];
-	struct ca_serial serial;
+	struct cert_serial serial;
 	int64_t nb, na;
 	X509 *leaf = NULL, *ca = NULL;
 	uint32_t g;
 	int rc;
 
 	if (!c->key || !c->req_dir[0])
-		return ca_fail(err, errlen, -EINVAL, "no certificate was requested");
+		return cert_fail(err, errlen, -EINVAL, "no certificate was requested");
 	if (n < 2 || n > 4)
-		return ca_fail(err, errlen, -EBADMSG,
-			       "the gateway sent %u certificate(s), not one and its CA chain", n);
-	leaf = x509_of(der[0], lens[0]);
-	ca = x509_of(der[1], lens[1]);
+		return cert_fail(err, errlen, -EBADMSG,
+				 "the gateway sent %u certificate(s), not one and its CA chain", n);
+	leaf = cert_parse(der[0], lens[0]);
+	ca = cert_parse(der[1], lens[1]);
 	rc = -EBADMSG;
 	if (!leaf || !ca) {
-		ca_fail(err, errlen, rc, "the gateway sent a certificate that does not parse");
+		cert_fail(err, errlen, rc, "the gateway sent a certificate that does not parse");
 		goto out;
 	}
 	if (X509_check_private_key(leaf, c->key) != 1) {
-		ca_fail(err, errlen, rc, "the certificate is not for our key");
+		cert_fail(err, errlen, rc, "the certificate is not for our key");
 		goto out;
 	}
 	if (X509_verify(leaf, X509_get0_pubkey(ca)) != 1) {
-		ca_fail(err, errlen, rc, "the certificate is not signed by the CA sent with it");
+		cert_fail(err, errlen, rc, "the certificate is not signed by the CA sent with it");
 		goto out;
 	}
-	if (ca_cert_ports(der[0], lens[0], &g, ports, &np) ||
+	if (cert_read_ports(der[0], lens[0], &g, ports, &np) ||
 	    !same_ports(ports, np, held, n_held)) {
-		ca_fail(err, errlen, rc, "the certificate does not name exactly the ports we hold");
+		cert_fail(err, errlen, rc,
+			  "the certificate does not name exactly the ports we hold");
 		goto out;
 	}
-	if (ca_cert_serial(der[0], lens[0], &serial) ||
-	    ca_cert_validity(der[0], lens[0], &nb, &na)) {
-		ca_fail(err, errlen, rc, "the certificate has no usable serial or validity");
+	if (cert_read_serial(der[0], lens[0], &serial) ||
+	    cert_read_validity(der[0], lens[0], &nb, &na)) {
+		cert_fail(err, errlen, rc, "the certificate has no usable serial or validity");
 		goto out;
 	}
 
 	/* The key first: a crash between the two leaves a key without its
 	 * certificate, which the next renewal mends, never the reverse. */
 	if (c->key_new) {
-		rc = ca_key_write(c->req_dir, HOST_CERT_KEY, c->key);
+		rc = cert_key_write(c->req_dir, HOST_CERT_KEY, c->key);
 		if (rc) {
-			ca_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_KEY,
-				strerror(-rc));
+			cert_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_KEY,
+				  strerror(-rc));
 			goto out;
 		}
 		c->key_new = false;
@@ -241,18 +215,18 @@ int host_cert_store(struct host_cert *c, const uint8_t *const *der, const uint16
 	}
 	rc = write_pem(c->req_dir, HOST_CERT_CRT, "CERTIFICATE", chain, clen, 1);
 	if (rc) {
-		ca_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CRT, strerror(-rc));
+		cert_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CRT, strerror(-rc));
 		goto out;
 	}
 	rc = write_pem(c->req_dir, HOST_CERT_CHAIN, "CERTIFICATE", chain + 1, clen + 1, n - 1);
 	if (rc) {
-		ca_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CHAIN, strerror(-rc));
+		cert_fail(err, errlen, rc, "%s/%s: %s", c->req_dir, HOST_CERT_CHAIN, strerror(-rc));
 		goto out;
 	}
 
 	memcpy(c->dir, c->req_dir, sizeof(c->dir));
 	c->have = true;
-	ca_serial_hex(&serial, c->serial);
+	cert_serial_hex(&serial, c->serial);
 	c->not_before = nb;
 	c->not_after = na;
 	c->obtained = (int64_t)time(NULL);
@@ -277,20 +251,22 @@ int host_cert_store_crl(struct host_cert *c, const uint8_t *der, size_t len, cha
 
 	if (!c->have) {
 		X509_CRL_free(crl);
-		return ca_fail(err, errlen, -EINVAL, "a CRL, but no certificate yet");
+		return cert_fail(err, errlen, -EINVAL, "a CRL, but no certificate yet");
 	}
 	if (!crl || p != der + len) {
 		X509_CRL_free(crl);
-		return ca_fail(err, errlen, -EBADMSG, "the gateway sent a CRL that does not parse");
+		return cert_fail(err, errlen, -EBADMSG,
+				 "the gateway sent a CRL that does not parse");
 	}
 	/* Peers will trust what the IKE daemon reads here: only the CA's. */
 	rc = c->issuer && X509_CRL_verify(crl, c->issuer) == 1 ? 0 : -EBADMSG;
 	X509_CRL_free(crl);
 	if (rc)
-		return ca_fail(err, errlen, rc, "the CRL is not signed by the CA");
+		return cert_fail(err, errlen, rc, "the CRL is not signed by the CA");
 	rc = write_pem(c->dir, HOST_CERT_CRL, "X509 CRL", &der, &len, 1);
 	if (rc)
-		return ca_fail(err, errlen, rc, "%s/%s: %s", c->dir, HOST_CERT_CRL, strerror(-rc));
+		return cert_fail(err, errlen, rc, "%s/%s: %s", c->dir, HOST_CERT_CRL,
+				 strerror(-rc));
 	ERR_clear_error();
 	return 0;
 }

@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
-#include "gateway/ca.h"
+#include "pap/cert_profile.h"
+#include "pap/pap.h"
 
 #define HOST_CERT_SUBDIR	"cert"		/* default: --state-dir/cert */
 #define HOST_CERT_KEY		"host.key"
@@ -48,10 +49,10 @@ struct host_cert {
 	EVP_PKEY *key;		/* the key of the last request */
 	bool key_new;		/* made for it, not in req_dir yet */
 	bool have;		/* DIR/host.crt is ours and described below */
-	char serial[2 * CA_SERIAL_LEN + 1];
+	char serial[2 * CERT_SERIAL_LEN + 1];
 	int64_t not_before, not_after;
 	int64_t obtained;	/* when it came (notBefore is backdated) */
-	struct pap_port_range ports[HOST_MAX_RANGES];
+	struct pap_port_range ports[PAP_MAX_RANGES];
 	unsigned int n_ports;
 	EVP_PKEY *issuer;	/* the signing CA's key, to check the CRL */
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Unit tests for the local CA (ctl/ca.c): creating and reloading the CA,
+ * Unit tests for the local CA (ctl/gateway/ca*.c) and the certificate
+ * profile it writes (ctl/pap/cert_profile.c): creating and reloading the CA,
  * the issued certificate's profile (checked with OpenSSL in C and with the
  * openssl command line, as an external peer would), refusing bad CSRs and
  * bad CA files, revocation and the CRL, and a site-provided intermediate CA.
@@ -32,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "gateway/ca.h"
+#include "gateway/host.h"
 #include "lib/log.h"
 #include "test_tmpdir.h"
 
@@ -239,16 +241,25 @@ static void host_init(struct host *h, uint32_t g)
 	h->ports[1] = (struct pap_port_range){ .global = g, .first = 1024, .last = 2047 };
 }
 
+/* ca_issue() for h's blocks of its G, as xdnatd asks for a host. */
+static int issue_for(struct ca *ca, const uint8_t *csr, size_t csr_len, const struct host *h,
+		     uint64_t not_after, uint8_t **der, size_t *len, struct cert_serial *serial,
+		     int *pe)
+{
+	return ca_issue(ca, csr, csr_len, h->client_id, h->global, h->ports, h->n_ports,
+			not_after, der, len, serial, pe);
+}
+
 /* Issue for a fresh P-256 key; returns the DER certificate. */
 static uint8_t *issue(struct fx *f, const struct host *h, uint64_t not_after,
-		      size_t *len, struct ca_serial *serial)
+		      size_t *len, struct cert_serial *serial)
 {
 	EVP_PKEY *k = gen_ec("P-256");
 	size_t csr_len;
 	uint8_t *csr = make_csr(k, "host", NULL, 0, &csr_len), *der = NULL;
 	int pe = -1, rc;
 
-	rc = ca_issue(f->ca, csr, csr_len, h, 0, not_after, &der, len, serial, &pe);
+	rc = issue_for(f->ca, csr, csr_len, h, not_after, &der, len, serial, &pe);
 	assert_int_equal(rc, 0);
 	assert_int_equal(pe, PAP_OK);
 	assert_non_null(der);
@@ -487,7 +498,7 @@ static void test_issue_two_blocks(void **state)
 	char out[4096], uri[128];
 	unsigned int n = HOST_MAX_RANGES;
 	GENERAL_NAMES *san;
-	struct ca_serial serial, s2;
+	struct cert_serial serial, s2;
 	const uint8_t *cd[4];
 	size_t cl[4], len;
 	struct host h;
@@ -536,7 +547,7 @@ static void test_issue_two_blocks(void **state)
 	GENERAL_NAMES_free(san);
 
 	/* The private extension parses back to exactly the host's blocks. */
-	assert_int_equal(ca_cert_ports(der, len, &g, got, &n), 0);
+	assert_int_equal(cert_read_ports(der, len, &g, got, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(g, f->g);
 	assert_int_equal(got[0].global, f->g);
@@ -546,7 +557,7 @@ static void test_issue_two_blocks(void **state)
 	assert_int_equal(got[1].first, 4096);
 	assert_int_equal(got[1].last, 4351);
 	{
-		ASN1_OBJECT *obj = OBJ_txt2obj(CA_OID_PORT_BLOCKS, 1);
+		ASN1_OBJECT *obj = OBJ_txt2obj(CERT_OID_PORT_BLOCKS, 1);
 		int idx = X509_get_ext_by_OBJ(x, obj, -1);
 
 		assert_true(idx >= 0);
@@ -570,7 +581,7 @@ static void test_issue_two_blocks(void **state)
 	cax = x509(cd[0], cl[0]);
 	assert_int_equal(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x),
 					       X509_get0_subject_key_id(cax)), 0);
-	assert_int_equal(ca_cert_serial(der, len, &s2), 0);
+	assert_int_equal(cert_read_serial(der, len, &s2), 0);
 	assert_memory_equal(&s2, &serial, sizeof(s2));
 	assert_int_equal(serial.b[0] & 0x80, 0);
 
@@ -639,8 +650,8 @@ static void test_validity_clamped(void **state)
 	k = gen_ec("P-256");
 	csr = make_csr(k, "h", NULL, 0, &csr_len);
 	der = NULL;
-	assert_int_equal(ca_issue(f->ca, csr, csr_len, &h, 0, (uint64_t)(now - 1), &der,
-				  &len, NULL, &pe), -EINVAL);
+	assert_int_equal(issue_for(f->ca, csr, csr_len, &h, (uint64_t)(now - 1), &der,
+				   &len, NULL, &pe), -EINVAL);
 	assert_int_equal(pe, PAP_E_INTERNAL);
 	assert_null(der);
 	OPENSSL_free(csr);
@@ -650,13 +661,13 @@ static void test_validity_clamped(void **state)
 
 static int cmp_serial(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct ca_serial));
+	return memcmp(a, b, sizeof(struct cert_serial));
 }
 
 static void test_serials_unique(void **state)
 {
 	struct fx *f = *state;
-	struct ca_serial s[100], back;
+	struct cert_serial s[100], back;
 	EVP_PKEY *k = gen_ec("P-256");
 	size_t csr_len, len;
 	uint8_t *csr = make_csr(k, "h", NULL, 0, &csr_len), *der;
@@ -666,9 +677,9 @@ static void test_serials_unique(void **state)
 	open_own(f);
 	host_init(&h, f->g);
 	for (int i = 0; i < 100; i++) {
-		assert_int_equal(ca_issue(f->ca, csr, csr_len, &h, 0, UINT64_MAX, &der, &len,
-					  &s[i], &pe), 0);
-		assert_int_equal(ca_cert_serial(der, len, &back), 0);
+		assert_int_equal(issue_for(f->ca, csr, csr_len, &h, UINT64_MAX, &der, &len,
+					   &s[i], &pe), 0);
+		assert_int_equal(cert_read_serial(der, len, &back), 0);
 		assert_memory_equal(&back, &s[i], sizeof(back));
 		assert_int_equal(s[i].b[0] & 0x80, 0);	/* positive */
 		OPENSSL_free(der);
@@ -689,7 +700,7 @@ static void expect_refused(struct fx *f, const uint8_t *csr, size_t len, int rc_
 	int pe = -1;
 
 	host_init(&h, f->g);
-	assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dlen, NULL, &pe),
+	assert_int_equal(issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dlen, NULL, &pe),
 			 rc_want);
 	assert_int_equal(pe, pe_want);
 	assert_null(der);
@@ -739,8 +750,8 @@ static void test_bad_csr(void **state)
 		int pe;
 
 		host_init(&h, f->g);
-		assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl,
-					  NULL, &pe), 0);
+		assert_int_equal(issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dl,
+					   NULL, &pe), 0);
 		OPENSSL_free(der);
 	}
 	free(big);
@@ -777,7 +788,7 @@ static void test_key_types(void **state)
 
 		assert_non_null(c[i].k);
 		csr = make_csr(c[i].k, "h", NULL, 0, &len);
-		rc = ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl, NULL, &pe);
+		rc = issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dl, NULL, &pe);
 		print_message("  %-9s -> %d (pap %d)\n", c[i].what, rc, pe);
 		if (c[i].ok) {
 			assert_int_equal(rc, 0);
@@ -814,7 +825,7 @@ static void test_csr_names_ignored(void **state)
 
 	open_own(f);
 	host_init(&h, f->g);
-	assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl, NULL, &pe), 0);
+	assert_int_equal(issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dl, NULL, &pe), 0);
 	x = x509(der, dl);
 	assert_string_equal(subject_cn(x), "7@" G_STR);
 	assert_false(X509_get_extension_flags(x) & EXFLAG_CA);
@@ -847,24 +858,30 @@ static void test_no_ports(void **state)
 	open_own(f);
 	host_init(&h, f->g);
 	h.n_ports = 0;
-	assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl, NULL, &pe),
+	assert_int_equal(issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dl, NULL, &pe),
 			 -ENOENT);
 	assert_int_equal(pe, PAP_E_NO_PORTS);
+	/* No G: nothing to bind the blocks to. */
+	host_init(&h, f->g);
+	assert_int_equal(ca_issue(f->ca, csr, len, CLIENT_ID, 0, h.ports, h.n_ports, UINT64_MAX,
+				  &der, &dl, NULL, &pe), -ENOENT);
+	assert_int_equal(pe, PAP_E_NO_PORTS);
+	assert_null(der);
 
 	/* Only blocks of the G asked for count. */
 	host_init(&h, f->g);
 	inet_pton(AF_INET, "198.51.100.2", &other);
 	h.ports[0].global = other;
-	assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl, NULL, &pe), 0);
-	assert_int_equal(ca_cert_ports(der, dl, &g, got, &n), 0);
+	assert_int_equal(issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dl, NULL, &pe), 0);
+	assert_int_equal(cert_read_ports(der, dl, &g, got, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(g, f->g);
 	assert_int_equal(got[0].first, 1024);
 	OPENSSL_free(der);
 	n = 4;
-	assert_int_equal(ca_issue(f->ca, csr, len, &h, other, UINT64_MAX, &der, &dl, NULL,
-				  &pe), 0);
-	assert_int_equal(ca_cert_ports(der, dl, &g, got, &n), 0);
+	assert_int_equal(ca_issue(f->ca, csr, len, h.client_id, other, h.ports, h.n_ports,
+				  UINT64_MAX, &der, &dl, NULL, &pe), 0);
+	assert_int_equal(cert_read_ports(der, dl, &g, got, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(g, other);
 	assert_int_equal(got[0].first, 4096);
@@ -912,7 +929,7 @@ static int crl_has(X509_CRL *crl, const uint8_t *cert, size_t len)
 static void test_revoke_crl(void **state)
 {
 	struct fx *f = *state;
-	struct ca_serial s1, s2;
+	struct cert_serial s1, s2;
 	size_t l1, l2;
 	struct host h;
 	uint8_t *c1, *c2;
@@ -1014,7 +1031,7 @@ static void test_revoke_crl(void **state)
 static void test_revoke_until_prunes(void **state)
 {
 	struct fx *f = *state;
-	struct ca_serial s1, s2, s3;
+	struct cert_serial s1, s2, s3;
 	size_t l1, l2, l3, len;
 	time_t now = time(NULL);
 	uint8_t *c1, *c2, *c3, *list;
@@ -1054,9 +1071,9 @@ static void test_revoke_until_prunes(void **state)
 	X509_CRL_free(crl);
 	list = read_all(spath(f, "crl.list"), &len);
 	{
-		char hex[2 * CA_SERIAL_LEN + 1], line[96];
+		char hex[2 * CERT_SERIAL_LEN + 1], line[96];
 
-		ca_serial_hex(&s2, hex);
+		cert_serial_hex(&s2, hex);
 		snprintf(line, sizeof(line), "%s ", hex);
 		assert_non_null(strstr((char *)list, line));
 		snprintf(line, sizeof(line), " %lld\n", (long long)(now + 3600));
@@ -1079,20 +1096,20 @@ static void test_pem_encode(void **state)
 
 	open_own(f);
 	assert_int_equal(ca_chain_der(f->ca, cd, cl, 4), 1);
-	assert_int_equal(ca_pem_encode("CERTIFICATE", cd[0], cl[0], &pem, &len), 0);
+	assert_int_equal(cert_pem_encode("CERTIFICATE", cd[0], cl[0], &pem, &len), 0);
 	assert_int_equal(ca_chain_pem(f->ca, &chain, &clen), 0);
 	assert_int_equal(len, clen);
 	assert_string_equal(pem, chain);
 	assert_int_equal(strlen(pem), len);
 	free(pem);
 	free(chain);
-	assert_int_equal(ca_pem_encode("X509 CRL", NULL, 0, &pem, &len), -EINVAL);
+	assert_int_equal(cert_pem_encode("X509 CRL", NULL, 0, &pem, &len), -EINVAL);
 }
 
 static void test_revoke_write_failure(void **state)
 {
 	struct fx *f = *state;
-	struct ca_serial s1, s2;
+	struct cert_serial s1, s2;
 	size_t l1, l2;
 	struct host h;
 	uint8_t *c1, *c2;
@@ -1219,7 +1236,7 @@ static void test_not_a_ca(void **state)
 	/* A certificate we issued ourselves, with its key. */
 	open_own(f);
 	host_init(&h, f->g);
-	assert_int_equal(ca_issue(f->ca, csr, len, &h, 0, UINT64_MAX, &der, &dl, NULL, &pe), 0);
+	assert_int_equal(issue_for(f->ca, csr, len, &h, UINT64_MAX, &der, &dl, NULL, &pe), 0);
 	write_cert_pem(rpath(f, "issued.pem"), der, dl);
 	ca_close(f->ca);
 	f->ca = NULL;
@@ -1405,7 +1422,7 @@ static void test_cert_ports_errors(void **state)
 
 	/* All sixteen, ascending. */
 	n = HOST_MAX_RANGES;
-	assert_int_equal(ca_cert_ports(der, len, &g, got, &n), 0);
+	assert_int_equal(cert_read_ports(der, len, &g, got, &n), 0);
 	assert_int_equal(n, HOST_MAX_RANGES);
 	for (unsigned int i = 0; i < n; i++) {
 		assert_int_equal(got[i].first, 45000 + 1000 * i);
@@ -1414,40 +1431,40 @@ static void test_cert_ports_errors(void **state)
 
 	/* Too small a buffer: the count needed. */
 	n = 3;
-	assert_int_equal(ca_cert_ports(der, len, &g, got, &n), -ENOSPC);
+	assert_int_equal(cert_read_ports(der, len, &g, got, &n), -ENOSPC);
 	assert_int_equal(n, HOST_MAX_RANGES);
 
 	/* No extension (the CA certificate), damaged DER, bad arguments. */
 	assert_int_equal(ca_chain_der(f->ca, cd, cl, 4), 1);
 	n = HOST_MAX_RANGES;
-	assert_int_equal(ca_cert_ports(cd[0], cl[0], &g, got, &n), -ENOENT);
-	assert_int_equal(ca_cert_ports(der, len - 1, &g, got, &n), -EBADMSG);
-	assert_int_equal(ca_cert_ports(der, len, &g, NULL, &n), -EINVAL);
+	assert_int_equal(cert_read_ports(cd[0], cl[0], &g, got, &n), -ENOENT);
+	assert_int_equal(cert_read_ports(der, len - 1, &g, got, &n), -EBADMSG);
+	assert_int_equal(cert_read_ports(der, len, &g, NULL, &n), -EINVAL);
 	OPENSSL_free(der);
 }
 
 static void test_serial_text(void **state)
 {
-	struct ca_serial s, t;
-	char hex[2 * CA_SERIAL_LEN + 1];
+	struct cert_serial s, t;
+	char hex[2 * CERT_SERIAL_LEN + 1];
 
 	(void)state;
-	for (int i = 0; i < CA_SERIAL_LEN; i++)
+	for (int i = 0; i < CERT_SERIAL_LEN; i++)
 		s.b[i] = (uint8_t)(0x7f - 7 * i);
-	ca_serial_hex(&s, hex);
+	cert_serial_hex(&s, hex);
 	assert_int_equal(strlen(hex), 32);
-	assert_int_equal(ca_serial_parse(hex, &t), 0);
+	assert_int_equal(cert_serial_parse(hex, &t), 0);
 	assert_memory_equal(&s, &t, sizeof(s));
-	assert_int_equal(ca_serial_parse("0x01:02", &t), 0);
+	assert_int_equal(cert_serial_parse("0x01:02", &t), 0);
 	assert_int_equal(t.b[15], 2);
 	assert_int_equal(t.b[14], 1);
 	assert_int_equal(t.b[13], 0);
-	assert_int_equal(ca_serial_parse("abc", &t), 0);
+	assert_int_equal(cert_serial_parse("abc", &t), 0);
 	assert_int_equal(t.b[15], 0xbc);
 	assert_int_equal(t.b[14], 0x0a);
-	assert_int_equal(ca_serial_parse("", &t), -EINVAL);
-	assert_int_equal(ca_serial_parse("xyz", &t), -EINVAL);
-	assert_int_equal(ca_serial_parse("000000000000000000000000000000001", &t), -EINVAL);
+	assert_int_equal(cert_serial_parse("", &t), -EINVAL);
+	assert_int_equal(cert_serial_parse("xyz", &t), -EINVAL);
+	assert_int_equal(cert_serial_parse("000000000000000000000000000000001", &t), -EINVAL);
 }
 
 int main(void)

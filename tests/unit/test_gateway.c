@@ -731,9 +731,9 @@ static int get_cert(struct fx *f, struct pap_session *s, uint32_t src, uint8_t *
 
 static bool serial_is(const struct host *h, const uint8_t *der, size_t len)
 {
-	struct ca_serial sn;
+	struct cert_serial sn;
 
-	assert_int_equal(ca_cert_serial(der, len, &sn), 0);
+	assert_int_equal(cert_read_serial(der, len, &sn), 0);
 	return !memcmp(h->cert_serial, sn.b, HOST_SERIAL_LEN);
 }
 
@@ -828,7 +828,7 @@ static void test_cert_issued_for_own_ports(void **state)
 	assert_int_equal(X509_check_ip(x, (const unsigned char *)&(uint32_t){ G }, 4, 0), 1);
 
 	/* Extension and SAN say exactly the host's blocks. */
-	assert_int_equal(ca_cert_ports(leaf, leaf_len, &g, got, &n), 0);
+	assert_int_equal(cert_read_ports(leaf, leaf_len, &g, got, &n), 0);
 	assert_int_equal(g, G);
 	assert_int_equal(n, 2);
 	assert_int_equal(got[0].first, want[0].first);
@@ -842,7 +842,7 @@ static void test_cert_issued_for_own_ports(void **state)
 	/* Recorded, bounded by the lease, not revoked. */
 	h = gw_find_host(f->g, s.client_id);
 	assert_true(serial_is(h, leaf, leaf_len));
-	assert_int_equal(ca_cert_validity(leaf, leaf_len, &nb, &na), 0);
+	assert_int_equal(cert_read_validity(leaf, leaf_len, &nb, &na), 0);
 	assert_int_equal(na, (int64_t)h->lease_expires);
 	assert_true(nb <= (int64_t)time(NULL));
 	assert_false(revoked(f, leaf, leaf_len));
@@ -936,7 +936,7 @@ static void test_cert_only_own_ports(void **state)
 		 ap.first, ap.last);
 	csr = csr_for(k, san, &len);
 	assert_int_equal(cert_req(f, &b, csr, len, HOST_B), 0);
-	assert_int_equal(ca_cert_ports(f->m.certs[0], f->m.cert_lens[0], &g, got, &n), 0);
+	assert_int_equal(cert_read_ports(f->m.certs[0], f->m.cert_lens[0], &g, got, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(got[0].first, bp.first);
 	assert_int_equal(got[0].last, bp.last);
@@ -990,7 +990,7 @@ static void test_cert_revoked_on_change(void **state)
 	assert_int_equal(gw_find_host(f->g, s.client_id)->cert_serial[0] |
 			 gw_find_host(f->g, s.client_id)->cert_serial[15], 0);
 	assert_int_equal(get_cert(f, &s, HOST_A, &c2, &l2), 0);
-	assert_int_equal(ca_cert_ports(c2, l2, &g, got, &n), 0);
+	assert_int_equal(cert_read_ports(c2, l2, &g, got, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(got[0].first, p2.first);
 	assert_false(revoked(f, c2, l2));

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The host agent's certificate files (ctl/host_cert.c) against a real CA
- * (ctl/ca.c) in a mkdtemp directory, without PAP: the key is made once and
- * kept (0600), a reply is checked before anything is written (our key, the
- * CA sent with it, exactly our ports), the CRL must be the CA's, and renewal
- * is due when the ports change or a third of the life is left.
+ * The host agent's certificate files (ctl/host/host_cert.c) against a real
+ * CA (ctl/gateway/ca*.c) in a mkdtemp directory, without PAP: the key is
+ * made once and kept (0600), a reply is checked before anything is written
+ * (our key, the CA sent with it, exactly our ports), the CRL must be the
+ * CA's, and renewal is due when the ports change or a third of the life is
+ * left.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,7 @@
 #include <openssl/pem.h>
 
 #include "gateway/ca.h"
+#include "gateway/host.h"
 #include "host/host_cert.h"
 #include "lib/log.h"
 #include "test_tmpdir.h"
@@ -98,8 +100,8 @@ static void answer(struct ca *ca, const uint8_t *csr, size_t len, const struct h
 	size_t clen[1], ll;
 	int pe;
 
-	assert_int_equal(ca_issue(ca, csr, len, h, 0, (uint64_t)time(NULL) + 300, leaf, &ll,
-				  NULL, &pe), 0);
+	assert_int_equal(ca_issue(ca, csr, len, h->client_id, h->global, h->ports, h->n_ports,
+				  (uint64_t)time(NULL) + 300, leaf, &ll, NULL, &pe), 0);
 	assert_int_equal(ca_chain_der(ca, chain, clen, 1), 1);
 	der[0] = *leaf;
 	lens[0] = (uint16_t)ll;
