@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * nl.h over libmnl. mnl_cb_run() does the work on each message (the
- * kernel's NLMSG_ERROR into errno, NLMSG_DONE, an interrupted dump, the
- * port id); what it would refuse whole, an answer to an earlier request
- * in the same read, is skipped here first.
+ * kernel's NLMSG_ERROR into errno, NLMSG_DONE, the port id); what it would
+ * refuse whole is handled here first: an answer to an earlier request in
+ * the same read is skipped, an interrupted dump is read to its end.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -67,16 +68,19 @@ struct nlmsghdr *nl_msg(struct nl_msgbuf *buf, uint16_t type, uint16_t flags)
 struct talk {
 	nl_cb cb;
 	void *data;
-	int err;	/* cb's */
+	int err;	/* cb's first */
+	bool intr;	/* the kernel marked the dump inconsistent */
 };
 
+/* After cb's error the rest of the answer is still read, so that no dump
+ * is left running on the socket (the next would be refused, EBUSY). */
 static int on_data(const struct nlmsghdr *h, void *arg)
 {
 	struct talk *t = arg;
 
-	if (t->cb)
+	if (t->cb && !t->err)
 		t->err = t->cb(h, t->data);
-	return t->err ? MNL_CB_ERROR : MNL_CB_OK;
+	return MNL_CB_OK;
 }
 
 /* One read's messages: 1 to read on, 0 at the answer's end, or -errno. */
@@ -90,11 +94,18 @@ static int run(struct nl *nl, size_t got, struct talk *t)
 
 		if (h->nlmsg_seq != nl->seq)
 			continue;	/* an answer to an earlier, abandoned request */
+		/* libmnl would stop at the first such message: read to the end */
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR) {
+			t->intr = true;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return t->err ? t->err : -EINTR;
+			continue;
+		}
 		rc = mnl_cb_run(h, h->nlmsg_len, nl->seq, nl->portid, on_data, t);
 		if (rc == MNL_CB_ERROR)
 			return t->err ? t->err : -errno;
 		if (rc == MNL_CB_STOP)
-			return 0;
+			return t->err ? t->err : t->intr ? -EINTR : 0;
 	}
 	return 1;
 }

@@ -50,9 +50,9 @@ typedef int (*nl_cb)(const struct nlmsghdr *h, void *data);
 /*
  * Send req as it is and read its answer: data messages go to cb (when not
  * NULL) until the kernel's NLMSG_DONE or NLMSG_ERROR. 0, the kernel's
- * error, cb's error, -EINTR when the kernel marks a dump interrupted (the
- * table changed meanwhile: dump again), -ETIMEDOUT when nothing came for
- * NL_TIMEOUT_SEC, or -errno.
+ * error, cb's first error (the answer is still read to its end), -EINTR
+ * when the kernel marks a dump interrupted (the table changed meanwhile:
+ * dump again), -ETIMEDOUT when nothing came for NL_TIMEOUT_SEC, or -errno.
  */
 int nl_talk(struct nl *nl, struct nlmsghdr *req, nl_cb cb, void *data);
 /* nl_talk with NLM_F_ACK: 0 or the kernel's -errno. */
