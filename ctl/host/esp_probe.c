@@ -21,17 +21,15 @@ enum { PROBE_ESP = 0, PROBE_NO_ESP = 1, PROBE_NO_NS = 2, PROBE_FAILED = 3 };
  * state, else its -errno (or ours). */
 static int try_newsa(void)
 {
-	/* xfrm_algo and xfrm_algo_auth end in the key (a flexible array);
-	 * the keys stay zero: the kernel checks the algorithm, not the key */
-	struct {
+	/* xfrm_algo and xfrm_algo_auth end in the key (a flexible array) */
+	union {
 		struct xfrm_algo a;
-		char key[KEY_ENC];
-	} enc = { .a = { .alg_name = "cbc(aes)", .alg_key_len = KEY_ENC * 8 } };
-	struct {
+		char b[sizeof(struct xfrm_algo) + KEY_ENC];
+	} enc;
+	union {
 		struct xfrm_algo_auth a;
-		char key[KEY_AUTH];
-	} auth = { .a = { .alg_name = "hmac(sha256)", .alg_key_len = KEY_AUTH * 8,
-			  .alg_trunc_len = 128 } };
+		char b[sizeof(struct xfrm_algo_auth) + KEY_AUTH];
+	} auth;
 	struct nl_msgbuf m;
 	struct nlmsghdr *h = nl_msg(&m, XFRM_MSG_NEWSA, 0);
 	struct xfrm_usersa_info *sa = mnl_nlmsg_put_extra_header(h, sizeof(*sa));
@@ -48,6 +46,14 @@ static int try_newsa(void)
 	sa->lft.hard_byte_limit = XFRM_INF;
 	sa->lft.soft_packet_limit = XFRM_INF;
 	sa->lft.hard_packet_limit = XFRM_INF;
+	/* the keys stay zero: the kernel checks the algorithm, not the key */
+	memset(&enc, 0, sizeof(enc));
+	strcpy(enc.a.alg_name, "cbc(aes)");
+	enc.a.alg_key_len = KEY_ENC * 8;
+	memset(&auth, 0, sizeof(auth));
+	strcpy(auth.a.alg_name, "hmac(sha256)");
+	auth.a.alg_key_len = KEY_AUTH * 8;
+	auth.a.alg_trunc_len = 128;
 	mnl_attr_put(h, XFRMA_ALG_CRYPT, sizeof(enc), &enc);
 	mnl_attr_put(h, XFRMA_ALG_AUTH_TRUNC, sizeof(auth), &auth);
 

@@ -33,33 +33,38 @@
 #define HN_GLOBAL	IP4(198, 51, 100, 7)
 #define HN_GATEWAY	IP4(10, 8, 0, 1)
 #define HN_MTU		1500
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
 #define TB_MAX		64		/* > IFA_MAX, FRA_MAX, RTA_MAX, RTAX_MAX */
+
+/* The namespace's devices, for `ip -batch`; NL0_MANY addresses follow. */
+static const char NS_SETUP[] =
+	"link set lo up\n"
+	"link add nl0 type veth peer name nl1\n"
+	"link set nl0 up\n"
+	"link add hn0 mtu " STR(HN_MTU) " type veth peer name hn1\n"
+	"link set hn0 up\n"
+	"addr add 10.8.0.2/24 dev hn0\n"
+	"link add nlm0 type veth peer name nlm1\n";
 
 static bool have_ns;
 
 static int group_setup(void **state)
 {
-	FILE *batch;
+	FILE *ip;
 
 	(void)state;
 	if (geteuid() != 0 || unshare(CLONE_NEWNET)) {
 		print_message("test_nl: needs root and a new network namespace: skipping\n");
 		return 0;
 	}
-	if (sh("ip link set lo up") ||
-	    sh("ip link add nl0 type veth peer name nl1 && ip link set nl0 up") ||
-	    sh("ip link add hn0 mtu %d type veth peer name hn1 && ip link set hn0 up", HN_MTU) ||
-	    sh("ip addr add 10.8.0.2/24 dev hn0"))
+	ip = popen("ip -batch -", "w");
+	if (!ip)
 		return -1;
-	/* the many addresses of the multi-part dump, on a device of their own */
-	if (sh("ip link add nlm0 type veth peer name nlm1"))
-		return -1;
-	batch = popen("ip -batch -", "w");
-	if (!batch)
-		return -1;
+	fputs(NS_SETUP, ip);
 	for (int i = 0; i < NL0_MANY; i++)
-		fprintf(batch, "addr add 10.7.%d.%d/32 dev nlm0\n", i / 200, 1 + i % 200);
-	if (pclose(batch))
+		fprintf(ip, "addr add 10.7.%d.%d/32 dev nlm0\n", i / 200, 1 + i % 200);
+	if (pclose(ip))
 		return -1;
 	have_ns = true;
 	return 0;
@@ -131,15 +136,21 @@ static int on_addr(const struct nlmsghdr *h, void *data)
 	return 0;
 }
 
-static int dump_addrs(struct nl *nl, struct addrs *s)
+static int dump_of(struct nl *nl, uint16_t type, size_t hdr_len, nl_cb cb, void *data)
 {
 	struct nl_msgbuf m;
-	struct nlmsghdr *h = nl_msg(&m, RTM_GETADDR, 0);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(h, sizeof(*ifa));
+	struct nlmsghdr *h = nl_msg(&m, type, 0);
+	/* ifaddrmsg, fib_rule_hdr and rtmsg all begin with the family */
+	uint8_t *family = mnl_nlmsg_put_extra_header(h, hdr_len);
 
-	ifa->ifa_family = AF_INET;
+	*family = AF_INET;
+	return nl_dump(nl, h, cb, data);
+}
+
+static int dump_addrs(struct nl *nl, struct addrs *s)
+{
 	s->count = s->found = 0;
-	return nl_dump(nl, h, on_addr, s);
+	return dump_of(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), on_addr, s);
 }
 
 /* Add twice, delete twice: the kernel's EEXIST and EADDRNOTAVAIL come back
@@ -208,18 +219,14 @@ static int refuse(const struct nlmsghdr *h, void *data)
 static void test_callback_error(void **state)
 {
 	struct addrs s = { .ifindex = if_nametoindex("nlm0") };
-	struct nl_msgbuf m;
-	struct nlmsghdr *h;
 	struct nl *nl;
 	int calls = 0;
 
 	(void)state;
 	NEED_NS();
 	nl = open_route();
-	h = nl_msg(&m, RTM_GETADDR, 0);
-	((struct ifaddrmsg *)mnl_nlmsg_put_extra_header(h, sizeof(struct ifaddrmsg)))->ifa_family =
-		AF_INET;
-	assert_int_equal(nl_dump(nl, h, refuse, &calls), -ECANCELED);
+	assert_int_equal(dump_of(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), refuse, &calls),
+			 -ECANCELED);
 	assert_int_equal(calls, 1);
 	assert_int_equal(dump_addrs(nl, &s), 0);
 	assert_int_equal(s.count, NL0_MANY);
@@ -325,17 +332,6 @@ static int on_route(const struct nlmsghdr *h, void *data)
 	s->mtu = attr_u32(mx[RTAX_MTU]);
 	s->advmss = attr_u32(mx[RTAX_ADVMSS]);
 	return 0;
-}
-
-static int dump_of(struct nl *nl, uint16_t type, size_t hdr_len, nl_cb cb, void *data)
-{
-	struct nl_msgbuf m;
-	struct nlmsghdr *h = nl_msg(&m, type, 0);
-	/* rtgenmsg, fib_rule_hdr and rtmsg all begin with the family */
-	uint8_t *family = mnl_nlmsg_put_extra_header(h, hdr_len);
-
-	*family = AF_INET;
-	return nl_dump(nl, h, cb, data);
 }
 
 /* What host_net left in the namespace. */
