@@ -13,16 +13,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <linux/neighbour.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include "lib/log.h"
+#include "lib/nl.h"
 #include "gateway/neigh.h"
 
-#define NL_BUF		32768	/* > a dump part (NLMSG_GOODSIZE) */
+#define DUMP_TRIES	3	/* dumps the kernel may interrupt in a row */
 
 /* States with a MAC worth forwarding to; stale and the probing ones too:
  * the kernel itself keeps sending to them while it confirms them. */
@@ -35,15 +33,13 @@ struct neigh_entry {
 };
 
 struct neigh {
-	int fd;
+	struct nl *nl;
 	unsigned int ifindex;
-	uint32_t seq;
 	struct neigh_entry *tab;	/* the last table read, sorted by addr */
 	size_t n_tab;
 	uint32_t *asked;		/* resolutions asked for, sorted */
 	size_t n_asked;
 	uint64_t failures;
-	char buf[NL_BUF];
 };
 
 /* For addresses and for entries alike: an entry begins with its address. */
@@ -56,27 +52,16 @@ static int addr_cmp(const void *a, const void *b)
 
 int neigh_open(unsigned int ifindex, struct neigh **out)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 1 };
 	struct neigh *n = calloc(1, sizeof(*n));
-	int one = 1, err;
+	int err;
 
 	if (!n)
 		return -ENOMEM;
 	n->ifindex = ifindex;
-	n->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (n->fd < 0) {
-		err = -errno;
+	/* strict: the kernel then filters the dump by NDA_IFINDEX (we check again) */
+	err = nl_open(NETLINK_ROUTE, NL_STRICT_CHK, &n->nl);
+	if (err) {
 		free(n);
-		return err;
-	}
-	/* the kernel then filters the dump by NDA_IFINDEX (we check again) */
-	setsockopt(n->fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
-	/* never stall the daemon's loop on a kernel that does not answer */
-	setsockopt(n->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(n->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
-		neigh_close(n);
 		return err;
 	}
 	*out = n;
@@ -87,162 +72,117 @@ void neigh_close(struct neigh *n)
 {
 	if (!n)
 		return;
-	close(n->fd);
+	nl_close(n->nl);
 	free(n->tab);
 	free(n->asked);
 	free(n);
+}
+
+struct parsed {
+	struct neigh_entry *e;
+	bool dst;
+};
+
+static int parse_attr(const struct nlattr *a, void *data)
+{
+	struct parsed *p = data;
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	if (mnl_attr_get_type(a) == NDA_DST && len == sizeof(p->e->addr)) {
+		memcpy(&p->e->addr, mnl_attr_get_payload(a), sizeof(p->e->addr));
+		p->dst = true;
+	} else if (mnl_attr_get_type(a) == NDA_LLADDR && len == sizeof(p->e->mac)) {
+		memcpy(p->e->mac, mnl_attr_get_payload(a), sizeof(p->e->mac));
+	}
+	return MNL_CB_OK;
 }
 
 /* One RTM_NEWNEIGH of the dump into *e; false when it is not ours. */
 static bool parse_entry(const struct neigh *n, const struct nlmsghdr *h,
 			struct neigh_entry *e)
 {
-	const struct ndmsg *ndm = NLMSG_DATA(h);
-	const struct rtattr *a;
-	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ndm));
-	bool dst = false;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(h);
+	struct parsed p = { .e = e };
 
-	if (len < 0 || ndm->ndm_family != AF_INET || (unsigned int)ndm->ndm_ifindex != n->ifindex)
+	if (h->nlmsg_type != RTM_NEWNEIGH || mnl_nlmsg_get_payload_len(h) < sizeof(*ndm) ||
+	    ndm->ndm_family != AF_INET || (unsigned int)ndm->ndm_ifindex != n->ifindex)
 		return false;
 	memset(e, 0, sizeof(*e));
 	e->state = ndm->ndm_state;
-	for (a = (const struct rtattr *)((const char *)ndm + NLMSG_ALIGN(sizeof(*ndm)));
-	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == sizeof(e->addr)) {
-			memcpy(&e->addr, RTA_DATA(a), sizeof(e->addr));
-			dst = true;
-		} else if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == sizeof(e->mac)) {
-			memcpy(e->mac, RTA_DATA(a), sizeof(e->mac));
-		}
+	return mnl_attr_parse(h, sizeof(*ndm), parse_attr, &p) == MNL_CB_OK && p.dst;
+}
+
+/* The table being read: the dump's entries, grown as needed. */
+struct reading {
+	const struct neigh *n;
+	struct neigh_entry *tab;
+	size_t count, cap;
+};
+
+static int add_entry(const struct nlmsghdr *h, void *data)
+{
+	struct reading *r = data;
+	struct neigh_entry e, *grown;
+
+	if (!parse_entry(r->n, h, &e))
+		return 0;
+	if (r->count == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		grown = realloc(r->tab, r->cap * sizeof(*r->tab));
+		if (!grown)
+			return -ENOMEM;
+		r->tab = grown;
 	}
-	return dst;
-}
-
-/* NLMSG_OK and NLMSG_NEXT without their mixed-sign comparisons. */
-static bool nl_ok(const struct nlmsghdr *h, int len)
-{
-	return len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
-	       h->nlmsg_len <= (unsigned int)len;
-}
-
-static struct nlmsghdr *nl_next(struct nlmsghdr *h, int *len)
-{
-	*len -= (int)NLMSG_ALIGN(h->nlmsg_len);
-	return (struct nlmsghdr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-}
-
-/*
- * Reads messages answering seq until the dump's end or the request's ack.
- * Dump entries go to *tab (grown as needed) when tab is not NULL.
- * 0, the kernel's error (negative), or -errno.
- */
-static int receive(struct neigh *n, uint32_t seq, struct neigh_entry **tab, size_t *count)
-{
-	size_t cap = 0;
-
-	for (;;) {
-		ssize_t got = recv(n->fd, n->buf, sizeof(n->buf), 0);
-		struct nlmsghdr *h = (struct nlmsghdr *)n->buf;
-		int len = (int)got;
-
-		if (got < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		for (; nl_ok(h, len); h = nl_next(h, &len)) {
-			struct neigh_entry e, *grown;
-
-			if (h->nlmsg_seq != seq)
-				continue;	/* an answer to an earlier, abandoned request */
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *ne = NLMSG_DATA(h);
-
-				return h->nlmsg_len < NLMSG_LENGTH(sizeof(*ne)) ? -EPROTO :
-				       ne->error;
-			}
-			if (!tab || h->nlmsg_type != RTM_NEWNEIGH || !parse_entry(n, h, &e))
-				continue;
-			if (*count == cap) {
-				cap = cap ? cap * 2 : 64;
-				grown = realloc(*tab, cap * sizeof(**tab));
-				if (!grown)
-					return -ENOMEM;
-				*tab = grown;
-			}
-			(*tab)[(*count)++] = e;
-		}
-	}
-}
-
-static int send_req(struct neigh *n, struct nlmsghdr *h)
-{
-	h->nlmsg_seq = ++n->seq;
-	if (send(n->fd, h, h->nlmsg_len, 0) != (ssize_t)h->nlmsg_len)
-		return -errno;
+	r->tab[r->count++] = e;
 	return 0;
+}
+
+static int dump_table(struct neigh *n, struct reading *r)
+{
+	struct nl_msgbuf m;
+	struct nlmsghdr *h = nl_msg(&m, RTM_GETNEIGH, 0);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(h, sizeof(*ndm));
+
+	ndm->ndm_family = AF_INET;
+	mnl_attr_put_u32(h, NDA_IFINDEX, n->ifindex);
+	r->count = 0;
+	return nl_dump(n->nl, h, add_entry, r);
 }
 
 /* The NIC's IPv4 neighbour table, sorted by address, into n->tab. */
 static int read_table(struct neigh *n)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ndmsg ndm;
-		struct rtattr a;
-		uint32_t ifindex;
-	} req = {
-		.h = {
-			.nlmsg_len = sizeof(req),
-			.nlmsg_type = RTM_GETNEIGH,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		},
-		.ndm = { .ndm_family = AF_INET },
-		.a = { .rta_len = RTA_LENGTH(sizeof(uint32_t)), .rta_type = NDA_IFINDEX },
-		.ifindex = n->ifindex,
-	};
-	struct neigh_entry *tab = NULL;
-	size_t count = 0;
-	int err = send_req(n, &req.h);
+	struct reading r = { .n = n };
+	int err, tries = 0;
 
-	if (!err)
-		err = receive(n, n->seq, &tab, &count);
+	/* interrupted: the table changed while it was read, read it again */
+	do
+		err = dump_table(n, &r);
+	while (err == -EINTR && ++tries < DUMP_TRIES);
 	if (err) {
-		free(tab);
+		free(r.tab);
 		return err;
 	}
-	if (count)
-		qsort(tab, count, sizeof(*tab), addr_cmp);
+	if (r.count)
+		qsort(r.tab, r.count, sizeof(*r.tab), addr_cmp);
 	free(n->tab);
-	n->tab = tab;
-	n->n_tab = count;
+	n->tab = r.tab;
+	n->n_tab = r.count;
 	return 0;
 }
 
 /* Ask the kernel to resolve addr, as if a packet waited for it. */
 static int resolve(struct neigh *n, uint32_t addr)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ndmsg ndm;
-		struct rtattr a;
-		uint32_t dst;
-	} req = {
-		.h = {
-			.nlmsg_len = sizeof(req),
-			.nlmsg_type = RTM_NEWNEIGH,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK,
-		},
-		.ndm = {
-			.ndm_family = AF_INET,
-			.ndm_ifindex = (int)n->ifindex,
-			.ndm_flags = NTF_USE,
-		},
-		.a = { .rta_len = RTA_LENGTH(sizeof(uint32_t)), .rta_type = NDA_DST },
-		.dst = addr,
-	};
-	int err = send_req(n, &req.h);
+	struct nl_msgbuf m;
+	struct nlmsghdr *h = nl_msg(&m, RTM_NEWNEIGH, NLM_F_CREATE);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(h, sizeof(*ndm));
 
-	return err ? err : receive(n, n->seq, NULL, NULL);
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = (int)n->ifindex;
+	ndm->ndm_flags = NTF_USE;
+	mnl_attr_put(h, NDA_DST, sizeof(addr), &addr);
+	return nl_request(n->nl, h);
 }
 
 static const struct neigh_entry *find(const struct neigh *n, uint32_t addr)

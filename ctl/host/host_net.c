@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * host_net.h over rtnetlink: one request per step, each acknowledged
- * (NLM_F_ACK) so the kernel's errno comes back. "Already there" (EEXIST on
+ * host_net.h over rtnetlink (lib/nl.h): one request per step, each
+ * acknowledged (NLM_F_ACK) so the kernel's errno comes back. "Already there" (EEXIST on
  * a create) and "already gone" (ENOENT, ESRCH, EADDRNOTAVAIL on a delete)
  * count as success: that is what makes `up` and `down` idempotent.
  */
@@ -15,90 +15,15 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <linux/fib_rules.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include "host/host_net.h"
 #include "lib/log.h"
+#include "lib/nl.h"
 #include "xdnat.h"
 
 /* advmss = mtu - IPv4 header - TCP header */
 #define TCP_IP_HEADERS	40
-
-struct nlreq {
-	struct nlmsghdr nh;
-	char body[512];			/* family header, then attributes */
-};
-
-static void *nl_begin(struct nlreq *r, uint16_t type, uint16_t flags,
-		      size_t hdr_len)
-{
-	memset(r, 0, sizeof(*r));
-	r->nh.nlmsg_len = NLMSG_LENGTH(hdr_len);
-	r->nh.nlmsg_type = type;
-	r->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	return NLMSG_DATA(&r->nh);
-}
-
-/* Append an attribute; our requests are small and fixed, far below body[]. */
-static struct rtattr *nl_attr(struct nlreq *r, uint16_t type, const void *data,
-			      size_t len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static void nl_u32(struct nlreq *r, uint16_t type, uint32_t v)
-{
-	nl_attr(r, type, &v, sizeof(v));
-}
-
-/* Send one request and wait for its acknowledgement: 0 or -errno. */
-static int nl_talk(struct nlreq *r)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[8192];
-	int fd, err = -EIO;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	r->nh.nlmsg_seq = 1;
-	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h = (struct nlmsghdr *)buf;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != 1)
-				continue;
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-				goto out;
-			err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-			goto out;
-		}
-	}
-out:
-	close(fd);
-	return err;
-}
 
 static int tolerate(int err, bool add)
 {
@@ -110,72 +35,74 @@ static int tolerate(int err, bool add)
 }
 
 /* G/32 on lo. */
-static int addr(bool add, uint32_t global)
+static int addr(struct nl *nl, bool add, uint32_t global)
 {
-	struct nlreq r;
+	struct nl_msgbuf m;
+	struct nlmsghdr *h;
 	struct ifaddrmsg *ifa;
 	unsigned int lo = if_nametoindex("lo");
 
 	if (!lo)
 		return -ENODEV;
-	ifa = nl_begin(&r, add ? RTM_NEWADDR : RTM_DELADDR,
-		       add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(*ifa));
+	h = nl_msg(&m, add ? RTM_NEWADDR : RTM_DELADDR, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	ifa = mnl_nlmsg_put_extra_header(h, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = 32;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = lo;
-	nl_attr(&r, IFA_LOCAL, &global, 4);
-	nl_attr(&r, IFA_ADDRESS, &global, 4);
-	return tolerate(nl_talk(&r), add);
+	mnl_attr_put(h, IFA_LOCAL, sizeof(global), &global);
+	mnl_attr_put(h, IFA_ADDRESS, sizeof(global), &global);
+	return tolerate(nl_request(nl, h), add);
 }
 
 /*
  * from G lookup TABLE, at a fixed preference: the kernel's duplicate check
  * (NLM_F_EXCL) compares the preference too, so a second `up` finds it.
  */
-static int rule(bool add, uint32_t global, uint32_t table)
+static int rule(struct nl *nl, bool add, uint32_t global, uint32_t table)
 {
-	struct nlreq r;
+	struct nl_msgbuf m;
+	struct nlmsghdr *h;
 	struct fib_rule_hdr *frh;
 
-	frh = nl_begin(&r, add ? RTM_NEWRULE : RTM_DELRULE,
-		       add ? NLM_F_CREATE | NLM_F_EXCL : 0, sizeof(*frh));
+	h = nl_msg(&m, add ? RTM_NEWRULE : RTM_DELRULE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	frh = mnl_nlmsg_put_extra_header(h, sizeof(*frh));
 	frh->family = AF_INET;
 	frh->src_len = 32;
 	frh->action = FR_ACT_TO_TBL;
 	frh->table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
-	nl_attr(&r, FRA_SRC, &global, 4);
-	nl_u32(&r, FRA_TABLE, table);
-	nl_u32(&r, FRA_PRIORITY, HOST_NET_RULE_PREF);
-	return tolerate(nl_talk(&r), add);
+	mnl_attr_put(h, FRA_SRC, sizeof(global), &global);
+	mnl_attr_put_u32(h, FRA_TABLE, table);
+	mnl_attr_put_u32(h, FRA_PRIORITY, HOST_NET_RULE_PREF);
+	return tolerate(nl_request(nl, h), add);
 }
 
 /* default via Gi dev IF table TABLE mtu M advmss M-40 (replaced if there). */
-static int route(bool add, uint32_t gateway, unsigned int ifindex,
+static int route(struct nl *nl, bool add, uint32_t gateway, unsigned int ifindex,
 		 uint32_t table, unsigned int mtu)
 {
-	struct nlreq r;
+	struct nl_msgbuf m;
+	struct nlmsghdr *h;
 	struct rtmsg *rtm;
-	struct rtattr *metrics;
+	struct nlattr *metrics;
 
-	rtm = nl_begin(&r, add ? RTM_NEWROUTE : RTM_DELROUTE,
-		       add ? NLM_F_CREATE | NLM_F_REPLACE : 0, sizeof(*rtm));
+	h = nl_msg(&m, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	rtm = mnl_nlmsg_put_extra_header(h, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
 	rtm->rtm_type = RTN_UNICAST;
-	nl_u32(&r, RTA_TABLE, table);
+	mnl_attr_put_u32(h, RTA_TABLE, table);
 	if (add) {
-		nl_attr(&r, RTA_GATEWAY, &gateway, 4);
-		nl_u32(&r, RTA_OIF, ifindex);
-		metrics = nl_attr(&r, RTA_METRICS, NULL, 0);
-		nl_u32(&r, RTAX_MTU, mtu);
-		nl_u32(&r, RTAX_ADVMSS, mtu - TCP_IP_HEADERS);
-		metrics->rta_len = (unsigned short)((char *)&r + r.nh.nlmsg_len -
-						    (char *)metrics);
+		mnl_attr_put(h, RTA_GATEWAY, sizeof(gateway), &gateway);
+		mnl_attr_put_u32(h, RTA_OIF, ifindex);
+		metrics = mnl_attr_nest_start(h, RTA_METRICS);
+		mnl_attr_put_u32(h, RTAX_MTU, mtu);
+		mnl_attr_put_u32(h, RTAX_ADVMSS, mtu - TCP_IP_HEADERS);
+		mnl_attr_nest_end(h, metrics);
 	}
-	return tolerate(nl_talk(&r), add);
+	return tolerate(nl_request(nl, h), add);
 }
 
 static int dev_mtu(const char *dev, unsigned int *mtu)
@@ -219,14 +146,73 @@ static int sysctl_conf(const char *dev, const char *name, int v, int *prev)
 	return err;
 }
 
-int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
+/* Address, rule and route, in that order. Logs the step that failed. */
+static int routing_up(struct nl *nl, const struct host_net *n, unsigned int ifindex,
+		      unsigned int mtu)
 {
 	char g[INET_ADDRSTRLEN], gi[INET_ADDRSTRLEN];
-	unsigned int ifindex = if_nametoindex(n->dev), mtu = 0;
 	int rc;
 
 	inet_ntop(AF_INET, &n->global, g, sizeof(g));
 	inet_ntop(AF_INET, &n->gateway, gi, sizeof(gi));
+	rc = addr(nl, true, n->global);
+	if (rc) {
+		log_err("adding %s/32 to lo: %s", g, strerror(-rc));
+		return rc;
+	}
+	rc = rule(nl, true, n->global, n->table);
+	if (rc) {
+		log_err("adding rule 'from %s lookup %u': %s", g, n->table, strerror(-rc));
+		return rc;
+	}
+	rc = route(nl, true, n->gateway, ifindex, n->table, mtu);
+	if (rc) {
+		log_err("adding route 'default via %s dev %s table %u mtu %u': %s", gi,
+			n->dev, n->table, mtu, strerror(-rc));
+		return rc;
+	}
+	log_info("%s/32 on lo; from %s lookup table %u: default via %s dev %s mtu %u advmss %u",
+		 g, g, n->table, gi, n->dev, mtu, mtu - TCP_IP_HEADERS);
+	return 0;
+}
+
+/* Route, rule and address: each step tried, each failure logged, the first
+ * returned. */
+static int routing_down(struct nl *nl, const struct host_net *n)
+{
+	char g[INET_ADDRSTRLEN];
+	int rc, first;
+
+	inet_ntop(AF_INET, &n->global, g, sizeof(g));
+	rc = route(nl, false, 0, 0, n->table, 0);
+	if (rc)
+		log_err("removing the default route of table %u: %s", n->table, strerror(-rc));
+	first = rc;
+	rc = rule(nl, false, n->global, n->table);
+	if (rc)
+		log_err("removing rule 'from %s lookup %u': %s", g, n->table, strerror(-rc));
+	first = first ? first : rc;
+	rc = addr(nl, false, n->global);
+	if (rc)
+		log_err("removing %s/32 from lo: %s", g, strerror(-rc));
+	return first ? first : rc;
+}
+
+static int rtnl_open(struct nl **nl)
+{
+	int rc = nl_open(NETLINK_ROUTE, 0, nl);
+
+	if (rc)
+		log_err("rtnetlink socket: %s", strerror(-rc));
+	return rc;
+}
+
+int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
+{
+	unsigned int ifindex = if_nametoindex(n->dev), mtu = 0;
+	struct nl *nl;
+	int rc;
+
 	if (!ifindex) {
 		log_err("%s: no such interface", n->dev);
 		return -ENODEV;
@@ -246,46 +232,24 @@ int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
 		log_err("sysctl net.ipv4.conf.%s: %s", n->dev, strerror(-rc));
 		return rc;
 	}
-	rc = addr(true, n->global);
-	if (rc) {
-		log_err("adding %s/32 to lo: %s", g, strerror(-rc));
+	rc = rtnl_open(&nl);
+	if (rc)
 		return rc;
-	}
-	rc = rule(true, n->global, n->table);
-	if (rc) {
-		log_err("adding rule 'from %s lookup %u': %s", g, n->table, strerror(-rc));
-		return rc;
-	}
-	rc = route(true, n->gateway, ifindex, n->table, mtu - XDNAT_TUNNEL_OVERHEAD);
-	if (rc) {
-		log_err("adding route 'default via %s dev %s table %u mtu %u': %s", gi,
-			n->dev, n->table, mtu - XDNAT_TUNNEL_OVERHEAD, strerror(-rc));
-		return rc;
-	}
-	log_info("%s/32 on lo; from %s lookup table %u: default via %s dev %s mtu %u advmss %u",
-		 g, g, n->table, gi, n->dev, mtu - XDNAT_TUNNEL_OVERHEAD,
-		 mtu - XDNAT_TUNNEL_OVERHEAD - TCP_IP_HEADERS);
-	return 0;
+	rc = routing_up(nl, n, ifindex, mtu - XDNAT_TUNNEL_OVERHEAD);
+	nl_close(nl);
+	return rc;
 }
 
 int host_net_unconfigure(const struct host_net *n, int rp_prev, int arp_prev)
 {
-	char g[INET_ADDRSTRLEN];
-	int rc, first = 0;
+	struct nl *nl;
+	int rc, first;
 
-	inet_ntop(AF_INET, &n->global, g, sizeof(g));
-	rc = route(false, 0, 0, n->table, 0);
-	if (rc)
-		log_err("removing the default route of table %u: %s", n->table, strerror(-rc));
-	first = first ? first : rc;
-	rc = rule(false, n->global, n->table);
-	if (rc)
-		log_err("removing rule 'from %s lookup %u': %s", g, n->table, strerror(-rc));
-	first = first ? first : rc;
-	rc = addr(false, n->global);
-	if (rc)
-		log_err("removing %s/32 from lo: %s", g, strerror(-rc));
-	first = first ? first : rc;
+	first = rtnl_open(&nl);
+	if (!first) {
+		first = routing_down(nl, n);
+		nl_close(nl);
+	}
 	/* the interface may be gone by now: then so are its sysctls */
 	if (if_nametoindex(n->dev)) {
 		rc = rp_prev >= 0 ? sysctl_conf(n->dev, "rp_filter", rp_prev, NULL) : 0;
