@@ -27,185 +27,7 @@
 #include "lib/log.h"
 #include "pap/pap_client.h"
 #include "xdnat.h"
-
-#define G	0x016433c6u	/* 198.51.100.1 in network order (little-endian host) */
-#define HOST_A	0x0b00000au	/* 10.0.0.11 */
-#define HOST_B	0x0c00000au	/* 10.0.0.12 */
-#define PEER	0x0a7100cbu	/* 203.0.113.10 */
-
-struct fx {
-	struct gw *g;
-	uint64_t now;
-	struct state_store *store;
-	char dir[64];
-	uint8_t req[PAP_MAX_MSG], rep[PAP_MAX_MSG];
-	size_t req_len, rep_len;
-	struct pap_msg m;
-	unsigned int changes;		/* host_changed calls */
-	struct host last_old, last_new;
-	bool had_old, had_new;
-	struct ca *ca;			/* fx_ca(): a CA in ca_dir */
-	char ca_dir[64];
-};
-
-static uint64_t fake_clock(void *ctx)
-{
-	return ((struct fx *)ctx)->now;
-}
-
-static void on_change(void *ctx, const struct host *o, const struct host *n)
-{
-	struct fx *f = ctx;
-
-	f->changes++;
-	f->had_old = o;
-	f->had_new = n;
-	if (o)
-		f->last_old = *o;
-	if (n)
-		f->last_new = *n;
-}
-
-static struct gw_config base_config(void)
-{
-	struct gw_config c = {
-		.global = G,
-		.port_lo = 20000, .port_hi = 20999,
-		.spi_lo = 4096, .spi_hi = 0xffffffff,
-		.lease_secs = 60, .max_lease_secs = 600,
-		.port_quota = 256, .spi_quota = 1024, .max_hosts = 8,
-	};
-
-	return c;
-}
-
-static void fx_start(struct fx *f, const struct gw_config *cfg)
-{
-	struct gw_hooks hooks = { .ctx = f, .host_changed = on_change };
-
-	assert_int_equal(gw_new(cfg, f->store, fake_clock, f, &f->g), 0);
-	gw_set_hooks(f->g, &hooks);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct gw_config cfg = base_config();
-
-	log_setup("test", LOG_LVL_ERR, 0);
-	f->now = 1000000;
-	fx_start(f, &cfg);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	gw_free(f->g);
-	if (f->store) {
-		char cmd[128];
-
-		state_close(f->store);
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-		assert_int_equal(system(cmd), 0);
-	}
-	if (f->ca) {
-		char cmd[128];
-
-		ca_close(f->ca);
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", f->ca_dir);
-		assert_int_equal(system(cmd), 0);
-	}
-	free(f);
-	return 0;
-}
-
-/* Hand the sealed request to the gateway, check the reply like a client. */
-static int exchange(struct fx *f, struct pap_session *s, struct pap_writer *w,
-		    uint8_t type, uint32_t src)
-{
-	int len = pap_session_seal(s, w);
-
-	assert_true(len > 0);
-	f->req_len = (size_t)len;
-	f->rep_len = gw_handle(f->g, f->req, f->req_len, src, f->rep, sizeof(f->rep));
-	assert_int_equal(gw_commit(f->g), 0);
-	if (!f->rep_len)
-		return -ENODATA;
-	return pap_session_check(s, f->rep, f->rep_len, type, &f->m);
-}
-
-static void begin(struct fx *f, struct pap_session *s, struct pap_writer *w,
-		  uint8_t type)
-{
-	assert_int_equal(pap_session_begin(s, w, f->req, sizeof(f->req), type), 0);
-}
-
-static void do_register(struct fx *f, struct pap_session *s, uint32_t src)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, PAP_REGISTER);
-	assert_int_equal(exchange(f, s, &w, PAP_REGISTER, src), 0);
-	assert_true(s->client_id != 0);
-	assert_int_equal(f->m.globals[0], G);
-}
-
-static int ask_ports(struct fx *f, struct pap_session *s, uint32_t count,
-		     const struct pap_port_range *hint)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, PAP_PORT);
-	pap_put_u32(&w, PAP_P_COUNT, count);
-	if (hint)
-		pap_put_port_range(&w, hint);
-	return exchange(f, s, &w, PAP_PORT, HOST_A);
-}
-
-static int ask_spis(struct fx *f, struct pap_session *s, uint32_t count)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, PAP_SPI);
-	pap_put_u32(&w, PAP_P_COUNT, count);
-	return exchange(f, s, &w, PAP_SPI, HOST_A);
-}
-
-static int peer_req(struct fx *f, struct pap_session *s, uint8_t type,
-		    uint32_t peer, const struct pap_spi_range *r)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, type);
-	pap_put_addr(&w, PAP_P_PEER_ADDR, peer);
-	if (r)
-		pap_put_spi_range(&w, r);
-	return exchange(f, s, &w, type, HOST_A);
-}
-
-static int free_req(struct fx *f, struct pap_session *s,
-		    const struct pap_port_range *p, const struct pap_spi_range *r)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, PAP_FREE);
-	if (p)
-		pap_put_port_range(&w, p);
-	if (r)
-		pap_put_spi_range(&w, r);
-	return exchange(f, s, &w, PAP_FREE, HOST_A);
-}
-
-static int bare_req(struct fx *f, struct pap_session *s, uint8_t type)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, type);
-	return exchange(f, s, &w, type, HOST_A);
-}
+#include "gw_fixture.h"
 
 static void test_register_allocate_validate_query(void **state)
 {
@@ -596,15 +418,6 @@ static void test_spi_minimum_block(void **state)
 		assert_int_equal(f->m.spis[0].last - f->m.spis[0].first + 1, more[i]);
 	}
 	assert_int_equal(ask_spis(f, &s, 1), PAP_E_QUOTA);
-}
-
-static int natt_req(struct fx *f, struct pap_session *s, uint16_t port)
-{
-	struct pap_writer w;
-
-	begin(f, s, &w, PAP_NATT);
-	pap_put_u16(&w, PAP_P_NATT_PORT, port);
-	return exchange(f, s, &w, PAP_NATT, HOST_A);
 }
 
 static void test_natt_port(void **state)
@@ -1277,36 +1090,36 @@ static void test_restore_other_global_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_register_allocate_validate_query, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retransmission_is_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_register_retransmission, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forged_hmac_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_client_must_register, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quotas_and_partial_grants, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pool_exhaustion_partial, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_max_hosts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lease_expiry_frees_share, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_but_unswept_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_validate_invalidate_free, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deregister_frees_everything, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reclaim_hint, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spi_minimum_block, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_natt_port, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_not_implemented, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_issued_for_own_ports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_only_own_ports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_revoked_on_change, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_revoked_on_expiry_and_admin_free, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_crl_over_pap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cert_serial_survives_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_and_replies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_site_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restart_restores_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_restore_other_global_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_allocate_validate_query, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retransmission_is_idempotent, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_register_retransmission, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forged_hmac_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ownership, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_client_must_register, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_quotas_and_partial_grants, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_exhaustion_partial, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_max_hosts, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lease_expiry_frees_share, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_but_unswept_host, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_validate_invalidate_free, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_deregister_frees_everything, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim_hint, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_spi_minimum_block, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_natt_port, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_not_implemented, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_issued_for_own_ports, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_only_own_ports, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_revoked_on_change, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_revoked_on_expiry_and_admin_free, fx_setup,
+						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crl_over_pap, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_serial_survives_restart, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_and_replies, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_site_key, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_restores_state, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_restore_other_global_refused, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("gateway", tests, NULL, NULL);
