@@ -11,6 +11,14 @@
 #include "gateway/gw_commands.h"
 #include "gateway/views.h"
 
+/* The answer view_*() rendered: 0, or its -errno with err set. */
+static int answered(int rc, const char *cmd, char *err, size_t errlen)
+{
+	if (rc)
+		snprintf(err, errlen, "%s: %s", cmd, strerror(-rc));
+	return rc;
+}
+
 static int stats(struct gw *g, struct dataplane *dp, bool json, FILE *out, char *err,
 		 size_t errlen)
 {
@@ -22,8 +30,7 @@ static int stats(struct gw *g, struct dataplane *dp, bool json, FILE *out, char 
 			 strerror(-rc));
 		return rc;
 	}
-	view_stats(out, g, dp ? &ds : NULL, json);
-	return 0;
+	return answered(view_stats(out, g, dp ? &ds : NULL, json), "stats", err, errlen);
 }
 
 static int free_host(struct gw *g, const char *arg, bool json, FILE *out, char *err,
@@ -49,8 +56,7 @@ static int free_host(struct gw *g, const char *arg, bool json, FILE *out, char *
 			 strerror(-rc));
 		return rc;
 	}
-	fprintf(out, json ? "{\"freed\":%lu}\n" : "host %lu freed\n", id);
-	return 0;
+	return answered(view_freed(out, (uint32_t)id, json), "free", err, errlen);
 }
 
 /* ca: the chain external peers trust, as ca_chain_pem() gives it. */
@@ -64,9 +70,9 @@ static int ca_chain(struct ca *ca, bool json, FILE *out, char *err, size_t errle
 		snprintf(err, errlen, "ca: %s", strerror(-rc));
 		return rc;
 	}
-	view_pem(out, "chain_pem", pem, json, -1);
+	rc = view_pem(out, "chain_pem", pem, json, -1);
 	free(pem);
-	return 0;
+	return answered(rc, "ca", err, errlen);
 }
 
 /* crl: the current CRL (signed anew when over half its life), in PEM. */
@@ -84,9 +90,9 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 		snprintf(err, errlen, "crl: %s", strerror(-rc));
 		return rc;
 	}
-	view_pem(out, "crl_pem", pem, json, (long)ca_revoked_count(ca));
+	rc = view_pem(out, "crl_pem", pem, json, (long)ca_revoked_count(ca));
 	free(pem);
-	return 0;
+	return answered(rc, "crl", err, errlen);
 }
 
 int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
@@ -108,9 +114,9 @@ int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (!strcmp(argv[0], "hosts")) {
-		view_hosts(out, c->g, json);
+		return answered(view_hosts(out, c->g, json), "hosts", err, errlen);
 	} else if (!strcmp(argv[0], "sa")) {
-		view_sas(out, c->g, json);
+		return answered(view_sas(out, c->g, json), "sa", err, errlen);
 	} else if (!strcmp(argv[0], "stats")) {
 		return stats(c->g, c->dp, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "free") && argc == 2) {

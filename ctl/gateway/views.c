@@ -1,10 +1,48 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-#include <stdarg.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include "gateway/views.h"
+#include "lib/json_out.h"
 #include "lib/table.h"
+
+/*
+ * Building a document: each put*() adds one value and says whether it could;
+ * chained with &&, the first failure (out of memory) stops the chain and the
+ * document is released instead of printed incomplete.
+ */
+static bool put(struct json_object *o, const char *key, struct json_object *v)
+{
+	int rc;
+
+	if (!v)
+		return false;
+	rc = key ? json_object_object_add(o, key, v) : json_object_array_add(o, v);
+	if (rc)
+		json_object_put(v);
+	return !rc;
+}
+
+static bool put_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	return put(o, key, json_object_new_uint64(v));
+}
+
+static bool put_str(struct json_object *o, const char *key, const char *v)
+{
+	return put(o, key, json_object_new_string(v));
+}
+
+/* Print doc when ok, else release it: 0 or -errno (json_doc_print()). */
+static int print_doc(FILE *out, struct json_object *doc, bool ok)
+{
+	if (!ok) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	return json_doc_print(out, doc);
+}
 
 static const char *ip(uint32_t a, char *buf)
 {
@@ -43,35 +81,60 @@ static uint64_t left(const struct gw *g, const struct host *h)
 	return h->lease_expires > now ? h->lease_expires - now : 0;
 }
 
-void view_hosts(FILE *out, const struct gw *g, bool json)
+/* {"first":F,"last":L}, one block of ports or SPIs. */
+static struct json_object *block_json(uint32_t first, uint32_t last)
+{
+	struct json_object *b = json_object_new_object();
+
+	if (b && put_u64(b, "first", first) && put_u64(b, "last", last))
+		return b;
+	json_object_put(b);
+	return NULL;
+}
+
+static struct json_object *host_json(const struct gw *g, const struct host *h)
+{
+	char a[INET_ADDRSTRLEN], gl[INET_ADDRSTRLEN];
+	struct json_object *o = json_object_new_object(), *ports = NULL, *spis = NULL;
+	bool ok = o && put_u64(o, "client_id", h->client_id) &&
+		  put_str(o, "address", ip(h->addr, a)) &&
+		  put_str(o, "global", ip(h->global, gl)) &&
+		  put_u64(o, "lease_seconds", h->lease_secs) &&
+		  put_u64(o, "lease_remaining", left(g, h)) &&
+		  put(o, "ports", ports = json_object_new_array());
+
+	for (unsigned int k = 0; ok && k < h->n_ports; k++)
+		ok = put(ports, NULL, block_json(h->ports[k].first, h->ports[k].last));
+	ok = ok && put(o, "spis", spis = json_object_new_array());
+	for (unsigned int k = 0; ok && k < h->n_spis; k++)
+		ok = put(spis, NULL, block_json(h->spis[k].first, h->spis[k].last));
+	if (ok && put_u64(o, "natt_port", h->natt_port) &&
+	    put_u64(o, "validated_peers", h->n_sas))
+		return o;
+	json_object_put(o);
+	return NULL;
+}
+
+static int hosts_json(FILE *out, const struct gw *g)
+{
+	struct json_object *doc = json_doc_new(), *hosts = NULL;
+	bool ok = doc && put(doc, "hosts", hosts = json_object_new_array());
+
+	for (size_t i = 0; ok && i < gw_host_count(g); i++)
+		ok = put(hosts, NULL, host_json(g, gw_host_at(g, i)));
+	ok = ok && put_u64(doc, "ports_free", gw_ports_free(g)) &&
+	     put_u64(doc, "spis_free", gw_spis_free(g));
+	return print_doc(out, doc, ok);
+}
+
+int view_hosts(FILE *out, const struct gw *g, bool json)
 {
 	char a[INET_ADDRSTRLEN], gl[INET_ADDRSTRLEN], pl[512], sl[512];
 	size_t n = gw_host_count(g);
 	struct table *t;
 
-	if (json) {
-		fprintf(out, "{\"hosts\":[");
-		for (size_t i = 0; i < n; i++) {
-			const struct host *h = gw_host_at(g, i);
-
-			fprintf(out, "%s{\"client_id\":%u,\"address\":\"%s\",\"global\":\"%s\","
-				"\"lease_seconds\":%u,\"lease_remaining\":%llu,\"ports\":[",
-				i ? "," : "", h->client_id, ip(h->addr, a), ip(h->global, gl),
-				h->lease_secs, (unsigned long long)left(g, h));
-			for (unsigned int k = 0; k < h->n_ports; k++)
-				fprintf(out, "%s{\"first\":%u,\"last\":%u}", k ? "," : "",
-					h->ports[k].first, h->ports[k].last);
-			fprintf(out, "],\"spis\":[");
-			for (unsigned int k = 0; k < h->n_spis; k++)
-				fprintf(out, "%s{\"first\":%u,\"last\":%u}", k ? "," : "",
-					h->spis[k].first, h->spis[k].last);
-			fprintf(out, "],\"natt_port\":%u,\"validated_peers\":%u}",
-				h->natt_port, h->n_sas);
-		}
-		fprintf(out, "],\"ports_free\":%u,\"spis_free\":%llu}\n", gw_ports_free(g),
-			(unsigned long long)gw_spis_free(g));
-		return;
-	}
+	if (json)
+		return hosts_json(out, g);
 	t = table_new(6);
 	table_add(t, "CLIENT");
 	table_add(t, "ADDRESS");
@@ -95,17 +158,45 @@ void view_hosts(FILE *out, const struct gw *g, bool json)
 	fprintf(out, "%zu host(s); %u ports and %llu SPIs of %s free\n", n,
 		gw_ports_free(g), (unsigned long long)gw_spis_free(g),
 		ip(gw_get_config(g)->global, gl));
+	return 0;
 }
 
-void view_sas(FILE *out, const struct gw *g, bool json)
+static struct json_object *sa_json(const struct host *h, const struct pap_sa *sa)
+{
+	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN];
+	struct json_object *o = json_object_new_object();
+
+	if (o && put_u64(o, "client_id", h->client_id) && put_str(o, "host", ip(h->addr, a)) &&
+	    put_str(o, "peer", ip(sa->peer, p)) && put_u64(o, "spi_first", sa->spi_first) &&
+	    put_u64(o, "spi_last", sa->spi_last))
+		return o;
+	json_object_put(o);
+	return NULL;
+}
+
+static int sas_json(FILE *out, const struct gw *g)
+{
+	struct json_object *doc = json_doc_new(), *sas = NULL;
+	bool ok = doc && put(doc, "sas", sas = json_object_new_array());
+
+	for (size_t i = 0; ok && i < gw_host_count(g); i++) {
+		const struct host *h = gw_host_at(g, i);
+
+		for (unsigned int k = 0; ok && k < h->n_sas; k++)
+			ok = put(sas, NULL, sa_json(h, &h->sas[k]));
+	}
+	return print_doc(out, doc, ok);
+}
+
+int view_sas(FILE *out, const struct gw *g, bool json)
 {
 	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN];
 	size_t n = gw_host_count(g);
-	bool first = true;
-	struct table *t = json ? NULL : table_new(4);
+	struct table *t;
 
 	if (json)
-		fprintf(out, "{\"sas\":[");
+		return sas_json(out, g);
+	t = table_new(4);
 	table_add(t, "CLIENT");
 	table_add(t, "HOST");
 	table_add(t, "PEER");
@@ -116,41 +207,83 @@ void view_sas(FILE *out, const struct gw *g, bool json)
 		for (unsigned int k = 0; k < h->n_sas; k++) {
 			const struct pap_sa *sa = &h->sas[k];
 
-			if (json) {
-				fprintf(out, "%s{\"client_id\":%u,\"host\":\"%s\",\"peer\":\"%s\","
-					"\"spi_first\":%u,\"spi_last\":%u}", first ? "" : ",",
-					h->client_id, ip(h->addr, a), ip(sa->peer, p),
-					sa->spi_first, sa->spi_last);
-				first = false;
-				continue;
-			}
 			table_add(t, "%u", h->client_id);
 			table_add(t, "%s", ip(h->addr, a));
 			table_add(t, "%s", ip(sa->peer, p));
 			table_add(t, "0x%x-0x%x", sa->spi_first, sa->spi_last);
 		}
 	}
-	if (json)
-		fprintf(out, "]}\n");
-	else
-		table_print(t, out);
+	table_print(t, out);
+	return 0;
 }
 
 static const char *const reason_names[XDNAT_REASON_MAX] = XDNAT_REASON_NAMES;
 
-static void dataplane_json(FILE *out, const struct dataplane_stats *dp)
+/* The PAP totals, in the order both renderings list them. */
+struct named_total {
+	const char *name;
+	uint64_t v;
+};
+#define N_TOTALS	7
+
+static void pap_totals(const struct gw_stats *s, struct named_total t[N_TOTALS])
 {
-	fprintf(out, ",\"dataplane\":");
-	if (!dp) {
-		fprintf(out, "null,\"dataplane_sync_errors\":0,\"dataplane_neigh_failures\":0");
-		return;
+	const struct named_total all[N_TOTALS] = {
+		{ "datagrams", s->datagrams },
+		{ "replies", s->replies },
+		{ "silent", s->silent },
+		{ "retransmits", s->retransmits },
+		{ "registered", s->registered },
+		{ "deregistered", s->deregistered },
+		{ "expired", s->expired },
+	};
+
+	memcpy(t, all, sizeof(all));
+}
+
+/* "pap": the totals, then "requests" per request type and "errors" per
+ * error code that occurred. */
+static struct json_object *pap_json(const struct gw_stats *s)
+{
+	struct json_object *o = json_object_new_object(), *req = NULL, *errs = NULL;
+	struct named_total t[N_TOTALS];
+	bool ok = o;
+
+	pap_totals(s, t);
+	for (size_t i = 0; ok && i < N_TOTALS; i++)
+		ok = put_u64(o, t[i].name, t[i].v);
+	ok = ok && put(o, "requests", req = json_object_new_object());
+	for (int ty = PAP_REGISTER; ok && ty <= PAP_TYPE_MAX; ty += 2)
+		ok = put_u64(req, pap_type_name((uint8_t)ty), s->requests[ty]);
+	ok = ok && put(o, "errors", errs = json_object_new_object());
+	for (int e = 1; ok && e <= PAP_E_MAX; e++)
+		if (s->errors[e])
+			ok = put_u64(errs, pap_err_name(e), s->errors[e]);
+	if (ok)
+		return o;
+	json_object_put(o);
+	return NULL;
+}
+
+/* "dataplane": {REASON:{"packets":N,"bytes":N},...}, or null without one. */
+static bool dataplane_json(struct json_object *doc, const struct dataplane_stats *dp)
+{
+	struct json_object *o;
+	bool ok;
+
+	if (!dp)
+		return !json_object_object_add(doc, "dataplane", NULL) &&
+		       put_u64(doc, "dataplane_sync_errors", 0) &&
+		       put_u64(doc, "dataplane_neigh_failures", 0);
+	ok = put(doc, "dataplane", o = json_object_new_object());
+	for (int r = 0; ok && r < XDNAT_REASON_MAX; r++) {
+		struct json_object *c = json_object_new_object();
+
+		ok = put(o, reason_names[r], c) && put_u64(c, "packets", dp->reason[r].packets) &&
+		     put_u64(c, "bytes", dp->reason[r].bytes);
 	}
-	for (int r = 0; r < XDNAT_REASON_MAX; r++)
-		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", r ? "," : "{",
-			reason_names[r], (unsigned long long)dp->reason[r].packets,
-			(unsigned long long)dp->reason[r].bytes);
-	fprintf(out, "},\"dataplane_sync_errors\":%llu,\"dataplane_neigh_failures\":%llu",
-		(unsigned long long)dp->sync_errors, (unsigned long long)dp->neigh_failures);
+	return ok && put_u64(doc, "dataplane_sync_errors", dp->sync_errors) &&
+	       put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures);
 }
 
 static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
@@ -174,54 +307,26 @@ static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
 	table_print(t, out);
 }
 
-void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
-		bool json)
+int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
+	       bool json)
 {
 	const struct gw_stats *s = gw_get_stats(g);
-	const struct { const char *name; uint64_t v; } totals[] = {
-		{ "datagrams", s->datagrams },
-		{ "replies", s->replies },
-		{ "silent", s->silent },
-		{ "retransmits", s->retransmits },
-		{ "registered", s->registered },
-		{ "deregistered", s->deregistered },
-		{ "expired", s->expired },
-	};
-	const size_t nt = sizeof(totals) / sizeof(totals[0]);
+	struct named_total totals[N_TOTALS];
+	struct json_object *doc;
 	struct table *t;
-	bool first = true;
 
 	if (json) {
-		fprintf(out, "{\"hosts\":%zu,\"pap\":{", gw_host_count(g));
-		for (size_t i = 0; i < nt; i++)
-			fprintf(out, "%s\"%s\":%llu", i ? "," : "", totals[i].name,
-				(unsigned long long)totals[i].v);
-		fprintf(out, ",\"requests\":{");
-		for (int ty = PAP_REGISTER; ty <= PAP_TYPE_MAX; ty += 2) {
-			fprintf(out, "%s\"%s\":%llu", first ? "" : ",", pap_type_name((uint8_t)ty),
-				(unsigned long long)s->requests[ty]);
-			first = false;
-		}
-		fprintf(out, "},\"errors\":{");
-		first = true;
-		for (int e = 1; e <= PAP_E_MAX; e++) {
-			if (!s->errors[e])
-				continue;
-			fprintf(out, "%s\"%s\":%llu", first ? "" : ",", pap_err_name(e),
-				(unsigned long long)s->errors[e]);
-			first = false;
-		}
-		fprintf(out, "}}");
-		dataplane_json(out, dp);
-		fprintf(out, "}\n");
-		return;
+		doc = json_doc_new();
+		return print_doc(out, doc, doc && put_u64(doc, "hosts", gw_host_count(g)) &&
+				 put(doc, "pap", pap_json(s)) && dataplane_json(doc, dp));
 	}
+	pap_totals(s, totals);
 	t = table_new(2);
 	table_add(t, "COUNTER");
 	table_add(t, "VALUE");
 	table_add(t, "hosts");
 	table_add(t, "%zu", gw_host_count(g));
-	for (size_t i = 0; i < nt; i++) {
+	for (size_t i = 0; i < N_TOTALS; i++) {
 		table_add(t, "pap.%s", totals[i].name);
 		table_add(t, "%llu", (unsigned long long)totals[i].v);
 	}
@@ -243,35 +348,26 @@ void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 	}
 	table_print(t, out);
 	dataplane_table(out, dp);
+	return 0;
 }
 
-/* JSON string body: quote, backslash and control characters escaped. */
-static void json_chars(FILE *out, const char *s)
+int view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	struct json_object *doc;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
+	if (!json)
+		return fputs(pem, out) < 0 ? -EIO : 0;
+	doc = json_doc_new();
+	return print_doc(out, doc, doc && put_str(doc, key, pem) &&
+			 (revoked < 0 || put(doc, "revoked", json_object_new_int64(revoked))));
 }
 
-void view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked)
+int view_freed(FILE *out, uint32_t client_id, bool json)
 {
-	if (!json) {
-		fputs(pem, out);
-		return;
-	}
-	fprintf(out, "{\"%s\":\"", key);
-	json_chars(out, pem);
-	fputc('"', out);
-	if (revoked >= 0)
-		fprintf(out, ",\"revoked\":%ld", revoked);
-	fputs("}\n", out);
+	struct json_object *doc;
+
+	if (!json)
+		return fprintf(out, "host %u freed\n", client_id) < 0 ? -EIO : 0;
+	doc = json_doc_new();
+	return print_doc(out, doc, doc && put_u64(doc, "freed", client_id));
 }

@@ -1,24 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What xdnatctl shows: the gateway's tables rendered as aligned text or as
- * JSON with stable keys (docs/xdnatctl.md). Pure formatting, no I/O but out.
+ * JSON with stable keys and a "schema" version (docs/xdnatctl.md; json-c,
+ * lib/json_out.h). Pure formatting, no I/O but out. Each returns 0, or
+ * -ENOMEM / -EIO when the answer could not be built or written.
  */
 #ifndef XDNAT_VIEWS_H
 #define XDNAT_VIEWS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "gateway/dataplane.h"
 #include "gateway/gateway.h"
 
-void view_hosts(FILE *out, const struct gw *g, bool json);
-void view_sas(FILE *out, const struct gw *g, bool json);
+int view_hosts(FILE *out, const struct gw *g, bool json);
+int view_sas(FILE *out, const struct gw *g, bool json);
 /* dp: the data-plane counters, NULL when xdnatd runs without a data plane. */
-void view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
-		bool json);
+int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
+	       bool json);
 
 /* A PEM document as it is, or with json {"KEY":"PEM"} (and "revoked":N when
  * revoked >= 0). */
-void view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked);
+int view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked);
+/* The answer to `free CLIENT`: "host N freed", or {"freed":N}. */
+int view_freed(FILE *out, uint32_t client_id, bool json);
 
 #endif
