@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,243 +16,224 @@
 #define STR(x)	#x
 #define XSTR(x)	STR(x)
 
-typedef int (*opt_setter)(struct xdnatd_config *c, const char *v);
-
-struct opt {
-	const char *name;
-	const char *arg;	/* NULL: a switch */
-	opt_setter set;
-	const char *help;
+/*
+ * The keys: each written once, with its kind, its field in struct
+ * xdnatd_config, its default (a value, parsed as the file's would be), its
+ * limits and its help. The command line (--KEY), the file (KEY = value),
+ * the defaults and --help all come from this table.
+ */
+enum key_kind {
+	KEY_STRING,	/* a name or path: not empty, shorter than its field */
+	KEY_ADDR,	/* a dotted-quad IPv4 address (network order); lo 1: not 0.0.0.0 */
+	KEY_U32,	/* a number in lo..hi (parse_u32) into a u16 or u32 field */
+	KEY_RANGE,	/* "A-B" with lo <= A <= B <= hi into two u16 or u32 fields */
+	KEY_SWITCH,	/* a bool: no value on the command line, yes/no in the file */
+	KEY_ENUM,	/* a word, parse() gives its number, into a bool or int field */
 };
 
-static int copy_str(char *dst, size_t cap, const char *v)
-{
-	if (!*v || strlen(v) >= cap)
-		return -1;
-	strcpy(dst, v);
-	return 0;
-}
+enum key_where {
+	KEY_ANYWHERE,
+	KEY_ARGV_ONLY,	/* an action or the file itself: not a setting of the file */
+};
 
-static int set_ext_if(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->ext_if, sizeof(c->ext_if), v);
-}
+struct key {
+	const char *name;
+	enum key_kind kind;
+	const char *arg;		/* the value's name in --help; NULL for a switch */
+	size_t off, size;		/* the field (KEY_RANGE: its low end) */
+	size_t off_hi;			/* KEY_RANGE: the high end, of the same size */
+	uint32_t lo, hi;		/* KEY_U32, KEY_RANGE: the limits; KEY_ADDR: lo */
+	int (*parse)(const char *v);	/* KEY_ENUM: the word's number or -EINVAL */
+	const char *def;		/* the default; NULL: empty, 0, off */
+	enum key_where where;
+	const char *help;		/* --help adds "(default DEF)" */
+};
 
-static int set_int_if(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->int_if, sizeof(c->int_if), v);
-}
+#define FIELD(m)	.off = offsetof(struct xdnatd_config, m), \
+			.size = sizeof(((struct xdnatd_config *)0)->m)
+#define RANGE(a, b)	FIELD(a), .off_hi = offsetof(struct xdnatd_config, b)
 
-static int set_global(struct xdnatd_config *c, const char *v)
-{
-	return inet_pton(AF_INET, v, &c->gw.global) == 1 && c->gw.global ? 0 : -1;
-}
-
-static int set_internal(struct xdnatd_config *c, const char *v)
-{
-	return inet_pton(AF_INET, v, &c->internal) == 1 ? 0 : -1;
-}
-
-static int set_ports(struct xdnatd_config *c, const char *v)
-{
-	uint32_t a, b;
-
-	if (parse_range(v, 1, 65535, &a, &b))
-		return -1;
-	c->gw.port_lo = (uint16_t)a;
-	c->gw.port_hi = (uint16_t)b;
-	return 0;
-}
-
-static int set_spis(struct xdnatd_config *c, const char *v)
-{
-	return parse_range(v, 256, UINT32_MAX, &c->gw.spi_lo, &c->gw.spi_hi);
-}
-
-static int set_pap_port(struct xdnatd_config *c, const char *v)
-{
-	uint32_t p;
-
-	if (parse_u32(v, 1, 65535, &p))
-		return -1;
-	c->pap_port = (uint16_t)p;
-	return 0;
-}
-
-static int set_state_dir(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->state_dir, sizeof(c->state_dir), v);
-}
-
-static int set_socket(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->socket_path, sizeof(c->socket_path), v);
-}
-
-static int set_bpffs(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->bpffs, sizeof(c->bpffs), v);
-}
-
-static int set_lease(struct xdnatd_config *c, const char *v)
-{
-	return parse_u32(v, 5, 7 * 86400, &c->gw.lease_secs);
-}
-
-static int set_max_lease(struct xdnatd_config *c, const char *v)
-{
-	return parse_u32(v, 5, 30 * 86400, &c->gw.max_lease_secs);
-}
-
-static int set_port_quota(struct xdnatd_config *c, const char *v)
-{
-	return parse_u32(v, 1, 65535, &c->gw.port_quota);
-}
-
-static int set_spi_quota(struct xdnatd_config *c, const char *v)
-{
-	/* less than the smallest SPI block could never be granted */
-	return parse_u32(v, XDNAT_SPI_GRANULE, UINT32_MAX, &c->gw.spi_quota);
-}
-
-static int set_max_hosts(struct xdnatd_config *c, const char *v)
-{
-	return parse_u32(v, 1, 1u << 20, &c->gw.max_hosts);
-}
-
-static int set_site_key(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->site_key_file, sizeof(c->site_key_file), v);
-}
-
-static int set_ca_cert(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->ca_cert, sizeof(c->ca_cert), v);
-}
-
-static int set_ca_key(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->ca_key, sizeof(c->ca_key), v);
-}
-
-static int set_config(struct xdnatd_config *c, const char *v)
-{
-	return copy_str(c->config_file, sizeof(c->config_file), v);
-}
-
-static int set_foreground(struct xdnatd_config *c, const char *v)
-{
-	if (!v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
-		c->foreground = true;
-	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
-		c->foreground = false;
-	else
-		return -1;
-	return 0;
-}
-
-static int set_sa_entries(struct xdnatd_config *c, const char *v)
-{
-	return parse_u32(v, 1024, 1u << 26, &c->sa_entries);
-}
-
-static int set_xdp_mode(struct xdnatd_config *c, const char *v)
+static int parse_xdp_mode(const char *v)
 {
 	if (!strcmp(v, "native"))
-		c->xdp_generic = false;
-	else if (!strcmp(v, "generic"))
-		c->xdp_generic = true;
-	else
-		return -1;
-	return 0;
+		return 0;
+	if (!strcmp(v, "generic"))
+		return 1;
+	return -EINVAL;
 }
 
-static int set_unload(struct xdnatd_config *c, const char *v)
-{
-	(void)v;
-	c->unload = true;
-	return 0;
-}
-
-static int set_log_level(struct xdnatd_config *c, const char *v)
-{
-	int l = log_parse_level(v);
-
-	if (l < 0)
-		return -1;
-	c->log_level = l;
-	return 0;
-}
-
-static const struct opt opts[] = {
-	{ "ext-if", "IF", set_ext_if, "external NIC; with --int-if the XDP data plane runs" },
-	{ "int-if", "IF", set_int_if, "internal NIC, towards the hosts; with --ext-if the data plane runs" },
-	{ "global", "ADDR", set_global, "global IPv4 address G shared by the hosts (required)" },
-	{ "internal", "ADDR", set_internal, "gateway's internal address Gi; PAP listens there (default: any)" },
-	{ "ports", "LO-HI", set_ports, "ports of G handed to hosts (default 10000-65535)" },
-	{ "spis", "LO-HI", set_spis, "SPIs handed to hosts, LO >= 256 (default 4096-4294967295)" },
-	{ "pap-port", "N", set_pap_port, "UDP port of PAP (default 4555)" },
-	{ "state-dir", "DIR", set_state_dir, "persistent state (default /var/lib/xdnat)" },
-	{ "socket", "PATH", set_socket, "control socket (default /run/xdnat/xdnatd.sock)" },
-	{ "bpffs", "DIR", set_bpffs, "pin directory for BPF maps (default /sys/fs/bpf/xdnat)" },
-	{ "xdp-mode", "MODE", set_xdp_mode, "native (driver) or generic XDP (default native)" },
-	{ "sa-entries", "N", set_sa_entries,
-	  "(SPI, peer) entries the SA map holds (default " XSTR(XDNAT_MAX_SA) ")" },
-	{ "unload", NULL, set_unload, "detach the XDP programs, remove the pins, exit" },
-	{ "lease", "SECONDS", set_lease, "lease granted when a host asks for none (default 300)" },
-	{ "max-lease", "SECONDS", set_max_lease, "longest lease a host may ask for (default 3600)" },
-	{ "port-quota", "N", set_port_quota, "ports one host may hold (default 4096)" },
-	{ "spi-quota", "N", set_spi_quota, "SPIs one host may hold (default 65536)" },
-	{ "max-hosts", "N", set_max_hosts, "registered hosts at most (default 4096)" },
-	{ "site-key", "FILE", set_site_key, "REGISTER must be signed with this key (default: open)" },
-	{ "ca-cert", "FILE", set_ca_cert,
-	  "sign host certificates as this CA (a chain, signing CA first; with --ca-key)" },
-	{ "ca-key", "FILE", set_ca_key,
-	  "its private key, mode 0600 (default: our own CA in --state-dir)" },
-	{ "config", "FILE", set_config, "read these settings from FILE first" },
-	{ "foreground", NULL, set_foreground, "stay in the foreground, log to stderr" },
-	{ "log-level", "LEVEL", set_log_level, "error, warning, info or debug (default info)" },
+static const struct key keys[] = {
+	{ "ext-if", KEY_STRING, "IF", FIELD(ext_if),
+	  .help = "external NIC; with --int-if the XDP data plane runs" },
+	{ "int-if", KEY_STRING, "IF", FIELD(int_if),
+	  .help = "internal NIC, towards the hosts; with --ext-if the data plane runs" },
+	{ "global", KEY_ADDR, "ADDR", FIELD(gw.global), .lo = 1,
+	  .help = "global IPv4 address G shared by the hosts (required)" },
+	{ "internal", KEY_ADDR, "ADDR", FIELD(internal),
+	  .help = "gateway's internal address Gi; PAP listens there (default: any)" },
+	{ "ports", KEY_RANGE, "LO-HI", RANGE(gw.port_lo, gw.port_hi), .lo = 1, .hi = 65535,
+	  .def = "10000-65535", .help = "ports of G handed to hosts" },
+	{ "spis", KEY_RANGE, "LO-HI", RANGE(gw.spi_lo, gw.spi_hi), .lo = 256, .hi = UINT32_MAX,
+	  .def = "4096-4294967295", .help = "SPIs handed to hosts, LO >= 256" },
+	{ "pap-port", KEY_U32, "N", FIELD(pap_port), .lo = 1, .hi = 65535, .def = "4555",
+	  .help = "UDP port of PAP" },
+	{ "state-dir", KEY_STRING, "DIR", FIELD(state_dir), .def = "/var/lib/xdnat",
+	  .help = "persistent state" },
+	{ "socket", KEY_STRING, "PATH", FIELD(socket_path), .def = "/run/xdnat/xdnatd.sock",
+	  .help = "control socket" },
+	{ "bpffs", KEY_STRING, "DIR", FIELD(bpffs), .def = XDNAT_BPFFS_DEFAULT,
+	  .help = "pin directory for BPF maps" },
+	{ "xdp-mode", KEY_ENUM, "MODE", FIELD(xdp_generic), .parse = parse_xdp_mode,
+	  .def = "native", .help = "native (driver) or generic XDP" },
+	{ "sa-entries", KEY_U32, "N", FIELD(sa_entries), .lo = 1024, .hi = 1u << 26,
+	  .def = XSTR(XDNAT_MAX_SA), .help = "(SPI, peer) entries the SA map holds" },
+	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
+	  .help = "detach the XDP programs, remove the pins, exit" },
+	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
+	  .def = "300", .help = "lease granted when a host asks for none" },
+	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
+	  .def = "3600", .help = "longest lease a host may ask for" },
+	{ "port-quota", KEY_U32, "N", FIELD(gw.port_quota), .lo = 1, .hi = 65535, .def = "4096",
+	  .help = "ports one host may hold" },
+	/* less than the smallest SPI block could never be granted */
+	{ "spi-quota", KEY_U32, "N", FIELD(gw.spi_quota), .lo = XDNAT_SPI_GRANULE,
+	  .hi = UINT32_MAX, .def = "65536", .help = "SPIs one host may hold" },
+	{ "max-hosts", KEY_U32, "N", FIELD(gw.max_hosts), .lo = 1, .hi = 1u << 20, .def = "4096",
+	  .help = "registered hosts at most" },
+	{ "site-key", KEY_STRING, "FILE", FIELD(site_key_file),
+	  .help = "REGISTER must be signed with this key (default: open)" },
+	{ "ca-cert", KEY_STRING, "FILE", FIELD(ca_cert),
+	  .help = "sign host certificates as this CA (a chain, signing CA first; with --ca-key)" },
+	{ "ca-key", KEY_STRING, "FILE", FIELD(ca_key),
+	  .help = "its private key, mode 0600 (default: our own CA in --state-dir)" },
+	{ "config", KEY_STRING, "FILE", FIELD(config_file), .where = KEY_ARGV_ONLY,
+	  .help = "read these settings from FILE first" },
+	{ "foreground", KEY_SWITCH, NULL, FIELD(foreground),
+	  .help = "stay in the foreground, log to stderr" },
+	{ "log-level", KEY_ENUM, "LEVEL", FIELD(log_level), .parse = log_parse_level,
+	  .def = "info", .help = "error, warning, info or debug" },
 };
-#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Into a u16 field (the key's limits keep v below 65536) or a u32 one. */
+static void store_uint(void *field, size_t size, uint32_t v)
+{
+	uint16_t n = (uint16_t)v;
+
+	if (size == sizeof(n))
+		memcpy(field, &n, sizeof(n));
+	else
+		memcpy(field, &v, sizeof(v));
+}
+
+/* A file's switch: yes/no, true/false, 1/0; none (NULL) is yes. */
+static int parse_switch(const char *v)
+{
+	if (!v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		return 1;
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		return 0;
+	return -EINVAL;
+}
+
+/* v as k's value into c: 0 or -EINVAL (c unchanged). */
+static int key_set(const struct key *k, struct xdnatd_config *c, const char *v)
+{
+	char *field = (char *)c + k->off;
+	uint32_t a, b;
+	int n;
+
+	switch (k->kind) {
+	case KEY_STRING:
+		if (!v || !*v || strlen(v) >= k->size)
+			return -EINVAL;
+		strcpy(field, v);
+		return 0;
+	case KEY_ADDR:
+		if (!v || inet_pton(AF_INET, v, &a) != 1 || (k->lo && !a))
+			return -EINVAL;
+		memcpy(field, &a, sizeof(a));
+		return 0;
+	case KEY_U32:
+		if (!v || parse_u32(v, k->lo, k->hi, &a))
+			return -EINVAL;
+		store_uint(field, k->size, a);
+		return 0;
+	case KEY_RANGE:
+		if (!v || parse_range(v, k->lo, k->hi, &a, &b))
+			return -EINVAL;
+		store_uint(field, k->size, a);
+		store_uint((char *)c + k->off_hi, k->size, b);
+		return 0;
+	case KEY_SWITCH:
+		n = parse_switch(v);
+		break;
+	case KEY_ENUM:
+		n = v ? k->parse(v) : -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (n < 0)
+		return -EINVAL;
+	if (k->size == sizeof(bool))
+		*(bool *)field = n;
+	else
+		memcpy(field, &n, sizeof(n));
+	return 0;
+}
+
+/* What a key takes, for its refusal: "(5 to 604800)". */
+static void key_expects(const struct key *k, char *buf, size_t len)
+{
+	switch (k->kind) {
+	case KEY_U32:
+		snprintf(buf, len, " (%u to %u)", k->lo, k->hi);
+		break;
+	case KEY_RANGE:
+		snprintf(buf, len, " (LO-HI, %u to %u)", k->lo, k->hi);
+		break;
+	case KEY_SWITCH:
+		snprintf(buf, len, " (yes or no)");
+		break;
+	default:
+		buf[0] = 0;
+	}
+}
 
 void config_usage(FILE *out)
 {
 	fprintf(out, "usage: xdnatd --global ADDR [options]\n\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
 		char left[40];
 
-		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name,
-			 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		fprintf(out, "  %-24s %s\n", left, opts[i].help);
+		snprintf(left, sizeof(left), "--%s%s%s", k->name, k->arg ? " " : "",
+			 k->arg ? k->arg : "");
+		fprintf(out, "  %-24s %s", left, k->help);
+		if (k->def)
+			fprintf(out, " (default %s)", k->def);
+		fputc('\n', out);
 	}
 	fprintf(out, "  %-24s %s\n", "--help", "this text");
 }
 
-static void set_defaults(struct xdnatd_config *c)
+static int set_defaults(struct xdnatd_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
-	c->gw.port_lo = 10000;
-	c->gw.port_hi = 65535;
-	c->gw.spi_lo = 4096;
-	c->gw.spi_hi = UINT32_MAX;
-	c->gw.lease_secs = 300;
-	c->gw.max_lease_secs = 3600;
-	c->gw.port_quota = 4096;
-	c->gw.spi_quota = 65536;
-	c->gw.max_hosts = 4096;
-	c->pap_port = 4555;
-	strcpy(c->state_dir, "/var/lib/xdnat");
-	strcpy(c->socket_path, "/run/xdnat/xdnatd.sock");
-	strcpy(c->bpffs, XDNAT_BPFFS_DEFAULT);
-	c->log_level = LOG_LVL_INFO;
-	c->sa_entries = XDNAT_MAX_SA;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].def && key_set(&keys[i], c, keys[i].def)) {
+			snprintf(err, errlen, "the default of %s does not parse", keys[i].name);
+			return -1;
+		}
+	return 0;
 }
 
-static const struct opt *find_opt(const char *name)
+static const struct key *find_key(const char *name)
 {
-	for (size_t i = 0; i < N_OPTS; i++)
-		if (!strcmp(opts[i].name, name))
-			return &opts[i];
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
 	return NULL;
 }
 
@@ -279,8 +261,8 @@ static int load_file(const char *path, struct xdnatd_config *c, char *err,
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *key, *val, *eq, *hash = strchr(line, '#');
-		const struct opt *o;
+		char *key, *val, *eq, *hash = strchr(line, '#'), expects[40];
+		const struct key *k;
 
 		lineno++;
 		if (hash)
@@ -296,15 +278,16 @@ static int load_file(const char *path, struct xdnatd_config *c, char *err,
 			if (*val == '=')
 				val = trim(val + 1);
 		}
-		o = find_opt(key);
-		/* --unload is an action, not a setting. */
-		if (!o || !strcmp(key, "config") || !strcmp(key, "unload")) {
+		k = find_key(key);
+		if (!k || k->where == KEY_ARGV_ONLY) {
 			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
 			goto fail;
 		}
-		if ((o->arg && (!val || !*val)) || o->set(c, val && *val ? val : NULL)) {
-			snprintf(err, errlen, "%s:%u: bad value for %s: '%s'", path,
-				 lineno, key, val ? val : "");
+		/* a switch alone is "yes"; every other key needs a value */
+		if ((k->arg && (!val || !*val)) || key_set(k, c, val && *val ? val : NULL)) {
+			key_expects(k, expects, sizeof(expects));
+			snprintf(err, errlen, "%s:%u: bad value for %s: '%s'%s", path,
+				 lineno, key, val ? val : "", expects);
 			goto fail;
 		}
 	}
@@ -355,22 +338,25 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 		size_t errlen)
 {
-	struct option lopts[N_OPTS + 2];
+	const struct key *config_key = find_key("config");
+	struct option lopts[N_KEYS + 2];
+	char expects[40];
 	int idx, ch;
 
-	set_defaults(cfg);
-	for (size_t i = 0; i < N_OPTS; i++)
-		lopts[i] = (struct option){ opts[i].name,
-			opts[i].arg ? required_argument : no_argument, NULL, (int)i };
-	lopts[N_OPTS] = (struct option){ "help", no_argument, NULL, 'h' };
-	lopts[N_OPTS + 1] = (struct option){ 0 };
+	if (set_defaults(cfg, err, errlen))
+		return -1;
+	for (size_t i = 0; i < N_KEYS; i++)
+		lopts[i] = (struct option){ keys[i].name,
+			keys[i].arg ? required_argument : no_argument, NULL, (int)i };
+	lopts[N_KEYS] = (struct option){ "help", no_argument, NULL, 'h' };
+	lopts[N_KEYS + 1] = (struct option){ 0 };
 
 	/* First pass: only --config, so the command line can override the file. */
 	opterr = 0;
 	optind = 0;	/* 0, not 1: a full re-initialisation for SIGHUP re-parses */
 	while ((ch = getopt_long(argc, argv, "", lopts, &idx)) != -1)
-		if (ch >= 0 && (size_t)ch < N_OPTS && !strcmp(opts[ch].name, "config"))
-			set_config(cfg, optarg);
+		if (ch >= 0 && (size_t)ch < N_KEYS && &keys[ch] == config_key)
+			key_set(config_key, cfg, optarg);	/* refused below */
 	if (cfg->config_file[0] && load_file(cfg->config_file, cfg, err, errlen))
 		return -1;
 
@@ -380,14 +366,16 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 			config_usage(stdout);
 			return 1;
 		}
-		if (ch == '?' || ch == ':' || ch < 0 || (size_t)ch >= N_OPTS) {
+		if (ch == '?' || ch == ':' || ch < 0 || (size_t)ch >= N_KEYS) {
 			snprintf(err, errlen, "unknown option or missing value: '%s' (see --help)",
 				 argv[optind - 1]);
 			return -1;
 		}
-		if (opts[ch].set(cfg, optarg)) {
-			snprintf(err, errlen, "bad value for --%s: '%s'", opts[ch].name,
-				 optarg ? optarg : "");
+		/* a switch on the command line takes no value: on */
+		if (key_set(&keys[ch], cfg, keys[ch].arg ? optarg : "yes")) {
+			key_expects(&keys[ch], expects, sizeof(expects));
+			snprintf(err, errlen, "bad value for --%s: '%s'%s", keys[ch].name,
+				 optarg ? optarg : "", expects);
 			return -1;
 		}
 	}
