@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Parsing numbers and ranges of numbers (parse.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,12 @@ int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 	unsigned long long n;
 	char *end;
 
+	/* strtoull would skip blanks and take a sign: a digit first */
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
 	errno = 0;
 	n = strtoull(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || n < lo || n > hi)
+	if (errno || *end || n < lo || n > hi)
 		return -EINVAL;
 	*out = (uint32_t)n;
 	return 0;
