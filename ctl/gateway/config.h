@@ -2,7 +2,8 @@
 /*
  * xdnatd configuration: defaults, then the --config file, then the command
  * line (which wins). The file takes the long flag names without "--", one
- * "key = value" per line, '#' comments. docs/xdnatd.md lists every key.
+ * "key = value" per line, '#' comments. One key table in config.c gives
+ * each key its field, default, limits and help; docs/xdnatd.md lists them.
  */
 #ifndef XDNAT_CONFIG_H
 #define XDNAT_CONFIG_H

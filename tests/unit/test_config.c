@@ -284,6 +284,46 @@ static void test_argv_overrides_the_file(void **state)
 	assert_string_equal(f->err, "--lease 45 is longer than --max-lease 40");
 }
 
+/* "--global 1.2.3.4 FLAG VALUE" refused with "bad value for FLAG: 'VALUE'"
+ * and what the key takes. */
+static const char *const bad_values[][3] = {
+	{ "--global", "0.0.0.0", "" },
+	{ "--global", "198.51.100", "" },
+	{ "--internal", "::1", "" },
+	{ "--ports", "9-2", " (LO-HI, 1 to 65535)" },
+	{ "--ports", "0-10", " (LO-HI, 1 to 65535)" },
+	{ "--ports", "10", " (LO-HI, 1 to 65535)" },
+	{ "--spis", "255-4096", " (LO-HI, 256 to 4294967295)" },
+	{ "--pap-port", "65536", " (1 to 65535)" },
+	{ "--lease", "4", " (5 to 604800)" },
+	{ "--max-lease", "2592001", " (5 to 2592000)" },
+	{ "--port-quota", "0", " (1 to 65535)" },
+	{ "--spi-quota", "15", " (16 to 4294967295)" },
+	{ "--max-hosts", "1048577", " (1 to 1048576)" },
+	{ "--sa-entries", "1023", " (1024 to 67108864)" },
+	{ "--xdp-mode", "fast", "" },
+	{ "--log-level", "loud", "" },
+	{ "--ext-if", "a-name-of-16-chr", "" },	/* IF_NAMESIZE with its NUL */
+	{ "--state-dir", "", "" },
+};
+
+static void test_bad_values(void **state)
+{
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+		const char *const *b = bad_values[i];
+		char want[256];
+
+		/* --global last, so that a bad --global is the one refused */
+		assert_int_equal(load(f, b[0], b[1], "--global", "1.2.3.4"), -1);
+		if (!strcmp(b[0], "--global"))
+			assert_int_equal(load(f, "--global", "1.2.3.4", b[0], b[1]), -1);
+		snprintf(want, sizeof(want), "bad value for %s: '%s'%s", b[0], b[1], b[2]);
+		assert_string_equal(f->err, want);
+	}
+}
+
 /* A refusal: the file's text (NULL: none) and the command line, and the
  * message config_load() gives ("%s" in it: the file's path). */
 struct refusal {
@@ -294,36 +334,6 @@ struct refusal {
 
 static const struct refusal refusals[] = {
 	{ NULL, { "--ports", "1-2" }, "--global ADDR is required (the address the hosts share)" },
-	{ NULL, { "--global", "0.0.0.0" }, "bad value for --global: '0.0.0.0'" },
-	{ NULL, { "--global", "198.51.100" }, "bad value for --global: '198.51.100'" },
-	{ NULL, { "--global", "1.2.3.4", "--internal", "::1" }, "bad value for --internal: '::1'" },
-	{ NULL, { "--global", "1.2.3.4", "--ports", "9-2" },
-	  "bad value for --ports: '9-2' (LO-HI, 1 to 65535)" },
-	{ NULL, { "--global", "1.2.3.4", "--ports", "0-10" },
-	  "bad value for --ports: '0-10' (LO-HI, 1 to 65535)" },
-	{ NULL, { "--global", "1.2.3.4", "--ports", "10" },
-	  "bad value for --ports: '10' (LO-HI, 1 to 65535)" },
-	{ NULL, { "--global", "1.2.3.4", "--spis", "255-4096" },
-	  "bad value for --spis: '255-4096' (LO-HI, 256 to 4294967295)" },
-	{ NULL, { "--global", "1.2.3.4", "--pap-port", "65536" },
-	  "bad value for --pap-port: '65536' (1 to 65535)" },
-	{ NULL, { "--global", "1.2.3.4", "--lease", "4" }, "bad value for --lease: '4' (5 to 604800)" },
-	{ NULL, { "--global", "1.2.3.4", "--max-lease", "2592001" },
-	  "bad value for --max-lease: '2592001' (5 to 2592000)" },
-	{ NULL, { "--global", "1.2.3.4", "--port-quota", "0" },
-	  "bad value for --port-quota: '0' (1 to 65535)" },
-	{ NULL, { "--global", "1.2.3.4", "--spi-quota", "15" },
-	  "bad value for --spi-quota: '15' (16 to 4294967295)" },
-	{ NULL, { "--global", "1.2.3.4", "--max-hosts", "1048577" },
-	  "bad value for --max-hosts: '1048577' (1 to 1048576)" },
-	{ NULL, { "--global", "1.2.3.4", "--sa-entries", "1023" },
-	  "bad value for --sa-entries: '1023' (1024 to 67108864)" },
-	{ NULL, { "--global", "1.2.3.4", "--xdp-mode", "fast" }, "bad value for --xdp-mode: 'fast'" },
-	{ NULL, { "--global", "1.2.3.4", "--log-level", "loud" },
-	  "bad value for --log-level: 'loud'" },
-	{ NULL, { "--global", "1.2.3.4", "--ext-if", "a-name-of-16-chr" },
-	  "bad value for --ext-if: 'a-name-of-16-chr'" },
-	{ NULL, { "--global", "1.2.3.4", "--state-dir", "" }, "bad value for --state-dir: ''" },
 	{ NULL, { "--global", "1.2.3.4", "--bogus" },
 	  "unknown option or missing value: '--bogus' (see --help)" },
 	{ NULL, { "--global" }, "unknown option or missing value: '--global' (see --help)" },
@@ -426,12 +436,28 @@ static void test_reload_after_the_file_changed(void **state)
 	assert_non_null(strstr(f->err, ":2: bad value for max-lease: '5000000'"));
 }
 
+/* A whole file, malloc'd and NUL-ended. */
+static char *read_text(const char *path)
+{
+	FILE *in = fopen(path, "r");
+	char *text;
+	long n;
+
+	if (!in)
+		fail_msg("%s: not readable (the unit tests run from the top of the tree)", path);
+	fseek(in, 0, SEEK_END);
+	n = ftell(in);
+	rewind(in);
+	text = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(text, 1, (size_t)n, in), (size_t)n);
+	fclose(in);
+	return text;
+}
+
 /* stdout of config_load(--help), through a file. */
 static char *help_text(struct fx *f, int *rc)
 {
-	char path[256], *text;
-	FILE *in;
-	long n;
+	char path[256];
 	int saved = dup(STDOUT_FILENO);
 
 	snprintf(path, sizeof(path), "%s/help.txt", f->root);
@@ -441,32 +467,7 @@ static char *help_text(struct fx *f, int *rc)
 	fflush(stdout);
 	assert_int_equal(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
 	close(saved);
-	in = fopen(path, "r");
-	assert_non_null(in);
-	fseek(in, 0, SEEK_END);
-	n = ftell(in);
-	rewind(in);
-	text = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(text, 1, (size_t)n, in), (size_t)n);
-	fclose(in);
-	return text;
-}
-
-static char *read_docs(const char *path)
-{
-	FILE *in = fopen(path, "r");
-	char *text;
-	long n;
-
-	if (!in)
-		fail_msg("%s: run the unit tests from the top of the tree", path);
-	fseek(in, 0, SEEK_END);
-	n = ftell(in);
-	rewind(in);
-	text = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(text, 1, (size_t)n, in), (size_t)n);
-	fclose(in);
-	return text;
+	return read_text(path);
 }
 
 static void test_help(void **state)
@@ -474,7 +475,7 @@ static void test_help(void **state)
 	static const char usage_head[] = "usage: xdnatd --global ADDR [options]\n\n";
 	struct fx *f = *state;
 	int rc;
-	char *help = help_text(f, &rc), *docs = read_docs("docs/xdnatd.md"), *save = NULL;
+	char *help = help_text(f, &rc), *docs = read_text("docs/xdnatd.md"), *save = NULL;
 	unsigned int flags = 0;
 	FILE *direct;
 	char *usage = NULL;
@@ -530,6 +531,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_key_from_argv, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_argv_overrides_the_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_and_site_key_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_after_the_file_changed, setup, teardown),
