@@ -6,7 +6,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "lib/parse.h"
+#include "parse.h"
 
 SEC("xdp")
 int ref_drop(struct xdp_md *ctx)

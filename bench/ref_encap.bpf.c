@@ -11,7 +11,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "lib/parse.h"
+#include "parse.h"
 #include "encap.h"
 
 /* Tunnel endpoints (be), set by the bench before load. */
