@@ -71,10 +71,9 @@ static __always_inline int port_owner(__u16 port_be, struct xdnat_owner *out,
 	struct xdnat_port_owner *po;
 
 	po = bpf_map_lookup_elem(&xdnat_ports, &key);
-	if (!po || !po->client_id)
+	if (!po || !po->owner.client_id)
 		return XDNAT_PASS_STACK;
-	/* client, Hi and MAC: the value starts as an xdnat_owner (xdnat.h) */
-	__builtin_memcpy(out, po, sizeof(*out));
+	*out = po->owner;
 	if (flags)
 		*flags = po->flags;
 	return XDNAT_FWD_TO_HOST;

@@ -87,7 +87,7 @@ static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 	}
 
 	po = bpf_map_lookup_elem(&xdnat_ports, &port);
-	if (!po || !po->client_id || po->client_id != cid)
+	if (!po || !po->owner.client_id || po->owner.client_id != cid)
 		return XDNAT_DROP_SPOOFED_SOURCE;
 	return XDNAT_FWD_TO_EXT;
 }
@@ -166,7 +166,7 @@ static __always_inline struct iphdr *fast_inner(struct hdr_cursor nh, void *data
 		return NULL;
 	}
 	po = bpf_map_lookup_elem(&xdnat_ports, &port);
-	if (!po || !po->client_id || po->host_addr != hi)
+	if (!po || !po->owner.client_id || po->owner.host_addr != hi)
 		return NULL;
 	return iph;
 }

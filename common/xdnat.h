@@ -91,14 +91,11 @@ struct xdnat_owner {
 	__u16 pad;
 };
 
-/* xdnat_ports value, indexed by port (host order), TCP and UDP alike. Its
- * first 16 bytes are laid out as an xdnat_owner (asserted below): gw_ext
- * copies them as one. */
+/* xdnat_ports value, indexed by port (host order), TCP and UDP alike: the
+ * holder as every other owner value names it (client_id 0: the port is not
+ * handed out), which gw_ext copies as one, then the port's flags. */
 struct xdnat_port_owner {
-	__u32 client_id;		/* 0: the port is not handed out */
-	__u32 host_addr;		/* Hi, be */
-	__u8 mac[XDNAT_ETH_ALEN];	/* Hi's MAC, as in xdnat_hosts; zero: use the FIB */
-	__u16 pad;
+	struct xdnat_owner owner;
 	__u32 flags;			/* XDNAT_PORT_* */
 };
 #define XDNAT_PORT_NATT		0x1	/* UDP port carries ESP-in-UDP (RFC 3948) */
@@ -204,15 +201,6 @@ _Static_assert(sizeof(struct xdnat_owner) == 16, "xdnat_owner layout");
 _Static_assert(__builtin_offsetof(struct xdnat_owner, mac) == 8,
 	       "xdnat_owner: gw_ext reads the MAC as an aligned u32 and u16");
 _Static_assert(sizeof(struct xdnat_port_owner) == 20, "xdnat_port_owner layout");
-_Static_assert(__builtin_offsetof(struct xdnat_port_owner, client_id) ==
-	       __builtin_offsetof(struct xdnat_owner, client_id) &&
-	       __builtin_offsetof(struct xdnat_port_owner, host_addr) ==
-	       __builtin_offsetof(struct xdnat_owner, host_addr) &&
-	       __builtin_offsetof(struct xdnat_port_owner, mac) ==
-	       __builtin_offsetof(struct xdnat_owner, mac) &&
-	       __builtin_offsetof(struct xdnat_port_owner, flags) ==
-	       sizeof(struct xdnat_owner),
-	       "xdnat_port_owner: an xdnat_owner, then the flags");
 _Static_assert(sizeof(struct xdnat_spiblk_key) == 4, "xdnat_spiblk_key layout");
 _Static_assert((XDNAT_SPI_GRANULE & (XDNAT_SPI_GRANULE - 1)) == 0, "granule: a power of two");
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");

@@ -167,13 +167,13 @@ static void emit_ports(const struct host *h, const uint8_t mac[6], struct entry_
 	for (unsigned int i = 0; i < h->n_ports; i++) {
 		for (uint32_t p = h->ports[i].first; p <= h->ports[i].last; p++) {
 			struct xdnat_port_owner v = {
-				.client_id = h->client_id,
-				.host_addr = h->addr,
+				.owner.client_id = h->client_id,
+				.owner.host_addr = h->addr,
 				/* natt_port 0 (none) never equals a held port */
 				.flags = p == h->natt_port ? XDNAT_PORT_NATT : 0,
 			};
 
-			memcpy(v.mac, mac, sizeof(v.mac));
+			memcpy(v.owner.mac, mac, sizeof(v.owner.mac));
 			list_add(l, &p, sizeof(p), &v, sizeof(v));
 		}
 	}
@@ -236,7 +236,7 @@ static const struct sync_desc sync_maps[MAPSYNC_N] = {
 	[MAPSYNC_HOSTS]	= { "xdnat_hosts", 4, sizeof(struct xdnat_host),
 			    sizeof(((struct xdnat_host *)0)->client_id), false, emit_hosts },
 	[MAPSYNC_PORTS]	= { "xdnat_ports", 4, sizeof(struct xdnat_port_owner),
-			    offsetof(struct xdnat_port_owner, mac), true, emit_ports },
+			    offsetof(struct xdnat_port_owner, owner.mac), true, emit_ports },
 	[MAPSYNC_SPIBLK]	= { "xdnat_spiblk", sizeof(struct xdnat_spiblk_key),
 			    sizeof(struct xdnat_owner), offsetof(struct xdnat_owner, mac), false,
 			    emit_spiblk },

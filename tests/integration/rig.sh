@@ -86,6 +86,8 @@ rig_map_clients() {
 	bpftool -j map dump pinned "$RIG_BPFFS/$1" | "$PY" -c 'import json, sys
 for e in json.load(sys.stdin):
     v = e.get("formatted", {}).get("value", {})
+    if isinstance(v, dict):
+        v = v.get("owner", v)  # xdnat_ports: an xdnat_owner, then flags
     if isinstance(v, dict) and "client_id" in v:
         print(v["client_id"])'
 }

@@ -154,6 +154,7 @@ addr = struct.unpack("=I", socket.inet_aton(sys.argv[1]))[0]
 macs = set()
 for e in json.load(sys.stdin):
     v = e["formatted"]["value"]
+    v = v.get("owner", v)  # xdnat_ports: an xdnat_owner, then flags
     if v["client_id"] and v["host_addr"] == addr:
         macs.add(":".join("%02x" % b for b in v["mac"]))
 print("\n".join(sorted(macs)))' "$2"
@@ -327,7 +328,7 @@ NATT=$((H1_PORT_FIRST + 1))
 ip netns exec "$H1" "$PROBE" 10.0.0.1 $PAP "$TMP/h1.session" natt $NATT
 port_flags() {
 	bpftool -j map lookup pinned "$BPFFS/xdnat_ports" key hex $(le32 "$1") |
-		"$PY" -c 'import json,sys; v=json.load(sys.stdin)["formatted"]["value"]; print(v["client_id"], v["flags"])'
+		"$PY" -c 'import json,sys; v=json.load(sys.stdin)["formatted"]["value"]; print(v["owner"]["client_id"], v["flags"])'
 }
 check "NAT-T port: xdnat_ports flags it, the other ports not" \
 	test "$(port_flags $NATT);$(port_flags "$H1_PORT_FIRST")" = "$H1_CLIENT 1;$H1_CLIENT 0"

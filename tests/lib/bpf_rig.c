@@ -261,11 +261,8 @@ int rig_set_port_mac(struct rig *r, uint16_t port, uint32_t cid, uint32_t hi, ui
 	uint32_t k = port;
 
 	memset(&v, 0, sizeof(v));
-	v.client_id = cid;
-	v.host_addr = hi;
+	owner_val(&v.owner, cid, hi, mac);
 	v.flags = flags;
-	if (mac)
-		memcpy(v.mac, mac, sizeof(v.mac));
 	if (r->n_used_ports >= sizeof(r->used_ports) / sizeof(r->used_ports[0]))
 		return -ENOSPC;
 	r->used_ports[r->n_used_ports++] = port;
@@ -375,9 +372,9 @@ int rig_set_host_mac(struct rig *r, uint32_t hi, uint32_t cid, const uint8_t *ma
 		struct xdnat_port_owner po;
 		uint32_t k = r->used_ports[i];
 
-		if (bpf_map_lookup_elem(r->ports, &k, &po) || po.host_addr != hi)
+		if (bpf_map_lookup_elem(r->ports, &k, &po) || po.owner.host_addr != hi)
 			continue;
-		memcpy(po.mac, v.mac, sizeof(po.mac));
+		memcpy(po.owner.mac, v.mac, sizeof(po.owner.mac));
 		rc = update(r->ports, &k, &po);
 	}
 	if (!rc)

@@ -209,10 +209,10 @@ static void expect_host(uint32_t cid, uint32_t addr, uint16_t first, uint16_t np
 		struct xdnat_port_owner v;
 
 		assert_int_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_PORTS], &p, &v), 0);
-		assert_int_equal(v.client_id, cid);
-		assert_int_equal(v.host_addr, addr);
-		assert_memory_equal(v.mac, mac, 6);
-		assert_int_equal(v.pad, 0);
+		assert_int_equal(v.owner.client_id, cid);
+		assert_int_equal(v.owner.host_addr, addr);
+		assert_memory_equal(v.owner.mac, mac, 6);
+		assert_int_equal(v.owner.pad, 0);
 		assert_int_equal(v.flags, p == natt ? XDNAT_PORT_NATT : 0);
 	}
 	assert_int_equal(owners_with(MAPSYNC_SPIBLK, sizeof(struct xdnat_spiblk_key), cid, addr,
@@ -345,7 +345,7 @@ static void test_removal_despite_a_lagging_mac(void **state)
 				     ZERO), 0);
 	assert_int_not_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_HOSTS], &addr, &hv), 0);
 	assert_int_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_PORTS], &p, &pv), 0);
-	assert_int_equal(pv.client_id, 0);
+	assert_int_equal(pv.owner.client_id, 0);
 	expect_h1(M1B);
 	assert_int_equal(mapsync_errors(&ms), 0);
 }
