@@ -10,12 +10,11 @@
 
 #include "maps.h"
 #include "parse.h"
-#include "csum.h"
+#include "ipv4.h"
 
 #ifndef AF_INET
 #define AF_INET			2
 #endif
-#define XDNAT_OUTER_TTL		64
 
 /*
  * Prepend the outer IPv4 header Gi -> Hi in front of the inner packet that
@@ -43,19 +42,7 @@ static __always_inline int tunnel_push(struct xdp_md *ctx, __u32 saddr,
 	/* the Ethernet header moves to the new front; the outer IP header then
 	 * overwrites its old place (no overlap: 20 bytes apart, 14 long) */
 	__builtin_memcpy(eth, old_eth, sizeof(*eth));
-
-	*(__u8 *)outer = 0x45;			/* version 4, ihl 5: no options */
-	outer->tos = tos;
-	outer->tot_len = bpf_htons(inner_len + sizeof(struct iphdr));
-	/* id 0 is fine with DF set (RFC 6864): the outer never fragments */
-	outer->id = 0;
-	outer->frag_off = bpf_htons(IP_DF);
-	outer->ttl = XDNAT_OUTER_TTL;
-	outer->protocol = IPPROTO_IPIP;
-	outer->check = 0;
-	outer->saddr = saddr;
-	outer->daddr = daddr;
-	outer->check = ipv4_csum(outer);
+	ipv4_build(outer, tos, inner_len + sizeof(struct iphdr), IPPROTO_IPIP, saddr, daddr);
 	return 0;
 }
 

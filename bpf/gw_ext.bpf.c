@@ -28,14 +28,9 @@
 #include "xdnat.h"
 #include "maps.h"
 #include "parse.h"
-#include "csum.h"
 #include "encap.h"
+#include "icmp.h"
 #include "stats.h"
-
-/* Room the frag-needed answer needs in front: its IPv4 + ICMP headers. */
-#define FRAG_NEEDED_HDRS	(sizeof(struct iphdr) + sizeof(struct icmphdr))
-/* Longest quote: an IPv4 header with full options + 8 bytes of payload. */
-#define MAX_QUOTE		(60 + 8)
 
 /*
  * The established-SA check shared by ESP, AH and ESP-in-UDP: one hash
@@ -196,71 +191,6 @@ static __always_inline int classify_icmp(struct hdr_cursor *nh, void *data_end,
 	default:
 		return XDNAT_PASS_STACK;
 	}
-}
-
-/*
- * Answer a packet too big for the tunnel with ICMP frag-needed (RFC 1191)
- * from G, built in place: grow the head by the new IP + ICMP headers so the
- * received IP header is already where the quote goes, swap the MACs, then
- * cut the tail after the first 8 payload bytes. XDP_TX back to the sender.
- */
-static __always_inline int send_frag_needed(struct xdp_md *ctx, __u32 global,
-					    __u32 mtu)
-{
-	struct ethhdr *eth, *old_eth;
-	struct iphdr *iph, *qip;
-	struct icmphdr *icmp;
-	void *data, *data_end;
-	__u32 qhl, icmp_len, new_len, cur_len;
-
-	if (bpf_xdp_adjust_head(ctx, -(int)FRAG_NEEDED_HDRS))
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	/* adjust_head invalidated every packet pointer: start over from ctx */
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	old_eth = data + FRAG_NEEDED_HDRS;
-	iph = data + sizeof(*eth);
-	icmp = (void *)(iph + 1);
-	qip = (void *)(icmp + 1);
-	/* constant bound covering the longest quote, for bpf_csum_diff below;
-	 * holds for any too-big packet unless int_mtu is absurdly small */
-	if ((void *)qip + MAX_QUOTE > data_end)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	qhl = qip->ihl * 4;
-
-	/* reply to where it came from: swap the MACs before the old Ethernet
-	 * header (under the new IP/ICMP headers) is overwritten */
-	__builtin_memcpy(eth->h_dest, old_eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, old_eth->h_dest, ETH_ALEN);
-	eth->h_proto = bpf_htons(ETH_P_IP);
-
-	icmp_len = sizeof(*icmp) + qhl + 8;
-	*(__u8 *)iph = 0x45;			/* version 4, ihl 5 */
-	iph->tos = 0;
-	iph->tot_len = bpf_htons(sizeof(*iph) + icmp_len);
-	iph->id = 0;
-	iph->frag_off = bpf_htons(IP_DF);
-	iph->ttl = XDNAT_OUTER_TTL;
-	iph->protocol = IPPROTO_ICMP;
-	iph->check = 0;
-	iph->saddr = global;
-	iph->daddr = qip->saddr;
-	iph->check = ipv4_csum(iph);
-
-	icmp->type = ICMP_DEST_UNREACH;
-	icmp->code = ICMP_FRAG_NEEDED;
-	icmp->checksum = 0;
-	icmp->un.frag.__unused = 0;
-	icmp->un.frag.mtu = bpf_htons(mtu);
-	/* icmp_len <= 8 + MAX_QUOTE, all inside the bound checked above */
-	icmp->checksum = csum_buf(icmp, icmp_len);
-
-	new_len = sizeof(*eth) + sizeof(*iph) + icmp_len;
-	cur_len = data_end - data;
-	if (new_len < cur_len && bpf_xdp_adjust_tail(ctx, (int)new_len - (int)cur_len))
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	return verdict(ctx, XDP_TX, XDNAT_ICMP_FRAG_NEEDED);
 }
 
 /* Remember where a first fragment went (owner, or client 0: our stack); the

@@ -13,7 +13,6 @@
 #include "xdnat.h"
 #include "maps.h"
 #include "parse.h"
-#include "csum.h"
 #include "encap.h"
 #include "stats.h"
 

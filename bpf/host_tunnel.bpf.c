@@ -20,12 +20,12 @@
 #include "xdnat.h"
 #include "parse.h"
 #include "csum.h"
+#include "ipv4.h"
 
 #define TC_ACT_OK		0
 #define TC_ACT_SHOT		2
 #define ETH_HLEN		sizeof(struct ethhdr)
 #define IPV4_HLEN		sizeof(struct iphdr)
-#define HOST_OUTER_TTL		64
 
 /*
  * FIXED_GSO: the route from G already has an MTU 20 bytes below the
@@ -125,18 +125,9 @@ int host_egress(struct __sk_buff *skb)
 	/* skb->len, not the inner total length: right for GSO skbs too (whose
 	 * segments get their own lengths and checksums in the GSO layer) */
 	outer_len = skb->len - ETH_HLEN;
-	*(__u8 *)iph = 0x45;			/* version 4, ihl 5: no options */
-	iph->tos = tos;				/* RFC 2003: copied from the inner */
-	iph->tot_len = bpf_htons(outer_len > 0xffff ? 0 : outer_len);
-	/* id 0 is fine with DF set (RFC 6864): the outer never fragments */
-	iph->id = 0;
-	iph->frag_off = bpf_htons(IP_DF);
-	iph->ttl = HOST_OUTER_TTL;
-	iph->protocol = IPPROTO_IPIP;
-	iph->check = 0;
-	iph->saddr = host_cfg.host_addr;
-	iph->daddr = host_cfg.gw_addr;
-	iph->check = ipv4_csum(iph);
+	/* tos: RFC 2003, copied from the inner */
+	ipv4_build(iph, tos, outer_len > 0xffff ? 0 : outer_len, IPPROTO_IPIP,
+		   host_cfg.host_addr, host_cfg.gw_addr);
 	return verdict(skb, TC_ACT_OK, XDNAT_HOST_ENCAP);
 }
 
