@@ -170,69 +170,56 @@ static __always_inline struct iphdr *fast_inner(struct hdr_cursor nh, void *data
 	return iph;
 }
 
-SEC("xdp")
-int gw_int(struct xdp_md *ctx)
+/*
+ * The full checks, when fast_inner() did not vouch for the packet (nh just
+ * past the outer header): a registered host, an inner header within the
+ * outer packet, source G and the share check, each failure with its reason.
+ * Returns XDNAT_FWD_TO_EXT with the inner header in *inner, or the reason.
+ */
+static __always_inline int check_tunnelled(struct hdr_cursor *nh, void *data_end, __u32 hi,
+					   __u32 global, __u32 outer_pay,
+					   struct iphdr **inner)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct hdr_cursor nh = { .pos = data };
-	struct xdnat_nexthop *e;
-	struct bpf_fib_lookup p;
-	struct xdnat_cfg *cfg;
-	struct iphdr *oip, *iph;
-	__u64 now;
-	struct ethhdr *eth;
-	__u32 key = 0, slot, hi, outer_len, outer_pay, inner_len;
 	struct xdnat_host *host;
+	struct iphdr *iph;
 	int r;
-
-	cfg = bpf_map_lookup_elem(&xdnat_cfg, &key);
-	if (!cfg || !(cfg->flags & XDNAT_CFG_ENABLED))
-		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
-	/* ARP, IPv6, VLAN-tagged, runts: the stack's */
-	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
-		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
-	oip = nh.pos;
-	/* only the tunnel to Gi is ours; PAP (UDP to Gi) and the rest: stack */
-	if ((void *)(oip + 1) > data_end || oip->daddr != cfg->internal ||
-	    oip->protocol != IPPROTO_IPIP)
-		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
-
-	if (parse_iphdr(&nh, data_end, &oip) < 0)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
-	/* no reassembly here: hosts send the tunnel with DF and a fitting MTU */
-	if (oip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
-	hi = oip->saddr;
-	outer_len = oip->ihl * 4;
-	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
-	iph = fast_inner(nh, data_end, hi, cfg->global, outer_pay);
-	if (iph)
-		goto route;
 
 	host = bpf_map_lookup_elem(&xdnat_hosts, &hi);
 	if (!host || !host->client_id)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNKNOWN_HOST);
-
-	if (parse_iphdr(&nh, data_end, &iph) < 0)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
+		return XDNAT_DROP_UNKNOWN_HOST;
+	if (parse_iphdr(nh, data_end, &iph) < 0)
+		return XDNAT_DROP_MALFORMED;
 	/* the inner packet must lie within the outer one */
 	if (bpf_ntohs(iph->tot_len) > outer_pay)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
+		return XDNAT_DROP_MALFORMED;
 	/* a host speaks only as G */
-	if (iph->saddr != cfg->global)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
-
+	if (iph->saddr != global)
+		return XDNAT_DROP_SPOOFED_SOURCE;
 	/* non-first fragments carry no port: their first one was checked */
 	if (!(iph->frag_off & bpf_htons(IP_OFFSET))) {
-		r = check_inner(&nh, data_end, iph, bpf_ntohs(iph->tot_len) - iph->ihl * 4,
+		r = check_inner(nh, data_end, iph, bpf_ntohs(iph->tot_len) - iph->ihl * 4,
 				host, hi);
 		if (r != XDNAT_FWD_TO_EXT)
-			return verdict(ctx, XDP_DROP, r);
+			return r;
 	}
+	*inner = iph;
+	return XDNAT_FWD_TO_EXT;
+}
 
-route:
-	inner_len = bpf_ntohs(iph->tot_len);
+/*
+ * Send the checked inner packet (header at iph) out of the external NIC:
+ * next hop from the cache or the FIB, strip the outer header (outer_len
+ * bytes), set the MACs and redirect.
+ */
+static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
+				     struct iphdr *iph, __u32 outer_len)
+{
+	__u32 inner_len = bpf_ntohs(iph->tot_len), slot;
+	struct xdnat_nexthop *e;
+	struct bpf_fib_lookup p;
+	__u64 now;
+	int r;
+
 	/* route before touching the packet, so a miss passes nothing half-made;
 	 * the egress must be the external NIC (no host-to-host hairpin as G) */
 	slot = xdnat_nexthop_slot(iph->daddr, iph->tos);
@@ -255,6 +242,50 @@ route:
 	if (r != XDP_REDIRECT)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
+}
+
+/* Parse the tunnel, check the inner packet (the fast path, else the full
+ * checks), route it out. */
+SEC("xdp")
+int gw_int(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	__u32 key = 0, hi, outer_len, outer_pay;
+	struct xdnat_cfg *cfg;
+	struct iphdr *oip, *iph;
+	struct ethhdr *eth;
+	int r;
+
+	cfg = bpf_map_lookup_elem(&xdnat_cfg, &key);
+	if (!cfg || !(cfg->flags & XDNAT_CFG_ENABLED))
+		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
+	/* ARP, IPv6, VLAN-tagged, runts: the stack's */
+	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
+		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
+	oip = nh.pos;
+	/* only the tunnel to Gi is ours; PAP (UDP to Gi) and the rest: stack */
+	if ((void *)(oip + 1) > data_end || oip->daddr != cfg->internal ||
+	    oip->protocol != IPPROTO_IPIP)
+		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
+
+	if (parse_iphdr(&nh, data_end, &oip) < 0)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
+	/* no reassembly here: hosts send the tunnel with DF and a fitting MTU */
+	if (oip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
+	hi = oip->saddr;
+	outer_len = oip->ihl * 4;
+	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
+
+	iph = fast_inner(nh, data_end, hi, cfg->global, outer_pay);
+	if (!iph) {
+		r = check_tunnelled(&nh, data_end, hi, cfg->global, outer_pay, &iph);
+		if (r != XDNAT_FWD_TO_EXT)
+			return verdict(ctx, XDP_DROP, r);
+	}
+	return route_out(ctx, cfg, iph, outer_len);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
