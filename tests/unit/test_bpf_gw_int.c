@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * gw_int, the internal NIC's XDP program, run by the kernel with
+ * BPF_PROG_TEST_RUN: tunnel frames from hosts in, verdict, exact bytes out
+ * and the counter of the reason checked for every path (decapsulation, the
+ * share checks, echo ids, the next-hop cache, malformed frames).
+ * The rig and the shared checks: tests/lib/test_bpf_gw.h.
+ */
+#include <sched.h>
+#include "test_bpf_gw.h"
+
+/* ---- gw_int ------------------------------------------------------------------------ */
+
+/* gw_int learns an echo id with the host's MAC from xdnat_hosts; the reply
+ * goes to that MAC, and a later request after a MAC change updates it. */
+static void test_int_echo_id_learns_mac(void **state)
+{
+	struct xdnat_icmp_key ik;
+	struct xdnat_owner o;
+	uint8_t ic[64], inner[128], d[16];
+	struct frame req, rep;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x29, sizeof(d));
+	memset(&ik, 0, sizeof(ik));
+	ik.peer = PEER;
+	ik.id = htons(0x2468);
+	n = from_g(inner, G, PEER, P_ICMP, ic, icmp(ic, 8, 0, 0x24680001, d, sizeof(d)));
+	from_host(&req, H1_MAC, H1, inner, n);
+	to_g(&rep, PEER, P_ICMP, ic, icmp(ic, 0, 0, 0x24680001, d, sizeof(d)));
+
+	set_host_mac(H1, CID1, H1_NEW_MAC);
+	int_expect_decap(&req, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, H1_NEW_MAC);
+	expect_to_host(&rep, H1_NEW_MAC, H1);
+	/* the MAC changes: the learned entry follows at the next request */
+	set_host_entry(H1, CID1, H3_MAC);
+	expect_to_host(&rep, H1_NEW_MAC, H1);
+	int_expect_decap(&req, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, H3_MAC);
+	expect_to_host(&rep, H3_MAC, H1);
+	/* and when it is lost, to no MAC: the reply takes the FIB's */
+	set_host_entry(H1, CID1, NULL);
+	int_expect_decap(&req, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, NULL);
+	expect_to_host(&rep, H1_MAC, H1);
+}
+
+static void test_int_decap(void **state)
+{
+	uint8_t inner[256], l4[128], d[64];
+	struct frame in;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x2b, sizeof(d));
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, sizeof(d)));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	n = from_g(inner, G, ATTACKER, P_TCP, l4, tcp(l4, H2_PORT, 22));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, ATK_MAC);
+	/* ESP and AH: the SPI is the peer's, nothing to check */
+	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc0ffee, 1, 48));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	n = from_g(inner, G, PEER, P_AH, l4, ah(l4, P_TCP, 0xc0ffee, d, 20));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	/* an ICMP error the host's stack sends */
+	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 28));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	/* a non-first fragment carries no port: allowed */
+	{
+		struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP, .id = 3, .frag = 10 };
+
+		n = ip4(inner, &h, d, 40);
+		from_host(&in, H1_MAC, H1, inner, n);
+		int_expect_decap(&in, PEER_MAC);
+	}
+}
+
+/*
+ * gw_int's next-hop cache in front of the FIB (per CPU, slot by destination
+ * and TOS): the entry of the CPU the test ran on, or -1 when no CPU has one
+ * for dst.
+ */
+static int nexthop_of(uint32_t dst, struct xdnat_nexthop *out)
+{
+	uint32_t slot = xdnat_nexthop_slot(dst, 0);
+	struct xdnat_nexthop v[256];
+	int found = -1;
+
+	assert_true(rig.ncpus <= 256);
+	assert_int_equal(bpf_map_lookup_elem(rig.nexthop, &slot, v), 0);
+	for (int cpu = 0; cpu < rig.ncpus; cpu++)
+		if (v[cpu].expires_ns && v[cpu].dst == dst) {
+			*out = v[cpu];
+			found = cpu;
+		}
+	return found;
+}
+
+/* Expire dst's entry on every CPU. */
+static void nexthop_expire(uint32_t dst)
+{
+	uint32_t slot = xdnat_nexthop_slot(dst, 0);
+	struct xdnat_nexthop v[256];
+
+	assert_int_equal(bpf_map_lookup_elem(rig.nexthop, &slot, v), 0);
+	for (int cpu = 0; cpu < rig.ncpus; cpu++)
+		if (v[cpu].expires_ns)
+			v[cpu].expires_ns = 1;
+	assert_int_equal(bpf_map_update_elem(rig.nexthop, &slot, v, BPF_EXIST), 0);
+}
+
+static cpu_set_t cpus_before;
+
+/* The cache is per CPU: the world, then the test pinned to the CPU it runs
+ * on, or a run after a migration finds another CPU's entry (or none). */
+static int world_on_one_cpu(void **state)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0 || sched_getaffinity(0, sizeof(cpus_before), &cpus_before))
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		return -1;
+	return world(state);
+}
+
+static int all_cpus_again(void **state)
+{
+	(void)state;
+	return sched_setaffinity(0, sizeof(cpus_before), &cpus_before) ? -1 : 0;
+}
+
+/*
+ * The first packet to a destination caches the FIB's answer, the next ones
+ * use it for XDNAT_NEXTHOP_TTL_NS even after the neighbour changed (that is
+ * the cache's promise and its limit), a longer packet than any seen asks the
+ * FIB again, an expired entry is looked up afresh, and another destination
+ * in the same slot replaces the entry.
+ */
+static void test_int_nexthop_cache(void **state)
+{
+	static const uint8_t NEW_MAC[6] = { 0x02, 0, 0, 0, 0xe0, 0x99 };
+	uint8_t inner[512], l4[256], d[200];
+	struct xdnat_nexthop v;
+	struct frame in;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x5a, sizeof(d));
+	assert_int_equal(nexthop_of(PEER, &v), -1);		/* cold */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 40));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_memory_equal(v.dmac, PEER_MAC, 6);
+	assert_memory_equal(v.smac, EXT_MAC, 6);
+	assert_int_equal(v.ifindex, rig.ext_ifindex);
+	assert_int_equal(v.max_len, n);
+
+	/* the peer's MAC changes: within the TTL the cached one is used */
+	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr 02:00:00:00:e0:99 dev "
+			    EXT_DEV " nud permanent"), 0);
+	int_expect_decap(&in, PEER_MAC);
+	/* a longer packet asks the FIB (it checks the MTU): the new MAC, and
+	 * the entry starts afresh */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 160));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, NEW_MAC);
+	assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_memory_equal(v.dmac, NEW_MAC, 6);
+	assert_int_equal(v.max_len, n);
+
+	/* expired: looked up again */
+	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr %02x:%02x:%02x:%02x:%02x:%02x "
+			    "dev " EXT_DEV " nud permanent", PEER_MAC[0], PEER_MAC[1], PEER_MAC[2],
+			    PEER_MAC[3], PEER_MAC[4], PEER_MAC[5]), 0);
+	int_expect_decap(&in, NEW_MAC);		/* cached */
+	nexthop_expire(PEER);
+	int_expect_decap(&in, PEER_MAC);
+	assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_memory_equal(v.dmac, PEER_MAC, 6);
+	assert_true(v.expires_ns > 1);
+
+	/* another destination, same TOS: its own slot, the peer's entry stays
+	 * unless the slots collide (then it is replaced, never mixed up) */
+	n = from_g(inner, G, ATTACKER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 40));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, ATK_MAC);
+	assert_true(nexthop_of(ATTACKER, &v) >= 0);
+	assert_memory_equal(v.dmac, ATK_MAC, 6);
+	if (xdnat_nexthop_slot(ATTACKER, 0) != xdnat_nexthop_slot(PEER, 0))
+		assert_true(nexthop_of(PEER, &v) >= 0);
+}
+
+static void test_int_spoofed_port(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct frame in;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	/* H1 sending from H2's port */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H2_PORT, 500, "x", 1));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &(struct frame){ 0 }, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	n = from_g(inner, G, PEER, P_TCP, l4, tcp(l4, H2_NATT, 443));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &(struct frame){ 0 }, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	/* a port nobody holds */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, 31000, 500, "x", 1));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &(struct frame){ 0 }, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+}
+
+static void test_int_spoofed_inner_source(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, IP4(198, 51, 100, 2), PEER, P_UDP, l4, udp(l4, H1_PORT, 500, "x", 1));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	n = from_g(inner, H1, PEER, P_ESP, l4, esp(l4, 1234, 1, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+}
+
+static void test_int_unknown_host(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, "x", 1));
+	from_host(&in, H1_MAC, IP4(10, 0, 0, 99), inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_UNKNOWN_HOST);
+}
+
+static void test_int_not_tunnel_passes(void **state)
+{
+	uint8_t pkt[256], l4[128];
+	struct ip4 h = { .src = H1, .dst = GI, .proto = P_UDP };
+	struct frame in, out;
+
+	(void)state;
+	NEED_RIG();
+	/* PAP: UDP from a host to Gi */
+	eth(&in, INT_MAC, H1_MAC, ETH_IP);
+	append(&in, pkt, ip4(pkt, &h, l4, udp(l4, 40000, 4433, "PAP!", 4)));
+	int_expect(&in, &out, XDP_PASS, XDNAT_PASS_STACK);
+	assert_frame(&out, &in);
+	/* IPIP not to Gi */
+	h.dst = IP4(10, 0, 0, 2);
+	h.proto = P_IPIP;
+	eth(&in, INT_MAC, H1_MAC, ETH_IP);
+	append(&in, pkt, ip4(pkt, &h, l4, from_g(l4, G, PEER, P_ESP, "abcdefgh", 8)));
+	int_expect(&in, &out, XDP_PASS, XDNAT_PASS_STACK);
+	/* ARP */
+	eth(&in, (const uint8_t *)"\xff\xff\xff\xff\xff\xff", H1_MAC, ETH_ARP);
+	memset(pkt, 0, 28);
+	append(&in, pkt, 28);
+	int_expect(&in, &out, XDP_PASS, XDNAT_PASS_STACK);
+}
+
+static void test_int_echo_id_of_other_host(void **state)
+{
+	uint8_t inner[128], ic[64];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, G, PEER, P_ICMP, ic, icmp(ic, 8, 0, 0x55550001, "ping", 4));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	/* H1 again (refresh) is fine; H2 with H1's (peer, id) is not */
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	/* the same id towards another peer is H2's to take */
+	n = from_g(inner, G, ATTACKER, P_ICMP, ic, icmp(ic, 8, 0, 0x55550001, "ping", 4));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, ATK_MAC);
+}
+
+static void test_int_unsupported_and_malformed(void **state)
+{
+	uint8_t inner[256], l4[64];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, G, PEER, P_GRE, "\0\0\x08\0", 4);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
+
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, "x", 1));
+	/* inner header claims more than the outer carries */
+	from_host(&in, H1_MAC, H1, inner, n);
+	be16(in.b + 34 + 2, (uint16_t)(n + 1));
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_MALFORMED);
+	/* inner ihl 4 */
+	from_host(&in, H1_MAC, H1, inner, n);
+	in.b[34] = 0x44;
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_MALFORMED);
+	/* inner UDP cut short, lengths consistent */
+	n = from_g(inner, G, PEER, P_UDP, "\x4e\x20\x01", 3);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_MALFORMED);
+}
+
+static void test_int_truncated_every_layer(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct frame in, out;
+	size_t n, cut;
+	int reason, act;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, G, PEER, P_TCP, l4, tcp(l4, H1_PORT, 443));
+	from_host(&in, H1_MAC, H1, inner, n);
+	for (cut = 0; cut < in.len; cut++) {
+		struct frame c = in;
+
+		c.len = cut;
+		act = xdp_run(rig.int_fd, rig.int_ifindex, &c, &out, &reason);
+		if (cut < 14 && act < 0)
+			continue;
+		assert_true(act == XDP_PASS || act == XDP_DROP);
+		assert_int_equal(reason, cut < 34 ? XDNAT_PASS_STACK : XDNAT_DROP_MALFORMED);
+		if (cut < 34)
+			continue;
+		/* outer length fixed up: the inner header or TCP runs short */
+		be16(c.b + 16, (uint16_t)(cut - 14));
+		be16(c.b + 24, 0);
+		be16(c.b + 24, inet_csum(c.b + 14, 20));
+		act = xdp_run(rig.int_fd, rig.int_ifindex, &c, &out, &reason);
+		assert_int_equal(act, XDP_DROP);
+		assert_int_equal(reason, XDNAT_DROP_MALFORMED);
+	}
+}
+
+static void test_int_outer_options_and_fragments(void **state)
+{
+	static const uint8_t opt[12] = { 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,
+					 0x01, 0x01, 0x01, 0x01, 0x01, 0x00 };
+	uint8_t inner[256], l4[128], pkt[512];
+	struct ip4 o = { .src = H2, .dst = GI, .proto = P_IPIP, .frag = 0x4000,
+			 .opt = opt, .optlen = sizeof(opt) };
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	/* a 32-byte outer header is stripped as a whole */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H2_PORT, 500, "opts", 4));
+	eth(&in, INT_MAC, H2_MAC, ETH_IP);
+	append(&in, pkt, ip4(pkt, &o, inner, n));
+	assert_int_equal(in.b[14], 0x48);
+	int_expect_decap(&in, PEER_MAC);
+	/* a fragmented tunnel packet cannot be checked: never reassembled here */
+	o.opt = NULL;
+	o.optlen = 0;
+	o.frag = 0x2000;
+	eth(&in, INT_MAC, H2_MAC, ETH_IP);
+	append(&in, pkt, ip4(pkt, &o, inner, n));
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
+	o.frag = 5;
+	eth(&in, INT_MAC, H2_MAC, ETH_IP);
+	append(&in, pkt, ip4(pkt, &o, inner, n));
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_UNSUPPORTED);
+}
+
+static void test_int_no_route(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	/* nothing routes 192.0.2.0/24 in the test namespace */
+	n = from_g(inner, G, IP4(192, 0, 2, 1), P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+	/* a host must not reach another host as G through the gateway */
+	n = from_g(inner, G, H2, P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_int_echo_id_learns_mac, world),
+		cmocka_unit_test_setup(test_int_decap, world),
+		cmocka_unit_test_setup(test_int_spoofed_port, world),
+		cmocka_unit_test_setup(test_int_spoofed_inner_source, world),
+		cmocka_unit_test_setup(test_int_unknown_host, world),
+		cmocka_unit_test_setup(test_int_not_tunnel_passes, world),
+		cmocka_unit_test_setup(test_int_echo_id_of_other_host, world),
+		cmocka_unit_test_setup(test_int_unsupported_and_malformed, world),
+		cmocka_unit_test_setup(test_int_truncated_every_layer, world),
+		cmocka_unit_test_setup(test_int_outer_options_and_fragments, world),
+		cmocka_unit_test_setup(test_int_no_route, world),
+		cmocka_unit_test_setup_teardown(test_int_nexthop_cache, world_on_one_cpu,
+						all_cpus_again),
+	};
+
+	return cmocka_run_group_tests_name("bpf_gw_int", tests, group_setup, group_teardown);
+}
