@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The host tunnel (IPv4-in-IPv4 between Gi and a host's Hi) built and
- * stripped by hand, plus the route lookup and the MAC + redirect step shared
- * by both programs. After any bpf_xdp_adjust_head every packet pointer is
- * stale: these helpers re-derive theirs from ctx and so must the callers.
+ * stripped by hand, plus the steps both programs share: the configuration,
+ * the route lookup and the MAC + redirect step. After any
+ * bpf_xdp_adjust_head every packet pointer is stale: these helpers re-derive
+ * theirs from ctx and so must the callers.
  */
 #ifndef XDNAT_BPF_ENCAP_H
 #define XDNAT_BPF_ENCAP_H
@@ -15,6 +16,16 @@
 #ifndef AF_INET
 #define AF_INET			2
 #endif
+
+/* The configuration, when the data plane is enabled; else NULL: every
+ * frame is the stack's. */
+static __always_inline struct xdnat_cfg *cfg_enabled(void)
+{
+	__u32 key = 0;
+	struct xdnat_cfg *cfg = bpf_map_lookup_elem(&xdnat_cfg, &key);
+
+	return cfg && (cfg->flags & XDNAT_CFG_ENABLED) ? cfg : NULL;
+}
 
 /*
  * Prepend the outer IPv4 header Gi -> Hi in front of the inner packet that

@@ -322,12 +322,12 @@ int gw_ext(struct xdp_md *ctx)
 	struct xdnat_cfg *cfg;
 	struct ethhdr *eth;
 	struct iphdr *iph;
-	__u32 key = 0, l4_len;
+	__u32 l4_len;
 	__u16 frag;
 	int r;
 
-	cfg = bpf_map_lookup_elem(&xdnat_cfg, &key);
-	if (!cfg || !(cfg->flags & XDNAT_CFG_ENABLED))
+	cfg = cfg_enabled();
+	if (!cfg)
 		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
 	/* ARP, IPv6, VLAN-tagged, runts: the stack's */
 	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)

@@ -252,17 +252,15 @@ int gw_int(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor nh = { .pos = data };
-	__u32 key = 0, hi, outer_len, outer_pay;
+	__u32 hi, outer_len, outer_pay;
 	struct xdnat_cfg *cfg;
 	struct iphdr *oip, *iph;
 	struct ethhdr *eth;
 	int r;
 
-	cfg = bpf_map_lookup_elem(&xdnat_cfg, &key);
-	if (!cfg || !(cfg->flags & XDNAT_CFG_ENABLED))
-		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
-	/* ARP, IPv6, VLAN-tagged, runts: the stack's */
-	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
+	cfg = cfg_enabled();
+	/* off; ARP, IPv6, VLAN-tagged, runts: the stack's */
+	if (!cfg || parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
 		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
 	oip = nh.pos;
 	/* only the tunnel to Gi is ours; PAP (UDP to Gi) and the rest: stack */
