@@ -82,8 +82,9 @@ static struct host_state full_state(void)
 	st.spis = (struct pap_spi_range){ st.global, 0x80000000u, 0xffffffffu };
 	st.natt_port = 20001;
 	snprintf(st.cert_dir, sizeof(st.cert_dir), "/etc/swanctl/xdnat certs");
-	snprintf(st.swan_args, sizeof(st.swan_args), "--dir /etc/xdnat/swan --peer 203.0.113.10 "
-		 "--narrow --peer-ca /etc/peer-ca.pem");
+	assert_int_equal(host_cmd_parse(&host_cmd_strongswan, 7, (char *[]){ "strongswan",
+		"--dir", "/etc/xdnat/swan", "--peer", "203.0.113.10", "--narrow", "--peer-ca=/etc/peer-ca.pem",
+		NULL }, &st.swan, (char[128]){ 0 }, 128), 0);
 	st.n_peers = 2;
 	st.peers[0] = (struct pap_sa){ addr("203.0.113.10"), 0x80000000u, 0xffffffffu };
 	st.peers[1] = (struct pap_sa){ addr("203.0.113.20"), 0x80000001u, 0x80000001u };
@@ -115,7 +116,7 @@ static void test_round_trip(void **state)
 	a.spis = (struct pap_spi_range){ 0 };
 	a.rp_filter_prev = -1;
 	memset(a.cert_dir, 0, sizeof(a.cert_dir));	/* the default: no line */
-	memset(a.swan_args, 0, sizeof(a.swan_args));	/* none: no line */
+	memset(&a.swan, 0, sizeof(a.swan));	/* none: no line */
 	assert_int_equal(host_state_save(f->dir, &a), 0);
 	assert_int_equal(host_state_load(f->dir, &b, f->err, sizeof(f->err)), 0);
 	a.spis.global = a.global;	/* ranges come back with G filled in */
