@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include "gateway/alloc.h"
 #include "gateway/ca.h"
 #include "gateway/gateway.h"
@@ -33,7 +34,23 @@ struct gw {
 	size_t n_hosts, cap_hosts;
 	uint32_t next_client_id;
 	struct gw_stats stats;
+	size_t req_len;			/* of the request being answered */
+	/* REGISTER cookies: the current secret and the one before. */
+	uint8_t cookie_secret[2][PAP_KEY_LEN];
+	uint8_t sign_seed[PAP_SIG_KEY_LEN];
+	bool has_sign_key;
+	/* Per-source REGISTER token buckets (milli-tokens), LRU-evicted. */
+	struct gw_src {
+		uint32_t addr;
+		uint32_t mtokens;
+		uint64_t last;
+	} src[GW_SRC_SLOTS];
+	struct gw_token *tokens;
+	size_t n_tokens;
+	uint32_t next_token_id;
 };
+
+#define GW_MAX_TOKENS	1024
 
 /* What one request handler sees. */
 struct gw_req {
@@ -236,6 +253,9 @@ static uint32_t lease_grant(const struct gw *g, const struct pap_msg *m,
 	uint32_t want = (m->present & PAP_BIT(PAP_P_LEASE)) && m->lease ?
 			m->lease : fallback;
 
+	/* A floor: LEASE=1 would let a forged REGISTER come and go at once. */
+	if (want < g->cfg.min_lease_secs)
+		want = g->cfg.min_lease_secs;
 	return want > g->cfg.max_lease_secs ? g->cfg.max_lease_secs : want;
 }
 
@@ -651,13 +671,39 @@ static const gw_handler handlers[PAP_TYPE_MAX + 1] = {
 
 /* ---- dispatch ------------------------------------------------------- */
 
+/* An ERROR with only the code (and REQ_TYPE when it fits), for limit. */
+static int small_error(uint8_t *reply, size_t limit, const struct pap_msg *m, int code)
+{
+	struct pap_writer w;
+	int n;
+
+	pap_begin(&w, reply, limit, PAP_ERROR, m->xid, m->client_id, m->seq);
+	pap_put_u16(&w, PAP_P_ERROR_CODE, (uint16_t)code);
+	if (m->type && m->type <= PAP_TYPE_MAX)
+		pap_put_u8(&w, PAP_P_REQ_TYPE, m->type);
+	n = pap_finish(&w, NULL, 0);
+	if (n > 0)
+		return n;
+	pap_begin(&w, reply, limit, PAP_ERROR, m->xid, m->client_id, m->seq);
+	pap_put_u16(&w, PAP_P_ERROR_CODE, (uint16_t)code);
+	return pap_finish(&w, NULL, 0);
+}
+
+/*
+ * Unsigned ERRORs go to whoever the source claims to be: never bigger than
+ * the request (no amplification), shortened to the code, or silence. Signed
+ * ones answer an authenticated request from the host's own address.
+ */
 static size_t reply_error(struct gw *g, const struct pap_msg *m, int code,
 			  const uint8_t *key, size_t key_len, uint8_t *reply,
 			  size_t cap)
 {
-	int n = pap_build_error(reply, cap, m, m->type, (enum pap_err)code,
+	size_t limit = !key && g->req_len < cap ? g->req_len : cap;
+	int n = pap_build_error(reply, limit, m, m->type, (enum pap_err)code,
 				pap_err_text(code), key, key_len);
 
+	if (n <= 0 && !key)
+		n = small_error(reply, limit, m, code);
 	if (n <= 0)
 		return 0;
 	if (code > 0 && code <= PAP_E_MAX)
@@ -665,30 +711,190 @@ static size_t reply_error(struct gw *g, const struct pap_msg *m, int code,
 	return (size_t)n;
 }
 
-static struct host *find_by_pubkey(struct gw *g, const uint8_t *pub)
+/* The registration a retransmitted REGISTER made: same key, same address
+ * (a copy relayed from elsewhere is a new REGISTER, and needs its cookie). */
+static struct host *find_by_pubkey(struct gw *g, const uint8_t *pub, uint32_t src)
 {
 	for (size_t i = 0; i < g->n_hosts; i++)
-		if (!CRYPTO_memcmp(g->hosts[i]->host_pub, pub, PAP_KEY_LEN))
+		if (g->hosts[i]->addr == src &&
+		    !CRYPTO_memcmp(g->hosts[i]->host_pub, pub, PAP_KEY_LEN))
 			return g->hosts[i];
 	return NULL;
 }
 
+static uint32_t hosts_from(const struct gw *g, uint32_t src)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < g->n_hosts; i++)
+		n += g->hosts[i]->addr == src;
+	return n;
+}
+
+/* ---- REGISTER guards: cookie, per-source rate, tokens ------------------ */
+
+static bool cookie_ok(const struct gw *g, const struct pap_msg *m, uint32_t src,
+		      uint16_t sport, uint64_t now)
+{
+	uint8_t want[PAP_COOKIE_LEN];
+	uint64_t slot = now / GW_COOKIE_SLOT_SECS;
+
+	if (!(m->present & PAP_BIT(PAP_P_COOKIE)))
+		return false;
+	/* this slot or the one before, under this secret or the one before */
+	for (int k = 0; k < 2; k++)
+		for (uint64_t d = 0; d < 2 && d <= slot; d++) {
+			if (pap_cookie(g->cookie_secret[k], src, sport, m->pubkey,
+				       slot - d, want))
+				return false;
+			if (!CRYPTO_memcmp(want, m->cookie, PAP_COOKIE_LEN))
+				return true;
+		}
+	return false;
+}
+
+/* COOKIE, unsigned: 40 bytes, below the 51 of the smallest REGISTER. */
+static size_t cookie_reply(struct gw *g, const struct pap_msg *m, uint32_t src,
+			   uint16_t sport, uint64_t now, uint8_t *reply, size_t cap)
+{
+	uint8_t cookie[PAP_COOKIE_LEN];
+	struct pap_writer w;
+	int n;
+
+	if (pap_cookie(g->cookie_secret[0], src, sport, m->pubkey,
+		       now / GW_COOKIE_SLOT_SECS, cookie))
+		return 0;
+	pap_begin(&w, reply, g->req_len < cap ? g->req_len : cap, PAP_ERROR, m->xid, 0, 0);
+	pap_put_u16(&w, PAP_P_ERROR_CODE, PAP_E_COOKIE);
+	pap_put(&w, PAP_P_COOKIE, cookie, PAP_COOKIE_LEN);
+	n = pap_finish(&w, NULL, 0);
+	if (n <= 0)
+		return 0;
+	g->stats.cookies++;
+	g->stats.errors[PAP_E_COOKIE]++;
+	return (size_t)n;
+}
+
+/* A token bucket per source address; the least recently seen is reused. */
+static bool source_allows(struct gw *g, uint32_t src, uint64_t now)
+{
+	uint64_t burst = (uint64_t)g->cfg.register_burst * 1000;
+	struct gw_src *e = NULL, *lru = &g->src[0];
+
+	if (!g->cfg.register_rate)
+		return true;
+	for (unsigned int i = 0; i < GW_SRC_SLOTS && !e; i++) {
+		if (g->src[i].addr == src && g->src[i].last)
+			e = &g->src[i];
+		else if (g->src[i].last < lru->last)
+			lru = &g->src[i];
+	}
+	if (!e) {
+		e = lru;
+		*e = (struct gw_src){ .addr = src, .mtokens = (uint32_t)burst, .last = now };
+	}
+	if (now > e->last) {
+		uint64_t t = e->mtokens + (now - e->last) * g->cfg.register_rate * 1000;
+
+		e->mtokens = (uint32_t)(t > burst ? burst : t);
+	}
+	e->last = now ? now : 1;
+	if (e->mtokens < 1000)
+		return false;
+	e->mtokens -= 1000;
+	return true;
+}
+
+static struct gw_token *token_find(struct gw *g, uint32_t id)
+{
+	for (size_t i = 0; i < g->n_tokens; i++)
+		if (g->tokens[i].id == id)
+			return &g->tokens[i];
+	return NULL;
+}
+
+static bool token_live(const struct gw_token *t, uint64_t now)
+{
+	return !t->expires || t->expires > now;
+}
+
+static void token_remove(struct gw *g, struct gw_token *t)
+{
+	OPENSSL_cleanse(t->secret, sizeof(t->secret));
+	*t = g->tokens[--g->n_tokens];
+}
+
+/*
+ * Who may register: with TOKEN_ID, the holder of that live token; else with
+ * a site key, its holder; else anyone unless tokens are required. *salt is
+ * the key the secret's derivation is salted with. 0 or the error code.
+ */
+static int register_auth(struct gw *g, const uint8_t *req, const struct pap_msg *m,
+			 uint64_t now, struct gw_token **tok, const uint8_t **salt,
+			 size_t *salt_len)
+{
+	*tok = NULL;
+	*salt = NULL;
+	*salt_len = 0;
+	if (m->present & PAP_BIT(PAP_P_TOKEN_ID)) {
+		struct gw_token *t = token_find(g, m->token_id);
+
+		if (!t || !token_live(t, now) || !pap_verify(req, m, t->secret, GW_TOKEN_LEN))
+			return PAP_E_SITE_KEY;
+		*tok = t;
+		*salt = t->secret;
+		*salt_len = GW_TOKEN_LEN;
+		return 0;
+	}
+	if (g->cfg.site_key_len) {
+		if (!pap_verify(req, m, g->cfg.site_key, g->cfg.site_key_len))
+			return PAP_E_SITE_KEY;
+		*salt = g->cfg.site_key;
+		*salt_len = g->cfg.site_key_len;
+		return 0;
+	}
+	return g->cfg.require_token ? PAP_E_SITE_KEY : 0;
+}
+
+static int sign_reply(struct gw *g, struct pap_writer *w, const struct host *h,
+		      const uint8_t gw_pub[PAP_KEY_LEN], uint32_t xid)
+{
+	struct pap_msg r = {
+		.xid = xid, .client_id = h->client_id, .lease = h->lease_secs,
+		.n_globals = 1, .globals = { g->cfg.global },
+	};
+	uint8_t sig[PAP_GW_SIG_LEN];
+
+	if (!g->has_sign_key)
+		return 0;
+	memcpy(r.pubkey, gw_pub, PAP_KEY_LEN);
+	if (pap_sign_register_reply(g->sign_seed, &r, h->addr, h->host_pub, sig))
+		return -EIO;
+	pap_put(w, PAP_P_GW_SIG, sig, sizeof(sig));
+	return 0;
+}
+
+/*
+ * REGISTER: a retransmission gets its cached reply (only at the address it
+ * came from); otherwise, in this order and before anything is allocated:
+ * the cookie (return routability), the source's rate, the token or site
+ * key, the tables' room. The secret is bound to src (Hi).
+ */
 static size_t handle_register(struct gw *g, const uint8_t *req,
-			      const struct pap_msg *m, uint32_t src,
+			      const struct pap_msg *m, uint32_t src, uint16_t sport,
 			      uint8_t *reply, size_t cap)
 {
 	uint8_t gw_priv[PAP_KEY_LEN], gw_pub[PAP_KEY_LEN];
+	const uint8_t *salt;
+	struct gw_token *tok;
 	struct pap_writer w;
 	struct host *h;
 	uint64_t now = gw_now(g);
-	int n;
-
-	if (g->cfg.site_key_len &&
-	    !pap_verify(req, m, g->cfg.site_key, g->cfg.site_key_len))
-		return reply_error(g, m, PAP_E_SITE_KEY, NULL, 0, reply, cap);
+	size_t salt_len;
+	int n, code;
 
 	/* The same REGISTER again (its reply was lost): the same answer. */
-	h = find_by_pubkey(g, m->pubkey);
+	h = find_by_pubkey(g, m->pubkey, src);
 	if (h) {
 		if (h->last_seq || h->last_xid != m->xid || !h->reply)
 			return reply_error(g, m, PAP_E_REPLAY, NULL, 0, reply, cap);
@@ -696,8 +902,20 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 		memcpy(reply, h->reply, h->reply_len);
 		return h->reply_len;
 	}
+	if (!cookie_ok(g, m, src, sport, now))
+		return cookie_reply(g, m, src, sport, now, reply, cap);
+	if (!source_allows(g, src, now))
+		return reply_error(g, m, PAP_E_RATE_LIMITED, NULL, 0, reply, cap);
+	code = register_auth(g, req, m, now, &tok, &salt, &salt_len);
+	if (code)
+		return reply_error(g, m, code, NULL, 0, reply, cap);
 	if (g->n_hosts >= g->cfg.max_hosts)
 		return reply_error(g, m, PAP_E_TOO_MANY_HOSTS, NULL, 0, reply, cap);
+	if (g->cfg.max_hosts_per_source && hosts_from(g, src) >= g->cfg.max_hosts_per_source)
+		return reply_error(g, m, PAP_E_RATE_LIMITED, NULL, 0, reply, cap);
+	/* Ids are never reused: at the top of the space, no more registrations. */
+	if (g->next_client_id == UINT32_MAX || !g->next_client_id)
+		return reply_error(g, m, PAP_E_NO_RESOURCES, NULL, 0, reply, cap);
 
 	h = calloc(1, sizeof(*h));
 	if (!h)
@@ -706,24 +924,32 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	h->addr = src;
 	h->global = g->cfg.global;
 	memcpy(h->host_pub, m->pubkey, PAP_KEY_LEN);
-	h->lease_secs = lease_grant(g, m, g->cfg.lease_secs);
+	h->lease_secs = lease_grant(g, m, tok && tok->lease_hint ? tok->lease_hint :
+					  g->cfg.lease_secs);
 	h->lease_expires = now + h->lease_secs;
 	h->last_xid = m->xid;
 
 	if (pap_x25519_keygen(gw_priv, gw_pub) ||
 	    pap_derive_secret(gw_priv, m->pubkey, m->pubkey, gw_pub, h->client_id,
-			      g->cfg.site_key, g->cfg.site_key_len, h->secret))
+			      src, salt, salt_len, h->secret))
 		goto internal;
 
 	pap_begin(&w, reply, cap, PAP_REGISTER_REPLY, m->xid, h->client_id, 0);
 	pap_put_addr(&w, PAP_P_GLOBAL_ADDR, g->cfg.global);
 	pap_put_u32(&w, PAP_P_LEASE, h->lease_secs);
 	pap_put(&w, PAP_P_PUBKEY, gw_pub, PAP_KEY_LEN);
+	if (sign_reply(g, &w, h, gw_pub, m->xid))
+		goto internal;
 	n = pap_finish(&w, h->secret, PAP_KEY_LEN);
 	if (n <= 0 || host_set_reply(h, reply, (uint16_t)n) || host_insert(g, h))
 		goto internal;
 	OPENSSL_cleanse(gw_priv, sizeof(gw_priv));
 
+	if (tok) {
+		tok->used++;
+		if (tok->uses_left && !--tok->uses_left)
+			token_remove(g, tok);	/* one-time: used up */
+	}
 	g->next_client_id++;
 	log_meta(g);
 	log_host(g, h);
@@ -746,7 +972,7 @@ static bool is_request(uint8_t type)
 }
 
 size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
-		 uint8_t *reply, size_t cap)
+		 uint16_t src_port, uint8_t *reply, size_t cap)
 {
 	struct pap_msg m;
 	struct pap_writer w;
@@ -755,6 +981,7 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	int rc, n;
 
 	g->stats.datagrams++;
+	g->req_len = len;
 	rc = pap_decode(req, len, &m);
 	/* Never answer what has no header, nor replies/ERRORs (no ping-pong). */
 	if (rc == -PAP_E_TRUNCATED_HEADER || (!is_request(m.type) && m.type != 0 &&
@@ -769,7 +996,7 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	g->stats.requests[m.type]++;
 
 	if (m.type == PAP_REGISTER) {
-		n = (int)handle_register(g, req, &m, src, reply, cap);
+		n = (int)handle_register(g, req, &m, src, src_port, reply, cap);
 		goto out;
 	}
 
@@ -783,6 +1010,14 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	}
 	if (!h) {
 		n = (int)reply_error(g, &m, PAP_E_REGISTER_FIRST, NULL, 0, reply, cap);
+		goto out;
+	}
+	/* A host speaks from the address it registered from and was bound to:
+	 * anything else (a relay, a spoofer, a moved host) gets nothing, not
+	 * even the cached reply. A host that moved registers again. */
+	if (src != h->addr) {
+		g->stats.wrong_source++;
+		n = 0;
 		goto out;
 	}
 	if (!pap_verify(req, &m, h->secret, PAP_KEY_LEN)) {
@@ -848,6 +1083,16 @@ int gw_commit(struct gw *g)
 	return g->store ? state_commit(g->store) : 0;
 }
 
+/* Registered, and never one signed request since: nobody holds its secret
+ * (a forged or relayed REGISTER) or the host died at once. */
+static bool never_used(const struct gw *g, const struct host *h, uint64_t now)
+{
+	uint64_t since = h->lease_expires - h->lease_secs;
+
+	return g->cfg.register_timeout_secs && !h->last_seq &&
+	       now >= since + g->cfg.register_timeout_secs;
+}
+
 unsigned int gw_expire(struct gw *g)
 {
 	uint64_t now = gw_now(g);
@@ -856,13 +1101,28 @@ unsigned int gw_expire(struct gw *g)
 	for (size_t i = 0; i < g->n_hosts;) {
 		struct host *h = g->hosts[i];
 
-		if (h->lease_expires > now) {
+		if (h->lease_expires > now && !never_used(g, h, now)) {
 			i++;
+			continue;
+		}
+		if (h->lease_expires > now) {
+			log_info("host %u: no signed request in %us since REGISTER, reclaimed",
+				 h->client_id, g->cfg.register_timeout_secs);
+			destroy_host(g, h, "registration never used");
+			g->stats.reclaimed++;
 			continue;
 		}
 		log_info("host %u: lease expired, its share is free again", h->client_id);
 		destroy_host(g, h, "lease expired");
 		n++;
+	}
+	for (size_t i = 0; i < g->n_tokens;) {
+		if (token_live(&g->tokens[i], now)) {
+			i++;
+			continue;
+		}
+		log_info("enrolment token %u expired", g->tokens[i].id);
+		token_remove(g, &g->tokens[i]);
 	}
 	g->stats.expired += n;
 	return n;
@@ -906,8 +1166,14 @@ int gw_new(const struct gw_config *cfg, struct state_store *store,
 	g->clock = clock;
 	g->clock_ctx = clock_ctx;
 	g->next_client_id = 1;
+	g->next_token_id = 1;
 	g->ports = port_alloc_new(cfg->port_lo, cfg->port_hi);
 	g->spis = spi_alloc_new(cfg->spi_lo, cfg->spi_hi);
+	if (RAND_bytes(g->cookie_secret[0], PAP_KEY_LEN) != 1 ||
+	    RAND_bytes(g->cookie_secret[1], PAP_KEY_LEN) != 1) {
+		gw_free(g);
+		return -EIO;
+	}
 	if (!g->ports || !g->spis) {
 		gw_free(g);
 		return -EINVAL;
@@ -926,6 +1192,11 @@ void gw_free(struct gw *g)
 		free(g->hosts[i]);
 	}
 	free(g->hosts);
+	for (size_t i = 0; i < g->n_tokens; i++)
+		OPENSSL_cleanse(g->tokens[i].secret, GW_TOKEN_LEN);
+	free(g->tokens);
+	OPENSSL_cleanse(g->cookie_secret, sizeof(g->cookie_secret));
+	OPENSSL_cleanse(g->sign_seed, sizeof(g->sign_seed));
 	port_alloc_free_all(g->ports);
 	spi_alloc_free_all(g->spis);
 	free(g);
@@ -941,6 +1212,84 @@ void gw_set_ca(struct gw *g, struct ca *ca)
 	g->ca = ca;
 }
 
+void gw_rotate_cookie_secret(struct gw *g)
+{
+	uint8_t next[PAP_KEY_LEN];
+
+	if (RAND_bytes(next, sizeof(next)) != 1)
+		return;		/* keep the current one: still unguessable */
+	memcpy(g->cookie_secret[1], g->cookie_secret[0], PAP_KEY_LEN);
+	memcpy(g->cookie_secret[0], next, PAP_KEY_LEN);
+	OPENSSL_cleanse(next, sizeof(next));
+}
+
+int gw_set_sign_key(struct gw *g, const uint8_t seed[PAP_SIG_KEY_LEN])
+{
+	uint8_t pub[PAP_SIG_KEY_LEN];
+
+	if (pap_ed25519_pub(seed, pub))
+		return -EINVAL;
+	memcpy(g->sign_seed, seed, PAP_SIG_KEY_LEN);
+	g->has_sign_key = true;
+	return 0;
+}
+
+/* ---- enrolment tokens ------------------------------------------------ */
+
+int gw_token_add(struct gw *g, const struct gw_token *t)
+{
+	struct gw_token *n;
+
+	if (!t->id || token_find(g, t->id))
+		return -EEXIST;
+	if (g->n_tokens >= GW_MAX_TOKENS)
+		return -ENOSPC;
+	n = realloc(g->tokens, (g->n_tokens + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	g->tokens = n;
+	g->tokens[g->n_tokens++] = *t;
+	if (t->id >= g->next_token_id)
+		g->next_token_id = t->id + 1;
+	return 0;
+}
+
+int gw_token_issue(struct gw *g, uint32_t uses, uint32_t ttl_secs,
+		   uint32_t lease_hint, struct gw_token *t)
+{
+	*t = (struct gw_token){
+		.id = g->next_token_id,
+		.expires = ttl_secs ? gw_now(g) + ttl_secs : 0,
+		.uses_left = uses,
+		.lease_hint = lease_hint,
+	};
+	if (!t->id || t->id == UINT32_MAX)
+		return -ENOSPC;
+	if (RAND_bytes(t->secret, sizeof(t->secret)) != 1)
+		return -EIO;
+	return gw_token_add(g, t);
+}
+
+int gw_token_revoke(struct gw *g, uint32_t id)
+{
+	struct gw_token *t = token_find(g, id);
+
+	if (!t)
+		return -ENOENT;
+	token_remove(g, t);
+	return 0;
+}
+
+size_t gw_token_count(const struct gw *g)
+{
+	return g->n_tokens;
+}
+
+const struct gw_token *gw_token_at(const struct gw *g, size_t i)
+{
+	return i < g->n_tokens ? &g->tokens[i] : NULL;
+}
+
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
 {
 	g->cfg.lease_secs = cfg->lease_secs;
@@ -948,6 +1297,12 @@ void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
 	g->cfg.port_quota = cfg->port_quota;
 	g->cfg.spi_quota = cfg->spi_quota;
 	g->cfg.max_hosts = cfg->max_hosts;
+	g->cfg.min_lease_secs = cfg->min_lease_secs;
+	g->cfg.max_hosts_per_source = cfg->max_hosts_per_source;
+	g->cfg.register_rate = cfg->register_rate;
+	g->cfg.register_burst = cfg->register_burst;
+	g->cfg.register_timeout_secs = cfg->register_timeout_secs;
+	g->cfg.require_token = cfg->require_token;
 	memcpy(g->cfg.site_key, cfg->site_key, sizeof(g->cfg.site_key));
 	g->cfg.site_key_len = cfg->site_key_len;
 }

@@ -27,6 +27,28 @@ struct gw_config {
 	uint32_t max_hosts;
 	uint8_t site_key[GW_MAX_SITE_KEY];
 	size_t site_key_len;		/* 0: any internal host may register */
+	/* Exhaustion and hijack guards (docs/security.md); 0 turns one off. */
+	uint32_t min_lease_secs;	/* floor on any lease granted */
+	uint32_t max_hosts_per_source;	/* registrations one address may hold */
+	uint32_t register_rate;		/* REGISTERs per second per source (bucket) */
+	uint32_t register_burst;	/* ... and the bucket's depth */
+	uint32_t register_timeout_secs;	/* no signed request since REGISTER: reclaimed */
+	bool require_token;		/* REGISTER needs a token (or the site key) */
+};
+
+#define GW_COOKIE_SLOT_SECS	30	/* a cookie is good for 30-60 s */
+#define GW_SRC_SLOTS		256	/* per-source REGISTER buckets, LRU */
+#define GW_TOKEN_LEN		32	/* an enrolment token's secret */
+
+/* An enrolment token (xdnatctl token issue): REGISTER proves it holds the
+ * secret (AUTH under it, TOKEN_ID naming it) instead of the site key. */
+struct gw_token {
+	uint32_t id;
+	uint8_t secret[GW_TOKEN_LEN];
+	uint64_t expires;		/* unix seconds, 0: never */
+	uint32_t uses_left;		/* 0: unlimited */
+	uint32_t lease_hint;		/* lease for its hosts, 0: the default */
+	uint32_t used;			/* registrations made with it */
 };
 
 /* Called whenever a host's share or SA table changes: old == NULL for a new
@@ -47,6 +69,9 @@ struct gw_stats {
 	uint64_t errors[PAP_E_MAX + 1];	/* ERRORs sent, by code */
 	uint64_t expired;		/* leases that ran out */
 	uint64_t registered, deregistered;
+	uint64_t wrong_source;		/* requests not from the host's address: dropped */
+	uint64_t cookies;		/* REGISTERs answered with a COOKIE */
+	uint64_t reclaimed;		/* registrations never used, reclaimed early */
 };
 
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
@@ -77,9 +102,11 @@ int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
  * Returns the reply length written to reply (cap >= PAP_MAX_MSG), or 0 when
  * the datagram gets no answer. State changes are logged to the store; the
  * caller must gw_commit() before sending any reply of the batch.
+ * src_port (network order) goes into the REGISTER cookie. A request other
+ * than REGISTER is answered only from the address its host registered from.
  */
 size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
-		 uint8_t *reply, size_t cap);
+		 uint16_t src_port, uint8_t *reply, size_t cap);
 /* Persist what the handled requests changed. 0 or -errno. */
 int gw_commit(struct gw *g);
 /* Expire leases that ran out (frees their shares). Returns how many. */
@@ -87,6 +114,22 @@ unsigned int gw_expire(struct gw *g);
 /* Write a snapshot and empty the journal: when the journal is long, or
  * always with force (clean shutdown). 0 or -errno. */
 int gw_compact(struct gw *g, bool force);
+
+/* New cookie secret; the previous one stays good for one more period. */
+void gw_rotate_cookie_secret(struct gw *g);
+/* The gateway's Ed25519 signing key (32-byte seed) for REGISTER_REPLY's
+ * GW_SIG; without one replies are unsigned (hosts that pin refuse them). */
+int gw_set_sign_key(struct gw *g, const uint8_t seed[PAP_SIG_KEY_LEN]);
+
+/* Enrolment tokens. issue fills t (id and secret chosen here); -ENOSPC when
+ * the table is full. revoke: -ENOENT if unknown. A used-up or expired token
+ * is dropped by gw_expire(). add: a restored one (same id). */
+int gw_token_issue(struct gw *g, uint32_t uses, uint32_t ttl_secs,
+		   uint32_t lease_hint, struct gw_token *t);
+int gw_token_add(struct gw *g, const struct gw_token *t);
+int gw_token_revoke(struct gw *g, uint32_t id);
+size_t gw_token_count(const struct gw *g);
+const struct gw_token *gw_token_at(const struct gw *g, size_t i);
 
 /* Administrative free of a whole host (xdnatctl free). -ENOENT if unknown. */
 int gw_drop_host(struct gw *g, uint32_t client_id);

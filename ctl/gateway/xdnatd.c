@@ -120,7 +120,7 @@ static void serve_pap(struct daemon *d)
 			else
 				len = in[i].msg_len;
 			len = gw_handle(d->gw, req[i], len, from[i].sin_addr.s_addr,
-					rep[i], PAP_MAX_MSG);
+					from[i].sin_port, rep[i], PAP_MAX_MSG);
 			if (!len)
 				continue;
 			iov_out[nout] = (struct iovec){ rep[i], len };

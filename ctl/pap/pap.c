@@ -72,6 +72,9 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_REQ_TYPE]	= { 1, 1, 1 },
 	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
 	[PAP_P_CRL]		= { 1, PAP_MAX_DER, 1 },
+	[PAP_P_COOKIE]		= { PAP_COOKIE_LEN, PAP_COOKIE_LEN, 1 },
+	[PAP_P_TOKEN_ID]	= { 4, 4, 1 },
+	[PAP_P_GW_SIG]		= { PAP_GW_SIG_LEN, PAP_GW_SIG_LEN, 1 },
 };
 
 /* ---- the schema: which parameters each message carries, how many -------- */
@@ -98,10 +101,12 @@ struct pap_schema {
 			.p[PAP_P_SPI_RANGE] = UPTO(PAP_MAX_RANGES)
 
 static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
-	[PAP_REGISTER] = ROW(.p[PAP_P_PUBKEY] = ONE, .p[PAP_P_LEASE] = OPT),
+	[PAP_REGISTER] = ROW(.p[PAP_P_PUBKEY] = ONE, .p[PAP_P_LEASE] = OPT,
+			     .p[PAP_P_COOKIE] = OPT, .p[PAP_P_TOKEN_ID] = OPT),
 	[PAP_REGISTER_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				   .p[PAP_P_LEASE] = ONE,
-				   .p[PAP_P_PUBKEY] = ONE),
+				   .p[PAP_P_PUBKEY] = ONE,
+				   .p[PAP_P_GW_SIG] = OPT),
 	[PAP_PORT] = ROW(.p[PAP_P_COUNT] = ONE, .p[PAP_P_PORT_RANGE] = OPT,
 			 .p[PAP_P_GLOBAL_ADDR] = OPT),
 	[PAP_PORT_REPLY] = ROW(.p[PAP_P_PORT_RANGE] = ONE, .p[PAP_P_LEASE] = OPT),
@@ -131,7 +136,7 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_CRL] = ROW(),
 	[PAP_CRL_REPLY] = ROW(.p[PAP_P_CRL] = ONE),
 	[PAP_ERROR] = ROW(.p[PAP_P_ERROR_CODE] = ONE, .p[PAP_P_REQ_TYPE] = OPT,
-			  .p[PAP_P_MESSAGE] = OPT),
+			  .p[PAP_P_MESSAGE] = OPT, .p[PAP_P_COOKIE] = OPT),
 };
 
 /* ---- decoder ------------------------------------------------------------ */
@@ -212,6 +217,15 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 	case PAP_P_CRL:
 		m->crl = v;
 		m->crl_len = len;
+		return 0;
+	case PAP_P_COOKIE:
+		memcpy(m->cookie, v, PAP_COOKIE_LEN);
+		return 0;
+	case PAP_P_TOKEN_ID:
+		m->token_id = get_be32(v);
+		return m->token_id ? 0 : -PAP_E_BAD_VALUE;
+	case PAP_P_GW_SIG:
+		memcpy(m->gw_sig, v, PAP_GW_SIG_LEN);
 		return 0;
 	case PAP_P_AUTH:
 		return 0;	/* verified by pap_verify(), which has the key */
@@ -481,6 +495,12 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put_u16(&w, PAP_P_NATT_PORT, m->natt_port);
 	if (m->present & PAP_BIT(PAP_P_CRL))
 		pap_put(&w, PAP_P_CRL, m->crl, m->crl_len);
+	if (m->present & PAP_BIT(PAP_P_COOKIE))
+		pap_put(&w, PAP_P_COOKIE, m->cookie, PAP_COOKIE_LEN);
+	if (m->present & PAP_BIT(PAP_P_TOKEN_ID))
+		pap_put_u32(&w, PAP_P_TOKEN_ID, m->token_id);
+	if (m->present & PAP_BIT(PAP_P_GW_SIG))
+		pap_put(&w, PAP_P_GW_SIG, m->gw_sig, PAP_GW_SIG_LEN);
 	return pap_finish(&w, key, key_len);
 }
 
@@ -526,6 +546,11 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 	for (i = 0; i < a->n_certs && i < ARRAY_SIZE(a->certs); i++)
 		DIFF_BYTES(certs[i], cert_lens[i]);
 	DIFF_BYTES(crl, crl_len);
+	if (memcmp(a->cookie, b->cookie, PAP_COOKIE_LEN))
+		return "cookie";
+	DIFF(token_id);
+	if (memcmp(a->gw_sig, b->gw_sig, PAP_GW_SIG_LEN))
+		return "gw_sig";
 	DIFF(auth_off);
 	return NULL;
 #undef DIFF_BYTES
@@ -560,6 +585,14 @@ int pap_build_error(uint8_t *buf, size_t cap, const struct pap_msg *req,
 		pap_put_u8(&w, PAP_P_REQ_TYPE, req_type);
 	pap_put(&w, PAP_P_MESSAGE, text, (uint16_t)n);
 	return pap_finish(&w, key, key_len);
+}
+
+bool pap_error_may_be_unsigned(uint8_t req_type, int code)
+{
+	if (req_type == PAP_REGISTER)
+		return true;
+	return code == PAP_E_REGISTER_FIRST || code == PAP_E_AUTH_FAILED ||
+	       (code > 0 && code < PAP_E_AUTH_FAILED);
 }
 
 /* ---- names -------------------------------------------------------------- */
@@ -630,7 +663,9 @@ static const struct {
 	[PAP_E_REPLAY]		 = { "replay",
 				     "sequence number not above the last accepted one" },
 	[PAP_E_REGISTER_FIRST]	 = { "register-first", "unknown client id: register first" },
-	[PAP_E_SITE_KEY]	 = { "site-key", "site key required and missing or wrong" },
+	[PAP_E_SITE_KEY]	 = { "site-key",
+				     "site key or enrolment token required and missing or wrong" },
+	[PAP_E_COOKIE]		 = { "cookie", "register again with the cookie given" },
 	[PAP_E_NO_RESOURCES]	 = { "no-resources", "nothing free to allocate" },
 	[PAP_E_QUOTA]		 = { "quota", "per-host quota reached" },
 	[PAP_E_NOT_OWNER]	 = { "not-owner",
@@ -638,6 +673,8 @@ static const struct {
 	[PAP_E_NOT_FOUND]	 = { "not-found", "nothing matched the request" },
 	[PAP_E_TOO_MANY_HOSTS]	 = { "too-many-hosts", "no room for another host" },
 	[PAP_E_TABLE_FULL]	 = { "table-full", "the host's range or SA table is full" },
+	[PAP_E_RATE_LIMITED]	 = { "rate-limited",
+				     "too many registrations from this address: try later" },
 	[PAP_E_NOT_IMPLEMENTED]	 = { "not-implemented", "not implemented by this gateway" },
 	[PAP_E_INTERNAL]	 = { "internal",
 				     "internal gateway error (e.g. state not persisted)" },

@@ -30,6 +30,10 @@
 #define PAP_MAX_DER		8192		/* CSR / certificate / chain / CRL */
 #define PAP_MAX_RANGES		16		/* PORT_RANGE or SPI_RANGE params in one message */
 #define PAP_MAX_SAS		64		/* SA params in one message (QUERY reply) */
+#define PAP_COOKIE_LEN		16		/* truncated HMAC-SHA256 */
+#define PAP_SIG_KEY_LEN		32		/* Ed25519 public key */
+#define PAP_SIG_LEN		64		/* Ed25519 signature */
+#define PAP_GW_SIG_LEN		(PAP_SIG_KEY_LEN + PAP_SIG_LEN)
 
 /* Message types: a request is even, its reply is request + 1. */
 enum pap_type {
@@ -79,7 +83,11 @@ enum pap_param {
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
 	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
 	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, signed by the CA */
-	PAP_P_MAX		= 16,
+	/* 17 is EXT_MTU (the pmtu branch) */
+	PAP_P_COOKIE		= 18,	/* 16: return-routability cookie (REGISTER, ERROR) */
+	PAP_P_TOKEN_ID		= 19,	/* 4: u32 enrolment token id, >= 1 (REGISTER) */
+	PAP_P_GW_SIG		= 20,	/* 96: gateway Ed25519 key 32 | signature 64 */
+	PAP_P_MAX		= 20,
 };
 
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
@@ -105,7 +113,8 @@ enum pap_err {
 	PAP_E_AUTH_FAILED	= 20,	/* missing or wrong HMAC */
 	PAP_E_REPLAY		= 21,	/* sequence number not above the last one */
 	PAP_E_REGISTER_FIRST	= 22,	/* unknown client id: register (again) */
-	PAP_E_SITE_KEY		= 23,	/* site key required and missing or wrong */
+	PAP_E_SITE_KEY		= 23,	/* site key or token required and missing or wrong */
+	PAP_E_COOKIE		= 24,	/* REGISTER again with the COOKIE this carries */
 	/* 30..39: allocation and ownership */
 	PAP_E_NO_RESOURCES	= 30,	/* nothing free at all */
 	PAP_E_QUOTA		= 31,	/* per-host quota reached */
@@ -113,6 +122,7 @@ enum pap_err {
 	PAP_E_NOT_FOUND		= 33,	/* nothing matched (e.g. invalidate) */
 	PAP_E_TOO_MANY_HOSTS	= 34,
 	PAP_E_TABLE_FULL	= 35,	/* per-host range or SA table full */
+	PAP_E_RATE_LIMITED	= 36,	/* too many REGISTERs or hosts from one address */
 	/* 40..49: gateway side */
 	PAP_E_NOT_IMPLEMENTED	= 40,
 	PAP_E_INTERNAL		= 41,	/* e.g. the state could not be persisted */
@@ -164,6 +174,9 @@ struct pap_msg {
 	uint8_t n_certs;
 	const uint8_t *crl;
 	uint16_t crl_len;
+	uint8_t cookie[PAP_COOKIE_LEN];
+	uint32_t token_id;
+	uint8_t gw_sig[PAP_GW_SIG_LEN];	/* GW_SIG: key | signature */
 
 	struct pap_port_range ports[PAP_MAX_RANGES];
 	uint8_t n_ports;
@@ -236,14 +249,44 @@ int pap_hmac(const uint8_t *key, size_t key_len, const uint8_t *data,
 
 /* REGISTER key agreement (X25519 + HKDF-SHA256, OpenSSL). */
 int pap_x25519_keygen(uint8_t priv[PAP_KEY_LEN], uint8_t pub[PAP_KEY_LEN]);
-/* secret = HKDF-SHA256(ikm = X25519(priv, peer_pub), salt = site key or
- * empty, info = "xdnat-pap-v1" | client_id be32 | host_pub | gw_pub). */
+/* secret = HKDF-SHA256(ikm = X25519(priv, peer_pub), salt = site key, token
+ * secret or empty, info = "xdnat-pap-v2" | client_id be32 | host_addr (the
+ * host's IPv4 address, network order) | host_pub | gw_pub). */
 int pap_derive_secret(const uint8_t priv[PAP_KEY_LEN],
 		      const uint8_t peer_pub[PAP_KEY_LEN],
 		      const uint8_t host_pub[PAP_KEY_LEN],
 		      const uint8_t gw_pub[PAP_KEY_LEN], uint32_t client_id,
-		      const uint8_t *site_key, size_t site_key_len,
-		      uint8_t secret[PAP_KEY_LEN]);
+		      uint32_t host_addr, const uint8_t *site_key,
+		      size_t site_key_len, uint8_t secret[PAP_KEY_LEN]);
+
+/*
+ * The gateway's signature over a REGISTER_REPLY (GW_SIG): Ed25519 over
+ * "xdnat-pap-v2 register-reply" | xid | client_id | host_addr | host_pub |
+ * gw_pub (the reply's PUBKEY) | lease | each GLOBAL_ADDR, all as on the wire.
+ * The host checks it against the key it pins (docs/pap.md). sign_seed: the
+ * 32-byte Ed25519 private key. 0, -EINVAL or -EIO.
+ */
+int pap_ed25519_pub(const uint8_t seed[PAP_SIG_KEY_LEN], uint8_t pub[PAP_SIG_KEY_LEN]);
+int pap_sign_register_reply(const uint8_t seed[PAP_SIG_KEY_LEN],
+			    const struct pap_msg *reply, uint32_t host_addr,
+			    const uint8_t host_pub[PAP_KEY_LEN],
+			    uint8_t gw_sig[PAP_GW_SIG_LEN]);
+/* True when reply carries GW_SIG, by the key in it, over what it says for
+ * host_addr and host_pub. Whether that key is the right one is the caller's
+ * (pinned) business. */
+bool pap_verify_register_reply(const struct pap_msg *reply, uint32_t host_addr,
+			       const uint8_t host_pub[PAP_KEY_LEN]);
+/* The REGISTER cookie: HMAC-SHA256(secret, "xdnat-pap-v2 cookie" | addr |
+ * port | host_pub | slot be64), first 16 bytes. */
+int pap_cookie(const uint8_t secret[PAP_KEY_LEN], uint32_t addr, uint16_t port,
+	       const uint8_t host_pub[PAP_KEY_LEN], uint64_t slot,
+	       uint8_t cookie[PAP_COOKIE_LEN]);
+
+/* True when an ERROR with code, answering a request of req_type, may come
+ * without AUTH: anything to REGISTER (no secret yet), and to other requests
+ * only register-first, auth-failed and malformed-datagram codes (1..19). The
+ * gateway signs every other ERROR; a client ignores them unsigned. */
+bool pap_error_may_be_unsigned(uint8_t req_type, int code);
 
 const char *pap_type_name(uint8_t type);
 const char *pap_err_name(int code);	/* "truncated-header", ... */

@@ -22,13 +22,19 @@ int pap_session_begin(struct pap_session *s, struct pap_writer *w,
 		return -EIO;
 	s->xid++;
 	if (type == PAP_REGISTER) {
-		err = pap_x25519_keygen(s->priv, s->pub);
-		if (err)
-			return err;
+		if (!s->has_cookie) {
+			err = pap_x25519_keygen(s->priv, s->pub);
+			if (err)
+				return err;
+		}
 		s->client_id = 0;
 		s->seq = 0;
 		pap_begin(w, buf, cap, type, s->xid, 0, 0);
 		pap_put(w, PAP_P_PUBKEY, s->pub, PAP_KEY_LEN);
+		if (s->has_cookie)
+			pap_put(w, PAP_P_COOKIE, s->cookie, PAP_COOKIE_LEN);
+		if (s->token_id)
+			pap_put_u32(w, PAP_P_TOKEN_ID, s->token_id);
 		return 0;
 	}
 	if (!s->client_id)
@@ -47,6 +53,43 @@ int pap_session_seal(struct pap_session *s, struct pap_writer *w)
 	return pap_finish(w, s->secret, PAP_KEY_LEN);
 }
 
+/* Signed when the gateway knew us; unsigned only for the codes that the
+ * protocol lets be (an on-path forger cannot make us give up). */
+static int check_error(struct pap_session *s, const uint8_t *buf,
+		       uint8_t req_type, const struct pap_msg *m)
+{
+	bool authentic = m->auth_off && s->client_id && req_type != PAP_REGISTER &&
+			 pap_verify(buf, m, s->secret, PAP_KEY_LEN);
+
+	if (m->auth_off && s->client_id && req_type != PAP_REGISTER && !authentic)
+		return -EBADMSG;
+	if (!authentic && !pap_error_may_be_unsigned(req_type, m->error_code))
+		return -EAGAIN;
+	if (m->error_code == PAP_E_COOKIE) {
+		if (req_type != PAP_REGISTER || !(m->present & PAP_BIT(PAP_P_COOKIE)))
+			return -EBADMSG;
+		memcpy(s->cookie, m->cookie, PAP_COOKIE_LEN);
+		s->has_cookie = true;
+	}
+	return m->error_code ? m->error_code : -EBADMSG;
+}
+
+/* REGISTER_REPLY: signed by the pinned gateway key over this exchange. */
+static int check_gw_sig(struct pap_session *s, const struct pap_msg *m)
+{
+	if (!s->gw_key && !s->require_gw_sig)
+		return 0;
+	if (!pap_verify_register_reply(m, s->local_addr, s->pub))
+		return -EBADMSG;
+	if (s->gw_key && CRYPTO_memcmp(s->gw_key, m->gw_sig, PAP_SIG_KEY_LEN)) {
+		s->gw_key_mismatch = true;
+		memcpy(s->gw_key_seen, m->gw_sig, PAP_SIG_KEY_LEN);
+		return -EBADMSG;
+	}
+	memcpy(s->gw_key_seen, m->gw_sig, PAP_SIG_KEY_LEN);
+	return 0;
+}
+
 int pap_session_check(struct pap_session *s, const uint8_t *buf, size_t len,
 		      uint8_t req_type, struct pap_msg *m)
 {
@@ -57,20 +100,17 @@ int pap_session_check(struct pap_session *s, const uint8_t *buf, size_t len,
 		return -EAGAIN;
 	if (rc < 0)
 		return -EBADMSG;
-	if (m->type == PAP_ERROR) {
-		/* Authenticated when the gateway knew us; unauthenticated errors
-		 * (register-first, auth-failed, malformed) are taken as they come. */
-		if (m->auth_off && s->client_id &&
-		    !pap_verify(buf, m, s->secret, PAP_KEY_LEN))
-			return -EBADMSG;
-		return m->error_code ? m->error_code : -EBADMSG;
-	}
+	if (m->type == PAP_ERROR)
+		return check_error(s, buf, req_type, m);
 	if (m->type != req_type + 1)
 		return -EBADMSG;
 	if (req_type == PAP_REGISTER) {
+		rc = check_gw_sig(s, m);
+		if (rc)
+			return rc;
 		if (pap_derive_secret(s->priv, m->pubkey, s->pub, m->pubkey,
-				      m->client_id, s->site_key, s->site_key_len,
-				      secret))
+				      m->client_id, s->local_addr, s->site_key,
+				      s->site_key_len, secret))
 			return -EIO;
 		if (!pap_verify(buf, m, secret, PAP_KEY_LEN)) {
 			OPENSSL_cleanse(secret, sizeof(secret));
@@ -79,6 +119,7 @@ int pap_session_check(struct pap_session *s, const uint8_t *buf, size_t len,
 		memcpy(s->secret, secret, PAP_KEY_LEN);
 		OPENSSL_cleanse(secret, sizeof(secret));
 		OPENSSL_cleanse(s->priv, sizeof(s->priv));
+		s->has_cookie = false;
 		s->client_id = m->client_id;
 		s->seq = 0;
 		return 0;
@@ -93,6 +134,9 @@ int pap_session_check(struct pap_session *s, const uint8_t *buf, size_t len,
 
 int pap_client_open(struct pap_client *c, const char *gw, uint16_t port)
 {
+	struct sockaddr_in local;
+	socklen_t local_len = sizeof(local);
+
 	memset(c, 0, sizeof(*c));
 	c->gw.sin_family = AF_INET;
 	c->gw.sin_port = htons(port);
@@ -101,12 +145,15 @@ int pap_client_open(struct pap_client *c, const char *gw, uint16_t port)
 	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	if (connect(c->fd, (struct sockaddr *)&c->gw, sizeof(c->gw))) {
+	if (connect(c->fd, (struct sockaddr *)&c->gw, sizeof(c->gw)) ||
+	    getsockname(c->fd, (struct sockaddr *)&local, &local_len)) {
 		int err = -errno;
 
 		close(c->fd);
 		return err;
 	}
+	/* Hi: the source the gateway sees, bound into the key derivation. */
+	c->s.local_addr = local.sin_addr.s_addr;
 	c->timeout_ms = 250;
 	c->retries = 5;
 	return 0;
@@ -175,7 +222,7 @@ static int send_and_wait(struct pap_client *c, struct pap_writer *w, uint8_t typ
 			return rc;
 		}
 	}
-	return -ETIMEDOUT;
+	return c->s.gw_key_mismatch && type == PAP_REGISTER ? -EKEYREJECTED : -ETIMEDOUT;
 }
 
 /*
@@ -205,6 +252,10 @@ const char *pap_client_strerror(struct pap_client *c, int rc)
 	if (rc == -EPROTO)
 		snprintf(c->why, sizeof(c->why), "%s (%s)", pap_err_name(c->err_code),
 			 c->err_text);
+	else if (rc == -EKEYREJECTED)
+		snprintf(c->why, sizeof(c->why),
+			 "the gateway's replies are signed by another key than the pinned one "
+			 "(a forger, or a new gateway key: check it and provision it)");
 	else if (rc == -ETIMEDOUT)
 		snprintf(c->why, sizeof(c->why), "no answer from %s:%u",
 			 inet_ntop(AF_INET, &c->gw.sin_addr, gw, sizeof(gw)),
@@ -219,20 +270,48 @@ static int begin(struct pap_client *c, struct pap_writer *w, uint8_t type)
 	return pap_session_begin(&c->s, w, c->qbuf, sizeof(c->qbuf), type);
 }
 
-int pap_client_register(struct pap_client *c, const uint8_t *site_key,
-			size_t site_key_len, uint32_t lease)
+/* REGISTER, and once more with the COOKIE when the gateway asks for one
+ * (the same key pair: the cookie is bound to it). */
+static int do_register(struct pap_client *c, uint32_t lease)
 {
 	struct pap_writer w;
 	int err;
 
+	c->s.has_cookie = false;
+	c->s.gw_key_mismatch = false;
+	for (int round = 0; round < 3; round++) {
+		err = begin(c, &w, PAP_REGISTER);
+		if (err)
+			return err;
+		if (lease)
+			pap_put_u32(&w, PAP_P_LEASE, lease);
+		err = transact(c, &w, PAP_REGISTER);
+		if (err != -EPROTO || c->err_code != PAP_E_COOKIE)
+			break;
+	}
+	c->s.has_cookie = false;
+	return err;
+}
+
+int pap_client_register(struct pap_client *c, const uint8_t *site_key,
+			size_t site_key_len, uint32_t lease)
+{
 	c->s.site_key = site_key;
 	c->s.site_key_len = site_key_len;
-	err = begin(c, &w, PAP_REGISTER);
-	if (err)
-		return err;
-	if (lease)
-		pap_put_u32(&w, PAP_P_LEASE, lease);
-	return transact(c, &w, PAP_REGISTER);
+	c->s.token_id = 0;
+	return do_register(c, lease);
+}
+
+int pap_client_register_token(struct pap_client *c, uint32_t token_id,
+			      const uint8_t *secret, size_t secret_len,
+			      uint32_t lease)
+{
+	if (!token_id || !secret || !secret_len)
+		return -EINVAL;
+	c->s.site_key = secret;
+	c->s.site_key_len = secret_len;
+	c->s.token_id = token_id;
+	return do_register(c, lease);
 }
 
 int pap_client_ports(struct pap_client *c, uint32_t count,

@@ -24,11 +24,23 @@ struct pap_session {
 	uint32_t xid;
 	/* REGISTER in flight: our X25519 key pair. */
 	uint8_t priv[PAP_KEY_LEN], pub[PAP_KEY_LEN];
-	const uint8_t *site_key;
+	const uint8_t *site_key;	/* or an enrolment token's secret */
 	size_t site_key_len;
+	uint32_t token_id;		/* non-zero: site_key is that token's secret */
+	uint32_t local_addr;		/* our address as the gateway sees it (Hi) */
+	/* The COOKIE the gateway gave for this REGISTER (return routability). */
+	uint8_t cookie[PAP_COOKIE_LEN];
+	bool has_cookie;
+	/* The gateway's Ed25519 key: REGISTER_REPLY must be signed by it. NULL
+	 * with require_gw_sig: any key, written to gw_key_seen (first use). */
+	const uint8_t *gw_key;
+	bool require_gw_sig;
+	uint8_t gw_key_seen[PAP_SIG_KEY_LEN];
+	bool gw_key_mismatch;		/* a signed reply by another key came */
 };
 
-/* Start a request of type into buf; REGISTER uses a fresh key pair. */
+/* Start a request of type into buf; REGISTER uses a fresh key pair, unless
+ * it answers a COOKIE (s->has_cookie): the same key pair, with the cookie. */
 int pap_session_begin(struct pap_session *s, struct pap_writer *w,
 		      uint8_t *buf, size_t cap, uint8_t type);
 /* Seal (length + AUTH). Returns the datagram length or -errno. */
@@ -38,7 +50,9 @@ int pap_session_seal(struct pap_session *s, struct pap_writer *w);
  * type, verifies AUTH (for REGISTER_REPLY: derives and stores the secret).
  * Returns 0 for the expected reply, the positive enum pap_err of an ERROR
  * reply (m->message has the text), -EAGAIN for a datagram that is not the
- * answer (stale xid: keep waiting) or -EBADMSG for a forged/malformed one.
+ * answer (stale xid, or an unsigned ERROR whose code the gateway always
+ * signs: keep waiting) or -EBADMSG for a forged/malformed one. A COOKIE
+ * ERROR to REGISTER stores the cookie in s.
  */
 int pap_session_check(struct pap_session *s, const uint8_t *buf, size_t len,
 		      uint8_t req_type, struct pap_msg *m);
@@ -74,6 +88,12 @@ void pap_client_close(struct pap_client *c);
  */
 int pap_client_register(struct pap_client *c, const uint8_t *site_key,
 			size_t site_key_len, uint32_t lease);
+/* REGISTER with an enrolment token (xdnatctl token issue) instead of a site
+ * key. -EKEYREJECTED: only replies signed by another key than the pinned one
+ * came (c->s.gw_key_seen holds it). */
+int pap_client_register_token(struct pap_client *c, uint32_t token_id,
+			      const uint8_t *secret, size_t secret_len,
+			      uint32_t lease);
 int pap_client_ports(struct pap_client *c, uint32_t count,
 		     const struct pap_port_range *hint, struct pap_port_range *got);
 int pap_client_spis(struct pap_client *c, uint32_t count,

@@ -15,7 +15,9 @@
 
 #include "pap/pap.h"
 
-#define PAP_HKDF_LABEL	"xdnat-pap-v1"
+#define PAP_HKDF_LABEL	"xdnat-pap-v2"
+#define PAP_SIG_LABEL	"xdnat-pap-v2 register-reply"
+#define PAP_COOKIE_LABEL "xdnat-pap-v2 cookie"
 
 /*
  * pap_hmac() runs twice per transaction (verify the request, sign the reply),
@@ -137,6 +139,15 @@ static int pap_x25519(const uint8_t priv[PAP_KEY_LEN],
 	return err;
 }
 
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
+	return p + 4;
+}
+
 static int pap_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
 		    size_t salt_len, const uint8_t *info, size_t info_len,
 		    uint8_t out[PAP_KEY_LEN])
@@ -169,21 +180,21 @@ int pap_derive_secret(const uint8_t priv[PAP_KEY_LEN],
 		      const uint8_t peer_pub[PAP_KEY_LEN],
 		      const uint8_t host_pub[PAP_KEY_LEN],
 		      const uint8_t gw_pub[PAP_KEY_LEN], uint32_t client_id,
-		      const uint8_t *site_key, size_t site_key_len,
-		      uint8_t secret[PAP_KEY_LEN])
+		      uint32_t host_addr, const uint8_t *site_key,
+		      size_t site_key_len, uint8_t secret[PAP_KEY_LEN])
 {
-	uint8_t info[sizeof(PAP_HKDF_LABEL) - 1 + 4 + 2 * PAP_KEY_LEN];
+	uint8_t info[sizeof(PAP_HKDF_LABEL) - 1 + 8 + 2 * PAP_KEY_LEN];
 	uint8_t shared[PAP_KEY_LEN], *p = info;
 	int err;
 
-	/* Binding the id and both public keys ties the secret to this
-	 * registration: a replayed or spliced REGISTER derives another one. */
+	/* Binding the id, the host's address and both public keys ties the
+	 * secret to this registration from this address: a REGISTER relayed
+	 * from another source derives a secret its author cannot use. */
 	memcpy(p, PAP_HKDF_LABEL, sizeof(PAP_HKDF_LABEL) - 1);
 	p += sizeof(PAP_HKDF_LABEL) - 1;
-	*p++ = client_id >> 24;
-	*p++ = (client_id >> 16) & 0xff;
-	*p++ = (client_id >> 8) & 0xff;
-	*p++ = client_id & 0xff;
+	p = put32(p, client_id);
+	memcpy(p, &host_addr, 4);
+	p += 4;
 	memcpy(p, host_pub, PAP_KEY_LEN);
 	memcpy(p + PAP_KEY_LEN, gw_pub, PAP_KEY_LEN);
 
@@ -192,5 +203,118 @@ int pap_derive_secret(const uint8_t priv[PAP_KEY_LEN],
 		err = pap_hkdf(shared, sizeof(shared), site_key, site_key_len,
 			       info, sizeof(info), secret);
 	OPENSSL_cleanse(shared, sizeof(shared));
+	return err;
+}
+
+/* ---- the gateway's signature over REGISTER_REPLY (Ed25519) ---------------- */
+
+/* What GW_SIG signs; fields as on the wire. Returns the length. */
+static size_t pap_sig_data(const struct pap_msg *r, uint32_t host_addr,
+			   const uint8_t host_pub[PAP_KEY_LEN], uint8_t *buf)
+{
+	uint8_t *p = buf;
+
+	memcpy(p, PAP_SIG_LABEL, sizeof(PAP_SIG_LABEL) - 1);
+	p += sizeof(PAP_SIG_LABEL) - 1;
+	p = put32(p, r->xid);
+	p = put32(p, r->client_id);
+	memcpy(p, &host_addr, 4);
+	p += 4;
+	memcpy(p, host_pub, PAP_KEY_LEN);
+	p += PAP_KEY_LEN;
+	memcpy(p, r->pubkey, PAP_KEY_LEN);
+	p += PAP_KEY_LEN;
+	p = put32(p, r->lease);
+	for (unsigned int i = 0; i < r->n_globals && i < PAP_MAX_RANGES; i++) {
+		memcpy(p, &r->globals[i], 4);
+		p += 4;
+	}
+	return (size_t)(p - buf);
+}
+
+#define PAP_SIG_DATA_MAX	(sizeof(PAP_SIG_LABEL) + 16 + 2 * PAP_KEY_LEN + 4 * PAP_MAX_RANGES)
+
+int pap_ed25519_pub(const uint8_t seed[PAP_SIG_KEY_LEN], uint8_t pub[PAP_SIG_KEY_LEN])
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
+						   PAP_SIG_KEY_LEN);
+	size_t len = PAP_SIG_KEY_LEN;
+	int err = -EIO;
+
+	if (k && EVP_PKEY_get_raw_public_key(k, pub, &len) && len == PAP_SIG_KEY_LEN)
+		err = 0;
+	EVP_PKEY_free(k);
+	return err;
+}
+
+int pap_sign_register_reply(const uint8_t seed[PAP_SIG_KEY_LEN],
+			    const struct pap_msg *reply, uint32_t host_addr,
+			    const uint8_t host_pub[PAP_KEY_LEN],
+			    uint8_t gw_sig[PAP_GW_SIG_LEN])
+{
+	uint8_t data[PAP_SIG_DATA_MAX];
+	size_t n = pap_sig_data(reply, host_addr, host_pub, data), sig_len = PAP_SIG_LEN;
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
+						   PAP_SIG_KEY_LEN);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t klen = PAP_SIG_KEY_LEN;
+	int err = -EIO;
+
+	if (k && md && EVP_PKEY_get_raw_public_key(k, gw_sig, &klen) &&
+	    EVP_DigestSignInit(md, NULL, NULL, NULL, k) == 1 &&
+	    EVP_DigestSign(md, gw_sig + PAP_SIG_KEY_LEN, &sig_len, data, n) == 1 &&
+	    sig_len == PAP_SIG_LEN)
+		err = 0;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(k);
+	return err;
+}
+
+bool pap_verify_register_reply(const struct pap_msg *reply, uint32_t host_addr,
+			       const uint8_t host_pub[PAP_KEY_LEN])
+{
+	uint8_t data[PAP_SIG_DATA_MAX];
+	size_t n;
+	EVP_PKEY *k;
+	EVP_MD_CTX *md;
+	bool ok = false;
+
+	if (!(reply->present & PAP_BIT(PAP_P_GW_SIG)))
+		return false;
+	n = pap_sig_data(reply, host_addr, host_pub, data);
+	k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, reply->gw_sig,
+					PAP_SIG_KEY_LEN);
+	md = EVP_MD_CTX_new();
+	if (k && md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, k) == 1 &&
+	    EVP_DigestVerify(md, reply->gw_sig + PAP_SIG_KEY_LEN, PAP_SIG_LEN,
+			     data, n) == 1)
+		ok = true;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(k);
+	return ok;
+}
+
+int pap_cookie(const uint8_t secret[PAP_KEY_LEN], uint32_t addr, uint16_t port,
+	       const uint8_t host_pub[PAP_KEY_LEN], uint64_t slot,
+	       uint8_t cookie[PAP_COOKIE_LEN])
+{
+	uint8_t data[sizeof(PAP_COOKIE_LABEL) - 1 + 4 + 2 + PAP_KEY_LEN + 8];
+	uint8_t mac[PAP_MAC_LEN], *p = data;
+	int err;
+
+	memcpy(p, PAP_COOKIE_LABEL, sizeof(PAP_COOKIE_LABEL) - 1);
+	p += sizeof(PAP_COOKIE_LABEL) - 1;
+	memcpy(p, &addr, 4);
+	p += 4;
+	memcpy(p, &port, 2);
+	p += 2;
+	memcpy(p, host_pub, PAP_KEY_LEN);
+	p += PAP_KEY_LEN;
+	p = put32(p, (uint32_t)(slot >> 32));
+	put32(p, (uint32_t)slot);
+	err = pap_hmac(secret, PAP_KEY_LEN, data, sizeof(data), mac);
+	if (!err)
+		memcpy(cookie, mac, PAP_COOKIE_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
 	return err;
 }

@@ -22,6 +22,7 @@
 #define HOST_A	0x0b00000au	/* 10.0.0.11 */
 #define HOST_B	0x0c00000au	/* 10.0.0.12 */
 #define PEER	0x0a7100cbu	/* 203.0.113.10 */
+#define SPORT	0x4711u		/* any source port */
 
 struct fx {
 	struct gw *g;
@@ -112,19 +113,43 @@ static inline int fx_teardown(void **state)
 	return 0;
 }
 
-/* Hand the sealed request to the gateway, check the reply like a client. */
-static inline int exchange(struct fx *f, struct pap_session *s, struct pap_writer *w,
-		    uint8_t type, uint32_t src)
+static inline int exchange_once(struct fx *f, struct pap_session *s, struct pap_writer *w,
+				uint8_t type, uint32_t src)
 {
 	int len = pap_session_seal(s, w);
 
 	assert_true(len > 0);
 	f->req_len = (size_t)len;
-	f->rep_len = gw_handle(f->g, f->req, f->req_len, src, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, src, SPORT, f->rep, sizeof(f->rep));
 	assert_int_equal(gw_commit(f->g), 0);
 	if (!f->rep_len)
 		return -ENODATA;
 	return pap_session_check(s, f->rep, f->rep_len, type, &f->m);
+}
+
+/* Hand the sealed request to the gateway, check the reply like a client; a
+ * REGISTER goes again with the COOKIE it is answered with, as a client's. A
+ * session registered from an address keeps using it. */
+static inline int exchange(struct fx *f, struct pap_session *s, struct pap_writer *w,
+		    uint8_t type, uint32_t src)
+{
+	struct pap_msg req;
+	int rc;
+
+	if (type == PAP_REGISTER) {
+		s->local_addr = src;
+		s->has_cookie = false;
+	} else if (s->local_addr && src == HOST_A) {
+		src = s->local_addr;
+	}
+	rc = exchange_once(f, s, w, type, src);
+	if (type != PAP_REGISTER || rc != PAP_E_COOKIE)
+		return rc;
+	assert_int_equal(pap_decode(f->req, f->req_len, &req), 0);
+	assert_int_equal(pap_session_begin(s, w, f->req, sizeof(f->req), PAP_REGISTER), 0);
+	if (req.present & PAP_BIT(PAP_P_LEASE))
+		pap_put_u32(w, PAP_P_LEASE, req.lease);
+	return exchange_once(f, s, w, type, src);
 }
 
 static inline void begin(struct fx *f, struct pap_session *s, struct pap_writer *w,

@@ -83,7 +83,7 @@ static void test_retransmission_is_idempotent(void **state)
 
 	/* The very same datagram three more times: the very same answer. */
 	for (int i = 0; i < 3; i++) {
-		f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep,
+		f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, SPORT, f->rep,
 				       sizeof(f->rep));
 		assert_int_equal(f->rep_len, first_len);
 		assert_memory_equal(f->rep, first, first_len);
@@ -101,7 +101,7 @@ static void test_register_retransmission(void **state)
 
 	do_register(f, &s, HOST_A);
 	id = s.client_id;
-	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_true(f->rep_len > 0);
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
 	assert_int_equal(f->m.type, PAP_REGISTER_REPLY);
@@ -110,7 +110,7 @@ static void test_register_retransmission(void **state)
 
 	/* Once the host has moved on, the old REGISTER is a replay. */
 	assert_int_equal(ask_ports(f, &s, 1, NULL), 0);
-	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
 	assert_int_equal(f->m.type, PAP_PORT_REPLY);	/* the PORT retransmit */
 }
@@ -131,7 +131,7 @@ static void test_replay_refused(void **state)
 	free_before = gw_ports_free(f->g);
 
 	/* An older genuine request, captured and sent again. */
-	f->rep_len = gw_handle(f->g, old, old_len, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, old, old_len, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
 	assert_int_equal(f->m.type, PAP_ERROR);
 	assert_int_equal(f->m.error_code, PAP_E_REPLAY);
@@ -164,7 +164,7 @@ static void test_forged_hmac_refused(void **state)
 	pap_put_u32(&w, PAP_P_COUNT, 10);
 	assert_true(pap_session_seal(&s, &w) > 0);
 	f->req[PAP_HDR_LEN + PAP_TLV_HDR_LEN + 2] ^= 0x80;	/* inside COUNT */
-	f->rep_len = gw_handle(f->g, f->req, w.len, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, f->req, w.len, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
 	assert_int_equal(f->m.error_code, PAP_E_AUTH_FAILED);
 	assert_int_equal(gw_ports_free(f->g), free_before);
@@ -201,6 +201,9 @@ static void test_ownership(void **state)
 	forged = a;
 	forged.client_id = b.client_id;
 	forged.seq = 100;
+	/* From A's own address B's requests get nothing at all (bound to B's). */
+	assert_int_equal(bare_req(f, &forged, PAP_EXTEND), -ENODATA);
+	forged.local_addr = HOST_B;	/* spoofing B's address: still A's secret */
 	assert_int_equal(bare_req(f, &forged, PAP_EXTEND), PAP_E_AUTH_FAILED);
 	assert_int_equal(free_req(f, &forged, &bp, NULL), PAP_E_AUTH_FAILED);
 	assert_int_equal(bare_req(f, &forged, PAP_DEREGISTER), PAP_E_AUTH_FAILED);
@@ -661,7 +664,7 @@ static void test_cert_issued_for_own_ports(void **state)
 	assert_false(revoked(f, leaf, leaf_len));
 
 	/* A retransmitted CERT gets the same certificate, not a second one. */
-	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
 	assert_int_equal(f->m.cert_lens[0], leaf_len);
 	assert_memory_equal(f->m.certs[0], leaf, leaf_len);
@@ -955,17 +958,17 @@ static void test_malformed_and_replies(void **state)
 	uint8_t reply_like[16] = { 1, PAP_PORT_REPLY, 0, 16 };
 
 	/* Too short for a header: silence. */
-	assert_int_equal(gw_handle(f->g, junk, 10, HOST_A, f->rep, sizeof(f->rep)), 0);
+	assert_int_equal(gw_handle(f->g, junk, 10, HOST_A, SPORT, f->rep, sizeof(f->rep)), 0);
 	/* A header, then an unknown parameter type: an ERROR naming it. */
 	junk[16] = 200;
 	junk[18] = 3;
-	f->rep_len = gw_handle(f->g, junk, 40, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, junk, 40, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_true(f->rep_len > 0);
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
 	assert_int_equal(f->m.type, PAP_ERROR);
 	assert_int_equal(f->m.error_code, PAP_E_UNKNOWN_PARAM);
 	/* Replies are never answered (no ping-pong between two gateways). */
-	assert_int_equal(gw_handle(f->g, reply_like, 16, HOST_A, f->rep, sizeof(f->rep)), 0);
+	assert_int_equal(gw_handle(f->g, reply_like, 16, HOST_A, SPORT, f->rep, sizeof(f->rep)), 0);
 	assert_int_equal(gw_host_count(f->g), 0);
 }
 
@@ -1047,7 +1050,7 @@ static void test_restart_restores_state(void **state)
 	assert_int_equal(gw_ports_free(f->g), 1000 - 72);
 
 	/* The last request retransmitted after the restart: the cached reply. */
-	f->rep_len = gw_handle(f->g, last_req, last_req_len, HOST_A, f->rep, sizeof(f->rep));
+	f->rep_len = gw_handle(f->g, last_req, last_req_len, HOST_A, SPORT, f->rep, sizeof(f->rep));
 	assert_int_equal(f->rep_len, last_rep_len);
 	assert_memory_equal(f->rep, last_rep, last_rep_len);
 	assert_int_equal(gw_ports_free(f->g), 1000 - 72);

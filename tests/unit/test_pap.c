@@ -33,10 +33,12 @@ struct occ {
 };
 
 static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
-	[PAP_REGISTER] = { [PAP_P_PUBKEY] = { 1, 1 }, [PAP_P_LEASE] = { 0, 1 } },
+	[PAP_REGISTER] = { [PAP_P_PUBKEY] = { 1, 1 }, [PAP_P_LEASE] = { 0, 1 },
+			   [PAP_P_COOKIE] = { 0, 1 }, [PAP_P_TOKEN_ID] = { 0, 1 } },
 	[PAP_REGISTER_REPLY] = { [PAP_P_GLOBAL_ADDR] = { 1, 16 },
 				 [PAP_P_LEASE] = { 1, 1 },
-				 [PAP_P_PUBKEY] = { 1, 1 } },
+				 [PAP_P_PUBKEY] = { 1, 1 },
+				 [PAP_P_GW_SIG] = { 0, 1 } },
 	[PAP_PORT] = { [PAP_P_COUNT] = { 1, 1 }, [PAP_P_PORT_RANGE] = { 0, 1 },
 		       [PAP_P_GLOBAL_ADDR] = { 0, 1 } },
 	[PAP_PORT_REPLY] = { [PAP_P_PORT_RANGE] = { 1, 1 },
@@ -69,7 +71,8 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 	[PAP_CRL_REPLY] = { [PAP_P_CRL] = { 1, 1 } },
 	[PAP_ERROR] = { [PAP_P_ERROR_CODE] = { 1, 1 },
 			[PAP_P_REQ_TYPE] = { 0, 1 },
-			[PAP_P_MESSAGE] = { 0, 1 } },
+			[PAP_P_MESSAGE] = { 0, 1 },
+			[PAP_P_COOKIE] = { 0, 1 } },
 	/* DEREGISTER, DEREGISTER_REPLY, QUERY, CRL: nothing but AUTH */
 };
 
@@ -87,6 +90,8 @@ static const uint16_t plen[PAP_P_MAX + 1] = {
 	[PAP_P_PUBKEY] = 32, [PAP_P_ERROR_CODE] = 2, [PAP_P_MESSAGE] = 1,
 	[PAP_P_CSR] = 1, [PAP_P_CERT] = 1, [PAP_P_SA] = 12, [PAP_P_AUTH] = 32,
 	[PAP_P_REQ_TYPE] = 1, [PAP_P_NATT_PORT] = 2, [PAP_P_CRL] = 1,
+	/* 17: EXT_MTU, defined by the pmtu branch */
+	[PAP_P_COOKIE] = 16, [PAP_P_TOKEN_ID] = 4, [PAP_P_GW_SIG] = 96,
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -164,6 +169,15 @@ static void fill_param(struct pap_msg *m, uint8_t p, unsigned int i)
 	case PAP_P_CRL:
 		m->crl = der + 3;
 		m->crl_len = 700;
+		break;
+	case PAP_P_COOKIE:
+		memset(m->cookie, 0xc0 + (int)i, sizeof(m->cookie));
+		break;
+	case PAP_P_TOKEN_ID:
+		m->token_id = 77;
+		break;
+	case PAP_P_GW_SIG:
+		memcpy(m->gw_sig, der + 5, sizeof(m->gw_sig));
 		break;
 	default:
 		fail_msg("fill_param: parameter %u", p);
@@ -440,14 +454,15 @@ static const uint8_t ex_gw_pub[32] = {
 	0xec, 0xe4, 0x35, 0x37, 0x3f, 0x83, 0x43, 0xc8, 0x5b, 0x78, 0x67, 0x4d,
 	0xad, 0xfc, 0x7e, 0x14, 0x6f, 0x88, 0x2b, 0x4f };
 static const uint8_t ex_site[32] = "xdnat-example-site-key-32-bytes!";
+#define EX_HI	htonl(0x0a00000bu)	/* the host's address, 10.0.0.11 */
 static const uint8_t ex_secret[32] = {
-	0xd4, 0x1c, 0xd2, 0xbd, 0x64, 0x8c, 0x88, 0x6e, 0xe4, 0x59, 0x39, 0xb4,
-	0x59, 0xb2, 0x0f, 0xcb, 0x63, 0x0e, 0x3a, 0xe4, 0x1c, 0x41, 0xd5, 0x71,
-	0xbd, 0x3b, 0xd2, 0x56, 0x71, 0x6a, 0x27, 0xc0 };
+	0x70, 0x16, 0x8f, 0xc6, 0x5f, 0x7d, 0xf1, 0x77, 0x9e, 0x16, 0xbd, 0xe5,
+	0x20, 0x4a, 0x30, 0x66, 0x8f, 0x1e, 0x57, 0x1e, 0xef, 0x3b, 0x0e, 0x70,
+	0xbc, 0x1b, 0xbc, 0x24, 0x99, 0x08, 0x27, 0x61 };
 static const uint8_t ex_secret_nosite[32] = {
-	0xa1, 0xcc, 0x04, 0x8b, 0x6b, 0xa4, 0x66, 0xf6, 0xd0, 0xef, 0xfd, 0xbb,
-	0x65, 0xd5, 0xb2, 0x38, 0xe7, 0xeb, 0xf9, 0x77, 0x16, 0xde, 0x71, 0x57,
-	0x97, 0x66, 0x5e, 0x32, 0xe0, 0xe3, 0x32, 0xa2 };
+	0x82, 0x45, 0x63, 0xc7, 0x5e, 0x62, 0xc3, 0xd1, 0x96, 0xe8, 0x5a, 0x8e,
+	0x60, 0x2f, 0x61, 0xf0, 0x9e, 0x3d, 0x86, 0x39, 0xfa, 0x8a, 0x0d, 0x72,
+	0xff, 0xf6, 0x7b, 0x47, 0x19, 0x20, 0x39, 0xd8 };
 
 static void test_doc_example(void **state)
 {
@@ -466,31 +481,30 @@ static void test_doc_example(void **state)
 		0x00, 0x04, 0x00, 0x00, 0x0e, 0x10, 0x07, 0x00, 0x20, 0xde, 0x9e, 0xdb,
 		0x7d, 0x7b, 0x7d, 0xc1, 0xb4, 0xd3, 0x5b, 0x61, 0xc2, 0xec, 0xe4, 0x35,
 		0x37, 0x3f, 0x83, 0x43, 0xc8, 0x5b, 0x78, 0x67, 0x4d, 0xad, 0xfc, 0x7e,
-		0x14, 0x6f, 0x88, 0x2b, 0x4f, 0x0d, 0x00, 0x20, 0x90, 0x13, 0xbf, 0xbe,
-		0xbe, 0x40, 0x6b, 0x29, 0x9b, 0x8d, 0xd1, 0x16, 0xc0, 0x33, 0x0c, 0x8f,
-		0xd0, 0xbc, 0xca, 0x1c, 0xdf, 0xd8, 0x77, 0xd5, 0xdd, 0x04, 0xdf, 0xbf,
-		0x16, 0x8a, 0xfb, 0xdd };
+		0x14, 0x6f, 0x88, 0x2b, 0x4f, 0x0d, 0x00, 0x20, 0xaf, 0x60, 0x22, 0xf8,
+		0xaf, 0xf0, 0x83, 0xfd, 0xaf, 0x19, 0xca, 0x13, 0x0d, 0x54, 0x3f, 0xa6,
+		0xfb, 0xd3, 0xf6, 0xd6, 0xaa, 0x11, 0xd9, 0x10, 0x04, 0x49, 0xdb, 0x0d,
+		0x8c, 0x0f, 0x62, 0x41 };
 	static const uint8_t port[] = {
 		0x01, 0x04, 0x00, 0x3a, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01,
 		0x00, 0x00, 0x00, 0x01, 0x04, 0x00, 0x04, 0x00, 0x00, 0x00, 0x40, 0x0d,
-		0x00, 0x20, 0xd5, 0xd6, 0xb9, 0x5a, 0x7f, 0x49, 0x4b, 0x8f, 0x72, 0x0f,
-		0x92, 0x94, 0x71, 0x35, 0x6e, 0xf8, 0xd0, 0xb0, 0x4f, 0x6d, 0x7b, 0x17,
-		0x79, 0xcc, 0x7b, 0x28, 0xe0, 0x46, 0x88, 0x76, 0x50, 0x84 };
+		0x00, 0x20, 0x3d, 0x39, 0x1a, 0x51, 0xe3, 0x87, 0x87, 0xc1, 0x3b, 0x14,
+		0x5a, 0x88, 0x55, 0x2b, 0x99, 0xcd, 0x25, 0xd9, 0x94, 0x06, 0x9e, 0x91,
+		0x50, 0x59, 0x3e, 0x35, 0x79, 0xb9, 0x93, 0x17, 0x0d, 0x40 };
 	static const uint8_t port_reply[] = {
 		0x01, 0x05, 0x00, 0x45, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01,
 		0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x08, 0xc6, 0x33, 0x64, 0x01, 0x04,
 		0x00, 0x04, 0x3f, 0x06, 0x00, 0x04, 0x00, 0x00, 0x0e, 0x10, 0x0d, 0x00,
-		0x20, 0xd5, 0xc9, 0x89, 0xa3, 0xe9, 0x5b, 0x1c, 0xf5, 0x37, 0x78, 0x1a,
-		0xcf, 0x6e, 0xf0, 0xf7, 0xe7, 0x26, 0x80, 0xf7, 0x23, 0x8e, 0x4f, 0x6f,
-		0x57, 0x9e, 0x7b, 0x46, 0xce, 0x38, 0xaa, 0x35, 0xb4 };
+		0x20, 0xd5, 0x83, 0xb9, 0xa7, 0x5f, 0x67, 0x12, 0x43, 0xa6, 0x37, 0x62,
+		0x10, 0x5b, 0x88, 0x6b, 0x8c, 0x2e, 0xb7, 0x12, 0xc0, 0x3a, 0xed, 0xba,
+		0x1c, 0xec, 0xe8, 0x2f, 0x78, 0x94, 0x2c, 0x88, 0x3a };
 	struct pap_port_range pr = { htonl(G), 1024, 1087 };
 	uint8_t secret[32], buf[256];
 	struct pap_writer w;
 	struct pap_msg m;
 
 	(void)state;
-	assert_int_equal(pap_derive_secret(ex_host_priv, ex_gw_pub, ex_host_pub,
-					   ex_gw_pub, 1, ex_site, 32, secret), 0);
+	assert_int_equal(pap_derive_secret(ex_host_priv, ex_gw_pub, ex_host_pub, ex_gw_pub, 1, EX_HI, ex_site, 32, secret), 0);
 	assert_memory_equal(secret, ex_secret, 32);
 
 	pap_begin(&w, buf, sizeof(buf), PAP_REGISTER, 1, 0, 0);
@@ -726,12 +740,14 @@ static void test_auth_not_last(void **state)
 
 static void test_bad_param_len(void **state)
 {
-	uint8_t zero[40] = { 0 };
+	uint8_t zero[PAP_GW_SIG_LEN + 8] = { 0 };
 
 	(void)state;
 	for (uint8_t p = 1; p <= PAP_P_MAX; p++) {
 		uint8_t type = 1;
 
+		if (!plen[p])
+			continue;	/* not defined on this branch */
 		if (p == PAP_P_MESSAGE || p == PAP_P_CSR || p == PAP_P_CERT ||
 		    p == PAP_P_CRL)
 			continue;
@@ -1197,8 +1213,8 @@ static void test_names(void **state)
 	 * are gaps. */
 	for (int c = 0; c <= PAP_E_MAX; c++) {
 		bool defined = c <= PAP_E_AUTH_NOT_LAST ||
-			       (c >= 20 && c <= PAP_E_SITE_KEY) ||
-			       (c >= 30 && c <= PAP_E_TABLE_FULL) ||
+			       (c >= 20 && c <= PAP_E_COOKIE) ||
+			       (c >= 30 && c <= PAP_E_RATE_LIMITED) ||
 			       (c >= 40 && c <= PAP_E_INTERNAL) ||
 			       (c >= 50 && c <= PAP_E_NO_PORTS);
 		const char *n = pap_err_name(c);
@@ -1325,25 +1341,19 @@ static void test_derive_both_sides(void **state)
 	assert_memory_not_equal(hpriv, gpriv, 32);
 	assert_memory_not_equal(hpub, gpub, 32);
 
-	assert_int_equal(pap_derive_secret(hpriv, gpub, hpub, gpub, 42,
-					   ex_site, 32, s_host), 0);
-	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 42,
-					   ex_site, 32, s_gw), 0);
+	assert_int_equal(pap_derive_secret(hpriv, gpub, hpub, gpub, 42, EX_HI, ex_site, 32, s_host), 0);
+	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 42, EX_HI, ex_site, 32, s_gw), 0);
 	assert_memory_equal(s_host, s_gw, 32);
 
 	/* Another site key, no site key, another id, swapped keys: another
 	 * secret each time. */
-	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 42,
-					   site2, 32, s_other), 0);
+	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 42, EX_HI, site2, 32, s_other), 0);
 	assert_memory_not_equal(s_host, s_other, 32);
-	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 42,
-					   NULL, 0, s_other), 0);
+	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 42, EX_HI, NULL, 0, s_other), 0);
 	assert_memory_not_equal(s_host, s_other, 32);
-	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 43,
-					   ex_site, 32, s_other), 0);
+	assert_int_equal(pap_derive_secret(gpriv, hpub, hpub, gpub, 43, EX_HI, ex_site, 32, s_other), 0);
 	assert_memory_not_equal(s_host, s_other, 32);
-	assert_int_equal(pap_derive_secret(gpriv, hpub, gpub, hpub, 42,
-					   ex_site, 32, s_other), 0);
+	assert_int_equal(pap_derive_secret(gpriv, hpub, gpub, hpub, 42, EX_HI, ex_site, 32, s_other), 0);
 	assert_memory_not_equal(s_host, s_other, 32);
 }
 
@@ -1353,16 +1363,12 @@ static void test_derive_known_answer(void **state)
 	uint8_t s[32];
 
 	(void)state;
-	assert_int_equal(pap_derive_secret(ex_gw_priv, ex_host_pub, ex_host_pub,
-					   ex_gw_pub, 1, ex_site, 32, s), 0);
+	assert_int_equal(pap_derive_secret(ex_gw_priv, ex_host_pub, ex_host_pub, ex_gw_pub, 1, EX_HI, ex_site, 32, s), 0);
 	assert_memory_equal(s, ex_secret, 32);
-	assert_int_equal(pap_derive_secret(ex_host_priv, ex_gw_pub, ex_host_pub,
-					   ex_gw_pub, 1, NULL, 0, s), 0);
+	assert_int_equal(pap_derive_secret(ex_host_priv, ex_gw_pub, ex_host_pub, ex_gw_pub, 1, EX_HI, NULL, 0, s), 0);
 	assert_memory_equal(s, ex_secret_nosite, 32);
 	/* A small-order peer key would give an all-zero shared secret. */
-	assert_int_equal(pap_derive_secret(ex_gw_priv, small_order,
-					   small_order, ex_gw_pub, 1, NULL, 0,
-					   s), -EIO);
+	assert_int_equal(pap_derive_secret(ex_gw_priv, small_order, small_order, ex_gw_pub, 1, EX_HI, NULL, 0, s), -EIO);
 }
 
 static int setup(void **state)
