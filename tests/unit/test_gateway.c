@@ -1090,6 +1090,391 @@ static void test_restore_other_global_refused(void **state)
 	assert_non_null(strstr(err, "30000-30010"));
 }
 
+/* ---- issue 13: REGISTER guards and the binding of a host to its address -- */
+
+static void fx_reconfig(struct fx *f, const struct gw_config *cfg)
+{
+	gw_free(f->g);
+	fx_start(f, cfg);
+}
+
+/* A REGISTER for s's key pair as raw bytes (no cookie unless s has one). */
+static size_t raw_register(struct fx *f, struct pap_session *s, uint8_t *buf)
+{
+	struct pap_writer w;
+	int len;
+
+	assert_int_equal(pap_session_begin(s, &w, buf, PAP_MAX_MSG, PAP_REGISTER), 0);
+	len = pap_session_seal(s, &w);
+	assert_true(len > 0);
+	(void)f;
+	return (size_t)len;
+}
+
+static size_t send_raw(struct fx *f, const uint8_t *req, size_t len, uint32_t src,
+		       uint16_t sport)
+{
+	f->rep_len = gw_handle(f->g, req, len, src, sport, f->rep, sizeof(f->rep));
+	assert_int_equal(gw_commit(f->g), 0);
+	return f->rep_len;
+}
+
+static void test_cookie_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { .local_addr = HOST_A };
+	uint8_t req[PAP_MAX_MSG];
+	struct pap_msg m;
+	size_t len = raw_register(f, &s, req);
+
+	/* No cookie: a COOKIE error smaller than the request, nothing kept. */
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
+	assert_true(f->rep_len <= len);
+	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m),
+			 PAP_E_COOKIE);
+	assert_true(s.has_cookie);
+	assert_int_equal(gw_host_count(f->g), 0);
+	assert_int_equal(gw_get_stats(f->g)->cookies, 1);
+
+	/* The cookie is bound to the source port (and address) it was sent to. */
+	len = raw_register(f, &s, req);
+	assert_true(send_raw(f, req, len, HOST_A, SPORT + 1) > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	assert_int_equal(gw_host_count(f->g), 0);
+
+	/* Good for this slot and the next, not later. */
+	f->now += 2 * GW_COOKIE_SLOT_SECS;
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m),
+			 PAP_E_COOKIE);
+	len = raw_register(f, &s, req);
+	f->now += GW_COOKIE_SLOT_SECS - 1;
+	/* and through one secret rotation, not two */
+	gw_rotate_cookie_secret(f->g);
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
+	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m), 0);
+	assert_int_equal(gw_host_count(f->g), 1);
+
+	s.local_addr = HOST_B;
+	s.has_cookie = false;
+	len = raw_register(f, &s, req);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
+	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m),
+			 PAP_E_COOKIE);
+	len = raw_register(f, &s, req);
+	gw_rotate_cookie_secret(f->g);
+	gw_rotate_cookie_secret(f->g);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	assert_int_equal(gw_host_count(f->g), 1);
+}
+
+/* Finding 1: the attacker (HOST_B) relays the victim's REGISTER as its own. */
+static void test_relayed_register_useless(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session v = { .local_addr = HOST_A }, atk;
+	struct pap_writer w;
+	uint8_t req[PAP_MAX_MSG];
+	struct pap_msg m;
+	size_t len;
+
+	/* The attacker gets a cookie for its address and the victim's key ... */
+	len = raw_register(f, &v, req);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
+	atk = v;
+	assert_int_equal(pap_session_check(&atk, f->rep, f->rep_len, PAP_REGISTER, &m),
+			 PAP_E_COOKIE);
+	len = raw_register(f, &atk, req);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.type, PAP_REGISTER_REPLY);
+	/* ... but the reply, relayed back, does not verify for the victim (the
+	 * secret is bound to HOST_B), and nobody else has the victim's key. */
+	v.xid = atk.xid;
+	assert_int_equal(pap_session_check(&v, f->rep, f->rep_len, PAP_REGISTER, &m), -EBADMSG);
+	assert_int_equal(v.client_id, 0);
+	assert_int_equal(gw_host_count(f->g), 1);
+
+	/* The victim still registers itself, under another id. */
+	begin(f, &v, &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &v, &w, PAP_REGISTER, HOST_A), 0);
+	assert_int_equal(gw_host_count(f->g), 2);
+	assert_int_equal(ask_ports(f, &v, 10, NULL), 0);
+	/* The ghost's requests, whoever sends them, cannot be signed: it never
+	 * completes anything and is reclaimed early (see below). */
+	assert_int_equal(gw_find_host(f->g, v.client_id)->addr, HOST_A);
+}
+
+/* With a site key the relay cannot even add its cookie: AUTH covers it. */
+static void test_relayed_register_site_key(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	static const uint8_t key[32] = "a-site-key-for-the-relay-test!!!";
+	struct pap_session v = { .local_addr = HOST_A, .site_key = key, .site_key_len = 32 };
+	struct pap_writer w;
+	uint8_t req[PAP_MAX_MSG];
+	struct pap_msg m;
+	size_t len;
+
+	memcpy(cfg.site_key, key, 32);
+	cfg.site_key_len = 32;
+	fx_reconfig(f, &cfg);
+	/* The victim's REGISTER with its cookie, captured, sent from HOST_B. */
+	len = raw_register(f, &v, req);
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
+	assert_int_equal(pap_session_check(&v, f->rep, f->rep_len, PAP_REGISTER, &m),
+			 PAP_E_COOKIE);
+	len = raw_register(f, &v, req);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	assert_true(f->rep_len <= len);
+	assert_int_equal(gw_host_count(f->g), 0);
+	/* and the original still works from the victim's address */
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
+	assert_int_equal(pap_session_check(&v, f->rep, f->rep_len, PAP_REGISTER, &m), 0);
+	begin(f, &v, &w, PAP_QUERY);
+	assert_int_equal(exchange(f, &v, &w, PAP_QUERY, HOST_A), 0);
+}
+
+static void test_request_from_other_address(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	uint32_t free_before;
+	uint8_t req[PAP_MAX_MSG];
+	size_t len;
+
+	do_register(f, &s, HOST_A);
+	free_before = gw_ports_free(f->g);
+	/* A genuine, signed PORT, delivered from another address: nothing. */
+	s.local_addr = HOST_B;
+	assert_int_equal(ask_ports(f, &s, 10, NULL), -ENODATA);
+	assert_int_equal(gw_ports_free(f->g), free_before);
+	assert_int_equal(gw_get_stats(f->g)->wrong_source, 1);
+
+	/* From its own address it works; the same bytes from elsewhere get
+	 * neither the cached reply nor anything else. */
+	s.local_addr = HOST_A;
+	s.seq += 5;
+	assert_int_equal(ask_ports(f, &s, 10, NULL), 0);
+	memcpy(req, f->req, f->req_len);
+	len = f->req_len;
+	assert_int_equal(send_raw(f, req, len, HOST_B, SPORT), 0);
+	assert_int_equal(send_raw(f, req, len, 0x0d00000au, SPORT), 0);
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);	/* the owner: cached */
+	assert_int_equal(gw_get_stats(f->g)->retransmits, 1);
+}
+
+/* Finding 7: an unsigned ERROR is never bigger than what it answers. */
+static void test_error_no_bigger_than_request(void **state)
+{
+	struct fx *f = *state;
+	uint8_t junk[128] = { 1, PAP_PORT, 0, 0 };
+	struct pap_session s = { .local_addr = HOST_A };
+	uint8_t req[PAP_MAX_MSG];
+	size_t len;
+
+	for (size_t n = PAP_HDR_LEN; n <= sizeof(junk); n++) {
+		junk[2] = (uint8_t)(n >> 8);
+		junk[3] = (uint8_t)n;
+		memset(junk + PAP_HDR_LEN, 0xee, sizeof(junk) - PAP_HDR_LEN);
+		assert_true(send_raw(f, junk, n, HOST_A, SPORT) <= n);
+		/* a bad length field too */
+		junk[3] = (uint8_t)(n + 1);
+		assert_true(send_raw(f, junk, n, HOST_A, SPORT) <= n);
+	}
+	/* 16 bytes of garbage: silence (the smallest ERROR is 21 bytes). */
+	memset(junk, 0x55, 16);
+	assert_int_equal(send_raw(f, junk, 16, HOST_A, SPORT), 0);
+	/* REGISTER_FIRST for an unknown client, and the cookie, also. */
+	len = raw_register(f, &s, req);
+	assert_true(send_raw(f, req, len, HOST_A, SPORT) <= len);
+	assert_true(f->rep_len > 0);
+}
+
+static void test_minimum_lease(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session s = { 0 };
+	struct pap_writer w;
+	uint32_t granted;
+
+	cfg.min_lease_secs = 30;
+	fx_reconfig(f, &cfg);
+	begin(f, &s, &w, PAP_REGISTER);
+	pap_put_u32(&w, PAP_P_LEASE, 1);
+	assert_int_equal(exchange(f, &s, &w, PAP_REGISTER, HOST_A), 0);
+	assert_int_equal(f->m.lease, 30);
+	begin(f, &s, &w, PAP_EXTEND);
+	pap_put_u32(&w, PAP_P_LEASE, 1);
+	assert_int_equal(exchange(f, &s, &w, PAP_EXTEND, HOST_A), 0);
+	granted = f->m.lease;
+	assert_int_equal(granted, 30);
+	f->now += 29;
+	assert_int_equal(gw_expire(f->g), 0);
+	assert_int_equal(gw_host_count(f->g), 1);
+}
+
+/* Finding 9: a bucket per source, a cap per source, unused ones reclaimed. */
+static void test_register_rate_and_caps(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session s[6] = { 0 };
+	struct pap_writer w;
+
+	cfg.register_rate = 1;
+	cfg.register_burst = 2;
+	cfg.max_hosts_per_source = 3;
+	cfg.register_timeout_secs = 20;
+	fx_reconfig(f, &cfg);
+	do_register(f, &s[0], HOST_A);
+	do_register(f, &s[1], HOST_A);
+	begin(f, &s[2], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[2], &w, PAP_REGISTER, HOST_A), PAP_E_RATE_LIMITED);
+	/* another source has its own bucket */
+	do_register(f, &s[3], HOST_B);
+	f->now += 1;
+	do_register(f, &s[2], HOST_A);
+	f->now += 5;
+	begin(f, &s[4], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[4], &w, PAP_REGISTER, HOST_A), PAP_E_RATE_LIMITED);
+	assert_true(f->rep_len <= f->req_len);
+	assert_int_equal(gw_host_count(f->g), 4);
+
+	/* s[0] and s[3] use theirs; s[1] and s[2] never send a signed request. */
+	assert_int_equal(ask_ports(f, &s[0], 4, NULL), 0);
+	assert_int_equal(bare_req(f, &s[3], PAP_QUERY), 0);
+	f->now += 20;
+	assert_int_equal(gw_expire(f->g), 0);		/* not expiries ... */
+	assert_int_equal(gw_get_stats(f->g)->reclaimed, 2);	/* ... reclaims */
+	assert_int_equal(gw_host_count(f->g), 2);
+	assert_non_null(gw_find_host(f->g, s[0].client_id));
+	assert_non_null(gw_find_host(f->g, s[3].client_id));
+	do_register(f, &s[4], HOST_A);
+}
+
+/* Finding 11: ids are never reused; at the top of the space, refused. */
+static void test_client_id_at_the_top(void **state)
+{
+	struct fx *f = *state;
+	struct state_image img = { .meta = { .next_client_id = UINT32_MAX - 1, .global = G } };
+	struct pap_session s[2] = { 0 };
+	struct pap_writer w;
+	char err[128];
+
+	assert_int_equal(gw_restore(f->g, &img, err, sizeof(err)), 0);
+	do_register(f, &s[0], HOST_A);
+	assert_int_equal(s[0].client_id, UINT32_MAX - 1);
+	begin(f, &s[1], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[1], &w, PAP_REGISTER, HOST_B), PAP_E_NO_RESOURCES);
+	assert_int_equal(gw_host_count(f->g), 1);
+	/* and freeing the live one does not make its id (or 0) come round */
+	assert_int_equal(bare_req(f, &s[0], PAP_DEREGISTER), 0);
+	begin(f, &s[1], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[1], &w, PAP_REGISTER, HOST_B), PAP_E_NO_RESOURCES);
+}
+
+static void test_enrolment_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session s[5] = { 0 };
+	struct gw_token once, multi, brief;
+	struct pap_writer w;
+
+	cfg.require_token = true;
+	fx_reconfig(f, &cfg);
+	begin(f, &s[0], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[0], &w, PAP_REGISTER, HOST_A), PAP_E_SITE_KEY);
+	assert_int_equal(gw_host_count(f->g), 0);
+
+	assert_int_equal(gw_token_issue(f->g, 1, 0, 0, &once), 0);
+	assert_int_equal(gw_token_issue(f->g, 0, 0, 120, &multi), 0);
+	assert_int_equal(gw_token_issue(f->g, 0, 10, 0, &brief), 0);
+	assert_int_equal(gw_token_count(f->g), 3);
+	assert_true(once.id != multi.id && multi.id != brief.id);
+
+	/* One-time: used, then gone. */
+	s[0] = (struct pap_session){ .token_id = once.id, .site_key = once.secret,
+				     .site_key_len = GW_TOKEN_LEN };
+	do_register(f, &s[0], HOST_A);
+	assert_int_equal(bare_req(f, &s[0], PAP_QUERY), 0);
+	s[1] = s[0];
+	s[1].client_id = 0;
+	begin(f, &s[1], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[1], &w, PAP_REGISTER, HOST_B), PAP_E_SITE_KEY);
+	assert_int_equal(gw_token_count(f->g), 2);
+
+	/* Multi-use, with its lease hint; a wrong secret under its id fails. */
+	s[2] = (struct pap_session){ .token_id = multi.id, .site_key = multi.secret,
+				     .site_key_len = GW_TOKEN_LEN };
+	do_register(f, &s[2], HOST_B);
+	assert_int_equal(f->m.lease, 120);
+	s[3] = (struct pap_session){ .token_id = multi.id, .site_key = once.secret,
+				     .site_key_len = GW_TOKEN_LEN };
+	begin(f, &s[3], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[3], &w, PAP_REGISTER, HOST_A + 7), PAP_E_SITE_KEY);
+	/* Revoked: refused from now on. */
+	assert_int_equal(gw_token_revoke(f->g, multi.id), 0);
+	assert_int_equal(gw_token_revoke(f->g, multi.id), -ENOENT);
+	s[3].site_key = multi.secret;
+	begin(f, &s[3], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[3], &w, PAP_REGISTER, HOST_A + 7), PAP_E_SITE_KEY);
+
+	/* Expired: refused, and dropped by the sweep. */
+	f->now += 10;
+	s[4] = (struct pap_session){ .token_id = brief.id, .site_key = brief.secret,
+				     .site_key_len = GW_TOKEN_LEN };
+	begin(f, &s[4], &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s[4], &w, PAP_REGISTER, HOST_A + 8), PAP_E_SITE_KEY);
+	gw_expire(f->g);
+	assert_int_equal(gw_token_count(f->g), 0);
+}
+
+/* Finding 8: REGISTER_REPLY signed by the gateway's own key, pinned. */
+static void test_gateway_signature(void **state)
+{
+	struct fx *f = *state;
+	uint8_t seed[32] = { 9, 8, 7 }, other[32] = { 1 }, pub[32], other_pub[32];
+	struct pap_session s = { .require_gw_sig = true };
+	struct pap_writer w;
+
+	/* No key: unsigned replies, which a host that wants a signature refuses. */
+	begin(f, &s, &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s, &w, PAP_REGISTER, HOST_A), -EBADMSG);
+
+	assert_int_equal(gw_set_sign_key(f->g, seed), 0);
+	assert_int_equal(pap_ed25519_pub(seed, pub), 0);
+	assert_int_equal(pap_ed25519_pub(other, other_pub), 0);
+	s = (struct pap_session){ .require_gw_sig = true };
+	do_register(f, &s, HOST_A);			/* first use: any key, seen */
+	assert_memory_equal(s.gw_key_seen, pub, 32);
+	s = (struct pap_session){ .gw_key = pub };
+	do_register(f, &s, HOST_B);
+	/* pinned to another key: refused, and said so */
+	s = (struct pap_session){ .gw_key = other_pub };
+	begin(f, &s, &w, PAP_REGISTER);
+	assert_int_equal(exchange(f, &s, &w, PAP_REGISTER, HOST_A + 5), -EBADMSG);
+	assert_true(s.gw_key_mismatch);
+	/* a reply for another host's address or key does not verify */
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &f->m), 0);
+	assert_true(pap_verify_register_reply(&f->m, HOST_A + 5, s.pub));
+	assert_false(pap_verify_register_reply(&f->m, HOST_A + 6, s.pub));
+	assert_false(pap_verify_register_reply(&f->m, HOST_A + 5, pub));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1123,6 +1508,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_site_key, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_restores_state, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restore_other_global_refused, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_round_trip, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_relayed_register_useless, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_relayed_register_site_key, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_request_from_other_address, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_error_no_bigger_than_request, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_minimum_lease, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_register_rate_and_caps, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_client_id_at_the_top, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_enrolment_tokens, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_signature, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("gateway", tests, NULL, NULL);

@@ -177,12 +177,56 @@ static void error_text(void **state)
 	pap_client_close(&c);
 }
 
+/* Finding 12: an on-path forger's unsigned ERROR (QUOTA, NOT_OWNER, ...)
+ * is not an answer; register-first and auth-failed may come unsigned, a
+ * signed one under the secret is taken, one signed under another is not. */
+static void unsigned_errors_ignored(void **state)
+{
+	static const uint8_t other[PAP_KEY_LEN] = { 9 };
+	struct pap_session s = { .client_id = CLIENT_ID, .seq = 4, .xid = 40 };
+	uint8_t buf[PAP_MAX_MSG];
+	struct pap_msg req = { .xid = 40, .client_id = CLIENT_ID, .seq = 4 }, m;
+	int len;
+
+	(void)state;
+	memcpy(s.secret, secret, PAP_KEY_LEN);
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_PORT, PAP_E_QUOTA, NULL, NULL, 0);
+	assert_true(len > 0);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_PORT, &m), -EAGAIN);
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_DEREGISTER, PAP_E_NOT_FOUND, NULL,
+			      NULL, 0);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_DEREGISTER, &m), -EAGAIN);
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_PORT, PAP_E_QUOTA, NULL, other,
+			      PAP_KEY_LEN);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_PORT, &m), -EBADMSG);
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_PORT, PAP_E_QUOTA, NULL, secret,
+			      PAP_KEY_LEN);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_PORT, &m), PAP_E_QUOTA);
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_PORT, PAP_E_REGISTER_FIRST, NULL,
+			      NULL, 0);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_PORT, &m),
+			 PAP_E_REGISTER_FIRST);
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_PORT, PAP_E_AUTH_FAILED, NULL, NULL, 0);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_PORT, &m),
+			 PAP_E_AUTH_FAILED);
+	/* A COOKIE is only for REGISTER, and only with the cookie in it. */
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_PORT, PAP_E_COOKIE, NULL, NULL, 0);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_PORT, &m), -EAGAIN);
+	s.client_id = 0;
+	req.client_id = 0;
+	req.seq = 0;
+	len = pap_build_error(buf, sizeof(buf), &req, PAP_REGISTER, PAP_E_COOKIE, NULL, NULL, 0);
+	assert_int_equal(pap_session_check(&s, buf, (size_t)len, PAP_REGISTER, &m), -EBADMSG);
+	assert_false(s.has_cookie);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(replay_retried_once_further_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_replay_is_the_callers, setup, teardown),
 		cmocka_unit_test_setup_teardown(error_text, setup, teardown),
+		cmocka_unit_test(unsigned_errors_ignored),
 	};
 
 	return cmocka_run_group_tests_name("pap_client", tests, NULL, NULL);
