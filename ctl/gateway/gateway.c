@@ -156,7 +156,7 @@ static void notify(struct gw *g, const struct host *old_h, const struct host *ne
 		return;
 	if (old_h && new_h && share_equal(old_h, new_h))
 		return;
-	g->hooks.host_changed(g->hooks.ctx, old_h, new_h);
+	g->hooks.host_changed(g->hooks.ctx, g, old_h, new_h);
 }
 
 static int log_host(struct gw *g, const struct host *h)

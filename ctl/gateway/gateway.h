@@ -51,12 +51,16 @@ struct gw_token {
 	uint32_t used;			/* registrations made with it */
 };
 
+struct gw;
+
 /* Called whenever a host's share or SA table changes: old == NULL for a new
- * host, new == NULL for one that is gone. The map sync diffs the two. The
- * pointed-to hosts are only valid during the call. */
+ * host, new == NULL for one that is gone. The map sync diffs the two, and
+ * rebuilds what several hosts share (xdnat_hosts is keyed by address) from
+ * g's table, where new_h already is and a gone host may still be listed.
+ * The pointed-to hosts are only valid during the call. */
 struct gw_hooks {
 	void *ctx;
-	void (*host_changed)(void *ctx, const struct host *old_h,
+	void (*host_changed)(void *ctx, const struct gw *g, const struct host *old_h,
 			     const struct host *new_h);
 };
 
@@ -76,7 +80,6 @@ struct gw_stats {
 
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
 
-struct gw;
 struct ca;
 
 /* store may be NULL (nothing persisted, for tests). */

@@ -500,7 +500,8 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 		struct sync_tally t = { 0 };
 		struct entry_list o, n;
 
-		if (!sync_maps[m].emit)
+		/* xdnat_hosts is shared by address: hosts_rebuild() */
+		if (!sync_maps[m].emit || m == MAPSYNC_HOSTS)
 			continue;
 		o = host_list(ms, m, old_h, old_mac);
 		n = host_list(ms, m, new_h, new_mac);
@@ -514,9 +515,93 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 	}
 }
 
+/* ---- xdnat_hosts: one entry per address, several hosts may have it ------- */
+
+/* A host with ports (the share its outbound needs) over one without, then
+ * the newest: a forged or relayed REGISTER from a host's address, which
+ * never gets ports, cannot take the entry from the host that has them. */
+static bool outranks(const struct host *a, const struct host *b)
+{
+	if (!b)
+		return true;
+	if (!!a->n_ports != !!b->n_ports)
+		return a->n_ports;
+	return a->client_id > b->client_id;
+}
+
+/* Whose entry the address gets: of g's hosts at addr, with new_h in place of
+ * its listed self and gone_id (a host being removed) left out. */
+static const struct host *addr_owner(const struct gw *g, uint32_t addr,
+				     const struct host *new_h, uint32_t gone_id)
+{
+	const struct host *best = NULL;
+	bool new_listed = false;
+
+	for (size_t i = 0; g && i < gw_host_count(g); i++) {
+		const struct host *h = gw_host_at(g, i);
+
+		if (new_h && h->client_id == new_h->client_id) {
+			new_listed = true;
+			h = new_h;
+		}
+		if (h->addr != addr || h->client_id == gone_id)
+			continue;
+		if (outranks(h, best))
+			best = h;
+	}
+	if (new_h && !new_listed && new_h->addr == addr && outranks(new_h, best))
+		best = new_h;
+	return best;
+}
+
+/* The entry for addr rebuilt from the hosts that remain, never deleted
+ * blindly (issue 13, finding 2). */
+static void hosts_entry_rebuild(struct mapsync *ms, const struct gw *g, uint32_t addr,
+				const struct host *new_h, const uint8_t *new_mac,
+				uint32_t gone_id, struct sync_tally *t)
+{
+	const struct host *h = addr_owner(g, addr, new_h, gone_id);
+	const uint32_t key[2] = { addr, 0 };
+	struct entry_list l = { .limit = SIZE_MAX };
+
+	if (!h) {
+		map_drop(ms, MAPSYNC_HOSTS, key, NULL, t);
+		return;
+	}
+	emit_hosts(h, h == new_h ? new_mac : mac_written(ms, h->client_id), &l);
+	if (l.n) {
+		struct xdnat_host cur;
+
+		if (bpf_map_lookup_elem(ms->fd[MAPSYNC_HOSTS], key, &cur) ||
+		    memcmp(&cur, l.e[0].val, sizeof(cur))) {
+			map_put(ms, MAPSYNC_HOSTS, &l.e[0], t);
+			t->changed++;
+		}
+	}
+	list_free(&l);
+}
+
+static void hosts_rebuild(struct mapsync *ms, const struct gw *g, const struct host *old_h,
+			  const struct host *new_h, const uint8_t *new_mac, const char *what,
+			  struct sync_tally *all)
+{
+	uint32_t gone = new_h ? 0 : old_h->client_id;
+	struct entry_list none = { 0 };
+	struct sync_tally t = { 0 };
+
+	if (new_h)
+		hosts_entry_rebuild(ms, g, new_h->addr, new_h, new_mac, gone, &t);
+	if (old_h && (!new_h || old_h->addr != new_h->addr))
+		hosts_entry_rebuild(ms, g, old_h->addr, new_h, new_mac, gone, &t);
+	report(ms, MAPSYNC_HOSTS, &t, &none, what);
+	all->changed += t.changed;
+	all->removed += t.removed;
+}
+
 /* ---- syncs ------------------------------------------------------------------- */
 
-static void host_changed(void *ctx, const struct host *old_h, const struct host *new_h)
+static void host_changed(void *ctx, const struct gw *g, const struct host *old_h,
+			 const struct host *new_h)
 {
 	struct mapsync *ms = ctx;
 	uint32_t id = new_h ? new_h->client_id : old_h->client_id;
@@ -531,6 +616,7 @@ static void host_changed(void *ctx, const struct host *old_h, const struct host 
 		memcpy(new_mac, zero_mac, sizeof(new_mac));
 	snprintf(what, sizeof(what), "host %u", id);
 	host_rewrite(ms, old_h, old_mac, new_h, new_mac, what, &all);
+	hosts_rebuild(ms, g, old_h, new_h, new_mac, what, &all);
 	mac_record(ms, id, new_mac);
 	log_debug("maps for %s: %zu added, %zu changed, %zu removed", what, all.added,
 		  all.changed, all.removed);
@@ -558,6 +644,7 @@ int mapsync_update_macs(struct mapsync *ms, const struct gw *g, size_t *hosts)
 		/* first resolution, lost, or a NIC replaced: same host, new MAC */
 		snprintf(what, sizeof(what), "host %u's new MAC", h->client_id);
 		host_rewrite(ms, h, was, h, macs[i], what, &all);
+		hosts_rebuild(ms, g, h, h, macs[i], what, &all);
 		log_debug("maps for %s: %zu changed", what, all.changed);
 		(*hosts)++;
 	}
@@ -576,8 +663,14 @@ static int sync_map(struct mapsync *ms, const struct gw *g, enum mapsync_map m,
 	int err;
 
 	if (sync_maps[m].emit) {
-		for (size_t i = 0; i < nh; i++)
-			sync_maps[m].emit(gw_host_at(g, i), macs[i], &want);
+		for (size_t i = 0; i < nh; i++) {
+			const struct host *h = gw_host_at(g, i);
+
+			/* an address's entry: the one host addr_owner() names */
+			if (m == MAPSYNC_HOSTS && addr_owner(g, h->addr, NULL, 0) != h)
+				continue;
+			sync_maps[m].emit(h, macs[i], &want);
+		}
 	} else {
 		/* xdnat_tx: exactly our two NICs, ifindex -> ifindex */
 		for (int k = 0; k < 2; k++)

@@ -44,9 +44,12 @@ static inline uint64_t fake_clock(void *ctx)
 	return ((struct fx *)ctx)->now;
 }
 
-static inline void on_change(void *ctx, const struct host *o, const struct host *n)
+static inline void on_change(void *ctx, const struct gw *g, const struct host *o,
+			     const struct host *n)
 {
 	struct fx *f = ctx;
+
+	(void)g;
 
 	f->changes++;
 	f->had_old = o;

@@ -312,13 +312,13 @@ static void test_host_change_takes_mac_now(void **state)
 	(void)state;
 	NEED_MAPS();
 	set_neigh(H3, M3);
-	hooks.host_changed(hooks.ctx, NULL, &h3);
+	hooks.host_changed(hooks.ctx, g, NULL, &h3);
 	expect_host(3, H3, 21000, 4, 0, 16, 1, M3);
 	/* more ports and SAs, and a new MAC meanwhile */
 	set_neigh(H3, M3B);
-	hooks.host_changed(hooks.ctx, &h3, &h3b);
+	hooks.host_changed(hooks.ctx, g, &h3, &h3b);
 	expect_host(3, H3, 21000, 6, 0, 16, 3, M3B);
-	hooks.host_changed(hooks.ctx, &h3b, NULL);
+	hooks.host_changed(hooks.ctx, g, &h3b, NULL);
 	assert_int_equal(owners_with(MAPSYNC_SA, sizeof(struct xdnat_sa_key), 3, H3, M3B), 0);
 	assert_int_equal(owners_with(MAPSYNC_SPIBLK, sizeof(struct xdnat_spiblk_key), 3, H3,
 				     M3B), 0);
@@ -350,6 +350,38 @@ static void test_removal_despite_a_lagging_mac(void **state)
 	assert_int_equal(mapsync_errors(&ms), 0);
 }
 
+/* Finding 2: a second registration from h1's address (a forged REGISTER:
+ * no ports) neither takes h1's xdnat_hosts entry nor, when it goes, takes
+ * the entry with it: the entry is rebuilt from the hosts that remain. */
+static void test_ghost_keeps_off_the_hosts_entry(void **state)
+{
+	struct host ghost = host(10, H1, 0, 1, 0, 0, 0);
+	struct state_image img = { .meta = { 11, G }, .hosts = &ghost, .n_hosts = 1 };
+	uint32_t addr = H1;
+	struct xdnat_host hv;
+	char err[128];
+
+	(void)state;
+	NEED_MAPS();
+	ghost.n_ports = ghost.n_spis = ghost.n_sas = 0;
+	assert_int_equal(gw_restore(g, &img, err, sizeof(err)), 0);
+	assert_int_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_HOSTS], &addr, &hv), 0);
+	assert_int_equal(hv.client_id, CID1);
+	assert_int_equal(gw_drop_host(g, 10), 0);
+	assert_int_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_HOSTS], &addr, &hv), 0);
+	assert_int_equal(hv.client_id, CID1);
+	expect_h1(M1B);
+
+	/* The other way round: h1 goes, the one left at the address gets it. */
+	assert_int_equal(gw_restore(g, &img, err, sizeof(err)), 0);
+	assert_int_equal(gw_drop_host(g, CID1), 0);
+	assert_int_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_HOSTS], &addr, &hv), 0);
+	assert_int_equal(hv.client_id, 10);
+	assert_int_equal(gw_drop_host(g, 10), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(ms.fd[MAPSYNC_HOSTS], &addr, &hv), 0);
+	assert_int_equal(mapsync_errors(&ms), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_mac_changes_rewrite_the_host),
 		cmocka_unit_test(test_host_change_takes_mac_now),
 		cmocka_unit_test(test_removal_despite_a_lagging_mac),
+		cmocka_unit_test(test_ghost_keeps_off_the_hosts_entry),
 	};
 
 	return cmocka_run_group_tests_name("mapsync", tests, group_setup, group_teardown);
