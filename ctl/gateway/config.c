@@ -93,6 +93,20 @@ static const struct key keys[] = {
 	  .def = "300", .help = "lease granted when a host asks for none" },
 	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
 	  .def = "3600", .help = "longest lease a host may ask for" },
+	/* issue 13: a floor on leases and the REGISTER guards (docs/security.md) */
+	{ "min-lease", KEY_U32, "SECONDS", FIELD(gw.min_lease_secs), .lo = 0, .hi = 3600,
+	  .def = "30", .help = "shortest lease granted, whatever a host asks for" },
+	{ "source-hosts", KEY_U32, "N", FIELD(gw.max_hosts_per_source), .lo = 0,
+	  .hi = 1u << 20, .def = "16", .help = "registrations one address may hold, 0: no cap" },
+	{ "register-rate", KEY_U32, "N", FIELD(gw.register_rate), .lo = 0, .hi = 1u << 20,
+	  .def = "10", .help = "REGISTERs per second one address may make, 0: no limit" },
+	{ "register-burst", KEY_U32, "N", FIELD(gw.register_burst), .lo = 1, .hi = 1u << 20,
+	  .def = "20", .help = "... and as many at once" },
+	{ "unused-after", KEY_U32, "SECONDS", FIELD(gw.register_timeout_secs), .lo = 0,
+	  .hi = 86400, .def = "60",
+	  .help = "a registration with no signed request by then is reclaimed, 0: never" },
+	{ "require-token", KEY_SWITCH, NULL, FIELD(gw.require_token),
+	  .help = "REGISTER needs an enrolment token (xdnatctl token) or the site key" },
 	{ "port-quota", KEY_U32, "N", FIELD(gw.port_quota), .lo = 1, .hi = 65535, .def = "4096",
 	  .help = "ports one host may hold" },
 	/* less than the smallest SPI block could never be granted */
@@ -309,6 +323,11 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 	if (c->gw.lease_secs > c->gw.max_lease_secs) {
 		snprintf(err, errlen, "--lease %u is longer than --max-lease %u",
 			 c->gw.lease_secs, c->gw.max_lease_secs);
+		return -1;
+	}
+	if (c->gw.min_lease_secs > c->gw.lease_secs) {
+		snprintf(err, errlen, "--min-lease %u is longer than --lease %u",
+			 c->gw.min_lease_secs, c->gw.lease_secs);
 		return -1;
 	}
 	if (config_dataplane(c) && !strcmp(c->ext_if, c->int_if)) {

@@ -48,6 +48,7 @@ struct gw {
 	struct gw_token *tokens;
 	size_t n_tokens;
 	uint32_t next_token_id;
+	bool tokens_changed;
 };
 
 #define GW_MAX_TOKENS	1024
@@ -822,6 +823,7 @@ static void token_remove(struct gw *g, struct gw_token *t)
 {
 	OPENSSL_cleanse(t->secret, sizeof(t->secret));
 	*t = g->tokens[--g->n_tokens];
+	g->tokens_changed = true;
 }
 
 /*
@@ -946,6 +948,7 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	OPENSSL_cleanse(gw_priv, sizeof(gw_priv));
 
 	if (tok) {
+		g->tokens_changed = true;
 		tok->used++;
 		if (tok->uses_left && !--tok->uses_left)
 			token_remove(g, tok);	/* one-time: used up */
@@ -1249,6 +1252,7 @@ int gw_token_add(struct gw *g, const struct gw_token *t)
 		return -ENOMEM;
 	g->tokens = n;
 	g->tokens[g->n_tokens++] = *t;
+	g->tokens_changed = true;
 	if (t->id >= g->next_token_id)
 		g->next_token_id = t->id + 1;
 	return 0;
@@ -1278,6 +1282,14 @@ int gw_token_revoke(struct gw *g, uint32_t id)
 		return -ENOENT;
 	token_remove(g, t);
 	return 0;
+}
+
+bool gw_tokens_take_changed(struct gw *g)
+{
+	bool changed = g->tokens_changed;
+
+	g->tokens_changed = false;
+	return changed;
 }
 
 size_t gw_token_count(const struct gw *g)

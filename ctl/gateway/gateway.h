@@ -132,6 +132,8 @@ int gw_token_issue(struct gw *g, uint32_t uses, uint32_t ttl_secs,
 int gw_token_add(struct gw *g, const struct gw_token *t);
 int gw_token_revoke(struct gw *g, uint32_t id);
 size_t gw_token_count(const struct gw *g);
+/* True (once) when the tokens changed since the last call: save them. */
+bool gw_tokens_take_changed(struct gw *g);
 const struct gw_token *gw_token_at(const struct gw *g, size_t i);
 
 /* Administrative free of a whole host (xdnatctl free). -ENOENT if unknown. */

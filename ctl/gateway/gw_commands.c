@@ -9,7 +9,9 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include "gateway/gw_commands.h"
+#include "gateway/tokens.h"
 #include "gateway/views.h"
+#include "lib/json_out.h"
 
 /* The answer view_*() rendered: 0, or its -errno with err set. */
 static int answered(int rc, const char *cmd, char *err, size_t errlen)
@@ -95,17 +97,199 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 	return answered(rc, "crl", err, errlen);
 }
 
+/* ---- enrolment tokens (docs/xdnatctl.md) ------------------------------ */
+
+static int parse_u32_arg(const char *what, const char *v, uint32_t *out, char *err,
+			 size_t errlen)
+{
+	char *end;
+	unsigned long n = v ? strtoul(v, &end, 10) : 0;
+
+	if (!v || !*v || *end || n > UINT32_MAX) {
+		snprintf(err, errlen, "token: %s wants a number, not '%s'", what, v ? v : "");
+		return -EINVAL;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int token_saved(const struct gw_commands *c, const char *cmd, char *err,
+		       size_t errlen)
+{
+	int rc = c->state_dir ? tokens_save(c->state_dir, c->g) : 0;
+
+	if (rc)
+		snprintf(err, errlen, "%s: could not persist the tokens: %s", cmd,
+			 strerror(-rc));
+	return rc;
+}
+
+/* One line "ID:SECRET" for xdnat-host up --token, or its JSON. */
+static int token_print(FILE *out, const struct gw_token *t, bool json)
+{
+	char secret[2 * GW_TOKEN_LEN + 1];
+	struct json_object *doc;
+	int rc;
+
+	for (int i = 0; i < GW_TOKEN_LEN; i++)
+		snprintf(secret + 2 * i, 3, "%02x", t->secret[i]);
+	if (!json) {
+		rc = fprintf(out, "%u:%s\n", t->id, secret) < 0 ? -EIO : 0;
+	} else {
+		char tok[16 + sizeof(secret)];
+
+		snprintf(tok, sizeof(tok), "%u:%s", t->id, secret);
+		doc = json_doc_new();
+		if (doc) {
+			json_object_object_add(doc, "id", json_object_new_int64(t->id));
+			json_object_object_add(doc, "token", json_object_new_string(tok));
+			json_object_object_add(doc, "uses", json_object_new_int64(t->uses_left));
+			json_object_object_add(doc, "expires", json_object_new_int64((int64_t)t->expires));
+			json_object_object_add(doc, "lease_hint",
+					       json_object_new_int64(t->lease_hint));
+		}
+		rc = json_doc_print(out, doc);
+		OPENSSL_cleanse(tok, sizeof(tok));
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return rc;
+}
+
+static int token_issue(const struct gw_commands *c, int argc, char **argv, bool json,
+		       FILE *out, char *err, size_t errlen)
+{
+	uint32_t uses = 1, ttl = 0, hint = 0;
+	struct gw_token t;
+	int rc = 0;
+
+	for (int i = 2; i < argc && !rc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--uses"))
+			rc = parse_u32_arg("--uses", v, &uses, err, errlen);
+		else if (!strcmp(argv[i], "--ttl"))
+			rc = parse_u32_arg("--ttl", v, &ttl, err, errlen);
+		else if (!strcmp(argv[i], "--lease-hint"))
+			rc = parse_u32_arg("--lease-hint", v, &hint, err, errlen);
+		else {
+			snprintf(err, errlen, "token issue: unknown option '%s' "
+				 "(--uses N, --ttl SECONDS, --lease-hint SECONDS)", argv[i]);
+			rc = -EINVAL;
+		}
+	}
+	if (rc)
+		return rc;
+	rc = gw_token_issue(c->g, uses, ttl, hint, &t);
+	if (rc) {
+		snprintf(err, errlen, "token issue: %s", rc == -ENOSPC ?
+			 "the token table is full: revoke some" : strerror(-rc));
+		return rc;
+	}
+	rc = token_saved(c, "token issue", err, errlen);
+	if (rc) {
+		gw_token_revoke(c->g, t.id);	/* never hand out what is not kept */
+	} else {
+		rc = token_print(out, &t, json);
+	}
+	OPENSSL_cleanse(&t, sizeof(t));
+	return rc;
+}
+
+static int token_list(const struct gw_commands *c, bool json, FILE *out)
+{
+	size_t n = gw_token_count(c->g);
+	struct json_object *doc, *arr;
+
+	if (!json) {
+		if (fprintf(out, "ID      USES-LEFT  USED  EXPIRES     LEASE-HINT\n") < 0)
+			return -EIO;
+		for (size_t i = 0; i < n; i++) {
+			const struct gw_token *t = gw_token_at(c->g, i);
+			char uses[16], exp[24];
+
+			snprintf(uses, sizeof(uses), t->uses_left ? "%u" : "unlimited",
+				 t->uses_left);
+			snprintf(exp, sizeof(exp), t->expires ? "%llu" : "never",
+				 (unsigned long long)t->expires);
+			if (fprintf(out, "%-7u %-10s %-5u %-11s %u\n", t->id, uses, t->used, exp,
+				    t->lease_hint) < 0)
+				return -EIO;
+		}
+		return 0;
+	}
+	doc = json_doc_new();
+	arr = json_object_new_array();
+	for (size_t i = 0; doc && arr && i < n; i++) {
+		const struct gw_token *t = gw_token_at(c->g, i);
+		struct json_object *o = json_object_new_object();
+
+		if (!o)
+			break;
+		json_object_object_add(o, "id", json_object_new_int64(t->id));
+		json_object_object_add(o, "uses_left", json_object_new_int64(t->uses_left));
+		json_object_object_add(o, "used", json_object_new_int64(t->used));
+		json_object_object_add(o, "expires", json_object_new_int64((int64_t)t->expires));
+		json_object_object_add(o, "lease_hint", json_object_new_int64(t->lease_hint));
+		json_object_array_add(arr, o);
+	}
+	if (doc && arr)
+		json_object_object_add(doc, "tokens", arr);
+	else
+		json_object_put(arr);
+	return json_doc_print(out, doc);
+}
+
+static int token_revoke(const struct gw_commands *c, const char *arg, bool json, FILE *out,
+			char *err, size_t errlen)
+{
+	uint32_t id;
+	int rc = parse_u32_arg("revoke", arg, &id, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = gw_token_revoke(c->g, id);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "token revoke: no token %u", id);
+		return rc;
+	}
+	rc = token_saved(c, "token revoke", err, errlen);
+	if (rc)
+		return rc;
+	if (json) {
+		struct json_object *doc = json_doc_new();
+
+		if (doc)
+			json_object_object_add(doc, "revoked", json_object_new_int64(id));
+		return json_doc_print(out, doc);
+	}
+	return fprintf(out, "token %u revoked\n", id) < 0 ? -EIO : 0;
+}
+
+static int token(const struct gw_commands *c, int argc, char **argv, bool json, FILE *out,
+		 char *err, size_t errlen)
+{
+	if (argc >= 2 && !strcmp(argv[1], "issue"))
+		return token_issue(c, argc, argv, json, out, err, errlen);
+	if (argc == 2 && !strcmp(argv[1], "list"))
+		return answered(token_list(c, json, out), "token list", err, errlen);
+	if (argc == 3 && !strcmp(argv[1], "revoke"))
+		return token_revoke(c, argv[2], json, out, err, errlen);
+	snprintf(err, errlen, "token: issue [--uses N] [--ttl SECONDS] [--lease-hint SECONDS], "
+		 "list, or revoke ID");
+	return -EINVAL;
+}
+
 int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t errlen)
 {
 	const struct gw_commands *c = ctx;
-	char *argv[4] = { 0 };
+	char *argv[10] = { 0 };
 	int argc = 0;
 	bool json = false;
 
 	for (int i = 0; i < nwords; i++) {
 		if (!strcmp(words[i], "--json"))
 			json = true;
-		else if (argc < 3)
+		else if (argc < 9)
 			argv[argc++] = words[i];
 	}
 	if (!argc) {
@@ -124,9 +308,11 @@ int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t
 		return ca_chain(c->ca, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "crl") && argc == 1) {
 		return crl(c->ca, json, out, err, errlen);
+	} else if (!strcmp(argv[0], "token")) {
+		return token(c, argc, argv, json, out, err, errlen);
 	} else {
-		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca, crl)",
-			 argv[0]);
+		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca, crl, "
+			 "token)", argv[0]);
 		return -EINVAL;
 	}
 	return 0;

@@ -23,9 +23,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gateway/gateway.h"
 #include "gateway/state_record.h"
 
 #define HOST_VERSION	1
+#define TOKENS_MAGIC	0x4b544458u	/* "XDTK" little-endian */
+#define TOKENS_VERSION	1
+#define TOKEN_LEN	(4 + GW_TOKEN_LEN + 8 + 4 + 4 + 4)
 
 /* ---- encoding ---------------------------------------------------------- */
 
@@ -314,4 +318,54 @@ void record_get_meta(struct rd *r, struct state_meta *m)
 {
 	m->next_client_id = get_u32(r);
 	m->global = get_addr(r);
+}
+
+/* ---- enrolment tokens ---------------------------------------------------- */
+
+void record_put_tokens(struct buf *b, const struct gw_token *t, size_t n)
+{
+	put_u32(b, TOKENS_MAGIC);
+	put_u32(b, TOKENS_VERSION);
+	put_u32(b, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		put_u32(b, t[i].id);
+		put_bytes(b, t[i].secret, GW_TOKEN_LEN);
+		put_u64(b, t[i].expires);
+		put_u32(b, t[i].uses_left);
+		put_u32(b, t[i].lease_hint);
+		put_u32(b, t[i].used);
+	}
+}
+
+int record_parse_tokens(const uint8_t *p, size_t len,
+			int (*add)(void *ctx, const struct gw_token *t), void *ctx)
+{
+	struct rd r = { .p = p, .len = len };
+	uint32_t n;
+
+	if (get_u32(&r) != TOKENS_MAGIC || get_u32(&r) != TOKENS_VERSION)
+		return -EBADMSG;
+	n = get_u32(&r);
+	if (r.bad || (len - r.off) / TOKEN_LEN != n || (len - r.off) % TOKEN_LEN)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++) {
+		struct gw_token t = { .id = get_u32(&r) };
+		const uint8_t *secret = get_bytes(&r, GW_TOKEN_LEN);
+		int err;
+
+		if (!secret)
+			return -EBADMSG;
+		memcpy(t.secret, secret, GW_TOKEN_LEN);
+		t.expires = get_u64(&r);
+		t.uses_left = get_u32(&r);
+		t.lease_hint = get_u32(&r);
+		t.used = get_u32(&r);
+		if (r.bad || !t.id)
+			return -EBADMSG;
+		err = add(ctx, &t);
+		memset(t.secret, 0, sizeof(t.secret));
+		if (err)
+			return err;
+	}
+	return 0;
 }

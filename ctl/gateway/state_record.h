@@ -67,6 +67,15 @@ int record_parse_host(const uint8_t *p, size_t len, struct host *h,
 void record_put_meta(struct buf *b, const struct state_meta *m);
 void record_get_meta(struct rd *r, struct state_meta *m);
 
+/* The enrolment tokens file (tokens.c): "XDTK" | u32 version 1 | u32 n |
+ * n x (u32 id | secret[32] | u64 expires | u32 uses_left | u32 lease_hint
+ * | u32 used). encode: b->err; parse: 0 (each token handed to add, which
+ * may refuse it with -errno) or -EBADMSG. */
+struct gw_token;
+void record_put_tokens(struct buf *b, const struct gw_token *t, size_t n);
+int record_parse_tokens(const uint8_t *p, size_t len,
+			int (*add)(void *ctx, const struct gw_token *t), void *ctx);
+
 /* One host record exactly as stored in state.snap and HOST_PUT, on its own
  * (state.c's loader, tests and fuzzing). encode: *out is malloc'd; 0, -EINVAL
  * or -ENOMEM. decode: 0 (h->reply malloc'd, see host_release), -EBADMSG or

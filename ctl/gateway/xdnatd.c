@@ -21,6 +21,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <openssl/crypto.h>
 #include "gateway/bpffs.h"
 #include "gateway/ca.h"
 #include "gateway/config.h"
@@ -28,6 +29,8 @@
 #include "gateway/dataplane.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
+#include "gateway/tokens.h"
+#include "pap/gw_key.h"
 #include "lib/log.h"
 #include "lib/sigfd.h"
 #include "gateway/state.h"
@@ -46,8 +49,11 @@ struct daemon {
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
 	time_t crl_next;		/* when to sign a new CRL anyway */
+	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
+
+#define COOKIE_ROTATE_S	600	/* the REGISTER cookie secret's life */
 
 static uint64_t wall_clock(void *ctx)
 {
@@ -92,6 +98,18 @@ static int check_ifaces(const struct xdnatd_config *cfg)
 }
 
 /* Drain the PAP socket in batches; one commit per batch, then the replies. */
+/* A token used up or expired is gone for good, also after a restart. */
+static void save_tokens(struct daemon *d)
+{
+	int err;
+
+	if (!gw_tokens_take_changed(d->gw))
+		return;
+	err = tokens_save(d->cfg.state_dir, d->gw);
+	if (err)
+		log_err("cannot write %s/%s: %s", d->cfg.state_dir, TOKENS_FILE, strerror(-err));
+}
+
 static void serve_pap(struct daemon *d)
 {
 	static uint8_t req[BATCH][PAP_MAX_MSG], rep[BATCH][PAP_MAX_MSG];
@@ -137,6 +155,7 @@ static void serve_pap(struct daemon *d)
 				d->cfg.state_dir, strerror(-err));
 			exit(1);
 		}
+		save_tokens(d);
 		for (int sent = 0; sent < nout;) {
 			int k = sendmmsg(d->pap_fd, out + sent, (unsigned int)(nout - sent), 0);
 
@@ -172,6 +191,12 @@ static void on_timer(struct daemon *d)
 
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	/* A cookie outlives one rotation (gw_rotate_cookie_secret). */
+	d->cookie_ticks += (unsigned int)ticks;
+	if (d->cookie_ticks >= COOKIE_ROTATE_S) {
+		gw_rotate_cookie_secret(d->gw);
+		d->cookie_ticks = 0;
+	}
 	if (gw_expire(d->gw)) {
 		err = gw_commit(d->gw);
 		if (err) {
@@ -184,6 +209,7 @@ static void on_timer(struct daemon *d)
 	if (err)
 		log_warn("snapshot of %s failed: %s (the journal keeps growing)",
 			 d->cfg.state_dir, strerror(-err));
+	save_tokens(d);
 	publish_crl(d);
 	if (d->dp)
 		dataplane_tick(d->dp, d->gw);
@@ -263,6 +289,25 @@ static int open_ca(struct daemon *d)
 	return 0;
 }
 
+/* The key REGISTER_REPLY is signed with; hosts pin its gateway.pub. */
+static int open_sign_key(struct daemon *d)
+{
+	uint8_t seed[PAP_SIG_KEY_LEN], pub[PAP_SIG_KEY_LEN];
+	char err[512], fpr[PAP_GW_FPR_LEN];
+	int rc = pap_gw_key_open(d->cfg.state_dir, seed, pub, err, sizeof(err));
+
+	if (!rc)
+		rc = gw_set_sign_key(d->gw, seed);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (rc) {
+		log_err("gateway key: %s", err);
+		return -1;
+	}
+	pap_gw_fingerprint(pub, fpr);
+	log_info("gateway key %s (hosts pin %s/%s)", fpr, d->cfg.state_dir, PAP_GW_PUB_FILE);
+	return 0;
+}
+
 static int add_fd(int ep, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -311,6 +356,15 @@ static int setup(struct daemon *d)
 	if (!rc) {
 		gw_set_ca(d->gw, d->ca);
 		rc = gw_restore(d->gw, &img, err, sizeof(err));
+	}
+	if (!rc && open_sign_key(d)) {
+		state_image_free(&img);
+		return -1;
+	}
+	if (!rc && tokens_load(d->cfg.state_dir, d->gw, err, sizeof(err))) {
+		log_err("%s", err);
+		state_image_free(&img);
+		return -1;
 	}
 	if (rc) {
 		log_err("%s: %s", d->cfg.state_dir, rc == -EINVAL ? err : strerror(-rc));
@@ -366,7 +420,7 @@ static void run(struct daemon *d)
 			if (fd == d->pap_fd) {
 				serve_pap(d);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp, d->ca };
+				struct gw_commands c = { d->gw, d->dp, d->ca, d->cfg.state_dir };
 
 				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
