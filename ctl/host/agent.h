@@ -27,6 +27,9 @@ struct agent {
 	struct pap_client pap;
 	uint8_t key[PAP_MAX_SITE_KEY];
 	size_t key_len;
+	uint32_t token_id;		/* --token: key holds its secret instead */
+	uint8_t gw_key[PAP_SIG_KEY_LEN];	/* the gateway's signing key, pinned */
+	bool gw_key_tofu;		/* none yet: pin the first one seen */
 	struct host_tc tc;
 	struct host_cert cert;
 	char cert_default[PATH_MAX + 8];	/* --state-dir/cert */

@@ -27,6 +27,7 @@
 #include "lib/dirlock.h"
 #include "lib/log.h"
 #include "lib/sigfd.h"
+#include "pap/gw_key.h"
 
 /* Requests that may have left after the last save: skipped on resume, so
  * the gateway never sees a sequence number twice (it would say REPLAY). */
@@ -161,12 +162,72 @@ static int reconfigure(struct agent *a, uint32_t old_global)
 
 /* ---- registration and the share ------------------------------------------- */
 
+/* The gateway's key: --gateway-key, else the one pinned in the state
+ * directory, else none yet (trust on first use, pinned by pin_gw_key()). */
+static int load_gw_key(struct agent *a)
+{
+	char path[PATH_MAX + 16], err[512];
+	const char *file = a->o->gateway_key_file;
+	int rc;
+
+	if (!file[0]) {
+		snprintf(path, sizeof(path), "%s/%s", a->o->state_dir, PAP_GW_PUB_FILE);
+		file = path;
+	}
+	rc = pap_gw_pub_read(file, a->gw_key, err, sizeof(err));
+	a->gw_key_tofu = rc == -ENOENT && !a->o->gateway_key_file[0];
+	if (rc && !a->gw_key_tofu) {
+		log_err("%s%s", a->o->gateway_key_file[0] ? "--gateway-key " : "", err);
+		return rc;
+	}
+	/* Either way a REGISTER_REPLY must be signed, by this key when known. */
+	a->pap.s.gw_key = a->gw_key_tofu ? NULL : a->gw_key;
+	a->pap.s.require_gw_sig = true;
+	return 0;
+}
+
+static void pin_gw_key(struct agent *a)
+{
+	char fpr[PAP_GW_FPR_LEN];
+	int rc;
+
+	pap_gw_fingerprint(a->pap.s.gw_key_seen, fpr);
+	if (!a->gw_key_tofu)
+		return;
+	rc = pap_gw_pub_write(a->o->state_dir, PAP_GW_PUB_FILE, a->pap.s.gw_key_seen);
+	if (rc) {
+		log_err("pinning the gateway's key in %s/%s: %s", a->o->state_dir,
+			PAP_GW_PUB_FILE, strerror(-rc));
+		return;
+	}
+	memcpy(a->gw_key, a->pap.s.gw_key_seen, PAP_SIG_KEY_LEN);
+	a->pap.s.gw_key = a->gw_key;
+	a->gw_key_tofu = false;
+	log_info("gateway key %s pinned in %s/%s (first use)", fpr, a->o->state_dir,
+		 PAP_GW_PUB_FILE);
+}
+
 static int do_register(struct agent *a)
 {
 	uint32_t old = a->st.global;
-	int rc = pap_client_register(&a->pap, a->key_len ? a->key : NULL, a->key_len,
-				     a->o->lease);
+	char want[PAP_GW_FPR_LEN], got[PAP_GW_FPR_LEN];
+	int rc = a->token_id ?
+		pap_client_register_token(&a->pap, a->token_id, a->key, a->key_len,
+					  a->o->lease) :
+		pap_client_register(&a->pap, a->key_len ? a->key : NULL, a->key_len,
+				    a->o->lease);
 
+	if (rc == -EKEYREJECTED) {
+		pap_gw_fingerprint(a->gw_key, want);
+		pap_gw_fingerprint(a->pap.s.gw_key_seen, got);
+		log_err("gateway %s signs with key %s, not the pinned %s (%s): refusing it; "
+			"if the gateway's key really changed, give its new %s with "
+			"--gateway-key%s", a->o->gateway, got, want,
+			a->o->gateway_key_file[0] ? a->o->gateway_key_file : "first use",
+			PAP_GW_PUB_FILE, a->o->gateway_key_file[0] ? "" :
+			" or remove the pinned one from --state-dir");
+		return rc;
+	}
 	if (rc == -ETIMEDOUT)
 		return rc;	/* the caller backs off, and says so when it gives up */
 	if (rc) {
@@ -174,6 +235,7 @@ static int do_register(struct agent *a)
 			pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
+	pin_gw_key(a);
 	a->st.global = a->pap.reply.globals[0];
 	lease_granted(&a->st, a->pap.reply.lease);
 	log_info("registered with gateway %s as client %u: global address %s, lease %u s",
@@ -801,11 +863,24 @@ static int setup(struct agent *a)
 		log_err("--site-key %s", err);
 		return -EINVAL;
 	}
+	if (o->token_file[0] && o->site_key_file[0]) {
+		log_err("--site-key and --token: one or the other (a token replaces the site key)");
+		return -EINVAL;
+	}
+	if (o->token_file[0]) {
+		if (pap_token_load(o->token_file, &a->token_id, a->key, err, sizeof(err))) {
+			log_err("--token %s", err);
+			return -EINVAL;
+		}
+		a->key_len = PAP_TOKEN_LEN;
+	}
 	if (!if_nametoindex(o->dev)) {
 		log_err("--dev %s: no such interface", o->dev);
 		return -ENODEV;
 	}
 	rc = open_state(a, &fresh);
+	if (!rc)
+		rc = load_gw_key(a);
 	if (rc)
 		return rc;
 	a->ctl_fd = ctlsock_listen(o->socket_path);

@@ -80,6 +80,8 @@ struct host_opts {			/* up */
 	uint32_t natt_index;		/* which port of the block carries NAT-T */
 	uint32_t lease;			/* seconds asked for; 0: the gateway's default */
 	char site_key_file[PATH_MAX];	/* empty: none */
+	char token_file[PATH_MAX];	/* an enrolment token, instead of the site key */
+	char gateway_key_file[PATH_MAX];/* the gateway's key to pin; empty: first use */
 	uint16_t pap_port;
 	uint32_t table;
 	char state_dir[PATH_MAX];

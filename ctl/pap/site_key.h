@@ -18,4 +18,12 @@
 int pap_site_key_load(const char *path, uint8_t *key, size_t cap, size_t *len,
 		      char *err, size_t errlen);
 
+/* An enrolment token (xdnatctl token issue): "ID:SECRET", SECRET 64 hex
+ * digits. parse: 0 or -EINVAL. load: a file holding one, trailing blanks
+ * trimmed, as pap_site_key_load (0, or -1 with err). */
+#define PAP_TOKEN_LEN		32
+int pap_token_parse(const char *s, uint32_t *id, uint8_t secret[PAP_TOKEN_LEN]);
+int pap_token_load(const char *path, uint32_t *id, uint8_t secret[PAP_TOKEN_LEN],
+		   char *err, size_t errlen);
+
 #endif
