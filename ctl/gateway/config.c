@@ -95,7 +95,7 @@ static const struct key keys[] = {
 	  .def = "3600", .help = "longest lease a host may ask for" },
 	/* issue 13: a floor on leases and the REGISTER guards (docs/security.md) */
 	{ "min-lease", KEY_U32, "SECONDS", FIELD(gw.min_lease_secs), .lo = 0, .hi = 3600,
-	  .def = "30", .help = "shortest lease granted, whatever a host asks for" },
+	  .def = "30", .help = "shortest lease granted (at most --lease)" },
 	{ "source-hosts", KEY_U32, "N", FIELD(gw.max_hosts_per_source), .lo = 0,
 	  .hi = 1u << 20, .def = "16", .help = "registrations one address may hold, 0: no cap" },
 	{ "register-rate", KEY_U32, "N", FIELD(gw.register_rate), .lo = 0, .hi = 1u << 20,
@@ -323,11 +323,6 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 	if (c->gw.lease_secs > c->gw.max_lease_secs) {
 		snprintf(err, errlen, "--lease %u is longer than --max-lease %u",
 			 c->gw.lease_secs, c->gw.max_lease_secs);
-		return -1;
-	}
-	if (c->gw.min_lease_secs > c->gw.lease_secs) {
-		snprintf(err, errlen, "--min-lease %u is longer than --lease %u",
-			 c->gw.min_lease_secs, c->gw.lease_secs);
 		return -1;
 	}
 	if (config_dataplane(c) && !strcmp(c->ext_if, c->int_if)) {

@@ -254,9 +254,13 @@ static uint32_t lease_grant(const struct gw *g, const struct pap_msg *m,
 	uint32_t want = (m->present & PAP_BIT(PAP_P_LEASE)) && m->lease ?
 			m->lease : fallback;
 
-	/* A floor: LEASE=1 would let a forged REGISTER come and go at once. */
-	if (want < g->cfg.min_lease_secs)
-		want = g->cfg.min_lease_secs;
+	/* A floor: LEASE=1 would let a forged REGISTER come and go at once.
+	 * An operator's own short --lease lowers it. */
+	uint32_t floor = g->cfg.min_lease_secs < g->cfg.lease_secs ?
+			 g->cfg.min_lease_secs : g->cfg.lease_secs;
+
+	if (want < floor)
+		want = floor;
 	return want > g->cfg.max_lease_secs ? g->cfg.max_lease_secs : want;
 }
 

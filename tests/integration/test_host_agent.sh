@@ -262,7 +262,8 @@ export H1PORTS H2PORTS
 H1PORTS=$(gw_host 10.0.0.11 ports)
 H2PORTS=$(gw_host 10.0.0.12 ports)
 stop_pid "$GWPID" TERM
-rm -rf "$TMP/gwstate"
+# the host table goes, the gateway's key (which the agents pinned) stays
+find "$TMP/gwstate" -mindepth 1 ! -name gateway.key -delete
 start_gw
 check "gateway restarted empty: the agents re-register" until_true 20 bash -c \
 	'[ "$(gw_host 10.0.0.11 ports)" = "$H1PORTS" ] && [ "$(gw_host 10.0.0.12 ports)" = "$H2PORTS" ]'

@@ -21,7 +21,7 @@ start_daemon() {	# start_daemon [extra flags]
 	rm -f "$SOCK"
 	start_bg "$GW" "$TMP/xdnatd.log" "$XDNATD" --global 198.51.100.1 --internal 10.0.0.1 \
 		--int-if int0 --state-dir "$STATE" --socket "$SOCK" --bpffs "$TMP/bpf" \
-		--ports 20000-29999 --spis 4096-1048575 --foreground "$@"
+		--ports 20000-29999 --spis 4096-1048575 --min-lease 5 --foreground "$@"
 	DAEMON=$LAST_PID
 	wait_for_socket "$SOCK"
 }
@@ -52,7 +52,7 @@ check "xdnatctl hosts --json shows the host and its ports" bash -c \
 check "xdnatctl sa shows the validated peer" bash -c \
 	"'$CTL' --socket '$SOCK' sa | grep -q 203.0.113.10"
 check "xdnatctl stats counts the requests" bash -c \
-	"'$CTL' --socket '$SOCK' stats --json | grep -q '\"register\":2'"
+	"'$CTL' --socket '$SOCK' stats --json | grep -q '\"register\":4'"	# each with its cookie
 check "xdnatctl free of an unknown host fails" bash -c "! '$CTL' --socket '$SOCK' free 999"
 
 # A second daemon on the same state directory must refuse.
