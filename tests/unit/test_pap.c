@@ -13,10 +13,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pap/pap.h"
+#include "pap/site_key.h"
 
 #define XID		0x11223344u
 #define CID		0xa0b0c0d0u
@@ -1371,6 +1373,107 @@ static void test_derive_known_answer(void **state)
 	assert_int_equal(pap_derive_secret(ex_gw_priv, small_order, small_order, ex_gw_pub, 1, EX_HI, NULL, 0, s), -EIO);
 }
 
+/* ---- issue 13: the address binding, cookie, GW_SIG, tokens ------------- */
+
+static void test_derive_binds_the_address(void **state)
+{
+	uint8_t a[32], b[32];
+
+	(void)state;
+	assert_int_equal(pap_derive_secret(ex_gw_priv, ex_host_pub, ex_host_pub, ex_gw_pub, 1,
+					   EX_HI, NULL, 0, a), 0);
+	assert_int_equal(pap_derive_secret(ex_gw_priv, ex_host_pub, ex_host_pub, ex_gw_pub, 1,
+					   EX_HI + 1, NULL, 0, b), 0);
+	assert_memory_not_equal(a, b, 32);	/* a relay's address: another secret */
+}
+
+static void test_cookie_inputs(void **state)
+{
+	static const uint8_t k1[32] = { 1 }, k2[32] = { 2 };
+	uint8_t c[6][PAP_COOKIE_LEN];
+
+	(void)state;
+	assert_int_equal(pap_cookie(k1, EX_HI, 4711, ex_host_pub, 7, c[0]), 0);
+	assert_int_equal(pap_cookie(k1, EX_HI, 4711, ex_host_pub, 7, c[1]), 0);
+	assert_memory_equal(c[0], c[1], PAP_COOKIE_LEN);
+	assert_int_equal(pap_cookie(k2, EX_HI, 4711, ex_host_pub, 7, c[1]), 0);
+	assert_int_equal(pap_cookie(k1, EX_HI + 1, 4711, ex_host_pub, 7, c[2]), 0);
+	assert_int_equal(pap_cookie(k1, EX_HI, 4712, ex_host_pub, 7, c[3]), 0);
+	assert_int_equal(pap_cookie(k1, EX_HI, 4711, ex_gw_pub, 7, c[4]), 0);
+	assert_int_equal(pap_cookie(k1, EX_HI, 4711, ex_host_pub, 8, c[5]), 0);
+	for (int i = 1; i < 6; i++)
+		assert_memory_not_equal(c[0], c[i], PAP_COOKIE_LEN);
+}
+
+static void test_gw_sig(void **state)
+{
+	static const uint8_t seed[32] = { 42 };
+	struct pap_msg r = { .xid = 9, .client_id = 3, .lease = 300, .n_globals = 1,
+			     .globals = { 0x016433c6u }, .present = PAP_BIT(PAP_P_GW_SIG) };
+	struct pap_msg x;
+	uint8_t pub[32];
+
+	(void)state;
+	memcpy(r.pubkey, ex_gw_pub, 32);
+	assert_int_equal(pap_ed25519_pub(seed, pub), 0);
+	assert_int_equal(pap_sign_register_reply(seed, &r, EX_HI, ex_host_pub, r.gw_sig), 0);
+	assert_memory_equal(r.gw_sig, pub, 32);
+	assert_true(pap_verify_register_reply(&r, EX_HI, ex_host_pub));
+	assert_false(pap_verify_register_reply(&r, EX_HI + 1, ex_host_pub));
+	assert_false(pap_verify_register_reply(&r, EX_HI, ex_gw_pub));
+	/* every field it covers */
+	x = r; x.xid++;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+	x = r; x.client_id++;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+	x = r; x.lease = 1;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+	x = r; x.globals[0] ^= 1;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+	x = r; x.pubkey[5] ^= 1;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+	x = r; x.gw_sig[40] ^= 1;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+	x = r; x.present = 0;
+	assert_false(pap_verify_register_reply(&x, EX_HI, ex_host_pub));
+}
+
+static void test_unsigned_error_rule(void **state)
+{
+	(void)state;
+	for (int c = 1; c <= PAP_E_MAX; c++)
+		assert_true(pap_error_may_be_unsigned(PAP_REGISTER, c));
+	assert_true(pap_error_may_be_unsigned(PAP_PORT, PAP_E_REGISTER_FIRST));
+	assert_true(pap_error_may_be_unsigned(PAP_PORT, PAP_E_AUTH_FAILED));
+	assert_true(pap_error_may_be_unsigned(PAP_PORT, PAP_E_BAD_VALUE));
+	assert_false(pap_error_may_be_unsigned(PAP_PORT, PAP_E_QUOTA));
+	assert_false(pap_error_may_be_unsigned(PAP_EXTEND, PAP_E_REPLAY));
+	assert_false(pap_error_may_be_unsigned(PAP_QUERY, PAP_E_COOKIE));
+	assert_false(pap_error_may_be_unsigned(PAP_DEREGISTER, PAP_E_INTERNAL));
+}
+
+static void test_token_parse(void **state)
+{
+	char good[128] = "17:";
+	uint8_t secret[32];
+	uint32_t id;
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		snprintf(good + 3 + 2 * i, 3, "%02X", i);
+	assert_int_equal(pap_token_parse(good, &id, secret), 0);
+	assert_int_equal(id, 17);
+	assert_int_equal(secret[31], 31);
+	assert_int_equal(pap_token_parse("0:00", &id, secret), -EINVAL);
+	assert_int_equal(pap_token_parse("17", &id, secret), -EINVAL);
+	good[10] = 'g';
+	assert_int_equal(pap_token_parse(good, &id, secret), -EINVAL);
+	good[10] = '0';
+	good[strlen(good) - 1] = 0;
+	assert_int_equal(pap_token_parse(good, &id, secret), -EINVAL);
+	assert_int_equal(pap_token_parse("4294967296:", &id, secret), -EINVAL);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -1423,6 +1526,11 @@ int main(void)
 		cmocka_unit_test(test_verify_missing_auth),
 		cmocka_unit_test(test_derive_both_sides),
 		cmocka_unit_test(test_derive_known_answer),
+		cmocka_unit_test(test_derive_binds_the_address),
+		cmocka_unit_test(test_cookie_inputs),
+		cmocka_unit_test(test_gw_sig),
+		cmocka_unit_test(test_unsigned_error_rule),
+		cmocka_unit_test(test_token_parse),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

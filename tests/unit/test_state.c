@@ -25,6 +25,7 @@
 #include <zlib.h>
 #include "gateway/state.h"
 #include "gateway/state_record.h"
+#include "gateway/tokens.h"
 #include "test_tmpdir.h"
 
 /* Offsets inside the formats documented at the top of ctl/state.c and
@@ -999,6 +1000,77 @@ static void test_decode_random(void **state)
 	assert_int_equal(state_host_encode(&h, &enc, &len), -EINVAL);
 }
 
+/* ---- the enrolment tokens file (tokens.c) ------------------------------ */
+
+static uint64_t token_clock(void *ctx)
+{
+	(void)ctx;
+	return 5000;
+}
+
+static struct gw *token_gw(void)
+{
+	struct gw_config cfg = { .global = 1, .port_lo = 1000, .port_hi = 2000,
+				 .spi_lo = 4096, .spi_hi = 8191, .lease_secs = 60,
+				 .max_lease_secs = 60, .port_quota = 10, .spi_quota = 64,
+				 .max_hosts = 4 };
+	struct gw *g;
+
+	assert_int_equal(gw_new(&cfg, NULL, token_clock, NULL, &g), 0);
+	return g;
+}
+
+static void test_tokens_file(void **state)
+{
+	struct fx *f = *state;
+	struct gw *a = token_gw(), *b = token_gw(), *c = token_gw();
+	struct gw_token t[3], n;
+	char path[PATH_MAX + 16];
+	struct stat st;
+	FILE *fp;
+
+	/* none yet: nothing, no error */
+	assert_int_equal(tokens_load(f->root, a, f->err, sizeof(f->err)), 0);
+	assert_int_equal(gw_token_count(a), 0);
+	assert_int_equal(gw_token_issue(a, 1, 0, 0, &t[0]), 0);
+	assert_int_equal(gw_token_issue(a, 0, 600, 120, &t[1]), 0);
+	assert_int_equal(gw_token_issue(a, 5, 60, 0, &t[2]), 0);
+	assert_int_equal(tokens_save(f->root, a), 0);
+	snprintf(path, sizeof(path), "%s/%s", f->root, TOKENS_FILE);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	assert_int_equal(tokens_load(f->root, b, f->err, sizeof(f->err)), 0);
+	assert_int_equal(gw_token_count(b), 3);
+	for (int i = 0; i < 3; i++) {
+		const struct gw_token *r = gw_token_at(b, (size_t)i);
+
+		assert_int_equal(r->id, t[i].id);
+		assert_memory_equal(r->secret, t[i].secret, GW_TOKEN_LEN);
+		assert_int_equal(r->expires, t[i].expires);
+		assert_int_equal(r->uses_left, t[i].uses_left);
+		assert_int_equal(r->lease_hint, t[i].lease_hint);
+	}
+	assert_int_equal(gw_token_at(b, 1)->expires, 5600);
+	/* a restored table goes on with new ids, never an old one again */
+	assert_int_equal(gw_token_issue(b, 1, 0, 0, &n), 0);
+	assert_true(n.id > t[2].id);
+
+	/* damaged: refused, naming the file */
+	assert_int_equal(truncate(path, 20), 0);
+	assert_int_equal(tokens_load(f->root, c, f->err, sizeof(f->err)), -EBADMSG);
+	assert_non_null(strstr(f->err, TOKENS_FILE));
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("not a tokens file at all", fp);
+	fclose(fp);
+	assert_int_equal(tokens_load(f->root, c, f->err, sizeof(f->err)), -EBADMSG);
+	assert_int_equal(gw_token_count(c), 0);
+	gw_free(a);
+	gw_free(b);
+	gw_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1018,6 +1090,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_fuzz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
