@@ -6,7 +6,11 @@
  *    and echoes the code and ids;
  *  - a decoded message re-encodes (canonical parameter order) to the same
  *    length and decodes to the same content;
- *  - AUTH verifies only when present, and a re-encoded AUTH verifies.
+ *  - AUTH verifies only when present, and a re-encoded AUTH verifies;
+ *  - a gateway (gw_handle) never answers a source that has not proven its
+ *    address (no valid COOKIE can be guessed) with more bytes than it sent:
+ *    no reflection, no amplification (issue 13, finding 7);
+ *  - GW_SIG of a REGISTER_REPLY is checked without crashing.
  * Any broken invariant abort()s, which libFuzzer reports as a crash.
  *
  * The seed corpus (tests/fuzz/corpus/pap) is written by gen_corpus.c, which
@@ -17,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gateway/gateway.h"
+#include "lib/log.h"
 #include "pap/pap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -72,11 +78,44 @@ static void check_reencode(const uint8_t *data, const struct pap_msg *m)
 	      "re-encoded AUTH does not verify");
 }
 
+static uint64_t fuzz_clock(void *ctx)
+{
+	(void)ctx;
+	return 1000000;
+}
+
+/* One gateway for the whole run: nobody can register (no cookie), so its
+ * table stays empty and every answer goes to an unproven source. */
+static void check_gateway(const uint8_t *data, size_t size)
+{
+	static struct gw *g;
+	static uint8_t reply[PAP_MAX_MSG];
+	size_t n;
+
+	if (!g) {
+		struct gw_config cfg = {
+			.global = 0x016433c6u, .port_lo = 20000, .port_hi = 20999,
+			.spi_lo = 4096, .spi_hi = 0xffffffffu, .lease_secs = 60,
+			.max_lease_secs = 600, .port_quota = 256, .spi_quota = 1024,
+			.max_hosts = 8, .min_lease_secs = 30, .register_rate = 10,
+			.register_burst = 20,
+		};
+
+		log_setup("fuzz_pap", LOG_LVL_ERR, 0);
+		if (gw_new(&cfg, NULL, fuzz_clock, NULL, &g))
+			abort();
+	}
+	n = gw_handle(g, data, size, 0x0b00000au, 0x4711, reply, sizeof(reply));
+	CHECK(n <= size, "%zu-byte answer to %zu bytes from an unproven source", n, size);
+	CHECK(!gw_host_count(g), "a host registered without a cookie");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pap_msg m;
 	int rc;
 
+	check_gateway(data, size);
 	rc = pap_decode(data, size, &m);
 	CHECK(rc <= 0 && rc >= -PAP_E_AUTH_NOT_LAST, "decode returned %d", rc);
 	if (rc == -PAP_E_TRUNCATED_HEADER)
@@ -85,5 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error_reply(&m, rc);
 	else
 		check_reencode(data, &m);
+	if (!rc && m.type == PAP_REGISTER_REPLY)
+		(void)pap_verify_register_reply(&m, 0x0b00000au, m.pubkey);
 	return 0;
 }

@@ -4,8 +4,10 @@
  * the fuzzer's key) and one malformed datagram per decode error, each checked
  * against pap_decode() and run through the fuzz target before it is written.
  *
+ *   make build/ctl/libxdnat-gateway.a   (and the other layers)
  *   gcc -std=c11 -D_GNU_SOURCE -Ictl -Icommon tests/fuzz/gen_corpus.c \
- *       ctl/pap.c ctl/pap_crypto.c -lcrypto -o /tmp/gen_corpus
+ *       build/ctl/libxdnat-gateway.a build/ctl/libxdnat-pap.a \
+ *       build/ctl/libxdnat-lib.a -lcrypto -ljson-c -lbpf -lmnl -o /tmp/gen_corpus
  *   /tmp/gen_corpus tests/fuzz/corpus/pap
  */
 #include <arpa/inet.h>
@@ -19,12 +21,18 @@
 static const struct sample {
 	uint8_t type;
 	uint8_t n[PAP_P_MAX + 1];	/* occurrences of each parameter */
+	const char *variant;		/* a second seed of the type: name suffix */
 } samples[] = {
 	{ PAP_ERROR, { [PAP_P_ERROR_CODE] = 1, [PAP_P_REQ_TYPE] = 1,
 		       [PAP_P_MESSAGE] = 1 } },
+	{ PAP_ERROR, { [PAP_P_ERROR_CODE] = 1, [PAP_P_COOKIE] = 1 }, "cookie" },
 	{ PAP_REGISTER, { [PAP_P_PUBKEY] = 1, [PAP_P_LEASE] = 1 } },
+	{ PAP_REGISTER, { [PAP_P_PUBKEY] = 1, [PAP_P_LEASE] = 1, [PAP_P_COOKIE] = 1,
+			  [PAP_P_TOKEN_ID] = 1 }, "cookie-token" },
 	{ PAP_REGISTER_REPLY, { [PAP_P_GLOBAL_ADDR] = 2, [PAP_P_LEASE] = 1,
 				[PAP_P_PUBKEY] = 1 } },
+	{ PAP_REGISTER_REPLY, { [PAP_P_GLOBAL_ADDR] = 1, [PAP_P_LEASE] = 1,
+				[PAP_P_PUBKEY] = 1, [PAP_P_GW_SIG] = 1 }, "signed" },
 	{ PAP_PORT, { [PAP_P_COUNT] = 1, [PAP_P_PORT_RANGE] = 1,
 		      [PAP_P_GLOBAL_ADDR] = 1 } },
 	{ PAP_PORT_REPLY, { [PAP_P_PORT_RANGE] = 1, [PAP_P_LEASE] = 1 } },
@@ -54,6 +62,7 @@ static const struct sample {
 };
 
 static uint8_t der[64];		/* stands in for CSR / certificate / CRL DER */
+static uint8_t gw_sig[PAP_GW_SIG_LEN];	/* a key and signature's shape */
 
 /* Occurrence i of parameter p, with a plausible value. */
 static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
@@ -105,6 +114,15 @@ static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_NATT_PORT:
 		pap_put_u16(w, p, 1025);
+		break;
+	case PAP_P_COOKIE:
+		pap_put(w, p, der, PAP_COOKIE_LEN);
+		break;
+	case PAP_P_TOKEN_ID:
+		pap_put_u32(w, p, 7);
+		break;
+	case PAP_P_GW_SIG:
+		pap_put(w, p, gw_sig, sizeof(gw_sig));
 		break;
 	}
 }
@@ -230,11 +248,17 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < sizeof(der); i++)
 		der[i] = 0x30 ^ i;
+	for (size_t i = 0; i < sizeof(gw_sig); i++)
+		gw_sig[i] = (uint8_t)(0x5a ^ i);
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
 		int len = build_sample(&samples[i], buf, sizeof(buf));
 
-		bad |= len < 0 || write_seed(dir, "", pap_type_name(samples[i].type),
-					     buf, len, 0);
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s%s%s", pap_type_name(samples[i].type),
+			 samples[i].variant ? "-" : "",
+			 samples[i].variant ? samples[i].variant : "");
+		bad |= len < 0 || write_seed(dir, "", name, buf, len, 0);
 	}
 	for (int e = PAP_E_TRUNCATED_HEADER; e <= PAP_E_AUTH_NOT_LAST; e++) {
 		size_t len = build_malformed(e, buf, sizeof(buf));
