@@ -21,7 +21,11 @@ static void usage(FILE *out)
 		"  stats        counters\n"
 		"  free CLIENT  free everything a host holds and forget it\n"
 		"  ca           the CA certificate chain (PEM) for external peers to trust\n"
-		"  crl          the CA's certificate revocation list (PEM)\n\n"
+		"  crl          the CA's certificate revocation list (PEM)\n"
+		"  token issue [--uses N] [--ttl SECONDS] [--lease-hint SECONDS]\n"
+		"               a new enrolment token for xdnat-host up --token, printed once\n"
+		"  token list | token revoke ID\n"
+		"               the live tokens (no secrets) / withdraw one\n\n"
 		"--json prints JSON with the keys documented in docs/xdnatctl.md.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
 }
@@ -48,7 +52,8 @@ int main(int argc, char **argv)
 			path = argv[i];
 			continue;
 		}
-		if (a[0] == '-' && strcmp(a, "--json")) {
+		/* after the command, options are the command's (token issue --uses) */
+		if (a[0] == '-' && strcmp(a, "--json") && !words) {
 			fprintf(stderr, "xdnatctl: unknown option '%s' (see --help)\n", a);
 			return 2;
 		}

@@ -5,15 +5,18 @@
 #
 #   ext  203.0.113.10 ─┐                                        ┌─ h1 10.0.0.11
 #                      wan ─ ext0 [gw_ext] gw [gw_int] int0 ─ lan
-#   atk  203.0.113.66 ─┘    203.0.113.1  G on lo  10.0.0.1      └─ h2 10.0.0.12
+#   atk  203.0.113.66 ─┘    203.0.113.1  G on lo  10.0.0.1      ├─ h2 10.0.0.12
+#                                                                └─ latk 10.0.0.66
+#
+# latk is an attacker on the LAN (a neighbour of the hosts: test_attacks.sh).
 #
 # wan and lan are namespaces holding a bridge each (the switches). Every name
 # is unique per run (lib.sh's RUN_ID) and lib.sh's EXIT trap tears it all
 # down: daemons by PID, namespaces, the bpffs mount.
 #
 # After rig_up:
-#   namespaces   EXT ATK WAN GW LAN H1 H2     (rig_ns ext|atk|wan|gw|lan|h1|h2)
-#   addresses    G GI PEER ATTACKER GW_EXT H1_ADDR H2_ADDR
+#   namespaces   EXT ATK WAN GW LAN H1 H2 LATK (rig_ns ext|atk|wan|gw|lan|h1|h2|latk)
+#   addresses    G GI PEER ATTACKER GW_EXT H1_ADDR H2_ADDR LATK_ADDR
 #   shares       H1_CID H1_PORT_FIRST H1_PORT_LAST H1_IKE_PORT H1_NATT_PORT
 #                H1_SPI_FIRST H1_SPI_LAST, and the same for H2_
 #                (from `xdnat-host status --json`, re-read by rig_read_share N)
@@ -38,6 +41,7 @@ PEER=203.0.113.10		# the external peer
 ATTACKER=203.0.113.66		# another external address, never validated by default
 H1_ADDR=10.0.0.11
 H2_ADDR=10.0.0.12
+LATK_ADDR=10.0.0.66		# the LAN attacker
 EXT_MTU=1500
 # The tunnel adds 20 bytes and a veth drops an over-MTU frame without a word:
 # the internal links carry 20 bytes more than the external one, so a full-size
@@ -54,7 +58,7 @@ RIG_GW_FLAGS=()
 rig_ns() {	# rig_ns ext|atk|wan|gw|lan|h1|h2: the namespace's name
 	case $1 in
 	ext) echo "$EXT" ;; atk) echo "$ATK" ;; wan) echo "$WAN" ;; gw) echo "$GW" ;;
-	lan) echo "$LAN" ;; h1) echo "$H1" ;; h2) echo "$H2" ;;
+	lan) echo "$LAN" ;; h1) echo "$H1" ;; h2) echo "$H2" ;; latk) echo "$LATK" ;;
 	*) echo "rig_ns: no namespace '$1'" >&2; return 1 ;;
 	esac
 }
@@ -190,6 +194,15 @@ rig_up() {
 	ip -n "$GW" addr add $GI/24 dev int0
 	ip -n "$H1" addr add $H1_ADDR/24 dev eth0
 	ip -n "$H2" addr add $H2_ADDR/24 dev eth0
+
+	# The LAN attacker: a neighbour of h1 and h2 on the internal switch.
+	ns_add latk LATK || return 1
+	veth_pair "$LATK" eth0 "$LAN" platk
+	ip -n "$LATK" link set eth0 mtu $INT_MTU
+	ip -n "$LAN" link set platk mtu $INT_MTU
+	ip -n "$LAN" link set platk master br0
+	ip -n "$LATK" addr add $LATK_ADDR/24 dev eth0
+	ip netns exec "$LATK" ethtool -K eth0 tx off >/dev/null 2>&1
 
 	# XDP_REDIRECT into a veth is dropped without a word unless the peer
 	# has NAPI (an XDP program or GRO): GRO on the switch side of ext0 and
