@@ -199,7 +199,7 @@ static __always_inline int send_frag_needed_host(struct xdp_md *ctx, struct iphd
 		return verdict(ctx, XDP_DROP, r);
 	if (build_frag_needed(ctx, quote_off, true, gi, hi, gi, mtu))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	return verdict(ctx, XDP_TX, XDNAT_ICMP_FRAG_NEEDED_HOST);
+	return verdict(ctx, XDP_TX, XDNAT_ICMP_FRAG_TO_HOST);
 }
 
 #endif

@@ -53,7 +53,7 @@ enum xdnat_reason {
 	XDNAT_DROP_NO_ROUTE,		/* no route/neighbour, or redirect failed */
 	XDNAT_DROP_UNSUPPORTED,		/* outbound protocol that cannot be attributed */
 	XDNAT_ICMP_FRAG_NEEDED,		/* too big for the tunnel: ICMP sent back */
-	XDNAT_ICMP_FRAG_NEEDED_HOST,	/* outbound, too big for the external link:
+	XDNAT_ICMP_FRAG_TO_HOST,	/* outbound, too big for the external link:
 					 * frag-needed tunnelled back to the host */
 	XDNAT_DROP_TOO_BIG_NOT_DF,	/* too big, DF clear: XDP cannot fragment */
 	XDNAT_DROP_TOO_BIG_NO_ICMP,	/* too big, DF set, but no ICMP may be sent
@@ -67,7 +67,7 @@ enum xdnat_reason {
 	"pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown",	\
 	"peer_not_validated", "spoofed_source", "unknown_host",		\
 	"frag_unknown", "malformed", "no_route", "unsupported",		\
-	"icmp_frag_needed", "icmp_frag_needed_host", "too_big_not_df",	\
+	"icmp_frag_needed", "icmp_frag_to_host", "too_big_not_df",	\
 	"too_big_no_icmp", "icmp_ratelimited" }
 
 /* xdnat_stats value: one per reason per CPU. */

@@ -495,7 +495,7 @@ static int reason_action(unsigned int r)
 	case XDNAT_FWD_TO_EXT:
 		return XDP_REDIRECT;
 	case XDNAT_ICMP_FRAG_NEEDED:
-	case XDNAT_ICMP_FRAG_NEEDED_HOST:
+	case XDNAT_ICMP_FRAG_TO_HOST:
 		return XDP_TX;
 	default:
 		return XDP_DROP;
@@ -520,7 +520,7 @@ static void check_counters(enum side side, const struct counters *before,
 	assert_int_equal(packets, t->frames);
 	assert_int_equal(bytes, t->bytes_out);
 	assert_int_equal(d[XDNAT_PASS_STACK], t->act[XDP_PASS]);
-	assert_int_equal(d[side == EXT ? XDNAT_ICMP_FRAG_NEEDED : XDNAT_ICMP_FRAG_NEEDED_HOST],
+	assert_int_equal(d[side == EXT ? XDNAT_ICMP_FRAG_NEEDED : XDNAT_ICMP_FRAG_TO_HOST],
 			 t->act[XDP_TX]);
 	assert_int_equal(d[side == EXT ? XDNAT_FWD_TO_HOST : XDNAT_FWD_TO_EXT],
 			 t->act[XDP_REDIRECT]);
