@@ -167,9 +167,24 @@ static __always_inline int build_frag_needed(struct xdp_md *ctx, __u32 quote_off
 }
 
 /*
+ * Send the answer back out of the NIC it came in on. A redirect through
+ * xdnat_tx, not XDP_TX: a veth's XDP_TX frames wait in its peer's ring
+ * until the peer runs an XDP program of its own (veth_xdp_flush), so on
+ * all-in-one deployments they would never leave; a redirect is flushed at
+ * the end of the NAPI poll like every forwarded packet.
+ */
+static __always_inline int send_back(struct xdp_md *ctx, enum xdnat_reason reason)
+{
+	if (bpf_redirect_map(&xdnat_tx, ctx->ingress_ifindex, 0) != XDP_REDIRECT)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+	return verdict(ctx, XDP_REDIRECT, reason);
+}
+
+/*
  * gw_ext: answer a packet to G too big for the tunnel to its host (its IPv4
- * header at iph, right after Ethernet) with frag-needed from G, by XDP_TX,
- * when RFC 1812 and the rate limit allow; else drop it under the reason.
+ * header at iph, right after Ethernet) with frag-needed from G, back to its
+ * sender, when RFC 1812 and the rate limit allow; else drop it under the
+ * reason.
  */
 static __always_inline int send_frag_needed(struct xdp_md *ctx, struct iphdr *iph,
 					    __u32 global, __u32 mtu)
@@ -180,13 +195,13 @@ static __always_inline int send_frag_needed(struct xdp_md *ctx, struct iphdr *ip
 		return verdict(ctx, XDP_DROP, r);
 	if (build_frag_needed(ctx, ICMP_ETH_HLEN, false, 0, 0, global, mtu))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	return verdict(ctx, XDP_TX, XDNAT_ICMP_FRAG_NEEDED);
+	return send_back(ctx, XDNAT_ICMP_FRAG_NEEDED);
 }
 
 /*
  * gw_int: a host's inner packet (header at iph, quote_off bytes into the
  * frame, behind the tunnel header) too big for the external link: frag-
- * needed from Gi to G, tunnelled Gi -> hi back to the host by XDP_TX, so
+ * needed from Gi to G, tunnelled Gi -> hi back to the host, so
  * its stack takes it as any router's PMTU update; or the drop reason.
  */
 static __always_inline int send_frag_needed_host(struct xdp_md *ctx, struct iphdr *iph,
@@ -199,7 +214,7 @@ static __always_inline int send_frag_needed_host(struct xdp_md *ctx, struct iphd
 		return verdict(ctx, XDP_DROP, r);
 	if (build_frag_needed(ctx, quote_off, true, gi, hi, gi, mtu))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	return verdict(ctx, XDP_TX, XDNAT_ICMP_FRAG_TO_HOST);
+	return send_back(ctx, XDNAT_ICMP_FRAG_TO_HOST);
 }
 
 #endif

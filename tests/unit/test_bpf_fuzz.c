@@ -377,18 +377,48 @@ struct tally {
 	uint64_t act[XDP_REDIRECT + 1];
 };
 
+/* gw_ext's frag-needed about the input: from G, quoting it. */
+static const char *check_ext_frag_needed(const struct frame *in, const uint8_t *out,
+					 uint32_t olen)
+{
+	size_t qhl = (in->b[14] & 0xf) * 4u;
+
+	if (olen != 14 + 20 + 8 + qhl + 8)
+		return "REDIRECT back: not a frag-needed of the input";
+	if (out[34] != 3 || out[35] != 4 || inet_csum(out + 14, 20) ||
+	    inet_csum(out + 34, olen - 34) || memcmp(out + 42, in->b + 14, qhl + 8))
+		return "REDIRECT back: bad frag-needed";
+	return NULL;
+}
+
+/* gw_int's frag-needed about the inner packet: in the tunnel to the host. */
+static const char *check_int_frag_needed(const struct frame *in, const uint8_t *out,
+					 uint32_t olen)
+{
+	size_t ohl = (in->b[14] & 0xf) * 4u, qhl = (in->b[14 + ohl] & 0xf) * 4u;
+
+	if (olen != 14 + 20 + 20 + 8 + qhl + 8)
+		return "REDIRECT back: not a frag-needed of the input";
+	if (out[14] != 0x45 || out[23] != P_IPIP || inet_csum(out + 14, 20) ||
+	    inet_csum(out + 34, 20) || out[54] != 3 || out[55] != 4 ||
+	    inet_csum(out + 54, olen - 54) || memcmp(out + 62, in->b + 14 + ohl, qhl + 8))
+		return "REDIRECT back: bad frag-needed";
+	return NULL;
+}
+
 /* Why a frame's output is wrong, or NULL when it is right. */
 static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_t olen,
 			     int act)
 {
-	size_t qhl;
-
 	switch (act) {
 	case XDP_PASS:
 		if (olen != in->len || memcmp(out, in->b, in->len))
 			return "PASS changed the frame";
 		return NULL;
 	case XDP_REDIRECT:
+		/* a frag-needed goes back out of the NIC it came in on */
+		if (olen < in->len)
+			return check_ext_frag_needed(in, out, olen);
 		if (olen != in->len + 20)
 			return "REDIRECT: not input + 20 bytes";
 		if (memcmp(out + 34, in->b + 14, in->len - 14))
@@ -397,14 +427,6 @@ static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_
 		    memcmp(out + 26, &(uint32_t){ GI }, 4) || inet_csum(out + 14, 20) ||
 		    rd16(out + 16) != rd16(in->b + 16) + 20)
 			return "REDIRECT: bad outer header";
-		return NULL;
-	case XDP_TX:
-		qhl = (in->b[14] & 0xf) * 4u;
-		if (olen != 14 + 20 + 8 + qhl + 8 || olen > in->len + 20)
-			return "TX: not a frag-needed of the input";
-		if (out[34] != 3 || out[35] != 4 || inet_csum(out + 14, 20) ||
-		    inet_csum(out + 34, olen - 34) || memcmp(out + 42, in->b + 14, qhl + 8))
-			return "TX: bad frag-needed";
 		return NULL;
 	case XDP_DROP:
 		if (olen < in->len || olen > in->len + EXT_PUSH_MAX)
@@ -418,7 +440,7 @@ static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_
 static const char *check_int(const struct frame *in, const uint8_t *out, uint32_t olen,
 			     int act)
 {
-	size_t ohl, qhl;
+	size_t ohl;
 
 	switch (act) {
 	case XDP_PASS:
@@ -427,22 +449,12 @@ static const char *check_int(const struct frame *in, const uint8_t *out, uint32_
 		return NULL;
 	case XDP_REDIRECT:
 		ohl = (in->b[14] & 0xf) * 4u;
+		if (ohl >= 20 && olen < in->len - ohl)
+			return check_int_frag_needed(in, out, olen);
 		if (ohl < 20 || olen != in->len - ohl)
 			return "REDIRECT: not input less its outer header";
 		if (rd16(out + 12) != ETH_IP || memcmp(out + 14, in->b + 14 + ohl, olen - 14))
 			return "REDIRECT: inner packet not the input's";
-		return NULL;
-	case XDP_TX:
-		/* frag-needed back to the host, in the tunnel */
-		ohl = (in->b[14] & 0xf) * 4u;
-		qhl = (in->b[14 + ohl] & 0xf) * 4u;
-		if (olen != 14 + 20 + 20 + 8 + qhl + 8)
-			return "TX: not a frag-needed of the input";
-		if (out[14] != 0x45 || out[23] != P_IPIP || inet_csum(out + 14, 20) ||
-		    inet_csum(out + 34, 20) || out[54] != 3 || out[55] != 4 ||
-		    inet_csum(out + 54, olen - 54) ||
-		    memcmp(out + 62, in->b + 14 + ohl, qhl + 8))
-			return "TX: bad frag-needed";
 		return NULL;
 	case XDP_DROP:
 		if (olen > in->len || olen + INT_POP_MAX < in->len)
@@ -493,10 +505,10 @@ static int reason_action(unsigned int r)
 		return XDP_PASS;
 	case XDNAT_FWD_TO_HOST:
 	case XDNAT_FWD_TO_EXT:
-		return XDP_REDIRECT;
+	/* redirected back out of the NIC they came in on */
 	case XDNAT_ICMP_FRAG_NEEDED:
 	case XDNAT_ICMP_FRAG_TO_HOST:
-		return XDP_TX;
+		return XDP_REDIRECT;
 	default:
 		return XDP_DROP;
 	}
@@ -520,12 +532,11 @@ static void check_counters(enum side side, const struct counters *before,
 	assert_int_equal(packets, t->frames);
 	assert_int_equal(bytes, t->bytes_out);
 	assert_int_equal(d[XDNAT_PASS_STACK], t->act[XDP_PASS]);
-	assert_int_equal(d[side == EXT ? XDNAT_ICMP_FRAG_NEEDED : XDNAT_ICMP_FRAG_TO_HOST],
-			 t->act[XDP_TX]);
-	assert_int_equal(d[side == EXT ? XDNAT_FWD_TO_HOST : XDNAT_FWD_TO_EXT],
+	assert_int_equal(d[side == EXT ? XDNAT_FWD_TO_HOST : XDNAT_FWD_TO_EXT] +
+			 d[side == EXT ? XDNAT_ICMP_FRAG_NEEDED : XDNAT_ICMP_FRAG_TO_HOST],
 			 t->act[XDP_REDIRECT]);
-	assert_int_equal(by_act[XDP_TX], t->act[XDP_TX]);
 	assert_int_equal(by_act[XDP_REDIRECT], t->act[XDP_REDIRECT]);
+	assert_int_equal(t->act[XDP_TX], 0);
 	assert_int_equal(by_act[XDP_DROP], t->act[XDP_DROP]);
 	assert_int_equal(t->act[XDP_ABORTED], 0);
 }

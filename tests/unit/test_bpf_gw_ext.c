@@ -342,7 +342,7 @@ static void expect_frag_needed(const struct frame *in, struct frame *out, uint16
 	uint32_t src;
 	size_t n;
 
-	ext_expect(in, out, XDP_TX, XDNAT_ICMP_FRAG_NEEDED);
+	ext_expect(in, out, XDP_REDIRECT, XDNAT_ICMP_FRAG_NEEDED);
 
 	memcpy(&src, orig + 12, 4);
 	memset(&h, 0, sizeof(h));

@@ -442,7 +442,7 @@ static void expect_frag_needed_host(const struct frame *in, uint32_t hi, uint16_
 	struct ip4 o = { .src = GI, .dst = hi, .proto = P_IPIP, .frag = 0x4000 };
 	size_t n;
 
-	int_expect(in, &out, XDP_TX, XDNAT_ICMP_FRAG_TO_HOST);
+	int_expect(in, &out, XDP_REDIRECT, XDNAT_ICMP_FRAG_TO_HOST);
 	n = ip4(pkt, &h, ic, icmp(ic, 3, 4, mtu, inner, qlen));
 	n = ip4(outer, &o, pkt, n);
 	eth(&want, in->b + 6, in->b, ETH_IP);
