@@ -132,7 +132,8 @@ counters() {
 	bpftool -j map dump pinned "$BPFFS/xdnat_stats" | "$PY" -c 'import json, sys
 names = ["pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown", "peer_not_validated",
          "spoofed_source", "unknown_host", "frag_unknown", "malformed", "no_route",
-         "unsupported", "icmp_frag_needed"]
+         "unsupported", "icmp_frag_needed", "icmp_frag_to_host", "too_big_not_df",
+         "too_big_no_icmp", "icmp_ratelimited"]
 for e in json.load(sys.stdin):
     f = e["formatted"]
     n = sum(v["value"]["packets"] for v in f["values"])
