@@ -23,6 +23,7 @@ void host_state_init(struct host_state *st)
 	memset(st, 0, sizeof(*st));
 	st->rp_filter_prev = -1;
 	st->arp_announce_prev = -1;
+	st->tx_csum_prev = -1;
 }
 
 static const char *ip(uint32_t a, char *buf)
@@ -64,6 +65,7 @@ static void format(FILE *f, const struct host_state *st)
 		st->clsact_created);
 	fprintf(f, "rp_filter_prev %d\narp_announce_prev %d\n", st->rp_filter_prev,
 		st->arp_announce_prev);
+	fprintf(f, "tx_csum_prev %d\n", st->tx_csum_prev);
 }
 
 /* Durable: a crash leaves the old file or the new one, never a mix. */
@@ -202,14 +204,16 @@ static int parse_line(struct host_state *st, const char *key, char *val, int *ve
 		st->peers[st->n_peers++] = sa;
 		return 0;
 	}
-	if (!strcmp(key, "rp_filter_prev") || !strcmp(key, "arp_announce_prev")) {
-		int *dst = key[0] == 'r' ? &st->rp_filter_prev : &st->arp_announce_prev;
+	if (!strcmp(key, "rp_filter_prev") || !strcmp(key, "arp_announce_prev") ||
+	    !strcmp(key, "tx_csum_prev")) {
+		int *dst = key[0] == 'r' ? &st->rp_filter_prev :
+			   key[0] == 'a' ? &st->arp_announce_prev : &st->tx_csum_prev;
 
 		if (!strcmp(val, "-1")) {
 			*dst = -1;
 			return 0;
 		}
-		if (parse_num(val, 255, &n))
+		if (parse_num(val, key[0] == 't' ? 1 : 255, &n))
 			return -1;
 		*dst = (int)n;
 		return 0;
