@@ -133,10 +133,10 @@ static int refuse_overlap(const struct range_list *now, uint32_t lo, uint32_t hi
 	for (size_t i = 0; i < ours.n; i++) {
 		if (!range_list_overlaps(&eph, ours.r[i].lo, ours.r[i].hi))
 			continue;
-		log_err("--ports %u-%u overlaps the kernel's ephemeral ports %u-%u and "
-			SYSCTL_RESERVED " cannot be written (%s): reserve them there, or "
-			"choose --ports outside %u-%u", lo, hi, elo, ehi, strerror(-why),
-			elo, ehi);
+		log_err("--ports %u-%u overlaps the ephemeral ports %u-%u "
+			"(net.ipv4.ip_local_port_range) and " SYSCTL_RESERVED " cannot be "
+			"written (%s): reserve them there, or choose --ports outside %u-%u",
+			lo, hi, elo, ehi, strerror(-why), elo, ehi);
 		return -EADDRINUSE;
 	}
 	log_info("--ports %u-%u: " SYSCTL_RESERVED " is read-only (%s); no overlap with "
