@@ -329,10 +329,20 @@ check "wrong site key: refused with one line naming site-key" bash -c \
 out=$(timeout 30 ip netns exec "$H2" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
 	--state-dir "$TMP/h2w" --socket "$TMP/h2w.sock" 2>&1); rc=$?
 check "no site key: refused naming site-key" bash -c "[ $rc -eq 1 ] && grep -q site-key <<<'$out'"
+# a state directory whose name JSON must escape
+export ODD='a"b\c'
 start_bg "$H2" "$TMP/h2s.log" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
-	--site-key "$TMP/site.key" --table 4666 --state-dir "$TMP/h2s" --socket "$TMP/h2s.sock"
+	--site-key "$TMP/site.key" --table 4666 --state-dir "$TMP/$ODD" --socket "$TMP/h2s.sock"
 check "site key accepted: the agent comes up" until_true 20 \
 	ip netns exec "$H2" "$HOST" status --socket "$TMP/h2s.sock"
+odd_json() {	# status --json parses, with the schema and the odd state directory
+	ip netns exec "$H2" "$HOST" status --json --socket "$TMP/h2s.sock" > "$TMP/odd.json" &&
+	/usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)' < "$TMP/odd.json" &&
+	json_get "d['schema'] == 1 and d['state_file'] == '$TMP/' + chr(97) + chr(34) + 'b' + chr(92) + 'c/state'" \
+		< "$TMP/odd.json" | grep -qx True
+}
+export -f odd_json
+check "status --json is valid JSON for a state directory named $ODD" odd_json
 check "partial grant of ports is reported" \
 	grep -q "partial grant: asked for 64 ports, got 16: 30000-30015" "$TMP/h2s.log"
 check "partial grant of SPIs is reported" \
