@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Internet checksums (RFC 1071) for the headers the data plane writes: the
- * outer IPv4 header of the tunnel and the ICMP frag-needed it answers with.
- * Only headers we build are summed, never a received payload.
+ * outer IPv4 header of the tunnel and the ICMP errors it answers with; and
+ * the incremental update (RFC 1624) of a header it rewrites in passing (the
+ * inner TTL and ECN field). Only headers are summed, never a payload.
  */
 #ifndef XDNAT_BPF_CSUM_H
 #define XDNAT_BPF_CSUM_H
@@ -51,6 +52,19 @@ static __always_inline __u16 csum_buf(void *p, __u32 len)
 		sum = 0;
 	/* the helper returns a 32-bit partial sum (__wsum) */
 	return csum_fold32((__u32)sum);
+}
+
+/*
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the checksum at *check after one
+ * 16-bit word changed from old to new. All three as they are in memory: the
+ * one's complement sum does not care about byte order as long as every word
+ * is taken the same way.
+ */
+static __always_inline void csum_replace16(__u16 *check, __u16 old, __u16 new)
+{
+	__u32 sum = (__u16)~*check + (__u32)(__u16)~old + new;
+
+	*check = csum_fold32(sum);
 }
 
 #endif

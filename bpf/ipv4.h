@@ -15,6 +15,13 @@
 
 #define XDNAT_IP_TTL		64
 
+/* The ECN field (RFC 3168), the low two bits of the TOS byte. */
+#define IP_ECN_MASK		0x3
+#define IP_ECN_NOT_ECT		0x0
+#define IP_ECN_ECT_1		0x1
+#define IP_ECN_ECT_0		0x2
+#define IP_ECN_CE		0x3
+
 /*
  * Fill the 20 bytes at iph (the caller has bounds-checked them), checksum
  * included. tot_len is in host order, the addresses in network order.
@@ -34,6 +41,41 @@ static __always_inline void ipv4_build(struct iphdr *iph, __u8 tos, __u16 tot_le
 	iph->saddr = saddr;
 	iph->daddr = daddr;
 	iph->check = ipv4_csum(iph);
+}
+
+/*
+ * RFC 6040 section 4.2, the decapsulator's table: the inner TOS byte to
+ * forward given the outer and inner ones, or -1 when the packet must be
+ * dropped (outer CE on a Not-ECT inner: the congestion mark cannot be
+ * passed on). The DSCP bits are always the inner's.
+ */
+static __always_inline int ecn_decap(__u8 outer_tos, __u8 inner_tos)
+{
+	__u8 o = outer_tos & IP_ECN_MASK, i = inner_tos & IP_ECN_MASK;
+
+	if (o == IP_ECN_CE) {
+		if (i == IP_ECN_NOT_ECT)
+			return -1;
+		i = IP_ECN_CE;
+	} else if (o == IP_ECN_ECT_1 && i == IP_ECN_ECT_0) {
+		i = IP_ECN_ECT_1;
+	}
+	return (inner_tos & ~IP_ECN_MASK) | i;
+}
+
+/*
+ * Rewrite a received header's TOS byte and TTL (the caller has
+ * bounds-checked its first 20 bytes), the checksum updated incrementally:
+ * the two 16-bit words they sit in, (version/ihl, tos) and (ttl, protocol).
+ */
+static __always_inline void ipv4_set_tos_ttl(struct iphdr *iph, __u8 tos, __u8 ttl)
+{
+	__u16 *w = (__u16 *)iph, old0 = w[0], old4 = w[4];
+
+	iph->tos = tos;
+	iph->ttl = ttl;
+	csum_replace16(&iph->check, old0, w[0]);
+	csum_replace16(&iph->check, old4, w[4]);
 }
 
 #endif

@@ -110,11 +110,23 @@ static inline int world(void **state)
 
 /* ---- packets ---------------------------------------------------------------- */
 
+/* The IPv4 header at ip as the gateway forwards it, one hop on (RFC 2003
+ * 3.1): TTL - 1, its checksum summed anew (not updated incrementally, as the
+ * programs do). */
+static inline void after_hop(uint8_t *ip)
+{
+	size_t hl = (size_t)(ip[0] & 0xf) * 4;
+
+	ip[8]--;
+	be16(ip + 10, 0);
+	be16(ip + 10, inet_csum(ip, hl));
+}
+
 /*
  * What gw_ext must send to the host: Ethernet to the host's MAC (the
  * kernel's neighbour, or the one in the owner value) from src_mac (the
  * internal NIC's), the outer header (built and summed here, with the test's
- * own checksum), then the received IP packet byte for byte.
+ * own checksum), then the received IP packet one hop on (after_hop).
  */
 static inline void expect_encap(struct frame *e, const uint8_t *host_mac, const uint8_t *src_mac,
 				uint32_t hi, const struct frame *in)
@@ -137,6 +149,7 @@ static inline void expect_encap(struct frame *e, const uint8_t *host_mac, const 
 	be16(o + 10, inet_csum(o, 20));
 	append(e, o, 20);
 	append(e, inner, in->len - 14);
+	after_hop(e->b + 14 + 20);
 }
 
 /* ---- running the programs ---------------------------------------------------- */
@@ -269,8 +282,8 @@ static inline void ext_expect_drop(const struct frame *in, enum xdnat_reason rea
 	ext_expect(in, &out, XDP_DROP, reason);
 }
 
-/* Sent out of the external NIC: the inner packet byte for byte, to the
- * peer's neighbour MAC from the external NIC's. */
+/* Sent out of the external NIC: the inner packet one hop on (after_hop),
+ * to the peer's neighbour MAC from the external NIC's. */
 static inline void int_expect_decap(const struct frame *in, const uint8_t *peer_mac)
 {
 	struct frame out, want;
@@ -279,6 +292,7 @@ static inline void int_expect_decap(const struct frame *in, const uint8_t *peer_
 	int_expect(in, &out, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
 	eth(&want, peer_mac, EXT_MAC, ETH_IP);
 	append(&want, in->b + 14 + ohl, in->len - 14 - ohl);
+	after_hop(want.b + 14);
 	assert_frame(&out, &want);
 }
 

@@ -714,7 +714,7 @@ static void test_ext_no_neighbour_no_route(void **state)
 	/* a host address routed out of the external NIC is no tunnel end */
 	set_port(30001, 4, IP4(203, 0, 113, 10), 0);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30001, "q", 1));
-	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+	ext_expect_drop(&in, XDNAT_DROP_ROUTE_WRONG_NIC);
 }
 
 /* ---- gw_ext: next hop as xdnatd resolves it (in every value of the host) ------------ */

@@ -403,14 +403,14 @@ static void test_int_no_route(void **state)
 
 	(void)state;
 	NEED_RIG();
-	/* nothing routes 192.0.2.0/24 in the test namespace */
+	/* nothing routes 192.0.2.0/24 in the test namespace: the FIB says so */
 	n = from_g(inner, G, IP4(192, 0, 2, 1), P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	/* a host must not reach another host as G through the gateway */
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FIB_NO_ROUTE);
+	/* a host must not reach another host as G at its internal address */
 	n = from_g(inner, G, H2, P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ROUTE_WRONG_NIC);
 }
 
 int main(void)
