@@ -64,18 +64,34 @@ static __always_inline int ecn_decap(__u8 outer_tos, __u8 inner_tos)
 }
 
 /*
- * Rewrite a received header's TOS byte and TTL (the caller has
- * bounds-checked its first 20 bytes), the checksum updated incrementally:
- * the two 16-bit words they sit in, (version/ihl, tos) and (ttl, protocol).
+ * The header's 16-bit words 0 (version/ihl, TOS) and 4 (TTL, protocol) are
+ * rewritten whole, through the same pointer the old ones are read with:
+ * a byte store to iph->tos and a 16-bit reload of its word is something
+ * clang's type-based alias analysis may reorder (it did: the checksum then
+ * missed the change).
  */
+static __always_inline void ipv4_set_word(struct iphdr *iph, int i, __u16 new_be)
+{
+	__u16 *w = (__u16 *)iph, old = w[i];
+
+	w[i] = new_be;
+	csum_replace16(&iph->check, old, new_be);
+}
+
+/* Rewrite a received header's TOS byte (the caller has bounds-checked its
+ * first 20 bytes), the checksum updated incrementally, so the header's sum,
+ * and with it any checksum over the whole packet (CHECKSUM_COMPLETE), stays
+ * what it was. */
+static __always_inline void ipv4_set_tos(struct iphdr *iph, __u8 tos)
+{
+	ipv4_set_word(iph, 0, bpf_htons(((__u16)*(__u8 *)iph << 8) | tos));
+}
+
+/* The same for the TOS byte and the TTL. */
 static __always_inline void ipv4_set_tos_ttl(struct iphdr *iph, __u8 tos, __u8 ttl)
 {
-	__u16 *w = (__u16 *)iph, old0 = w[0], old4 = w[4];
-
-	iph->tos = tos;
-	iph->ttl = ttl;
-	csum_replace16(&iph->check, old0, w[0]);
-	csum_replace16(&iph->check, old4, w[4]);
+	ipv4_set_tos(iph, tos);
+	ipv4_set_word(iph, 4, bpf_htons(((__u16)ttl << 8) | iph->protocol));
 }
 
 #endif

@@ -210,6 +210,13 @@ void to_g(struct frame *f, uint32_t src, uint8_t proto, const void *pay, size_t 
 /* Tunnel frame from a host (outer hi -> Gi) carrying an inner packet. */
 void from_host(struct frame *f, const uint8_t *mac, uint32_t hi, const uint8_t *inner,
 	       size_t n);
+/* The same with the outer header's TOS byte tos (its ECN field, say). */
+void from_host_tos(struct frame *f, const uint8_t *mac, uint32_t hi, uint8_t tos,
+		   const uint8_t *inner, size_t n);
+
+/* RFC 6040 section 4.2 (Figure 4), as a table written here: the inner TOS
+ * byte a decapsulator forwards for an outer and an inner one, or -1: drop. */
+int rfc6040_decap(uint8_t outer_tos, uint8_t inner_tos);
 /* An inner packet from src (normally G, what a host sends) into p. */
 size_t from_g(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, const void *pay,
 	      size_t n);
