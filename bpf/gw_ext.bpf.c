@@ -120,8 +120,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_HOST);
 }
 
-SEC("xdp.frags")
-int gw_ext(struct xdp_md *ctx)
+static __always_inline int gw_ext_run(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -177,6 +176,27 @@ int gw_ext(struct xdp_md *ctx)
 	if (r == XDNAT_PASS_STACK)
 		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
 	return verdict(ctx, XDP_DROP, r);
+}
+
+/*
+ * Multi-buffer aware (xdp.frags, Linux 5.18): the program reads only the
+ * linear part and bpf_xdp_adjust_head works on the first buffer, so it
+ * attaches to a NIC with a jumbo MTU. A frame longer than its linear part
+ * fails parse_iphdr's length check and is dropped as malformed (no
+ * gateway path carries one: docs/xdnatd.md).
+ */
+SEC("xdp.frags")
+int gw_ext(struct xdp_md *ctx)
+{
+	return gw_ext_run(ctx);
+}
+
+/* The same for kernels that refuse xdp.frags; xdnatd loads one of the two
+ * (dataplane.c), both named ours. */
+SEC("xdp")
+int gw_ext_plain(struct xdp_md *ctx)
+{
+	return gw_ext_run(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -363,8 +363,7 @@ static __always_inline bool tunnel_error(struct hdr_cursor nh, void *data_end,
 /* Parse the tunnel, check the inner packet (the fast path, else the full
  * checks), apply the outer ECN and the hop's TTL, then route it out or
  * hairpin it. */
-SEC("xdp.frags")
-int gw_int(struct xdp_md *ctx)
+static __always_inline int gw_int_run(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -422,6 +421,27 @@ int gw_int(struct xdp_md *ctx)
 	if (iph->daddr == cfg->global)
 		return hairpin(ctx, cfg, iph, outer_len);
 	return route_out(ctx, cfg, iph, outer_len);
+}
+
+/*
+ * Multi-buffer aware (xdp.frags, Linux 5.18): the program reads only the
+ * linear part and bpf_xdp_adjust_head works on the first buffer, so it
+ * attaches to a NIC with a jumbo MTU. A frame longer than its linear part
+ * fails parse_iphdr's length check and is dropped as malformed (no
+ * gateway path carries one: docs/xdnatd.md).
+ */
+SEC("xdp.frags")
+int gw_int(struct xdp_md *ctx)
+{
+	return gw_int_run(ctx);
+}
+
+/* The same for kernels that refuse xdp.frags; xdnatd loads one of the two
+ * (dataplane.c), both named ours. */
+SEC("xdp")
+int gw_int_plain(struct xdp_md *ctx)
+{
+	return gw_int_run(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -132,6 +132,10 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->in = gw_int__open();
 	if (!r->ext || !r->in)
 		return -1;
+	/* the xdp.frags programs, as xdnatd loads them on a current kernel */
+	if (bpf_program__set_autoload(r->ext->progs.gw_ext_plain, false) ||
+	    bpf_program__set_autoload(r->in->progs.gw_int_plain, false))
+		return -1;
 	bpf_object__for_each_map(m, r->ext->obj)
 		if (bpf_map__set_pin_path(m, NULL))
 			return -1;
@@ -581,6 +585,13 @@ size_t ip4(uint8_t *p, const struct ip4 *h, const void *pay, size_t paylen)
 	be16(p + 10, inet_csum(p, hl));
 	memmove(p + hl, pay, paylen);
 	return hl + paylen;
+}
+
+void ip4_set_ttl(uint8_t *p, uint8_t ttl)
+{
+	p[8] = ttl;
+	be16(p + 10, 0);
+	be16(p + 10, inet_csum(p, (size_t)(p[0] & 0xf) * 4));
 }
 
 size_t udp(uint8_t *p, uint16_t sport, uint16_t dport, const void *d, size_t n)

@@ -190,6 +190,8 @@ void append(struct frame *f, const void *p, size_t n);
 /* An IPv4 packet (valid header checksum) into p; returns its length. pay may
  * overlap p (it is moved last). */
 size_t ip4(uint8_t *p, const struct ip4 *h, const void *pay, size_t paylen);
+/* The TTL of the IPv4 header at p, its checksum summed anew. */
+void ip4_set_ttl(uint8_t *p, uint8_t ttl);
 /* L4 headers into p, followed by their payload; each returns its length. */
 size_t udp(uint8_t *p, uint16_t sport, uint16_t dport, const void *d, size_t n);
 size_t tcp(uint8_t *p, uint16_t sport, uint16_t dport);		/* SYN, doff 5 */

@@ -115,11 +115,20 @@ static inline int world(void **state)
  * programs do). */
 static inline void after_hop(uint8_t *ip)
 {
-	size_t hl = (size_t)(ip[0] & 0xf) * 4;
+	ip4_set_ttl(ip, (uint8_t)(ip[8] - 1));
+}
 
-	ip[8]--;
-	be16(ip + 10, 0);
-	be16(ip + 10, inet_csum(ip, hl));
+/* The time-exceeded (11/0) from src about the IPv4 packet at q, into p:
+ * its IPv4 header (DF, id 0, TTL 64), ICMP, the quote of q's header and 8
+ * bytes. Returns its length. */
+static inline size_t time_exceeded(uint8_t *p, uint32_t src, const uint8_t *q)
+{
+	struct ip4 h = { .src = src, .proto = P_ICMP, .frag = 0x4000 };
+	size_t qhl = (size_t)(q[0] & 0xf) * 4;
+	uint8_t ic[128];
+
+	memcpy(&h.dst, q + 12, 4);
+	return ip4(p, &h, ic, icmp(ic, 11, 0, 0, q, qhl + 8));
 }
 
 /*
