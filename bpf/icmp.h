@@ -22,8 +22,7 @@
 #define FRAG_NEEDED_HDRS	(sizeof(struct iphdr) + sizeof(struct icmphdr))
 /* Longest quote: an IPv4 header with full options + 8 bytes of payload. */
 #define ICMP_MAX_QUOTE		(60 + 8)
-/* The quote of a header without options, the common case. */
-#define ICMP_MIN_QUOTE		(20 + 8)
+_Static_assert(CSUM_MAX_WORDS * 2 >= 8 + ICMP_MAX_QUOTE, "csum_words covers the answer");
 
 /*
  * The per-CPU budget of the ICMP errors the programs build, as the kernel's
@@ -118,6 +117,7 @@ static __always_inline int send_icmp_error(struct xdp_md *ctx, __u32 tun_len, __
 	struct icmphdr *icmp;
 	void *data, *data_end;
 	__u32 qhl, icmp_len, new_len, cur_len;
+	__u16 sum;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)FRAG_NEEDED_HDRS))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_ADJUST_HEAD_FAILED);
@@ -130,16 +130,14 @@ static __always_inline int send_icmp_error(struct xdp_md *ctx, __u32 tun_len, __
 	iph = data + sizeof(*eth) + tun_len;
 	icmp = (void *)(iph + 1);
 	qip = (void *)(icmp + 1);
-	/* constant bounds for bpf_csum_diff below: the quote of a header
-	 * without options, or the longest one */
-	if ((void *)qip + ICMP_MIN_QUOTE > data_end)
+	if ((void *)(qip + 1) > data_end)
 		return verdict(ctx, XDP_DROP, fail);
 	qhl = qip->ihl * 4;
-	/* the quoted packet must hold its header and 8 bytes (not padding) */
+	/* the quoted packet must hold its header and 8 bytes (not padding);
+	 * csum_words() below checks they are in the frame */
 	if (qhl < sizeof(*qip) || bpf_ntohs(qip->tot_len) < qhl + 8)
 		return verdict(ctx, XDP_DROP, fail);
-	if (qhl > sizeof(*qip) && (void *)qip + ICMP_MAX_QUOTE > data_end)
-		return verdict(ctx, XDP_DROP, fail);
+	icmp_len = sizeof(*icmp) + qhl + 8;
 
 	/* reply to where it came from: swap the MACs before the old Ethernet
 	 * header (under the new IP/ICMP headers) is overwritten */
@@ -147,7 +145,6 @@ static __always_inline int send_icmp_error(struct xdp_md *ctx, __u32 tun_len, __
 	__builtin_memcpy(eth->h_source, old_eth->h_dest, ETH_ALEN);
 	eth->h_proto = bpf_htons(ETH_P_IP);
 
-	icmp_len = sizeof(*icmp) + qhl + 8;
 	ipv4_build(iph, 0, sizeof(*iph) + icmp_len, IPPROTO_ICMP, src, qip->saddr);
 	if (tun_len)
 		ipv4_build(outer, 0, tun_len + sizeof(*iph) + icmp_len, IPPROTO_IPIP,
@@ -157,10 +154,9 @@ static __always_inline int send_icmp_error(struct xdp_md *ctx, __u32 tun_len, __
 	icmp->code = code;
 	icmp->checksum = 0;
 	*(__u32 *)&icmp->un = rest;
-	if (qhl == sizeof(*qip))
-		icmp->checksum = csum_buf(icmp, sizeof(*icmp) + ICMP_MIN_QUOTE);
-	else	/* icmp_len <= 8 + ICMP_MAX_QUOTE, inside the bound checked */
-		icmp->checksum = csum_buf(icmp, icmp_len);
+	if (csum_words(icmp, icmp_len, data_end, &sum))
+		return verdict(ctx, XDP_DROP, fail);
+	icmp->checksum = sum;
 
 	new_len = sizeof(*eth) + tun_len + sizeof(*iph) + icmp_len;
 	cur_len = data_end - data;
