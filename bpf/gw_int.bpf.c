@@ -9,7 +9,7 @@
  * hairpinned (RFC 4787 REQ-9): attributed as gw_ext attributes inbound
  * packets and tunnelled to the host holding its port. Everything else (PAP
  * to Gi, ARP, traffic to the gateway) goes to the stack. See
- * ../../shared/DESIGN.md, "Data plane", and docs/xdnatd.md.
+ * docs/design.md, "The path of a packet", and docs/xdnatd.md.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
