@@ -171,20 +171,26 @@ def udp_send(src, sport, dst, dport, text, *opt):
         return False
 
 
-def udp_listen(addr, port, secs):
-    s = bound(socket.SOCK_DGRAM, addr, port)
+def received(s, secs, recv):
+    """The listeners' loop: "ready", then recv(s) results until secs pass."""
     end = time.monotonic() + float(secs)
     say("ready")
     while True:
         left = end - time.monotonic()
         if left <= 0:
-            return True
+            return
         s.settimeout(left)
         try:
-            d, a = s.recvfrom(65535)
+            yield recv(s)
         except socket.timeout:
-            return True
+            return
+
+
+def udp_listen(addr, port, secs):
+    s = bound(socket.SOCK_DGRAM, addr, port)
+    for d, a in received(s, secs, lambda s: s.recvfrom(65535)):
         say("got %r from %s:%d" % (d.decode(errors="replace"), a[0], a[1]))
+    return True
 
 
 def stream_send(src, dst, dport, count, rate):
@@ -435,17 +441,7 @@ def udp_recv_tos(addr, port, secs):
     s = bound(socket.SOCK_DGRAM, addr, port)
     s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
     s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
-    end = time.monotonic() + float(secs)
-    say("ready")
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return True
-        s.settimeout(left)
-        try:
-            d, anc, _, a = s.recvmsg(65535, 256)
-        except socket.timeout:
-            return True
+    for d, anc, _, a in received(s, secs, lambda s: s.recvmsg(65535, 256)):
         tos = ttl = -1
         for level, kind, data in anc:
             if level == socket.IPPROTO_IP and kind == IP_TOS:
@@ -454,6 +450,7 @@ def udp_recv_tos(addr, port, secs):
                 ttl = int.from_bytes(data[:4], sys.byteorder)
         say("got %r from %s:%d tos 0x%02x ttl %d" % (d.decode(errors="replace"), a[0], a[1],
                                                       tos, ttl))
+    return True
 
 
 def udp_probe(src, sport, dst, dport, tos, ttl, secs):
@@ -500,24 +497,15 @@ def ipip_send(osrc, odst, otos, isrc, idst, itos, ttl, kind, a, b, text):
 def icmp_recv(addr, typ, secs):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.bind((addr, 0))
-    end = time.monotonic() + float(secs)
     got = False
-    say("ready")
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return got
-        s.settimeout(left)
-        try:
-            d, a = s.recvfrom(65535)
-        except socket.timeout:
-            return got
+    for d, a in received(s, secs, lambda s: s.recvfrom(65535)):
         hl = (d[0] & 0xf) * 4
         if d[hl] != int(typ):
             continue
         got = True
         say("icmp %d from %s id 0x%04x %r" % (d[hl], a[0], int.from_bytes(d[hl + 4:hl + 6], "big"),
                                                d[hl + 8:].decode(errors="replace")))
+    return got
 
 
 COMMANDS = {

@@ -492,43 +492,44 @@ static void test_int_ttl(void **state)
 	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
 }
 
+/* A host's packet to G (inner, n bytes) from the host at mac/hi, hairpinned
+ * to holder at holder_mac: one hop on inside the holder's tunnel, exact. */
+static void expect_hairpin(const uint8_t *inner, size_t n, const uint8_t *mac, uint32_t hi,
+			   const uint8_t *holder_mac, uint32_t holder)
+{
+	struct frame in, out, want, as_ext;
+
+	from_host(&in, mac, hi, inner, n);
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
+	/* what gw_ext would tunnel had it come from outside */
+	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
+	append(&as_ext, inner, n);
+	expect_encap(&want, holder_mac, INT_MAC, holder, &as_ext);
+	assert_frame(&out, &want);
+}
+
 /* Hairpinning (RFC 4787 REQ-9): H1 to G:H2's port reaches H2 through the
  * tunnel, one hop on; a port nobody holds is dropped, not sent out. */
 static void test_int_hairpin_by_port(void **state)
 {
 	uint8_t inner[256], l4[128], d[64];
-	struct frame in, out, want, as_ext;
+	struct frame in, out;
 	size_t n;
 
 	(void)state;
 	NEED_RIG();
 	memset(d, 0x68, sizeof(d));
 	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 40));
-	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
-	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
-	append(&as_ext, inner, n);
-	expect_encap(&want, H2_MAC, INT_MAC, H2, &as_ext);
-	assert_frame(&out, &want);
+	expect_hairpin(inner, n, H1_MAC, H1, H2_MAC, H2);
 
 	/* TCP the same, and H2 back to H1 */
 	n = from_g(inner, G, G, P_TCP, l4, tcp(l4, H2_PORT, H1_PORT));
-	from_host(&in, H2_MAC, H2, inner, n);
-	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
-	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
-	append(&as_ext, inner, n);
-	expect_encap(&want, H1_MAC, INT_MAC, H1, &as_ext);
-	assert_frame(&out, &want);
+	expect_hairpin(inner, n, H2_MAC, H2, H1_MAC, H1);
 
 	/* the holder's MAC as xdnatd resolved it: no FIB */
 	set_host_mac(H2, CID2, H1_NEW_MAC);
 	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 8));
-	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
-	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
-	append(&as_ext, inner, n);
-	expect_encap(&want, H1_NEW_MAC, INT_MAC, H2, &as_ext);
-	assert_frame(&out, &want);
+	expect_hairpin(inner, n, H1_MAC, H1, H1_NEW_MAC, H2);
 
 	/* nobody holds 31000: neither the stack nor the outside gets it */
 	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, 31000, d, 8));
@@ -554,7 +555,7 @@ static void test_int_hairpin_icmp_and_ipsec(void **state)
 	uint8_t inner[256], l4[128], q[64], d[16];
 	struct xdnat_icmp_key ik = { .peer = G, .id = htons(0x7777) };
 	struct xdnat_owner o;
-	struct frame in, out, want, as_ext;
+	struct frame in, out;
 	size_t n, qn;
 
 	(void)state;
@@ -566,22 +567,12 @@ static void test_int_hairpin_icmp_and_ipsec(void **state)
 	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
 	assert_owner(&o, CID2, H2, NULL);
 	n = from_g(inner, G, G, P_ICMP, l4, icmp(l4, 0, 0, 0x77770001, d, sizeof(d)));
-	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
-	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
-	append(&as_ext, inner, n);
-	expect_encap(&want, H2_MAC, INT_MAC, H2, &as_ext);
-	assert_frame(&out, &want);
+	expect_hairpin(inner, n, H1_MAC, H1, H2_MAC, H2);
 
 	/* H2's port unreachable about H1's datagram to it: to H1 */
 	qn = from_g(q, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 8));
 	n = from_g(inner, G, G, P_ICMP, l4, icmp(l4, 3, 3, 0, q, qn));
-	from_host(&in, H2_MAC, H2, inner, n);
-	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
-	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
-	append(&as_ext, inner, n);
-	expect_encap(&want, H1_MAC, INT_MAC, H1, &as_ext);
-	assert_frame(&out, &want);
+	expect_hairpin(inner, n, H2_MAC, H2, H1_MAC, H1);
 
 	n = from_g(inner, G, G, P_ESP, l4, esp(l4, H2_SPI, 1, 32));
 	from_host(&in, H1_MAC, H1, inner, n);
