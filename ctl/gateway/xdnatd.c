@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,10 @@
 #include "gateway/dataplane.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
+#include "lib/atomic_file.h"
 #include "lib/log.h"
+#include "lib/notify.h"
+#include "lib/version.h"
 #include "lib/sigfd.h"
 #include "gateway/state.h"
 
@@ -46,6 +50,7 @@ struct daemon {
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
 	time_t crl_next;		/* when to sign a new CRL anyway */
+	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
 
@@ -187,6 +192,9 @@ static void on_timer(struct daemon *d)
 	publish_crl(d);
 	if (d->dp)
 		dataplane_tick(d->dp, d->gw);
+	/* Each tick proves the loop turns; WatchdogSec= of 2 s or more is met. */
+	if (d->watchdog)
+		notify_watchdog();
 }
 
 static void reload(struct daemon *d)
@@ -377,7 +385,9 @@ static void run(struct daemon *d)
 				if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
+					notify_reloading();
 					reload(d);
+					notify_ready();
 					continue;
 				}
 				log_info("signal %u: shutting down", si.ssi_signo);
@@ -385,6 +395,43 @@ static void run(struct daemon *d)
 			}
 		}
 	}
+}
+
+/*
+ * --foreground off: fork into the background. epoll watches a signalfd on
+ * the signal queue of the process that added it, here the parent that is
+ * about to exit: the child's SIGTERM and SIGHUP would stay pending for
+ * ever. Adding the signalfd again from the child watches the child's.
+ */
+static int detach(struct daemon *d)
+{
+	if (daemon(0, 0)) {
+		log_err("daemon: %s", strerror(errno));
+		return -1;
+	}
+	log_setup("xdnatd", (enum log_level)d->cfg.log_level, 1);
+	if (epoll_ctl(d->ep, EPOLL_CTL_DEL, d->sig_fd, NULL) || add_fd(d->ep, d->sig_fd)) {
+		log_err("signalfd after daemon(): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --pidfile: the pid of the process that serves, written once it does. */
+static int write_pidfile(const char *path)
+{
+	char *dup = strdup(path), *dir, *name, pid[24];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid()), rc;
+
+	if (!dup)
+		return -ENOMEM;
+	dir = dirname(dup);
+	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : (char *)path;
+	rc = mkdir_p(dir, 0755);
+	if (!rc)
+		rc = atomic_write_file(dir, name, pid, (size_t)n, 0644);
+	free(dup);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -404,16 +451,33 @@ int main(int argc, char **argv)
 		return dataplane_unload(&d.cfg) ? 1 : 0;
 	if (setup(&d))
 		return 1;
-	if (!d.cfg.foreground) {
-		if (daemon(0, 0)) {
-			log_err("daemon: %s", strerror(errno));
+	/* daemon() changes to /: an absolute path, as the state directory's. */
+	if (d.cfg.pidfile[0] && d.cfg.pidfile[0] != '/') {
+		char *abs = realpath(".", NULL);
+		int n = abs ? snprintf(err, sizeof(err), "%s/%s", abs, d.cfg.pidfile) : -1;
+
+		free(abs);
+		if (n < 0 || (size_t)n >= sizeof(d.cfg.pidfile)) {
+			log_err("--pidfile %s: cannot make it absolute", d.cfg.pidfile);
 			return 1;
 		}
-		log_setup("xdnatd", (enum log_level)d.cfg.log_level, 1);
+		memcpy(d.cfg.pidfile, err, (size_t)n + 1);
 	}
-	log_info("serving PAP on port %u, control socket %s", d.cfg.pap_port,
-		 d.cfg.socket_path);
+	if (!d.cfg.foreground && detach(&d))
+		return 1;
+	if (d.cfg.pidfile[0]) {
+		rc = write_pidfile(d.cfg.pidfile);
+		if (rc) {
+			log_err("--pidfile %s: %s", d.cfg.pidfile, strerror(-rc));
+			return 1;
+		}
+	}
+	log_info("xdnatd %s serving PAP on port %u, control socket %s", xdnat_version,
+		 d.cfg.pap_port, d.cfg.socket_path);
+	d.watchdog = notify_watchdog_usec() > 0;
+	notify_ready();
 	run(&d);
+	notify_stopping();
 
 	/* Everything acknowledged is already on disk; a snapshot makes the next
 	 * start read one file instead of a long journal. */
@@ -424,6 +488,8 @@ int main(int argc, char **argv)
 		log_err("final snapshot of %s: %s (the journal still has everything)",
 			d.cfg.state_dir, strerror(-rc));
 	unlink(d.cfg.socket_path);
+	if (d.cfg.pidfile[0])
+		unlink(d.cfg.pidfile);
 	if (d.dp)
 		log_info("the XDP programs stay attached and the maps pinned in %s "
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);

@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "pap/pap.h"
 #include "lib/parse.h"
+#include "lib/version.h"
 
 /* `down` and `validate` wait for the gateway: PAP retries take seconds. */
 #define CALL_TIMEOUT_S	60
@@ -50,7 +51,8 @@ static void usage(FILE *out)
 		"                                   ports, SPIs and certificate, kept current\n"
 		"  down                             free the share at the gateway, undo the host\n"
 		"                                   configuration, stop the agent\n\n"
-		"`xdnat-host COMMAND --help` lists a command's options;\n"
+		"`xdnat-host COMMAND --help` lists a command's options,\n"
+		"`xdnat-host --version` prints the version;\n"
 		"docs/xdnat-host.md has the rest.\n");
 }
 
@@ -528,6 +530,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		version_print(stdout, "xdnat-host");
 		return 0;
 	}
 	cmd = argv[1];
