@@ -55,7 +55,7 @@ man_options() {
 check_man() {
 	local p page extra
 	for p in xdnatd xdnatctl xdnat-host; do
-		page=$2/$p.8
+		page=$(ls "$2/$p.8" "$2/$p.8.gz" 2>/dev/null | head -1)
 		check "man -l $p.8 renders without a warning" bash -c \
 			"out=\$(MANWIDTH=80 man -l '$page' 2>&1 >/dev/null); [ -z \"\$out\" ] &&
 			 MANWIDTH=80 man -l '$page' 2>/dev/null | grep -q '^NAME'"
@@ -162,4 +162,22 @@ check_journal_priority() {
 		--state-dir "$TMP/journal.state" --socket "$TMP/journal.ctl" 2>>"$err"
 	check "JOURNAL_STREAM of another stream: no prefix" \
 		grep -q '^xdnatd: error: --ext-if nosuchif0' "$err"
+}
+
+# check_units UNITDIR BINDIR: systemd-analyze verify says nothing about the
+# units, with their programs taken from BINDIR (xdnat-host@lo for the
+# template).
+check_units() {
+	local u d=$TMP/units.$RANDOM
+	mkdir -p "$d"
+	for u in "$1"/xdnatd.service "$1"/xdnat-host@.service; do
+		sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/\(xdnat[a-z-]*\)|\1$2/\2|" "$u" > "$d/${u##*/}"
+	done
+	cp "$d/xdnat-host@.service" "$d/xdnat-host@lo.service"
+	check "systemd-analyze verify: xdnatd.service and xdnat-host@.service are clean" \
+		bash -c "out=\$(systemd-analyze verify --man=no '$d/xdnatd.service' \
+			'$d/xdnat-host@lo.service' 2>&1); echo \"\$out\"; [ -z \"\$out\" ]"
+	check "the units run the programs as installed" bash -c \
+		"grep -q '^ExecStart=$2/xdnatd --foreground --config ' '$d/xdnatd.service' &&
+		 grep -q '^ExecStart=$2/xdnat-host up ' '$d/xdnat-host@.service'"
 }
