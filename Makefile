@@ -261,7 +261,7 @@ deps:
 test: ensure-deps
 	$(MAKE) --no-print-directory WERROR=1 all $(UNIT_ASAN_BINS) $(FUZZ_BINS)
 	$(MAKE) --no-print-directory WERROR=1 -k check-layers unit unit-asan fuzz-replay \
-		integration interop
+		integration interop package-test
 
 # The layer rule of ctl/ (lib <- pap <- {gateway, host}) on every include.
 check-layers:
@@ -334,7 +334,7 @@ $(BUILD)/itest:
 	mkdir -p $@
 
 .PRECIOUS: $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/skel/%.skel.h $(BUILD)/obj/%.o \
-	$(BUILD)/asan/obj/%.o $(BUILD)/tobj/%.o $(BUILD)/asan/tobj/%.o
+	$(BUILD)/asan/obj/%.o $(BUILD)/tobj/%.o $(BUILD)/asan/tobj/%.o $(BUILD)/%.stamp
 
 # Per-file dependencies written by -MMD.
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

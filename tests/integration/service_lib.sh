@@ -181,3 +181,74 @@ check_units() {
 		"grep -q '^ExecStart=$2/xdnatd --foreground --config ' '$d/xdnatd.service' &&
 		 grep -q '^ExecStart=$2/xdnat-host up ' '$d/xdnat-host@.service'"
 }
+
+# unit_caps UNIT: its CapabilityBoundingSet as setpriv takes it (+bpf,...)
+unit_caps() {
+	sed -n 's/^CapabilityBoundingSet=//p' "$1" | tr 'A-Z' 'a-z' |
+		sed -e 's/cap_/+/g' -e 's/ /,/g'
+}
+# caps_mask CAPS: /proc/PID/status's hex mask of those capabilities
+caps_mask() {
+	local -A bit=([net_admin]=12 [net_raw]=13 [sys_admin]=21 [perfmon]=38 [bpf]=39)
+	local c mask=0
+	for c in ${1//[+,]/ }; do mask=$((mask | 1 << ${bit[$c]})); done
+	printf '%016x' "$mask"
+}
+# setpriv_args CAPS: the setpriv command line that runs a command with only
+# CAPS, ambient, as systemd grants them (no blanks in it: word-split it)
+setpriv_args() {
+	echo setpriv --inh-caps=-all,"$1" --ambient-caps=-all,"$1" --bounding-set=-all,"$1"
+}
+
+# check_caps BINDIR UNIT: xdnatd with the unit's capabilities alone (its
+# CapabilityBoundingSet, ambient, as systemd grants them) loads and attaches
+# the data plane on two veths, serves, and stops on SIGTERM.
+check_caps() {
+	local caps name=caps pid mask CAPNS
+	caps=$(unit_caps "$2")
+	mask=$(caps_mask "$caps")
+	ns_add caps CAPNS
+	local ns=$CAPNS
+	ip -n "$ns" link add ext0 type veth peer name ext1
+	ip -n "$ns" link add int0 type veth peer name int1
+	for i in ext0 ext1 int0 int1; do ip -n "$ns" link set "$i" up; done
+	ip -n "$ns" addr add 10.0.0.1/24 dev int0
+	mount_bpffs "$TMP/$name.bpf"
+	ip netns exec "$ns" $(setpriv_args "$caps") "$1/xdnatd" --global 198.51.100.1 \
+		--internal 10.0.0.1 --ext-if ext0 --int-if int0 --xdp-mode generic \
+		--state-dir "$TMP/$name.state" --socket "$TMP/$name.ctl" \
+		--bpffs "$TMP/$name.bpf" --foreground > "$TMP/$name.err" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	check "with only $caps: the data plane attaches and xdnatd serves" bash -c \
+		"for i in \$(seq 50); do grep -q 'serving PAP' '$TMP/$name.err' && break; sleep 0.1; done
+		 grep -q 'attached gw_ext' '$TMP/$name.err' && grep -q 'attached gw_int' '$TMP/$name.err' &&
+		 grep -q 'serving PAP' '$TMP/$name.err' && ! grep -q error '$TMP/$name.err' &&
+		 grep -qx 'CapEff:.$mask' /proc/$pid/status"
+	kill -TERM "$pid"
+	check "with only $caps: SIGTERM, exit 0" wait_pid "$pid"
+}
+
+# check_host_caps BINDIR UNIT: xdnat-host up with the unit's capabilities
+# alone registers with a gateway, configures the host and attaches its
+# tunnel.
+check_host_caps() {
+	local caps gw h hp HCGW HCH
+	caps=$(unit_caps "$2")
+	ns_add hcgw HCGW
+	ns_add hch HCH
+	gw=$HCGW h=$HCH
+	veth_link "$gw" int0 10.0.0.1/24 "$h" eth0 10.0.0.11/24
+	start_bg "$gw" "$TMP/hc-gw.log" "$1/xdnatd" --global 198.51.100.1 --internal 10.0.0.1 \
+		--state-dir "$TMP/hc-gw.state" --socket "$TMP/hc-gw.ctl" \
+		--bpffs "$TMP/hc-gw.bpf" --foreground
+	wait_for_socket "$TMP/hc-gw.ctl"
+	start_bg "$h" "$TMP/hc-h.log" $(setpriv_args "$caps") "$1/xdnat-host" up --gateway 10.0.0.1 \
+		--dev eth0 --state-dir "$TMP/hc-h.state" --socket "$TMP/hc-h.ctl"
+	hp=$LAST_PID
+	check "xdnat-host with only $caps: up, its tunnel attached" \
+		wait_for_line "$TMP/hc-h.log" 'up: client 1' 15
+	check "xdnat-host with only $caps: it has no other capability" \
+		grep -qx "CapEff:.$(caps_mask "$caps")" "/proc/$hp/status"
+	stop_pid "$hp"
+}

@@ -62,4 +62,6 @@ check_example_conf "$BIN" "$R/etc/xdnat/xdnatd.conf"
 ns_add pkg NS
 example_conf "$R/etc/xdnat/xdnatd.conf" installed
 check_notify "$BIN" "$NS" "$TMP/installed.conf" installed --foreground
+check_caps "$BIN" "$R/lib/systemd/system/xdnatd.service"
+check_host_caps "$BIN" "$R/lib/systemd/system/xdnat-host@.service"
 summary
