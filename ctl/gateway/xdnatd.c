@@ -428,6 +428,30 @@ static int detach(struct daemon *d)
 	return 0;
 }
 
+/* daemon() changes to /: a relative --pidfile or --socket becomes absolute
+ * before it, as the state directory does. 0 or -errno (path unchanged). */
+static int path_absolute(char *path, size_t cap)
+{
+	char *cwd, *abs;
+	int n, rc = 0;
+
+	if (!path[0] || path[0] == '/')
+		return 0;
+	cwd = realpath(".", NULL);
+	if (!cwd)
+		return -errno;
+	n = asprintf(&abs, "%s/%s", cwd, path);
+	free(cwd);
+	if (n < 0)
+		return -ENOMEM;
+	if ((size_t)n >= cap)
+		rc = -ENAMETOOLONG;
+	else
+		memcpy(path, abs, (size_t)n + 1);
+	free(abs);
+	return rc;
+}
+
 /* --pidfile: the pid of the process that serves, written once it does. */
 static int write_pidfile(const char *path)
 {
@@ -466,17 +490,11 @@ int main(int argc, char **argv)
 	}
 	if (setup(&d))
 		return 1;
-	/* daemon() changes to /: an absolute path, as the state directory's. */
-	if (d.cfg.pidfile[0] && d.cfg.pidfile[0] != '/') {
-		char *abs = realpath(".", NULL);
-		int n = abs ? snprintf(err, sizeof(err), "%s/%s", abs, d.cfg.pidfile) : -1;
-
-		free(abs);
-		if (n < 0 || (size_t)n >= sizeof(d.cfg.pidfile)) {
-			log_err("--pidfile %s: cannot make it absolute", d.cfg.pidfile);
-			return 1;
-		}
-		memcpy(d.cfg.pidfile, err, (size_t)n + 1);
+	if (path_absolute(d.cfg.pidfile, sizeof(d.cfg.pidfile)) ||
+	    path_absolute(d.cfg.socket_path, sizeof(d.cfg.socket_path))) {
+		log_err("--pidfile %s, --socket %s: cannot make them absolute", d.cfg.pidfile,
+			d.cfg.socket_path);
+		return 1;
 	}
 	if (!d.cfg.foreground && detach(&d))
 		return 1;
