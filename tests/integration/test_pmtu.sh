@@ -124,7 +124,7 @@ sed 's/^/    /' "$TMP/esp-out.log" | grep -v ready
 
 # A router (the attacker's address stands in for one) answers h1's ESP with
 # frag-needed: the quoted SPI is the peer's, gw_int learned that h1 sends on it.
-rig_bg h1 "$TMP/icmp-h1.log" "$PY" "$TRAFFIC" icmp-recv eth0 $GI $H1_ADDR 10 0x7e0000a1
+rig_bg h1 "$TMP/icmp-h1.log" "$PY" "$TRAFFIC" tunnel-frag-recv eth0 $GI $H1_ADDR 10 0x7e0000a1
 R=$LAST_PID
 wait_for_line "$TMP/icmp-h1.log" ready
 b=$(rig_dp fwd_to_host)
@@ -139,7 +139,7 @@ b=$(rig_dp too_big_not_df)
 rig_py h2 ipsec-send "$SA" --size 1400 big_esp >/dev/null
 check "h2: oversized ESP with DF clear: dropped as too_big_not_df" \
 	test "$(delta "$b" too_big_not_df)" = 1
-rig_bg h2 "$TMP/icmp-h2.log" "$PY" "$TRAFFIC" icmp-recv eth0 $GI $H2_ADDR 10 0x7e0000b2
+rig_bg h2 "$TMP/icmp-h2.log" "$PY" "$TRAFFIC" tunnel-frag-recv eth0 $GI $H2_ADDR 10 0x7e0000b2
 R=$LAST_PID
 wait_for_line "$TMP/icmp-h2.log" ready
 rig_py h2 ipsec-send "$SA" --size 1400 --df big_esp >/dev/null
