@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/ctlsock.h"
+#include "lib/version.h"
 
 static void usage(FILE *out)
 {
@@ -26,7 +27,8 @@ static void usage(FILE *out)
 		"               a new enrolment token for xdnat-host up --token, printed once\n"
 		"  token list | token revoke ID\n"
 		"               the live tokens (no secrets) / withdraw one\n\n"
-		"--json prints JSON with the keys documented in docs/xdnatctl.md.\n"
+		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
+		"--version prints the version.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
 }
 
@@ -42,6 +44,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			version_print(stdout, "xdnatctl");
 			return 0;
 		}
 		if (!strcmp(a, "--socket")) {

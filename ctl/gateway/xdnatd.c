@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,12 @@
 #include "gateway/gw_commands.h"
 #include "gateway/tokens.h"
 #include "pap/gw_key.h"
+#include "lib/atomic_file.h"
 #include "lib/log.h"
+#include "lib/notify.h"
+#include "lib/version.h"
 #include "lib/sigfd.h"
+#include "gateway/reserved_ports.h"
 #include "gateway/state.h"
 
 #define BATCH 64
@@ -50,6 +55,7 @@ struct daemon {
 	struct ca *ca;
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
+	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
 
@@ -211,8 +217,13 @@ static void on_timer(struct daemon *d)
 			 d->cfg.state_dir, strerror(-err));
 	save_tokens(d);
 	publish_crl(d);
-	if (d->dp)
+	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
+		gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
+	}
+	/* Each tick proves the loop turns; WatchdogSec= of 2 s or more is met. */
+	if (d->watchdog)
+		notify_watchdog();
 }
 
 static void reload(struct daemon *d)
@@ -235,6 +246,13 @@ static void reload(struct daemon *d)
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
 			 "mode, map sizes and CA files need a restart; applying lease, quotas, "
 			 "site key and log level only");
+	/* the running ranges stay until a restart, and so do their reserved ports */
+	n.gw.global = d->cfg.gw.global;
+	n.gw.port_lo = d->cfg.gw.port_lo;
+	n.gw.port_hi = d->cfg.gw.port_hi;
+	n.gw.spi_lo = d->cfg.gw.spi_lo;
+	n.gw.spi_hi = d->cfg.gw.spi_hi;
+	reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi, true);
 	gw_reconfigure(d->gw, &n.gw);
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
@@ -256,6 +274,7 @@ static int open_dataplane(struct daemon *d)
 	}
 	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
 		return -1;
+	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
 	gw_set_hooks(d->gw, &hooks);
 	return 0;
@@ -342,6 +361,9 @@ static int setup(struct daemon *d)
 		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", abs);
 		free(abs);
 	}
+	if (reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi,
+				 false))
+		return -1;
 	if (open_ca(d))
 		return -1;
 	rc = state_load(d->store, &img, err, sizeof(err));
@@ -431,7 +453,9 @@ static void run(struct daemon *d)
 				if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
+					notify_reloading();
 					reload(d);
+					notify_ready();
 					continue;
 				}
 				log_info("signal %u: shutting down", si.ssi_signo);
@@ -439,6 +463,67 @@ static void run(struct daemon *d)
 			}
 		}
 	}
+}
+
+/*
+ * --foreground off: fork into the background. epoll watches a signalfd on
+ * the signal queue of the process that added it, here the parent that is
+ * about to exit: the child's SIGTERM and SIGHUP would stay pending for
+ * ever. Adding the signalfd again from the child watches the child's.
+ */
+static int detach(struct daemon *d)
+{
+	if (daemon(0, 0)) {
+		log_err("daemon: %s", strerror(errno));
+		return -1;
+	}
+	log_setup("xdnatd", (enum log_level)d->cfg.log_level, 1);
+	if (epoll_ctl(d->ep, EPOLL_CTL_DEL, d->sig_fd, NULL) || add_fd(d->ep, d->sig_fd)) {
+		log_err("signalfd after daemon(): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon() changes to /: a relative --pidfile or --socket becomes absolute
+ * before it, as the state directory does. 0 or -errno (path unchanged). */
+static int path_absolute(char *path, size_t cap)
+{
+	char *cwd, *abs;
+	int n, rc = 0;
+
+	if (!path[0] || path[0] == '/')
+		return 0;
+	cwd = realpath(".", NULL);
+	if (!cwd)
+		return -errno;
+	n = asprintf(&abs, "%s/%s", cwd, path);
+	free(cwd);
+	if (n < 0)
+		return -ENOMEM;
+	if ((size_t)n >= cap)
+		rc = -ENAMETOOLONG;
+	else
+		memcpy(path, abs, (size_t)n + 1);
+	free(abs);
+	return rc;
+}
+
+/* --pidfile: the pid of the process that serves, written once it does. */
+static int write_pidfile(const char *path)
+{
+	char *dup = strdup(path), *dir, *name, pid[24];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid()), rc;
+
+	if (!dup)
+		return -ENOMEM;
+	dir = dirname(dup);
+	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : (char *)path;
+	rc = mkdir_p(dir, 0755);
+	if (!rc)
+		rc = atomic_write_file(dir, name, pid, (size_t)n, 0644);
+	free(dup);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -454,20 +539,35 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
-	if (d.cfg.unload)
-		return dataplane_unload(&d.cfg) ? 1 : 0;
+	if (d.cfg.unload) {
+		rc = dataplane_unload(&d.cfg);
+		if (reserved_ports_release(d.cfg.state_dir))
+			rc = rc ? rc : 1;
+		return rc ? 1 : 0;
+	}
 	if (setup(&d))
 		return 1;
-	if (!d.cfg.foreground) {
-		if (daemon(0, 0)) {
-			log_err("daemon: %s", strerror(errno));
+	if (path_absolute(d.cfg.pidfile, sizeof(d.cfg.pidfile)) ||
+	    path_absolute(d.cfg.socket_path, sizeof(d.cfg.socket_path))) {
+		log_err("--pidfile %s, --socket %s: cannot make them absolute", d.cfg.pidfile,
+			d.cfg.socket_path);
+		return 1;
+	}
+	if (!d.cfg.foreground && detach(&d))
+		return 1;
+	if (d.cfg.pidfile[0]) {
+		rc = write_pidfile(d.cfg.pidfile);
+		if (rc) {
+			log_err("--pidfile %s: %s", d.cfg.pidfile, strerror(-rc));
 			return 1;
 		}
-		log_setup("xdnatd", (enum log_level)d.cfg.log_level, 1);
 	}
-	log_info("serving PAP on port %u, control socket %s", d.cfg.pap_port,
-		 d.cfg.socket_path);
+	log_info("xdnatd %s serving PAP on port %u, control socket %s", xdnat_version,
+		 d.cfg.pap_port, d.cfg.socket_path);
+	d.watchdog = notify_watchdog_usec() > 0;
+	notify_ready();
 	run(&d);
+	notify_stopping();
 
 	/* Everything acknowledged is already on disk; a snapshot makes the next
 	 * start read one file instead of a long journal. */
@@ -478,6 +578,8 @@ int main(int argc, char **argv)
 		log_err("final snapshot of %s: %s (the journal still has everything)",
 			d.cfg.state_dir, strerror(-rc));
 	unlink(d.cfg.socket_path);
+	if (d.cfg.pidfile[0])
+		unlink(d.cfg.pidfile);
 	if (d.dp)
 		log_info("the XDP programs stay attached and the maps pinned in %s "
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);

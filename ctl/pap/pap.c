@@ -72,6 +72,7 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_REQ_TYPE]	= { 1, 1, 1 },
 	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
 	[PAP_P_CRL]		= { 1, PAP_MAX_DER, 1 },
+	[PAP_P_EXT_MTU]		= { 2, 2, 1 },
 	[PAP_P_COOKIE]		= { PAP_COOKIE_LEN, PAP_COOKIE_LEN, 1 },
 	[PAP_P_TOKEN_ID]	= { 4, 4, 1 },
 	[PAP_P_GW_SIG]		= { PAP_GW_SIG_LEN, PAP_GW_SIG_LEN, 1 },
@@ -106,7 +107,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_REGISTER_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				   .p[PAP_P_LEASE] = ONE,
 				   .p[PAP_P_PUBKEY] = ONE,
-				   .p[PAP_P_GW_SIG] = OPT),
+				   .p[PAP_P_GW_SIG] = OPT,
+				   .p[PAP_P_EXT_MTU] = OPT),
 	[PAP_PORT] = ROW(.p[PAP_P_COUNT] = ONE, .p[PAP_P_PORT_RANGE] = OPT,
 			 .p[PAP_P_GLOBAL_ADDR] = OPT),
 	[PAP_PORT_REPLY] = ROW(.p[PAP_P_PORT_RANGE] = ONE, .p[PAP_P_LEASE] = OPT),
@@ -130,7 +132,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_QUERY_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				.p[PAP_P_LEASE] = ONE, RANGES,
 				.p[PAP_P_SA] = UPTO(PAP_MAX_SAS),
-				.p[PAP_P_NATT_PORT] = OPT),
+				.p[PAP_P_NATT_PORT] = OPT,
+				.p[PAP_P_EXT_MTU] = OPT),
 	[PAP_NATT] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_NATT_REPLY] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_CRL] = ROW(),
@@ -227,6 +230,9 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 	case PAP_P_GW_SIG:
 		memcpy(m->gw_sig, v, PAP_GW_SIG_LEN);
 		return 0;
+	case PAP_P_EXT_MTU:
+		m->ext_mtu = get_be16(v);
+		return m->ext_mtu >= PAP_MIN_MTU ? 0 : -PAP_E_BAD_VALUE;
 	case PAP_P_AUTH:
 		return 0;	/* verified by pap_verify(), which has the key */
 	}
@@ -501,6 +507,8 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put_u32(&w, PAP_P_TOKEN_ID, m->token_id);
 	if (m->present & PAP_BIT(PAP_P_GW_SIG))
 		pap_put(&w, PAP_P_GW_SIG, m->gw_sig, PAP_GW_SIG_LEN);
+	if (m->present & PAP_BIT(PAP_P_EXT_MTU))
+		pap_put_u16(&w, PAP_P_EXT_MTU, m->ext_mtu);
 	return pap_finish(&w, key, key_len);
 }
 
@@ -540,6 +548,7 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 	DIFF(error_code);
 	DIFF(req_type);
 	DIFF(natt_port);
+	DIFF(ext_mtu);
 	DIFF_BYTES(message, message_len);
 	DIFF_BYTES(csr, csr_len);
 	DIFF(n_certs);

@@ -34,6 +34,7 @@
 #define PAP_SIG_KEY_LEN		32		/* Ed25519 public key */
 #define PAP_SIG_LEN		64		/* Ed25519 signature */
 #define PAP_GW_SIG_LEN		(PAP_SIG_KEY_LEN + PAP_SIG_LEN)
+#define PAP_MIN_MTU		68		/* RFC 791: every IPv4 link carries this */
 
 /* Message types: a request is even, its reply is request + 1. */
 enum pap_type {
@@ -83,7 +84,7 @@ enum pap_param {
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
 	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
 	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, signed by the CA */
-	/* 17 is EXT_MTU (the pmtu branch) */
+	PAP_P_EXT_MTU		= 17,	/* 2: u16 MTU of the gateway's external link, >= 68 */
 	PAP_P_COOKIE		= 18,	/* 16: return-routability cookie (REGISTER, ERROR) */
 	PAP_P_TOKEN_ID		= 19,	/* 4: u32 enrolment token id, >= 1 (REGISTER) */
 	PAP_P_GW_SIG		= 20,	/* 96: gateway Ed25519 key 32 | signature 64 */
@@ -165,6 +166,7 @@ struct pap_msg {
 	uint16_t error_code;
 	uint8_t req_type;
 	uint16_t natt_port;
+	uint16_t ext_mtu;		/* EXT_MTU; 0: absent (an older gateway) */
 	const char *message;
 	uint16_t message_len;
 	const uint8_t *csr;

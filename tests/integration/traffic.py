@@ -23,15 +23,39 @@ only by the IPsec commands: it takes a second to load.
                                       one, or at TIMEOUT
   sa-new FILE NAME ESP|AH tunnel|transport SPI SRC DST
                                       adds an SA with fresh random keys
-  ipsec-send FILE NAME...             one packet per SA, payload = its name
+  ipsec-send FILE [--size BYTES] [--df] NAME...
+                                      one packet per SA, payload = its name
+                                      (NUL-padded to BYTES); --df: DF set
   ipsec-recv FILE IFACE [--outer SRC DST] [--until NAME,...] [--timeout S]
                                       sniffs, decrypts/verifies, prints
                                       "ok NAME" or "bad NAME: why"
   ah-selftest                         the AH check rejects a changed byte
+  udp-recv-tos ADDR PORT SECONDS      prints every datagram with the TOS
+                                      and TTL it arrived with
+  udp-probe SRC SPORT DST DPORT TOS TTL SECONDS
+                                      one datagram with that TOS and TTL;
+                                      succeeds when an ICMP error comes back
+                                      ("icmp type T code C from OFFENDER")
+  ipip-send OSRC ODST OTOS ISRC IDST ITOS TTL udp SPORT DPORT TEXT
+  ipip-send OSRC ODST OTOS ISRC IDST ITOS TTL icmp TYPE ID TEXT
+                                      one packet tunnelled by hand: the inner
+                                      IPv4 built here, inside the kernel's
+                                      outer header OSRC -> ODST (TOS OTOS)
+  icmp-recv ADDR TYPE SECONDS         prints every ICMP message of TYPE to
+                                      ADDR; succeeds when one came
+  frag-needed SRC MTU FILE NAME       as a router at SRC: ICMP frag-needed to
+                                      the SA's source, quoting the IP header
+                                      and 8 bytes of the SA's packet
+  tunnel-frag-recv IFACE SRC DST TIMEOUT [SPI]
+                                      sniffs frag-needed inside the tunnel
+                                      SRC -> DST (quoting ESP/AH SPI, if
+                                      given): "frag-needed mtu M ..."
 """
 import json
 import os
+import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -156,20 +180,26 @@ def udp_send(src, sport, dst, dport, text, *opt):
         return False
 
 
-def udp_listen(addr, port, secs):
-    s = bound(socket.SOCK_DGRAM, addr, port)
+def received(s, secs, recv):
+    """The listeners' loop: "ready", then recv(s) results until secs pass."""
     end = time.monotonic() + float(secs)
     say("ready")
     while True:
         left = end - time.monotonic()
         if left <= 0:
-            return True
+            return
         s.settimeout(left)
         try:
-            d, a = s.recvfrom(65535)
+            yield recv(s)
         except socket.timeout:
-            return True
+            return
+
+
+def udp_listen(addr, port, secs):
+    s = bound(socket.SOCK_DGRAM, addr, port)
+    for d, a in received(s, secs, lambda s: s.recvfrom(65535)):
         say("got %r from %s:%d" % (d.decode(errors="replace"), a[0], a[1]))
+    return True
 
 
 def stream_send(src, dst, dport, count, rate):
@@ -252,19 +282,40 @@ def make_sa(sc, ipsec, d):
     return ipsec.SecurityAssociation(getattr(ipsec, d["proto"]), **kw)
 
 
-def ipsec_send(path, *names):
+def sa_packet(sc, ipsec, d, name, size=0, df=False):
+    """The packet SA d sends: payload name, NUL-padded to size bytes."""
+    # the protected packet: in tunnel mode an inner one of the same
+    # endpoints (what a gateway-to-gateway SA would carry)
+    inner = (sc.IP(src=d["src"], dst=d["dst"], id=4242, flags="DF" if df else 0) /
+             sc.UDP(sport=4500 + 1, dport=4500 + 2) /
+             sc.Raw(name.encode().ljust(int(size), b"\0")))
+    # ids are non-zero: a zero id would be filled in by the kernel, and
+    # AH covers the id (scapy's tunnel header has id 1)
+    sa = make_sa(sc, ipsec, d)
+    if df and d["mode"] == "tunnel":
+        sa.tunnel_header.flags = "DF"
+    return bytes(sa.encrypt(inner))
+
+
+def ipsec_send(path, *args):
     sc, ipsec = scapy()
     sas = load_sas(path)
     socks = {}
+    size, df, names = 0, False, []
+    i = 0
+    while i < len(args):
+        if args[i] == "--size":
+            size = int(args[i + 1])
+            i += 2
+        elif args[i] == "--df":
+            df = True
+            i += 1
+        else:
+            names.append(args[i])
+            i += 1
     for name in names:
         d = sas[name]
-        # the protected packet: in tunnel mode an inner one of the same
-        # endpoints (what a gateway-to-gateway SA would carry)
-        inner = (sc.IP(src=d["src"], dst=d["dst"], id=4242) /
-                 sc.UDP(sport=4500 + 1, dport=4500 + 2) / sc.Raw(name.encode()))
-        # ids are non-zero: a zero id would be filled in by the kernel, and
-        # AH covers the id (scapy's tunnel header has id 1)
-        raw = bytes(make_sa(sc, ipsec, d).encrypt(inner))
+        raw = sa_packet(sc, ipsec, d, name, size, df)
         # A raw socket, bound to the source: the kernel routes by it (on a
         # host, G's policy route into the tunnel), and with IPPROTO_RAW
         # (IP_HDRINCL) sends our header as is, checksum filled in.
@@ -320,7 +371,8 @@ def ipsec_recv(path, iface, *opt):
             # scapy leaves what AH protected undissected (the inner packet
             # in tunnel mode, the UDP header in transport mode): re-parse
             clear = sc.IP(bytes(clear))
-            if sc.UDP in clear and bytes(clear[sc.UDP].payload) == n.encode():
+            # a --size packet carries the name NUL-padded
+            if sc.UDP in clear and bytes(clear[sc.UDP].payload).rstrip(b"\0") == n.encode():
                 seen.add(n)
                 say("ok %s: %s %s spi 0x%x %s > %s, %s" %
                     (n, proto, d["mode"], d["spi"], ip.src, ip.dst,
@@ -388,11 +440,165 @@ def ah_selftest():
     return all(res)
 
 
+# --- tunnel semantics (test_tunnel.sh) ---------------------------------------
+IP_TOS, IP_TTL, IP_RECVERR, IP_RECVTTL, IP_RECVTOS = 1, 2, 11, 12, 13
+MSG_ERRQUEUE = 0x2000
+
+
+def inet_csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s & 0xffff).to_bytes(2, "big")
+
+
+def ipv4(src, dst, proto, tos, ttl, payload):
+    """An IPv4 header (DF, random id) with a valid checksum, then payload."""
+    h = bytearray(20)
+    h[0], h[1] = 0x45, tos
+    h[2:4] = (20 + len(payload)).to_bytes(2, "big")
+    h[4:6] = os.urandom(2)
+    h[6:8] = (0x4000).to_bytes(2, "big")
+    h[8], h[9] = ttl, proto
+    h[12:16] = socket.inet_aton(src)
+    h[16:20] = socket.inet_aton(dst)
+    h[10:12] = inet_csum(bytes(h))
+    return bytes(h) + payload
+
+
+def udp_recv_tos(addr, port, secs):
+    s = bound(socket.SOCK_DGRAM, addr, port)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+    for d, anc, _, a in received(s, secs, lambda s: s.recvmsg(65535, 256)):
+        tos = ttl = -1
+        for level, kind, data in anc:
+            if level == socket.IPPROTO_IP and kind == IP_TOS:
+                tos = data[0]
+            elif level == socket.IPPROTO_IP and kind == IP_TTL:
+                ttl = int.from_bytes(data[:4], sys.byteorder)
+        say("got %r from %s:%d tos 0x%02x ttl %d" % (d.decode(errors="replace"), a[0], a[1],
+                                                      tos, ttl))
+    return True
+
+
+def udp_probe(src, sport, dst, dport, tos, ttl, secs):
+    """traceroute's probe: the error comes back in the socket's error queue."""
+    s = bound(socket.SOCK_DGRAM, src, sport)
+    s.setsockopt(socket.IPPROTO_IP, IP_TOS, int(tos, 0))
+    s.setsockopt(socket.IPPROTO_IP, IP_TTL, int(ttl))
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    s.sendto(b"probe", (dst, int(dport)))
+    p = select.poll()
+    p.register(s, select.POLLERR)
+    if not p.poll(float(secs) * 1000):
+        say("no error within %s s" % secs)
+        return False
+    _, anc, _, _ = s.recvmsg(512, 512, MSG_ERRQUEUE)
+    for level, kind, data in anc:
+        if level == socket.IPPROTO_IP and kind == IP_RECVERR:
+            # struct sock_extended_err, then the offender's sockaddr_in
+            _, origin, typ, code = struct.unpack_from("=IBBB", data)
+            offender = socket.inet_ntoa(data[16 + 4:16 + 8])
+            say("icmp type %d code %d from %s" % (typ, code, offender))
+            return origin == 2		# SO_EE_ORIGIN_ICMP
+    say("error queue without IP_RECVERR")
+    return False
+
+
+def ipip_send(osrc, odst, otos, isrc, idst, itos, ttl, kind, a, b, text):
+    if kind == "udp":
+        l4 = struct.pack("!HHHH", int(a), int(b), 8 + len(text), 0) + text.encode()
+        proto = socket.IPPROTO_UDP
+    else:
+        l4 = struct.pack("!BBHHH", int(a), 0, 0, int(b, 0), 1) + text.encode()
+        l4 = l4[:2] + inet_csum(l4) + l4[4:]
+        proto = socket.IPPROTO_ICMP
+    inner = ipv4(isrc, idst, proto, int(itos, 0), int(ttl), l4)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)	# IPPROTO_IPIP
+    s.bind((osrc, 0))
+    s.setsockopt(socket.IPPROTO_IP, IP_TOS, int(otos, 0))
+    s.sendto(inner, (odst, 0))
+    say("sent %s %s -> %s in %s -> %s" % (kind, isrc, idst, osrc, odst))
+    return True
+
+
+def icmp_recv(addr, typ, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.bind((addr, 0))
+    got = False
+    for d, a in received(s, secs, lambda s: s.recvfrom(65535)):
+        hl = (d[0] & 0xf) * 4
+        if d[hl] != int(typ):
+            continue
+        got = True
+        say("icmp %d from %s id 0x%04x %r" % (d[hl], a[0], int.from_bytes(d[hl + 4:hl + 6], "big"),
+                                               d[hl + 8:].decode(errors="replace")))
+    return got
+
+
+def frag_needed(src, mtu, path, name):
+    sc, ipsec = scapy()
+    d = load_sas(path)[name]
+    pkt = sa_packet(sc, ipsec, d, name)
+    quote = pkt[:(pkt[0] & 0xf) * 4 + 8]
+    icmp = sc.IP(src=src, dst=d["src"], id=777) / sc.ICMP(type=3, code=4,
+                                                         nexthopmtu=int(mtu)) / sc.Raw(quote)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.bind((src, 0))
+    s.sendto(bytes(icmp), (d["src"], 0))
+    say("sent frag-needed mtu %s from %s to %s quoting %s spi 0x%x" %
+        (mtu, src, d["src"], d["proto"], d["spi"]))
+    return True
+
+
+def tunnel_frag_recv(iface, src, dst, timeout, spi=None):
+    sc, _ = scapy()
+    want = int(spi, 0) if spi else None
+    got = threading.Event()
+
+    def handle(p):
+        if sc.IP not in p:
+            return
+        o = p[sc.IP]
+        if o.proto != 4 or (o.src, o.dst) != (src, dst):
+            return
+        ip = sc.IP(bytes(o.payload)[:o.len - o.ihl * 4])
+        if ip.proto != 1 or ip[sc.ICMP].type != 3 or ip[sc.ICMP].code != 4:
+            return
+        q = bytes(ip[sc.ICMP].payload)
+        qhl = (q[0] & 0xf) * 4 if q else 0
+        proto = q[9] if len(q) >= 20 else 0
+        qspi = None
+        if proto == 50 and len(q) >= qhl + 4:
+            qspi = int.from_bytes(q[qhl:qhl + 4], "big")
+        elif proto == 51 and len(q) >= qhl + 8:
+            qspi = int.from_bytes(q[qhl + 4:qhl + 8], "big")
+        say("frag-needed mtu %d from %s to %s quoting proto %d%s %s > %s" %
+            (ip[sc.ICMP].nexthopmtu, ip.src, ip.dst, proto,
+             " spi 0x%x" % qspi if qspi is not None else "",
+             socket.inet_ntoa(q[12:16]), socket.inet_ntoa(q[16:20])))
+        if want is None or qspi == want:
+            got.set()
+
+    sn = sc.AsyncSniffer(iface=iface, store=False, prn=handle, filter="ip proto 4",
+                         started_callback=lambda: say("ready"))
+    sn.start()
+    got.wait(float(timeout))
+    sn.stop()
+    return got.is_set()
+
+
 COMMANDS = {
     "ah-selftest": ah_selftest,
     "serve": serve, "udp-echo": udp_echo, "tcp-echo": tcp_echo, "udp-send": udp_send,
     "udp-listen": udp_listen, "stream-send": stream_send, "stream-recv": stream_recv,
     "sa-new": sa_new, "ipsec-send": ipsec_send, "ipsec-recv": ipsec_recv,
+    "udp-recv-tos": udp_recv_tos, "udp-probe": udp_probe, "ipip-send": ipip_send,
+    "icmp-recv": icmp_recv,
+    "frag-needed": frag_needed, "tunnel-frag-recv": tunnel_frag_recv,
 }
 
 if __name__ == "__main__":
