@@ -590,7 +590,7 @@ static void test_doc_example(void **state)
 static void test_schema_every_pair(void **state)
 {
 	static uint8_t buf[PAP_MAX_MSG + 64];
-	static const uint8_t zero[PAP_MAC_LEN];
+	static const uint8_t zero[PAP_GW_SIG_LEN];	/* the longest fixed value */
 	struct pap_msg m;
 	size_t len;
 
