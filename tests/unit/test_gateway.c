@@ -29,6 +29,17 @@
 #include "xdnat.h"
 #include "gw_fixture.h"
 
+/* EXTEND asking for lease seconds: what was granted. */
+static uint32_t extend_lease(struct fx *f, struct pap_session *s, uint32_t lease)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_EXTEND);
+	pap_put_u32(&w, PAP_P_LEASE, lease);
+	assert_int_equal(exchange(f, s, &w, PAP_EXTEND, HOST_A), 0);
+	return f->m.lease;
+}
+
 static void test_register_allocate_validate_query(void **state)
 {
 	struct fx *f = *state;
@@ -316,7 +327,6 @@ static void test_lease_expiry_frees_share(void **state)
 	struct fx *f = *state;
 	struct pap_session s = { 0 };
 	uint32_t granted;
-	struct pap_writer w;
 
 	do_register(f, &s, HOST_A);
 	assert_int_equal(ask_ports(f, &s, 100, NULL), 0);
@@ -325,10 +335,7 @@ static void test_lease_expiry_frees_share(void **state)
 
 	/* EXTEND keeps it alive past the first lease. */
 	f->now += 50;
-	begin(f, &s, &w, PAP_EXTEND);
-	pap_put_u32(&w, PAP_P_LEASE, 100000);	/* capped at max-lease */
-	assert_int_equal(exchange(f, &s, &w, PAP_EXTEND, HOST_A), 0);
-	granted = f->m.lease;
+	granted = extend_lease(f, &s, 100000);	/* capped at max-lease */
 	assert_int_equal(granted, 600);
 	f->now += 599;
 	assert_int_equal(gw_expire(f->g), 0);
@@ -1154,19 +1161,43 @@ static size_t send_raw(struct fx *f, const uint8_t *req, size_t len, uint32_t sr
 	return f->rep_len;
 }
 
+/* s's REGISTER from src answered by a COOKIE, which into (s or a copy of
+ * it, as a relay would keep) takes for its next REGISTER. */
+static void take_cookie(struct fx *f, struct pap_session *s, struct pap_session *into,
+			uint32_t src)
+{
+	uint8_t req[PAP_MAX_MSG];
+	struct pap_msg m;
+	size_t len = raw_register(f, s, req);
+
+	assert_true(send_raw(f, req, len, src, SPORT) > 0);
+	assert_true(f->rep_len <= len);
+	if (into != s)
+		*into = *s;
+	assert_int_equal(pap_session_check(into, f->rep, f->rep_len, PAP_REGISTER, &m),
+			 PAP_E_COOKIE);
+}
+
+/* The last reply was an ERROR with code. */
+static void expect_error(struct fx *f, int code)
+{
+	struct pap_msg m;
+
+	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
+	assert_int_equal(m.type, PAP_ERROR);
+	assert_int_equal(m.error_code, code);
+}
+
 static void test_cookie_round_trip(void **state)
 {
 	struct fx *f = *state;
 	struct pap_session s = { .local_addr = HOST_A };
 	uint8_t req[PAP_MAX_MSG];
 	struct pap_msg m;
-	size_t len = raw_register(f, &s, req);
+	size_t len;
 
 	/* No cookie: a COOKIE error smaller than the request, nothing kept. */
-	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
-	assert_true(f->rep_len <= len);
-	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m),
-			 PAP_E_COOKIE);
+	take_cookie(f, &s, &s, HOST_A);
 	assert_true(s.has_cookie);
 	assert_int_equal(gw_host_count(f->g), 0);
 	assert_int_equal(gw_get_stats(f->g)->cookies, 1);
@@ -1174,23 +1205,17 @@ static void test_cookie_round_trip(void **state)
 	/* The cookie is bound to the source port (and address) it was sent to. */
 	len = raw_register(f, &s, req);
 	assert_true(send_raw(f, req, len, HOST_A, SPORT + 1) > 0);
-	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
-	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	expect_error(f, PAP_E_COOKIE);
 	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
-	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
-	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	expect_error(f, PAP_E_COOKIE);
 	assert_int_equal(gw_host_count(f->g), 0);
 
-	/* Good for this slot and the next, not later. */
+	/* Good for this slot and the next, not later ... */
 	f->now += 2 * GW_COOKIE_SLOT_SECS;
-	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
-	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
-	assert_int_equal(m.error_code, PAP_E_COOKIE);
-	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m),
-			 PAP_E_COOKIE);
+	take_cookie(f, &s, &s, HOST_A);
 	len = raw_register(f, &s, req);
 	f->now += GW_COOKIE_SLOT_SECS - 1;
-	/* and through one secret rotation, not two */
+	/* ... and through one secret rotation, not two */
 	gw_rotate_cookie_secret(f->g);
 	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
 	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m), 0);
@@ -1198,16 +1223,12 @@ static void test_cookie_round_trip(void **state)
 
 	s.local_addr = HOST_B;
 	s.has_cookie = false;
-	len = raw_register(f, &s, req);
-	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
-	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_REGISTER, &m),
-			 PAP_E_COOKIE);
+	take_cookie(f, &s, &s, HOST_B);
 	len = raw_register(f, &s, req);
 	gw_rotate_cookie_secret(f->g);
 	gw_rotate_cookie_secret(f->g);
 	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
-	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
-	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	expect_error(f, PAP_E_COOKIE);
 	assert_int_equal(gw_host_count(f->g), 1);
 }
 
@@ -1222,11 +1243,7 @@ static void test_relayed_register_useless(void **state)
 	size_t len;
 
 	/* The attacker gets a cookie for its address and the victim's key ... */
-	len = raw_register(f, &v, req);
-	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
-	atk = v;
-	assert_int_equal(pap_session_check(&atk, f->rep, f->rep_len, PAP_REGISTER, &m),
-			 PAP_E_COOKIE);
+	take_cookie(f, &v, &atk, HOST_B);
 	len = raw_register(f, &atk, req);
 	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
 	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
@@ -1264,14 +1281,10 @@ static void test_relayed_register_site_key(void **state)
 	cfg.site_key_len = 32;
 	fx_reconfig(f, &cfg);
 	/* The victim's REGISTER with its cookie, captured, sent from HOST_B. */
-	len = raw_register(f, &v, req);
-	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);
-	assert_int_equal(pap_session_check(&v, f->rep, f->rep_len, PAP_REGISTER, &m),
-			 PAP_E_COOKIE);
+	take_cookie(f, &v, &v, HOST_A);
 	len = raw_register(f, &v, req);
 	assert_true(send_raw(f, req, len, HOST_B, SPORT) > 0);
-	assert_int_equal(pap_decode(f->rep, f->rep_len, &m), 0);
-	assert_int_equal(m.error_code, PAP_E_COOKIE);
+	expect_error(f, PAP_E_COOKIE);
 	assert_true(f->rep_len <= len);
 	assert_int_equal(gw_host_count(f->g), 0);
 	/* and the original still works from the victim's address */
@@ -1351,10 +1364,7 @@ static void test_minimum_lease(void **state)
 	pap_put_u32(&w, PAP_P_LEASE, 1);
 	assert_int_equal(exchange(f, &s, &w, PAP_REGISTER, HOST_A), 0);
 	assert_int_equal(f->m.lease, 30);
-	begin(f, &s, &w, PAP_EXTEND);
-	pap_put_u32(&w, PAP_P_LEASE, 1);
-	assert_int_equal(exchange(f, &s, &w, PAP_EXTEND, HOST_A), 0);
-	granted = f->m.lease;
+	granted = extend_lease(f, &s, 1);
 	assert_int_equal(granted, 30);
 	f->now += 29;
 	assert_int_equal(gw_expire(f->g), 0);
