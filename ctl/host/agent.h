@@ -16,7 +16,9 @@
 #include "host/host_agent.h"
 #include "host/host_cert.h"
 #include "host/host_state.h"
+#include "host/host_net.h"
 #include "host/host_tc.h"
+#include "host/host_watch.h"
 #include "pap/pap_client.h"
 #include "pap/site_key.h"
 
@@ -37,6 +39,8 @@ struct agent {
 	int64_t next_ms;		/* monotonic time of the next EXTEND */
 	unsigned int fails;		/* renewals failed in a row */
 	bool stop;
+	struct host_watch watch;	/* netlink: what someone removes comes back */
+	char self[PATH_MAX];		/* our executable's path, for updown.sh */
 };
 
 struct ipstr {
@@ -72,6 +76,8 @@ static inline bool lost(const struct pap_client *c, int rc)
 
 /* host_agent.c */
 int agent_save(struct agent *a);
+/* What the state says the host has: G, Gi, --dev, the table. */
+struct host_net agent_net(const struct host_state *st);
 /* The next EXTEND in delay_ms (0: now, which registers again when lost). */
 void agent_schedule(struct agent *a, int64_t delay_ms);
 /* "2025-01-31 12:00:00 UTC" */
@@ -87,6 +93,9 @@ int agent_swan_apply(struct agent *a, const struct swan_opts *w, FILE *out, char
 /* DEREGISTER, undo the host configuration, forget the state; report to out. */
 int agent_take_down(struct pap_client *c, struct host_state *st, const char *dir,
 		    FILE *out);
+
+/* host_watch.c: read back what is in place, restore what is missing. */
+void agent_hold_ground(struct agent *a);
 
 /* agent_commands.c: the control socket's handler (ctlsock.h). */
 int agent_command(void *ctx, int argc, char **argv, FILE *out, char *err, size_t errlen);

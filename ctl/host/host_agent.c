@@ -96,7 +96,7 @@ void agent_schedule(struct agent *a, int64_t delay_ms)
 
 /* ---- host configuration -------------------------------------------------- */
 
-static struct host_net net_of(const struct host_state *st)
+struct host_net agent_net(const struct host_state *st)
 {
 	struct host_net n = { .global = st->global, .gateway = st->gateway,
 			      .table = st->table };
@@ -108,7 +108,7 @@ static struct host_net net_of(const struct host_state *st)
 /* G on lo, the rule and route, the tunnel on the NIC. Logs what failed. */
 static int configure(struct agent *a)
 {
-	struct host_net n = net_of(&a->st);
+	struct host_net n = agent_net(&a->st);
 	struct xdnat_host_cfg cfg = {
 		.global = a->st.global,
 		.host_addr = a->st.host_addr,
@@ -135,7 +135,7 @@ static int configure(struct agent *a)
 /* Everything configure() did, from the state alone. Logs what failed. */
 static int unconfigure(const struct host_state *st)
 {
-	struct host_net n = net_of(st);
+	struct host_net n = agent_net(st);
 	unsigned int ifindex = if_nametoindex(st->dev);
 	int rc = host_net_unconfigure(&n, st->rp_filter_prev, st->arp_announce_prev);
 	int err = host_veth_restore(st->dev, st->tx_csum_prev);
@@ -680,21 +680,38 @@ static void on_signal(struct agent *a)
 	a->stop = true;
 }
 
+/* The netlink watch said something changed: check soon (a burst of
+ * events, ours included, is one check). */
+static void on_netlink(struct agent *a)
+{
+	int64_t soon = mono_ms() + WATCH_DEBOUNCE_MS;
+
+	if (host_watch_drain(&a->watch) && a->watch.check_ms > soon)
+		a->watch.check_ms = soon;
+}
+
 static void run(struct agent *a)
 {
 	while (!a->stop) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = a->ctl_fd, .events = POLLIN },
 			{ .fd = a->sig_fd, .events = POLLIN },
+			{ .fd = a->watch.fd, .events = POLLIN },
 		};
-		int64_t left = a->next_ms - mono_ms();
+		int64_t now = mono_ms(), left = a->next_ms - now;
 		int n;
 
 		if (left <= 0) {
 			renew(a);
 			continue;
 		}
-		n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+		if (a->watch.check_ms - now <= 0) {
+			agent_hold_ground(a);
+			continue;
+		}
+		if (a->watch.check_ms - now < left)
+			left = a->watch.check_ms - now;
+		n = poll(p, 3, left > INT_MAX ? INT_MAX : (int)left);
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			return;
@@ -703,6 +720,8 @@ static void run(struct agent *a)
 			continue;
 		if (p[1].revents & POLLIN)
 			on_signal(a);
+		if (p[2].revents & POLLIN)
+			on_netlink(a);
 		if (!a->stop && (p[0].revents & POLLIN))
 			ctlsock_serve(a->ctl_fd, agent_command, a);
 	}
@@ -847,6 +866,12 @@ static int setup(struct agent *a)
 		log_err("signalfd: %s", strerror(-a->sig_fd));
 		return a->sig_fd;
 	}
+	rc = host_watch_open(&a->watch);
+	if (rc)
+		log_warn("netlink watch: %s; checking the host configuration every %d s only",
+			 strerror(-rc), WATCH_PERIOD_MS / 1000);
+	a->watch.ifindex = if_nametoindex(a->st.dev);
+	a->watch.check_ms = mono_ms() + WATCH_PERIOD_MS;
 	a->pap.retries = LOOP_RETRIES;
 	/* a resumed lease may be nearly gone: renew at once */
 	agent_schedule(a, fresh ? renew_interval(a) : 0);
@@ -861,6 +886,7 @@ static void cleanup(struct agent *a)
 	}
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
+	host_watch_close(&a->watch);
 	host_tc_close(&a->tc);
 	host_cert_close(&a->cert);
 	pap_client_close(&a->pap);
@@ -875,7 +901,7 @@ int host_agent_up(const struct host_opts *o)
 	int rc;
 
 	a = (struct agent){ .o = o, .ctl_fd = -1, .sig_fd = -1, .pap.fd = -1,
-			    .dir_fd = -1, .lock_fd = -1 };
+			    .dir_fd = -1, .lock_fd = -1, .watch.fd = -1 };
 	rc = setup(&a);
 	if (!rc) {
 		log_info("up: client %u, global %s, ports %u-%u, control socket %s",
