@@ -40,7 +40,6 @@ struct agent {
 	unsigned int fails;		/* renewals failed in a row */
 	bool stop;
 	struct host_watch watch;	/* netlink: what someone removes comes back */
-	char self[PATH_MAX];		/* our executable's path, for updown.sh */
 };
 
 struct ipstr {
@@ -90,6 +89,9 @@ int agent_get_cert(struct agent *a, const char *dir, const struct host_key_spec 
 /* Write the strongSwan directory w names from the share. */
 int agent_swan_apply(struct agent *a, const struct swan_opts *w, FILE *out, char *err,
 		     size_t errlen);
+/* After a new certificate: the strongSwan directory kept (if any) rewritten
+ * and its charon reloaded. 0, or -errno with err (also logged). */
+int agent_swan_refresh(struct agent *a, char *err, size_t errlen);
 /* DEREGISTER, undo the host configuration, forget the state; report to out. */
 int agent_take_down(struct pap_client *c, struct host_state *st, const char *dir,
 		    FILE *out);

@@ -446,21 +446,30 @@ int agent_swan_apply(struct agent *a, const struct swan_opts *w, FILE *out, char
 	return swan_setup(w, &sh, out, err, errlen);
 }
 
-/* After a new certificate or CRL: the copies in the strongSwan directory,
- * and its charon, follow. Logged, never fatal. */
-static void swan_keep_current(struct agent *a)
+int agent_swan_refresh(struct agent *a, char *err, size_t errlen)
 {
-	char err[512], line[HOST_SWAN_LINE_MAX];
+	char line[HOST_SWAN_LINE_MAX];
+	int rc;
 
 	if (!a->st.swan.dir[0])
-		return;
-	if (agent_swan_apply(a, &a->st.swan, NULL, err, sizeof(err))) {
+		return 0;
+	rc = agent_swan_apply(a, &a->st.swan, NULL, err, errlen);
+	if (rc) {
 		log_warn("strongSwan directory not updated: %s", err);
-		return;
+		return rc;
 	}
 	if (host_cmd_line(&host_cmd_strongswan, &a->st.swan, line, sizeof(line)))
 		snprintf(line, sizeof(line), "--dir %s ...", a->st.swan.dir);
 	log_info("strongSwan directory updated (%s)", line);
+	return 0;
+}
+
+/* The same, where a failure only needs logging (renewals, the CRL). */
+static void swan_keep_current(struct agent *a)
+{
+	char err[512];
+
+	agent_swan_refresh(a, err, sizeof(err));
 }
 
 /* PAP CRL into crl.pem. 0 or -errno, the reason in err. */
@@ -526,7 +535,6 @@ int agent_get_cert(struct agent *a, const char *dir, const struct host_key_spec 
 	if (fetch_crl(a, crl_err, sizeof(crl_err)))
 		log_warn("%s/%s not updated: %s", dir, HOST_CERT_CRL, crl_err);
 	agent_save(a);
-	swan_keep_current(a);
 	return 0;
 }
 
@@ -548,6 +556,7 @@ static void cert_tick(struct agent *a)
 		if (a->cert_failing)
 			log_info("certificate renewed again");
 		a->cert_failing = false;
+		swan_keep_current(a);
 	} else if (a->cert.have && now - a->crl_time >= CRL_REFRESH_S) {
 		a->crl_time = now;	/* once an hour, also when it fails */
 		if (fetch_crl(a, err, sizeof(err)))

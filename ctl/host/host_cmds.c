@@ -330,6 +330,19 @@ int host_cmd_line(const struct host_cmd *c, const void *args, char *buf, size_t 
 	return 0;
 }
 
+void host_cmd_forget(const struct host_cmd *c, void *args, const char *name)
+{
+	const struct host_opt *o = find_opt(c, name, strlen(name));
+	uint32_t *given = args;
+
+	if (!o)
+		return;
+	*given &= ~(1u << (o - c->opts));
+	memset(field(o, args, 0), 0, o->size * (o->repeat ? o->repeat : 1));
+	if (o->repeat)
+		*counter(o, args) = 0;
+}
+
 /* ---- help ------------------------------------------------------------------------- */
 
 static void help_line(FILE *out, const char *left, const char *text, const char *def)
@@ -497,6 +510,9 @@ static const struct host_opt strongswan_opts[] = {
 	    .metavar = "auto|kernel|libipsec",
 	    .help = "charon's ESP: kernel-netlink or kernel-libipsec\n"
 		    "(default auto: probes the kernel)"),
+	OPT(swan_opts, take_over, "--take-over", HOST_OPT_FLAG,
+	    .help = "replace strongswan.conf, swanctl.conf and updown.sh\n"
+		    "in DIR even when xdnat-host did not write them"),
 	SOCKET_OPT(swan_opts),
 };
 

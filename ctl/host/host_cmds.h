@@ -131,6 +131,7 @@ struct swan_opts {
 	unsigned int n_cas;
 	bool narrow;
 	int esp;			/* 0 (auto) or enum swan_esp */
+	bool take_over;			/* replace files not written by xdnat-host */
 };
 
 struct host_down_args {
@@ -167,6 +168,9 @@ int host_cmd_argv(const struct host_cmd *c, const void *args, char *buf, size_t 
 
 /* The words of host_cmd_argv() after the name, joined by blanks. */
 int host_cmd_line(const struct host_cmd *c, const void *args, char *buf, size_t cap);
+
+/* Forget option name in args: not given, its field zeroed. */
+void host_cmd_forget(const struct host_cmd *c, void *args, const char *name);
 
 /* --help: the synopsis, then each option with its help and default. */
 void host_cmd_help(const struct host_cmd *c, FILE *out);
