@@ -85,6 +85,7 @@ struct host_opts {			/* up */
 	char state_dir[PATH_MAX];
 	char socket_path[HOST_SOCKET_MAX];
 	bool daemon;
+	char config[PATH_MAX];		/* --config FILE: the other options, as key = value */
 };
 
 /* How every command but up begins: the agent's socket. */
@@ -152,7 +153,11 @@ const struct host_cmd *host_cmd_find(const char *name);
 /*
  * argv[0] is the command's name, options and the positional argument follow
  * ("--name value" or "--name=value"). args (c->size bytes) gets the defaults,
- * then what was given. 0, HOST_CMD_HELP, or -EINVAL with one line in err.
+ * then what was given. A command with a --config option reads FILE too:
+ * "key = value" lines, key a long option without its dashes, '#' starts a
+ * comment, a flag takes true or false; what the command line gave wins.
+ * 0, HOST_CMD_HELP, or -EINVAL with one line in err ("FILE:LINE: ..." for
+ * the file's).
  */
 int host_cmd_parse(const struct host_cmd *c, int argc, char *const *argv, void *args,
 		   char *err, size_t errlen);
