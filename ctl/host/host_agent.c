@@ -278,6 +278,28 @@ static void declare_natt(struct agent *a)
 		 a->st.ports.first, port);
 }
 
+/* VALIDATE peer p again (its SPIs, or the block we hold now when those are
+ * no longer ours), into the state. 0 or -errno, said either way. */
+static int revalidate_one(struct agent *a, const struct pap_sa *p)
+{
+	struct pap_spi_range r = { a->st.global, p->spi_first, p->spi_last };
+	uint32_t peer = p->peer;
+	int rc;
+
+	/* SPIs no longer ours: the peer gets the new block instead */
+	if (r.first < a->st.spis.first || r.last > a->st.spis.last)
+		r = a->st.spis;
+	rc = pap_client_validate(&a->pap, peer, &r, 1);
+	if (rc) {
+		log_warn("re-validating peer %s: %s", ip(peer).s, pap_client_strerror(&a->pap, rc));
+		return rc;
+	}
+	for (unsigned int j = 0; j < a->pap.reply.n_sas; j++)
+		host_state_add_peer(&a->st, &a->pap.reply.sas[j]);
+	log_info("re-validated peer %s for SPIs 0x%x-0x%x", ip(peer).s, r.first, r.last);
+	return 0;
+}
+
 /* After a new registration the gateway's SA table has none of our peers:
  * validate them again, within the SPIs we now hold. */
 static void revalidate(struct agent *a)
@@ -287,24 +309,8 @@ static void revalidate(struct agent *a)
 
 	memcpy(old, a->st.peers, n * sizeof(old[0]));
 	a->st.n_peers = 0;
-	for (unsigned int i = 0; i < n && a->st.has_spis; i++) {
-		struct pap_spi_range r = { a->st.global, old[i].spi_first, old[i].spi_last };
-		int rc;
-
-		/* SPIs no longer ours: the peer gets the new block instead */
-		if (r.first < a->st.spis.first || r.last > a->st.spis.last)
-			r = a->st.spis;
-		rc = pap_client_validate(&a->pap, old[i].peer, &r, 1);
-		if (rc) {
-			log_warn("re-validating peer %s: %s", ip(old[i].peer).s,
-				 pap_client_strerror(&a->pap, rc));
-			continue;
-		}
-		for (unsigned int j = 0; j < a->pap.reply.n_sas; j++)
-			host_state_add_peer(&a->st, &a->pap.reply.sas[j]);
-		log_info("re-validated peer %s for SPIs 0x%x-0x%x", ip(old[i].peer).s,
-			 r.first, r.last);
-	}
+	for (unsigned int i = 0; i < n && a->st.has_spis; i++)
+		revalidate_one(a, &old[i]);
 }
 
 /*
@@ -357,6 +363,72 @@ static bool holds_spis(const struct pap_msg *m, const struct pap_spi_range *r)
 		if (m->spis[i].first == r->first && m->spis[i].last == r->last)
 			return true;
 	return false;
+}
+
+static bool holds_sa(const struct pap_sa *sas, unsigned int n, const struct pap_sa *p)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (sas[i].peer == p->peer && sas[i].spi_first <= p->spi_first &&
+		    sas[i].spi_last >= p->spi_last)
+			return true;
+	return false;
+}
+
+/* "20000-20063,30000-30015" of what the gateway holds, for the log. */
+static const char *blocks_str(const struct pap_msg *m, bool spis, char *buf, size_t len)
+{
+	unsigned int n = spis ? m->n_spis : m->n_ports;
+	size_t off = 0;
+
+	snprintf(buf, len, "none");
+	for (unsigned int i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, spis ? "%s0x%x-0x%x" : "%s%u-%u",
+					i ? "," : "", spis ? m->spis[i].first : m->ports[i].first,
+					spis ? m->spis[i].last : m->ports[i].last);
+	return buf;
+}
+
+/*
+ * At each renewal, the gateway's view of us (QUERY) against ours. A peer it
+ * no longer has (its state restored from an older copy, say) is validated
+ * again: the IKE daemon still has its SAs, and without it their ESP is
+ * dropped. A share that differs is said loudly: the data plane follows the
+ * gateway's, not ours.
+ */
+static void reconcile(struct agent *a)
+{
+	const struct pap_msg *m = &a->pap.reply;
+	struct pap_sa sas[PAP_MAX_SAS], mine[HOST_STATE_MAX_PEERS];
+	unsigned int n_sas, n_mine = a->st.n_peers, again = 0;
+	char theirs[256];
+	int rc = pap_client_query(&a->pap);
+
+	if (rc) {
+		if (lost(&a->pap, rc))
+			agent_schedule(a, 0);	/* the renewal path confirms and registers */
+		return;
+	}
+	if (a->st.has_ports && !holds_ports(m, &a->st.ports))
+		log_err("the gateway holds ports %s for client %u, not our %u-%u: its state "
+			"differs from ours (restored from a backup?)", blocks_str(m, false, theirs,
+			sizeof(theirs)), a->st.client_id, a->st.ports.first, a->st.ports.last);
+	if (a->st.has_spis && !holds_spis(m, &a->st.spis))
+		log_err("the gateway holds SPIs %s for client %u, not our 0x%x-0x%x: its state "
+			"differs from ours (restored from a backup?)", blocks_str(m, true, theirs,
+			sizeof(theirs)), a->st.client_id, a->st.spis.first, a->st.spis.last);
+	n_sas = m->n_sas;
+	memcpy(sas, m->sas, n_sas * sizeof(sas[0]));
+	memcpy(mine, a->st.peers, n_mine * sizeof(mine[0]));
+	for (unsigned int i = 0; i < n_mine; i++) {
+		if (holds_sa(sas, n_sas, &mine[i]))
+			continue;
+		log_warn("the gateway lost our validation of peer %s (SPIs 0x%x-0x%x): "
+			 "validating it again", ip(mine[i].peer).s, mine[i].spi_first,
+			 mine[i].spi_last);
+		again += !revalidate_one(a, &mine[i]);
+	}
+	if (again)
+		agent_save(a);
 }
 
 /* A restarted agent: does the gateway still know us, and hold our share? */
@@ -656,6 +728,7 @@ static void renew(struct agent *a)
 			log_info("gateway %s answers again", a->o->gateway);
 		a->fails = 0;
 		agent_schedule(a, renew_interval(a));
+		reconcile(a);
 		cert_tick(a);
 		return;
 	}
