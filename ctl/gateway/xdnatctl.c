@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <unistd.h>
 #include "lib/ctlsock.h"
+#include "lib/version.h"
 
 static void usage(FILE *out)
 {
@@ -29,7 +30,8 @@ static void usage(FILE *out)
 		"  state backup DIR\n"
 		"               a consistent copy of the state directory in DIR, written\n"
 		"               by the running daemon (restore: docs/xdnatd.md)\n\n"
-		"--json prints JSON with the keys documented in docs/xdnatctl.md.\n"
+		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
+		"--version prints the version.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
 }
 
@@ -66,6 +68,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			version_print(stdout, "xdnatctl");
 			return 0;
 		}
 		if (!strcmp(a, "--socket")) {
