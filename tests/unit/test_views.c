@@ -440,7 +440,7 @@ static void test_text_views(void **state)
 /* state dump: everything but the secrets, parsed back. */
 static void test_state_dump(void **state)
 {
-	static const char *const doc_keys[] = { "schema", "meta", "hosts", "ports_free",
+	static const char *const doc_keys[] = { "schema", "version", "meta", "hosts", "ports_free",
 						"spis_free", NULL };
 	static const char *const meta_keys[] = { "next_client_id", "global", "state_written",
 						 "now", NULL };
