@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# The host agent holds its ground (issue 14 items 5 and 6), against a live
-# xdnatd (control plane only) in network namespaces (bridge_two_hosts):
+# The host agent holds its ground (issue 14 items 5 and 6), in the rig
+# (rig.sh: xdnatd with its XDP data plane, h1's agent ours):
 #
 #   G on lo, the rule, the route, the tc filters removed one by one -> put
 #   back within seconds and logged, and `status` shows the truth meanwhile;
@@ -9,44 +9,31 @@
 #   strongswan --dir over a foreign file refused, --take-over works; the
 #   agent's binary replaced under it -> `cert` still refreshes updown.sh and
 #   the hook still validates; xdnatctl state dump / state backup; an older
-#   backup restored on the gateway -> it says how old, and the agent
-#   validates the lost peer again.
+#   backup restored on the gateway -> it says how old, the agent validates
+#   the lost peer again, and the peer's ESP reaches h1 again.
 . "$(dirname "$0")/lib.sh"
 require_root
+. "$(dirname "$0")/rig.sh"
 
-PY=/usr/bin/python3
-XDNATD=$BUILD/xdnatd
-CTL=$BUILD/xdnatctl
-G=198.51.100.1
-PEER=203.0.113.10
 LEASE=6
+if ! rig_up --lease $LEASE; then fail "rig up"; summary; exit 1; fi
+pass "rig up: xdnatd (native XDP) and both agents ready"
+ctl() { rig_ctl "$@"; }
+json_get() { json "$@"; }
 
-bridge_two_hosts
-
-GWSOCK=$TMP/xdnatd.sock
-start_gw() {
-	rm -f "$GWSOCK"
-	start_bg "$GW" "$TMP/xdnatd.log" "$XDNATD" --global $G --internal 10.0.0.1 \
-		--state-dir "$TMP/gwstate" --socket "$GWSOCK" --bpffs "$TMP/bpf" \
-		--ports 20000-29999 --spis 4096-1048575 --lease $LEASE --foreground
-	GWPID=$LAST_PID
-	wait_for_socket "$GWSOCK"
-}
-ctl() { "$CTL" --socket "$GWSOCK" "$@"; }
-json_get() { $PY -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
-# The agent runs from a copy of the binary, which the upgrade test replaces.
+# h1's agent is ours from here: taken down, then run from a copy of the
+# binary (which the upgrade test replaces) with a config file.
+rig_agent_stop 1
+rig_in h1 "$XDNAT_HOST" down --socket "$TMP/h1.sock" --state-dir "$TMP/h1" >/dev/null
 mkdir -p "$TMP/bin"
-cp "$BUILD/xdnat-host" "$TMP/bin/xdnat-host"
+cp "$XDNAT_HOST" "$TMP/bin/xdnat-host"
 HOST=$TMP/bin/xdnat-host
 SOCK=$TMP/h1.sock
-h1() { ip netns exec "$H1" "$HOST" "$@"; }
+ROUTE_MTU=$((INT_MTU - 20))
+h1() { rig_in h1 "$HOST" "$@"; }
 st() { h1 status --json --socket "$SOCK" | json_get "d['in_place']$1"; }
-logged() { grep -c -- "$1" "$TMP/h1.log"; }
-export -f json_get h1 st logged ctl
-export PY HOST SOCK H1 TMP GWSOCK CTL
-
-start_gw
+export -f json json_get h1 st ctl rig_ctl rig_in rig_ns
+export PY HOST SOCK H1 TMP RIG_GW_SOCK XDNATCTL
 
 # --- up --config FILE ------------------------------------------------------------
 cat > "$TMP/h1.conf" <<CONF
@@ -65,18 +52,19 @@ printf 'gateway = 10.0.0.1\nbogus = 1\n' > "$TMP/bad.conf"
 ip netns exec "$H1" "$HOST" up --config "$TMP/bad.conf" > "$TMP/bad.out" 2>&1; rc=$?
 check "up --config: an unknown key is refused with FILE:LINE" \
 	bash -c "[ $rc -eq 2 ] && grep -q \"bad.conf:2: unknown key 'bogus'\" '$TMP/bad.out'"
-start_bg "$H1" "$TMP/h1.log" "$HOST" up --config "$TMP/h1.conf" --ports 64 --spis 256
+rig_bg h1 "$TMP/h1.log" "$HOST" up --config "$TMP/h1.conf" --ports 64 --spis 256
 AGENT=$LAST_PID
 check "the agent comes up from its config file" \
 	wait_until 20 h1 status --socket "$SOCK"
 check "the command line wins over the file (--ports 64)" bash -c \
 	"[ \"\$(h1 status --json --socket '$SOCK' | json_get \"d['ports'][0]['last'] - d['ports'][0]['first'] + 1\")\" = 64 ]"
+rig_read_share 1
 
 # --- status reports what is really in place -----------------------------------------
 check "status: address, rule, route and both tc filters in place" bash -c \
 	"[ \"\$(st \"['address']\")\$(st \"['rule']\")\$(st \"['route']\")\" = TrueTrueTrue ] &&
 	 [ \"\$(st \"['tc_egress']\")\$(st \"['tc_ingress']\")\" = oursours ]"
-check "status: the route's mtu read back (eth0 1500 - 20)" bash -c "[ \"\$(st \"['route_mtu']\")\" = 1480 ]"
+check "status: the route's mtu read back (eth0's - 20)" bash -c "[ \"\$(st \"['route_mtu']\")\" = $ROUTE_MTU ]"
 check "status (text) shows the in-place row" bash -c \
 	"h1 status --socket '$SOCK' | grep -q 'address present, rule present, route present'"
 
@@ -93,7 +81,7 @@ check "... and the log says so" grep -q "restored the rule 'from $G lookup 4555'
 
 ip -n "$H1" route del default table 4555
 check "route removed: put back within 5 s, with its mtu" \
-	wait_until 5 bash -c "ip -n '$H1' route show table 4555 | grep -q 'default via 10.0.0.1 dev eth0.*mtu 1480'"
+	wait_until 5 bash -c "ip -n '$H1' route show table 4555 | grep -q 'default via 10.0.0.1 dev eth0.*mtu $ROUTE_MTU'"
 check "... and the log says so" grep -q "restored the route 'default via 10.0.0.1 dev eth0 table 4555'" "$TMP/h1.log"
 
 # status tells the truth while something is missing: hold the agent still
@@ -127,9 +115,11 @@ ip -n "$H1" link del eth0
 check "status: the device gone, route missing" \
 	wait_until 5 bash -c "[ \"\$(st \"['dev']\")\$(st \"['route']\")\" = FalseFalse ]"
 check "... and the log says it is gone" wait_until 3 grep -q "eth0 is gone" "$TMP/h1.log"
-veth_pair "$H1" eth0 "$GW" vh1
-ip -n "$GW" link set vh1 master br0
-ip -n "$H1" addr add 10.0.0.11/24 dev eth0
+veth_pair "$H1" eth0 "$LAN" ph1
+ip -n "$H1" link set eth0 mtu $INT_MTU
+ip -n "$LAN" link set ph1 mtu $INT_MTU
+ip -n "$LAN" link set ph1 master br0
+ip -n "$H1" addr add $H1_ADDR/24 dev eth0
 check "--dev re-created: route and tc filters back within 8 s" \
 	wait_until 8 bash -c "[ \"\$(st \"['route']\")\$(st \"['tc_egress']\")\$(st \"['tc_ingress']\")\" = Trueoursours ]"
 check "... rp_filter off again on the new device" \
@@ -176,18 +166,34 @@ check "... holds the snapshot and the CA" test -s "$TMP/backup/state.snap" -a -s
 h1 validate $PEER --socket "$SOCK" >/dev/null
 check "the peer validated after the backup" bash -c "ctl sa | grep -q $PEER"
 
-stop_pid "$GWPID"
-mv "$TMP/gwstate" "$TMP/gwstate.lost"
-cp -a "$TMP/backup" "$TMP/gwstate"
-touch -d '-1 hour' "$TMP/gwstate/state.snap"
-start_gw
+# ESP from the peer to h1 with h1's SPI: an IKE daemon's SA, as in test_e2e.sh
+SA=$TMP/sa.json
+rig_py ext sa-new "$SA" in_esp ESP transport $((H1_SPI_FIRST + 4)) $PEER $G >/dev/null
+esp_reaches_h1() {	# esp_reaches_h1 NAME: one ESP packet sent, seen decrypted in h1
+	rig_bg h1 "$TMP/$1.log" "$PY" "$TRAFFIC" ipsec-recv "$SA" eth0 --until in_esp \
+		--timeout 5 --outer $GI $H1_ADDR
+	local r=$LAST_PID
+	wait_for_line "$TMP/$1.log" ready
+	rig_py ext ipsec-send "$SA" in_esp >/dev/null
+	wait_pid $r
+	grep -q '^seen: in_esp' "$TMP/$1.log"
+}
+check "ESP from the validated peer reaches h1" esp_reaches_h1 esp-before
+
+rig_gw_stop
+mv "$RIG_GW_STATE" "$RIG_GW_STATE.lost"
+cp -a "$TMP/backup" "$RIG_GW_STATE"
+touch -d '-1 hour' "$RIG_GW_STATE/state.snap"
+rig_gw_start
 check "xdnatd says how old the restored state is, and that it is older than the longest lease" \
-	wait_until 5 grep -q "older than the longest lease" "$TMP/xdnatd.log"
+	wait_until 5 grep -q "older than the longest lease" "$RIG_GW_LOG"
 check "the agent notices the lost validation and validates the peer again" \
 	wait_until 15 bash -c "ctl sa | grep -q $PEER"
 # lost validation (QUERY) or lost registration (the lease ran out meanwhile)
 check "... and says so" grep -Eq "the gateway lost our validation of peer $PEER|re-validated peer $PEER" "$TMP/h1.log"
+rig_read_share 1
+rig_py ext sa-new "$SA" in_esp ESP transport $((H1_SPI_FIRST + 4)) $PEER $G >/dev/null
+check "ESP from the peer reaches h1 again" esp_reaches_h1 esp-after
 
 stop_pid "$AGENT"
-ip netns exec "$H1" "$BUILD/xdnat-host" down --socket "$SOCK" --state-dir "$TMP/h1" >/dev/null 2>&1
 summary
