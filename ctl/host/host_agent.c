@@ -188,7 +188,7 @@ static int route_mtu_follow(struct agent *a, uint16_t before)
 
 	if (!a->st.configured || a->ext_mtu == before)
 		return 0;
-	n = net_of(&a->st);
+	n = agent_net(&a->st);
 	n.ext_mtu = a->ext_mtu;
 	return host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
 }

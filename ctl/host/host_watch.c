@@ -211,6 +211,7 @@ void agent_hold_ground(struct agent *a)
 	if (n_what) {
 		int rp = a->st.rp_filter_prev, arp = a->st.arp_announce_prev;
 
+		n.ext_mtu = a->ext_mtu;	/* the route as the gateway's MTU wants it */
 		/* idempotent: what is there stays, what is missing comes back */
 		if (!host_net_configure(&n, &rp, &arp))
 			for (unsigned int i = 0; i < n_what; i++)
