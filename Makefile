@@ -61,6 +61,9 @@ COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
 		   libjson-c-dev iproute2 ethtool python3-scapy tcpdump iputils-ping
+# What make test-kernels needs on top: QEMU, the guests' initramfs (busybox)
+# and kmod (depmod on the extracted kernels, modprobe in the guests).
+KERNEL_TEST_PKGS := qemu-system-x86 busybox-static kmod
 
 # ---- sources -----------------------------------------------------------------
 # ctl/ is one folder per layer: lib <- pap <- {gateway, host}. Each folder is
@@ -110,7 +113,7 @@ INTEG_TOOLS	:= $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard test
 BINS		:= $(BUILD)/xdnatd $(BUILD)/xdnatctl $(BUILD)/xdnat-host
 
 .PHONY: demo interop all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
-	bench bench-report install clean vmlinux check-layers
+	bench bench-report install clean vmlinux check-layers test-kernels
 all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS)
 
 # ---- BPF: clang -> bpftool gen object -> bpftool gen skeleton ------------------
@@ -233,6 +236,13 @@ integration: all
 
 interop: all
 	@set -e; for t in $(INTEROP_TESTS); do echo "== $$t"; bash $$t; done
+
+# Debian 12's stock kernels booted under QEMU, the BPF suites run in each
+# (tests/kernels/run.sh, docs/kernels.md).
+test-kernels: ensure-deps
+	$(call apt_ensure,$(KERNEL_TEST_PKGS))
+	$(MAKE) --no-print-directory all
+	bash tests/kernels/run.sh
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $^; do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz-corpus/$$n; \
