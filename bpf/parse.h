@@ -59,6 +59,21 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
 	return bpf_ntohs(eth->h_proto);
 }
 
+/*
+ * A 16-bit network-order field in host order, with bounds the verifier
+ * keeps: up to 6.12 it forgets them across a byte swap (BPF_END), so a
+ * length added to a packet pointer right after bpf_ntohs() is refused
+ * ("unbounded min value"). The mask after the barrier restores them; clang
+ * cannot drop it as redundant.
+ */
+static __always_inline __u32 be16_bounded(__be16 v)
+{
+	__u32 h = bpf_ntohs(v);
+
+	barrier_var(h);
+	return h & 0xffff;
+}
+
 /* IPv4: version 4, ihl >= 5 (options are skipped, not interpreted), the
  * whole header in the frame, ihl * 4 <= tot_len <= frame bytes after L2.
  * Returns the protocol field. */
@@ -75,7 +90,7 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	hdrsize = iph->ihl * 4;
 	if (nh->pos + hdrsize > data_end)
 		return -1;
-	tot_len = bpf_ntohs(iph->tot_len);
+	tot_len = be16_bounded(iph->tot_len);
 	/* a total length beyond the frame means a truncated packet */
 	if (tot_len < hdrsize || nh->pos + tot_len > data_end)
 		return -1;
