@@ -147,11 +147,30 @@ static __always_inline int parse_icmphdr(struct hdr_cursor *nh, void *data_end,
 	return icmp->type;
 }
 
+/*
+ * ESP and AH as on the wire, not vmlinux.h's ip_esp_hdr/ip_auth_hdr: those
+ * are CO-RE relocated against the running kernel's BTF, which has no such
+ * type where ESP or AH is a module (Debian's 6.1), and then gw_ext does not
+ * load. Wire formats never move: fixed offsets are right everywhere.
+ */
+struct esp_wire {
+	__be32 spi;
+	__be32 seq_no;
+};
+
+struct ah_wire {
+	__u8 nexthdr;
+	__u8 hdrlen;
+	__be16 reserved;
+	__be32 spi;
+	__be32 seq_no;
+};
+
 /* ESP (RFC 4303): SPI and sequence number; returns 0, SPI in *spi (be). */
 static __always_inline int parse_esphdr(struct hdr_cursor *nh, void *data_end,
 					__u32 *spi)
 {
-	struct ip_esp_hdr *esp = nh->pos;
+	struct esp_wire *esp = nh->pos;
 
 	if ((void *)(esp + 1) > data_end)
 		return -1;
@@ -165,7 +184,7 @@ static __always_inline int parse_esphdr(struct hdr_cursor *nh, void *data_end,
 static __always_inline int parse_ahhdr(struct hdr_cursor *nh, void *data_end,
 				       __u32 *spi)
 {
-	struct ip_auth_hdr *ah = nh->pos;
+	struct ah_wire *ah = nh->pos;
 
 	if ((void *)(ah + 1) > data_end)
 		return -1;
