@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1355,10 +1356,17 @@ static void test_int_nexthop_cache(void **state)
 	uint8_t inner[512], l4[256], d[200];
 	struct xdnat_nexthop v;
 	struct frame in;
+	cpu_set_t all, one;
 	size_t n;
 
 	(void)state;
 	NEED_RIG();
+	/* the cache is per CPU: every run on this one, or a move between two
+	 * runs (the sh() calls invite one) meets the other CPU's entry */
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 	memset(d, 0x5a, sizeof(d));
 	assert_int_equal(nexthop_of(PEER, &v), -1);		/* cold */
 	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 40));
@@ -1403,6 +1411,7 @@ static void test_int_nexthop_cache(void **state)
 	assert_memory_equal(v.dmac, ATK_MAC, 6);
 	if (xdnat_nexthop_slot(ATTACKER, 0) != xdnat_nexthop_slot(PEER, 0))
 		assert_true(nexthop_of(PEER, &v) >= 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
 static void test_int_spoofed_port(void **state)
