@@ -9,11 +9,15 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LC_ALL=C
 OUT=/tmp/tk-result
 SUITE_TIMEOUT=300
+SUITES=
+REPEAT=1
 
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	tk.root=*) ROOT=${a#tk.root=} ;;	# the source tree (its build/)
 	tk.tree=*) TREE=${a#tk.tree=} ;;	# the extracted kernel package
+	tk.suites=*) SUITES=${a#tk.suites=} ;;
+	tk.repeat=*) REPEAT=${a#tk.repeat=} ;;
 	esac
 done
 KVER=$(uname -r)
@@ -93,10 +97,10 @@ ulimit -l unlimited
 cd "$ROOT" || exit 1
 
 # ---- the BPF packet suites ---------------------------------------------------
-for t in build/tests/test_bpf* build/tests/test_host_tunnel build/tests/test_mapsync; do
-	[ -x "$t" ] || continue
-	name=${t##*/}
-	log=$OUT/$name.log
+# run_suite BINARY LOG: one run; its verdict in OK (0 passed), SUMMARY, DETAIL.
+run_suite() {
+	local t=$1 log=$2 start rc secs planned run passed failed skipped err
+
 	start=$(date +%s.%N)
 	timeout -k 5 "$SUITE_TIMEOUT" "$t" > "$log" 2>&1
 	rc=$?
@@ -106,29 +110,52 @@ for t in build/tests/test_bpf* build/tests/test_host_tunnel build/tests/test_map
 	passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -n 1)
 	failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -n 1)
 	skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test(s).*/\1/p' "$log" | tail -n 1)
-	summary="${passed:-0}/${planned:-?} passed"
-	[ -n "$failed" ] && summary+=", $failed failed"
-	[ -n "$skipped" ] && summary+=", $skipped skipped"
-	grep -q '^\[  FAILED  \] GROUP SETUP' "$log" && summary+=", group setup failed"
-	{ [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && summary+=", timed out after ${SUITE_TIMEOUT}s"
-	[ -z "$run" ] && [ "$rc" != 124 ] && summary+=", exit $rc"
-	summary+=" in ${secs}s"
+	SUMMARY="${passed:-0}/${planned:-?} passed"
+	[ -n "$failed" ] && SUMMARY+=", $failed failed"
+	[ -n "$skipped" ] && SUMMARY+=", $skipped skipped"
+	grep -q '^\[  FAILED  \] GROUP SETUP' "$log" && SUMMARY+=", group setup failed"
+	{ [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && SUMMARY+=", timed out after ${SUITE_TIMEOUT}s"
+	[ -z "$run" ] && [ "$rc" != 124 ] && SUMMARY+=", exit $rc"
+	SUMMARY+=" in ${secs}s"
 	# each failed test with its first assertion, the skipped ones, then
 	# why the programs did not load
-	detail=$(awk '
-		/^\[ RUN      \]/ { t = $4; msg = "" }
+	DETAIL=$(awk '
+		/^\[ RUN      \]/ { t = $4; msg = ""; at = 0 }
 		/^\[  ERROR   \] --- / && msg == "" { msg = $0; sub(/^\[  ERROR   \] --- /, "", msg) }
-		/^\[   LINE   \] --- / && msg !~ / at / { l = $0; sub(/^\[   LINE   \] --- /, "", l); sub(/: error.*/, "", l); sub(/.*\//, "", l); msg = msg " at " l }
+		/^\[   LINE   \] --- / && !at++ { l = $0; sub(/^\[   LINE   \] --- /, "", l); sub(/: error.*/, "", l); sub(/.*\//, "", l); msg = msg " at " l }
 		/^\[  FAILED  \] test_/ && $4 == t && !seen[t]++ { print t ": " msg }
 		/^\[  SKIPPED \] test_/ && $4 == t && !seen[t]++ { print t ": skipped" }
 		' "$log" | head -n 12 | paste -sd ';' | sed 's/;/; /g')
 	err=$(bpf_error "$log")
-	[ -n "$err" ] && detail="${detail:+$detail; }$err"
-	if [ "$rc" = 0 ] && [ -n "$run" ] && [ "${passed:-0}" = "$run" ] && [ "$run" = "$planned" ] &&
-	   [ "$run" -gt 0 ]; then
-		result "suite $name" PASS "$summary" "$detail"
+	[ -n "$err" ] && DETAIL="${DETAIL:+$DETAIL; }$err"
+	OK=1
+	[ "$rc" = 0 ] && [ -n "$run" ] && [ "${passed:-0}" = "$run" ] && [ "$run" = "$planned" ] &&
+		[ "$run" -gt 0 ] && OK=0
+}
+
+# Every suite REPEAT times (tk.repeat=, to catch flakes); tk.suites= (comma
+# separated names) runs only those.
+for t in build/tests/test_bpf* build/tests/test_host_tunnel build/tests/test_mapsync; do
+	[ -x "$t" ] || continue
+	name=${t##*/}
+	[ -n "$SUITES" ] && [[ ",$SUITES," != *",$name,"* ]] && continue
+	fails=0
+	first=
+	for ((i = 1; i <= REPEAT; i++)); do
+		log=$OUT/$name.log
+		[ "$REPEAT" -gt 1 ] && log=$OUT/$name.$i.log
+		run_suite "$t" "$log"
+		if [ "$OK" != 0 ]; then
+			fails=$((fails + 1))
+			[ -z "$first" ] && first="$SUMMARY" fdetail="$DETAIL"
+		fi
+	done
+	if [ "$fails" = 0 ]; then
+		result "suite $name" PASS "$SUMMARY$([ "$REPEAT" -gt 1 ] && echo " (x$REPEAT)")" "$DETAIL"
+	elif [ "$REPEAT" -gt 1 ]; then
+		result "suite $name" FAIL "failed $fails of $REPEAT runs" "first: $first; $fdetail"
 	else
-		result "suite $name" FAIL "$summary" "$detail"
+		result "suite $name" FAIL "$first" "$fdetail"
 	fi
 done
 

@@ -13,6 +13,8 @@
 #   KERNEL_PKGS     packages to boot (default: linux-image-amd64 linux-image-6.12-amd64)
 #   KERNEL_TIMEOUT  hard limit per kernel in seconds (default 900)
 #   QEMU_MEM QEMU_SMP  guest memory (MiB, default 2048) and CPUs (default 2)
+#   KERNEL_SUITES   only these suites (names, comma separated; default all)
+#   KERNEL_REPEAT   run each suite this many times (default 1): flakes
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,6 +24,8 @@ KERNEL_PKGS=${KERNEL_PKGS:-linux-image-amd64 linux-image-6.12-amd64}
 KERNEL_TIMEOUT=${KERNEL_TIMEOUT:-900}
 QEMU_MEM=${QEMU_MEM:-2048}
 QEMU_SMP=${QEMU_SMP:-2}
+KERNEL_SUITES=${KERNEL_SUITES:-}
+KERNEL_REPEAT=${KERNEL_REPEAT:-1}
 # What the initramfs needs to mount the 9p root (built in on some kernels).
 BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
 
@@ -113,7 +117,7 @@ boot() {
 		-m "$QEMU_MEM" -smp "$QEMU_SMP" -nodefaults -no-reboot -display none \
 		-serial "file:$out/console.log" \
 		-kernel "$tree/boot/vmlinuz-$kver" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 tk.init=$HERE/guest-init.sh tk.root=$ROOT tk.tree=$tree" \
+		-append "console=ttyS0 panic=-1 loglevel=4 tk.init=$HERE/guest-init.sh tk.root=$ROOT tk.tree=$tree${KERNEL_SUITES:+ tk.suites=$KERNEL_SUITES} tk.repeat=$KERNEL_REPEAT" \
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 		-fsdev "local,id=result,path=$out,security_model=none" \
@@ -126,6 +130,7 @@ boot() {
 	return $rc
 }
 
+[[ $KERNEL_REPEAT =~ ^[1-9][0-9]*$ ]] || die "KERNEL_REPEAT=$KERNEL_REPEAT: not a count"
 command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing (make test-kernels installs it)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static)"
 ls "$ROOT"/build/bpf/*.bpf.o > /dev/null 2>&1 || die "nothing built: run make first"
