@@ -11,6 +11,8 @@ OUT=/tmp/tk-result
 SUITE_TIMEOUT=300
 SUITES=
 REPEAT=1
+INTEG=
+INTEG_TIMEOUT=1200
 
 for a in $(cat /proc/cmdline); do
 	case "$a" in
@@ -18,6 +20,7 @@ for a in $(cat /proc/cmdline); do
 	tk.tree=*) TREE=${a#tk.tree=} ;;	# the extracted kernel package
 	tk.suites=*) SUITES=${a#tk.suites=} ;;
 	tk.repeat=*) REPEAT=${a#tk.repeat=} ;;
+	tk.integ=*) INTEG=${a#tk.integ=} ;;
 	esac
 done
 KVER=$(uname -r)
@@ -208,6 +211,25 @@ for p in gw_ext gw_int; do
 	ip link set dev tk0 xdpdrv off 2>> "$log"
 done
 ip link del tk0
+
+# ---- namespace suites, when asked (tk.integ=, comma separated) ----------------
+# Real traffic through the programs (tests/integration/), minutes each here.
+IFS=, read -ra integ <<< "$INTEG"
+for x in "${integ[@]}"; do
+	log=$OUT/integ_${x%.sh}.log
+	start=$(date +%s)
+	timeout -k 10 "$INTEG_TIMEOUT" bash "tests/integration/$x" > "$log" 2>&1
+	rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	summary="${line:-exit $rc} in $(($(date +%s) - start))s"
+	{ [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && summary+=", timed out"
+	fails=$(sed -n 's/^FAIL //p' "$log" | head -n 6 | paste -sd ';' | sed 's/;/; /g')
+	if [ "$rc" = 0 ] && [ -n "$line" ]; then
+		result "integration $x" PASS "$summary" ""
+	else
+		result "integration $x" FAIL "$summary" "$fails"
+	fi
+done
 
 dmesg > "$OUT/dmesg.txt"
 echo done > "$OUT/done"

@@ -15,6 +15,8 @@
 #   QEMU_MEM QEMU_SMP  guest memory (MiB, default 2048) and CPUs (default 2)
 #   KERNEL_SUITES   only these suites (names, comma separated; default all)
 #   KERNEL_REPEAT   run each suite this many times (default 1): flakes
+#   KERNEL_INTEGRATION  namespace suites to run too (tests/integration/ names,
+#                   comma separated, e.g. test_host_agent.sh; minutes each)
 
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,6 +28,7 @@ QEMU_MEM=${QEMU_MEM:-2048}
 QEMU_SMP=${QEMU_SMP:-2}
 KERNEL_SUITES=${KERNEL_SUITES:-}
 KERNEL_REPEAT=${KERNEL_REPEAT:-1}
+KERNEL_INTEGRATION=${KERNEL_INTEGRATION:-}
 # What the initramfs needs to mount the 9p root (built in on some kernels).
 BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
 
@@ -117,7 +120,7 @@ boot() {
 		-m "$QEMU_MEM" -smp "$QEMU_SMP" -nodefaults -no-reboot -display none \
 		-serial "file:$out/console.log" \
 		-kernel "$tree/boot/vmlinuz-$kver" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 tk.init=$HERE/guest-init.sh tk.root=$ROOT tk.tree=$tree${KERNEL_SUITES:+ tk.suites=$KERNEL_SUITES} tk.repeat=$KERNEL_REPEAT" \
+		-append "console=ttyS0 panic=-1 loglevel=4 tk.init=$HERE/guest-init.sh tk.root=$ROOT tk.tree=$tree${KERNEL_SUITES:+ tk.suites=$KERNEL_SUITES} tk.repeat=$KERNEL_REPEAT${KERNEL_INTEGRATION:+ tk.integ=$KERNEL_INTEGRATION}" \
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 		-fsdev "local,id=result,path=$out,security_model=none" \
