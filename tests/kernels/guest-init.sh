@@ -215,6 +215,9 @@ ip link del tk0
 # ---- namespace suites, when asked (tk.integ=, comma separated) ----------------
 # Real traffic through the programs (tests/integration/), minutes each here.
 IFS=, read -ra integ <<< "$INTEG"
+# how slow this guest is for them: their scapy helpers wait 8-10 s for peers
+[ -n "$INTEG" ] && echo "python3 -c 'import scapy.all' took" \
+	"$( { TIMEFORMAT=%Rs; time /usr/bin/python3 -c 'import scapy.all' 2>/dev/null; } 2>&1)" >> "$OUT/guest.txt"
 for x in "${integ[@]}"; do
 	log=$OUT/integ_${x%.sh}.log
 	start=$(date +%s)

@@ -137,6 +137,9 @@ boot() {
 command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing (make test-kernels installs it)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static)"
 ls "$ROOT"/build/bpf/*.bpf.o > /dev/null 2>&1 || die "nothing built: run make first"
+case "$ROOT/" in
+/tmp/* | /run/* | /var/tmp/*) die "$ROOT: the guests mount tmpfs over /tmp, /run and /var/tmp; use a tree elsewhere" ;;
+esac
 mkdir -p "$CACHE"
 
 PASS=0
