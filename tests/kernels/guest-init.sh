@@ -82,7 +82,7 @@ ln -sf /proc/self/fd /dev/fd
 mount -t bpf bpf /sys/fs/bpf
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t tmpfs varrun /var/tmp
+mount -t tmpfs vartmp /var/tmp
 # The kernel's module requests and ours: modprobe on the extracted package.
 echo "$ROOT/tests/kernels/guest-modprobe.sh" > /proc/sys/kernel/modprobe
 ip link set lo up
