@@ -78,6 +78,9 @@ XDNAT_VERSION	:= $(shell v=$$(cat VERSION); \
 		     { echo "$${d#v}"; exit; }; \
 		     r=$$(git describe --always --dirty 2>/dev/null) && \
 		     { echo "$$v+g$$r"; exit; }; echo "$$v")
+# What make test-kernels needs on top: QEMU, the guests' initramfs (busybox)
+# and kmod (depmod on the extracted kernels, modprobe in the guests).
+KERNEL_TEST_PKGS := qemu-system-x86 busybox-static kmod
 
 # ---- sources -----------------------------------------------------------------
 # ctl/ is one folder per layer: lib <- pap <- {gateway, host}. Each folder is
@@ -134,7 +137,7 @@ UNIT_SRCS	:= $(wildcard dist/systemd/*.in)
 UNITS		:= $(patsubst dist/systemd/%.in,$(BUILD)/systemd/%,$(UNIT_SRCS))
 
 .PHONY: demo interop all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
-	bench bench-report install clean vmlinux check-layers deb package-test
+	bench bench-report install clean vmlinux check-layers deb package-test test-kernels
 all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS) $(MANS) $(UNITS)
 
 # ---- BPF: clang -> bpftool gen object -> bpftool gen skeleton ------------------
@@ -284,6 +287,13 @@ integration: all
 
 interop: all
 	@set -e; for t in $(INTEROP_TESTS); do echo "== $$t"; bash $$t; done
+
+# Debian 12's stock kernels booted under QEMU, the BPF suites run in each
+# (tests/kernels/run.sh, docs/kernels.md).
+test-kernels: ensure-deps
+	$(call apt_ensure,$(KERNEL_TEST_PKGS))
+	$(MAKE) --no-print-directory all
+	bash tests/kernels/run.sh
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $^; do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz-corpus/$$n; \

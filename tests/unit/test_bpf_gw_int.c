@@ -111,8 +111,10 @@ static int nexthop_of(uint32_t dst, struct xdnat_nexthop *out)
 	return found;
 }
 
-/* Expire dst's entry on every CPU. */
-static void nexthop_expire(uint32_t dst)
+/* Set dst's entry on every CPU to expire at ns: 1 is long past, UINT64_MAX
+ * never (the TTL is wall-clock time, which an emulated or loaded machine
+ * can spend in one sh() call). */
+static void nexthop_expire_at(uint32_t dst, uint64_t ns)
 {
 	uint32_t slot = xdnat_nexthop_slot(dst, 0);
 	struct xdnat_nexthop v[256];
@@ -120,7 +122,7 @@ static void nexthop_expire(uint32_t dst)
 	assert_int_equal(bpf_map_lookup_elem(rig.nexthop, &slot, v), 0);
 	for (int cpu = 0; cpu < rig.ncpus; cpu++)
 		if (v[cpu].expires_ns)
-			v[cpu].expires_ns = 1;
+			v[cpu].expires_ns = ns;
 	assert_int_equal(bpf_map_update_elem(rig.nexthop, &slot, v, BPF_EXIST), 0);
 }
 
@@ -177,6 +179,7 @@ static void test_int_nexthop_cache(void **state)
 	assert_int_equal(v.max_len, n);
 
 	/* the peer's MAC changes: within the TTL the cached one is used */
+	nexthop_expire_at(PEER, UINT64_MAX);
 	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr 02:00:00:00:e0:99 dev "
 			    EXT_DEV " nud permanent"), 0);
 	int_expect_decap(&in, PEER_MAC);
@@ -190,11 +193,12 @@ static void test_int_nexthop_cache(void **state)
 	assert_int_equal(v.max_len, n);
 
 	/* expired: looked up again */
+	nexthop_expire_at(PEER, UINT64_MAX);
 	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr %02x:%02x:%02x:%02x:%02x:%02x "
 			    "dev " EXT_DEV " nud permanent", PEER_MAC[0], PEER_MAC[1], PEER_MAC[2],
 			    PEER_MAC[3], PEER_MAC[4], PEER_MAC[5]), 0);
 	int_expect_decap(&in, NEW_MAC);		/* cached */
-	nexthop_expire(PEER);
+	nexthop_expire_at(PEER, 1);
 	int_expect_decap(&in, PEER_MAC);
 	assert_true(nexthop_of(PEER, &v) >= 0);
 	assert_memory_equal(v.dmac, PEER_MAC, 6);
