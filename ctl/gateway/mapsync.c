@@ -496,6 +496,7 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 			 const struct host *new_h, const uint8_t *new_mac, const char *what,
 			 struct sync_tally *all)
 {
+	all->failed = 0;
 	for (enum mapsync_map m = 0; m < MAPSYNC_N; m++) {
 		struct sync_tally t = { 0 };
 		struct entry_list o, n;
@@ -509,6 +510,11 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 		all->added += t.added;
 		all->changed += t.changed;
 		all->removed += t.removed;
+		all->failed += t.failed + n.dropped;
+		if (t.failed && !all->first_err)
+			all->first_err = t.first_err;
+		if (n.dropped && !all->first_err)
+			all->first_err = n.nomem ? ENOMEM : E2BIG;
 		list_free(&o);
 		list_free(&n);
 	}
@@ -516,7 +522,8 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 
 /* ---- syncs ------------------------------------------------------------------- */
 
-static void host_changed(void *ctx, const struct host *old_h, const struct host *new_h)
+/* 0, or -errno when an entry of new_h is not in the maps (-E2BIG: full). */
+static int host_changed(void *ctx, const struct host *old_h, const struct host *new_h)
 {
 	struct mapsync *ms = ctx;
 	uint32_t id = new_h ? new_h->client_id : old_h->client_id;
@@ -534,6 +541,7 @@ static void host_changed(void *ctx, const struct host *old_h, const struct host 
 	mac_record(ms, id, new_mac);
 	log_debug("maps for %s: %zu added, %zu changed, %zu removed", what, all.added,
 		  all.changed, all.removed);
+	return all.failed ? -(all.first_err ? all.first_err : EIO) : 0;
 }
 
 int mapsync_update_macs(struct mapsync *ms, const struct gw *g, size_t *hosts)
