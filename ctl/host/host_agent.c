@@ -23,6 +23,7 @@
 #include "host/agent.h"
 #include "host/host_net.h"
 #include "host/host_swan_setup.h"
+#include "host/host_veth.h"
 #include "lib/ctlsock.h"
 #include "lib/dirlock.h"
 #include "lib/log.h"
@@ -120,6 +121,8 @@ static int configure(struct agent *a)
 	a->st.configured = true;
 	rc = host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
 	if (!rc)
+		rc = host_veth_prepare(a->st.dev, &a->st.tx_csum_prev);
+	if (!rc)
 		rc = host_tc_attach(&a->tc, (int)if_nametoindex(a->st.dev), &cfg, &created);
 	if (created)
 		a->st.clsact_created = true;
@@ -135,9 +138,11 @@ static int unconfigure(const struct host_state *st)
 	struct host_net n = net_of(st);
 	unsigned int ifindex = if_nametoindex(st->dev);
 	int rc = host_net_unconfigure(&n, st->rp_filter_prev, st->arp_announce_prev);
+	int err = host_veth_restore(st->dev, st->tx_csum_prev);
 
+	rc = rc ? rc : err;
 	if (ifindex) {
-		int err = host_tc_detach((int)ifindex, st->clsact_created);
+		err = host_tc_detach((int)ifindex, st->clsact_created);
 
 		if (err)
 			log_err("removing the tunnel from %s: %s", st->dev, strerror(-err));
@@ -154,6 +159,7 @@ static int reconfigure(struct agent *a, uint32_t old_global)
 
 		old.global = old_global;
 		old.clsact_created = false;	/* keep the qdisc: we re-attach */
+		old.tx_csum_prev = -1;		/* and the veth's setting */
 		unconfigure(&old);
 	}
 	return configure(a);

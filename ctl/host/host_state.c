@@ -78,6 +78,7 @@ static const struct state_key keys[] = {
 	NUM(clsact_created, 1),
 	{ "rp_filter_prev", KEY_PREV, F(rp_filter_prev), .max = 255, .def = -1 },
 	{ "arp_announce_prev", KEY_PREV, F(arp_announce_prev), .max = 255, .def = -1 },
+	{ "tx_csum_prev", KEY_PREV, F(tx_csum_prev), .max = 1, .def = -1 },
 };
 
 #define N_KEYS	(sizeof(keys) / sizeof(keys[0]))

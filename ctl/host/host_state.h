@@ -59,6 +59,8 @@ struct host_state {
 	bool clsact_created;		/* the clsact qdisc is ours to remove */
 	int rp_filter_prev;		/* -1: never changed */
 	int arp_announce_prev;
+	int tx_csum_prev;		/* --dev a veth: its TX checksum offload
+					 * before `up` (1/0), -1: never changed */
 };
 
 void host_state_init(struct host_state *st);

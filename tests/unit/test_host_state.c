@@ -92,6 +92,7 @@ static struct host_state full_state(void)
 	st.clsact_created = true;
 	st.rp_filter_prev = 2;
 	st.arp_announce_prev = 0;
+	st.tx_csum_prev = 1;
 	return st;
 }
 
@@ -115,6 +116,7 @@ static void test_round_trip(void **state)
 	a.has_spis = false;
 	a.spis = (struct pap_spi_range){ 0 };
 	a.rp_filter_prev = -1;
+	a.tx_csum_prev = 0;
 	memset(a.cert_dir, 0, sizeof(a.cert_dir));	/* the default: no line */
 	memset(&a.swan, 0, sizeof(a.swan));	/* none: no line */
 	assert_int_equal(host_state_save(f->dir, &a), 0);
@@ -164,8 +166,10 @@ static void test_damage(void **state)
 	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), 0);
 	assert_string_equal(st.dev, "eth0");
 	assert_int_equal(st.rp_filter_prev, -1);
+	assert_int_equal(st.tx_csum_prev, -1);	/* a state file from before it */
 
 	expect_bad(f, VALID "colour blue\n", ":5:");
+	expect_bad(f, VALID "tx_csum_prev 2\n", "tx_csum_prev");
 	expect_bad(f, VALID "ports 20063-20000\n", "ports");
 	expect_bad(f, VALID "ports 0-10\n", "ports");
 	expect_bad(f, VALID "spis 1-255\n", "spis");
