@@ -27,7 +27,7 @@ struct rig {
 	struct sockaddr_in to[N];
 	struct iovec iov[N];
 	struct mmsghdr out[N];
-	char body[N][8];
+	char body[N][24];
 };
 
 static int udp_bound(uint16_t *port)
