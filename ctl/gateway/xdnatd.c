@@ -248,8 +248,10 @@ static void on_timer(struct daemon *d)
 	publish_crl(d);
 	subnets_refresh(d);
 	crl_http_run(d->http);		/* its timeouts */
-	if (d->dp)
+	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
+		gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
+	}
 	/* Each tick proves the loop turns; WatchdogSec= of 2 s or more is met. */
 	if (d->watchdog)
 		notify_watchdog();
@@ -306,6 +308,7 @@ static int open_dataplane(struct daemon *d)
 	}
 	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
 		return -1;
+	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
 	gw_set_hooks(d->gw, &hooks);
 	return 0;

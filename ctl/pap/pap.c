@@ -72,6 +72,7 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_REQ_TYPE]	= { 1, 1, 1 },
 	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
 	[PAP_P_CRL]		= { 1, PAP_MAX_DER, 1 },
+	[PAP_P_EXT_MTU]		= { 2, 2, 1 },
 	[PAP_P_OFFSET]		= { 4, 4, 1 },
 	[PAP_P_TOTAL]		= { 4, 4, 1 },
 	[PAP_P_CRL_ID]		= { PAP_MAC_LEN, PAP_MAC_LEN, 1 },
@@ -104,7 +105,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_REGISTER] = ROW(.p[PAP_P_PUBKEY] = ONE, .p[PAP_P_LEASE] = OPT),
 	[PAP_REGISTER_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				   .p[PAP_P_LEASE] = ONE,
-				   .p[PAP_P_PUBKEY] = ONE),
+				   .p[PAP_P_PUBKEY] = ONE,
+				   .p[PAP_P_EXT_MTU] = OPT),
 	[PAP_PORT] = ROW(.p[PAP_P_COUNT] = ONE, .p[PAP_P_PORT_RANGE] = OPT,
 			 .p[PAP_P_GLOBAL_ADDR] = OPT),
 	[PAP_PORT_REPLY] = ROW(.p[PAP_P_PORT_RANGE] = ONE, .p[PAP_P_LEASE] = OPT),
@@ -128,7 +130,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_QUERY_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				.p[PAP_P_LEASE] = ONE, RANGES,
 				.p[PAP_P_SA] = UPTO(PAP_MAX_SAS),
-				.p[PAP_P_NATT_PORT] = OPT),
+				.p[PAP_P_NATT_PORT] = OPT,
+				.p[PAP_P_EXT_MTU] = OPT),
 	[PAP_NATT] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_NATT_REPLY] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	/* A CRL larger than one reply comes in chunks: OFFSET asks for one;
@@ -219,6 +222,9 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 		m->crl = v;
 		m->crl_len = len;
 		return 0;
+	case PAP_P_EXT_MTU:
+		m->ext_mtu = get_be16(v);
+		return m->ext_mtu >= PAP_MIN_MTU ? 0 : -PAP_E_BAD_VALUE;
 	case PAP_P_OFFSET:
 		m->offset = get_be32(v);
 		return 0;
@@ -496,6 +502,8 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put_u16(&w, PAP_P_NATT_PORT, m->natt_port);
 	if (m->present & PAP_BIT(PAP_P_CRL))
 		pap_put(&w, PAP_P_CRL, m->crl, m->crl_len);
+	if (m->present & PAP_BIT(PAP_P_EXT_MTU))
+		pap_put_u16(&w, PAP_P_EXT_MTU, m->ext_mtu);
 	if (m->present & PAP_BIT(PAP_P_OFFSET))
 		pap_put_u32(&w, PAP_P_OFFSET, m->offset);
 	if (m->present & PAP_BIT(PAP_P_TOTAL))
@@ -541,6 +549,7 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 	DIFF(error_code);
 	DIFF(req_type);
 	DIFF(natt_port);
+	DIFF(ext_mtu);
 	DIFF_BYTES(message, message_len);
 	DIFF_BYTES(csr, csr_len);
 	DIFF(n_certs);

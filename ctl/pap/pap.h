@@ -32,6 +32,7 @@
 #define PAP_MAX_SAS		64		/* SA params in one message (QUERY reply) */
 #define PAP_CRL_CHUNK		PAP_MAX_DER	/* CRL bytes in one CRL reply */
 #define PAP_MAX_CRL		(4u << 20)	/* a whole CRL, reassembled */
+#define PAP_MIN_MTU		68		/* RFC 791: every IPv4 link carries this */
 
 /* Message types: a request is even, its reply is request + 1. */
 enum pap_type {
@@ -81,10 +82,11 @@ enum pap_param {
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
 	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
 	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, or one chunk of it */
-	PAP_P_OFFSET		= 17,	/* 4: u32 byte offset of a CRL chunk */
-	PAP_P_TOTAL		= 18,	/* 4: u32 length of the whole CRL DER */
-	PAP_P_CRL_ID		= 19,	/* 32: SHA-256 of the whole CRL DER */
-	PAP_P_MAX		= 19,
+	PAP_P_EXT_MTU		= 17,	/* 2: u16 MTU of the gateway's external link, >= 68 */
+	PAP_P_OFFSET		= 18,	/* 4: u32 byte offset of a CRL chunk */
+	PAP_P_TOTAL		= 19,	/* 4: u32 length of the whole CRL DER */
+	PAP_P_CRL_ID		= 20,	/* 32: SHA-256 of the whole CRL DER */
+	PAP_P_MAX		= 20,
 };
 
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
@@ -162,6 +164,7 @@ struct pap_msg {
 	uint16_t error_code;
 	uint8_t req_type;
 	uint16_t natt_port;
+	uint16_t ext_mtu;		/* EXT_MTU; 0: absent (an older gateway) */
 	const char *message;
 	uint16_t message_len;
 	const uint8_t *csr;
