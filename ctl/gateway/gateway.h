@@ -15,6 +15,10 @@
 #include "pap/site_key.h"
 
 #define GW_MAX_SITE_KEY	PAP_MAX_SITE_KEY
+/* 64 peers x the agent's 256 SPIs, or one peer for a 16k block: 1/16 of the
+ * default SA map, so one host cannot take more (docs/security.md). */
+#define GW_DEFAULT_SA_BUDGET	16384
+#define GW_DEFAULT_CERT_RATE	6	/* CERTs per host and minute */
 
 struct gw_config {
 	uint32_t global;		/* G, network order */
@@ -27,15 +31,20 @@ struct gw_config {
 	uint32_t max_hosts;
 	uint8_t site_key[GW_MAX_SITE_KEY];
 	size_t site_key_len;		/* 0: any internal host may register */
+	uint32_t sa_budget;		/* per host, SA map entries (SPIs x peers) */
+	uint32_t sa_table;		/* the SA map's size (--sa-entries) */
+	uint32_t cert_rate;		/* CERT requests per host and minute */
 };
 
 /* Called whenever a host's share or SA table changes: old == NULL for a new
  * host, new == NULL for one that is gone. The map sync diffs the two. The
- * pointed-to hosts are only valid during the call. */
+ * pointed-to hosts are only valid during the call. Returns 0, or -errno when
+ * the maps could not take the change (-E2BIG: full): EXT_VALIDATE then
+ * undoes it and refuses; other changes only free entries or are counted. */
 struct gw_hooks {
 	void *ctx;
-	void (*host_changed)(void *ctx, const struct host *old_h,
-			     const struct host *new_h);
+	int (*host_changed)(void *ctx, const struct host *old_h,
+			    const struct host *new_h);
 };
 
 struct gw_stats {
@@ -47,6 +56,8 @@ struct gw_stats {
 	uint64_t errors[PAP_E_MAX + 1];	/* ERRORs sent, by code */
 	uint64_t expired;		/* leases that ran out */
 	uint64_t registered, deregistered;
+	uint64_t send_errors;		/* replies the kernel refused to send */
+	uint64_t foreign;		/* datagrams from outside the hosts' subnets */
 };
 
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
@@ -107,5 +118,12 @@ const struct gw_config *gw_get_config(const struct gw *g);
 uint64_t gw_now(const struct gw *g);
 uint32_t gw_ports_free(const struct gw *g);
 uint64_t gw_spis_free(const struct gw *g);
+/* SA map entries the hosts' validations take (SPIs x peers). */
+uint64_t gw_sa_entries(const struct gw *g);
+uint64_t gw_host_sa_entries(const struct host *h);
+
+/* The daemon's counters of what never reached gw_handle. */
+void gw_count_foreign(struct gw *g);
+uint64_t *gw_send_errors(struct gw *g);
 
 #endif

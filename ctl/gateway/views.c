@@ -224,7 +224,7 @@ struct named_total {
 	const char *name;
 	uint64_t v;
 };
-#define N_TOTALS	7
+#define N_TOTALS	9
 
 static void pap_totals(const struct gw_stats *s, struct named_total t[N_TOTALS])
 {
@@ -236,6 +236,8 @@ static void pap_totals(const struct gw_stats *s, struct named_total t[N_TOTALS])
 		{ "registered", s->registered },
 		{ "deregistered", s->deregistered },
 		{ "expired", s->expired },
+		{ "send_errors", s->send_errors },
+		{ "foreign", s->foreign },
 	};
 
 	memcpy(t, all, sizeof(all));

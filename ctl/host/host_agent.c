@@ -582,7 +582,7 @@ static int fetch_crl(struct agent *a, char *err, size_t errlen)
 			 pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
-	rc = host_cert_store_crl(&a->cert, a->pap.reply.crl, a->pap.reply.crl_len, err,
+	rc = host_cert_store_crl(&a->cert, a->pap.crl, a->pap.crl_len, err,
 				 errlen);
 	if (!rc)
 		a->crl_time = time(NULL);

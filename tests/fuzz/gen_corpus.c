@@ -50,8 +50,9 @@ static const struct sample {
 			     [PAP_P_EXT_MTU] = 1 } },
 	{ PAP_NATT, { [PAP_P_NATT_PORT] = 1 } },
 	{ PAP_NATT_REPLY, { [PAP_P_NATT_PORT] = 1 } },
-	{ PAP_CRL, { 0 } },
-	{ PAP_CRL_REPLY, { [PAP_P_CRL] = 1 } },
+	{ PAP_CRL, { [PAP_P_OFFSET] = 1 } },
+	{ PAP_CRL_REPLY, { [PAP_P_CRL] = 1, [PAP_P_OFFSET] = 1, [PAP_P_TOTAL] = 1,
+			   [PAP_P_CRL_ID] = 1 } },
 };
 
 static uint8_t der[64];		/* stands in for CSR / certificate / CRL DER */
@@ -109,6 +110,16 @@ static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_EXT_MTU:
 		pap_put_u16(w, p, 1400);
+		break;
+	case PAP_P_OFFSET:
+		pap_put_u32(w, p, 8192);
+		break;
+	case PAP_P_TOTAL:
+		pap_put_u32(w, p, 35249);
+		break;
+	case PAP_P_CRL_ID:
+		memset(pub, 0x5c, sizeof(pub));
+		pap_put(w, p, pub, sizeof(pub));
 		break;
 	}
 }

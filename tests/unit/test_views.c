@@ -248,7 +248,7 @@ static void assert_pap_stats(struct json_object *doc)
 {
 	static const char *const pap_keys[] = {
 		"datagrams", "replies", "silent", "retransmits", "registered", "deregistered",
-		"expired", "requests", "errors", NULL
+		"expired", "send_errors", "foreign", "requests", "errors", NULL
 	};
 	static const char *const req_keys[] = {
 		"register", "port", "spi", "cert", "ext-validate", "ext-invalidate", "extend",
