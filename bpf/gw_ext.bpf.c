@@ -31,6 +31,7 @@
 #include "encap.h"
 #include "icmp.h"
 #include "stats.h"
+#include "nexthop.h"
 
 /*
  * The established-SA check shared by ESP, AH and ESP-in-UDP: one hash
@@ -249,6 +250,8 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 		/* int_mtu above what the internal link carries: the kernel knows */
 		if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 			mtu = p.mtu_result;
+		else if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->int_ifindex)
+			return nexthop_unresolved(ctx, &p);
 		else if (rc != BPF_FIB_LKUP_RET_SUCCESS || p.ifindex != cfg->int_ifindex)
 			return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 	}

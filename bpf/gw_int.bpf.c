@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "encap.h"
 #include "stats.h"
+#include "nexthop.h"
 
 /* Two MACs alike; both 4-byte aligned in their values (asserted in xdnat.h):
  * two loads each, no memcmp (BPF has none). */
@@ -231,6 +232,8 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 	    inner_len > e->max_len) {
 		r = fib_ipv4(ctx, &p, iph->saddr, iph->daddr, iph->tos, inner_len,
 			     iph->protocol);
+		if (r == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->ext_ifindex)
+			return nexthop_unresolved(ctx, &p);
 		if (r != BPF_FIB_LKUP_RET_SUCCESS || p.ifindex != cfg->ext_ifindex)
 			return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 		remember_nexthop(e, iph->daddr, iph->tos, now, &p, inner_len);

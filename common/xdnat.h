@@ -52,6 +52,8 @@ enum xdnat_reason {
 	XDNAT_DROP_NO_ROUTE,		/* no route/neighbour, or redirect failed */
 	XDNAT_DROP_UNSUPPORTED,		/* outbound protocol that cannot be attributed */
 	XDNAT_ICMP_FRAG_NEEDED,		/* too big for the tunnel: ICMP sent back */
+	XDNAT_DROP_NEXTHOP_UNRESOLVED,	/* the FIB's next hop has no neighbour entry
+					 * yet: xdnatd was asked to resolve it */
 	XDNAT_REASON_MAX,
 };
 
@@ -59,7 +61,7 @@ enum xdnat_reason {
 	"pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown",	\
 	"peer_not_validated", "spoofed_source", "unknown_host",		\
 	"frag_unknown", "malformed", "no_route", "unsupported",		\
-	"icmp_frag_needed" }
+	"icmp_frag_needed", "nexthop_unresolved" }
 
 /* xdnat_stats value: one per reason per CPU. */
 struct xdnat_counter {
@@ -141,6 +143,28 @@ static inline __u32 xdnat_nexthop_slot(__u32 dst_be, __u8 tos)
 	return ((dst_be ^ ((__u32)tos << 24)) * 2654435761u) >> (32 - XDNAT_NEXTHOP_BITS);
 }
 
+/*
+ * xdnat_nh_events (ring buffer, read by xdnatd): a next hop the FIB found
+ * no neighbour entry for (BPF_FIB_LKUP_RET_NO_NEIGH), for xdnatd to have
+ * the kernel resolve it. At most one event per XDNAT_NH_EVENT_GAP_NS per
+ * CPU and slot xdnat_nh_event_slot(addr) (xdnat_nh_event_at holds when the
+ * last one left), so a flood towards unresolvable addresses cannot flood
+ * the daemon.
+ */
+struct xdnat_nh_event {
+	__u32 addr;			/* be: the next hop (gateway or destination) */
+	__u32 ifindex;			/* the NIC it lies on */
+};
+#define XDNAT_NH_EVENTS_SIZE	(64 * 1024)	/* bytes: about 4000 events */
+#define XDNAT_NH_EVENT_BITS	10
+#define XDNAT_NH_EVENT_SLOTS	(1u << XDNAT_NH_EVENT_BITS)
+#define XDNAT_NH_EVENT_GAP_NS	100000000ULL	/* 100 ms */
+
+static inline __u32 xdnat_nh_event_slot(__u32 addr_be)
+{
+	return (addr_be * 2654435761u) >> (32 - XDNAT_NH_EVENT_BITS);
+}
+
 /* xdnat_hosts value, key Hi (be, __u32): a registered host. The MAC is what
  * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/neigh.c); xdnatd
  * copies it into every port, SA and SPI-granule value of the host, gw_int
@@ -207,5 +231,6 @@ _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
 _Static_assert(sizeof(struct xdnat_frag_key) == 8, "xdnat_frag_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
 _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
+_Static_assert(sizeof(struct xdnat_nh_event) == 8, "xdnat_nh_event layout");
 
 #endif
