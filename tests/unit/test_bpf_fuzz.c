@@ -495,6 +495,7 @@ static void check_counters(enum side side, const struct counters *before,
 			 t->act[XDP_REDIRECT]);
 	for (r = XDNAT_DROP_SPI_UNKNOWN; r < XDNAT_ICMP_FRAG_NEEDED; r++)
 		drops += d[r];
+	drops += d[XDNAT_DROP_NEXTHOP_UNRESOLVED];
 	assert_int_equal(drops, t->act[XDP_DROP]);
 	assert_int_equal(t->act[XDP_ABORTED], 0);
 }
