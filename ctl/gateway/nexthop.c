@@ -227,28 +227,41 @@ static int on_route(const struct nlmsghdr *h, void *data)
 	return rr->err;
 }
 
-static int read_routes(struct nexthop *nh, struct vec *want)
+/*
+ * An AF_INET dump of type (its family header: hdr bytes, the family first,
+ * as in rtmsg and ndmsg) into cb, again when the kernel interrupts it: v,
+ * which cb fills, is emptied before each try and freed on failure.
+ */
+static int dump_inet(struct nl *nl, uint16_t type, size_t hdr, nl_cb cb, void *data,
+		     struct vec *v)
 {
-	struct route_reading rr = { .ifindex = nh->ifindex,
-				    .want = { .size = sizeof(struct nh_addr) } };
 	int err, tries = 0;
 
 	do {
 		struct nl_msgbuf m;
-		struct nlmsghdr *h = nl_msg(&m, RTM_GETROUTE, 0);
-		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(h, sizeof(*rtm));
+		struct nlmsghdr *h = nl_msg(&m, type, 0);
+		uint8_t *family = mnl_nlmsg_put_extra_header(h, hdr);
 
-		rtm->rtm_family = AF_INET;
-		rr.want.n = 0;
-		rr.err = 0;
-		err = nl_dump(nh->nl, h, on_route, &rr);
+		*family = AF_INET;
+		v->n = 0;
+		err = nl_dump(nl, h, cb, data);
 	} while (err == -EINTR && ++tries < DUMP_TRIES);
 	if (err) {
-		free(rr.want.v);
-		return err;
+		free(v->v);
+		v->v = NULL;
 	}
-	*want = rr.want;
-	return 0;
+	return err;
+}
+
+static int read_routes(struct nexthop *nh, struct vec *want)
+{
+	struct route_reading rr = { .ifindex = nh->ifindex,
+				    .want = { .size = sizeof(struct nh_addr) } };
+	int err = dump_inet(nh->nl, RTM_GETROUTE, sizeof(struct rtmsg), on_route, &rr, &rr.want);
+
+	if (!err)
+		*want = rr.want;
+	return err;
 }
 
 /* ---- reading the neighbours ---------------------------------------------- */
@@ -321,23 +334,11 @@ static int read_neighbours(struct nl *nl, const unsigned int ifindex[NEXTHOP_NIC
 			   struct vec *tab)
 {
 	struct neigh_reading r = { .ifindex = ifindex, .tab = { .size = sizeof(struct nh_neigh) } };
-	int err, tries = 0;
+	int err = dump_inet(nl, RTM_GETNEIGH, sizeof(struct ndmsg), on_neigh, &r, &r.tab);
 
-	do {
-		struct nl_msgbuf m;
-		struct nlmsghdr *h = nl_msg(&m, RTM_GETNEIGH, 0);
-		struct ndmsg *ndm = mnl_nlmsg_put_extra_header(h, sizeof(*ndm));
-
-		ndm->ndm_family = AF_INET;
-		r.tab.n = 0;
-		err = nl_dump(nl, h, on_neigh, &r);
-	} while (err == -EINTR && ++tries < DUMP_TRIES);
-	if (err) {
-		free(r.tab.v);
-		return err;
-	}
-	*tab = r.tab;
-	return 0;
+	if (!err)
+		*tab = r.tab;
+	return err;
 }
 
 /* ---- changing them ------------------------------------------------------- */

@@ -160,12 +160,15 @@ static bool wait_for(struct nexthop *nh, const char *cmd)
 #define ROUTER_MANAGED	"ip neigh show 10.2.0.254 dev nh0 | grep -q 'managed.* proto 120'"
 #define ROUTER_GONE	"! ip neigh show 10.2.0.254 dev nh0 | grep -q ."
 
+/* Opened and synced once: the router has its managed entry. */
 static struct nexthop *open_nh(void)
 {
 	struct nexthop *nh = NULL;
 
 	assert_int_equal(nexthop_open(ifx, names, &nh), 0);
 	assert_true(nexthop_fd(nh) >= 0);
+	assert_int_equal(nexthop_sync(nh), 0);
+	assert_int_equal(sh(ROUTER_MANAGED), 0);
 	return nh;
 }
 
@@ -178,8 +181,6 @@ static void test_route_gateway_managed(void **state)
 	(void)state;
 	NEED_NS();
 	nh = open_nh();
-	assert_int_equal(nexthop_sync(nh), 0);
-	assert_int_equal(sh(ROUTER_MANAGED), 0);
 	assert_true(wait_for(nh, "ip neigh show 10.2.0.254 dev nh0 | grep -q REACHABLE"));
 	nexthop_get_stats(nh, &st);
 	assert_int_equal(st.gateways, 1);
@@ -200,8 +201,6 @@ static void test_follows_changes(void **state)
 	(void)state;
 	NEED_NS();
 	nh = open_nh();
-	assert_int_equal(nexthop_sync(nh), 0);
-	assert_int_equal(sh(ROUTER_MANAGED), 0);
 	assert_int_equal(sh("ip route del 198.18.0.0/24"), 0);
 	assert_true(wait_for(nh, ROUTER_GONE));
 	/* a multipath route names it again */
@@ -225,7 +224,6 @@ static void test_on_demand(void **state)
 	(void)state;
 	NEED_NS();
 	nh = open_nh();
-	assert_int_equal(nexthop_sync(nh), 0);
 	nexthop_request(nh, ONLINK, ifx[0]);
 	nexthop_request(nh, ONLINK, ifx[0]);	/* again at once: not asked twice */
 	nexthop_request(nh, ONLINK, 9999);	/* not one of the NICs: ignored */
