@@ -51,10 +51,6 @@ BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) \
 		   -Wno-unused-function -Ivmlinux -Icommon -Ibpf -MMD -MP
 
 COMPILE		= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS)
-# Tests and benches compile and link several files in one command, where
-# -MMD cannot name its output: they depend on every header instead.
-COMPILE_LINK	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) -std=c11 $(WARN) -fno-strict-aliasing $(CFLAGS)
-COMPILE_LINK_ASAN = $(CC) $(XCPPFLAGS) $(CPPFLAGS) -std=c11 $(WARN) $(SAN_FLAGS)
 COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 
 # Debian packages the build, the tests and the demo need.
@@ -125,15 +121,11 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o | $(BUILD)/skel
 # who includes it, so each file that does depends on it by name.
 skel_users	= $(shell grep -l '"$(1).skel.h"' $(CTL_LIB_SRCS) $(CTL_MAINS) tests/unit/*.c \
 		    tests/lib/*.c tests/integration/*.c bench/*.c 2>/dev/null)
-# Who needs skeleton $(1): the objects of ctl/ files and the test, tool and
-# bench binaries that include it; every test and bench when tests/lib does.
+# Who needs skeleton $(1): the objects of the files that include it.
 skel_targets	= $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(filter ctl/%,$(1))) \
 		  $(patsubst ctl/%.c,$(BUILD)/asan/obj/%.o,$(filter ctl/%,$(1))) \
-		  $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter tests/unit/%,$(1))) \
-		  $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(filter tests/unit/%,$(1))) \
-		  $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(filter tests/integration/%,$(1))) \
-		  $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter bench/%,$(1))) \
-		  $(if $(filter tests/lib/%,$(1)),$(UNIT_BINS) $(UNIT_ASAN_BINS) $(BENCH_BINS))
+		  $(patsubst %.c,$(BUILD)/tobj/%.o,$(filter-out ctl/%,$(1))) \
+		  $(patsubst %.c,$(BUILD)/asan/tobj/%.o,$(filter-out ctl/%,$(1)))
 $(foreach s,$(basename $(basename $(notdir $(BPF_SRCS) $(BENCH_BPF_SRCS)))),\
 	$(eval $(call skel_targets,$(call skel_users,$(s))): $(BUILD)/skel/$(s).skel.h))
 
@@ -164,27 +156,37 @@ $(BUILD)/xdnat-host: $(BUILD)/obj/host/xdnat-host.o $(HOST_LIBS)
 	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -o $@
 
 # ---- tests --------------------------------------------------------------------
+# Tests, tools and benches: objects with -MMD like ctl/'s (tobj/), linked
+# with the fixtures of tests/lib/ and the archives.
 TEST_CPPFLAGS	:= -Itests/lib
-ALL_HDRS	:= $(wildcard common/*.h ctl/*/*.h tests/lib/*.h bench/*.h)
-$(BUILD)/tests/%: tests/unit/%.c $(TLIB_SRCS) $(ALL_LIBS) $(ALL_HDRS) | $(BUILD)/tests
-	$(call say,CC-TEST,$@)$(COMPILE_LINK) $(TEST_CPPFLAGS) $(LDFLAGS) $< $(TLIB_SRCS) $(ALL_LIBS) \
-		$(LDLIBS) -lcmocka -o $@
-$(BUILD)/asan/tests/%: tests/unit/%.c $(TLIB_SRCS) $(ALL_ASAN_LIBS) $(ALL_HDRS) \
+tobj		= $(patsubst %.c,$(BUILD)/tobj/%.o,$(1))
+asan_tobj	= $(patsubst %.c,$(BUILD)/asan/tobj/%.o,$(1))
+TLIB_OBJS	:= $(call tobj,$(TLIB_SRCS))
+TLIB_ASAN_OBJS	:= $(call asan_tobj,$(TLIB_SRCS))
+# Order-only on the skeletons: a fixture header of tests/lib/ may include one,
+# which the grep above does not see; -MMD records it after the first build.
+$(BUILD)/tobj/%.o: %.c | $(SKELS) $(BENCH_SKELS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(COMPILE) $(TEST_CPPFLAGS) -c $< -o $@
+$(BUILD)/asan/tobj/%.o: %.c | $(SKELS) $(BENCH_SKELS)
+	@mkdir -p $(@D)
+	$(call say,CC-ASAN,$@)$(COMPILE_ASAN) $(TEST_CPPFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tobj/tests/unit/%.o $(TLIB_OBJS) $(ALL_LIBS) | $(BUILD)/tests
+	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -lcmocka -o $@
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tobj/tests/unit/%.o $(TLIB_ASAN_OBJS) $(ALL_ASAN_LIBS) \
 		| $(BUILD)/asan/tests
-	$(call say,CC-TEST,$@)$(COMPILE_LINK_ASAN) $(TEST_CPPFLAGS) $(LDFLAGS) $< $(TLIB_SRCS) \
-		$(ALL_ASAN_LIBS) $(LDLIBS) -lcmocka -o $@
+	$(call say,LD,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+$(BUILD)/itest/%: $(BUILD)/tobj/tests/integration/%.o $(ALL_LIBS) | $(BUILD)/itest
+	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -o $@
+$(BUILD)/bench/%: $(BUILD)/tobj/bench/%.o $(TLIB_OBJS) $(ALL_LIBS) | $(BUILD)/bench
+	$(call say,LD,$@)$(LINK) $^ $(LDLIBS) -o $@
 
-$(BUILD)/itest/%: tests/integration/%.c $(ALL_LIBS) $(ALL_HDRS) | $(BUILD)/itest
-	$(call say,CC,$@)$(COMPILE_LINK) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
-
+ALL_HDRS	:= $(wildcard common/*.h ctl/*/*.h tests/lib/*.h bench/*.h)
 # libFuzzer targets, built with clang against the library sources they fuzz.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(CTL_LIB_SRCS) $(ALL_HDRS) | $(BUILD)/fuzz
 	$(call say,FUZZ,$@)$(CLANG) $(XCPPFLAGS) $(CPPFLAGS) -std=c11 $(WARN) -g -O1 \
 		-fsanitize=fuzzer,address,undefined $< $(CTL_LIB_SRCS) $(LDLIBS) -o $@
-
-$(BUILD)/bench/%: bench/%.c $(TLIB_SRCS) $(ALL_LIBS) $(ALL_HDRS) | $(BUILD)/bench
-	$(call say,CC,$@)$(COMPILE_LINK) $(TEST_CPPFLAGS) $(LDFLAGS) $< $(TLIB_SRCS) $(ALL_LIBS) \
-		$(LDLIBS) -o $@
 
 demo: ensure-deps
 	$(MAKE) --no-print-directory all
@@ -259,7 +261,7 @@ $(BUILD)/itest:
 	mkdir -p $@
 
 .PRECIOUS: $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/skel/%.skel.h $(BUILD)/obj/%.o \
-	$(BUILD)/asan/obj/%.o
+	$(BUILD)/asan/obj/%.o $(BUILD)/tobj/%.o $(BUILD)/asan/tobj/%.o
 
 # Per-file dependencies written by -MMD.
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

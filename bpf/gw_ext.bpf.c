@@ -4,7 +4,7 @@
  * G are tunnelled, unmodified, to the host that holds their port, SPI or
  * ICMP id (IPv4-in-IPv4, Gi -> Hi), or dropped with a counted reason; what
  * no host holds goes to the gateway's own stack, and so does everything not
- * for G. See ../../shared/DESIGN.md, "Data plane".
+ * for G. See docs/design.md, "The path of a packet".
  *
  * Malformed packets to G (truncated, inconsistent lengths, bad version or
  * ihl) are dropped and counted as malformed rather than passed: the stack

@@ -5,7 +5,7 @@
  * IPv4-in-IPv4; we check the host really holds that share of G, strip the
  * outer header and send the inner packet, unmodified, out of the external
  * NIC. Everything else (PAP to Gi, ARP, traffic to the gateway) goes to the
- * stack. See ../../shared/DESIGN.md, "Data plane".
+ * stack. See docs/design.md, "The path of a packet".
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

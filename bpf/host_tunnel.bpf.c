@@ -12,7 +12,7 @@
  * Everything else passes untouched. The outer header is added and removed
  * with bpf_skb_adjust_room, which keeps the skb's GSO/checksum metadata right
  * (inner headers, SKB_GSO_IPXIP4), so TSO and GSO keep working through the
- * tunnel. See ../../shared/DESIGN.md, "Data plane".
+ * tunnel. See docs/design.md, "The path of a packet".
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -109,7 +109,7 @@ struct xdnat_spiblk_key {
 	__u32 spi;			/* be: first SPI of the granule */
 };
 
-/* xdnat_sa key (hash): established-SA table of seed 001, one entry per SPI
+/* xdnat_sa key (hash): established-SA table (US 7,028,335; docs/design.md), one entry per SPI
  * and validated peer, so an inbound ESP/AH costs one lookup. */
 struct xdnat_sa_key {
 	__u32 spi;			/* be, as on the wire */
@@ -166,7 +166,7 @@ static inline __u32 xdnat_nh_event_slot(__u32 addr_be)
 }
 
 /* xdnat_hosts value, key Hi (be, __u32): a registered host. The MAC is what
- * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/neigh.c); xdnatd
+ * the kernel resolved for Hi on the internal NIC (xdnatd, ctl/gateway/neigh.c); xdnatd
  * copies it into every port, SA and SPI-granule value of the host, gw_int
  * into the echo ids it learns. gw_int checks hosts here; gw_ext never reads it. */
 struct xdnat_host {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The gateway's local certificate authority (seed claims 28, 34, 36): it
+ * The gateway's local certificate authority (US 7,032,242 claims 28, 34, 36; docs/design.md): it
  * certifies a host's public key together with the global address G and the
  * ports of G the host holds, so an external IKE peer can check that the
  * host speaking from G:port really owns that port. OpenSSL 3 does all the

@@ -35,6 +35,7 @@
 #include "gateway/mapsync.h"
 #include "gateway/neigh.h"
 #include "gateway/nexthop.h"
+#include "gateway/veth_check.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
 
@@ -527,6 +528,7 @@ static int inspect(struct dataplane *dp, const struct xdnatd_config *cfg)
 		err = xdp_inspect(ifs[i], dp->ifindex[i], &dp->attached[i]);
 		if (err)
 			return err;
+		veth_check(ifs[i], i ? "gw_int" : "gw_ext");
 	}
 	return 0;
 }

@@ -95,19 +95,18 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 	return answered(rc, "crl", err, errlen);
 }
 
-int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
+int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t errlen)
 {
 	const struct gw_commands *c = ctx;
-	char *argv[4] = { 0 }, *save = NULL;
+	char *argv[4] = { 0 };
 	int argc = 0;
 	bool json = false;
 
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (!strcmp(tok, "--json"))
+	for (int i = 0; i < nwords; i++) {
+		if (!strcmp(words[i], "--json"))
 			json = true;
 		else if (argc < 3)
-			argv[argc++] = tok;
+			argv[argc++] = words[i];
 	}
 	if (!argc) {
 		snprintf(err, errlen, "empty command");

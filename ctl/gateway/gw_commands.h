@@ -20,6 +20,6 @@ struct gw_commands {
 };
 
 /* A ctlsock_handler; ctx is a struct gw_commands. 0, or -errno with err set. */
-int gw_command(void *ctx, char *line, FILE *out, char *err, size_t errlen);
+int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t errlen);
 
 #endif

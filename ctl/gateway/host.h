@@ -2,7 +2,7 @@
 /*
  * What the gateway knows about one registered host: its identity, secret,
  * lease, share of the global address (ports, SPIs) and its established-SA
- * table entries (seed 001: external peers it validated). This struct is what
+ * table entries (US 7,028,335: external peers it validated). This struct is what
  * the state store persists and what the map sync mirrors into BPF maps.
  */
 #ifndef XDNAT_HOST_H

@@ -5,6 +5,7 @@
  * the answer, exiting 1 when the daemon reports an error.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *path = "/run/xdnat/xdnatd.sock";
-	char cmd[256] = "", err[512];
-	size_t off = 0;
-	int rc;
+	char *cmd[CTLSOCK_MAX_ARGS], err[512];
+	int rc, n = 0;
+	bool words = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -51,22 +52,23 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xdnatctl: unknown option '%s' (see --help)\n", a);
 			return 2;
 		}
-		off += (size_t)snprintf(cmd + off, sizeof(cmd) - off, "%s%s", off ? " " : "", a);
-		if (off >= sizeof(cmd) - 1) {
+		if (n == CTLSOCK_MAX_ARGS) {
 			fprintf(stderr, "xdnatctl: command too long\n");
 			return 2;
 		}
+		words |= strcmp(a, "--json") != 0;
+		cmd[n++] = argv[i];
 	}
-	if (!off || !strcmp(cmd, "--json")) {
+	if (!words) {
 		usage(stderr);
 		return 2;
 	}
-	rc = ctlsock_call(path, cmd, 0, stdout, err, sizeof(err));
+	rc = ctlsock_call(path, n, cmd, 0, stdout, err, sizeof(err));
 	if (rc == -ENAMETOOLONG) {
 		fprintf(stderr, "xdnatctl: socket path too long\n");
 		return 2;
 	}
-	if (rc == -EPROTO || rc == -EIO)
+	if (rc == -EPROTO || rc == -EIO || rc == -E2BIG)
 		fprintf(stderr, "xdnatctl: %s\n", err);
 	else if (rc)
 		fprintf(stderr, "xdnatctl: %s: %s (is xdnatd running?)\n", path,

@@ -30,6 +30,7 @@
 #include "gateway/gw_commands.h"
 #include "lib/log.h"
 #include "lib/sigfd.h"
+#include "gateway/reserved_ports.h"
 #include "gateway/state.h"
 
 #define BATCH 64
@@ -209,6 +210,13 @@ static void reload(struct daemon *d)
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
 			 "mode, map sizes and CA files need a restart; applying lease, quotas, "
 			 "site key and log level only");
+	/* the running ranges stay until a restart, and so do their reserved ports */
+	n.gw.global = d->cfg.gw.global;
+	n.gw.port_lo = d->cfg.gw.port_lo;
+	n.gw.port_hi = d->cfg.gw.port_hi;
+	n.gw.spi_lo = d->cfg.gw.spi_lo;
+	n.gw.spi_hi = d->cfg.gw.spi_hi;
+	reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi, true);
 	gw_reconfigure(d->gw, &n.gw);
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
@@ -297,6 +305,9 @@ static int setup(struct daemon *d)
 		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", abs);
 		free(abs);
 	}
+	if (reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi,
+				 false))
+		return -1;
 	if (open_ca(d))
 		return -1;
 	rc = state_load(d->store, &img, err, sizeof(err));
@@ -406,8 +417,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
-	if (d.cfg.unload)
-		return dataplane_unload(&d.cfg) ? 1 : 0;
+	if (d.cfg.unload) {
+		rc = dataplane_unload(&d.cfg);
+		if (reserved_ports_release(d.cfg.state_dir))
+			rc = rc ? rc : 1;
+		return rc ? 1 : 0;
+	}
 	if (setup(&d))
 		return 1;
 	if (!d.cfg.foreground) {

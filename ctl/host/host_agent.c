@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The host agent (host_agent.h). One thread, one poll loop: the control
- * socket, a signalfd and the renewal timer. PAP requests are blocking calls
- * of the client library, kept short once running (LOOP_RETRIES) so that a
- * silent gateway delays the control socket by two seconds at most.
+ * The host agent's life cycle (host_agent.h): start (resume or register),
+ * the loop, renewal and resync, the certificate it keeps, take-down. One
+ * thread, one poll loop: the control socket (agent_commands.c), a signalfd
+ * and the renewal timer. PAP requests are blocking calls of the client
+ * library, kept short once running (LOOP_RETRIES) so that a silent gateway
+ * delays the control socket by two seconds at most.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,20 +20,14 @@
 #include <arpa/inet.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include "lib/ctlsock.h"
-#include "host/host_agent.h"
-#include "host/host_cert.h"
+#include "host/agent.h"
 #include "host/host_net.h"
-#include "host/host_state.h"
 #include "host/host_swan_setup.h"
-#include "host/host_tc.h"
+#include "host/host_veth.h"
+#include "lib/ctlsock.h"
+#include "lib/dirlock.h"
 #include "lib/log.h"
 #include "lib/sigfd.h"
-#include "pap/pap_client.h"
-#include "lib/parse.h"
-#include "lib/dirlock.h"
-#include "pap/site_key.h"
-#include "lib/table.h"
 
 /* Requests that may have left after the last save: skipped on resume, so
  * the gateway never sees a sequence number twice (it would say REPLAY). */
@@ -44,45 +40,11 @@
  * up to 0.25 + 0.5 + 1 + 2 + 4 s, 1, 2, 4... s apart), then `up` gives up. */
 #define START_RETRIES		4
 #define START_BUDGET_MS		30000
-/* Words in one control-socket command line. */
-#define CTL_MAX_ARGS		40
 /* crl.pem is fetched again at least this often (the CA signs one at least
  * every 12 h, each valid for a day). */
 #define CRL_REFRESH_S		3600
 
-struct agent {
-	const struct host_opts *o;
-	struct host_state st;
-	int dir_fd, lock_fd;		/* the state directory and its flock (dirlock.h) */
-	struct pap_client pap;
-	uint8_t key[PAP_MAX_SITE_KEY];
-	size_t key_len;
-	struct host_tc tc;
-	struct host_cert cert;
-	char cert_default[PATH_MAX + 8];	/* --state-dir/cert */
-	bool cert_stale;		/* the share changed: the certificate is revoked */
-	bool cert_failing;		/* the last attempt failed (said once) */
-	int64_t crl_time;		/* wall time crl.pem was fetched */
-	int ctl_fd, sig_fd;
-	int64_t next_ms;		/* monotonic time of the next EXTEND */
-	unsigned int fails;		/* renewals failed in a row */
-	bool stop;
-};
-
 /* ---- small helpers ------------------------------------------------------- */
-
-struct ipstr {
-	char s[INET_ADDRSTRLEN];
-};
-
-/* By value, so that several fit in one printf. */
-static struct ipstr ip(uint32_t a)
-{
-	struct ipstr r;
-
-	inet_ntop(AF_INET, &a, r.s, sizeof(r.s));
-	return r;
-}
 
 static int64_t mono_ms(void)
 {
@@ -90,47 +52,6 @@ static int64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint32_t nports(const struct pap_port_range *r)
-{
-	return (uint32_t)r->last - r->first + 1;
-}
-
-static uint64_t nspis(const struct pap_spi_range *r)
-{
-	return (uint64_t)r->last - r->first + 1;
-}
-
-/* Why a PAP request failed, as one line. */
-static const char *why(const struct pap_client *c, int rc, char *buf, size_t len)
-{
-	if (rc == -EPROTO)
-		snprintf(buf, len, "%s (%s)", pap_err_name(c->err_code), c->err_text);
-	else if (rc == -ETIMEDOUT)
-		snprintf(buf, len, "no answer from %s:%u", ip(c->gw.sin_addr.s_addr).s,
-			 ntohs(c->gw.sin_port));
-	else
-		snprintf(buf, len, "%s", strerror(-rc));
-	return buf;
-}
-
-/* The gateway does not know us (any more): it lost its state, our lease
- * ran out, or someone freed us. Unsigned: see confirm_lost(). */
-static bool lost(const struct pap_client *c, int rc)
-{
-	return rc == -EPROTO && (c->err_code == PAP_E_REGISTER_FIRST ||
-				 c->err_code == PAP_E_AUTH_FAILED);
-}
-
-/* The gateway saw a higher sequence number than ours (a state file older
- * than the last request): jump ahead, and the caller retries once. */
-static bool replayed(struct pap_client *c, int rc)
-{
-	if (rc != -EPROTO || c->err_code != PAP_E_REPLAY)
-		return false;
-	c->s.seq += 1u << 16;
-	return true;
 }
 
 static void state_to_session(struct pap_client *c, const struct host_state *st)
@@ -141,7 +62,7 @@ static void state_to_session(struct pap_client *c, const struct host_state *st)
 	c->s.xid = st->xid + SEQ_SKIP;
 }
 
-static int save(struct agent *a)
+int agent_save(struct agent *a)
 {
 	int rc;
 
@@ -168,7 +89,7 @@ static int64_t renew_interval(const struct agent *a)
 	return ms < 1000 ? 1000 : ms;
 }
 
-static void schedule(struct agent *a, int64_t delay_ms)
+void agent_schedule(struct agent *a, int64_t delay_ms)
 {
 	a->next_ms = mono_ms() + delay_ms;
 }
@@ -200,6 +121,8 @@ static int configure(struct agent *a)
 	a->st.configured = true;
 	rc = host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
 	if (!rc)
+		rc = host_veth_prepare(a->st.dev, &a->st.tx_csum_prev);
+	if (!rc)
 		rc = host_tc_attach(&a->tc, (int)if_nametoindex(a->st.dev), &cfg, &created);
 	if (created)
 		a->st.clsact_created = true;
@@ -215,9 +138,11 @@ static int unconfigure(const struct host_state *st)
 	struct host_net n = net_of(st);
 	unsigned int ifindex = if_nametoindex(st->dev);
 	int rc = host_net_unconfigure(&n, st->rp_filter_prev, st->arp_announce_prev);
+	int err = host_veth_restore(st->dev, st->tx_csum_prev);
 
+	rc = rc ? rc : err;
 	if (ifindex) {
-		int err = host_tc_detach((int)ifindex, st->clsact_created);
+		err = host_tc_detach((int)ifindex, st->clsact_created);
 
 		if (err)
 			log_err("removing the tunnel from %s: %s", st->dev, strerror(-err));
@@ -234,6 +159,7 @@ static int reconfigure(struct agent *a, uint32_t old_global)
 
 		old.global = old_global;
 		old.clsact_created = false;	/* keep the qdisc: we re-attach */
+		old.tx_csum_prev = -1;		/* and the veth's setting */
 		unconfigure(&old);
 	}
 	return configure(a);
@@ -244,7 +170,6 @@ static int reconfigure(struct agent *a, uint32_t old_global)
 static int do_register(struct agent *a)
 {
 	uint32_t old = a->st.global;
-	char buf[320];
 	int rc = pap_client_register(&a->pap, a->key_len ? a->key : NULL, a->key_len,
 				     a->o->lease);
 
@@ -252,7 +177,7 @@ static int do_register(struct agent *a)
 		return rc;	/* the caller backs off, and says so when it gives up */
 	if (rc) {
 		log_err("gateway %s refused the registration: %s", a->o->gateway,
-			why(&a->pap, rc, buf, sizeof(buf)));
+			pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
 	a->st.global = a->pap.reply.globals[0];
@@ -287,7 +212,7 @@ static int claim(struct agent *a, bool spis, bool reclaim)
 	uint32_t want = reclaim ? last - first + 1 : spis ? a->o->spis : a->o->ports;
 	struct pap_port_range ph = { a->st.global, (uint16_t)first, (uint16_t)last }, pg;
 	struct pap_spi_range sh = { a->st.global, first, last }, sg;
-	char buf[320], was[32], got[32];
+	char was[32], got[32];
 	uint32_t gfirst, glast;
 	uint64_t n;
 	int rc;
@@ -298,7 +223,7 @@ static int claim(struct agent *a, bool spis, bool reclaim)
 		rc = pap_client_ports(&a->pap, want, reclaim ? &ph : NULL, &pg);
 	if (rc) {
 		log_err("gateway %s refused %u %s: %s", a->o->gateway, want, what,
-			why(&a->pap, rc, buf, sizeof(buf)));
+			pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
 	if (spis) {
@@ -333,7 +258,6 @@ static void declare_natt(struct agent *a)
 {
 	uint32_t idx = a->o->natt_index;
 	uint16_t port;
-	char buf[320];
 	int rc;
 
 	a->st.natt_port = 0;
@@ -346,7 +270,7 @@ static void declare_natt(struct agent *a)
 	rc = pap_client_natt(&a->pap, port);
 	if (rc) {
 		log_warn("gateway %s refused NAT-T port %u: %s", a->o->gateway, port,
-			 why(&a->pap, rc, buf, sizeof(buf)));
+			 pap_client_strerror(&a->pap, rc));
 		return;
 	}
 	a->st.natt_port = port;
@@ -360,7 +284,6 @@ static void revalidate(struct agent *a)
 {
 	struct pap_sa old[HOST_STATE_MAX_PEERS];
 	unsigned int n = a->st.n_peers;
-	char buf[320];
 
 	memcpy(old, a->st.peers, n * sizeof(old[0]));
 	a->st.n_peers = 0;
@@ -374,7 +297,7 @@ static void revalidate(struct agent *a)
 		rc = pap_client_validate(&a->pap, old[i].peer, &r, 1);
 		if (rc) {
 			log_warn("re-validating peer %s: %s", ip(old[i].peer).s,
-				 why(&a->pap, rc, buf, sizeof(buf)));
+				 pap_client_strerror(&a->pap, rc));
 			continue;
 		}
 		for (unsigned int j = 0; j < a->pap.reply.n_sas; j++)
@@ -417,7 +340,7 @@ static int enroll(struct agent *a, bool reclaim)
 				 a->pap.s.client_id);
 		revalidate(a);
 	}
-	return save(a);
+	return agent_save(a);
 }
 
 static bool holds_ports(const struct pap_msg *m, const struct pap_port_range *r)
@@ -442,11 +365,8 @@ static int resume(struct agent *a)
 	const struct pap_msg *m = &a->pap.reply;
 	bool ports_ok, spis_ok;
 	uint16_t natt;
-	char buf[320];
 	int rc = pap_client_query(&a->pap);
 
-	if (replayed(&a->pap, rc))
-		rc = pap_client_query(&a->pap);
 	if (lost(&a->pap, rc)) {
 		log_info("gateway %s no longer knows client %u (%s): registering again",
 			 a->o->gateway, a->st.client_id, pap_err_name(a->pap.err_code));
@@ -454,7 +374,7 @@ static int resume(struct agent *a)
 	}
 	if (rc) {
 		log_err("resuming client %u with gateway %s: %s", a->st.client_id,
-			a->o->gateway, why(&a->pap, rc, buf, sizeof(buf)));
+			a->o->gateway, pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
 	/* m is overwritten by the next request: take what we need now */
@@ -481,13 +401,13 @@ static int resume(struct agent *a)
 		a->st.natt_port = natt;
 	log_info("resumed client %u with gateway %s: %" PRIu64 " s of lease left",
 		 a->st.client_id, a->o->gateway, a->st.lease_expires - (uint64_t)time(NULL));
-	return save(a);
+	return agent_save(a);
 }
 
 /* ---- the certificate ------------------------------------------------------ */
 
 /* Where the files go: `cert --out` (kept in the state), else --state-dir/cert. */
-static const char *cert_dir(struct agent *a)
+const char *agent_cert_dir(struct agent *a)
 {
 	if (a->st.cert_dir[0])
 		return a->st.cert_dir;
@@ -497,7 +417,7 @@ static const char *cert_dir(struct agent *a)
 }
 
 /* "2025-01-31 12:00:00 UTC" */
-static const char *utc(int64_t t, char *buf, size_t len)
+const char *agent_utc(int64_t t, char *buf, size_t len)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -509,23 +429,8 @@ static const char *utc(int64_t t, char *buf, size_t len)
 
 /* ---- strongSwan (`xdnat-host strongswan`) ------------------------------------ */
 
-/* Split words (as the control socket does) into argv; argc or -1. */
-static int split_words(char *line, char **argv, int max)
-{
-	char *save = NULL;
-	int argc = 0;
-
-	for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
-	     tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (argc == max)
-			return -1;
-		argv[argc++] = tok;
-	}
-	return argc;
-}
-
-static int swan_apply(struct agent *a, int argc, char **argv, FILE *out, char *err,
-		      size_t errlen)
+int agent_swan_apply(struct agent *a, const struct swan_opts *w, FILE *out, char *err,
+		     size_t errlen)
 {
 	const struct swan_share sh = {
 		.global = a->st.global,
@@ -538,63 +443,34 @@ static int swan_apply(struct agent *a, int argc, char **argv, FILE *out, char *e
 		.agent_socket = a->o->socket_path,
 	};
 
-	return swan_setup(argc, argv, &sh, out, err, errlen);
+	return swan_setup(w, &sh, out, err, errlen);
 }
 
 /* After a new certificate or CRL: the copies in the strongSwan directory,
  * and its charon, follow. Logged, never fatal. */
 static void swan_keep_current(struct agent *a)
 {
-	char words[HOST_SWAN_ARGS_MAX], *argv[CTL_MAX_ARGS], err[512];
-	int argc;
+	char err[512], line[HOST_SWAN_LINE_MAX];
 
-	if (!a->st.swan_args[0])
+	if (!a->st.swan.dir[0])
 		return;
-	snprintf(words, sizeof(words), "%s", a->st.swan_args);
-	argc = split_words(words, argv, CTL_MAX_ARGS);
-	if (argc < 0 || swan_apply(a, argc, argv, NULL, err, sizeof(err)))
-		log_warn("strongSwan directory not updated: %s",
-			 argc < 0 ? "too many words" : err);
-	else
-		log_info("strongSwan directory updated (%s)", a->st.swan_args);
-}
-
-/* strongswan --dir DIR [...]: write it now, and keep it current from now on. */
-static int swan_command(struct agent *a, int argc, char **argv, FILE *out, char *err,
-			size_t errlen)
-{
-	char words[HOST_SWAN_ARGS_MAX];
-	size_t off = 0;
-
-	for (int i = 0; i < argc; i++) {
-		int n = snprintf(words + off, sizeof(words) - off, "%s%s", i ? " " : "", argv[i]);
-
-		if (n < 0 || (size_t)n >= sizeof(words) - off) {
-			snprintf(err, errlen, "strongswan: options longer than %d bytes",
-				 HOST_SWAN_ARGS_MAX - 1);
-			return -1;
-		}
-		off += (size_t)n;
+	if (agent_swan_apply(a, &a->st.swan, NULL, err, sizeof(err))) {
+		log_warn("strongSwan directory not updated: %s", err);
+		return;
 	}
-	if (swan_apply(a, argc, argv, out, err, errlen))
-		return -1;
-	snprintf(a->st.swan_args, sizeof(a->st.swan_args), "%s", words);
-	save(a);
-	fprintf(out, "kept current by this agent: rewritten after each new certificate or CRL\n");
-	return 0;
+	if (host_cmd_line(&host_cmd_strongswan, &a->st.swan, line, sizeof(line)))
+		snprintf(line, sizeof(line), "--dir %s ...", a->st.swan.dir);
+	log_info("strongSwan directory updated (%s)", line);
 }
 
 /* PAP CRL into crl.pem. 0 or -errno, the reason in err. */
 static int fetch_crl(struct agent *a, char *err, size_t errlen)
 {
-	char buf[320];
 	int rc = pap_client_crl(&a->pap);
 
-	if (replayed(&a->pap, rc))
-		rc = pap_client_crl(&a->pap);
 	if (rc) {
 		snprintf(err, errlen, "gateway %s refused the CRL: %s", a->o->gateway,
-			 why(&a->pap, rc, buf, sizeof(buf)));
+			 pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
 	rc = host_cert_store_crl(&a->cert, a->pap.reply.crl, a->pap.reply.crl_len, err,
@@ -609,11 +485,11 @@ static int fetch_crl(struct agent *a, char *err, size_t errlen)
  * files in dir (host_cert.h). 0, or -errno with the reason in err; the
  * caller says it.
  */
-static int get_cert(struct agent *a, const char *dir, const struct host_key_spec *ks,
-		    char *err, size_t errlen)
+int agent_get_cert(struct agent *a, const char *dir, const struct host_key_spec *ks,
+		   char *err, size_t errlen)
 {
 	const struct pap_msg *m = &a->pap.reply;
-	char buf[320], until[40], crl_err[320];
+	char until[40], crl_err[320];
 	uint8_t *csr = NULL;
 	bool moved;
 	size_t len;
@@ -628,14 +504,12 @@ static int get_cert(struct agent *a, const char *dir, const struct host_key_spec
 	if (rc)
 		return rc;
 	rc = pap_client_cert(&a->pap, csr, len);
-	if (replayed(&a->pap, rc))
-		rc = pap_client_cert(&a->pap, csr, len);
 	OPENSSL_free(csr);
 	if (rc) {
 		if (lost(&a->pap, rc))
-			schedule(a, 0);	/* the renewal path registers again */
+			agent_schedule(a, 0);	/* the renewal path registers again */
 		snprintf(err, errlen, "gateway %s refused the certificate: %s", a->o->gateway,
-			 why(&a->pap, rc, buf, sizeof(buf)));
+			 pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
 	rc = host_cert_store(&a->cert, m->certs, m->cert_lens, m->n_certs, &a->st.ports, 1,
@@ -647,11 +521,11 @@ static int get_cert(struct agent *a, const char *dir, const struct host_key_spec
 		a->crl_time = 0;	/* no crl.pem there yet */
 	log_info("certificate %s for %s ports %u-%u in %s, valid until %s", a->cert.serial,
 		 ip(a->st.global).s, a->st.ports.first, a->st.ports.last, dir,
-		 utc(a->cert.not_after, until, sizeof(until)));
+		 agent_utc(a->cert.not_after, until, sizeof(until)));
 	/* the CRL serves the IKE daemon's checks of others: not fatal here */
 	if (fetch_crl(a, crl_err, sizeof(crl_err)))
 		log_warn("%s/%s not updated: %s", dir, HOST_CERT_CRL, crl_err);
-	save(a);
+	agent_save(a);
 	swan_keep_current(a);
 	return 0;
 }
@@ -665,7 +539,7 @@ static void cert_tick(struct agent *a)
 	char err[512];
 
 	if (a->cert_stale || host_cert_due(&a->cert, &a->st.ports, 1, now)) {
-		if (get_cert(a, cert_dir(a), &keep, err, sizeof(err))) {
+		if (agent_get_cert(a, agent_cert_dir(a), &keep, err, sizeof(err))) {
 			if (!a->cert_failing)
 				log_warn("no certificate: %s; trying again at each renewal", err);
 			a->cert_failing = true;
@@ -677,7 +551,7 @@ static void cert_tick(struct agent *a)
 	} else if (a->cert.have && now - a->crl_time >= CRL_REFRESH_S) {
 		a->crl_time = now;	/* once an hour, also when it fails */
 		if (fetch_crl(a, err, sizeof(err)))
-			log_warn("%s/%s not updated: %s", cert_dir(a), HOST_CERT_CRL, err);
+			log_warn("%s/%s not updated: %s", agent_cert_dir(a), HOST_CERT_CRL, err);
 		else
 			swan_keep_current(a);
 	}
@@ -687,16 +561,13 @@ static void cert_tick(struct agent *a)
 
 /* DEREGISTER, undo the host configuration, forget the state; report to out.
  * A gateway that does not answer frees the share when the lease runs out. */
-static int take_down(struct pap_client *c, struct host_state *st, const char *dir,
-		     FILE *out)
+int agent_take_down(struct pap_client *c, struct host_state *st, const char *dir,
+		    FILE *out)
 {
-	char buf[320];
 	int rc = 0;
 
 	if (st->client_id) {
 		rc = pap_client_deregister(c);
-		if (replayed(c, rc))
-			rc = pap_client_deregister(c);
 		if (!rc)
 			fprintf(out, "client %u deregistered: gateway %s freed its share\n",
 				st->client_id, ip(st->gateway).s);
@@ -706,7 +577,7 @@ static int take_down(struct pap_client *c, struct host_state *st, const char *di
 		else
 			fprintf(out, "warning: DEREGISTER of client %u failed: %s; the gateway "
 				"frees the share when its lease runs out\n", st->client_id,
-				why(c, rc, buf, sizeof(buf)));
+				pap_client_strerror(c, rc));
 	}
 	rc = st->configured ? unconfigure(st) : 0;
 	if (st->configured)
@@ -716,313 +587,6 @@ static int take_down(struct pap_client *c, struct host_state *st, const char *di
 	if (!rc)
 		rc = host_state_remove(dir);
 	return rc;
-}
-
-/* ---- control socket --------------------------------------------------------- */
-
-static void status_json(struct agent *a, FILE *out, int64_t left,
-			const struct xdnat_counter *ctr, bool have_ctr)
-{
-	static const char *const names[] = XDNAT_HOST_COUNTER_NAMES;
-	const struct host_state *st = &a->st;
-
-	fprintf(out, "{\"gateway\":\"%s\",\"pap_port\":%u,\"client_id\":%u,\"global\":\"%s\",",
-		ip(st->gateway).s, st->pap_port, st->client_id, ip(st->global).s);
-	fprintf(out, "\"ports\":[");
-	if (st->has_ports)
-		fprintf(out, "{\"first\":%u,\"last\":%u}", st->ports.first, st->ports.last);
-	fprintf(out, "],\"spis\":[");
-	if (st->has_spis)
-		fprintf(out, "{\"first\":%u,\"last\":%u}", st->spis.first, st->spis.last);
-	fprintf(out, "],\"ike_port\":%u,\"natt_port\":%u,", st->has_ports ? st->ports.first : 0,
-		st->natt_port);
-	fprintf(out, "\"lease_seconds\":%u,\"lease_remaining\":%" PRId64 ",", st->lease, left);
-	fprintf(out, "\"validated_peers\":[");
-	for (unsigned int i = 0; i < st->n_peers; i++)
-		fprintf(out, "%s{\"peer\":\"%s\",\"spi_first\":%u,\"spi_last\":%u}", i ? "," : "",
-			ip(st->peers[i].peer).s, st->peers[i].spi_first, st->peers[i].spi_last);
-	fprintf(out, "],\"dev\":\"%s\",\"host_address\":\"%s\",\"table\":%u,\"tunnel\":{",
-		st->dev, ip(st->host_addr).s, st->table);
-	for (int i = 0; have_ctr && i < XDNAT_HOST_CTR_MAX; i++)
-		fprintf(out, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "", names[i],
-			(unsigned long long)ctr[i].packets, (unsigned long long)ctr[i].bytes);
-	fprintf(out, "},\"state_file\":\"%s/%s\",\"socket\":\"%s\",",
-		a->o->state_dir, HOST_STATE_FILE, a->o->socket_path);
-	/* the words have no quotes or backslashes: swan_check refuses them */
-	if (st->swan_args[0])
-		fprintf(out, "\"strongswan\":\"%s\",", st->swan_args);
-	else
-		fprintf(out, "\"strongswan\":null,");
-	if (!a->cert.have) {
-		fprintf(out, "\"certificate\":null,\"key\":null,\"ca_chain\":null,\"crl\":null,"
-			"\"cert_serial\":null,\"cert_not_before\":null,\"cert_not_after\":null}\n");
-		return;
-	}
-	fprintf(out, "\"certificate\":\"%s/%s\",\"key\":\"%s/%s\",\"ca_chain\":\"%s/%s\",",
-		a->cert.dir, HOST_CERT_CRT, a->cert.dir, HOST_CERT_KEY, a->cert.dir,
-		HOST_CERT_CHAIN);
-	if (a->crl_time)
-		fprintf(out, "\"crl\":\"%s/%s\",", a->cert.dir, HOST_CERT_CRL);
-	else
-		fprintf(out, "\"crl\":null,");
-	fprintf(out, "\"cert_serial\":\"%s\",\"cert_not_before\":%" PRId64
-		",\"cert_not_after\":%" PRId64 "}\n", a->cert.serial, a->cert.not_before,
-		a->cert.not_after);
-}
-
-static void status_text(struct agent *a, FILE *out, int64_t left,
-			const struct xdnat_counter *ctr, bool have_ctr)
-{
-	const struct host_state *st = &a->st;
-	struct table *t = table_new(2);
-
-	table_add(t, "gateway");
-	table_add(t, "%s port %u", ip(st->gateway).s, st->pap_port);
-	table_add(t, "client");
-	table_add(t, "%u", st->client_id);
-	table_add(t, "global");
-	table_add(t, "%s", ip(st->global).s);
-	table_add(t, "ports");
-	table_add(t, "%u-%u (%u)", st->ports.first, st->ports.last, nports(&st->ports));
-	table_add(t, "ike port");
-	table_add(t, "%u", st->ports.first);
-	table_add(t, "nat-t port");
-	if (st->natt_port)
-		table_add(t, "%u", st->natt_port);
-	else
-		table_add(t, "none");
-	table_add(t, "spis");
-	if (st->has_spis)
-		table_add(t, "0x%x-0x%x (%" PRIu64 ")", st->spis.first, st->spis.last,
-			  nspis(&st->spis));
-	else
-		table_add(t, "none");
-	table_add(t, "lease");
-	table_add(t, "%u s granted, %" PRId64 " s left", st->lease, left);
-	table_add(t, "peers");
-	if (!st->n_peers)
-		table_add(t, "none validated");
-	for (unsigned int i = 0; i < st->n_peers; i++) {
-		if (i)
-			table_add(t, " ");
-		table_add(t, "%s spis 0x%x-0x%x", ip(st->peers[i].peer).s,
-			  st->peers[i].spi_first, st->peers[i].spi_last);
-	}
-	table_add(t, "interface");
-	table_add(t, "%s (%s), rule from %s lookup table %u", st->dev, ip(st->host_addr).s,
-		  ip(st->global).s, st->table);
-	table_add(t, "tunnel");
-	if (have_ctr)
-		table_add(t, "encap %llu, decap %llu, pass %llu, error %llu packets",
-			  (unsigned long long)ctr[XDNAT_HOST_ENCAP].packets,
-			  (unsigned long long)ctr[XDNAT_HOST_DECAP].packets,
-			  (unsigned long long)ctr[XDNAT_HOST_PASS].packets,
-			  (unsigned long long)ctr[XDNAT_HOST_ERROR].packets);
-	else
-		table_add(t, "counters unavailable");
-	table_add(t, "state");
-	table_add(t, "%s/%s", a->o->state_dir, HOST_STATE_FILE);
-	table_add(t, "socket");
-	table_add(t, "%s", a->o->socket_path);
-	if (st->swan_args[0]) {
-		table_add(t, "strongswan");
-		table_add(t, "%s", st->swan_args);
-	}
-	table_add(t, "certificate");
-	if (a->cert.have) {
-		char until[40];
-
-		table_add(t, "%s/%s, serial %s, valid until %s (%" PRId64 " s left)",
-			  a->cert.dir, HOST_CERT_CRT, a->cert.serial,
-			  utc(a->cert.not_after, until, sizeof(until)),
-			  a->cert.not_after > (int64_t)time(NULL) ?
-			  a->cert.not_after - (int64_t)time(NULL) : 0);
-		table_add(t, "key");
-		table_add(t, "%s/%s", a->cert.dir, HOST_CERT_KEY);
-		table_add(t, "ca chain");
-		table_add(t, "%s/%s", a->cert.dir, HOST_CERT_CHAIN);
-		table_add(t, "crl");
-		if (a->crl_time)
-			table_add(t, "%s/%s", a->cert.dir, HOST_CERT_CRL);
-		else
-			table_add(t, "none yet");
-	} else {
-		table_add(t, "none yet");
-		table_add(t, "key");
-		table_add(t, "none yet");
-	}
-	table_print(t, out);
-}
-
-static int status(struct agent *a, bool json, FILE *out)
-{
-	struct xdnat_counter ctr[XDNAT_HOST_CTR_MAX];
-	int64_t left = (int64_t)a->st.lease_expires - (int64_t)time(NULL);
-	bool have_ctr = !host_tc_counters(&a->tc, ctr);
-
-	if (left < 0)
-		left = 0;
-	if (json)
-		status_json(a, out, left, ctr, have_ctr);
-	else
-		status_text(a, out, left, ctr, have_ctr);
-	return 0;
-}
-
-/* validate|invalidate PEER [SPI...]: one SPI means SPI_RANGE X-X; none,
- * every SPI the host holds. */
-static int peer_command(struct agent *a, bool validate, int argc, char **argv,
-			FILE *out, char *err, size_t errlen)
-{
-	const char *what = validate ? "validate" : "invalidate";
-	struct pap_spi_range r[PAP_MAX_RANGES];
-	unsigned int n = 0;
-	uint32_t peer;
-	char buf[320];
-	int rc;
-
-	if (argc < 1 || inet_pton(AF_INET, argv[0], &peer) != 1) {
-		snprintf(err, errlen, "%s: the peer must be an IPv4 address", what);
-		return -1;
-	}
-	if (argc - 1 > PAP_MAX_RANGES) {
-		snprintf(err, errlen, "%s: at most %d SPIs at a time", what, PAP_MAX_RANGES);
-		return -1;
-	}
-	for (int i = 1; i < argc; i++) {
-		uint32_t spi;
-
-		if (parse_u32(argv[i], 256, UINT32_MAX, &spi)) {
-			snprintf(err, errlen, "%s: '%s' is not an SPI (256..4294967295)", what,
-				 argv[i]);
-			return -1;
-		}
-		r[n++] = (struct pap_spi_range){ a->st.global, spi, spi };
-	}
-
-	for (int attempt = 0; attempt < 2; attempt++) {
-		rc = validate ? pap_client_validate(&a->pap, peer, r, n) :
-				pap_client_invalidate(&a->pap, peer, r, n);
-		if (!replayed(&a->pap, rc))
-			break;
-	}
-	if (rc) {
-		if (lost(&a->pap, rc))
-			schedule(a, 0);	/* the renewal path registers again */
-		snprintf(err, errlen, "gateway %s refused %s %s: %s", a->o->gateway, what,
-			 argv[0], why(&a->pap, rc, buf, sizeof(buf)));
-		return -1;
-	}
-	for (unsigned int i = 0; i < a->pap.reply.n_sas; i++) {
-		const struct pap_sa *sa = &a->pap.reply.sas[i];
-
-		if (validate)
-			host_state_add_peer(&a->st, sa);
-		else
-			host_state_del_peer(&a->st, sa);
-		fprintf(out, "%s %s for SPIs 0x%x-0x%x\n", validate ? "validated" : "invalidated",
-			ip(sa->peer).s, sa->spi_first, sa->spi_last);
-	}
-	save(a);
-	return 0;
-}
-
-/* cert [--out DIR] [--key-type ec|rsa] [--rsa-bits N]: a new certificate
- * now; with --out, in DIR from now on. */
-static int cert_command(struct agent *a, int argc, char **argv, FILE *out, char *err,
-			size_t errlen)
-{
-	struct host_key_spec ks = { HOST_KEY_KEEP, HOST_RSA_MIN_BITS };
-	const char *dir = NULL;
-	bool bits_given = false;
-	char until[40];
-	uint32_t bits;
-
-	/* flag value pairs, as xdnat-host sends them */
-	for (int i = 0; i < argc; i += 2) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(argv[i], "--out") && v && v[0] == '/' &&
-		    strlen(v) < sizeof(a->st.cert_dir)) {
-			dir = v;
-		} else if (!strcmp(argv[i], "--key-type") && v &&
-			   (!strcmp(v, "ec") || !strcmp(v, "rsa"))) {
-			ks.type = v[0] == 'e' ? HOST_KEY_EC : HOST_KEY_RSA;
-		} else if (!strcmp(argv[i], "--rsa-bits") && v &&
-			   !parse_u32(v, HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS, &bits)) {
-			ks.rsa_bits = bits;
-			bits_given = true;
-		} else {
-			snprintf(err, errlen, "usage: cert [--out /DIR] [--key-type ec|rsa] "
-				 "[--rsa-bits %d..%d]", HOST_RSA_MIN_BITS, HOST_RSA_MAX_BITS);
-			return -1;
-		}
-	}
-	if (bits_given && ks.type == HOST_KEY_EC) {
-		snprintf(err, errlen, "cert: --rsa-bits goes with --key-type rsa");
-		return -1;
-	}
-	if (bits_given)
-		ks.type = HOST_KEY_RSA;
-	if (get_cert(a, dir ? dir : cert_dir(a), &ks, err, errlen))
-		return -1;
-	a->cert_failing = false;
-	if (dir && strcmp(dir, a->st.cert_dir)) {
-		snprintf(a->st.cert_dir, sizeof(a->st.cert_dir), "%s", dir);
-		save(a);
-	}
-	fprintf(out, "key          %s/%s\n", a->cert.dir, HOST_CERT_KEY);
-	fprintf(out, "certificate  %s/%s (serial %s, valid until %s)\n", a->cert.dir,
-		HOST_CERT_CRT, a->cert.serial, utc(a->cert.not_after, until, sizeof(until)));
-	fprintf(out, "ca chain     %s/%s\n", a->cert.dir, HOST_CERT_CHAIN);
-	if (a->crl_time)
-		fprintf(out, "crl          %s/%s\n", a->cert.dir, HOST_CERT_CRL);
-	return 0;
-}
-
-/* The control socket's handler (ctlsock.h). */
-static int command(void *ctx, char *line, FILE *out, char *err, size_t errlen)
-{
-	struct agent *a = ctx;
-	char *argv[CTL_MAX_ARGS + 1] = { 0 };
-	int argc = split_words(line, argv, CTL_MAX_ARGS);
-
-	if (argc < 0) {
-		snprintf(err, errlen, "too many arguments");
-		return -1;
-	}
-	if (!argc) {
-		snprintf(err, errlen, "empty command");
-		return -1;
-	}
-	if (!strcmp(argv[0], "status")) {
-		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json"))) {
-			snprintf(err, errlen, "usage: status [--json]");
-			return -1;
-		}
-		return status(a, argc == 2, out);
-	}
-	if (!strcmp(argv[0], "validate") || !strcmp(argv[0], "invalidate"))
-		return peer_command(a, argv[0][0] == 'v', argc - 1, argv + 1, out, err,
-				    errlen);
-	if (!strcmp(argv[0], "cert"))
-		return cert_command(a, argc - 1, argv + 1, out, err, errlen);
-	if (!strcmp(argv[0], "strongswan"))
-		return swan_command(a, argc - 1, argv + 1, out, err, errlen);
-	if (!strcmp(argv[0], "down") && argc == 1) {
-		a->stop = true;
-		log_info("down: deregistering and removing the host configuration");
-		host_tc_close(&a->tc);
-		if (take_down(&a->pap, &a->st, a->o->state_dir, out)) {
-			snprintf(err, errlen, "down: some steps failed (see the agent's log)");
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "unknown command '%s' (status, validate, invalidate, cert, "
-		 "strongswan, down)",
-		 argv[0]);
-	return -1;
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
@@ -1066,11 +630,8 @@ static void renew(struct agent *a)
 {
 	uint32_t granted = 0;
 	int64_t delay;
-	char buf[320];
 	int rc = pap_client_extend(&a->pap, a->o->lease, &granted);
 
-	if (replayed(&a->pap, rc))
-		rc = pap_client_extend(&a->pap, a->o->lease, &granted);
 	if (lost(&a->pap, rc)) {
 		rc = confirm_lost(a, a->pap.err_code);
 		if (rc == 1)
@@ -1079,19 +640,19 @@ static void renew(struct agent *a)
 			rc = -EAGAIN;	/* a forgery: just renew again */
 	} else if (!rc) {
 		lease_granted(&a->st, granted);
-		save(a);
+		agent_save(a);
 	}
 	if (!rc) {
 		if (a->fails)
 			log_info("gateway %s answers again", a->o->gateway);
 		a->fails = 0;
-		schedule(a, renew_interval(a));
+		agent_schedule(a, renew_interval(a));
 		cert_tick(a);
 		return;
 	}
 	if (!a->fails)
 		log_warn("renewing the lease failed: %s; retrying with backoff",
-			 why(&a->pap, rc, buf, sizeof(buf)));
+			 pap_client_strerror(&a->pap, rc));
 	a->fails++;
 	delay = 1000LL << (a->fails - 1 < 6 ? a->fails - 1 : 6);
 	if (delay > MAX_BACKOFF_MS)
@@ -1099,7 +660,7 @@ static void renew(struct agent *a)
 	/* while the lease lasts, try at least as often as a renewal would */
 	if ((uint64_t)time(NULL) < a->st.lease_expires && delay > renew_interval(a))
 		delay = renew_interval(a);
-	schedule(a, delay);
+	agent_schedule(a, delay);
 }
 
 static void on_signal(struct agent *a)
@@ -1110,7 +671,7 @@ static void on_signal(struct agent *a)
 		return;
 	if (si.ssi_signo == SIGHUP) {
 		log_info("SIGHUP: renewing now");
-		schedule(a, 0);
+		agent_schedule(a, 0);
 		return;
 	}
 	log_info("signal %u: stopping; client %u keeps its share until the lease runs out "
@@ -1143,7 +704,7 @@ static void run(struct agent *a)
 		if (p[1].revents & POLLIN)
 			on_signal(a);
 		if (!a->stop && (p[0].revents & POLLIN))
-			ctlsock_serve(a->ctl_fd, command, a);
+			ctlsock_serve(a->ctl_fd, agent_command, a);
 	}
 }
 
@@ -1269,11 +830,11 @@ static int setup(struct agent *a)
 		rc = reconfigure(a, old_global);
 	else
 		rc = configure(a);
-	save(a);
+	agent_save(a);
 	/* a fresh registration that cannot be used is undone; a resumed one
 	 * stays for the next `up` (or `down`) once the cause is fixed */
 	if (rc && fresh)
-		take_down(&a->pap, &a->st, o->state_dir, stderr);
+		agent_take_down(&a->pap, &a->st, o->state_dir, stderr);
 	if (rc)
 		return rc;
 	/* A certificate of our own for every start: the one of an earlier
@@ -1288,7 +849,7 @@ static int setup(struct agent *a)
 	}
 	a->pap.retries = LOOP_RETRIES;
 	/* a resumed lease may be nearly gone: renew at once */
-	schedule(a, fresh ? renew_interval(a) : 0);
+	agent_schedule(a, fresh ? renew_interval(a) : 0);
 	return 0;
 }
 
@@ -1380,7 +941,7 @@ int host_agent_down_offline(const char *state_dir, const char *socket_path)
 	}
 	if (rc)
 		st.client_id = 0;	/* cannot deregister: still undo the host side */
-	rc = take_down(&c, &st, state_dir, stdout);
+	rc = agent_take_down(&c, &st, state_dir, stdout);
 	pap_client_close(&c);
 	explicit_bzero(&st, sizeof(st));
 	dirlock_release(dir_fd, lock_fd);

@@ -18,32 +18,7 @@
 #ifndef XDNAT_HOST_AGENT_H
 #define XDNAT_HOST_AGENT_H
 
-#include <limits.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <netinet/in.h>
-#include <net/if.h>
-
-#define HOST_STATE_DIR		"/var/lib/xdnat-host"
-#define HOST_CTL_SOCKET		"/run/xdnat/host.sock"
-#define HOST_DEFAULT_PORTS	64
-#define HOST_DEFAULT_SPIS	256
-#define HOST_DEFAULT_NATT_INDEX	1	/* port 0 of the block is IKE, 1 NAT-T */
-
-struct host_opts {
-	char gateway[INET_ADDRSTRLEN];	/* Gi */
-	char dev[IF_NAMESIZE];
-	uint32_t ports;			/* wanted at the first registration */
-	uint32_t spis;			/* 0: none */
-	uint32_t natt_index;		/* which port of the block carries NAT-T */
-	uint32_t lease;			/* seconds asked for; 0: the gateway's default */
-	uint32_t table;
-	uint16_t pap_port;
-	char state_dir[PATH_MAX];
-	char socket_path[108];		/* sizeof(sun_path) */
-	char site_key_file[PATH_MAX];	/* empty: none */
-	bool daemon;
-};
+#include "host/host_cmds.h"
 
 /* `xdnat-host up`: runs until SIGTERM or `down`. Returns the exit status
  * (0, or 1 with the reason logged as one line). */

@@ -3,6 +3,8 @@
  * The host agent's state file (host_state.h). Text, so that an operator can
  * read what `up` configured (docs/xdnat-host.md, "Undoing by hand"); every
  * line is "key value", unknown keys are an error rather than silently lost.
+ * One table (keys[]) says each key's kind, field and default: saving and
+ * loading both walk it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,15 +16,84 @@
 #include <arpa/inet.h>
 #include "lib/atomic_file.h"
 #include "host/host_state.h"
+#include "lib/parse.h"
 
 #define STATE_VERSION	1
-#define STATE_MAX_SIZE	16384
+#define STATE_MAX_SIZE	65536
+/* strongswan's options: words, and their bytes, that one state file holds */
+#define SWAN_WORDS_MAX	64
+
+enum key_kind {
+	KEY_VERSION,	/* STATE_VERSION; no field */
+	KEY_ADDR,	/* uint32_t, network order, dotted */
+	KEY_UINT,	/* unsigned of size 1 (bool), 2, 4 or 8, at most max */
+	KEY_PREV,	/* int: def (-1: never changed) or 0..max */
+	KEY_STR,	/* char[size], not empty */
+	KEY_PATH,	/* char[size], absolute; no line when empty */
+	KEY_SECRET,	/* uint8_t[size] in hex */
+	KEY_PORTS,	/* struct pap_port_range "A-B" (A >= 1); no line unless has */
+	KEY_SPIS,	/* struct pap_spi_range "A-B" (A >= 256); ditto */
+	KEY_PEER,	/* "ADDR A-B" per validated peer */
+	KEY_SWAN_ARG,	/* one line per word of the strongswan options, escaped */
+	KEY_SWAN_ARGS,	/* read only: the blank-separated words of older files */
+};
+
+struct state_key {
+	const char *key;
+	enum key_kind kind;
+	size_t off, size;	/* the field in struct host_state */
+	uint64_t max;		/* KEY_UINT, KEY_PREV */
+	int def;		/* KEY_PREV: the value before any line */
+	size_t has_off;		/* KEY_PORTS, KEY_SPIS: the bool saying there is one */
+};
+
+#define F(fld)		.off = offsetof(struct host_state, fld), \
+			.size = sizeof(((struct host_state *)0)->fld)
+#define NUM(k, mx)	{ #k, KEY_UINT, F(k), .max = mx }
+#define HAS(fld)	.has_off = offsetof(struct host_state, fld)
+
+/* In the order they are written. */
+static const struct state_key keys[] = {
+	{ "version", KEY_VERSION, .off = 0 },
+	{ "gateway", KEY_ADDR, F(gateway) },
+	NUM(pap_port, UINT16_MAX),
+	{ "dev", KEY_STR, F(dev) },
+	{ "host_addr", KEY_ADDR, F(host_addr) },
+	NUM(table, UINT32_MAX),
+	NUM(client_id, UINT32_MAX),
+	{ "secret", KEY_SECRET, F(secret) },
+	NUM(seq, UINT32_MAX),
+	NUM(xid, UINT32_MAX),
+	{ "global", KEY_ADDR, F(global) },
+	NUM(lease, UINT32_MAX),
+	NUM(lease_expires, UINT64_MAX),
+	{ "ports", KEY_PORTS, F(ports), HAS(has_ports) },
+	{ "spis", KEY_SPIS, F(spis), HAS(has_spis) },
+	NUM(natt_port, UINT16_MAX),
+	{ "cert_dir", KEY_PATH, F(cert_dir) },
+	{ "swan_arg", KEY_SWAN_ARG, F(swan) },
+	{ "swan_args", KEY_SWAN_ARGS, F(swan) },
+	{ "peer", KEY_PEER, F(peers) },
+	NUM(configured, 1),
+	NUM(clsact_created, 1),
+	{ "rp_filter_prev", KEY_PREV, F(rp_filter_prev), .max = 255, .def = -1 },
+	{ "arp_announce_prev", KEY_PREV, F(arp_announce_prev), .max = 255, .def = -1 },
+	{ "tx_csum_prev", KEY_PREV, F(tx_csum_prev), .max = 1, .def = -1 },
+};
+
+#define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static void *at(const struct host_state *st, size_t off)
+{
+	return (char *)st + off;
+}
 
 void host_state_init(struct host_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->rp_filter_prev = -1;
-	st->arp_announce_prev = -1;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].kind == KEY_PREV)
+			*(int *)at(st, keys[i].off) = keys[i].def;
 }
 
 static const char *ip(uint32_t a, char *buf)
@@ -30,40 +101,100 @@ static const char *ip(uint32_t a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static void format(FILE *f, const struct host_state *st)
+static uint64_t get_uint(const void *p, size_t size)
 {
+	switch (size) {
+	case 1: return *(const bool *)p;
+	case 2: return *(const uint16_t *)p;
+	case 4: return *(const uint32_t *)p;
+	default: return *(const uint64_t *)p;
+	}
+}
+
+/* A word of strongswan's options on one line: backslash and newline escaped. */
+static void put_escaped(FILE *f, const char *w)
+{
+	for (; *w; w++) {
+		if (*w == '\\')
+			fputs("\\\\", f);
+		else if (*w == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*w, f);
+	}
+}
+
+static void format_key(FILE *f, const struct host_state *st, const struct state_key *k)
+{
+	const void *p = at(st, k->off);
 	char a[INET_ADDRSTRLEN];
 
+	switch (k->kind) {
+	case KEY_VERSION:
+		fprintf(f, "%s %d\n", k->key, STATE_VERSION);
+		break;
+	case KEY_ADDR:
+		fprintf(f, "%s %s\n", k->key, ip(*(const uint32_t *)p, a));
+		break;
+	case KEY_UINT:
+		fprintf(f, "%s %" PRIu64 "\n", k->key, get_uint(p, k->size));
+		break;
+	case KEY_PREV:
+		fprintf(f, "%s %d\n", k->key, *(const int *)p);
+		break;
+	case KEY_STR:
+		fprintf(f, "%s %s\n", k->key, (const char *)p);
+		break;
+	case KEY_PATH:
+		if (*(const char *)p)
+			fprintf(f, "%s %s\n", k->key, (const char *)p);
+		break;
+	case KEY_SECRET:
+		fprintf(f, "%s ", k->key);
+		for (size_t i = 0; i < k->size; i++)
+			fprintf(f, "%02x", ((const uint8_t *)p)[i]);
+		fputc('\n', f);
+		break;
+	case KEY_PORTS:
+		if (*(const bool *)at(st, k->has_off))
+			fprintf(f, "%s %u-%u\n", k->key, ((const struct pap_port_range *)p)->first,
+				((const struct pap_port_range *)p)->last);
+		break;
+	case KEY_SPIS:
+		if (*(const bool *)at(st, k->has_off))
+			fprintf(f, "%s %u-%u\n", k->key, ((const struct pap_spi_range *)p)->first,
+				((const struct pap_spi_range *)p)->last);
+		break;
+	case KEY_PEER:
+		for (unsigned int i = 0; i < st->n_peers; i++)
+			fprintf(f, "%s %s %u-%u\n", k->key, ip(st->peers[i].peer, a),
+				st->peers[i].spi_first, st->peers[i].spi_last);
+		break;
+	case KEY_SWAN_ARG: {
+		static char buf[HOST_SWAN_LINE_MAX];
+		char *argv[SWAN_WORDS_MAX + 1];
+		int argc = 0;
+
+		if (st->swan.dir[0])
+			argc = host_cmd_argv(&host_cmd_strongswan, &st->swan, buf, sizeof(buf),
+					     argv, SWAN_WORDS_MAX + 1);
+		for (int i = 1; i < argc; i++) {	/* argv[0] is "strongswan" */
+			fprintf(f, "%s ", k->key);
+			put_escaped(f, argv[i]);
+			fputc('\n', f);
+		}
+		break;
+	}
+	case KEY_SWAN_ARGS:
+		break;
+	}
+}
+
+static void format(FILE *f, const struct host_state *st)
+{
 	fprintf(f, "# xdnat-host state: written by the agent, read by `up` and `down`\n");
-	fprintf(f, "version %d\n", STATE_VERSION);
-	fprintf(f, "gateway %s\n", ip(st->gateway, a));
-	fprintf(f, "pap_port %u\n", st->pap_port);
-	fprintf(f, "dev %s\n", st->dev);
-	fprintf(f, "host_addr %s\n", ip(st->host_addr, a));
-	fprintf(f, "table %u\n", st->table);
-	fprintf(f, "client_id %u\n", st->client_id);
-	fprintf(f, "secret ");
-	for (int i = 0; i < PAP_KEY_LEN; i++)
-		fprintf(f, "%02x", st->secret[i]);
-	fprintf(f, "\nseq %u\nxid %u\n", st->seq, st->xid);
-	fprintf(f, "global %s\n", ip(st->global, a));
-	fprintf(f, "lease %u\nlease_expires %" PRIu64 "\n", st->lease, st->lease_expires);
-	if (st->has_ports)
-		fprintf(f, "ports %u-%u\n", st->ports.first, st->ports.last);
-	if (st->has_spis)
-		fprintf(f, "spis %u-%u\n", st->spis.first, st->spis.last);
-	fprintf(f, "natt_port %u\n", st->natt_port);
-	if (st->cert_dir[0])
-		fprintf(f, "cert_dir %s\n", st->cert_dir);
-	if (st->swan_args[0])
-		fprintf(f, "swan_args %s\n", st->swan_args);
-	for (unsigned int i = 0; i < st->n_peers; i++)
-		fprintf(f, "peer %s %u-%u\n", ip(st->peers[i].peer, a),
-			st->peers[i].spi_first, st->peers[i].spi_last);
-	fprintf(f, "configured %d\nclsact_created %d\n", st->configured,
-		st->clsact_created);
-	fprintf(f, "rp_filter_prev %d\narp_announce_prev %d\n", st->rp_filter_prev,
-		st->arp_announce_prev);
+	for (size_t i = 0; i < N_KEYS; i++)
+		format_key(f, st, &keys[i]);
 }
 
 /* Durable: a crash leaves the old file or the new one, never a mix. */
@@ -137,59 +268,98 @@ static int parse_hex(const char *v, uint8_t *out, size_t n)
 	return 0;
 }
 
-/* One "key value" line into st. 0 or -1 (bad key or value). */
-static int parse_line(struct host_state *st, const char *key, char *val, int *version)
+/* What a load gathers besides the fields: the version, strongswan's words. */
+struct loading {
+	int version;
+	char words[HOST_SWAN_LINE_MAX];
+	size_t off;
+	char *argv[SWAN_WORDS_MAX + 1];
+	int argc;
+};
+
+/* One word (n bytes of v, unescaped when escaped) for strongswan. */
+static int add_word(struct loading *l, const char *v, size_t n, bool escaped)
 {
+	char *w = l->words + l->off;
+	size_t len = 0;
+
+	if (l->argc == SWAN_WORDS_MAX || n >= sizeof(l->words) - l->off)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (escaped && c == '\\') {
+			c = ++i < n && v[i] == 'n' ? '\n' : i < n && v[i] == '\\' ? '\\' : 0;
+			if (!c)
+				return -1;
+		}
+		w[len++] = c;
+	}
+	w[len] = 0;
+	l->argv[l->argc++] = w;
+	l->off += len + 1;
+	return 0;
+}
+
+/* One "key value" line into st. 0 or -1 (bad value). */
+static int parse_key(struct host_state *st, const struct state_key *k, char *val,
+		     struct loading *l)
+{
+	void *p = at(st, k->off);
 	uint64_t n;
 	uint32_t a, b;
 
-	if (!strcmp(key, "version")) {
+	switch (k->kind) {
+	case KEY_VERSION:
 		if (parse_num(val, INT32_MAX, &n))
 			return -1;
-		*version = (int)n;
+		l->version = (int)n;
 		return 0;
-	}
-	if (!strcmp(key, "gateway"))
-		return parse_addr(val, &st->gateway);
-	if (!strcmp(key, "host_addr"))
-		return parse_addr(val, &st->host_addr);
-	if (!strcmp(key, "global"))
-		return parse_addr(val, &st->global);
-	if (!strcmp(key, "dev")) {
-		if (!*val || strlen(val) >= sizeof(st->dev))
+	case KEY_ADDR:
+		return parse_addr(val, p);
+	case KEY_UINT:
+		if (parse_num(val, k->max, &n))
 			return -1;
-		strcpy(st->dev, val);
+		switch (k->size) {
+		case 1: *(bool *)p = n; break;
+		case 2: *(uint16_t *)p = (uint16_t)n; break;
+		case 4: *(uint32_t *)p = (uint32_t)n; break;
+		default: *(uint64_t *)p = n; break;
+		}
 		return 0;
-	}
-	if (!strcmp(key, "secret"))
-		return parse_hex(val, st->secret, PAP_KEY_LEN);
-	if (!strcmp(key, "cert_dir")) {
-		if (val[0] != '/' || strlen(val) >= sizeof(st->cert_dir))
+	case KEY_PREV:
+		if (!strcmp(val, "-1")) {
+			*(int *)p = -1;
+			return 0;
+		}
+		if (parse_num(val, k->max, &n))
 			return -1;
-		strcpy(st->cert_dir, val);
+		*(int *)p = (int)n;
 		return 0;
-	}
-	if (!strcmp(key, "swan_args")) {
-		if (!*val || strlen(val) >= sizeof(st->swan_args))
+	case KEY_PATH:
+		if (val[0] != '/')
 			return -1;
-		strcpy(st->swan_args, val);
+		/* fall through */
+	case KEY_STR:
+		if (!*val || strlen(val) >= k->size)
+			return -1;
+		strcpy(p, val);
 		return 0;
-	}
-	if (!strcmp(key, "ports")) {
+	case KEY_SECRET:
+		return parse_hex(val, p, k->size);
+	case KEY_PORTS:
 		if (parse_pair(val, UINT16_MAX, &a, &b) || !a)
 			return -1;
-		st->ports = (struct pap_port_range){ 0, (uint16_t)a, (uint16_t)b };
-		st->has_ports = true;
+		*(struct pap_port_range *)p = (struct pap_port_range){ 0, (uint16_t)a, (uint16_t)b };
+		*(bool *)at(st, k->has_off) = true;
 		return 0;
-	}
-	if (!strcmp(key, "spis")) {
+	case KEY_SPIS:
 		if (parse_pair(val, UINT32_MAX, &a, &b) || a < 256)
 			return -1;
-		st->spis = (struct pap_spi_range){ 0, a, b };
-		st->has_spis = true;
+		*(struct pap_spi_range *)p = (struct pap_spi_range){ 0, a, b };
+		*(bool *)at(st, k->has_off) = true;
 		return 0;
-	}
-	if (!strcmp(key, "peer")) {
+	case KEY_PEER: {
 		char *sp = strchr(val, ' ');
 		struct pap_sa sa;
 
@@ -202,57 +372,37 @@ static int parse_line(struct host_state *st, const char *key, char *val, int *ve
 		st->peers[st->n_peers++] = sa;
 		return 0;
 	}
-	if (!strcmp(key, "rp_filter_prev") || !strcmp(key, "arp_announce_prev")) {
-		int *dst = key[0] == 'r' ? &st->rp_filter_prev : &st->arp_announce_prev;
+	case KEY_SWAN_ARG:
+		return add_word(l, val, strlen(val), true);
+	case KEY_SWAN_ARGS: {
+		char *save = NULL;
+		int before = l->argc;
 
-		if (!strcmp(val, "-1")) {
-			*dst = -1;
-			return 0;
-		}
-		if (parse_num(val, 255, &n))
-			return -1;
-		*dst = (int)n;
-		return 0;
-	}
-
-	/* plain numbers */
-	{
-		static const struct { const char *key; size_t off, size; uint64_t max; } nums[] = {
-#define NUM(k, max) { #k, offsetof(struct host_state, k), \
-		      sizeof(((struct host_state *)0)->k), max }
-			NUM(pap_port, UINT16_MAX), NUM(table, UINT32_MAX),
-			NUM(client_id, UINT32_MAX), NUM(seq, UINT32_MAX),
-			NUM(xid, UINT32_MAX), NUM(lease, UINT32_MAX),
-			NUM(lease_expires, UINT64_MAX), NUM(natt_port, UINT16_MAX),
-			NUM(configured, 1), NUM(clsact_created, 1),
-#undef NUM
-		};
-
-		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
-			char *p = (char *)st + nums[i].off;
-
-			if (strcmp(key, nums[i].key))
-				continue;
-			if (parse_num(val, nums[i].max, &n))
+		for (char *w = strtok_r(val, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+			if (add_word(l, w, strlen(w), false))
 				return -1;
-			switch (nums[i].size) {
-			case 1: *(bool *)p = n; break;
-			case 2: *(uint16_t *)p = (uint16_t)n; break;
-			case 4: *(uint32_t *)p = (uint32_t)n; break;
-			default: *(uint64_t *)p = n; break;
-			}
-			return 0;
-		}
+		return l->argc > before ? 0 : -1;
+	}
 	}
 	return -1;
+}
+
+static const struct state_key *find_key(const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].key, key))
+			return &keys[i];
+	return NULL;
 }
 
 int host_state_load(const char *dir, struct host_state *st, char *err,
 		    size_t errlen)
 {
-	char path[PATH_MAX], buf[STATE_MAX_SIZE + 1];
+	static char buf[STATE_MAX_SIZE + 1];
+	static struct loading l;
+	char path[PATH_MAX], why[256];
 	char *line, *save = NULL;
-	int version = 0, lineno = 0, rc = 0;
+	int lineno = 0, rc = 0;
 	size_t len;
 	FILE *f;
 
@@ -273,6 +423,10 @@ int host_state_load(const char *dir, struct host_state *st, char *err,
 		return -EBADMSG;
 	}
 	buf[len] = 0;
+	l.version = 0;
+	l.off = 0;
+	l.argc = 0;
+	l.argv[l.argc++] = (char *)host_cmd_strongswan.name;
 	for (char *p = buf; (line = strtok_r(p, "\n", &save)); p = NULL) {
 		char *val;
 
@@ -282,14 +436,14 @@ int host_state_load(const char *dir, struct host_state *st, char *err,
 		val = strchr(line, ' ');
 		if (val)
 			*val++ = 0;
-		if (!val || parse_line(st, line, val, &version)) {
+		if (!val || !find_key(line) || parse_key(st, find_key(line), val, &l)) {
 			snprintf(err, errlen, "%s:%d: bad line (key '%s')", path, lineno, line);
 			rc = -EBADMSG;
 			break;
 		}
 	}
-	if (!rc && version != STATE_VERSION) {
-		snprintf(err, errlen, "%s: version %d, expected %d", path, version,
+	if (!rc && l.version != STATE_VERSION) {
+		snprintf(err, errlen, "%s: version %d, expected %d", path, l.version,
 			 STATE_VERSION);
 		rc = -EBADMSG;
 	}
@@ -297,10 +451,18 @@ int host_state_load(const char *dir, struct host_state *st, char *err,
 		snprintf(err, errlen, "%s: gateway or dev missing", path);
 		rc = -EBADMSG;
 	}
+	/* strongswan's words, read by the table they were written with */
+	l.argv[l.argc] = NULL;
+	if (!rc && l.argc > 1 &&
+	    host_cmd_parse(&host_cmd_strongswan, l.argc, l.argv, &st->swan, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: strongswan options (swan_arg): %s", path, why);
+		rc = -EBADMSG;
+	}
 	/* ranges are stored without their global address: it is G */
 	st->ports.global = st->global;
 	st->spis.global = st->global;
 	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(&l, sizeof(l));
 	return rc;
 }
 

@@ -5,7 +5,8 @@
  * `up` changed on the host, so that a restarted agent resumes where the last
  * one stopped and `down` can undo everything without a running agent.
  *
- * DIR/state is a text file ("key value" lines, docs/xdnat-host.md), mode
+ * DIR/state is a text file ("key value" lines, docs/xdnat-host.md; one
+ * table in host_state.c says each key's kind, place and default), mode
  * 0600 because it holds the PAP secret, replaced atomically (temporary file,
  * fsync, rename, fsync of the directory). DIR/lock is flock()ed by the agent.
  */
@@ -17,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <net/if.h>
+#include "host/host_cmds.h"
 #include "pap/pap.h"
 
 #define HOST_STATE_FILE		"state"
 #define HOST_STATE_MAX_PEERS	PAP_MAX_SAS
-#define HOST_SWAN_ARGS_MAX	2048
 
 struct host_state {
 	/* where: from `up`, needed again by `down` */
@@ -49,19 +50,22 @@ struct host_state {
 
 	/* where the certificate files go (`cert --out`); empty: DIR/cert */
 	char cert_dir[PATH_MAX];
-	/* `xdnat-host strongswan`'s words (--dir DIR ...), kept to rewrite the
-	 * directory after each new certificate; empty: none */
-	char swan_args[HOST_SWAN_ARGS_MAX];
+	/* `xdnat-host strongswan`'s options, kept to rewrite the directory
+	 * after each new certificate; swan.dir empty: none */
+	struct swan_opts swan;
 
 	/* what `up` changed on the host, for `down` */
 	bool configured;		/* address, rule, route, tc were set up */
 	bool clsact_created;		/* the clsact qdisc is ours to remove */
 	int rp_filter_prev;		/* -1: never changed */
 	int arp_announce_prev;
+	int tx_csum_prev;		/* --dev a veth: its TX checksum offload
+					 * before `up` (1/0), -1: never changed */
 };
 
 void host_state_init(struct host_state *st);
-/* 0, -ENOENT when DIR holds no state, -EBADMSG (err says where) or -errno. */
+/* 0, -ENOENT when DIR holds no state, -EBADMSG (err says where: an unknown
+ * key, a bad value, a missing version, gateway or dev) or -errno. */
 int host_state_load(const char *dir, struct host_state *st, char *err,
 		    size_t errlen);
 int host_state_save(const char *dir, const struct host_state *st);

@@ -307,7 +307,7 @@ char *swan_updown_sh(const struct swan_params *p, const char *dir)
 		  "# charon runs this when a CHILD_SA of a connection that names it comes up or\n"
 		  "# goes down (not when it is rekeyed). It tells the gateway which external\n"
 		  "# peer this host has IPsec with, so that the gateway lets that peer's ESP to\n"
-		  "# this host's SPIs in, and only that peer's (seed 001, claim 18):\n"
+		  "# this host's SPIs in, and only that peer's (US 7,028,335 claim 18):\n"
 		  "#   up:   xdnat-host validate PEER    (each time: idempotent)\n"
 		  "#   down: xdnat-host invalidate PEER  (when no CHILD_SA with PEER is left)\n"
 		  "# The whole SPI block is validated for PEER: strongSwan 5.9 passes no SPI to\n"

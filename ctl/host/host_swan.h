@@ -21,7 +21,7 @@
  *   DIR/swanctl/x509crl/xdnat.crl       copy of the CA's CRL (if given)
  *   DIR/swanctl/{x509crl,...}           the other directories swanctl scans
  *   DIR/updown.sh             CHILD_SA up/down -> xdnat-host validate /
- *                             invalidate PEER (seed 001, claim 18)
+ *                             invalidate PEER (US 7,028,335 claim 18)
  *   DIR/updown.d/             the up-count per peer (updown.sh's own)
  *
  * Credentials are copied, not linked (docs/strongswan.md says why). No PAP,

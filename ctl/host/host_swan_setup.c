@@ -15,79 +15,16 @@
 #include "host/host_cert.h"
 #include "host/host_swan.h"
 #include "host/host_swan_setup.h"
-#include "lib/parse.h"
 
 /* swanctl --load-all gets this long; a charon that hangs must not hang the
  * agent. */
 #define RELOAD_TIMEOUT_MS	10000
 
-enum esp_mode { ESP_AUTO, ESP_KERNEL, ESP_LIBIPSEC };
-
-struct words {
-	const char *dir, *peer, *peer_id;
-	const char *peer_cas[SWAN_MAX_PEER_CAS + 1];
-	unsigned int n_cas;
-	uint32_t peer_port;
-	bool narrow;
-	enum esp_mode esp;
-};
-
-static int usage(char *err, size_t errlen, const char *why, const char *word)
-{
-	snprintf(err, errlen, "strongswan: %s%s%s", why, word ? " " : "", word ? word : "");
-	return -EINVAL;
-}
-
-static int parse_words(int argc, char **argv, struct words *w, char *err, size_t errlen)
-{
-	memset(w, 0, sizeof(*w));
-	for (int i = 0; i < argc; i++) {
-		const char *k = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(k, "--narrow")) {
-			w->narrow = true;
-			continue;
-		}
-		if (!v)
-			return usage(err, errlen, "no value for", k);
-		i++;
-		if (!strcmp(k, "--dir")) {
-			w->dir = v;
-		} else if (!strcmp(k, "--peer")) {
-			w->peer = v;
-		} else if (!strcmp(k, "--peer-id")) {
-			w->peer_id = v;
-		} else if (!strcmp(k, "--peer-port")) {
-			if (parse_u32(v, 1, 65535, &w->peer_port))
-				return usage(err, errlen, "--peer-port is not 1..65535:", v);
-		} else if (!strcmp(k, "--peer-ca")) {
-			if (w->n_cas == SWAN_MAX_PEER_CAS)
-				return usage(err, errlen, "too many --peer-ca; at most 8", NULL);
-			w->peer_cas[w->n_cas++] = v;
-		} else if (!strcmp(k, "--esp")) {
-			if (!strcmp(v, "auto"))
-				w->esp = ESP_AUTO;
-			else if (!strcmp(v, "kernel"))
-				w->esp = ESP_KERNEL;
-			else if (!strcmp(v, "libipsec"))
-				w->esp = ESP_LIBIPSEC;
-			else
-				return usage(err, errlen, "--esp is not auto, kernel or libipsec:", v);
-		} else {
-			return usage(err, errlen, "unknown option", k);
-		}
-	}
-	if (!w->dir)
-		return usage(err, errlen, "--dir DIR is required", NULL);
-	return 0;
-}
-
 /* Run swanctl --load-all against DIR's charon. 0, SWAN_NOT_RUNNING, or
  * -errno with the reason in err. */
 static int reload(const char *dir, char *err, size_t errlen)
 {
-	char vici[PATH_MAX], conf[PATH_MAX + 32], swanctl_dir[PATH_MAX + 32];
+	char vici[PATH_MAX + 32], conf[PATH_MAX + 32], swanctl_dir[PATH_MAX + 32];
 	struct stat sb;
 	int status = 0, waited = 0;
 	pid_t pid, r;
@@ -143,19 +80,16 @@ static int reload(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-int swan_setup(int argc, char **argv, const struct swan_share *sh, FILE *out, char *err,
+int swan_setup(const struct swan_opts *w, const struct swan_share *sh, FILE *out, char *err,
 	       size_t errlen)
 {
+	const char *peer_cas[SWAN_MAX_PEER_CAS + 1] = { 0 };
 	char key[PATH_MAX + 16], crt[PATH_MAX + 16], ca[PATH_MAX + 16], crl[PATH_MAX + 16];
 	char self[PATH_MAX], probe_err[256];
 	struct swan_params p = { 0 };
-	struct words w;
 	ssize_t n;
 	int rc, esp;
 
-	rc = parse_words(argc, argv, &w, err, errlen);
-	if (rc)
-		return rc;
 	if (!sh->has_spis) {
 		snprintf(err, errlen, "strongswan: this host holds no SPIs (start the agent with "
 			 "--spis N, N well above the SAs it will run, rekeys included)");
@@ -170,11 +104,11 @@ int swan_setup(int argc, char **argv, const struct swan_share *sh, FILE *out, ch
 			 "`xdnat-host cert`)");
 		return -ENOENT;
 	}
-	switch (w.esp) {
-	case ESP_KERNEL:
+	switch (w->esp) {
+	case SWAN_ESP_KERNEL:
 		esp = 1;
 		break;
-	case ESP_LIBIPSEC:
+	case SWAN_ESP_LIBIPSEC:
 		esp = 0;
 		break;
 	default:
@@ -206,11 +140,13 @@ int swan_setup(int argc, char **argv, const struct swan_share *sh, FILE *out, ch
 	p.cert_path = crt;
 	p.ca_path = ca;
 	p.crl_path = access(crl, R_OK) ? NULL : crl;
-	p.peer_ca_paths = w.n_cas ? w.peer_cas : NULL;
-	p.peer = w.peer;
-	p.peer_port = (uint16_t)w.peer_port;
-	p.peer_id = w.peer_id;
-	if (w.narrow) {
+	for (unsigned int i = 0; i < w->n_cas && i < SWAN_MAX_PEER_CAS; i++)
+		peer_cas[i] = w->peer_cas[i];
+	p.peer_ca_paths = w->n_cas ? peer_cas : NULL;
+	p.peer = w->peer[0] ? w->peer : NULL;
+	p.peer_port = (uint16_t)w->peer_port;
+	p.peer_id = w->peer_id[0] ? w->peer_id : NULL;
+	if (w->narrow) {
 		p.ts_port_first = sh->ports.first;
 		p.ts_port_last = sh->ports.last;
 	}
@@ -218,22 +154,22 @@ int swan_setup(int argc, char **argv, const struct swan_share *sh, FILE *out, ch
 	p.agent_socket = sh->agent_socket;
 	p.kernel_has_esp = esp;
 
-	rc = swan_write(w.dir, &p, err, errlen);
+	rc = swan_write(w->dir, &p, err, errlen);
 	if (rc)
 		return rc;
 	if (out)
 		fprintf(out, "wrote %s: IKE port %u, NAT-T port %u, SPIs 0x%x-0x%x, %s%s\n",
-			w.dir, p.ike_port, p.natt_port, p.spi_min, p.spi_max,
+			w->dir, p.ike_port, p.natt_port, p.spi_min, p.spi_max,
 			esp ? "kernel ESP (kernel-netlink)" : "userspace ESP (kernel-libipsec)",
-			w.narrow ? ", selectors narrowed to this host's ports" : "");
-	rc = reload(w.dir, err, errlen);
+			w->narrow ? ", selectors narrowed to this host's ports" : "");
+	rc = reload(w->dir, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (out)
 		fprintf(out, rc == SWAN_NOT_RUNNING ?
 			"no charon on %s/%s yet: start it with STRONGSWAN_CONF=%s/%s\n" :
 			"charon on %s/%s reloaded (swanctl --load-all)%s%s\n",
-			w.dir, SWAN_VICI, rc == SWAN_NOT_RUNNING ? w.dir : "",
+			w->dir, SWAN_VICI, rc == SWAN_NOT_RUNNING ? w->dir : "",
 			rc == SWAN_NOT_RUNNING ? SWAN_CONF : "");
 	return 0;
 }

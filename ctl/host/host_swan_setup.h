@@ -3,8 +3,9 @@
  * `xdnat-host strongswan`: from what the agent holds to a strongSwan
  * directory (host_swan.h writes it), and keeping it current.
  *
- * The agent runs it with the words of the command (--dir DIR and the
- * options below) and its share: G, the port block (port 0 is charon's IKE
+ * The agent runs it with the options of the command (struct swan_opts,
+ * read by host_cmds.h's table from --dir DIR and the words below) and its
+ * share: G, the port block (port 0 is charon's IKE
  * port), the NAT-T port it declared with PAP NATT, the SPI block, and its
  * certificate directory (host_cert.h). The agent keeps the words and runs it
  * again after every new certificate or CRL, so the copies in DIR never go
@@ -26,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "host/host_cmds.h"
 #include "pap/pap.h"
 
 struct swan_share {
@@ -43,12 +45,12 @@ struct swan_share {
 #define SWAN_NOT_RUNNING	1
 
 /*
- * Check the words (argv[0] is the first option), write DIR for sh, and
- * reload the charon that serves DIR if one does. What was done goes to out
- * (may be NULL). 0, or -errno with a one-line reason in err (a bad word, no
- * SPIs, no certificate, a file that cannot be written, swanctl failing).
+ * Write w->dir for sh as w asks, and reload the charon that serves it if one
+ * does. What was done goes to out (may be NULL). 0, or -errno with a
+ * one-line reason in err (no SPIs, no certificate, a value host_swan
+ * refuses, a file that cannot be written, swanctl failing).
  */
-int swan_setup(int argc, char **argv, const struct swan_share *sh, FILE *out, char *err,
+int swan_setup(const struct swan_opts *w, const struct swan_share *sh, FILE *out, char *err,
 	       size_t errlen);
 
 #endif

@@ -5,10 +5,12 @@
  * command-line tools speak through here; no command is known here.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -77,37 +79,85 @@ int ctlsock_listen(const char *path)
 	return fd;
 }
 
+/* Read exactly n bytes; fewer when the client stops or falls silent. */
+static size_t read_full(int fd, char *p, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t r = read(fd, p + off, n - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	return off;
+}
+
+/* The request's words into argv (NULL-terminated). argc, or -1 with err. */
+static int read_request(int fd, char *buf, char **argv, char *err, size_t errlen)
+{
+	uint32_t be_len, len;
+	int argc = 0;
+
+	if (read_full(fd, (char *)&be_len, sizeof(be_len)) != sizeof(be_len)) {
+		snprintf(err, errlen, "no request");
+		return -1;
+	}
+	len = ntohl(be_len);
+	if (len > CTLSOCK_REQ_MAX) {
+		snprintf(err, errlen, "request of %u bytes, at most %d", len, CTLSOCK_REQ_MAX);
+		return -1;
+	}
+	if (read_full(fd, buf, len) != len) {
+		snprintf(err, errlen, "request cut short");
+		return -1;
+	}
+	if (len && buf[len - 1]) {
+		snprintf(err, errlen, "malformed request");
+		return -1;
+	}
+	for (size_t off = 0; off < len; off += strlen(buf + off) + 1) {
+		if (argc == CTLSOCK_MAX_ARGS) {
+			snprintf(err, errlen, "more than %d words", CTLSOCK_MAX_ARGS);
+			return -1;
+		}
+		argv[argc++] = buf + off;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
 int ctlsock_serve(int lfd, ctlsock_handler handler, void *ctx)
 {
 	struct timeval tv = { .tv_sec = 1 };
-	char line[CTLSOCK_LINE_MAX], err[512] = "";
+	char buf[CTLSOCK_REQ_MAX], err[512] = "";
+	char *argv[CTLSOCK_MAX_ARGS + 1];
 	char *body = NULL;
-	size_t off = 0, body_len = 0;
-	ssize_t n;
+	size_t body_len = 0;
 	FILE *out;
-	int rc, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	int rc, argc, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
 	/* A silent client must not stall the daemon's loop for long. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (off < sizeof(line) - 1) {
-		n = read(fd, line + off, sizeof(line) - 1 - off);
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (memchr(line, '\n', off))
-			break;
+	argc = read_request(fd, buf, argv, err, sizeof(err));
+	if (argc < 0) {
+		dprintf(fd, "error: %s\n", err);
+		close(fd);
+		return 0;
 	}
-	line[off] = 0;
 
 	out = open_memstream(&body, &body_len);
 	if (!out) {
 		close(fd);
 		return -ENOMEM;
 	}
-	rc = handler(ctx, line, out, err, sizeof(err));
+	rc = handler(ctx, argc, argv, out, err, sizeof(err));
 	fclose(out);
 	if (rc) {
 		dprintf(fd, "error: %s\n", err[0] ? err : "failed");
@@ -120,18 +170,45 @@ int ctlsock_serve(int lfd, ctlsock_handler handler, void *ctx)
 	return 0;
 }
 
-int ctlsock_call(const char *path, const char *line, int timeout_s, FILE *out,
+/* argv as the request: the length, then each word and its NUL. */
+static int frame(int argc, char *const *argv, char *buf, size_t *len)
+{
+	size_t off = 4;
+	uint32_t be;
+
+	if (argc < 0 || argc > CTLSOCK_MAX_ARGS)
+		return -E2BIG;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+
+		if (n > CTLSOCK_REQ_MAX + 4 - off)
+			return -E2BIG;
+		memcpy(buf + off, argv[i], n);
+		off += n;
+	}
+	be = htonl((uint32_t)(off - 4));
+	memcpy(buf, &be, 4);
+	*len = off;
+	return 0;
+}
+
+int ctlsock_call(const char *path, int argc, char *const *argv, int timeout_s, FILE *out,
 		 char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = timeout_s };
-	char buf[4096];
-	size_t off = 0;
+	char buf[4096], req[CTLSOCK_REQ_MAX + 4];
+	size_t off = 0, req_len;
 	int fd, status = 1;	/* 1: status line not read yet */
 	ssize_t n;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
+	if (frame(argc, argv, req, &req_len)) {
+		snprintf(err, errlen, "command longer than %d bytes or %d words",
+			 CTLSOCK_REQ_MAX, CTLSOCK_MAX_ARGS);
+		return -E2BIG;
+	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -144,8 +221,9 @@ int ctlsock_call(const char *path, const char *line, int timeout_s, FILE *out,
 	}
 	if (timeout_s > 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (dprintf(fd, "%s\n", line) < 0) {
-		snprintf(err, errlen, "sending to %s: %s", path, strerror(errno));
+	n = write_all(fd, req, req_len);
+	if (n) {
+		snprintf(err, errlen, "sending to %s: %s", path, strerror((int)-n));
 		close(fd);
 		return -EIO;
 	}

@@ -129,7 +129,7 @@ static int64_t now_ms(void)
 }
 
 /* Send the sealed request, resending the same bytes until an answer. */
-static int transact(struct pap_client *c, struct pap_writer *w, uint8_t type)
+static int send_and_wait(struct pap_client *c, struct pap_writer *w, uint8_t type)
 {
 	int len = pap_session_seal(&c->s, w), timeout = c->timeout_ms;
 
@@ -176,6 +176,42 @@ static int transact(struct pap_client *c, struct pap_writer *w, uint8_t type)
 		}
 	}
 	return -ETIMEDOUT;
+}
+
+/*
+ * The request built in w, answered. A REPLAY means the gateway saw a higher
+ * sequence number than ours (a state file older than the last request):
+ * the same parameters go again under a new xid and a sequence number
+ * PAP_CLIENT_REPLAY_SKIP ahead, once.
+ */
+static int transact(struct pap_client *c, struct pap_writer *w, uint8_t type)
+{
+	size_t body = w->len;	/* header and parameters, before AUTH */
+	int rc = send_and_wait(c, w, type);
+
+	if (rc != -EPROTO || c->err_code != PAP_E_REPLAY || type == PAP_REGISTER)
+		return rc;
+	c->s.seq += PAP_CLIENT_REPLAY_SKIP;
+	/* a new header over the old one; the parameters stay where they are */
+	pap_begin(w, c->qbuf, sizeof(c->qbuf), type, ++c->s.xid, c->s.client_id, ++c->s.seq);
+	w->len = body;
+	return send_and_wait(c, w, type);
+}
+
+const char *pap_client_strerror(struct pap_client *c, int rc)
+{
+	char gw[INET_ADDRSTRLEN];
+
+	if (rc == -EPROTO)
+		snprintf(c->why, sizeof(c->why), "%s (%s)", pap_err_name(c->err_code),
+			 c->err_text);
+	else if (rc == -ETIMEDOUT)
+		snprintf(c->why, sizeof(c->why), "no answer from %s:%u",
+			 inet_ntop(AF_INET, &c->gw.sin_addr, gw, sizeof(gw)),
+			 ntohs(c->gw.sin_port));
+	else
+		snprintf(c->why, sizeof(c->why), "%s", strerror(-rc));
+	return c->why;
 }
 
 static int begin(struct pap_client *c, struct pap_writer *w, uint8_t type)

@@ -5,7 +5,10 @@
  * Two layers: a session (identity, secret, sequence numbers: builds sealed
  * requests and checks replies, no I/O), and a client that adds the UDP
  * transport with retransmission of the very same datagram on time-out, so the
- * gateway's reply cache makes every call exactly-once.
+ * gateway's reply cache makes every call exactly-once. The client recovers
+ * from a REPLAY itself (a saved sequence number older than the gateway's:
+ * it jumps 65536 ahead and asks once more) and words every failure as one
+ * line (pap_client_strerror).
  */
 #ifndef XDNAT_PAP_CLIENT_H
 #define XDNAT_PAP_CLIENT_H
@@ -49,6 +52,7 @@ struct pap_client {
 	/* Last ERROR the gateway sent (code 0 when the failure was local). */
 	int err_code;
 	char err_text[PAP_MAX_TEXT + 1];
+	char why[PAP_MAX_TEXT + 64];	/* pap_client_strerror()'s line */
 	/* Last reply, decoded; points into rbuf. */
 	struct pap_msg reply;
 	uint8_t rbuf[PAP_MAX_MSG];
@@ -59,10 +63,14 @@ struct pap_client {
 int pap_client_open(struct pap_client *c, const char *gw, uint16_t port);
 void pap_client_close(struct pap_client *c);
 
+/* How far a request jumps its sequence number after a REPLAY. */
+#define PAP_CLIENT_REPLAY_SKIP	(1u << 16)
+
 /*
  * Every call returns 0, -EPROTO when the gateway answered with an ERROR
  * (c->err_code / c->err_text say which), -ETIMEDOUT when it never answered,
- * or another -errno. On success c->reply holds the decoded reply.
+ * or another -errno. On success c->reply holds the decoded reply. An ERROR
+ * REPLAY is retried once, PAP_CLIENT_REPLAY_SKIP further on.
  */
 int pap_client_register(struct pap_client *c, const uint8_t *site_key,
 			size_t site_key_len, uint32_t lease);
@@ -86,5 +94,10 @@ int pap_client_natt(struct pap_client *c, uint16_t port);
 int pap_client_cert(struct pap_client *c, const uint8_t *csr, size_t len);
 /* CRL: c->reply.crl holds the CA's CRL, DER. */
 int pap_client_crl(struct pap_client *c);
+
+/* Why the call that returned rc failed, as one line kept in c->why: the
+ * gateway's ERROR ("NOT_OWNER (text)"), "no answer from GW:PORT", or
+ * strerror. */
+const char *pap_client_strerror(struct pap_client *c, int rc);
 
 #endif

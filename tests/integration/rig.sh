@@ -234,14 +234,13 @@ rig_up() {
 	ip netns exec "$WAN" ethtool -K pgw gro on >/dev/null
 	ip netns exec "$LAN" ethtool -K pgw gro on >/dev/null
 
-	# TX checksum offload off wherever packets that the gateway's XDP
-	# forwards are made: with it, a socket's TCP/UDP checksum leaves
-	# unfinished (CHECKSUM_PARTIAL, for the "NIC" to complete). Across veths
-	# and bridges that metadata travels with the skb and the receiver
-	# trusts it, but XDP_REDIRECT turns the frame into bare bytes: the
-	# packet arrives with a half-made checksum and is dropped as corrupt.
-	# Hosts (their tunnel packets) and the external side (inbound) alike.
-	for ns in "$EXT" "$ATK" "$H1" "$H2"; do
+	# TX checksum offload off on the external peers: with it, a socket's
+	# TCP/UDP checksum leaves unfinished (CHECKSUM_PARTIAL) across a veth,
+	# and gw_ext's XDP forwards the bytes as they are. A real peer's NIC
+	# completes the checksum before the wire, so this only makes the veths
+	# what a real link is (xdnatd warns about its veth NIC). The hosts are
+	# left alone: xdnat-host turns it off on its veth itself.
+	for ns in "$EXT" "$ATK"; do
 		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
 	done
 

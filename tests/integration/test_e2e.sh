@@ -6,7 +6,7 @@
 #   UDP, TCP and ping from h1 and h2 at once, from G and their own ports; the
 #   peer only ever sees G. Real ESP and AH (scapy SAs, tunnel and transport
 #   mode) both ways, verified at the far end. An attacker's ESP dropped until
-#   h1 validates it, delivered, dropped again after invalidate (seed 001).
+#   h1 validates it, delivered, dropped again after invalidate (US 7,028,335, docs/design.md).
 #   h2 sending from h1's port: dropped; h2 validating h1's SPIs: refused.
 #   xdnatd restarted while the peer streams UDP to h1: nothing lost. h2's
 #   agent killed: its share, map entries and traffic gone after the lease.
@@ -120,7 +120,7 @@ recv_wait $R3 out-h1
 check "h1 -> ext: ESP and AH, tunnel and transport, the peer's SPIs: decrypted, ICVs verified" \
 	test "$(seen out-h1)" = "$(sorted $OUT_H1)"
 
-# --- seed 001: an unvalidated source's ESP is dropped ------------------------------------
+# --- US 7,028,335: an unvalidated source's ESP is dropped ------------------------------------
 # The attacker uses an SPI of h1's block. After its ESP a marker follows from
 # the validated peer on the same path: once h1 has the marker, the attacker's
 # packets were decided (and counted) too.

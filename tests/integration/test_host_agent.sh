@@ -96,6 +96,10 @@ check "gateway unreachable: G not configured, no state" bash -c \
 	"! ip -n '$H1' addr show dev lo | grep -q $G && [ ! -e '$TMP/unreach/state' ]"
 
 # --- up in h1 and h2 ---------------------------------------------------------------
+tx_csum() { ip netns exec "$1" ethtool -k eth0 | awk '/^tx-checksumming:/ {print $2}'; }
+export -f tx_csum
+check "h1, h2: eth0 (a veth) starts with TX checksum offload on" \
+	bash -c "[ \"\$(tx_csum '$H1') \$(tx_csum '$H2')\" = 'on on' ]"
 start_gw
 up_bg 1
 up_bg 2
@@ -107,6 +111,14 @@ for n in 1 2; do
 		"[ \"\$(json_get \"(d['ports'], d['spis'])\" < '$TMP/h$n.json')\" = \
 		   \"\$(ctl hosts --json | json_get \"[(h['ports'], h['spis']) for h in d['hosts'] \
 			if h['address']=='10.0.0.1$n'][0]\")\" ]"
+done
+for n in 1 2; do
+	ns=$([ "$n" = 1 ] && echo "$H1" || echo "$H2")
+	check "h$n: the agent turned TX checksum offload off on its veth" \
+		bash -c "[ \"\$(tx_csum '$ns')\" = off ]"
+	check "h$n: and says so once in its log" \
+		bash -c "[ \$(grep -c 'eth0 is a veth: TX checksum offload off' '$TMP/h$n.log') -eq 1 ]"
+	check "h$n: the state remembers it was on" grep -qx "tx_csum_prev 1" "$TMP/h$n/state"
 done
 check "h1 and h2 hold different ports" bash -c "[ \"\$(json_get \"d['ports']\" < '$TMP/h1.json')\" != \
 	\"\$(json_get \"d['ports']\" < '$TMP/h2.json')\" ]"
@@ -156,9 +168,8 @@ check "invalidate of an unknown peer: refused, not-found" \
 	bash -c "[ $rc -eq 1 ] && grep -q not-found <<<'$out'"
 
 # --- the tunnel, packet by packet (no XDP on the gateway: its bridge sees all) --------
-# TX checksum offload would leave the inner UDP checksum for the NIC to fill in
-# (CHECKSUM_PARTIAL across the veth): off, so the capture shows the real bytes.
-ip netns exec "$H1" ethtool -K eth0 tx off >/dev/null 2>&1
+# The agent turned TX checksum offload off on h1's veth (above): the inner UDP
+# checksum leaves complete, and the capture shows the real bytes.
 SP=$((P1 + 2))
 sniff_start "$GW" vh1 "$TMP/egress.pcap" -c 1 ip proto 4
 TCPDUMP=$LAST_PID
@@ -207,7 +218,9 @@ check "status counts the encap and the decap" bash -c "host 1 status --json --so
 
 # --- TCP through both ends of the tunnel: TSO/GSO survive the encapsulation ----
 # With no gateway data plane, gw gets the far end from tunnel_peer (host_tunnel
-# with the roles turned around): PEER lives on gw's lo, behind the tunnel.
+# with the roles turned around): PEER lives on gw's lo, behind the tunnel. TX
+# offload back on by hand (the agent turned it off; the far end here is a stack,
+# not XDP, which completes the checksums): TSO makes the GSO packets.
 ip netns exec "$H1" ethtool -K eth0 tx on >/dev/null 2>&1
 ip -n "$GW" addr add $PEER/32 dev lo
 ip -n "$GW" route add $G/32 via 10.0.0.11 dev br0 mtu 1480 advmss 1440
@@ -287,6 +300,8 @@ check "down (h1): rule and route removed" bash -c \
 check "down (h1): tc filters removed" bash -c "[ -z \"\$(tc -n '$H1' filter show dev eth0 egress)\" ] && \
 	[ -z \"\$(tc -n '$H1' filter show dev eth0 ingress)\" ]"
 check "down (h1): state forgotten" test ! -e "$TMP/h1/state"
+check "down (h1): TX checksum offload as it was before up (on)" \
+	bash -c "[ \"\$(tx_csum '$H1')\" = on ]"
 check "xdnatctl hosts is empty" bash -c "ctl hosts --json | json_get \"len(d['hosts'])\" | grep -qx 0"
 out=$(host 2 down --socket "$TMP/h2.sock" --state-dir "$TMP/h2" 2>&1); rc=$?
 check "down without an agent (h2, killed): from --state-dir" bash -c "[ $rc -eq 0 ] && \
@@ -294,6 +309,8 @@ check "down without an agent (h2, killed): from --state-dir" bash -c "[ $rc -eq 
 check "down without an agent: G, rule and tc removed in h2" bash -c \
 	"! ip -n '$H2' addr show dev lo | grep -q $G && ! ip -n '$H2' rule | grep -q 'lookup 4555' && \
 	 [ -z \"\$(tc -n '$H2' filter show dev eth0 egress)\" ]"
+check "down without an agent: TX checksum offload back on in h2" \
+	bash -c "[ \"\$(tx_csum '$H2')\" = on ]"
 stop_pid "$GWPID" TERM
 
 # --- a small pool with a site key: partial grant, site key refused ---------------------
@@ -312,10 +329,20 @@ check "wrong site key: refused with one line naming site-key" bash -c \
 out=$(timeout 30 ip netns exec "$H2" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
 	--state-dir "$TMP/h2w" --socket "$TMP/h2w.sock" 2>&1); rc=$?
 check "no site key: refused naming site-key" bash -c "[ $rc -eq 1 ] && grep -q site-key <<<'$out'"
+# a state directory whose name JSON must escape
+export ODD='a"b\c'
 start_bg "$H2" "$TMP/h2s.log" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
-	--site-key "$TMP/site.key" --table 4666 --state-dir "$TMP/h2s" --socket "$TMP/h2s.sock"
+	--site-key "$TMP/site.key" --table 4666 --state-dir "$TMP/$ODD" --socket "$TMP/h2s.sock"
 check "site key accepted: the agent comes up" until_true 20 \
 	ip netns exec "$H2" "$HOST" status --socket "$TMP/h2s.sock"
+odd_json() {	# status --json parses, with the schema and the odd state directory
+	ip netns exec "$H2" "$HOST" status --json --socket "$TMP/h2s.sock" > "$TMP/odd.json" &&
+	/usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)' < "$TMP/odd.json" &&
+	json_get "d['schema'] == 1 and d['state_file'] == '$TMP/' + chr(97) + chr(34) + 'b' + chr(92) + 'c/state'" \
+		< "$TMP/odd.json" | grep -qx True
+}
+export -f odd_json
+check "status --json is valid JSON for a state directory named $ODD" odd_json
 check "partial grant of ports is reported" \
 	grep -q "partial grant: asked for 64 ports, got 16: 30000-30015" "$TMP/h2s.log"
 check "partial grant of SPIs is reported" \

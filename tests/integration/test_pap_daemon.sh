@@ -42,7 +42,21 @@ out=$("$XDNATD" --global 198.51.100.1 --ext-if nosuchif0 --state-dir "$TMP/x" \
 check "unknown interface: a clear error" grep -q "nosuchif0: no such interface" <<<"$out"
 
 # --- the protocol against a live daemon --------------------------------------
+# The operator's reserved ports (kept by xdnatd, which adds its --ports).
+reserved() { ip netns exec "$GW" cat /proc/sys/net/ipv4/ip_local_reserved_ports; }
+holds_ours() {	# one range of the sysctl covers 20000-29999
+	reserved | tr , '\n' | awk -F- '$1 <= 20000 && ($2 == "" ? $1 : $2) >= 29999 {f = 1}
+		END {exit !f}'
+}
+export -f reserved holds_ours; export GW
+ip netns exec "$GW" sysctl -qw net.ipv4.ip_local_reserved_ports=8080,9000-9100
 start_daemon --lease 30
+check "--ports reserved in ip_local_reserved_ports, the operator's entries kept" \
+	bash -c "[ \"\$(reserved)\" = 8080,9000-9100,20000-29999 ]"
+check "the part xdnatd added is remembered in the state directory" \
+	grep -qx 20000-29999 "$STATE/reserved_ports"
+check "the reservation is logged once" \
+	bash -c "[ \$(grep -c 'reserved for the hosts' '$TMP/xdnatd.log') -eq 1 ]"
 check "daemon answers on its control socket" "$CTL" --socket "$SOCK" hosts
 check "pin directory is on a BPF filesystem inside the netns" bash -c \
 	"[ \"\$(nsenter -t $DAEMON -m stat -f -c %T '$TMP/bpf')\" = bpf_fs ]"
@@ -105,7 +119,33 @@ count_lines < <(ip netns exec "$H1" "$PROBE" 10.0.0.1 4666 "$TMP/d.session" hold
 check "second instance keeps its own table" bash -c \
 	"'$CTL' --socket '$TMP/second.sock' hosts --json | grep -q 198.51.100.2 && \
 	 ! '$CTL' --socket '$SOCK' hosts --json | grep -q 198.51.100.2"
+check "SIGHUP: the running --ports stay reserved" holds_ours
 stop_pid "$SECOND" TERM
 stop_pid "$DAEMON" TERM
 check "daemon log has no errors" bash -c "! grep -q 'error' '$TMP/xdnatd.log'"
+
+# --- reserved ports: kept across a stop, given back by --unload -----------------
+check "after a stop the reservation stays (the maps still forward)" holds_ours
+for d in "$STATE" "$TMP/state2"; do
+	ip netns exec "$GW" "$XDNATD" --global 198.51.100.1 --unload --state-dir "$d" \
+		--bpffs "$TMP/bpf" > "$TMP/unload.log" 2>&1
+done
+check "--unload gives back xdnatd's part only" bash -c "[ \"\$(reserved)\" = 8080,9000-9100 ]"
+check "--unload forgets the part" test ! -e "$STATE/reserved_ports"
+# /proc/sys read-only (as in many containers): an overlap with the ephemeral
+# range is refused, one line naming it; outside the range xdnatd starts.
+ro_xdnatd() {	# ro_xdnatd PORTS: xdnatd with a read-only /proc/sys, until it stops or 3 s
+	ip netns exec "$GW" unshare -m sh -c 'mount --bind /proc/sys /proc/sys &&
+		mount -o remount,bind,ro /proc/sys && exec timeout 3 "$@"' sh \
+		"$XDNATD" --global 198.51.100.1 --internal 10.0.0.1 --ports "$1" \
+		--state-dir "$TMP/ro-$1" --bpffs "$TMP/bpf-ro" --socket "$TMP/ro.sock" --pap-port 4777 --foreground 2>&1
+}
+out=$(ro_xdnatd 30000-39999); rc=$?
+check "read-only sysctl, --ports overlapping the ephemeral range: refused" \
+	bash -c "[ $rc -eq 1 ] && [ \$(grep -c error <<<'$out') -eq 1 ] && \
+		 grep -q 'overlaps the ephemeral ports 32768-60999' <<<'$out'"
+out=$(ro_xdnatd 10000-19999); rc=$?
+check "read-only sysctl, --ports outside it: starts (stopped by timeout)" \
+	bash -c "[ $rc -eq 124 ] && grep -q 'no overlap' <<<'$out'"
+check "nothing written to the sysctl by either" bash -c "[ \"\$(reserved)\" = 8080,9000-9100 ]"
 summary

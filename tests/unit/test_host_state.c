@@ -82,8 +82,9 @@ static struct host_state full_state(void)
 	st.spis = (struct pap_spi_range){ st.global, 0x80000000u, 0xffffffffu };
 	st.natt_port = 20001;
 	snprintf(st.cert_dir, sizeof(st.cert_dir), "/etc/swanctl/xdnat certs");
-	snprintf(st.swan_args, sizeof(st.swan_args), "--dir /etc/xdnat/swan --peer 203.0.113.10 "
-		 "--narrow --peer-ca /etc/peer-ca.pem");
+	assert_int_equal(host_cmd_parse(&host_cmd_strongswan, 7, (char *[]){ "strongswan",
+		"--dir", "/etc/xdnat/swan", "--peer", "203.0.113.10", "--narrow", "--peer-ca=/etc/peer-ca.pem",
+		NULL }, &st.swan, (char[128]){ 0 }, 128), 0);
 	st.n_peers = 2;
 	st.peers[0] = (struct pap_sa){ addr("203.0.113.10"), 0x80000000u, 0xffffffffu };
 	st.peers[1] = (struct pap_sa){ addr("203.0.113.20"), 0x80000001u, 0x80000001u };
@@ -91,6 +92,7 @@ static struct host_state full_state(void)
 	st.clsact_created = true;
 	st.rp_filter_prev = 2;
 	st.arp_announce_prev = 0;
+	st.tx_csum_prev = 1;
 	return st;
 }
 
@@ -114,8 +116,9 @@ static void test_round_trip(void **state)
 	a.has_spis = false;
 	a.spis = (struct pap_spi_range){ 0 };
 	a.rp_filter_prev = -1;
+	a.tx_csum_prev = 0;
 	memset(a.cert_dir, 0, sizeof(a.cert_dir));	/* the default: no line */
-	memset(a.swan_args, 0, sizeof(a.swan_args));	/* none: no line */
+	memset(&a.swan, 0, sizeof(a.swan));	/* none: no line */
 	assert_int_equal(host_state_save(f->dir, &a), 0);
 	assert_int_equal(host_state_load(f->dir, &b, f->err, sizeof(f->err)), 0);
 	a.spis.global = a.global;	/* ranges come back with G filled in */
@@ -163,8 +166,10 @@ static void test_damage(void **state)
 	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), 0);
 	assert_string_equal(st.dev, "eth0");
 	assert_int_equal(st.rp_filter_prev, -1);
+	assert_int_equal(st.tx_csum_prev, -1);	/* a state file from before it */
 
 	expect_bad(f, VALID "colour blue\n", ":5:");
+	expect_bad(f, VALID "tx_csum_prev 2\n", "tx_csum_prev");
 	expect_bad(f, VALID "ports 20063-20000\n", "ports");
 	expect_bad(f, VALID "ports 0-10\n", "ports");
 	expect_bad(f, VALID "spis 1-255\n", "spis");
@@ -181,6 +186,75 @@ static void test_damage(void **state)
 	expect_bad(f, VALID "dev eth0-with-a-much-too-long-name\n", "dev");
 	expect_bad(f, VALID "cert_dir relative/path\n", "cert_dir");
 	expect_bad(f, VALID "swan_args \n", "swan_args");
+}
+
+/* A file as the agent wrote it before the key table: it loads, its
+ * strongswan words (one blank-separated swan_args line) included. */
+static void test_old_file_loads(void **state)
+{
+	struct fx *f = *state;
+	struct host_state st, again;
+	char line[HOST_SWAN_LINE_MAX];
+
+	write_file(f, "# xdnat-host state: written by the agent, read by `up` and `down`\n"
+		   "version 1\ngateway 10.0.0.1\npap_port 4555\ndev eth0\nhost_addr 10.0.0.11\n"
+		   "table 4555\nclient_id 3\nsecret "
+		   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+		   "seq 41\nxid 99\nglobal 198.51.100.1\nlease 300\nlease_expires 1700000000\n"
+		   "ports 20000-20063\nspis 4096-4351\nnatt_port 20001\ncert_dir /etc/c\n"
+		   "swan_args --dir /etc/xdnat/swan --peer 203.0.113.10 --narrow --esp kernel\n"
+		   "peer 203.0.113.10 4096-4351\nconfigured 1\nclsact_created 0\n"
+		   "rp_filter_prev 1\narp_announce_prev -1\n");
+	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), 0);
+	assert_int_equal(st.client_id, 3);
+	assert_int_equal(st.secret[31], 0x1f);
+	assert_int_equal(st.ports.last, 20063);
+	assert_int_equal(st.ports.global, addr("198.51.100.1"));
+	assert_int_equal(st.n_peers, 1);
+	assert_int_equal(st.rp_filter_prev, 1);
+	assert_int_equal(st.arp_announce_prev, -1);
+	assert_string_equal(st.swan.dir, "/etc/xdnat/swan");
+	assert_string_equal(st.swan.peer, "203.0.113.10");
+	assert_true(st.swan.narrow);
+	assert_int_equal(st.swan.esp, SWAN_ESP_KERNEL);
+	assert_int_equal(host_cmd_line(&host_cmd_strongswan, &st.swan, line, sizeof(line)), 0);
+	assert_string_equal(line, "--dir /etc/xdnat/swan --peer 203.0.113.10 --narrow --esp kernel");
+	/* saved again, in today's form, it reads back the same */
+	assert_int_equal(host_state_save(f->dir, &st), 0);
+	assert_int_equal(host_state_load(f->dir, &again, f->err, sizeof(f->err)), 0);
+	assert_memory_equal(&st, &again, sizeof(st));
+}
+
+/* strongswan's words may hold any character: one escaped line each. */
+static void test_swan_words_escaped(void **state)
+{
+	struct fx *f = *state;
+	struct host_state a, b;
+	char *argv[] = { "strongswan", "--dir", "/a dir/x\\y\nz", "--peer-id", "O=\"q\"", NULL };
+	char text[4096];
+	FILE *fp;
+	size_t n;
+
+	host_state_init(&a);
+	a.gateway = addr("10.0.0.1");
+	snprintf(a.dev, sizeof(a.dev), "eth0");
+	assert_int_equal(host_cmd_parse(&host_cmd_strongswan, 5, argv, &a.swan, f->err,
+					sizeof(f->err)), 0);
+	assert_int_equal(host_state_save(f->dir, &a), 0);
+	fp = fopen(f->path, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = 0;
+	assert_non_null(strstr(text, "\nswan_arg /a dir/x\\\\y\\nz\n"));
+	assert_non_null(strstr(text, "\nswan_arg O=\"q\"\n"));
+	assert_null(strstr(text, "swan_args"));
+	assert_int_equal(host_state_load(f->dir, &b, f->err, sizeof(f->err)), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+
+	expect_bad(f, VALID "swan_arg --dir\nswan_arg /x\\q\n", "swan_arg");
+	expect_bad(f, VALID "swan_arg --peer\nswan_arg 1.2.3.4\n", "--dir DIR is required");
+	expect_bad(f, VALID "swan_arg --dir\nswan_arg /x\nswan_arg --bogus\n", "--bogus");
 }
 
 static void test_peers(void **state)
@@ -210,6 +284,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_file_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swan_words_escaped, setup, teardown),
 		cmocka_unit_test(test_peers),
 	};
 

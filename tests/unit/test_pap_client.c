@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The PAP client's own recovery and error text (ctl/pap/pap_client.c),
+ * against a scripted gateway on loopback: an ERROR REPLAY is retried once,
+ * 65536 sequence numbers further on under a new xid, the retry sealed with
+ * the session's secret; a second REPLAY is the caller's; and every failure
+ * has its one line (pap_client_strerror).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include "pap/pap_client.h"
+
+#define CLIENT_ID	7
+#define MAX_REQS	4
+
+static const uint8_t secret[PAP_KEY_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+struct gw {
+	int fd;
+	uint16_t port;
+	int replays;		/* answer this many requests with REPLAY first */
+	pthread_t thread;
+	/* what came in */
+	int n;
+	uint32_t xid[MAX_REQS], seq[MAX_REQS];
+	uint8_t type[MAX_REQS];
+	bool sealed[MAX_REQS];	/* AUTH verifies with the secret */
+};
+
+static void *gateway(void *arg)
+{
+	struct gw *g = arg;
+	uint8_t buf[PAP_MAX_MSG], out[PAP_MAX_MSG];
+
+	while (g->n < MAX_REQS) {
+		struct pollfd p = { .fd = g->fd, .events = POLLIN };
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		struct pap_writer w;
+		struct pap_msg m;
+		ssize_t len;
+		int olen;
+
+		if (poll(&p, 1, 3000) != 1)
+			break;
+		len = recvfrom(g->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (len <= 0 || pap_decode(buf, (size_t)len, &m))
+			break;
+		g->xid[g->n] = m.xid;
+		g->seq[g->n] = m.seq;
+		g->type[g->n] = m.type;
+		g->sealed[g->n] = m.auth_off && pap_verify(buf, &m, secret, PAP_KEY_LEN);
+		if (g->n++ < g->replays) {
+			olen = pap_build_error(out, sizeof(out), &m, m.type, PAP_E_REPLAY, NULL,
+					       secret, PAP_KEY_LEN);
+		} else {
+			pap_begin(&w, out, sizeof(out), PAP_EXTEND_REPLY, m.xid, m.client_id, m.seq);
+			pap_put_u32(&w, PAP_P_LEASE, 60);
+			olen = pap_finish(&w, secret, PAP_KEY_LEN);
+		}
+		if (olen < 0)
+			break;
+		sendto(g->fd, out, (size_t)olen, 0, (struct sockaddr *)&from, flen);
+	}
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct gw *g = calloc(1, sizeof(*g));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	if (!g)
+		return -1;
+	g->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (g->fd < 0 || bind(g->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(g->fd, (struct sockaddr *)&sa, &len))
+		return -1;
+	g->port = ntohs(sa.sin_port);
+	*state = g;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct gw *g = *state;
+
+	close(g->fd);
+	free(g);
+	return 0;
+}
+
+/* A client registered as CLIENT_ID whose last request was seq 10. */
+static void open_client(struct pap_client *c, const struct gw *g)
+{
+	assert_int_equal(pap_client_open(c, "127.0.0.1", g->port), 0);
+	c->s.client_id = CLIENT_ID;
+	memcpy(c->s.secret, secret, PAP_KEY_LEN);
+	c->s.seq = 10;
+	c->s.xid = 100;
+	c->timeout_ms = 200;
+	c->retries = 1;
+}
+
+static void replay_retried_once_further_on(void **state)
+{
+	static struct pap_client c;
+	struct gw *g = *state;
+	uint32_t granted = 0;
+
+	g->replays = 1;
+	open_client(&c, g);
+	assert_int_equal(pthread_create(&g->thread, NULL, gateway, g), 0);
+	assert_int_equal(pap_client_extend(&c, 60, &granted), 0);
+	pthread_join(g->thread, NULL);
+	assert_int_equal(granted, 60);
+	assert_int_equal(g->n, 2);
+	assert_int_equal(g->seq[0], 11);
+	assert_int_equal(g->seq[1], 11 + PAP_CLIENT_REPLAY_SKIP + 1);
+	assert_int_equal(g->xid[1], g->xid[0] + 1);
+	assert_int_equal(g->type[1], PAP_EXTEND);
+	assert_true(g->sealed[0]);
+	assert_true(g->sealed[1]);		/* the retry is sealed anew */
+	assert_int_equal(c.s.seq, g->seq[1]);	/* the session moves on from there */
+	pap_client_close(&c);
+}
+
+static void second_replay_is_the_callers(void **state)
+{
+	static struct pap_client c;
+	struct gw *g = *state;
+
+	g->replays = 2;
+	open_client(&c, g);
+	assert_int_equal(pthread_create(&g->thread, NULL, gateway, g), 0);
+	assert_int_equal(pap_client_query(&c), -EPROTO);
+	assert_int_equal(c.err_code, PAP_E_REPLAY);
+	/* one retry only: the gateway waits for a third that never comes */
+	pthread_join(g->thread, NULL);
+	assert_int_equal(g->n, 2);
+	assert_string_equal(pap_client_strerror(&c, -EPROTO), "replay (sequence number not above "
+			    "the last accepted one)");
+	pap_client_close(&c);
+}
+
+static void error_text(void **state)
+{
+	static struct pap_client c;
+	struct gw *g = *state;
+	char want[64];
+
+	open_client(&c, g);
+	c.retries = 0;
+	c.timeout_ms = 50;
+	/* nobody answers: the gateway thread is not running */
+	assert_int_equal(pap_client_crl(&c), -ETIMEDOUT);
+	snprintf(want, sizeof(want), "no answer from 127.0.0.1:%u", g->port);
+	assert_string_equal(pap_client_strerror(&c, -ETIMEDOUT), want);
+	assert_ptr_equal(pap_client_strerror(&c, -ENOTCONN), c.why);
+	assert_string_equal(c.why, strerror(ENOTCONN));
+	/* unregistered: refused before anything is sent */
+	c.s.client_id = 0;
+	assert_int_equal(pap_client_query(&c), -ENOTCONN);
+	pap_client_close(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(replay_retried_once_further_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(second_replay_is_the_callers, setup, teardown),
+		cmocka_unit_test_setup_teardown(error_text, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("pap_client", tests, NULL, NULL);
+}
