@@ -8,7 +8,9 @@
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
 #   make bench      print benchmark figures (not tests)
 #   make bench-report  plots and tables for docs/benchmarks.md from the last bench
-#   make install    DESTDIR=... PREFIX=...
+#   make install    DESTDIR=... PREFIX=... (binaries, units, man pages, examples)
+#   make deb        a Debian package (debhelper) in build/deb/
+#   make package-test  that package unpacked into a fresh root and started
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
 #
 # Variables: V=1 prints every command; WERROR=0 builds without -Werror (make
@@ -20,6 +22,13 @@
 
 PREFIX		?= /usr/local
 DESTDIR		?=
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/xdnat
+SYSCONFDIR	?= /etc
+# systemd's unit path: /lib/systemd/system for a package (Debian 12 is not
+# merged-/usr for dh_installsystemd), $(PREFIX)/lib/systemd/system otherwise.
+UNITDIR		?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
 BUILD		:= build
 FUZZ_SECONDS	?= 60
 WERROR		?= 1
@@ -44,7 +53,7 @@ WARN		:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 XCPPFLAGS	:= -D_GNU_SOURCE -Icommon -Ictl -I$(BUILD)/skel
 CFLAGS		?= -O2 -g
 XCFLAGS		:= -std=c11 $(WARN) -fno-strict-aliasing -MMD -MP
-LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c -lmnl
+LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c -lmnl -lsystemd
 SAN_FLAGS	:= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) \
@@ -56,7 +65,19 @@ COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
-		   libjson-c-dev libmnl-dev iproute2 ethtool python3-scapy tcpdump iputils-ping
+		   libjson-c-dev libmnl-dev libsystemd-dev scdoc iproute2 ethtool python3-scapy \
+		   tcpdump iputils-ping
+# What make deb needs besides (debian/control's Build-Depends are DEB_PKGS'
+# build half).
+DEB_BUILD_PKGS	:= debhelper dpkg-dev fakeroot
+
+# The release: VERSION, and in a git checkout the commit after a "+g"
+# (a tag vX.Y.Z on it: that tag's git describe). Only version.c sees it.
+XDNAT_VERSION	:= $(shell v=$$(cat VERSION); \
+		     d=$$(git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null) && \
+		     { echo "$${d#v}"; exit; }; \
+		     r=$$(git describe --always --dirty 2>/dev/null) && \
+		     { echo "$$v+g$$r"; exit; }; echo "$$v")
 
 # ---- sources -----------------------------------------------------------------
 # ctl/ is one folder per layer: lib <- pap <- {gateway, host}. Each folder is
@@ -104,10 +125,17 @@ INTEROP_TESTS	:= $(sort $(wildcard tests/interop/test_*.sh))
 INTEG_TOOLS	:= $(patsubst tests/integration/%.c,$(BUILD)/itest/%,$(wildcard tests/integration/*.c))
 
 BINS		:= $(BUILD)/xdnatd $(BUILD)/xdnatctl $(BUILD)/xdnat-host
+# Man pages: docs/man/*.scd through scdoc (tests/integration/test_service.sh
+# checks each page's options against the program's --help).
+MAN_SRCS	:= $(wildcard docs/man/*.scd)
+MANS		:= $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+# Units: dist/systemd/*.in with the installed paths filled in.
+UNIT_SRCS	:= $(wildcard dist/systemd/*.in)
+UNITS		:= $(patsubst dist/systemd/%.in,$(BUILD)/systemd/%,$(UNIT_SRCS))
 
 .PHONY: demo interop all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
-	bench bench-report install clean vmlinux check-layers
-all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS)
+	bench bench-report install clean vmlinux check-layers deb package-test
+all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS) $(MANS) $(UNITS)
 
 # ---- BPF: clang -> bpftool gen object -> bpftool gen skeleton ------------------
 $(BUILD)/bpf/%.tmp.o: %.bpf.c | $(BUILD)/bpf
@@ -136,6 +164,27 @@ $(BUILD)/obj/%.o: ctl/%.c
 $(BUILD)/asan/obj/%.o: ctl/%.c
 	@mkdir -p $(@D)
 	$(call say,CC-ASAN,$@)$(COMPILE_ASAN) -c $< -o $@
+
+# $(BUILD)/NAME.stamp holds the value of what NAME_STAMP names and changes
+# only with it: what depends on it is rebuilt when the value changes.
+version_STAMP	= $(XDNAT_VERSION)
+paths_STAMP	= $(SBINDIR) $(SYSCONFDIR)
+$(BUILD)/%.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$($*_STAMP)' | cmp -s - $@ || echo '$($*_STAMP)' > $@
+# The version reaches version.o alone.
+$(BUILD)/obj/lib/version.o $(BUILD)/asan/obj/lib/version.o: $(BUILD)/version.stamp
+$(BUILD)/obj/lib/version.o $(BUILD)/asan/obj/lib/version.o: \
+	XCPPFLAGS += -DXDNAT_VERSION='"$(XDNAT_VERSION)"'
+.PHONY: FORCE
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(@D)
+	$(call say,SCDOC,$@)scdoc < $< > $@
+$(BUILD)/systemd/%: dist/systemd/%.in $(BUILD)/paths.stamp
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		$< > $@
 
 define layer_rules
 $(call layer_a,$(1)): $(patsubst ctl/%.c,$(BUILD)/obj/%.o,$(call layer_srcs,$(1)))
@@ -212,7 +261,7 @@ deps:
 test: ensure-deps
 	$(MAKE) --no-print-directory WERROR=1 all $(UNIT_ASAN_BINS) $(FUZZ_BINS)
 	$(MAKE) --no-print-directory WERROR=1 -k check-layers unit unit-asan fuzz-replay \
-		integration interop
+		integration interop package-test
 
 # The layer rule of ctl/ (lib <- pap <- {gateway, host}) on every include.
 check-layers:
@@ -245,10 +294,34 @@ fuzz: $(FUZZ_BINS)
 # make bench, make bench-report and the bench tools: bench/bench.mk
 include bench/bench.mk
 
-install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/xdnat
-	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/xdnat/
+# The example xdnatd.conf goes to SYSCONFDIR/xdnat unless one is there
+# already (a package makes it a conffile); the host's stays an example, as
+# a host-IF.conf starts xdnat-host@IF.service.
+install: $(BINS) $(MANS) $(UNITS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xdnat
+	install -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 0644 README.md LICENSE docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 dist/xdnatd.conf dist/host-eth0.conf $(DESTDIR)$(DOCDIR)/examples/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/xdnat/xdnatd.conf ] || \
+		install -m 0644 dist/xdnatd.conf $(DESTDIR)$(SYSCONFDIR)/xdnat/
+
+# A Debian package from this tree: dpkg-buildpackage leaves it in the parent
+# directory, copied to build/deb/.
+deb:
+	$(call apt_ensure,$(DEB_PKGS) $(DEB_BUILD_PKGS))
+	dpkg-buildpackage -b -us -uc
+	@mkdir -p $(BUILD)/deb
+	v=$$(dpkg-parsechangelog -S Version); a=$$(dpkg --print-architecture); \
+		mv ../xdnat_$${v}_$$a.deb ../xdnat_$${v}_$$a.buildinfo ../xdnat_$${v}_$$a.changes \
+		   $(BUILD)/deb/; \
+		mv ../xdnat-dbgsym_$${v}_$$a.deb $(BUILD)/deb/ 2>/dev/null; true
+	@ls $(BUILD)/deb/*.deb
+
+package-test: deb
+	bash tests/packaging/test_package.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
@@ -261,7 +334,7 @@ $(BUILD)/itest:
 	mkdir -p $@
 
 .PRECIOUS: $(BUILD)/bpf/%.tmp.o $(BUILD)/bpf/%.bpf.o $(BUILD)/skel/%.skel.h $(BUILD)/obj/%.o \
-	$(BUILD)/asan/obj/%.o $(BUILD)/tobj/%.o $(BUILD)/asan/tobj/%.o
+	$(BUILD)/asan/obj/%.o $(BUILD)/tobj/%.o $(BUILD)/asan/tobj/%.o $(BUILD)/%.stamp
 
 # Per-file dependencies written by -MMD.
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Internet checksums (RFC 1071) for the headers the data plane writes: the
- * outer IPv4 header of the tunnel and the ICMP frag-needed it answers with.
- * Only headers we build are summed, never a received payload.
+ * outer IPv4 header of the tunnel and the ICMP errors it answers with; and
+ * the incremental update (RFC 1624) of a header it rewrites in passing (the
+ * inner TTL and ECN field). Only headers are summed, never a payload.
  */
 #ifndef XDNAT_BPF_CSUM_H
 #define XDNAT_BPF_CSUM_H
@@ -38,19 +39,42 @@ static __always_inline __u16 ipv4_csum(const struct iphdr *iph)
 }
 
 /*
- * Checksum of len bytes at p (len a multiple of 4, at most 512) with
- * bpf_csum_diff: the verifier needs p + umax(len) inside the packet, which
- * the caller proves with a constant-size bounds check before calling.
+ * Checksum of len bytes at p (len even, at most 2 * max_words), each word
+ * bounds-checked against data_end, so a variable length needs no constant
+ * bound in front. Returns 0 with the checksum in *out (network order), or
+ * -1 when the bytes are not all in the packet.
  */
-static __always_inline __u16 csum_buf(void *p, __u32 len)
+#define CSUM_MAX_WORDS		38	/* ICMP header + longest quote */
+static __always_inline int csum_words(const void *p, __u32 len, const void *data_end,
+				      __u16 *out)
 {
-	__s64 sum = bpf_csum_diff(NULL, 0, p, len, 0);
+	__u32 sum = 0;
 
-	/* only fails for sizes we never pass; an invalid checksum is then sent */
-	if (sum < 0)
-		sum = 0;
-	/* the helper returns a 32-bit partial sum (__wsum) */
-	return csum_fold32((__u32)sum);
+#pragma unroll
+	for (int i = 0; i < CSUM_MAX_WORDS; i++) {
+		const __u16 *w = (const __u16 *)p + i;
+
+		if ((__u32)i * 2 >= len)
+			break;
+		if ((const void *)(w + 1) > data_end)
+			return -1;
+		sum += *w;
+	}
+	*out = csum_fold32(sum);
+	return 0;
+}
+
+/*
+ * RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the checksum at *check after one
+ * 16-bit word changed from old to new. All three as they are in memory: the
+ * one's complement sum does not care about byte order as long as every word
+ * is taken the same way.
+ */
+static __always_inline void csum_replace16(__u16 *check, __u16 old, __u16 new)
+{
+	__u32 sum = (__u16)~*check + (__u32)(__u16)~old + new;
+
+	*check = csum_fold32(sum);
 }
 
 #endif

@@ -3,9 +3,13 @@
  * gw_int: XDP on the gateway's internal NIC. A registered host sends its
  * outbound packets (source G, its own ports / echo ids) tunnelled to Gi in
  * IPv4-in-IPv4; we check the host really holds that share of G, strip the
- * outer header and send the inner packet, unmodified, out of the external
- * NIC. Everything else (PAP to Gi, ARP, traffic to the gateway) goes to the
- * stack. See docs/design.md, "The path of a packet".
+ * outer header and send the inner packet out of the external NIC, as a
+ * router would: its TTL decremented (RFC 2003 3.1), the outer header's
+ * congestion mark carried over (RFC 6040). A packet to G itself is
+ * hairpinned (RFC 4787 REQ-9): attributed as gw_ext attributes inbound
+ * packets and tunnelled to the host holding its port. Everything else (PAP
+ * to Gi, ARP, traffic to the gateway) goes to the stack. See
+ * docs/design.md, "The path of a packet", and docs/xdnatd.md.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,6 +18,8 @@
 #include "maps.h"
 #include "parse.h"
 #include "encap.h"
+#include "icmp.h"
+#include "classify.h"
 #include "stats.h"
 #include "nexthop.h"
 
@@ -222,7 +228,8 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 	int r;
 
 	/* route before touching the packet, so a miss passes nothing half-made;
-	 * the egress must be the external NIC (no host-to-host hairpin as G) */
+	 * the egress must be the external NIC (a host reaches another host
+	 * only as G, hairpinned, never at its internal address) */
 	slot = xdnat_nexthop_slot(iph->daddr, iph->tos);
 	e = bpf_map_lookup_elem(&xdnat_nexthop, &slot);
 	if (!e)
@@ -234,23 +241,134 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 			     iph->protocol);
 		if (r == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->ext_ifindex)
 			return nexthop_unresolved(ctx, &p);
-		if (r != BPF_FIB_LKUP_RET_SUCCESS || p.ifindex != cfg->ext_ifindex)
-			return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+		if (r != BPF_FIB_LKUP_RET_SUCCESS)
+			return verdict(ctx, XDP_DROP, fib_drop_reason(r));
+		if (p.ifindex != cfg->ext_ifindex)
+			return verdict(ctx, XDP_DROP, XDNAT_DROP_ROUTE_WRONG_NIC);
 		remember_nexthop(e, iph->daddr, iph->tos, now, &p, inner_len);
 	}
 
 	if (tunnel_pop(ctx, outer_len))
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_ADJUST_HEAD_FAILED);
 	r = fwd_l2(ctx, e->dmac, e->smac, e->ifindex);
 	if (r != XDP_REDIRECT)
-		return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_REDIRECT_FAILED);
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
 }
 
+/*
+ * A host's packet to G (RFC 4787 REQ-9, hairpinning), its TTL already
+ * decremented: attributed as gw_ext attributes inbound packets, with G as
+ * the peer (so ESP/AH, validated with no SA, is dropped as
+ * peer_not_validated or spi_unknown), and tunnelled to the holder. The
+ * packet came through the same tunnel, so it fits the way back.
+ */
+static __always_inline int hairpin(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
+				   struct iphdr *iph, __u32 outer_len)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = iph };
+	struct xdnat_owner owner = {}, *fo;
+	struct bpf_fib_lookup p;
+	__u32 inner_len, l4_len;
+	bool fast;
+	__u16 frag;
+	__u8 tos;
+	int r;
+
+	if (parse_iphdr(&nh, data_end, &iph) < 0)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
+	inner_len = bpf_ntohs(iph->tot_len);
+	l4_len = inner_len - iph->ihl * 4;
+	frag = bpf_ntohs(iph->frag_off);
+	tos = iph->tos;
+	if (frag & IP_OFFSET) {
+		fo = fragment_owner(iph);
+		if (!fo || !fo->client_id)
+			return verdict(ctx, XDP_DROP, XDNAT_DROP_HAIRPIN_NO_OWNER);
+		owner = *fo;
+		r = XDNAT_FWD_TO_HOST;
+	} else {
+		r = classify(&nh, data_end, iph, l4_len, cfg->global, &owner);
+	}
+	/* held by nobody: the gateway's stack cannot take a packet from G */
+	if (r == XDNAT_PASS_STACK)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_HAIRPIN_NO_OWNER);
+	if (r != XDNAT_FWD_TO_HOST)
+		return verdict(ctx, XDP_DROP, r);
+	if ((frag & IP_MF) && !(frag & IP_OFFSET))
+		learn_fragment(iph, &owner);
+
+	fast = mac_known(owner.mac);
+	if (!fast) {
+		r = fib_ipv4(ctx, &p, cfg->internal, owner.host_addr, tos,
+			     inner_len + sizeof(struct iphdr), IPPROTO_IPIP);
+		if (r == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->int_ifindex)
+			return nexthop_unresolved(ctx, &p);
+		if (r != BPF_FIB_LKUP_RET_SUCCESS)
+			return verdict(ctx, XDP_DROP, fib_drop_reason(r));
+		if (p.ifindex != cfg->int_ifindex)
+			return verdict(ctx, XDP_DROP, XDNAT_DROP_ROUTE_WRONG_NIC);
+	}
+	/* the sender's tunnel header off, the holder's on */
+	if (tunnel_pop(ctx, outer_len) ||
+	    tunnel_push(ctx, cfg->internal, owner.host_addr, tos, inner_len))
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_ADJUST_HEAD_FAILED);
+	if (fast)
+		r = fwd_l2(ctx, owner.mac, cfg->int_mac, cfg->int_ifindex);
+	else
+		r = fwd_l2(ctx, p.dmac, p.smac, p.ifindex);
+	if (r != XDP_REDIRECT)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_REDIRECT_FAILED);
+	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
+}
+
+/*
+ * The inner TTL ran out here: time-exceeded from Gi (the hop the host sees;
+ * its stack would drop a packet from its own G as martian), tunnelled back
+ * to the host, where RFC 1812 allows an error and the budget has a token.
+ * Hosts send the tunnel without options; anything else is a counted drop.
+ */
+static __always_inline int ttl_expired(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
+				       struct iphdr *iph, __u32 outer_len, __u32 hi)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (outer_len != sizeof(struct iphdr) || !icmp_error_allowed(iph, data_end) ||
+	    !icmp_rate_ok())
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
+	return send_icmp_error(ctx, sizeof(struct iphdr), cfg->internal, hi, cfg->internal,
+			       ICMP_TIME_EXCEEDED, 0, 0, XDNAT_ICMP_TIME_EXCEEDED,
+			       XDNAT_DROP_TTL_EXCEEDED);
+}
+
+/*
+ * An ICMP error to Gi about our own tunnel (RFC 2003 4): a host or a router
+ * of the internal network quoting an outer header Gi -> Hi, e.g. host
+ * unreachable, or frag-needed about the 20 bytes the tunnel adds. oip is the
+ * parsed outer header; its payload is the ICMP message.
+ */
+static __always_inline bool tunnel_error(struct hdr_cursor nh, void *data_end,
+					 __u32 gi)
+{
+	struct icmphdr *icmp;
+	struct iphdr *qip;
+	int type;
+
+	type = parse_icmphdr(&nh, data_end, &icmp);
+	if (type != ICMP_DEST_UNREACH && type != ICMP_TIME_EXCEEDED &&
+	    type != ICMP_PARAMETERPROB)
+		return false;
+	qip = nh.pos;
+	if ((void *)(qip + 1) > data_end)
+		return false;
+	return qip->saddr == gi && qip->protocol == IPPROTO_IPIP;
+}
+
 /* Parse the tunnel, check the inner packet (the fast path, else the full
- * checks), route it out. */
-SEC("xdp")
-int gw_int(struct xdp_md *ctx)
+ * checks), apply the outer ECN and the hop's TTL, then route it out or
+ * hairpin it. */
+static __always_inline int gw_int_run(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -266,9 +384,18 @@ int gw_int(struct xdp_md *ctx)
 	if (!cfg || parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
 		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
 	oip = nh.pos;
+	if ((void *)(oip + 1) > data_end || oip->daddr != cfg->internal)
+		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
+	/* errors about the tunnel: counted, and the stack's (which ignores
+	 * them: nothing there sent the tunnel); docs/xdnatd.md says why */
+	if (oip->protocol == IPPROTO_ICMP) {
+		if (parse_iphdr(&nh, data_end, &oip) >= 0 &&
+		    tunnel_error(nh, data_end, cfg->internal))
+			return verdict(ctx, XDP_PASS, XDNAT_ICMP_TUNNEL_ERROR);
+		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
+	}
 	/* only the tunnel to Gi is ours; PAP (UDP to Gi) and the rest: stack */
-	if ((void *)(oip + 1) > data_end || oip->daddr != cfg->internal ||
-	    oip->protocol != IPPROTO_IPIP)
+	if (oip->protocol != IPPROTO_IPIP)
 		return verdict(ctx, XDP_PASS, XDNAT_PASS_STACK);
 
 	if (parse_iphdr(&nh, data_end, &oip) < 0)
@@ -286,7 +413,40 @@ int gw_int(struct xdp_md *ctx)
 		if (r != XDNAT_FWD_TO_EXT)
 			return verdict(ctx, XDP_DROP, r);
 	}
+
+	/* decapsulation (RFC 6040 4.2): a congestion mark on the way from the
+	 * host survives in the inner header, or the packet is dropped */
+	r = ecn_decap(oip->tos, iph->tos);
+	if (r < 0)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_ECN_NOT_ECT);
+	/* the gateway is a hop (RFC 2003 3.1) */
+	if (iph->ttl <= 1)
+		return ttl_expired(ctx, cfg, iph, outer_len, hi);
+	ipv4_set_tos_ttl(iph, (__u8)r, iph->ttl - 1);
+	if (iph->daddr == cfg->global)
+		return hairpin(ctx, cfg, iph, outer_len);
 	return route_out(ctx, cfg, iph, outer_len);
+}
+
+/*
+ * Multi-buffer aware (xdp.frags, Linux 5.18): the program reads only the
+ * linear part and bpf_xdp_adjust_head works on the first buffer, so it
+ * attaches to a NIC with a jumbo MTU. A frame longer than its linear part
+ * fails parse_iphdr's length check and is dropped as malformed (no
+ * gateway path carries one: docs/xdnatd.md).
+ */
+SEC("xdp.frags")
+int gw_int(struct xdp_md *ctx)
+{
+	return gw_int_run(ctx);
+}
+
+/* The same for kernels that refuse xdp.frags; xdnatd loads one of the two
+ * (dataplane.c), both named ours. */
+SEC("xdp")
+int gw_int_plain(struct xdp_md *ctx)
+{
+	return gw_int_run(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -9,7 +9,11 @@
  *   host_egress   IPv4 from G        -> outer header Hi -> Gi pushed
  *   host_ingress  IPIP Gi -> Hi      -> outer header stripped, inner delivered
  *
- * Everything else passes untouched. The outer header is added and removed
+ * Everything else passes untouched. ECN follows RFC 6040: the outer header
+ * copies the inner's ECN field (normal mode), and a congestion mark (CE) on
+ * the outer header from the gateway is carried into the inner one, or the
+ * packet dropped when the inner is not ECN-capable. The outer header is
+ * added and removed
  * with bpf_skb_adjust_room, which keeps the skb's GSO/checksum metadata right
  * (inner headers, SKB_GSO_IPXIP4), so TSO and GSO keep working through the
  * tunnel. See docs/design.md, "The path of a packet".
@@ -125,7 +129,7 @@ int host_egress(struct __sk_buff *skb)
 	/* skb->len, not the inner total length: right for GSO skbs too (whose
 	 * segments get their own lengths and checksums in the GSO layer) */
 	outer_len = skb->len - ETH_HLEN;
-	/* tos: RFC 2003, copied from the inner */
+	/* tos: RFC 2003, copied from the inner, ECN included (RFC 6040) */
 	ipv4_build(iph, tos, outer_len > 0xffff ? 0 : outer_len, IPPROTO_IPIP,
 		   host_cfg.host_addr, host_cfg.gw_addr);
 	return verdict(skb, TC_ACT_OK, XDNAT_HOST_ENCAP);
@@ -139,6 +143,7 @@ int host_ingress(struct __sk_buff *skb)
 	struct iphdr *outer, *inner;
 	void *data, *data_end;
 	__u16 outer_len;
+	int tos;
 
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
@@ -165,6 +170,13 @@ int host_ingress(struct __sk_buff *skb)
 	    bpf_ntohs(inner->tot_len) > outer_len - IPV4_HLEN ||
 	    inner->daddr != host_cfg.global)
 		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);
+
+	/* RFC 6040 4.2: the mark a router put on the way must not be lost */
+	tos = ecn_decap(outer->tos, inner->tos);
+	if (tos < 0)
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ECN_NOT_ECT);
+	if (tos != inner->tos)
+		ipv4_set_tos(inner, (__u8)tos);
 
 	if (bpf_skb_adjust_room(skb, -(__s32)IPV4_HLEN, BPF_ADJ_ROOM_MAC, DECAP_FLAGS))
 		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);

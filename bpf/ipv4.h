@@ -15,6 +15,13 @@
 
 #define XDNAT_IP_TTL		64
 
+/* The ECN field (RFC 3168), the low two bits of the TOS byte. */
+#define IP_ECN_MASK		0x3
+#define IP_ECN_NOT_ECT		0x0
+#define IP_ECN_ECT_1		0x1
+#define IP_ECN_ECT_0		0x2
+#define IP_ECN_CE		0x3
+
 /*
  * Fill the 20 bytes at iph (the caller has bounds-checked them), checksum
  * included. tot_len is in host order, the addresses in network order.
@@ -34,6 +41,57 @@ static __always_inline void ipv4_build(struct iphdr *iph, __u8 tos, __u16 tot_le
 	iph->saddr = saddr;
 	iph->daddr = daddr;
 	iph->check = ipv4_csum(iph);
+}
+
+/*
+ * RFC 6040 section 4.2, the decapsulator's table: the inner TOS byte to
+ * forward given the outer and inner ones, or -1 when the packet must be
+ * dropped (outer CE on a Not-ECT inner: the congestion mark cannot be
+ * passed on). The DSCP bits are always the inner's.
+ */
+static __always_inline int ecn_decap(__u8 outer_tos, __u8 inner_tos)
+{
+	__u8 o = outer_tos & IP_ECN_MASK, i = inner_tos & IP_ECN_MASK;
+
+	if (o == IP_ECN_CE) {
+		if (i == IP_ECN_NOT_ECT)
+			return -1;
+		i = IP_ECN_CE;
+	} else if (o == IP_ECN_ECT_1 && i == IP_ECN_ECT_0) {
+		i = IP_ECN_ECT_1;
+	}
+	return (inner_tos & ~IP_ECN_MASK) | i;
+}
+
+/*
+ * The header's 16-bit words 0 (version/ihl, TOS) and 4 (TTL, protocol) are
+ * rewritten whole, through the same pointer the old ones are read with:
+ * a byte store to iph->tos and a 16-bit reload of its word is something
+ * clang's type-based alias analysis may reorder (it did: the checksum then
+ * missed the change).
+ */
+static __always_inline void ipv4_set_word(struct iphdr *iph, int i, __u16 new_be)
+{
+	__u16 *w = (__u16 *)iph, old = w[i];
+
+	w[i] = new_be;
+	csum_replace16(&iph->check, old, new_be);
+}
+
+/* Rewrite a received header's TOS byte (the caller has bounds-checked its
+ * first 20 bytes), the checksum updated incrementally, so the header's sum,
+ * and with it any checksum over the whole packet (CHECKSUM_COMPLETE), stays
+ * what it was. */
+static __always_inline void ipv4_set_tos(struct iphdr *iph, __u8 tos)
+{
+	ipv4_set_word(iph, 0, bpf_htons(((__u16)*(__u8 *)iph << 8) | tos));
+}
+
+/* The same for the TOS byte and the TTL. */
+static __always_inline void ipv4_set_tos_ttl(struct iphdr *iph, __u8 tos, __u8 ttl)
+{
+	ipv4_set_tos(iph, tos);
+	ipv4_set_word(iph, 4, bpf_htons(((__u16)ttl << 8) | iph->protocol));
 }
 
 #endif

@@ -32,4 +32,23 @@ static __always_inline int verdict(struct xdp_md *ctx, int action,
 	return action;
 }
 
+/* The reason for a bpf_fib_lookup() answer other than success (and than
+ * frag-needed, which the callers answer or name themselves). */
+static __always_inline enum xdnat_reason fib_drop_reason(int rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+	case BPF_FIB_LKUP_RET_NOT_FWDED:	/* no route, or local/broadcast */
+		return XDNAT_DROP_FIB_NO_ROUTE;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return XDNAT_DROP_FIB_FWD_DISABLED;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return XDNAT_DROP_FIB_FRAG_NEEDED;
+	default:			/* no neighbour, unsupported lwt */
+		return XDNAT_DROP_NO_ROUTE;
+	}
+}
+
 #endif

@@ -52,6 +52,20 @@ enum xdnat_reason {
 	XDNAT_DROP_NO_ROUTE,		/* no route/neighbour, or redirect failed */
 	XDNAT_DROP_UNSUPPORTED,		/* outbound protocol that cannot be attributed */
 	XDNAT_ICMP_FRAG_NEEDED,		/* too big for the tunnel: ICMP sent back */
+	/* appended (never renumber): what no_route used to hide */
+	XDNAT_DROP_FIB_NO_ROUTE,	/* FIB: no route, blackhole, unreachable, prohibit */
+	XDNAT_DROP_FIB_FWD_DISABLED,	/* FIB: forwarding off on the ingress NIC */
+	XDNAT_DROP_ROUTE_WRONG_NIC,	/* FIB's egress is not the NIC it must be */
+	XDNAT_DROP_FIB_FRAG_NEEDED,	/* FIB: over the egress MTU (outbound) */
+	XDNAT_DROP_REDIRECT_FAILED,	/* devmap redirect refused */
+	XDNAT_DROP_ADJUST_HEAD_FAILED,	/* no head room to push or pop a header */
+	/* tunnel semantics (RFC 2003, RFC 6040, RFC 4787) */
+	XDNAT_ICMP_TIME_EXCEEDED,	/* inner TTL <= 1: time-exceeded sent back */
+	XDNAT_DROP_TTL_EXCEEDED,	/* inner TTL <= 1, no answer (rate limit, error) */
+	XDNAT_DROP_ECN_NOT_ECT,		/* outer CE, inner Not-ECT (RFC 6040 4.2) */
+	XDNAT_FWD_HAIRPIN,		/* host to G:port of another host, tunnelled */
+	XDNAT_DROP_HAIRPIN_NO_OWNER,	/* host to G, nobody holds the port / id */
+	XDNAT_ICMP_TUNNEL_ERROR,	/* ICMP error about our tunnel Gi -> Hi */
 	XDNAT_DROP_NEXTHOP_UNRESOLVED,	/* the FIB's next hop has no neighbour entry
 					 * yet: xdnatd was asked to resolve it */
 	XDNAT_REASON_MAX,
@@ -61,7 +75,11 @@ enum xdnat_reason {
 	"pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown",	\
 	"peer_not_validated", "spoofed_source", "unknown_host",		\
 	"frag_unknown", "malformed", "no_route", "unsupported",		\
-	"icmp_frag_needed", "nexthop_unresolved" }
+	"icmp_frag_needed", "fib_no_route", "fib_fwd_disabled",	\
+	"route_wrong_nic", "fib_frag_needed", "redirect_failed",	\
+	"adjust_head_failed", "icmp_time_exceeded", "ttl_exceeded",	\
+	"ecn_not_ect", "fwd_hairpin", "hairpin_no_owner",		\
+	"icmp_tunnel_error", "nexthop_unresolved" }
 
 /* xdnat_stats value: one per reason per CPU. */
 struct xdnat_counter {
@@ -210,10 +228,11 @@ enum xdnat_host_counter {
 	XDNAT_HOST_DECAP,		/* ingress IPIP Gi -> Hi, outer header stripped */
 	XDNAT_HOST_PASS,		/* not the tunnel's: untouched */
 	XDNAT_HOST_ERROR,		/* tunnel packet malformed or not resizable: dropped */
+	XDNAT_HOST_ECN_NOT_ECT,		/* outer CE, inner Not-ECT: dropped (RFC 6040) */
 	XDNAT_HOST_CTR_MAX,
 };
 
-#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error" }
+#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error", "ecn_not_ect" }
 
 _Static_assert(sizeof(struct xdnat_counter) == 16, "xdnat_counter layout");
 _Static_assert(sizeof(struct xdnat_host_cfg) == 12, "xdnat_host_cfg layout");

@@ -11,6 +11,7 @@
 #include "pap/site_key.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/version.h"
 #include "xdnat.h"
 
 #define STR(x)	#x
@@ -109,7 +110,9 @@ static const struct key keys[] = {
 	{ "config", KEY_STRING, "FILE", FIELD(config_file), .where = KEY_ARGV_ONLY,
 	  .help = "read these settings from FILE first" },
 	{ "foreground", KEY_SWITCH, NULL, FIELD(foreground),
-	  .help = "stay in the foreground, log to stderr" },
+	  .help = "stay in the foreground, log to stderr (as under systemd)" },
+	{ "pidfile", KEY_STRING, "FILE", FIELD(pidfile),
+	  .help = "write the daemon's pid there once it serves (default: none)" },
 	{ "log-level", KEY_ENUM, "LEVEL", FIELD(log_level), .parse = log_parse_level,
 	  .def = "info", .help = "error, warning, info or debug" },
 };
@@ -215,6 +218,7 @@ void config_usage(FILE *out)
 			fprintf(out, " (default %s)", k->def);
 		fputc('\n', out);
 	}
+	fprintf(out, "  %-24s %s\n", "--version", "print the version and exit");
 	fprintf(out, "  %-24s %s\n", "--help", "this text");
 }
 
@@ -339,7 +343,7 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 		size_t errlen)
 {
 	const struct key *config_key = find_key("config");
-	struct option lopts[N_KEYS + 2];
+	struct option lopts[N_KEYS + 3];
 	char expects[40];
 	int idx, ch;
 
@@ -349,7 +353,8 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 		lopts[i] = (struct option){ keys[i].name,
 			keys[i].arg ? required_argument : no_argument, NULL, (int)i };
 	lopts[N_KEYS] = (struct option){ "help", no_argument, NULL, 'h' };
-	lopts[N_KEYS + 1] = (struct option){ 0 };
+	lopts[N_KEYS + 1] = (struct option){ "version", no_argument, NULL, 'V' };
+	lopts[N_KEYS + 2] = (struct option){ 0 };
 
 	/* First pass: only --config, so the command line can override the file. */
 	opterr = 0;
@@ -362,8 +367,11 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 
 	optind = 0;	/* 0, not 1: a full re-initialisation for SIGHUP re-parses */
 	while ((ch = getopt_long(argc, argv, "", lopts, &idx)) != -1) {
-		if (ch == 'h') {
-			config_usage(stdout);
+		if (ch == 'h' || ch == 'V') {
+			if (ch == 'h')
+				config_usage(stdout);
+			else
+				version_print(stdout, "xdnatd");
 			return 1;
 		}
 		if (ch == '?' || ch == ':' || ch < 0 || (size_t)ch >= N_KEYS) {

@@ -27,6 +27,7 @@ struct xdnatd_config {
 	char ca_cert[PATH_MAX];		/* a site CA (--ca-cert/--ca-key); empty: our own */
 	char ca_key[PATH_MAX];
 	char config_file[PATH_MAX];
+	char pidfile[PATH_MAX];		/* empty: none */
 	bool foreground;
 	int log_level;
 	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
@@ -41,8 +42,8 @@ static inline bool config_dataplane(const struct xdnatd_config *c)
 }
 
 /*
- * Parse defaults + file + argv. Returns 0, 1 when --help was printed, or -1
- * with a one-line message in err (the daemon exits 2 with it).
+ * Parse defaults + file + argv. Returns 0, 1 when --help or --version was
+ * printed, or -1 with a one-line message in err (the daemon exits 2 with it).
  */
 int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 		size_t errlen);

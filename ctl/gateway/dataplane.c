@@ -62,11 +62,14 @@ struct dataplane {
 	bool resolving;			/* resolutions just started: read soon */
 	bool mac_missing;		/* a host change wrote a host without MAC */
 	int cfg_fd, stats_fd;
+	bool frags;			/* the xdp.frags programs, not the plain twins */
 	unsigned int ifindex[2];	/* ext, int */
 	struct xdp_slot attached[2];	/* before we attach */
 };
 
 static const char *const prog_names[2] = { "gw_ext", "gw_int" };
+/* The same programs as SEC("xdp"), for kernels without xdp.frags. */
+static const char *const plain_names[2] = { "gw_ext_plain", "gw_int_plain" };
 
 /* ---- the map sync (mapsync.c) ------------------------------------------ */
 
@@ -177,6 +180,52 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
+/*
+ * Does the kernel take multi-buffer XDP programs (BPF_F_XDP_HAS_FRAGS,
+ * Linux 5.18)? Asked with a two-instruction XDP_PASS program: an old
+ * kernel refuses the flag with EINVAL.
+ */
+static bool kernel_has_xdp_frags(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_XDP_HAS_FRAGS,
+		    .expected_attach_type = BPF_XDP);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdnat_probe", "GPL", insns, 2, &o);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Load either the xdp.frags programs or their plain twins, never both. */
+static int choose_programs(struct dataplane *dp)
+{
+	int err;
+
+	dp->frags = kernel_has_xdp_frags();
+	err = bpf_program__set_autoload(dp->ext->progs.gw_ext, dp->frags);
+	if (!err)
+		err = bpf_program__set_autoload(dp->ext->progs.gw_ext_plain, !dp->frags);
+	if (!err)
+		err = bpf_program__set_autoload(dp->in->progs.gw_int, dp->frags);
+	if (!err)
+		err = bpf_program__set_autoload(dp->in->progs.gw_int_plain, !dp->frags);
+	if (err) {
+		log_err("choosing the XDP programs: %s", strerror(-err));
+		return err;
+	}
+	if (dp->frags)
+		log_info("XDP programs multi-buffer aware (xdp.frags): a jumbo MTU attaches");
+	else
+		log_warn("the kernel refuses xdp.frags (before Linux 5.18): plain XDP "
+			 "programs, so a NIC's MTU must fit one page (about 3500 bytes on veth)");
+	return 0;
+}
+
 /* Both objects, opened (not loaded) with their pins under dir. */
 static int open_skels(struct dataplane *dp, const char *dir)
 {
@@ -196,7 +245,7 @@ static int open_skels(struct dataplane *dp, const char *dir)
 		log_err("opening the gw_int BPF object: %s", strerror(errno));
 		return err;
 	}
-	return 0;
+	return choose_programs(dp);
 }
 
 static void close_skels(struct dataplane *dp)
@@ -450,7 +499,8 @@ static int xdp_inspect(const char *ifname, unsigned int ifindex, struct xdp_slot
 		err = prog_name(ifname, ids[i], name);
 		if (err)
 			return err;
-		if (strcmp(name, prog_names[0]) && strcmp(name, prog_names[1])) {
+		if (strcmp(name, prog_names[0]) && strcmp(name, prog_names[1]) &&
+		    strcmp(name, plain_names[0]) && strcmp(name, plain_names[1])) {
 			log_err("%s has a foreign XDP program '%s' (id %u, %s mode): not "
 				"replacing it; remove it (ip link set dev %s %s off) or "
 				"name another interface", ifname, name, ids[i],
@@ -647,7 +697,10 @@ void dataplane_on_events(struct dataplane *dp)
 static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 {
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
-	struct bpf_program *progs[2] = { dp->ext->progs.gw_ext, dp->in->progs.gw_int };
+	struct bpf_program *progs[2] = {
+		dp->frags ? dp->ext->progs.gw_ext : dp->ext->progs.gw_ext_plain,
+		dp->frags ? dp->in->progs.gw_int : dp->in->progs.gw_int_plain,
+	};
 	uint32_t mode = cfg->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	int err;
 

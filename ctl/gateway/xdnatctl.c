@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/ctlsock.h"
+#include "lib/version.h"
 
 static void usage(FILE *out)
 {
@@ -22,7 +23,8 @@ static void usage(FILE *out)
 		"  free CLIENT  free everything a host holds and forget it\n"
 		"  ca           the CA certificate chain (PEM) for external peers to trust\n"
 		"  crl          the CA's certificate revocation list (PEM)\n\n"
-		"--json prints JSON with the keys documented in docs/xdnatctl.md.\n"
+		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
+		"--version prints the version.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
 }
 
@@ -38,6 +40,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			version_print(stdout, "xdnatctl");
 			return 0;
 		}
 		if (!strcmp(a, "--socket")) {

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,10 @@
 #include "gateway/dataplane.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
+#include "lib/atomic_file.h"
 #include "lib/log.h"
+#include "lib/notify.h"
+#include "lib/version.h"
 #include "lib/sigfd.h"
 #include "gateway/reserved_ports.h"
 #include "gateway/state.h"
@@ -47,6 +51,7 @@ struct daemon {
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
 	time_t crl_next;		/* when to sign a new CRL anyway */
+	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
 
@@ -188,6 +193,9 @@ static void on_timer(struct daemon *d)
 	publish_crl(d);
 	if (d->dp)
 		dataplane_tick(d->dp, d->gw);
+	/* Each tick proves the loop turns; WatchdogSec= of 2 s or more is met. */
+	if (d->watchdog)
+		notify_watchdog();
 }
 
 static void reload(struct daemon *d)
@@ -394,7 +402,9 @@ static void run(struct daemon *d)
 				if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
+					notify_reloading();
 					reload(d);
+					notify_ready();
 					continue;
 				}
 				log_info("signal %u: shutting down", si.ssi_signo);
@@ -402,6 +412,67 @@ static void run(struct daemon *d)
 			}
 		}
 	}
+}
+
+/*
+ * --foreground off: fork into the background. epoll watches a signalfd on
+ * the signal queue of the process that added it, here the parent that is
+ * about to exit: the child's SIGTERM and SIGHUP would stay pending for
+ * ever. Adding the signalfd again from the child watches the child's.
+ */
+static int detach(struct daemon *d)
+{
+	if (daemon(0, 0)) {
+		log_err("daemon: %s", strerror(errno));
+		return -1;
+	}
+	log_setup("xdnatd", (enum log_level)d->cfg.log_level, 1);
+	if (epoll_ctl(d->ep, EPOLL_CTL_DEL, d->sig_fd, NULL) || add_fd(d->ep, d->sig_fd)) {
+		log_err("signalfd after daemon(): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemon() changes to /: a relative --pidfile or --socket becomes absolute
+ * before it, as the state directory does. 0 or -errno (path unchanged). */
+static int path_absolute(char *path, size_t cap)
+{
+	char *cwd, *abs;
+	int n, rc = 0;
+
+	if (!path[0] || path[0] == '/')
+		return 0;
+	cwd = realpath(".", NULL);
+	if (!cwd)
+		return -errno;
+	n = asprintf(&abs, "%s/%s", cwd, path);
+	free(cwd);
+	if (n < 0)
+		return -ENOMEM;
+	if ((size_t)n >= cap)
+		rc = -ENAMETOOLONG;
+	else
+		memcpy(path, abs, (size_t)n + 1);
+	free(abs);
+	return rc;
+}
+
+/* --pidfile: the pid of the process that serves, written once it does. */
+static int write_pidfile(const char *path)
+{
+	char *dup = strdup(path), *dir, *name, pid[24];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid()), rc;
+
+	if (!dup)
+		return -ENOMEM;
+	dir = dirname(dup);
+	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : (char *)path;
+	rc = mkdir_p(dir, 0755);
+	if (!rc)
+		rc = atomic_write_file(dir, name, pid, (size_t)n, 0644);
+	free(dup);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -425,16 +496,27 @@ int main(int argc, char **argv)
 	}
 	if (setup(&d))
 		return 1;
-	if (!d.cfg.foreground) {
-		if (daemon(0, 0)) {
-			log_err("daemon: %s", strerror(errno));
+	if (path_absolute(d.cfg.pidfile, sizeof(d.cfg.pidfile)) ||
+	    path_absolute(d.cfg.socket_path, sizeof(d.cfg.socket_path))) {
+		log_err("--pidfile %s, --socket %s: cannot make them absolute", d.cfg.pidfile,
+			d.cfg.socket_path);
+		return 1;
+	}
+	if (!d.cfg.foreground && detach(&d))
+		return 1;
+	if (d.cfg.pidfile[0]) {
+		rc = write_pidfile(d.cfg.pidfile);
+		if (rc) {
+			log_err("--pidfile %s: %s", d.cfg.pidfile, strerror(-rc));
 			return 1;
 		}
-		log_setup("xdnatd", (enum log_level)d.cfg.log_level, 1);
 	}
-	log_info("serving PAP on port %u, control socket %s", d.cfg.pap_port,
-		 d.cfg.socket_path);
+	log_info("xdnatd %s serving PAP on port %u, control socket %s", xdnat_version,
+		 d.cfg.pap_port, d.cfg.socket_path);
+	d.watchdog = notify_watchdog_usec() > 0;
+	notify_ready();
 	run(&d);
+	notify_stopping();
 
 	/* Everything acknowledged is already on disk; a snapshot makes the next
 	 * start read one file instead of a long journal. */
@@ -445,6 +527,8 @@ int main(int argc, char **argv)
 		log_err("final snapshot of %s: %s (the journal still has everything)",
 			d.cfg.state_dir, strerror(-rc));
 	unlink(d.cfg.socket_path);
+	if (d.cfg.pidfile[0])
+		unlink(d.cfg.pidfile);
 	if (d.dp)
 		log_info("the XDP programs stay attached and the maps pinned in %s "
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);

@@ -22,6 +22,7 @@
 #include "host/host_agent.h"
 #include "host/host_cmds.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 /* `down` and `validate` wait for the gateway: PAP retries take seconds. */
 #define CALL_TIMEOUT_S	60
@@ -46,7 +47,8 @@ static void usage(FILE *out)
 		"                                   ports, SPIs and certificate, kept current\n"
 		"  down                             free the share at the gateway, undo the host\n"
 		"                                   configuration, stop the agent\n\n"
-		"`xdnat-host COMMAND --help` lists a command's options;\n"
+		"`xdnat-host COMMAND --help` lists a command's options,\n"
+		"`xdnat-host --version` prints the version;\n"
 		"docs/xdnat-host.md has the rest.\n");
 }
 
@@ -113,6 +115,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		version_print(stdout, "xdnat-host");
 		return 0;
 	}
 	c = host_cmd_find(argv[1]);

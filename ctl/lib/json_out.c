@@ -2,12 +2,14 @@
 /* JSON documents of the views (json_out.h). */
 #include <errno.h>
 #include "lib/json_out.h"
+#include "lib/version.h"
 
 struct json_object *json_doc_new(void)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o && json_object_object_add(o, "schema", json_object_new_int(XDNAT_JSON_SCHEMA))) {
+	if (o && (json_object_object_add(o, "schema", json_object_new_int(XDNAT_JSON_SCHEMA)) ||
+		  json_object_object_add(o, "version", json_object_new_string(xdnat_version)))) {
 		json_object_put(o);
 		return NULL;
 	}

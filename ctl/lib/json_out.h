@@ -3,7 +3,8 @@
  * JSON output of the command-line views (`xdnatctl --json`, `xdnat-host
  * status --json`), built with json-c: a document is a json_object made with
  * json_doc_new(), which carries the "schema" key first (as `nft -j` carries
- * its json_schema_version), then printed on one line by json_doc_print().
+ * its json_schema_version) and "version" (the release, version.h) next,
+ * then printed on one line by json_doc_print().
  */
 #ifndef XDNAT_LIB_JSON_OUT_H
 #define XDNAT_LIB_JSON_OUT_H
@@ -15,8 +16,8 @@
  * meaning or goes away (new keys do not raise it). docs/xdnatctl.md. */
 #define XDNAT_JSON_SCHEMA	1
 
-/* A new top-level object holding "schema": XDNAT_JSON_SCHEMA. NULL when out
- * of memory. */
+/* A new top-level object holding "schema": XDNAT_JSON_SCHEMA and "version":
+ * the release. NULL when out of memory. */
 struct json_object *json_doc_new(void);
 /* Print o compactly ("/" not escaped) and a newline, then release o. 0 or
  * -ENOMEM (o NULL: a part could not be built) / -EIO. */

@@ -106,10 +106,21 @@ elif cmd == "ipip":		# ipip IFACE DSTMAC OUTDIR NAME OSRC ODST ISRC IDST SPORT
     save(outdir, name, raw)
     sendp(Ether(dst=mac) / IP(src=osrc, dst=odst, proto=4) / IP(raw), iface=iface)
 elif cmd == "found":		# found PCAP OUTDIR [OSRC ODST]: names seen
+    # the gateway is a hop: a packet is found one hop on (TTL - 1, its
+    # header checksum valid), every other byte as sent
+    def hop(raw):
+        b = bytearray(raw)
+        b[8] -= 1
+        b[10:12] = b"\0\0"
+        s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, (b[0] & 0xf) * 4, 2))
+        while s >> 16:
+            s = (s & 0xffff) + (s >> 16)
+        b[10:12] = (~s & 0xffff).to_bytes(2, "big")
+        return bytes(b)
     pcap, outdir = args[:2]
     sent = {}
     for f in os.listdir(outdir):
-        sent[open(os.path.join(outdir, f), "rb").read()] = f[:-4]
+        sent[hop(open(os.path.join(outdir, f), "rb").read())] = f[:-4]
     for p in rdpcap(pcap) if os.path.getsize(pcap) else []:
         if IP not in p:
             continue
@@ -131,7 +142,10 @@ counters() {
 	bpftool -j map dump pinned "$BPFFS/xdnat_stats" | "$PY" -c 'import json, sys
 names = ["pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown", "peer_not_validated",
          "spoofed_source", "unknown_host", "frag_unknown", "malformed", "no_route",
-         "unsupported", "icmp_frag_needed", "nexthop_unresolved"]
+         "unsupported", "icmp_frag_needed", "fib_no_route", "fib_fwd_disabled",
+         "route_wrong_nic", "fib_frag_needed", "redirect_failed", "adjust_head_failed",
+         "icmp_time_exceeded", "ttl_exceeded", "ecn_not_ect", "fwd_hairpin",
+         "hairpin_no_owner", "icmp_tunnel_error", "nexthop_unresolved"]
 for e in json.load(sys.stdin):
     f = e["formatted"]
     n = sum(v["value"]["packets"] for v in f["values"])

@@ -28,10 +28,25 @@ only by the IPsec commands: it takes a second to load.
                                       sniffs, decrypts/verifies, prints
                                       "ok NAME" or "bad NAME: why"
   ah-selftest                         the AH check rejects a changed byte
+  udp-recv-tos ADDR PORT SECONDS      prints every datagram with the TOS
+                                      and TTL it arrived with
+  udp-probe SRC SPORT DST DPORT TOS TTL SECONDS
+                                      one datagram with that TOS and TTL;
+                                      succeeds when an ICMP error comes back
+                                      ("icmp type T code C from OFFENDER")
+  ipip-send OSRC ODST OTOS ISRC IDST ITOS TTL udp SPORT DPORT TEXT
+  ipip-send OSRC ODST OTOS ISRC IDST ITOS TTL icmp TYPE ID TEXT
+                                      one packet tunnelled by hand: the inner
+                                      IPv4 built here, inside the kernel's
+                                      outer header OSRC -> ODST (TOS OTOS)
+  icmp-recv ADDR TYPE SECONDS         prints every ICMP message of TYPE to
+                                      ADDR; succeeds when one came
 """
 import json
 import os
+import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -156,20 +171,26 @@ def udp_send(src, sport, dst, dport, text, *opt):
         return False
 
 
-def udp_listen(addr, port, secs):
-    s = bound(socket.SOCK_DGRAM, addr, port)
+def received(s, secs, recv):
+    """The listeners' loop: "ready", then recv(s) results until secs pass."""
     end = time.monotonic() + float(secs)
     say("ready")
     while True:
         left = end - time.monotonic()
         if left <= 0:
-            return True
+            return
         s.settimeout(left)
         try:
-            d, a = s.recvfrom(65535)
+            yield recv(s)
         except socket.timeout:
-            return True
+            return
+
+
+def udp_listen(addr, port, secs):
+    s = bound(socket.SOCK_DGRAM, addr, port)
+    for d, a in received(s, secs, lambda s: s.recvfrom(65535)):
         say("got %r from %s:%d" % (d.decode(errors="replace"), a[0], a[1]))
+    return True
 
 
 def stream_send(src, dst, dport, count, rate):
@@ -388,11 +409,112 @@ def ah_selftest():
     return all(res)
 
 
+# --- tunnel semantics (test_tunnel.sh) ---------------------------------------
+IP_TOS, IP_TTL, IP_RECVERR, IP_RECVTTL, IP_RECVTOS = 1, 2, 11, 12, 13
+MSG_ERRQUEUE = 0x2000
+
+
+def inet_csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s & 0xffff).to_bytes(2, "big")
+
+
+def ipv4(src, dst, proto, tos, ttl, payload):
+    """An IPv4 header (DF, random id) with a valid checksum, then payload."""
+    h = bytearray(20)
+    h[0], h[1] = 0x45, tos
+    h[2:4] = (20 + len(payload)).to_bytes(2, "big")
+    h[4:6] = os.urandom(2)
+    h[6:8] = (0x4000).to_bytes(2, "big")
+    h[8], h[9] = ttl, proto
+    h[12:16] = socket.inet_aton(src)
+    h[16:20] = socket.inet_aton(dst)
+    h[10:12] = inet_csum(bytes(h))
+    return bytes(h) + payload
+
+
+def udp_recv_tos(addr, port, secs):
+    s = bound(socket.SOCK_DGRAM, addr, port)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+    for d, anc, _, a in received(s, secs, lambda s: s.recvmsg(65535, 256)):
+        tos = ttl = -1
+        for level, kind, data in anc:
+            if level == socket.IPPROTO_IP and kind == IP_TOS:
+                tos = data[0]
+            elif level == socket.IPPROTO_IP and kind == IP_TTL:
+                ttl = int.from_bytes(data[:4], sys.byteorder)
+        say("got %r from %s:%d tos 0x%02x ttl %d" % (d.decode(errors="replace"), a[0], a[1],
+                                                      tos, ttl))
+    return True
+
+
+def udp_probe(src, sport, dst, dport, tos, ttl, secs):
+    """traceroute's probe: the error comes back in the socket's error queue."""
+    s = bound(socket.SOCK_DGRAM, src, sport)
+    s.setsockopt(socket.IPPROTO_IP, IP_TOS, int(tos, 0))
+    s.setsockopt(socket.IPPROTO_IP, IP_TTL, int(ttl))
+    s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    s.sendto(b"probe", (dst, int(dport)))
+    p = select.poll()
+    p.register(s, select.POLLERR)
+    if not p.poll(float(secs) * 1000):
+        say("no error within %s s" % secs)
+        return False
+    _, anc, _, _ = s.recvmsg(512, 512, MSG_ERRQUEUE)
+    for level, kind, data in anc:
+        if level == socket.IPPROTO_IP and kind == IP_RECVERR:
+            # struct sock_extended_err, then the offender's sockaddr_in
+            _, origin, typ, code = struct.unpack_from("=IBBB", data)
+            offender = socket.inet_ntoa(data[16 + 4:16 + 8])
+            say("icmp type %d code %d from %s" % (typ, code, offender))
+            return origin == 2		# SO_EE_ORIGIN_ICMP
+    say("error queue without IP_RECVERR")
+    return False
+
+
+def ipip_send(osrc, odst, otos, isrc, idst, itos, ttl, kind, a, b, text):
+    if kind == "udp":
+        l4 = struct.pack("!HHHH", int(a), int(b), 8 + len(text), 0) + text.encode()
+        proto = socket.IPPROTO_UDP
+    else:
+        l4 = struct.pack("!BBHHH", int(a), 0, 0, int(b, 0), 1) + text.encode()
+        l4 = l4[:2] + inet_csum(l4) + l4[4:]
+        proto = socket.IPPROTO_ICMP
+    inner = ipv4(isrc, idst, proto, int(itos, 0), int(ttl), l4)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)	# IPPROTO_IPIP
+    s.bind((osrc, 0))
+    s.setsockopt(socket.IPPROTO_IP, IP_TOS, int(otos, 0))
+    s.sendto(inner, (odst, 0))
+    say("sent %s %s -> %s in %s -> %s" % (kind, isrc, idst, osrc, odst))
+    return True
+
+
+def icmp_recv(addr, typ, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.bind((addr, 0))
+    got = False
+    for d, a in received(s, secs, lambda s: s.recvfrom(65535)):
+        hl = (d[0] & 0xf) * 4
+        if d[hl] != int(typ):
+            continue
+        got = True
+        say("icmp %d from %s id 0x%04x %r" % (d[hl], a[0], int.from_bytes(d[hl + 4:hl + 6], "big"),
+                                               d[hl + 8:].decode(errors="replace")))
+    return got
+
+
 COMMANDS = {
     "ah-selftest": ah_selftest,
     "serve": serve, "udp-echo": udp_echo, "tcp-echo": tcp_echo, "udp-send": udp_send,
     "udp-listen": udp_listen, "stream-send": stream_send, "stream-recv": stream_recv,
     "sa-new": sa_new, "ipsec-send": ipsec_send, "ipsec-recv": ipsec_recv,
+    "udp-recv-tos": udp_recv_tos, "udp-probe": udp_probe, "ipip-send": ipip_send,
+    "icmp-recv": icmp_recv,
 }
 
 if __name__ == "__main__":

@@ -132,6 +132,10 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->in = gw_int__open();
 	if (!r->ext || !r->in)
 		return -1;
+	/* the xdp.frags programs, as xdnatd loads them on a current kernel */
+	if (bpf_program__set_autoload(r->ext->progs.gw_ext_plain, false) ||
+	    bpf_program__set_autoload(r->in->progs.gw_int_plain, false))
+		return -1;
 	bpf_object__for_each_map(m, r->ext->obj)
 		if (bpf_map__set_pin_path(m, NULL))
 			return -1;
@@ -583,6 +587,13 @@ size_t ip4(uint8_t *p, const struct ip4 *h, const void *pay, size_t paylen)
 	return hl + paylen;
 }
 
+void ip4_set_ttl(uint8_t *p, uint8_t ttl)
+{
+	p[8] = ttl;
+	be16(p + 10, 0);
+	be16(p + 10, inet_csum(p, (size_t)(p[0] & 0xf) * 4));
+}
+
 size_t udp(uint8_t *p, uint16_t sport, uint16_t dport, const void *d, size_t n)
 {
 	be16(p, sport);
@@ -669,12 +680,32 @@ void to_g(struct frame *f, uint32_t src, uint8_t proto, const void *pay, size_t 
 void from_host(struct frame *f, const uint8_t *mac, uint32_t hi, const uint8_t *inner,
 	       size_t n)
 {
-	struct ip4 o = { .src = hi, .dst = GI, .proto = P_IPIP, .frag = 0x4000 };
+	from_host_tos(f, mac, hi, 0, inner, n);
+}
+
+void from_host_tos(struct frame *f, const uint8_t *mac, uint32_t hi, uint8_t tos,
+		   const uint8_t *inner, size_t n)
+{
+	struct ip4 o = { .src = hi, .dst = GI, .proto = P_IPIP, .tos = tos, .frag = 0x4000 };
 	uint8_t pkt[FRAME_MAX];
 	size_t len = ip4(pkt, &o, inner, n);
 
 	eth(f, INT_MAC, mac, ETH_IP);
 	append(f, pkt, len);
+}
+
+int rfc6040_decap(uint8_t outer_tos, uint8_t inner_tos)
+{
+	/* [inner][outer] by codepoint: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE */
+	static const int8_t table[4][4] = {
+		{ 0, 0, 0, -1 },	/* Not-ECT: CE cannot be passed on */
+		{ 1, 1, 1, 3 },		/* ECT(1) */
+		{ 2, 1, 2, 3 },		/* ECT(0): ECT(1) outside wins */
+		{ 3, 3, 3, 3 },		/* CE stays CE */
+	};
+	int e = table[inner_tos & 3][outer_tos & 3];
+
+	return e < 0 ? -1 : (inner_tos & 0xfc) | e;
 }
 
 size_t from_g(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, const void *pay,

@@ -190,6 +190,8 @@ void append(struct frame *f, const void *p, size_t n);
 /* An IPv4 packet (valid header checksum) into p; returns its length. pay may
  * overlap p (it is moved last). */
 size_t ip4(uint8_t *p, const struct ip4 *h, const void *pay, size_t paylen);
+/* The TTL of the IPv4 header at p, its checksum summed anew. */
+void ip4_set_ttl(uint8_t *p, uint8_t ttl);
 /* L4 headers into p, followed by their payload; each returns its length. */
 size_t udp(uint8_t *p, uint16_t sport, uint16_t dport, const void *d, size_t n);
 size_t tcp(uint8_t *p, uint16_t sport, uint16_t dport);		/* SYN, doff 5 */
@@ -210,6 +212,13 @@ void to_g(struct frame *f, uint32_t src, uint8_t proto, const void *pay, size_t 
 /* Tunnel frame from a host (outer hi -> Gi) carrying an inner packet. */
 void from_host(struct frame *f, const uint8_t *mac, uint32_t hi, const uint8_t *inner,
 	       size_t n);
+/* The same with the outer header's TOS byte tos (its ECN field, say). */
+void from_host_tos(struct frame *f, const uint8_t *mac, uint32_t hi, uint8_t tos,
+		   const uint8_t *inner, size_t n);
+
+/* RFC 6040 section 4.2 (Figure 4), as a table written here: the inner TOS
+ * byte a decapsulator forwards for an outer and an inner one, or -1: drop. */
+int rfc6040_decap(uint8_t outer_tos, uint8_t inner_tos);
 /* An inner packet from src (normally G, what a host sends) into p. */
 size_t from_g(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, const void *pay,
 	      size_t n);

@@ -110,11 +110,32 @@ static inline int world(void **state)
 
 /* ---- packets ---------------------------------------------------------------- */
 
+/* The IPv4 header at ip as the gateway forwards it, one hop on (RFC 2003
+ * 3.1): TTL - 1, its checksum summed anew (not updated incrementally, as the
+ * programs do). */
+static inline void after_hop(uint8_t *ip)
+{
+	ip4_set_ttl(ip, (uint8_t)(ip[8] - 1));
+}
+
+/* The time-exceeded (11/0) from src about the IPv4 packet at q, into p:
+ * its IPv4 header (DF, id 0, TTL 64), ICMP, the quote of q's header and 8
+ * bytes. Returns its length. */
+static inline size_t time_exceeded(uint8_t *p, uint32_t src, const uint8_t *q)
+{
+	struct ip4 h = { .src = src, .proto = P_ICMP, .frag = 0x4000 };
+	size_t qhl = (size_t)(q[0] & 0xf) * 4;
+	uint8_t ic[128];
+
+	memcpy(&h.dst, q + 12, 4);
+	return ip4(p, &h, ic, icmp(ic, 11, 0, 0, q, qhl + 8));
+}
+
 /*
  * What gw_ext must send to the host: Ethernet to the host's MAC (the
  * kernel's neighbour, or the one in the owner value) from src_mac (the
  * internal NIC's), the outer header (built and summed here, with the test's
- * own checksum), then the received IP packet byte for byte.
+ * own checksum), then the received IP packet one hop on (after_hop).
  */
 static inline void expect_encap(struct frame *e, const uint8_t *host_mac, const uint8_t *src_mac,
 				uint32_t hi, const struct frame *in)
@@ -137,6 +158,7 @@ static inline void expect_encap(struct frame *e, const uint8_t *host_mac, const 
 	be16(o + 10, inet_csum(o, 20));
 	append(e, o, 20);
 	append(e, inner, in->len - 14);
+	after_hop(e->b + 14 + 20);
 }
 
 /* ---- running the programs ---------------------------------------------------- */
@@ -269,8 +291,8 @@ static inline void ext_expect_drop(const struct frame *in, enum xdnat_reason rea
 	ext_expect(in, &out, XDP_DROP, reason);
 }
 
-/* Sent out of the external NIC: the inner packet byte for byte, to the
- * peer's neighbour MAC from the external NIC's. */
+/* Sent out of the external NIC: the inner packet one hop on (after_hop),
+ * to the peer's neighbour MAC from the external NIC's. */
 static inline void int_expect_decap(const struct frame *in, const uint8_t *peer_mac)
 {
 	struct frame out, want;
@@ -279,6 +301,7 @@ static inline void int_expect_decap(const struct frame *in, const uint8_t *peer_
 	int_expect(in, &out, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
 	eth(&want, peer_mac, EXT_MAC, ETH_IP);
 	append(&want, in->b + 14 + ohl, in->len - 14 - ohl);
+	after_hop(want.b + 14);
 	assert_frame(&out, &want);
 }
 

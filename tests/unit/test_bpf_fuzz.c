@@ -377,6 +377,35 @@ struct tally {
 	uint64_t act[XDP_REDIRECT + 1];
 };
 
+/*
+ * The IPv4 packet got (n bytes) is orig one hop on: TTL - 1, the ECN field
+ * possibly marked (ecn_free: decapsulated, RFC 6040), the checksum still
+ * right where it was, every other byte alike.
+ */
+static bool one_hop_on(const uint8_t *got, const uint8_t *orig, size_t n, bool ecn_free)
+{
+	size_t hl = (size_t)(orig[0] & 0xf) * 4;
+
+	if (n < 20 || hl < 20 || hl > n || orig[8] <= 1 || got[8] != orig[8] - 1)
+		return false;
+	if ((got[1] & ~3) != (orig[1] & ~3) || (!ecn_free && got[1] != orig[1]))
+		return false;
+	if (got[0] != orig[0] || memcmp(got + 2, orig + 2, 6) || got[9] != orig[9] ||
+	    memcmp(got + 12, orig + 12, n - 12))
+		return false;
+	return inet_csum(orig, hl) || !inet_csum(got, hl);
+}
+
+/* A time-exceeded (11/0) at icmp, quoting the packet at orig. */
+static bool time_exceeded_of(const uint8_t *ip, uint32_t len, const uint8_t *orig)
+{
+	size_t qhl = (size_t)(orig[0] & 0xf) * 4;
+
+	return len == 20 + 8 + qhl + 8 && ip[9] == P_ICMP && !inet_csum(ip, 20) &&
+	       ip[20] == 11 && ip[21] == 0 && !inet_csum(ip + 20, len - 20) &&
+	       !memcmp(ip + 28, orig, qhl + 8);
+}
+
 /* Why a frame's output is wrong, or NULL when it is right. */
 static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_t olen,
 			     int act)
@@ -391,8 +420,8 @@ static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_
 	case XDP_REDIRECT:
 		if (olen != in->len + 20)
 			return "REDIRECT: not input + 20 bytes";
-		if (memcmp(out + 34, in->b + 14, in->len - 14))
-			return "REDIRECT: inner packet not the input's";
+		if (!one_hop_on(out + 34, in->b + 14, in->len - 14, false))
+			return "REDIRECT: inner packet not the input's one hop on";
 		if (rd16(out + 12) != ETH_IP || out[14] != 0x45 || out[23] != P_IPIP ||
 		    memcmp(out + 26, &(uint32_t){ GI }, 4) || inet_csum(out + 14, 20) ||
 		    rd16(out + 16) != rd16(in->b + 16) + 20)
@@ -400,6 +429,11 @@ static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_
 		return NULL;
 	case XDP_TX:
 		qhl = (in->b[14] & 0xf) * 4u;
+		if (olen >= 14 + 20 && out[34] == 11) {
+			if (!time_exceeded_of(out + 14, olen - 14, in->b + 14))
+				return "TX: bad time-exceeded";
+			return NULL;
+		}
 		if (olen != 14 + 20 + 8 + qhl + 8 || olen > in->len + 20)
 			return "TX: not a frag-needed of the input";
 		if (out[34] != 3 || out[35] != 4 || inet_csum(out + 14, 20) ||
@@ -427,10 +461,27 @@ static const char *check_int(const struct frame *in, const uint8_t *out, uint32_
 		return NULL;
 	case XDP_REDIRECT:
 		ohl = (in->b[14] & 0xf) * 4u;
-		if (ohl < 20 || olen != in->len - ohl)
+		if (ohl < 20 || ohl > in->len - 14)
+			return "REDIRECT: no outer header";
+		/* hairpinned: back into a tunnel to another host */
+		if (olen == in->len - ohl + 20 && out[23] == P_IPIP &&
+		    !memcmp(out + 30, &(uint32_t){ G }, 4)) {
+			if (inet_csum(out + 14, 20) ||
+			    !one_hop_on(out + 34, in->b + 14 + ohl, olen - 34, true))
+				return "REDIRECT: bad hairpin";
+			return NULL;
+		}
+		if (olen != in->len - ohl)
 			return "REDIRECT: not input less its outer header";
-		if (rd16(out + 12) != ETH_IP || memcmp(out + 14, in->b + 14 + ohl, olen - 14))
-			return "REDIRECT: inner packet not the input's";
+		if (rd16(out + 12) != ETH_IP ||
+		    !one_hop_on(out + 14, in->b + 14 + ohl, olen - 14, true))
+			return "REDIRECT: inner packet not the input's one hop on";
+		return NULL;
+	case XDP_TX:
+		ohl = (in->b[14] & 0xf) * 4u;
+		if (ohl != 20 || olen < 34 || out[23] != P_IPIP || inet_csum(out + 14, 20) ||
+		    !time_exceeded_of(out + 34, olen - 34, in->b + 34))
+			return "TX: not a tunnelled time-exceeded of the input";
 		return NULL;
 	case XDP_DROP:
 		if (olen > in->len || olen + INT_POP_MAX < in->len)
@@ -489,13 +540,14 @@ static void check_counters(enum side side, const struct counters *before,
 	}
 	assert_int_equal(packets, t->frames);
 	assert_int_equal(bytes, t->bytes_out);
-	assert_int_equal(d[XDNAT_PASS_STACK], t->act[XDP_PASS]);
-	assert_int_equal(d[XDNAT_ICMP_FRAG_NEEDED], t->act[XDP_TX]);
-	assert_int_equal(d[side == EXT ? XDNAT_FWD_TO_HOST : XDNAT_FWD_TO_EXT],
-			 t->act[XDP_REDIRECT]);
-	for (r = XDNAT_DROP_SPI_UNKNOWN; r < XDNAT_ICMP_FRAG_NEEDED; r++)
-		drops += d[r];
-	drops += d[XDNAT_DROP_NEXTHOP_UNRESOLVED];
+	assert_int_equal(d[XDNAT_PASS_STACK] + d[XDNAT_ICMP_TUNNEL_ERROR], t->act[XDP_PASS]);
+	assert_int_equal(d[XDNAT_ICMP_FRAG_NEEDED] + d[XDNAT_ICMP_TIME_EXCEEDED], t->act[XDP_TX]);
+	assert_int_equal(d[side == EXT ? XDNAT_FWD_TO_HOST : XDNAT_FWD_TO_EXT] +
+			 d[XDNAT_FWD_HAIRPIN], t->act[XDP_REDIRECT]);
+	for (r = XDNAT_DROP_SPI_UNKNOWN; r < XDNAT_REASON_MAX; r++)
+		if (r != XDNAT_ICMP_FRAG_NEEDED && r != XDNAT_ICMP_TIME_EXCEEDED &&
+		    r != XDNAT_FWD_HAIRPIN && r != XDNAT_ICMP_TUNNEL_ERROR)
+			drops += d[r];
 	assert_int_equal(drops, t->act[XDP_DROP]);
 	assert_int_equal(t->act[XDP_ABORTED], 0);
 }

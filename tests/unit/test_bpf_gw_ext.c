@@ -715,7 +715,7 @@ static void test_ext_no_neighbour_no_route(void **state)
 	/* a host address routed out of the external NIC is no tunnel end */
 	set_port(30001, 4, IP4(203, 0, 113, 10), 0);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30001, "q", 1));
-	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+	ext_expect_drop(&in, XDNAT_DROP_ROUTE_WRONG_NIC);
 }
 
 /* ---- gw_ext: next hop as xdnatd resolves it (in every value of the host) ------------ */
@@ -931,6 +931,119 @@ static void test_ext_fragment_learns_mac(void **state)
 	assert_owner(&o, 0, 0, NULL);
 }
 
+/* ---- tunnel semantics: TTL, ECN into the outer header, route reasons ----------------- */
+
+/*
+ * The gateway is a hop inbound too: TTL 2 arrives with 1 (expect_to_host
+ * sums the inner header anew); TTL 1 and 0 are answered from G with
+ * time-exceeded out of the external NIC, exact bytes, nothing tunnelled.
+ * A packet for the gateway's own stack keeps its TTL (it is delivered, not
+ * forwarded).
+ */
+static void test_ext_ttl(void **state)
+{
+	uint8_t l4[128], te[256], d[64];
+	struct frame in, out, want;
+	size_t m;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x71, sizeof(d));
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 40000, H1_PORT, d, 24));
+	ip4_set_ttl(in.b + 14, 2);
+	expect_to_host(&in, H1_MAC, H1);
+	for (int ttl = 1; ttl >= 0; ttl--) {
+		ip4_set_ttl(in.b + 14, (uint8_t)ttl);
+		ext_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+		m = time_exceeded(te, G, in.b + 14);
+		eth(&want, PEER_MAC, EXT_MAC, ETH_IP);
+		append(&want, te, m);
+		assert_frame(&out, &want);
+	}
+	/* a 20-byte header with options, quoted whole */
+	{
+		static const uint8_t opt[8] = { 0x94, 4, 0, 0, 1, 1, 1, 0 };
+		struct ip4 h = { .src = PEER, .dst = G, .proto = P_UDP, .frag = 0x4000,
+				 .opt = opt, .optlen = sizeof(opt) };
+		uint8_t pkt[256];
+		size_t n = ip4(pkt, &h, l4, udp(l4, 40000, H1_PORT, d, 4));
+
+		ip4_set_ttl(pkt, 1);
+		ext_frame(&in, PEER_MAC, pkt, n);
+		ext_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+		m = time_exceeded(te, G, pkt);
+		eth(&want, PEER_MAC, EXT_MAC, ETH_IP);
+		append(&want, te, m);
+		assert_frame(&out, &want);
+	}
+	/* the gateway's own (no holder): its stack decides, TTL untouched */
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 40000, 31000, d, 4));
+	ip4_set_ttl(in.b + 14, 1);
+	ext_expect_pass(&in);
+	/* no errors to a multicast source or about an ICMP error */
+	to_g(&in, IP4(224, 0, 0, 5), P_UDP, l4, udp(l4, 40000, H1_PORT, d, 4));
+	ip4_set_ttl(in.b + 14, 1);
+	ext_expect_drop(&in, XDNAT_DROP_TTL_EXCEEDED);
+	{
+		uint8_t q[64];
+		size_t qn = from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 53, d, 8));
+
+		to_g(&in, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, q, qn));
+		ip4_set_ttl(in.b + 14, 1);
+		ext_expect_drop(&in, XDNAT_DROP_TTL_EXCEEDED);
+	}
+}
+
+/* The encapsulator copies the inner ECN field into the outer header (RFC
+ * 6040 normal mode), CE included, with the DSCP. */
+static void test_ext_ecn_to_outer(void **state)
+{
+	uint8_t l4[64], pkt[128];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	for (uint8_t ecn = 0; ecn < 4; ecn++) {
+		struct ip4 h = { .src = PEER, .dst = G, .proto = P_UDP, .tos = (uint8_t)(0x88 | ecn),
+				 .frag = 0x4000 };
+
+		n = ip4(pkt, &h, l4, udp(l4, 40000, H2_PORT, "e", 1));
+		ext_frame(&in, PEER_MAC, pkt, n);
+		expect_to_host(&in, H2_MAC, H2);
+		ext_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_TO_HOST);
+		assert_int_equal(out.b[15], 0x88 | ecn);
+		assert_int_equal(out.b[35], 0x88 | ecn);
+	}
+}
+
+/* What no_route used to hide, inbound: forwarding off on the external NIC,
+ * the internal NIC missing from the devmap. */
+static void test_ext_route_reasons(void **state)
+{
+	uint8_t l4[64];
+	struct frame in;
+	uint32_t intx = (uint32_t)rig.int_ifindex;
+
+	(void)state;
+	NEED_RIG();
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 40000, H1_PORT, "r", 1));
+	assert_int_equal(sh("echo 0 > /proc/sys/net/ipv4/conf/" EXT_DEV "/forwarding"), 0);
+	ext_expect_drop(&in, XDNAT_DROP_FIB_FWD_DISABLED);
+	assert_int_equal(sh("echo 1 > /proc/sys/net/ipv4/conf/" EXT_DEV "/forwarding"), 0);
+	assert_int_equal(bpf_map_delete_elem(rig.tx, &intx), 0);
+	ext_expect_drop(&in, XDNAT_DROP_REDIRECT_FAILED);
+	assert_int_equal(bpf_map_update_elem(rig.tx, &intx, &intx, BPF_ANY), 0);
+	expect_to_host(&in, H1_MAC, H1);
+	/* a blackhole towards a host (its address unroutable on purpose) */
+	set_host(IP4(10, 0, 0, 200), 9);
+	set_port(30002, 9, IP4(10, 0, 0, 200), 0);
+	assert_int_equal(sh("ip route add blackhole 10.0.0.200/32"), 0);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 40000, 30002, "r", 1));
+	ext_expect_drop(&in, XDNAT_DROP_FIB_NO_ROUTE);
+	assert_int_equal(sh("ip route del blackhole 10.0.0.200/32"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -966,6 +1079,9 @@ int main(void)
 		cmocka_unit_test_setup(test_ext_mac_from_value, world),
 		cmocka_unit_test_setup(test_ext_mac_zero_in_value_fib, world),
 		cmocka_unit_test_setup(test_ext_fragment_learns_mac, world),
+		cmocka_unit_test_setup(test_ext_ttl, world),
+		cmocka_unit_test_setup(test_ext_ecn_to_outer, world),
+		cmocka_unit_test_setup(test_ext_route_reasons, world),
 	};
 
 	return cmocka_run_group_tests_name("bpf_gw_ext", tests, group_setup, group_teardown);

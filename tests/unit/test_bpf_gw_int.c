@@ -8,6 +8,8 @@
  */
 #include <sched.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <linux/if_link.h>
 #include "test_bpf_gw.h"
 
 /* ---- gw_int ------------------------------------------------------------------------ */
@@ -404,14 +406,322 @@ static void test_int_no_route(void **state)
 
 	(void)state;
 	NEED_RIG();
-	/* nothing routes 192.0.2.0/24 in the test namespace */
+	/* nothing routes 192.0.2.0/24 in the test namespace: the FIB says so */
 	n = from_g(inner, G, IP4(192, 0, 2, 1), P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_NO_ROUTE);
-	/* a host must not reach another host as G through the gateway */
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FIB_NO_ROUTE);
+	/* a host must not reach another host as G at its internal address */
 	n = from_g(inner, G, H2, P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ROUTE_WRONG_NIC);
+}
+
+/* ---- tunnel semantics: ECN, TTL, hairpin, errors about the tunnel --------------------- */
+
+/*
+ * RFC 6040 at gw_int's decapsulator: every (outer, inner) ECN pair under
+ * DSCPs that must survive; the inner as bpf_rig's table says, one hop on,
+ * its checksum summed anew here. Outer CE on a Not-ECT inner: ecn_not_ect.
+ */
+static void test_int_ecn(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct frame in, out, want;
+	int tos;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	for (int o = 0; o < 4; o++) {
+		for (int i = 0; i < 4; i++) {
+			struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP,
+					 .tos = (uint8_t)(0xb8 | i), .id = 7, .frag = 0x4000 };
+
+			n = ip4(inner, &h, l4, udp(l4, H1_PORT, 500, "ecn", 3));
+			from_host_tos(&in, H1_MAC, H1, (uint8_t)(0x20 | o), inner, n);
+			tos = rfc6040_decap((uint8_t)o, h.tos);
+			if (tos < 0) {
+				int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ECN_NOT_ECT);
+				continue;
+			}
+			int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
+			eth(&want, PEER_MAC, EXT_MAC, ETH_IP);
+			append(&want, inner, n);
+			want.b[15] = (uint8_t)tos;
+			after_hop(want.b + 14);
+			assert_frame(&out, &want);
+		}
+	}
+}
+
+/* The gateway is a hop: TTL 2 leaves with 1 (both checksums of the frame
+ * checked against a full sum); TTL 1 and 0 are answered from Gi with
+ * time-exceeded, tunnelled back to the host, exact bytes. */
+static void test_int_ttl(void **state)
+{
+	uint8_t inner[256], l4[128], te[256], d[64];
+	struct frame in, out, want;
+	struct ip4 o = { .src = GI, .dst = H1, .proto = P_IPIP, .frag = 0x4000 };
+	size_t n, m;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x77, sizeof(d));
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 33434, d, 32));
+	ip4_set_ttl(inner, 2);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+
+	for (int ttl = 1; ttl >= 0; ttl--) {
+		ip4_set_ttl(inner, (uint8_t)ttl);
+		from_host(&in, H1_MAC, H1, inner, n);
+		int_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+		m = time_exceeded(te, GI, inner);
+		eth(&want, H1_MAC, INT_MAC, ETH_IP);
+		want.len += ip4(want.b + want.len, &o, te, m);
+		assert_frame(&out, &want);
+		/* spelled out: Gi -> G inside Gi -> H1, type 11 code 0 */
+		assert_int_equal(out.b[14 + 20 + 20], 11);
+		assert_memory_equal(out.b + 14 + 20 + 12, &(uint32_t){ GI }, 4);
+		assert_memory_equal(out.b + 14 + 20 + 16, &(uint32_t){ G }, 4);
+	}
+	/* no error about an ICMP error (RFC 1812 4.3.2.7) */
+	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 28));
+	ip4_set_ttl(inner, 1);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
+}
+
+/* A host's packet to G (inner, n bytes) from the host at mac/hi, hairpinned
+ * to holder at holder_mac: one hop on inside the holder's tunnel, exact. */
+static void expect_hairpin(const uint8_t *inner, size_t n, const uint8_t *mac, uint32_t hi,
+			   const uint8_t *holder_mac, uint32_t holder)
+{
+	struct frame in, out, want, as_ext;
+
+	from_host(&in, mac, hi, inner, n);
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
+	/* what gw_ext would tunnel had it come from outside */
+	eth(&as_ext, EXT_MAC, PEER_MAC, ETH_IP);
+	append(&as_ext, inner, n);
+	expect_encap(&want, holder_mac, INT_MAC, holder, &as_ext);
+	assert_frame(&out, &want);
+}
+
+/* Hairpinning (RFC 4787 REQ-9): H1 to G:H2's port reaches H2 through the
+ * tunnel, one hop on; a port nobody holds is dropped, not sent out. */
+static void test_int_hairpin_by_port(void **state)
+{
+	uint8_t inner[256], l4[128], d[64];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x68, sizeof(d));
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 40));
+	expect_hairpin(inner, n, H1_MAC, H1, H2_MAC, H2);
+
+	/* TCP the same, and H2 back to H1 */
+	n = from_g(inner, G, G, P_TCP, l4, tcp(l4, H2_PORT, H1_PORT));
+	expect_hairpin(inner, n, H2_MAC, H2, H1_MAC, H1);
+
+	/* the holder's MAC as xdnatd resolved it: no FIB */
+	set_host_mac(H2, CID2, H1_NEW_MAC);
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 8));
+	expect_hairpin(inner, n, H1_MAC, H1, H1_NEW_MAC, H2);
+
+	/* nobody holds 31000: neither the stack nor the outside gets it */
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, 31000, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_HAIRPIN_NO_OWNER);
+	/* the sender's share is checked first, as for any outbound packet */
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H2_PORT, H1_PORT, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	/* TTL 1 hairpinned: time-exceeded back to the sender */
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 8));
+	ip4_set_ttl(inner, 1);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+}
+
+/* Hairpinned ICMP: an echo id is learned from the request to G (which no
+ * host holds), the reply reaches the requester; an error about a
+ * hairpinned packet reaches its sender by the quoted port. ESP/AH from G
+ * are never validated: G is no peer of any SA. */
+static void test_int_hairpin_icmp_and_ipsec(void **state)
+{
+	uint8_t inner[256], l4[128], q[64], d[16];
+	struct xdnat_icmp_key ik = { .peer = G, .id = htons(0x7777) };
+	struct xdnat_owner o;
+	struct frame in, out;
+	size_t n, qn;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x45, sizeof(d));
+	n = from_g(inner, G, G, P_ICMP, l4, icmp(l4, 8, 0, 0x77770001, d, sizeof(d)));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_HAIRPIN_NO_OWNER);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID2, H2, NULL);
+	n = from_g(inner, G, G, P_ICMP, l4, icmp(l4, 0, 0, 0x77770001, d, sizeof(d)));
+	expect_hairpin(inner, n, H1_MAC, H1, H2_MAC, H2);
+
+	/* H2's port unreachable about H1's datagram to it: to H1 */
+	qn = from_g(q, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 8));
+	n = from_g(inner, G, G, P_ICMP, l4, icmp(l4, 3, 3, 0, q, qn));
+	expect_hairpin(inner, n, H2_MAC, H2, H1_MAC, H1);
+
+	n = from_g(inner, G, G, P_ESP, l4, esp(l4, H2_SPI, 1, 32));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_PEER_NOT_VALIDATED);
+	n = from_g(inner, G, G, P_AH, l4, ah(l4, P_UDP, UNKNOWN_SPI, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPI_UNKNOWN);
+	/* ESP-in-UDP on H2's NAT-T port alike; its IKE (marker 0) passes */
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_NATT, H2_NATT,
+					       (uint8_t[12]){ 0, 0, 0x20, 0x01, 0, 0, 0, 1 }, 12));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_PEER_NOT_VALIDATED);
+	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_NATT, H2_NATT, (uint8_t[12]){ 0 }, 12));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_HAIRPIN);
+}
+
+/* An ICMP error to Gi quoting our own tunnel (Gi -> Hi, IPIP): counted
+ * under its own reason and left to the stack, untouched. */
+static void test_int_error_about_tunnel(void **state)
+{
+	uint8_t outer[256], inner[128], l4[64], ic[128], pkt[256];
+	struct ip4 h = { .src = H1, .dst = GI, .proto = P_ICMP, .frag = 0x4000 };
+	struct ip4 t = { .src = GI, .dst = H1, .proto = P_IPIP, .frag = 0x4000 };
+	struct frame in, out;
+	size_t n, m;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, PEER, G, P_UDP, l4, udp(l4, 500, H1_PORT, "x", 1));
+	n = ip4(outer, &t, inner, n);
+	m = ip4(pkt, &h, ic, icmp(ic, 3, 1, 0, outer, n));
+	eth(&in, INT_MAC, H1_MAC, ETH_IP);
+	append(&in, pkt, m);
+	int_expect(&in, &out, XDP_PASS, XDNAT_ICMP_TUNNEL_ERROR);
+	assert_frame(&out, &in);
+	/* frag-needed from a router of the internal network alike */
+	h.src = IP4(10, 0, 0, 254);
+	m = ip4(pkt, &h, ic, icmp(ic, 3, 4, 1400, outer, 28));
+	eth(&in, INT_MAC, H1_MAC, ETH_IP);
+	append(&in, pkt, m);
+	int_expect(&in, &out, XDP_PASS, XDNAT_ICMP_TUNNEL_ERROR);
+	/* an error about PAP (UDP from Gi) is the stack's like any */
+	t.proto = P_UDP;
+	n = ip4(outer, &t, l4, udp(l4, 4500, 4500, "p", 1));
+	m = ip4(pkt, &h, ic, icmp(ic, 3, 3, 0, outer, n));
+	eth(&in, INT_MAC, H1_MAC, ETH_IP);
+	append(&in, pkt, m);
+	int_expect(&in, &out, XDP_PASS, XDNAT_PASS_STACK);
+}
+
+/* What no_route used to hide, each provoked: forwarding off on the
+ * internal NIC, a blackhole route, a locked route MTU, a missing devmap
+ * entry. */
+static void test_int_route_reasons(void **state)
+{
+	uint8_t inner[1024], l4[1024], d[600];
+	struct frame in, out;
+	uint32_t ext = (uint32_t)rig.ext_ifindex;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x33, sizeof(d));
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 53, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+
+	assert_int_equal(sh("echo 0 > /proc/sys/net/ipv4/conf/" INT_DEV "/forwarding"), 0);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FIB_FWD_DISABLED);
+	assert_int_equal(sh("echo 1 > /proc/sys/net/ipv4/conf/" INT_DEV "/forwarding"), 0);
+
+	assert_int_equal(bpf_map_delete_elem(rig.tx, &ext), 0);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_REDIRECT_FAILED);
+	assert_int_equal(bpf_map_update_elem(rig.tx, &ext, &ext, BPF_ANY), 0);
+	int_expect_decap(&in, PEER_MAC);
+
+	assert_int_equal(sh("ip route add blackhole 192.0.2.128/25"), 0);
+	n = from_g(inner, G, IP4(192, 0, 2, 129), P_UDP, l4, udp(l4, H1_PORT, 53, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FIB_NO_ROUTE);
+	assert_int_equal(sh("ip route del blackhole 192.0.2.128/25"), 0);
+
+	assert_int_equal(sh("ip route add 192.0.2.64/26 via 203.0.113.10 mtu lock 576"), 0);
+	n = from_g(inner, G, IP4(192, 0, 2, 65), P_UDP, l4, udp(l4, H1_PORT, 53, d, 600));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FIB_FRAG_NEEDED);
+	assert_int_equal(sh("ip route del 192.0.2.64/26"), 0);
+}
+
+/* The time-exceeded answers are rate-limited per CPU like the kernel's
+ * icmp_ratelimit (burst 50, 1/ms): a flood of TTL-1 packets gets a
+ * bounded number of answers, the rest are counted drops. */
+static void test_int_ttl_rate_limit(void **state)
+{
+	uint8_t inner[256], l4[128];
+	struct counters before, after;
+	struct frame in, out;
+	int reason, tx = 0, act;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 33434, "t", 1));
+	ip4_set_ttl(inner, 1);
+	from_host(&in, H1_MAC, H1, inner, n);
+	read_stats(&before);
+	for (int i = 0; i < 400; i++) {
+		act = xdp_run(rig.int_fd, rig.int_ifindex, &in, &out, &reason);
+		tx += act == XDP_TX;
+	}
+	read_stats(&after);
+	print_message("400 TTL-1 packets: %d answered\n", tx);
+	assert_true(tx >= 1);
+	assert_true(after.packets[XDNAT_DROP_TTL_EXCEEDED] -
+		    before.packets[XDNAT_DROP_TTL_EXCEEDED] >= 1);
+	assert_int_equal(after.packets[XDNAT_ICMP_TIME_EXCEEDED] -
+			 before.packets[XDNAT_ICMP_TIME_EXCEEDED], (uint64_t)tx);
+	/* the next tests want the bucket full again */
+	usleep(60000);
+}
+
+/* xdp.frags: gw_int attaches natively to a veth with a 9000-byte MTU; its
+ * plain twin (xdnatd's fallback for kernels without frags) is refused
+ * there, as the kernel does for any single-buffer program. */
+static void test_int_attach_jumbo(void **state)
+{
+	struct gw_int *plain;
+	int ifx, err;
+
+	(void)state;
+	NEED_RIG();
+	assert_int_equal(sh("ip link add xdnj0 mtu 9000 type veth peer name xdnj1 mtu 9000 && "
+			    "ip link set xdnj0 up && ip link set xdnj1 up"), 0);
+	ifx = (int)if_nametoindex("xdnj0");
+	assert_true(ifx > 0);
+	assert_int_equal(bpf_xdp_attach(ifx, rig.int_fd, XDP_FLAGS_DRV_MODE, NULL), 0);
+	assert_int_equal(bpf_xdp_detach(ifx, XDP_FLAGS_DRV_MODE, NULL), 0);
+
+	plain = gw_int__open();
+	assert_non_null(plain);
+	assert_int_equal(bpf_program__set_autoload(plain->progs.gw_int, false), 0);
+	assert_int_equal(rig_share_maps(&rig, plain->obj), 0);
+	assert_int_equal(gw_int__load(plain), 0);
+	err = bpf_xdp_attach(ifx, bpf_program__fd(plain->progs.gw_int_plain), XDP_FLAGS_DRV_MODE,
+			     NULL);
+	print_message("plain xdp on a 9000-byte veth: %s\n", err ? strerror(-err) : "attached");
+	assert_int_not_equal(err, 0);
+	gw_int__destroy(plain);
+	assert_int_equal(sh("ip link del xdnj0"), 0);
 }
 
 /* ---- next hops without a neighbour entry ---------------------------------------- */
@@ -513,10 +823,10 @@ static void test_int_nexthop_unresolved(void **state)
 	in = routed;
 	int_expect_decap(&in, PEER_MAC);
 	assert_int_equal(drain_nh_events(&seen), 0);
-	/* no route at all is still no_route, and no event */
+	/* no route at all is fib_no_route, and no event */
 	n = from_g(inner, G, IP4(192, 0, 2, 1), P_UDP, l4, udp(l4, H1_PORT, 53, "z", 1));
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &beside, XDP_DROP, XDNAT_DROP_NO_ROUTE);
+	int_expect(&in, &beside, XDP_DROP, XDNAT_DROP_FIB_NO_ROUTE);
 	assert_int_equal(drain_nh_events(&seen), 0);
 	assert_int_equal(sh("ip route del 198.18.0.0/24 && ip neigh del 203.0.113.254 dev "
 			    EXT_DEV), 0);
@@ -540,6 +850,15 @@ int main(void)
 						all_cpus_again),
 		cmocka_unit_test_setup_teardown(test_int_nexthop_unresolved, world_on_one_cpu,
 						all_cpus_again),
+		cmocka_unit_test_setup(test_int_ecn, world),
+		cmocka_unit_test_setup(test_int_ttl, world),
+		cmocka_unit_test_setup(test_int_hairpin_by_port, world),
+		cmocka_unit_test_setup(test_int_hairpin_icmp_and_ipsec, world),
+		cmocka_unit_test_setup(test_int_error_about_tunnel, world),
+		cmocka_unit_test_setup(test_int_route_reasons, world),
+		cmocka_unit_test_setup_teardown(test_int_ttl_rate_limit, world_on_one_cpu,
+						all_cpus_again),
+		cmocka_unit_test_setup(test_int_attach_jumbo, world),
 	};
 
 	return cmocka_run_group_tests_name("bpf_gw_int", tests, group_setup, group_teardown);

@@ -64,13 +64,14 @@ static void egress_frame(struct frame *f, uint32_t src, uint8_t tos)
 	f->len += ip4(f->b + f->len, &h, pkt, n);
 }
 
-/* What the gateway tunnels to a host: outer osrc -> odst, inner PEER -> idst.
- * *inner: offset of the inner packet in f. */
-static void ingress_frame(struct frame *f, uint32_t osrc, uint32_t odst, uint32_t idst,
-			  size_t *inner)
+/* What the gateway tunnels to a host: outer osrc -> odst with TOS otos,
+ * inner PEER -> idst with TOS itos. *inner: offset of the inner packet in f. */
+static void ingress_frame_tos(struct frame *f, uint32_t osrc, uint32_t odst, uint32_t idst,
+			      uint8_t otos, uint8_t itos, size_t *inner)
 {
-	struct ip4 o = { .src = osrc, .dst = odst, .proto = P_IPIP, .frag = 0x4000 };
-	struct ip4 i = { .src = PEER, .dst = idst, .proto = P_UDP, .id = 0x4321 };
+	struct ip4 o = { .src = osrc, .dst = odst, .proto = P_IPIP, .tos = otos,
+			 .frag = 0x4000 };
+	struct ip4 i = { .src = PEER, .dst = idst, .proto = P_UDP, .tos = itos, .id = 0x4321 };
 	uint8_t pkt[256], l4[128];
 	size_t n = udp(l4, 4500, 20001, in_text, strlen(in_text));
 
@@ -78,6 +79,12 @@ static void ingress_frame(struct frame *f, uint32_t osrc, uint32_t odst, uint32_
 	eth(f, H1_MAC, INT_MAC, ETH_IP);
 	f->len += ip4(f->b + f->len, &o, pkt, n);
 	*inner = 14 + 20;
+}
+
+static void ingress_frame(struct frame *f, uint32_t osrc, uint32_t odst, uint32_t idst,
+			  size_t *inner)
+{
+	ingress_frame_tos(f, osrc, odst, idst, 0, 0, inner);
 }
 
 /* ---- running the programs -------------------------------------------------- */
@@ -275,6 +282,56 @@ static void test_ingress_decap(void **state)
 	assert_memory_equal(r.out, f.b, 14);
 	assert_memory_equal(r.out + 14, f.b + inner, f.len - inner);
 	assert_counted(&before, XDNAT_HOST_DECAP);
+}
+
+/*
+ * RFC 6040 at the host's decapsulator, every (outer, inner) ECN pair under
+ * a DSCP that must survive: the inner TOS as bpf_rig's table says, its
+ * checksum summed anew here, every other byte the inner packet's; outer CE
+ * on a Not-ECT inner is dropped under its own counter.
+ */
+static void test_ingress_ecn(void **state)
+{
+	struct frame f, want;
+	struct counts before;
+	size_t inner;
+	struct run r;
+	int tos;
+
+	(void)state;
+	need_bpf();
+	for (int o = 0; o < 4; o++) {
+		for (int i = 0; i < 4; i++) {
+			ingress_frame_tos(&f, GI, H1, G, (uint8_t)(0x28 | o), (uint8_t)(0xb8 | i),
+					  &inner);
+			tos = rfc6040_decap((uint8_t)o, (uint8_t)(0xb8 | i));
+			before = snapshot();
+			r = run_prog(fx.ingress, f.b, f.len);
+			assert_int_equal(r.err, 0);
+			if (tos < 0) {
+				assert_int_equal(r.retval, TC_ACT_SHOT);
+				assert_counted(&before, XDNAT_HOST_ECN_NOT_ECT);
+				continue;
+			}
+			eth(&want, H1_MAC, INT_MAC, ETH_IP);
+			append(&want, f.b + inner, f.len - inner);
+			want.b[15] = (uint8_t)tos;
+			be16(want.b + 24, 0);
+			be16(want.b + 24, inet_csum(want.b + 14, 20));
+			assert_int_equal(r.retval, TC_ACT_OK);
+			assert_int_equal(r.out_len, want.len);
+			if (memcmp(r.out, want.b, want.len))
+				print_error("outer ECN %d, inner %d\n", o, i);
+			assert_memory_equal(r.out, want.b, want.len);
+			assert_counted(&before, XDNAT_HOST_DECAP);
+		}
+	}
+	/* spelled out: outer CE marks an ECT(0) inner CE */
+	ingress_frame_tos(&f, GI, H1, G, 0x03, 0x02, &inner);
+	r = run_prog(fx.ingress, f.b, f.len);
+	assert_int_equal(r.retval, TC_ACT_OK);
+	assert_int_equal(r.out[15], 0x03);
+	assert_int_equal(inet_csum(r.out + 14, 20), 0);
 }
 
 /* Ethernet pads short frames: the trailer must not upset the decap. */
@@ -476,6 +533,7 @@ int main(void)
 		T(test_egress_bad_header),
 		T(test_ingress_decap),
 		T(test_ingress_padded),
+		T(test_ingress_ecn),
 		T(test_ingress_not_ours),
 		T(test_ingress_malformed),
 		T(test_truncated),

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include "gateway/views.h"
 #include "lib/json_out.h"
+#include "lib/version.h"
 #include "gw_fixture.h"
 #include "test_lines.h"
 
@@ -97,6 +98,7 @@ static const char *str(struct json_object *o, const char *key)
 static void assert_schema(struct json_object *doc)
 {
 	assert_int_equal(num(doc, "schema"), XDNAT_JSON_SCHEMA);
+	assert_string_equal(str(doc, "version"), xdnat_version);
 }
 
 static void assert_block(struct json_object *a, size_t i, uint64_t first, uint64_t last)
@@ -132,7 +134,7 @@ static void populate(struct fx *f)
 
 static void test_hosts_json(void **state)
 {
-	static const char *const doc_keys[] = { "schema", "hosts", "ports_free", "spis_free", NULL };
+	static const char *const doc_keys[] = { "schema", "version", "hosts", "ports_free", "spis_free", NULL };
 	static const char *const host_keys[] = {
 		"client_id", "address", "global", "lease_seconds", "lease_remaining", "ports",
 		"spis", "natt_port", "validated_peers", NULL
@@ -180,27 +182,30 @@ static void test_hosts_json(void **state)
 }
 
 /* The layout is byte for byte what xdnatctl printed before json-c, plus
- * "schema": scripts that matched the text keep working. */
+ * "schema" and "version": scripts that matched the text keep working. */
 static void test_hosts_json_bytes(void **state)
 {
 	struct fx *f = *state;
 	struct capture c;
+	char want[512];
 
 	assert_int_equal(view_hosts(capture_open(&c), f->g, true), 0);
-	assert_string_equal(capture_close(&c),
-			    "{\"schema\":1,\"hosts\":[],\"ports_free\":1000,\"spis_free\":4294963200}\n");
+	snprintf(want, sizeof(want), "{\"schema\":1,\"version\":\"%s\",\"hosts\":[],"
+		 "\"ports_free\":1000,\"spis_free\":4294963200}\n", xdnat_version);
+	assert_string_equal(capture_close(&c), want);
 	free(c.text);
 	populate(f);
 	assert_int_equal(view_sas(capture_open(&c), f->g, true), 0);
-	assert_string_equal(capture_close(&c),
-			    "{\"schema\":1,\"sas\":[{\"client_id\":1,\"host\":\"10.0.0.11\","
-			    "\"peer\":\"203.0.113.10\",\"spi_first\":4096,\"spi_last\":4223}]}\n");
+	snprintf(want, sizeof(want), "{\"schema\":1,\"version\":\"%s\",\"sas\":[{\"client_id\":1,"
+		 "\"host\":\"10.0.0.11\",\"peer\":\"203.0.113.10\",\"spi_first\":4096,"
+		 "\"spi_last\":4223}]}\n", xdnat_version);
+	assert_string_equal(capture_close(&c), want);
 	free(c.text);
 }
 
 static void test_sas_json(void **state)
 {
-	static const char *const doc_keys[] = { "schema", "sas", NULL };
+	static const char *const doc_keys[] = { "schema", "version", "sas", NULL };
 	static const char *const sa_keys[] = {
 		"client_id", "host", "peer", "spi_first", "spi_last", NULL
 	};
@@ -234,7 +239,7 @@ static void test_sas_json(void **state)
 }
 
 static const char *const stats_keys[] = {
-	"schema", "hosts", "pap", "dataplane", "dataplane_sync_errors",
+	"schema", "version", "hosts", "pap", "dataplane", "dataplane_sync_errors",
 	"dataplane_neigh_failures", "dataplane_nexthop_events", "dataplane_nexthop_resolved",
 	"dataplane_nexthop_failed", NULL
 };
@@ -340,8 +345,8 @@ static const char tricky_pem[] =
 
 static void test_pem_json(void **state)
 {
-	static const char *const chain_keys[] = { "schema", "chain_pem", NULL };
-	static const char *const crl_keys[] = { "schema", "crl_pem", "revoked", NULL };
+	static const char *const chain_keys[] = { "schema", "version", "chain_pem", NULL };
+	static const char *const crl_keys[] = { "schema", "version", "crl_pem", "revoked", NULL };
 	struct capture c;
 	struct json_object *doc;
 
@@ -373,7 +378,7 @@ static void test_pem_json(void **state)
 
 static void test_freed(void **state)
 {
-	static const char *const keys[] = { "schema", "freed", NULL };
+	static const char *const keys[] = { "schema", "version", "freed", NULL };
 	struct capture c;
 	struct json_object *doc;
 
