@@ -48,6 +48,24 @@ static __always_inline int echo_owner(__u32 peer, __u16 id, struct xdnat_owner *
 	return XDNAT_FWD_TO_HOST;
 }
 
+/* Holder of the SA a host sends on with SPI spi to peer (proto ESP or AH),
+ * as gw_int learned it: an ICMP error quoting that packet is the host's. */
+static __always_inline int ipsec_out_owner(__u32 peer, __u32 spi, __u8 proto,
+					   struct xdnat_owner *out)
+{
+	struct xdnat_ipsec_key k = {};
+	struct xdnat_owner *o;
+
+	k.peer = peer;
+	k.spi = spi;
+	k.proto = proto;
+	o = bpf_map_lookup_elem(&xdnat_ipsec_out, &k);
+	if (!o || !o->client_id)
+		return XDNAT_PASS_STACK;
+	*out = *o;
+	return XDNAT_FWD_TO_HOST;
+}
+
 /* Remember where a first fragment went (owner, or client 0: our stack); the
  * owner value as read, MAC included, so the rest take the same next hop. */
 static __always_inline void learn_fragment(const struct iphdr *iph,
@@ -156,9 +174,10 @@ static __always_inline int classify_udp(struct hdr_cursor *nh, void *data_end,
 /*
  * ICMP to G. Echo replies go to the host that sent the request (id learned
  * by gw_int). Errors go to the host that sent the packet they quote, which
- * must have G as its source: by its TCP/UDP source port or its echo id.
- * A quote we cannot attribute (truncated, a fragment, ESP/AH whose SPI is
- * the peer's) is the gateway's business: to the stack.
+ * must have G as its source: by its TCP/UDP source port, its echo id, or
+ * the SA of its ESP/AH (the SPI is the peer's: gw_int learned who sends on
+ * it, RFC 4301 6). A quote we cannot attribute (truncated, a fragment, an
+ * SA no host sent on) is the gateway's business: to the stack.
  */
 static __always_inline int classify_icmp(struct hdr_cursor *nh, void *data_end,
 					 struct iphdr *iph, __u32 l4_len,
@@ -204,6 +223,12 @@ static __always_inline int classify_icmp(struct hdr_cursor *nh, void *data_end,
 			return XDNAT_PASS_STACK;
 		/* our echo request went to the quoted destination */
 		return echo_owner(qip->daddr, *(__u16 *)(ql4 + 4), out);
+	case IPPROTO_ESP:
+		/* the SPI opens the ESP header */
+		return ipsec_out_owner(qip->daddr, *(__u32 *)ql4, IPPROTO_ESP, out);
+	case IPPROTO_AH:
+		/* next header, length, reserved, then the SPI */
+		return ipsec_out_owner(qip->daddr, *(__u32 *)(ql4 + 4), IPPROTO_AH, out);
 	default:
 		return XDNAT_PASS_STACK;
 	}

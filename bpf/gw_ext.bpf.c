@@ -44,7 +44,7 @@ static __always_inline int ttl_expired(struct xdp_md *ctx, const struct xdnat_cf
 {
 	void *data_end = (void *)(long)ctx->data_end;
 
-	if (!icmp_error_allowed(iph, data_end) || !icmp_rate_ok())
+	if (!icmp_error_allowed(iph, data_end) || !icmp_allowed(XDNAT_ICMP_RL_EXT))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
 	return send_icmp_error(ctx, 0, 0, 0, cfg->global, ICMP_TIME_EXCEEDED, 0, 0,
 			       XDNAT_ICMP_TIME_EXCEEDED, XDNAT_DROP_TTL_EXCEEDED);
@@ -101,7 +101,7 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 		if (mtu <= sizeof(struct iphdr))
 			return verdict(ctx, XDP_DROP, XDNAT_DROP_NO_ROUTE);
 		/* what the sender may send: the link MTU less the outer header */
-		return send_frag_needed(ctx, cfg->global, mtu - sizeof(struct iphdr));
+		return send_frag_needed(ctx, iph, cfg->global, mtu - sizeof(struct iphdr));
 	}
 
 	/* first fragment: the rest carry no port/SPI, remember who gets them */

@@ -32,12 +32,40 @@ static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
 }
 
 /*
+ * Remember that host (at hi) sends on the SA (peer, spi, proto). The peer
+ * chose the SPI for G, so a second host naming it is rare (an SPI reused
+ * after a rekey) and the latest sender gets the errors: the packet itself
+ * is authenticated end to end, only where ICMP errors about it go is at
+ * stake. Written only when new or changed: the LRU lookup refreshed it.
+ */
+static __always_inline void learn_ipsec_out(__u32 peer, __u32 spi, __u8 proto,
+					    const struct xdnat_host *host, __u32 hi)
+{
+	struct xdnat_ipsec_key k = {};
+	struct xdnat_owner *o, n = {};
+
+	k.peer = peer;
+	k.spi = spi;
+	k.proto = proto;
+	o = bpf_map_lookup_elem(&xdnat_ipsec_out, &k);
+	if (o && o->client_id == host->client_id && o->host_addr == hi &&
+	    mac_eq(o->mac, host->mac))
+		return;
+	n.client_id = host->client_id;
+	n.host_addr = hi;
+	__builtin_memcpy(n.mac, host->mac, sizeof(n.mac));
+	bpf_map_update_elem(&xdnat_ipsec_out, &k, &n, BPF_ANY);
+}
+
+/*
  * The share check on the inner packet (a first fragment or a whole one) of
  * host at hi: TCP/UDP source port held by its client; an echo request's
  * (peer, id) not held by another host, learned for the replies otherwise,
  * with the host's MAC from its xdnat_hosts value (gw_ext's next hop).
  * ICMP errors, ESP and AH are allowed (their SPI is the peer's, and errors
  * quote traffic the host received); other protocols cannot be attributed.
+ * ESP and AH teach gw_ext who sends on (peer, SPI), for the ICMP errors
+ * about them.
  */
 static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 				       struct iphdr *iph, __u32 l4_len,
@@ -50,7 +78,7 @@ static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 	struct icmphdr *icmp;
 	struct udphdr *udp;
 	struct tcphdr *tcp;
-	__u32 port;
+	__u32 port, spi;
 	int hl;
 
 	switch (iph->protocol) {
@@ -86,7 +114,14 @@ static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 		}
 		return XDNAT_FWD_TO_EXT;
 	case IPPROTO_ESP:
+		if (parse_esphdr(nh, data_end, &spi) == 0 &&
+		    l4_len >= sizeof(struct ip_esp_hdr))
+			learn_ipsec_out(iph->daddr, spi, IPPROTO_ESP, host, hi);
+		return XDNAT_FWD_TO_EXT;
 	case IPPROTO_AH:
+		if (parse_ahhdr(nh, data_end, &spi) >= 0 &&
+		    l4_len >= sizeof(struct ip_auth_hdr))
+			learn_ipsec_out(iph->daddr, spi, IPPROTO_AH, host, hi);
 		return XDNAT_FWD_TO_EXT;
 	default:
 		return XDNAT_DROP_UNSUPPORTED;
@@ -214,12 +249,14 @@ static __always_inline int check_tunnelled(struct hdr_cursor *nh, void *data_end
 }
 
 /*
- * Send the checked inner packet (header at iph) out of the external NIC:
- * next hop from the cache or the FIB, strip the outer header (outer_len
- * bytes), set the MACs and redirect.
+ * Send the checked inner packet (header at iph) of host hi out of the
+ * external NIC: next hop from the cache or the FIB, strip the outer header
+ * (outer_len bytes), set the MACs and redirect. Longer than the external
+ * link takes (ext_mtu, or the FIB's MTU of the route): frag-needed back to
+ * the host through the tunnel, as a router would (RFC 1191), or the drop.
  */
 static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
-				     struct iphdr *iph, __u32 outer_len)
+				     struct iphdr *iph, __u32 outer_len, __u32 hi)
 {
 	__u32 inner_len = bpf_ntohs(iph->tot_len), slot;
 	struct xdnat_nexthop *e;
@@ -227,6 +264,9 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 	__u64 now;
 	int r;
 
+	if (cfg->ext_mtu && inner_len > cfg->ext_mtu)
+		return send_frag_needed_host(ctx, iph, outer_len, cfg->internal, hi,
+					     cfg->ext_mtu);
 	/* route before touching the packet, so a miss passes nothing half-made;
 	 * the egress must be the external NIC (a host reaches another host
 	 * only as G, hairpinned, never at its internal address) */
@@ -241,6 +281,10 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 			     iph->protocol);
 		if (r == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->ext_ifindex)
 			return nexthop_unresolved(ctx, &p);
+		/* the route's MTU (a locked route metric, or the NIC's) is smaller */
+		if (r == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+			return send_frag_needed_host(ctx, iph, outer_len, cfg->internal, hi,
+						     p.mtu_result);
 		if (r != BPF_FIB_LKUP_RET_SUCCESS)
 			return verdict(ctx, XDP_DROP, fib_drop_reason(r));
 		if (p.ifindex != cfg->ext_ifindex)
@@ -335,7 +379,7 @@ static __always_inline int ttl_expired(struct xdp_md *ctx, const struct xdnat_cf
 	void *data_end = (void *)(long)ctx->data_end;
 
 	if (outer_len != sizeof(struct iphdr) || !icmp_error_allowed(iph, data_end) ||
-	    !icmp_rate_ok())
+	    !icmp_allowed(XDNAT_ICMP_RL_HOST))
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
 	return send_icmp_error(ctx, sizeof(struct iphdr), cfg->internal, hi, cfg->internal,
 			       ICMP_TIME_EXCEEDED, 0, 0, XDNAT_ICMP_TIME_EXCEEDED,
@@ -425,7 +469,7 @@ static __always_inline int gw_int_run(struct xdp_md *ctx)
 	ipv4_set_tos_ttl(iph, (__u8)r, iph->ttl - 1);
 	if (iph->daddr == cfg->global)
 		return hairpin(ctx, cfg, iph, outer_len);
-	return route_out(ctx, cfg, iph, outer_len);
+	return route_out(ctx, cfg, iph, outer_len, hi);
 }
 
 /*

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The ICMP answers of the data plane, built in place from the packet they
- * are about and sent back where it came from: frag-needed from G for a
- * packet too big for the tunnel to its host (gw_ext), time-exceeded for a
- * packet whose TTL runs out at the gateway (gw_ext: from G out of the
- * external NIC; gw_int: from Gi, tunnelled back to the host).
+ * are about and sent back where it came from: frag-needed (RFC 1191) from G
+ * for a packet too big for the tunnel to its host (gw_ext), and from Gi,
+ * tunnelled, for a host's packet too big for the external link (gw_int);
+ * time-exceeded for a packet whose TTL runs out at the gateway (gw_ext:
+ * from G out of the external NIC; gw_int: from Gi, tunnelled back to the
+ * host). All under RFC 1812 4.3.2.7's rules and a per-CPU rate limit.
  */
 #ifndef XDNAT_BPF_ICMP_H
 #define XDNAT_BPF_ICMP_H
@@ -26,40 +28,33 @@ _Static_assert(CSUM_MAX_WORDS * 2 >= 8 + ICMP_MAX_QUOTE, "csum_words covers the 
 
 /*
  * The per-CPU budget of the ICMP errors the programs build, as the kernel's
- * icmp_ratelimit (net.ipv4.icmp_msgs_per_sec, icmp_msgs_burst): a token per
- * millisecond, at most ICMP_BURST saved. Not pinned: each program and CPU
- * has its own bucket, as each CPU has in the kernel.
+ * icmp_ratelimit (net.ipv4.icmp_msgs_per_sec, icmp_msgs_burst): the token
+ * bucket of slot (enum xdnat_icmp_rl_slot: one per direction) in the pinned
+ * xdnat_icmp_rl, XDNAT_ICMP_BURST at once, one more every
+ * XDNAT_ICMP_INTERVAL_NS. True, and one token taken, when an ICMP may be
+ * sent now. No atomics: per CPU, preemption off.
  */
-#define ICMP_TOKEN_NS		1000000ULL
-#define ICMP_BURST		50
-
-struct icmp_bucket {
-	__u64 last_ns;
-	__u32 tokens;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct icmp_bucket);
-} xdnat_icmp_bucket SEC(".maps");
-
-/* One token, if there is one: may an ICMP error be sent now? */
-static __always_inline bool icmp_rate_ok(void)
+static __always_inline bool icmp_allowed(__u32 slot)
 {
-	__u32 key = 0;
-	struct icmp_bucket *b = bpf_map_lookup_elem(&xdnat_icmp_bucket, &key);
-	__u64 now = bpf_ktime_get_coarse_ns(), add;
+	struct xdnat_icmp_bucket *b = bpf_map_lookup_elem(&xdnat_icmp_rl, &slot);
+	__u64 now, add;
 
 	if (!b)
 		return false;
-	add = (now - b->last_ns) / ICMP_TOKEN_NS;
-	if (add) {
-		b->tokens = add >= ICMP_BURST || b->tokens + add >= ICMP_BURST ?
-			    ICMP_BURST : b->tokens + (__u32)add;
-		b->last_ns = now;
+	now = bpf_ktime_get_ns();
+	if (!b->stamp_ns) {
+		b->stamp_ns = now;
+		b->tokens = XDNAT_ICMP_BURST;
+	} else if (now > b->stamp_ns) {
+		add = (now - b->stamp_ns) / XDNAT_ICMP_INTERVAL_NS;
+		if (add >= XDNAT_ICMP_BURST || b->tokens + add >= XDNAT_ICMP_BURST) {
+			b->tokens = XDNAT_ICMP_BURST;
+			b->stamp_ns = now;
+		} else if (add) {
+			b->tokens += (__u32)add;
+			/* keep the fraction of an interval already earned */
+			b->stamp_ns += add * XDNAT_ICMP_INTERVAL_NS;
+		}
 	}
 	if (!b->tokens)
 		return false;
@@ -69,9 +64,11 @@ static __always_inline bool icmp_rate_ok(void)
 
 /*
  * RFC 1812 4.3.2.7: no ICMP error about a non-first fragment, an ICMP
- * error, or a packet whose source is not one host (0, loopback, multicast,
- * broadcast). iph is bounds-checked with its whole header; l4 points past
- * it, its first byte (the ICMP type) not yet checked.
+ * error (types 3, 4, 5, 11, 12, and unknown ones above 18, as the kernel's
+ * icmp_pointers[].error says), or a packet whose source is not one host
+ * (0/8, loopback, multicast, 240/4 and broadcast). iph is bounds-checked
+ * with its whole header; l4 points past it, its first byte (the ICMP type)
+ * not yet checked.
  */
 static __always_inline bool icmp_error_allowed(const struct iphdr *iph, void *data_end)
 {
@@ -81,7 +78,7 @@ static __always_inline bool icmp_error_allowed(const struct iphdr *iph, void *da
 
 	if (iph->frag_off & bpf_htons(IP_OFFSET))
 		return false;
-	if (!src || (src >> 24) == 127 || (src >> 28) >= 0xe)
+	if (!(src >> 24) || (src >> 24) == 127 || (src >> 28) >= 0xe)
 		return false;
 	if (iph->protocol == IPPROTO_ICMP) {
 		if ((void *)(l4 + 1) > data_end)
@@ -89,17 +86,31 @@ static __always_inline bool icmp_error_allowed(const struct iphdr *iph, void *da
 		type = *l4;
 		if (type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
 		    type == ICMP_PARAMETERPROB || type == 4 /* source quench */ ||
-		    type == 5 /* redirect */)
+		    type == 5 /* redirect */ || type > 18)
 			return false;
 	}
 	return true;
 }
 
 /*
+ * Send the answer back out of the NIC it came in on. A redirect through
+ * xdnat_tx, not XDP_TX: a veth's XDP_TX frames wait in its peer's ring
+ * until the peer runs an XDP program of its own (veth_xdp_flush), so on
+ * all-in-one deployments they would never leave; a redirect is flushed at
+ * the end of the NAPI poll like every forwarded packet.
+ */
+static __always_inline int send_back(struct xdp_md *ctx, enum xdnat_reason reason)
+{
+	if (bpf_redirect_map(&xdnat_tx, ctx->ingress_ifindex, 0) != XDP_REDIRECT)
+		return verdict(ctx, XDP_DROP, XDNAT_DROP_REDIRECT_FAILED);
+	return verdict(ctx, XDP_REDIRECT, reason);
+}
+
+/*
  * An ICMP error about the IPv4 packet that follows the Ethernet header and
  * tun_len bytes of tunnel header (0, or 20: the host tunnel's, without
  * options, a compile-time constant), built in place and returned where it
- * came from with XDP_TX, counted as reason. Grow the head by the new IP +
+ * came from (send_back), counted as reason. Grow the head by the new IP +
  * ICMP headers so the received packet is already where the quote goes, swap
  * the MACs, then cut the tail after its first 8 payload bytes. From src to
  * the quoted source; with tun_len 20 inside a new tunnel header tun_src ->
@@ -162,19 +173,64 @@ static __always_inline int send_icmp_error(struct xdp_md *ctx, __u32 tun_len, __
 	cur_len = data_end - data;
 	if (new_len < cur_len && bpf_xdp_adjust_tail(ctx, (int)new_len - (int)cur_len))
 		return verdict(ctx, XDP_DROP, fail);
-	return verdict(ctx, XDP_TX, reason);
+	return send_back(ctx, reason);
 }
 
 /*
- * Answer a packet too big for the tunnel with ICMP frag-needed (RFC 1191)
- * from G, back out of the NIC it came in on.
+ * Whether a packet too big for its next link (its IPv4 header at iph,
+ * parsed) may be answered with frag-needed: XDNAT_PASS_STACK when yes, else
+ * the reason it is dropped under. DF clear: XDP cannot fragment; then RFC
+ * 1812's rules and the rate limit of slot.
  */
-static __always_inline int send_frag_needed(struct xdp_md *ctx, __u32 global,
-					    __u32 mtu)
+static __always_inline int frag_needed_rule(const struct iphdr *iph, void *data_end,
+					    __u32 slot)
 {
+	if (!(iph->frag_off & bpf_htons(IP_DF)))
+		return XDNAT_DROP_TOO_BIG_NOT_DF;
+	if (!icmp_error_allowed(iph, data_end))
+		return XDNAT_DROP_TOO_BIG_NO_ICMP;
+	if (!icmp_allowed(slot))
+		return XDNAT_DROP_ICMP_RATELIMITED;
+	return XDNAT_PASS_STACK;
+}
+
+/*
+ * gw_ext: answer a packet to G too big for the tunnel to its host (its IPv4
+ * header at iph, right after Ethernet) with frag-needed (RFC 1191) from G,
+ * back to its sender, when the rules allow; else drop it under the reason.
+ */
+static __always_inline int send_frag_needed(struct xdp_md *ctx, const struct iphdr *iph,
+					    __u32 global, __u32 mtu)
+{
+	int r = frag_needed_rule(iph, (void *)(long)ctx->data_end, XDNAT_ICMP_RL_EXT);
+
+	if (r != XDNAT_PASS_STACK)
+		return verdict(ctx, XDP_DROP, r);
 	return send_icmp_error(ctx, 0, 0, 0, global, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
 			       bpf_htonl(mtu & 0xffff), XDNAT_ICMP_FRAG_NEEDED,
 			       XDNAT_DROP_NO_ROUTE);
+}
+
+/*
+ * gw_int: a host's inner packet (header at iph, behind a tunnel header of
+ * outer_len bytes) too big for the external link: frag-needed from Gi to G,
+ * tunnelled Gi -> hi back to the host, so its stack takes it as any
+ * router's PMTU update; or the drop reason. Hosts' tunnel headers have no
+ * options (host_tunnel builds them); one with options gets no answer.
+ */
+static __always_inline int send_frag_needed_host(struct xdp_md *ctx, const struct iphdr *iph,
+						 __u32 outer_len, __u32 gi, __u32 hi,
+						 __u32 mtu)
+{
+	int r = outer_len == sizeof(struct iphdr) ?
+		frag_needed_rule(iph, (void *)(long)ctx->data_end, XDNAT_ICMP_RL_HOST) :
+		XDNAT_DROP_TOO_BIG_NO_ICMP;
+
+	if (r != XDNAT_PASS_STACK)
+		return verdict(ctx, XDP_DROP, r);
+	return send_icmp_error(ctx, sizeof(struct iphdr), gi, hi, gi, ICMP_DEST_UNREACH,
+			       ICMP_FRAG_NEEDED, bpf_htonl(mtu & 0xffff),
+			       XDNAT_ICMP_FRAG_TO_HOST, XDNAT_DROP_NO_ROUTE);
 }
 
 #endif

@@ -108,6 +108,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_icmp_ids SEC(".maps");
 
+/* (peer, SPI, ESP/AH) learned from a host's outbound IPsec -> host, for the
+ * ICMP errors that quote it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDNAT_MAX_IPSEC_OUT);
+	__type(key, struct xdnat_ipsec_key);
+	__type(value, struct xdnat_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_ipsec_out SEC(".maps");
+
+/* Token buckets of the ICMP errors sent, per direction and CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDNAT_ICMP_RL_MAX);
+	__type(key, __u32);
+	__type(value, struct xdnat_icmp_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_icmp_rl SEC(".maps");
+
 /* Packets and bytes per verdict and drop reason, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

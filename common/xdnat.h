@@ -28,6 +28,7 @@
 #define XDNAT_MAX_SA		262144
 #define XDNAT_MAX_FRAGS		16384
 #define XDNAT_MAX_ICMP_IDS	16384
+#define XDNAT_MAX_IPSEC_OUT	16384
 #define XDNAT_NEXTHOP_BITS	14
 #define XDNAT_MAX_NEXTHOPS	(1u << XDNAT_NEXTHOP_BITS)
 /* How long gw_int trusts a FIB answer it cached: a route or neighbour change
@@ -66,6 +67,14 @@ enum xdnat_reason {
 	XDNAT_FWD_HAIRPIN,		/* host to G:port of another host, tunnelled */
 	XDNAT_DROP_HAIRPIN_NO_OWNER,	/* host to G, nobody holds the port / id */
 	XDNAT_ICMP_TUNNEL_ERROR,	/* ICMP error about our tunnel Gi -> Hi */
+	/* path MTU (RFC 1191, RFC 1812 4.3.2.7, RFC 4301 6) */
+	XDNAT_ICMP_FRAG_TO_HOST,	/* outbound, too big for the external link:
+					 * frag-needed tunnelled back to the host */
+	XDNAT_DROP_TOO_BIG_NOT_DF,	/* too big, DF clear: XDP cannot fragment */
+	XDNAT_DROP_TOO_BIG_NO_ICMP,	/* too big, DF set, but no ICMP may be sent
+					 * (RFC 1812 4.3.2.7: about an ICMP error, a
+					 * non-first fragment, an invalid source) */
+	XDNAT_DROP_ICMP_RATELIMITED,	/* too big, its frag-needed over the rate limit */
 	XDNAT_DROP_NEXTHOP_UNRESOLVED,	/* the FIB's next hop has no neighbour entry
 					 * yet: xdnatd was asked to resolve it */
 	XDNAT_REASON_MAX,
@@ -79,7 +88,8 @@ enum xdnat_reason {
 	"route_wrong_nic", "fib_frag_needed", "redirect_failed",	\
 	"adjust_head_failed", "icmp_time_exceeded", "ttl_exceeded",	\
 	"ecn_not_ect", "fwd_hairpin", "hairpin_no_owner",		\
-	"icmp_tunnel_error", "nexthop_unresolved" }
+	"icmp_tunnel_error", "icmp_frag_to_host", "too_big_not_df",	\
+	"too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved" }
 
 /* xdnat_stats value: one per reason per CPU. */
 struct xdnat_counter {
@@ -96,7 +106,9 @@ struct xdnat_cfg {
 	__u16 int_mtu;			/* inner packet + 20 must fit */
 	__u16 flags;			/* XDNAT_CFG_* */
 	__u8 int_mac[XDNAT_ETH_ALEN];	/* internal NIC: source MAC towards hosts */
-	__u16 pad;
+	/* what a host's packet may be on the external link: longer ones get
+	 * frag-needed (DF) or are dropped; 0: unknown, the FIB's check only */
+	__u16 ext_mtu;
 };
 #define XDNAT_CFG_ENABLED	0x1	/* 0: everything passes to the stack */
 
@@ -208,6 +220,36 @@ struct xdnat_icmp_key {
 	__u16 pad;
 };
 
+/* xdnat_ipsec_out key (LRU): an SA a host sends on, learned from its
+ * outbound ESP/AH, so ICMP errors quoting that packet (RFC 4301 6: PMTU of
+ * the SA) reach the host. The SPI is the peer's choice, unique per (G, peer). */
+struct xdnat_ipsec_key {
+	__u32 peer;			/* be: the quoted destination */
+	__u32 spi;			/* be, as on the wire */
+	__u8 proto;			/* IPPROTO_ESP or IPPROTO_AH */
+	__u8 pad[3];
+};
+
+/*
+ * xdnat_icmp_rl (per-CPU array, XDNAT_ICMP_RL_MAX slots): a token bucket per
+ * direction for the ICMP errors the data plane sends, like the kernel's
+ * icmp_ratelimit: XDNAT_ICMP_BURST at once, one more every
+ * XDNAT_ICMP_INTERVAL_NS. Zero: a full bucket. A stamp ahead of the clock
+ * (written by a test) grants nothing new until the clock gets there.
+ */
+struct xdnat_icmp_bucket {
+	__u64 stamp_ns;			/* bpf_ktime_get_ns() of the last refill */
+	__u32 tokens;
+	__u32 pad;
+};
+#define XDNAT_ICMP_BURST	50
+#define XDNAT_ICMP_INTERVAL_NS	1000000ULL	/* 1 ms: 1000 a second per CPU */
+enum xdnat_icmp_rl_slot {
+	XDNAT_ICMP_RL_EXT = 0,		/* gw_ext's answers to external senders */
+	XDNAT_ICMP_RL_HOST,		/* gw_int's answers to hosts */
+	XDNAT_ICMP_RL_MAX,
+};
+
 /* xdnat_tx: DEVMAP_HASH keyed by ifindex (the two NICs). */
 
 /*
@@ -250,6 +292,8 @@ _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
 _Static_assert(sizeof(struct xdnat_frag_key) == 8, "xdnat_frag_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
 _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
+_Static_assert(sizeof(struct xdnat_ipsec_key) == 12, "xdnat_ipsec_key layout");
+_Static_assert(sizeof(struct xdnat_icmp_bucket) == 16, "xdnat_icmp_bucket layout");
 _Static_assert(sizeof(struct xdnat_nh_event) == 8, "xdnat_nh_event layout");
 
 #endif

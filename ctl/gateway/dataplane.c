@@ -57,7 +57,8 @@ struct dataplane {
 	struct ring_buffer *nh_events;	/* xdnat_nh_events */
 	int ep;				/* both of them, for xdnatd's loop */
 	struct xdnat_cfg cfg;		/* as last written to xdnat_cfg */
-	char int_if[IF_NAMESIZE];
+	char ext_if[IF_NAMESIZE], int_if[IF_NAMESIZE];
+	bool mtu_warned;		/* the internal MTU warning, said for these MTUs */
 	unsigned int ticks;		/* since the last refresh */
 	bool resolving;			/* resolutions just started: read soon */
 	bool mac_missing;		/* a host change wrote a host without MAC */
@@ -384,28 +385,57 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 
 /* ---- NICs ------------------------------------------------------------------- */
 
-/* The internal NIC's MTU (capped to xdnat_cfg's 16 bits) and MAC into c. */
-static int read_int_nic(const char *name, struct xdnat_cfg *c)
+/* NIC name's MTU, capped to xdnat_cfg's 16 bits. */
+static int nic_mtu(int fd, const char *name, uint16_t *mtu)
 {
 	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		return -errno;
+	*mtu = (uint16_t)(ifr.ifr_mtu > UINT16_MAX ? UINT16_MAX : ifr.ifr_mtu);
+	return 0;
+}
+
+/* The internal NIC's MTU and MAC, and the external NIC's MTU, into c. */
+static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFMTU, &ifr)) {
+	err = nic_mtu(fd, int_if, &c->int_mtu);
+	if (!err)
+		err = nic_mtu(fd, ext_if, &c->ext_mtu);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", int_if);
+	if (!err && ioctl(fd, SIOCGIFHWADDR, &ifr))
 		err = -errno;
-		goto out;
-	}
-	c->int_mtu = (uint16_t)(ifr.ifr_mtu > UINT16_MAX ? UINT16_MAX : ifr.ifr_mtu);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
-out:
+	if (!err)
+		memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
 	close(fd);
 	return err;
+}
+
+/* A packet of the external MTU to a host needs 20 bytes more inside: with a
+ * smaller internal MTU, ordinary full-size packets are bounced with
+ * frag-needed (docs/xdnatd.md). Said at start and when the MTUs change. */
+static void check_mtus(struct dataplane *dp, const struct xdnat_cfg *c)
+{
+	bool small = c->int_mtu < c->ext_mtu + XDNAT_TUNNEL_OVERHEAD;
+
+	if (small && !dp->mtu_warned)
+		log_warn("%s: MTU %u is below %s's %u + %u for the tunnel: inbound packets "
+			 "over %u bytes get frag-needed instead of reaching their host; set "
+			 "%s's MTU to at least %u", dp->int_if, c->int_mtu, dp->ext_if,
+			 c->ext_mtu, XDNAT_TUNNEL_OVERHEAD, c->int_mtu - XDNAT_TUNNEL_OVERHEAD,
+			 dp->int_if, c->ext_mtu + XDNAT_TUNNEL_OVERHEAD);
+	dp->mtu_warned = small;
+}
+
+uint16_t dataplane_ext_mtu(const struct dataplane *dp)
+{
+	return dp->cfg.ext_mtu;
 }
 
 static int write_cfg(struct dataplane *dp)
@@ -596,11 +626,14 @@ static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
 		.flags = XDNAT_CFG_ENABLED,
 	};
 	snprintf(dp->int_if, sizeof(dp->int_if), "%s", cfg->int_if);
-	err = read_int_nic(cfg->int_if, &dp->cfg);
+	snprintf(dp->ext_if, sizeof(dp->ext_if), "%s", cfg->ext_if);
+	err = read_nics(cfg->ext_if, cfg->int_if, &dp->cfg);
 	if (err) {
-		log_err("%s: reading the MTU and MAC: %s", cfg->int_if, strerror(-err));
+		log_err("%s, %s: reading the MTUs and MAC: %s", cfg->ext_if, cfg->int_if,
+			strerror(-err));
 		return err;
 	}
+	check_mtus(dp, &dp->cfg);
 	err = write_cfg(dp);
 	if (err)
 		return err;
@@ -755,11 +788,15 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g)
 	nexthop_tick(dp->nh);
 	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
 		return;
-	/* the fast path trusts int_mtu and int_mac: follow the NIC */
-	if (!read_int_nic(dp->int_if, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
-		log_info("%s: MTU %u, MAC %02x:%02x:%02x:%02x:%02x:%02x: xdnat_cfg updated",
-			 dp->int_if, c.int_mtu, c.int_mac[0], c.int_mac[1], c.int_mac[2],
-			 c.int_mac[3], c.int_mac[4], c.int_mac[5]);
+	/* the fast path trusts int_mtu and int_mac, gw_int ext_mtu: follow the NICs */
+	if (!read_nics(dp->ext_if, dp->int_if, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
+		log_info("%s: MTU %u, MAC %02x:%02x:%02x:%02x:%02x:%02x; %s: MTU %u: "
+			 "xdnat_cfg updated", dp->int_if, c.int_mtu, c.int_mac[0], c.int_mac[1],
+			 c.int_mac[2], c.int_mac[3], c.int_mac[4], c.int_mac[5], dp->ext_if,
+			 c.ext_mtu);
+		if (c.int_mtu != dp->cfg.int_mtu || c.ext_mtu != dp->cfg.ext_mtu)
+			dp->mtu_warned = false;
+		check_mtus(dp, &c);
 		dp->cfg = c;
 		write_cfg(dp);
 	}

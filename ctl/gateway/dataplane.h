@@ -37,11 +37,14 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out);
 int dataplane_reconcile(struct dataplane *dp, const struct gw *g);
 /*
  * xdnatd's 1 s timer. Every few seconds, or at the next tick after a host
- * without a known MAC appeared: re-read the internal NIC (MTU, MAC) and the
+ * without a known MAC appeared: re-read the NICs (MTUs, internal MAC) and the
  * hosts' MACs (neigh.c), start resolving the missing ones, and write what
  * changed into xdnat_cfg, and into every map entry of a host whose MAC changed.
  */
 void dataplane_tick(struct dataplane *dp, const struct gw *g);
+/* The external NIC's MTU as last read (0 before it was): what the gateway
+ * tells hosts (gw_set_ext_mtu) and gw_int checks their packets against. */
+uint16_t dataplane_ext_mtu(const struct dataplane *dp);
 /*
  * The data plane's events for xdnatd's epoll loop: readable when gw_ext or
  * gw_int report a next hop without a neighbour entry, or when routes,

@@ -33,6 +33,7 @@ struct gw {
 	size_t n_hosts, cap_hosts;
 	uint32_t next_client_id;
 	struct gw_stats stats;
+	uint16_t ext_mtu;		/* told to hosts as EXT_MTU; 0: not known */
 };
 
 /* What one request handler sees. */
@@ -520,6 +521,8 @@ static int handle_query(struct gw *g, struct gw_req *r)
 		pap_put_sa(r->w, &h->sas[i]);
 	if (h->natt_port)
 		pap_put_u16(r->w, PAP_P_NATT_PORT, h->natt_port);
+	if (g->ext_mtu)
+		pap_put_u16(r->w, PAP_P_EXT_MTU, g->ext_mtu);
 	return PAP_OK;
 }
 
@@ -719,6 +722,8 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	pap_put_addr(&w, PAP_P_GLOBAL_ADDR, g->cfg.global);
 	pap_put_u32(&w, PAP_P_LEASE, h->lease_secs);
 	pap_put(&w, PAP_P_PUBKEY, gw_pub, PAP_KEY_LEN);
+	if (g->ext_mtu)
+		pap_put_u16(&w, PAP_P_EXT_MTU, g->ext_mtu);
 	n = pap_finish(&w, h->secret, PAP_KEY_LEN);
 	if (n <= 0 || host_set_reply(h, reply, (uint16_t)n) || host_insert(g, h))
 		goto internal;
@@ -1019,6 +1024,23 @@ const struct gw_stats *gw_get_stats(const struct gw *g)
 const struct gw_config *gw_get_config(const struct gw *g)
 {
 	return &g->cfg;
+}
+
+void gw_set_ext_mtu(struct gw *g, unsigned int mtu)
+{
+	uint16_t m = mtu > UINT16_MAX ? UINT16_MAX : (uint16_t)mtu;
+
+	/* below the IPv4 minimum is no MTU a host could use */
+	if (m && m < PAP_MIN_MTU)
+		m = 0;
+	if (m != g->ext_mtu)
+		log_info("external MTU %u: told to hosts in REGISTER and QUERY replies", m);
+	g->ext_mtu = m;
+}
+
+uint16_t gw_ext_mtu(const struct gw *g)
+{
+	return g->ext_mtu;
 }
 
 uint32_t gw_ports_free(const struct gw *g)

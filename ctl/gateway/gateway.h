@@ -63,6 +63,11 @@ void gw_set_hooks(struct gw *g, const struct gw_hooks *hooks);
  * certificate when its ports change or go; NULL (the default): those
  * requests get NOT_IMPLEMENTED. The caller keeps ownership. */
 void gw_set_ca(struct gw *g, struct ca *ca);
+/* The MTU of the external link (xdnatd reads the NIC's), sent to hosts as
+ * EXT_MTU in REGISTER and QUERY replies so they size their route to G;
+ * 0 (the default, or below 68): not known, not sent. */
+void gw_set_ext_mtu(struct gw *g, unsigned int mtu);
+uint16_t gw_ext_mtu(const struct gw *g);
 /* Apply a config reload: lease, quotas, site key and max hosts only. */
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg);
 

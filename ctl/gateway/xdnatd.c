@@ -191,8 +191,10 @@ static void on_timer(struct daemon *d)
 		log_warn("snapshot of %s failed: %s (the journal keeps growing)",
 			 d->cfg.state_dir, strerror(-err));
 	publish_crl(d);
-	if (d->dp)
+	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
+		gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
+	}
 	/* Each tick proves the loop turns; WatchdogSec= of 2 s or more is met. */
 	if (d->watchdog)
 		notify_watchdog();
@@ -246,6 +248,7 @@ static int open_dataplane(struct daemon *d)
 	}
 	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
 		return -1;
+	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
 	gw_set_hooks(d->gw, &hooks);
 	return 0;

@@ -36,6 +36,7 @@ struct agent {
 	int ctl_fd, sig_fd;
 	int64_t next_ms;		/* monotonic time of the next EXTEND */
 	unsigned int fails;		/* renewals failed in a row */
+	uint16_t ext_mtu;		/* the gateway's EXT_MTU, last reply; 0: none */
 	bool stop;
 };
 

@@ -119,6 +119,7 @@ static int configure(struct agent *a)
 
 	/* remembered before the first change, so `down` can undo a half `up` */
 	a->st.configured = true;
+	n.ext_mtu = a->ext_mtu;
 	rc = host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
 	if (!rc)
 		rc = host_veth_prepare(a->st.dev, &a->st.tx_csum_prev);
@@ -167,6 +168,31 @@ static int reconfigure(struct agent *a, uint32_t old_global)
 
 /* ---- registration and the share ------------------------------------------- */
 
+/* The gateway's external MTU from a REGISTER or QUERY reply; an older
+ * gateway sends none: the route then fits the tunnel alone, as before. */
+static void gateway_mtu(struct agent *a, const struct pap_msg *m)
+{
+	uint16_t mtu = m->present & PAP_BIT(PAP_P_EXT_MTU) ? m->ext_mtu : 0;
+
+	if (mtu != a->ext_mtu)
+		log_info("gateway %s: external MTU %s%u", a->o->gateway, mtu ? "" : "unknown: ",
+			 mtu);
+	a->ext_mtu = mtu;
+}
+
+/* The route to G again when the gateway's external MTU changed since it
+ * was set (a QUERY reply after a resync or a restart of the gateway). */
+static int route_mtu_follow(struct agent *a, uint16_t before)
+{
+	struct host_net n;
+
+	if (!a->st.configured || a->ext_mtu == before)
+		return 0;
+	n = net_of(&a->st);
+	n.ext_mtu = a->ext_mtu;
+	return host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
+}
+
 static int do_register(struct agent *a)
 {
 	uint32_t old = a->st.global;
@@ -181,6 +207,7 @@ static int do_register(struct agent *a)
 		return rc;
 	}
 	a->st.global = a->pap.reply.globals[0];
+	gateway_mtu(a, &a->pap.reply);
 	lease_granted(&a->st, a->pap.reply.lease);
 	log_info("registered with gateway %s as client %u: global address %s, lease %u s",
 		 a->o->gateway, a->pap.s.client_id, ip(a->st.global).s, a->st.lease);
@@ -379,6 +406,7 @@ static int resume(struct agent *a)
 	}
 	/* m is overwritten by the next request: take what we need now */
 	a->st.global = m->globals[0];
+	gateway_mtu(a, m);
 	a->st.lease_expires = (uint64_t)time(NULL) + m->lease;
 	ports_ok = a->st.has_ports && holds_ports(m, &a->st.ports);
 	spis_ok = a->st.has_spis && holds_spis(m, &a->st.spis);
@@ -600,11 +628,14 @@ int agent_take_down(struct pap_client *c, struct host_state *st, const char *dir
  */
 static int confirm_lost(struct agent *a, int code)
 {
+	uint16_t mtu = a->ext_mtu;
 	int rc = pap_client_query(&a->pap);
 
 	if (!rc) {
 		log_warn("ignored an unsigned %s: gateway %s still knows client %u",
 			 pap_err_name(code), a->o->gateway, a->st.client_id);
+		gateway_mtu(a, &a->pap.reply);
+		route_mtu_follow(a, mtu);
 		return 0;
 	}
 	return lost(&a->pap, rc) ? 1 : rc;
@@ -614,6 +645,7 @@ static int confirm_lost(struct agent *a, int code)
 static int resync(struct agent *a)
 {
 	uint32_t old = a->st.global;
+	uint16_t mtu = a->ext_mtu;
 	int rc;
 
 	log_warn("gateway %s lost our registration (%s): registering again and "
@@ -623,6 +655,8 @@ static int resync(struct agent *a)
 	rc = enroll(a, true);
 	if (!rc && old != a->st.global)
 		rc = reconfigure(a, old);
+	else if (!rc)
+		rc = route_mtu_follow(a, mtu);
 	return rc;
 }
 

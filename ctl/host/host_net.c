@@ -207,6 +207,13 @@ static int rtnl_open(struct nl **nl)
 	return rc;
 }
 
+unsigned int host_net_route_mtu(unsigned int dev_mtu, uint16_t ext_mtu)
+{
+	unsigned int mtu = dev_mtu - XDNAT_TUNNEL_OVERHEAD;
+
+	return ext_mtu && ext_mtu < mtu ? ext_mtu : mtu;
+}
+
 int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
 {
 	unsigned int ifindex = if_nametoindex(n->dev), mtu = 0;
@@ -235,7 +242,7 @@ int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
 	rc = rtnl_open(&nl);
 	if (rc)
 		return rc;
-	rc = routing_up(nl, n, ifindex, mtu - XDNAT_TUNNEL_OVERHEAD);
+	rc = routing_up(nl, n, ifindex, host_net_route_mtu(mtu, n->ext_mtu));
 	nl_close(nl);
 	return rc;
 }

@@ -4,9 +4,11 @@
  *
  *   G/32 on lo                    the host answers for G
  *   rule  from G lookup TABLE     (pref HOST_NET_RULE_PREF)
- *   route default via Gi dev IF table TABLE mtu (devmtu - 20) advmss (devmtu - 60)
+ *   route default via Gi dev IF table TABLE mtu M advmss (M - 40)
  *                                 packets from G go to the gateway, sized so
  *                                 that the 20-byte tunnel header still fits
+ *                                 and the gateway's external link takes them:
+ *                                 M = min(devmtu - 20, the gateway's EXT_MTU)
  *   IF rp_filter 0, arp_announce 2
  *                                 accept the decapsulated packets (their
  *                                 source is an external peer), and never
@@ -29,7 +31,12 @@ struct host_net {
 	uint32_t global;		/* G, network order */
 	uint32_t gateway;		/* Gi, network order */
 	uint32_t table;
+	uint16_t ext_mtu;		/* the gateway's external MTU (PAP EXT_MTU); 0: unknown */
 };
+
+/* The route's MTU: what fits the tunnel on a device of dev_mtu and the
+ * gateway's external link (ext_mtu 0: not known, the tunnel alone). */
+unsigned int host_net_route_mtu(unsigned int dev_mtu, uint16_t ext_mtu);
 
 /*
  * Set everything up. *rp_prev / *arp_prev receive the sysctl values found

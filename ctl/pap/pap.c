@@ -72,6 +72,7 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_REQ_TYPE]	= { 1, 1, 1 },
 	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
 	[PAP_P_CRL]		= { 1, PAP_MAX_DER, 1 },
+	[PAP_P_EXT_MTU]		= { 2, 2, 1 },
 };
 
 /* ---- the schema: which parameters each message carries, how many -------- */
@@ -101,7 +102,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_REGISTER] = ROW(.p[PAP_P_PUBKEY] = ONE, .p[PAP_P_LEASE] = OPT),
 	[PAP_REGISTER_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				   .p[PAP_P_LEASE] = ONE,
-				   .p[PAP_P_PUBKEY] = ONE),
+				   .p[PAP_P_PUBKEY] = ONE,
+				   .p[PAP_P_EXT_MTU] = OPT),
 	[PAP_PORT] = ROW(.p[PAP_P_COUNT] = ONE, .p[PAP_P_PORT_RANGE] = OPT,
 			 .p[PAP_P_GLOBAL_ADDR] = OPT),
 	[PAP_PORT_REPLY] = ROW(.p[PAP_P_PORT_RANGE] = ONE, .p[PAP_P_LEASE] = OPT),
@@ -125,7 +127,8 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_QUERY_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				.p[PAP_P_LEASE] = ONE, RANGES,
 				.p[PAP_P_SA] = UPTO(PAP_MAX_SAS),
-				.p[PAP_P_NATT_PORT] = OPT),
+				.p[PAP_P_NATT_PORT] = OPT,
+				.p[PAP_P_EXT_MTU] = OPT),
 	[PAP_NATT] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_NATT_REPLY] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_CRL] = ROW(),
@@ -213,6 +216,9 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 		m->crl = v;
 		m->crl_len = len;
 		return 0;
+	case PAP_P_EXT_MTU:
+		m->ext_mtu = get_be16(v);
+		return m->ext_mtu >= PAP_MIN_MTU ? 0 : -PAP_E_BAD_VALUE;
 	case PAP_P_AUTH:
 		return 0;	/* verified by pap_verify(), which has the key */
 	}
@@ -481,6 +487,8 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put_u16(&w, PAP_P_NATT_PORT, m->natt_port);
 	if (m->present & PAP_BIT(PAP_P_CRL))
 		pap_put(&w, PAP_P_CRL, m->crl, m->crl_len);
+	if (m->present & PAP_BIT(PAP_P_EXT_MTU))
+		pap_put_u16(&w, PAP_P_EXT_MTU, m->ext_mtu);
 	return pap_finish(&w, key, key_len);
 }
 
@@ -520,6 +528,7 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 	DIFF(error_code);
 	DIFF(req_type);
 	DIFF(natt_port);
+	DIFF(ext_mtu);
 	DIFF_BYTES(message, message_len);
 	DIFF_BYTES(csr, csr_len);
 	DIFF(n_certs);

@@ -30,6 +30,7 @@
 #define PAP_MAX_DER		8192		/* CSR / certificate / chain / CRL */
 #define PAP_MAX_RANGES		16		/* PORT_RANGE or SPI_RANGE params in one message */
 #define PAP_MAX_SAS		64		/* SA params in one message (QUERY reply) */
+#define PAP_MIN_MTU		68		/* RFC 791: every IPv4 link carries this */
 
 /* Message types: a request is even, its reply is request + 1. */
 enum pap_type {
@@ -79,7 +80,8 @@ enum pap_param {
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
 	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
 	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, signed by the CA */
-	PAP_P_MAX		= 16,
+	PAP_P_EXT_MTU		= 17,	/* 2: u16 MTU of the gateway's external link, >= 68 */
+	PAP_P_MAX		= 17,
 };
 
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
@@ -155,6 +157,7 @@ struct pap_msg {
 	uint16_t error_code;
 	uint8_t req_type;
 	uint16_t natt_port;
+	uint16_t ext_mtu;		/* EXT_MTU; 0: absent (an older gateway) */
 	const char *message;
 	uint16_t message_len;
 	const uint8_t *csr;

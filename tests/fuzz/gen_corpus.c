@@ -5,7 +5,7 @@
  * against pap_decode() and run through the fuzz target before it is written.
  *
  *   gcc -std=c11 -D_GNU_SOURCE -Ictl -Icommon tests/fuzz/gen_corpus.c \
- *       ctl/pap.c ctl/pap_crypto.c -lcrypto -o /tmp/gen_corpus
+ *       ctl/pap/pap.c ctl/pap/pap_crypto.c -lcrypto -o /tmp/gen_corpus
  *   /tmp/gen_corpus tests/fuzz/corpus/pap
  */
 #include <arpa/inet.h>
@@ -24,7 +24,7 @@ static const struct sample {
 		       [PAP_P_MESSAGE] = 1 } },
 	{ PAP_REGISTER, { [PAP_P_PUBKEY] = 1, [PAP_P_LEASE] = 1 } },
 	{ PAP_REGISTER_REPLY, { [PAP_P_GLOBAL_ADDR] = 2, [PAP_P_LEASE] = 1,
-				[PAP_P_PUBKEY] = 1 } },
+				[PAP_P_PUBKEY] = 1, [PAP_P_EXT_MTU] = 1 } },
 	{ PAP_PORT, { [PAP_P_COUNT] = 1, [PAP_P_PORT_RANGE] = 1,
 		      [PAP_P_GLOBAL_ADDR] = 1 } },
 	{ PAP_PORT_REPLY, { [PAP_P_PORT_RANGE] = 1, [PAP_P_LEASE] = 1 } },
@@ -46,7 +46,8 @@ static const struct sample {
 	{ PAP_QUERY, { 0 } },
 	{ PAP_QUERY_REPLY, { [PAP_P_GLOBAL_ADDR] = 1, [PAP_P_LEASE] = 1,
 			     [PAP_P_PORT_RANGE] = 2, [PAP_P_SPI_RANGE] = 2,
-			     [PAP_P_SA] = 3, [PAP_P_NATT_PORT] = 1 } },
+			     [PAP_P_SA] = 3, [PAP_P_NATT_PORT] = 1,
+			     [PAP_P_EXT_MTU] = 1 } },
 	{ PAP_NATT, { [PAP_P_NATT_PORT] = 1 } },
 	{ PAP_NATT_REPLY, { [PAP_P_NATT_PORT] = 1 } },
 	{ PAP_CRL, { 0 } },
@@ -105,6 +106,9 @@ static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_NATT_PORT:
 		pap_put_u16(w, p, 1025);
+		break;
+	case PAP_P_EXT_MTU:
+		pap_put_u16(w, p, 1400);
 		break;
 	}
 }

@@ -23,7 +23,9 @@ only by the IPsec commands: it takes a second to load.
                                       one, or at TIMEOUT
   sa-new FILE NAME ESP|AH tunnel|transport SPI SRC DST
                                       adds an SA with fresh random keys
-  ipsec-send FILE NAME...             one packet per SA, payload = its name
+  ipsec-send FILE [--size BYTES] [--df] NAME...
+                                      one packet per SA, payload = its name
+                                      (NUL-padded to BYTES); --df: DF set
   ipsec-recv FILE IFACE [--outer SRC DST] [--until NAME,...] [--timeout S]
                                       sniffs, decrypts/verifies, prints
                                       "ok NAME" or "bad NAME: why"
@@ -41,6 +43,13 @@ only by the IPsec commands: it takes a second to load.
                                       outer header OSRC -> ODST (TOS OTOS)
   icmp-recv ADDR TYPE SECONDS         prints every ICMP message of TYPE to
                                       ADDR; succeeds when one came
+  frag-needed SRC MTU FILE NAME       as a router at SRC: ICMP frag-needed to
+                                      the SA's source, quoting the IP header
+                                      and 8 bytes of the SA's packet
+  tunnel-frag-recv IFACE SRC DST TIMEOUT [SPI]
+                                      sniffs frag-needed inside the tunnel
+                                      SRC -> DST (quoting ESP/AH SPI, if
+                                      given): "frag-needed mtu M ..."
 """
 import json
 import os
@@ -273,19 +282,40 @@ def make_sa(sc, ipsec, d):
     return ipsec.SecurityAssociation(getattr(ipsec, d["proto"]), **kw)
 
 
-def ipsec_send(path, *names):
+def sa_packet(sc, ipsec, d, name, size=0, df=False):
+    """The packet SA d sends: payload name, NUL-padded to size bytes."""
+    # the protected packet: in tunnel mode an inner one of the same
+    # endpoints (what a gateway-to-gateway SA would carry)
+    inner = (sc.IP(src=d["src"], dst=d["dst"], id=4242, flags="DF" if df else 0) /
+             sc.UDP(sport=4500 + 1, dport=4500 + 2) /
+             sc.Raw(name.encode().ljust(int(size), b"\0")))
+    # ids are non-zero: a zero id would be filled in by the kernel, and
+    # AH covers the id (scapy's tunnel header has id 1)
+    sa = make_sa(sc, ipsec, d)
+    if df and d["mode"] == "tunnel":
+        sa.tunnel_header.flags = "DF"
+    return bytes(sa.encrypt(inner))
+
+
+def ipsec_send(path, *args):
     sc, ipsec = scapy()
     sas = load_sas(path)
     socks = {}
+    size, df, names = 0, False, []
+    i = 0
+    while i < len(args):
+        if args[i] == "--size":
+            size = int(args[i + 1])
+            i += 2
+        elif args[i] == "--df":
+            df = True
+            i += 1
+        else:
+            names.append(args[i])
+            i += 1
     for name in names:
         d = sas[name]
-        # the protected packet: in tunnel mode an inner one of the same
-        # endpoints (what a gateway-to-gateway SA would carry)
-        inner = (sc.IP(src=d["src"], dst=d["dst"], id=4242) /
-                 sc.UDP(sport=4500 + 1, dport=4500 + 2) / sc.Raw(name.encode()))
-        # ids are non-zero: a zero id would be filled in by the kernel, and
-        # AH covers the id (scapy's tunnel header has id 1)
-        raw = bytes(make_sa(sc, ipsec, d).encrypt(inner))
+        raw = sa_packet(sc, ipsec, d, name, size, df)
         # A raw socket, bound to the source: the kernel routes by it (on a
         # host, G's policy route into the tunnel), and with IPPROTO_RAW
         # (IP_HDRINCL) sends our header as is, checksum filled in.
@@ -341,7 +371,8 @@ def ipsec_recv(path, iface, *opt):
             # scapy leaves what AH protected undissected (the inner packet
             # in tunnel mode, the UDP header in transport mode): re-parse
             clear = sc.IP(bytes(clear))
-            if sc.UDP in clear and bytes(clear[sc.UDP].payload) == n.encode():
+            # a --size packet carries the name NUL-padded
+            if sc.UDP in clear and bytes(clear[sc.UDP].payload).rstrip(b"\0") == n.encode():
                 seen.add(n)
                 say("ok %s: %s %s spi 0x%x %s > %s, %s" %
                     (n, proto, d["mode"], d["spi"], ip.src, ip.dst,
@@ -508,6 +539,58 @@ def icmp_recv(addr, typ, secs):
     return got
 
 
+def frag_needed(src, mtu, path, name):
+    sc, ipsec = scapy()
+    d = load_sas(path)[name]
+    pkt = sa_packet(sc, ipsec, d, name)
+    quote = pkt[:(pkt[0] & 0xf) * 4 + 8]
+    icmp = sc.IP(src=src, dst=d["src"], id=777) / sc.ICMP(type=3, code=4,
+                                                         nexthopmtu=int(mtu)) / sc.Raw(quote)
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.bind((src, 0))
+    s.sendto(bytes(icmp), (d["src"], 0))
+    say("sent frag-needed mtu %s from %s to %s quoting %s spi 0x%x" %
+        (mtu, src, d["src"], d["proto"], d["spi"]))
+    return True
+
+
+def tunnel_frag_recv(iface, src, dst, timeout, spi=None):
+    sc, _ = scapy()
+    want = int(spi, 0) if spi else None
+    got = threading.Event()
+
+    def handle(p):
+        if sc.IP not in p:
+            return
+        o = p[sc.IP]
+        if o.proto != 4 or (o.src, o.dst) != (src, dst):
+            return
+        ip = sc.IP(bytes(o.payload)[:o.len - o.ihl * 4])
+        if ip.proto != 1 or ip[sc.ICMP].type != 3 or ip[sc.ICMP].code != 4:
+            return
+        q = bytes(ip[sc.ICMP].payload)
+        qhl = (q[0] & 0xf) * 4 if q else 0
+        proto = q[9] if len(q) >= 20 else 0
+        qspi = None
+        if proto == 50 and len(q) >= qhl + 4:
+            qspi = int.from_bytes(q[qhl:qhl + 4], "big")
+        elif proto == 51 and len(q) >= qhl + 8:
+            qspi = int.from_bytes(q[qhl + 4:qhl + 8], "big")
+        say("frag-needed mtu %d from %s to %s quoting proto %d%s %s > %s" %
+            (ip[sc.ICMP].nexthopmtu, ip.src, ip.dst, proto,
+             " spi 0x%x" % qspi if qspi is not None else "",
+             socket.inet_ntoa(q[12:16]), socket.inet_ntoa(q[16:20])))
+        if want is None or qspi == want:
+            got.set()
+
+    sn = sc.AsyncSniffer(iface=iface, store=False, prn=handle, filter="ip proto 4",
+                         started_callback=lambda: say("ready"))
+    sn.start()
+    got.wait(float(timeout))
+    sn.stop()
+    return got.is_set()
+
+
 COMMANDS = {
     "ah-selftest": ah_selftest,
     "serve": serve, "udp-echo": udp_echo, "tcp-echo": tcp_echo, "udp-send": udp_send,
@@ -515,6 +598,7 @@ COMMANDS = {
     "sa-new": sa_new, "ipsec-send": ipsec_send, "ipsec-recv": ipsec_recv,
     "udp-recv-tos": udp_recv_tos, "udp-probe": udp_probe, "ipip-send": ipip_send,
     "icmp-recv": icmp_recv,
+    "frag-needed": frag_needed, "tunnel-frag-recv": tunnel_frag_recv,
 }
 
 if __name__ == "__main__":

@@ -159,6 +159,8 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->nexthop = bpf_map__fd(r->ext->maps.xdnat_nexthop);
 	r->stats = bpf_map__fd(r->ext->maps.xdnat_stats);
 	r->tx = bpf_map__fd(r->ext->maps.xdnat_tx);
+	r->ipsec_out = bpf_map__fd(r->ext->maps.xdnat_ipsec_out);
+	r->icmp_rl = bpf_map__fd(r->ext->maps.xdnat_icmp_rl);
 	/* proof of the sharing: one map (same id) behind both programs' fds */
 	bpf_object__for_each_map(m, r->in->obj) {
 		struct bpf_map_info a, b;
@@ -426,6 +428,20 @@ out:
 	return rc;
 }
 
+/* Every CPU's bucket of every slot zero: full at the next ICMP. */
+static int reset_icmp_rl(struct rig *r)
+{
+	struct xdnat_icmp_bucket *zero = calloc((size_t)r->ncpus, sizeof(*zero));
+	int rc = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < XDNAT_ICMP_RL_MAX && !rc; k++)
+		rc = update(r->icmp_rl, &k, zero);
+	free(zero);
+	return rc;
+}
+
 int rig_world(struct rig *r)
 {
 	struct xdnat_port_owner zero;
@@ -444,7 +460,8 @@ int rig_world(struct rig *r)
 	    clear_map(r->hosts, sizeof(uint32_t)) ||
 	    clear_map(r->frags, sizeof(struct xdnat_frag_key)) ||
 	    clear_map(r->icmp_ids, sizeof(struct xdnat_icmp_key)) ||
-	    rig_clear_nexthops(r))
+	    clear_map(r->ipsec_out, sizeof(struct xdnat_ipsec_key)) ||
+	    reset_icmp_rl(r) || rig_clear_nexthops(r))
 		return -1;
 
 	if (rig_set_cfg(r, 1500, XDNAT_CFG_ENABLED) ||

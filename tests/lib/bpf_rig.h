@@ -82,6 +82,7 @@ struct rig {
 	int ext_fd, int_fd;		/* program fds */
 	int ext_ifindex, int_ifindex;
 	int cfg, ports, spiblk, sa, hosts, frags, icmp_ids, nexthop, stats, tx;
+	int ipsec_out, icmp_rl;
 	int ncpus;
 	uint16_t used_ports[64];	/* set by rig_set_port, reset by rig_world */
 	unsigned int n_used_ports;
@@ -140,7 +141,8 @@ int rig_set_sa_mac(struct rig *r, uint32_t spi, uint32_t peer, uint32_t cid, uin
  * also rewrite the MAC in every port, SA and SPI-granule value of hi. */
 int rig_set_host(struct rig *r, uint32_t hi, uint32_t cid);
 int rig_set_host_mac(struct rig *r, uint32_t hi, uint32_t cid, const uint8_t *mac);
-/* The standard world: every share map emptied, then H1 and H2 registered
+/* The standard world: every share map emptied (the ICMP rate limit's
+ * buckets full again), then H1 and H2 registered
  * (MACs not resolved: the FIB path), a plain and a NAT-T port each, an SPI
  * block of 256 each, one SA each with PEER; config enabled with an internal
  * MTU of 1500. 0 or -1. */

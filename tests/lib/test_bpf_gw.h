@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -303,6 +304,43 @@ static inline void int_expect_decap(const struct frame *in, const uint8_t *peer_
 	append(&want, in->b + 14 + ohl, in->len - 14 - ohl);
 	after_hop(want.b + 14);
 	assert_frame(&out, &want);
+}
+
+/* ---- MTU and the ICMP rate limit ------------------------------------------------ */
+
+/* xdnat_cfg's ext_mtu alone, the rest as it is. */
+static inline void set_ext_mtu(uint16_t mtu)
+{
+	struct xdnat_cfg c;
+	uint32_t k = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(rig.cfg, &k, &c), 0);
+	c.ext_mtu = mtu;
+	assert_int_equal(bpf_map_update_elem(rig.cfg, &k, &c, BPF_ANY), 0);
+}
+
+/* bpf_ktime_get_ns()'s clock. */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Every CPU's token bucket of slot: tokens left, last refill at stamp_ns
+ * (ahead of the clock: no refill until then, whatever the test's pace). */
+static inline void set_icmp_bucket(uint32_t slot, uint32_t tokens, uint64_t stamp_ns)
+{
+	struct xdnat_icmp_bucket *b = calloc((size_t)rig.ncpus, sizeof(*b));
+
+	assert_non_null(b);
+	for (int i = 0; i < rig.ncpus; i++) {
+		b[i].tokens = tokens;
+		b[i].stamp_ns = stamp_ns;
+	}
+	assert_int_equal(bpf_map_update_elem(rig.icmp_rl, &slot, b, BPF_ANY), 0);
+	free(b);
 }
 
 /* ---- MACs xdnatd resolved ---------------------------------------------------- */

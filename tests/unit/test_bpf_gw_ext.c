@@ -342,7 +342,7 @@ static void expect_frag_needed(const struct frame *in, struct frame *out, uint16
 	uint32_t src;
 	size_t n;
 
-	ext_expect(in, out, XDP_TX, XDNAT_ICMP_FRAG_NEEDED);
+	ext_expect(in, out, XDP_REDIRECT, XDNAT_ICMP_FRAG_NEEDED);
 
 	memcpy(&src, orig + 12, 4);
 	memset(&h, 0, sizeof(h));
@@ -411,6 +411,188 @@ static void test_ext_link_mtu_frag_needed(void **state)
 	expect_frag_needed(&in, &out, 1380);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 500, H1_PORT, d, 1380 - 28));
 	expect_to_host(&in, H1_MAC, H1);
+}
+
+/* An oversized (1481-byte) UDP packet to H1's port from src with frag_off
+ * frag (flags | offset), id 0x3333. */
+static void big_to_h1(struct frame *in, uint32_t src, uint16_t frag)
+{
+	static uint8_t l4[FRAME_MAX], d[FRAME_MAX], pkt[FRAME_MAX];
+	struct ip4 h = { .src = src, .dst = G, .proto = P_UDP, .id = 0x3333, .frag = frag };
+
+	memset(d, 0x5c, 1481);
+	ext_frame(in, PEER_MAC, pkt, ip4(pkt, &h, l4, udp(l4, 500, H1_PORT, d, 1481 - 28)));
+}
+
+/* RFC 1812 4.3.2.7: frag-needed only for DF, never about an ICMP error,
+ * a non-first fragment or to an invalid source; each such packet is
+ * dropped under its own reason instead. */
+static void test_ext_too_big_rules(void **state)
+{
+	const uint32_t bad_src[] = {
+		IP4(0, 0, 0, 0), IP4(0, 1, 2, 3), IP4(127, 0, 0, 1), IP4(224, 0, 0, 5),
+		IP4(239, 1, 1, 1), IP4(240, 0, 0, 1), IP4(255, 255, 255, 255),
+	};
+	static uint8_t ic[FRAME_MAX], q[FRAME_MAX], l4[FRAME_MAX], d[FRAME_MAX];
+	uint8_t small[64];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x3c, sizeof(d));
+	/* DF set: answered; DF clear: XDP cannot fragment, dropped and said so */
+	big_to_h1(&in, PEER, 0x4000);
+	expect_frag_needed(&in, &out, 1480);
+	big_to_h1(&in, PEER, 0);
+	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NOT_DF);
+	/* the first fragment (MF, no DF) cannot have DF: not_df as well */
+	big_to_h1(&in, PEER, 0x2000);
+	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NOT_DF);
+	/* a non-first fragment, even one claiming DF: never an ICMP (its
+	 * first one, small, told gw_ext the owner) */
+	{
+		struct ip4 h = { .src = PEER, .dst = G, .proto = P_UDP, .id = 0x3333,
+				 .frag = 0x2000 };
+
+		ext_frame(&in, PEER_MAC, q, ip4(q, &h, l4, udp(l4, 500, H1_PORT, d, 64)));
+		expect_to_host(&in, H1_MAC, H1);
+	}
+	big_to_h1(&in, PEER, 0x4000 | 185);
+	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
+	big_to_h1(&in, PEER, 185);
+	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NOT_DF);
+	/* sources no ICMP may go to */
+	for (size_t i = 0; i < sizeof(bad_src) / sizeof(bad_src[0]); i++) {
+		big_to_h1(&in, bad_src[i], 0x4000);
+		ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
+	}
+	/* an ICMP error (quoting a big UDP packet of H1's) is never answered */
+	n = from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 1440));
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, n));
+	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
+	/* the same size fitting the tunnel goes through: the rule is only
+	 * about the answer */
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, 1400));
+	expect_to_host(&in, H1_MAC, H1);
+	/* an echo reply is no error: a too-big one gets frag-needed */
+	n = from_g(q, G, PEER, P_ICMP, small, icmp(small, 8, 0, 0x51510001, d, 8));
+	from_host(&in, H1_MAC, H1, q, n);
+	int_expect_decap(&in, PEER_MAC);
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 0, 0, 0x51510001, d, 1470));
+	expect_frag_needed(&in, &out, 1480);
+}
+
+/*
+ * Like the kernel's icmp_ratelimit: a token bucket per CPU. N tokens left
+ * (and no refill during the test): N oversized packets from one source get
+ * N answers, the next one is dropped as icmp_ratelimited. Time refills it,
+ * and an untouched bucket starts with XDNAT_ICMP_BURST.
+ */
+static void test_ext_frag_needed_rate_limit(void **state)
+{
+	struct xdnat_icmp_bucket *b;
+	uint32_t slot = XDNAT_ICMP_RL_EXT;
+	struct counters before, after;
+	struct frame in, out;
+	int used = 0;
+
+	(void)state;
+	NEED_RIG();
+	big_to_h1(&in, ATTACKER, 0x4000);
+	set_icmp_bucket(XDNAT_ICMP_RL_EXT, 3, mono_ns() + 3600ull * 1000000000ull);
+	read_stats(&before);
+	for (int i = 0; i < 3; i++)
+		expect_frag_needed(&in, &out, 1480);
+	ext_expect_drop(&in, XDNAT_DROP_ICMP_RATELIMITED);
+	ext_expect_drop(&in, XDNAT_DROP_ICMP_RATELIMITED);
+	read_stats(&after);
+	assert_int_equal(after.packets[XDNAT_ICMP_FRAG_NEEDED] -
+			 before.packets[XDNAT_ICMP_FRAG_NEEDED], 3);
+	assert_int_equal(after.packets[XDNAT_DROP_ICMP_RATELIMITED] -
+			 before.packets[XDNAT_DROP_ICMP_RATELIMITED], 2);
+	/* empty, last refill 10 ms ago: 10 tokens earned */
+	set_icmp_bucket(XDNAT_ICMP_RL_EXT, 0, mono_ns() - 10000000ull);
+	expect_frag_needed(&in, &out, 1480);
+	/* the host direction has a bucket of its own */
+	set_icmp_bucket(XDNAT_ICMP_RL_HOST, 0, mono_ns() + 3600ull * 1000000000ull);
+	expect_frag_needed(&in, &out, 1480);
+	/* untouched: a full burst, one taken */
+	set_icmp_bucket(XDNAT_ICMP_RL_EXT, 0, 0);
+	expect_frag_needed(&in, &out, 1480);
+	b = calloc((size_t)rig.ncpus, sizeof(*b));
+	assert_non_null(b);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_rl, &slot, b), 0);
+	for (int i = 0; i < rig.ncpus; i++) {
+		if (!b[i].stamp_ns)
+			continue;
+		used++;
+		/* refills of the microseconds since are capped at the burst */
+		assert_true(b[i].tokens == XDNAT_ICMP_BURST - 1);
+	}
+	assert_int_equal(used, 1);
+	free(b);
+}
+
+/* ---- gw_ext: ICMP errors about a host's IPsec ------------------------------------- */
+
+/*
+ * RFC 4301 6: an ICMP error quoting a host's outbound ESP or AH (SPI the
+ * peer's) goes to the host that sent on that SA, as gw_int learned it;
+ * an SA nobody sent on, or the same SPI to another peer, stays the stack's.
+ */
+static void test_ext_ipsec_error_relay(void **state)
+{
+	uint8_t inner[256], l4[128], q[256], ic[320], d[32];
+	struct frame in, out;
+	size_t n, qn;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x6d, sizeof(d));
+	/* H1 sends ESP on the peer's SPI 0xc1000001, H2 AH on 0xc2000002 */
+	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc1000001, 7, 64));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
+	qn = n;
+	memcpy(q, inner, qn);
+	/* a router's frag-needed, quoting the IP header + 8 bytes (the SPI and
+	 * sequence number), from a router that is not the peer */
+	to_g(&in, ATTACKER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, 28));
+	expect_to_host(&in, H1_MAC, H1);
+	/* a longer quote (RFC 1812 allows up to 576 bytes) as well */
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, qn));
+	expect_to_host(&in, H1_MAC, H1);
+	/* time exceeded too */
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 11, 0, 0, q, 28));
+	expect_to_host(&in, H1_MAC, H1);
+
+	n = from_g(inner, G, PEER, P_AH, l4, ah(l4, P_TCP, 0xc2000002, d, 20));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_FWD_TO_EXT);
+	memcpy(q, inner, n);
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1300, q, 28));
+	expect_to_host(&in, H2_MAC, H2);
+	/* the AH SPI quoted as ESP: not an SA anybody sent on */
+	q[9] = P_ESP;
+	be16(q + 10, 0);
+	be16(q + 10, inet_csum(q, 20));
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1300, q, 28));
+	ext_expect_pass(&in);
+
+	/* H1's SPI, but to another peer: not learned */
+	n = from_g(q, G, ATTACKER, P_ESP, l4, esp(l4, 0xc1000001, 7, 64));
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, 28));
+	ext_expect_pass(&in);
+	/* an SPI nobody sent on */
+	n = from_g(q, G, PEER, P_ESP, l4, esp(l4, 0xc1000009, 7, 64));
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, 28));
+	ext_expect_pass(&in);
+	/* the quote cut before the SPI's end */
+	n = from_g(q, G, PEER, P_ESP, l4, esp(l4, 0xc1000001, 7, 64));
+	to_g(&in, PEER, P_ICMP, ic, icmp(ic, 3, 4, 1400, q, 20 + 3));
+	ext_expect_pass(&in);
+	(void)n;
 }
 
 /* ---- gw_ext: fragments ---------------------------------------------------------- */
@@ -954,7 +1136,7 @@ static void test_ext_ttl(void **state)
 	expect_to_host(&in, H1_MAC, H1);
 	for (int ttl = 1; ttl >= 0; ttl--) {
 		ip4_set_ttl(in.b + 14, (uint8_t)ttl);
-		ext_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+		ext_expect(&in, &out, XDP_REDIRECT, XDNAT_ICMP_TIME_EXCEEDED);
 		m = time_exceeded(te, G, in.b + 14);
 		eth(&want, PEER_MAC, EXT_MAC, ETH_IP);
 		append(&want, te, m);
@@ -970,7 +1152,7 @@ static void test_ext_ttl(void **state)
 
 		ip4_set_ttl(pkt, 1);
 		ext_frame(&in, PEER_MAC, pkt, n);
-		ext_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+		ext_expect(&in, &out, XDP_REDIRECT, XDNAT_ICMP_TIME_EXCEEDED);
 		m = time_exceeded(te, G, pkt);
 		eth(&want, PEER_MAC, EXT_MAC, ETH_IP);
 		append(&want, te, m);
@@ -1063,6 +1245,9 @@ int main(void)
 		cmocka_unit_test_setup(test_ext_too_big_frag_needed, world),
 		cmocka_unit_test_setup_teardown(test_ext_link_mtu_frag_needed, world,
 						restore_int_mtu),
+		cmocka_unit_test_setup(test_ext_too_big_rules, world),
+		cmocka_unit_test_setup(test_ext_frag_needed_rate_limit, world),
+		cmocka_unit_test_setup(test_ext_ipsec_error_relay, world),
 		cmocka_unit_test_setup(test_ext_fragments_follow_first, world),
 		cmocka_unit_test_setup(test_ext_stack_fragments_follow_first, world),
 		cmocka_unit_test_setup(test_ext_unknown_fragment, world),

@@ -475,7 +475,7 @@ static void test_int_ttl(void **state)
 	for (int ttl = 1; ttl >= 0; ttl--) {
 		ip4_set_ttl(inner, (uint8_t)ttl);
 		from_host(&in, H1_MAC, H1, inner, n);
-		int_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+		int_expect(&in, &out, XDP_REDIRECT, XDNAT_ICMP_TIME_EXCEEDED);
 		m = time_exceeded(te, GI, inner);
 		eth(&want, H1_MAC, INT_MAC, ETH_IP);
 		want.len += ip4(want.b + want.len, &o, te, m);
@@ -543,7 +543,7 @@ static void test_int_hairpin_by_port(void **state)
 	n = from_g(inner, G, G, P_UDP, l4, udp(l4, H1_PORT, H2_PORT, d, 8));
 	ip4_set_ttl(inner, 1);
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_TX, XDNAT_ICMP_TIME_EXCEEDED);
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_ICMP_TIME_EXCEEDED);
 }
 
 /* Hairpinned ICMP: an echo id is learned from the request to G (which no
@@ -625,8 +625,8 @@ static void test_int_error_about_tunnel(void **state)
 }
 
 /* What no_route used to hide, each provoked: forwarding off on the
- * internal NIC, a blackhole route, a locked route MTU, a missing devmap
- * entry. */
+ * internal NIC, a blackhole route, a locked route MTU (now frag-needed to
+ * the host), a missing devmap entry. */
 static void test_int_route_reasons(void **state)
 {
 	uint8_t inner[1024], l4[1024], d[600];
@@ -658,7 +658,10 @@ static void test_int_route_reasons(void **state)
 	assert_int_equal(sh("ip route add 192.0.2.64/26 via 203.0.113.10 mtu lock 576"), 0);
 	n = from_g(inner, G, IP4(192, 0, 2, 65), P_UDP, l4, udp(l4, H1_PORT, 53, d, 600));
 	from_host(&in, H1_MAC, H1, inner, n);
-	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FIB_FRAG_NEEDED);
+	/* no longer a drop since path MTU: DF set, frag-needed back to the host
+	 * (test_int_link_mtu_frag_needed has its bytes) */
+	int_expect(&in, &out, XDP_REDIRECT, XDNAT_ICMP_FRAG_TO_HOST);
+	assert_int_equal(rd16(out.b + 60), 576);
 	assert_int_equal(sh("ip route del 192.0.2.64/26"), 0);
 }
 
@@ -681,7 +684,7 @@ static void test_int_ttl_rate_limit(void **state)
 	read_stats(&before);
 	for (int i = 0; i < 400; i++) {
 		act = xdp_run(rig.int_fd, rig.int_ifindex, &in, &out, &reason);
-		tx += act == XDP_TX;
+		tx += act == XDP_REDIRECT;
 	}
 	read_stats(&after);
 	print_message("400 TTL-1 packets: %d answered\n", tx);
@@ -722,6 +725,193 @@ static void test_int_attach_jumbo(void **state)
 	assert_int_not_equal(err, 0);
 	gw_int__destroy(plain);
 	assert_int_equal(sh("ip link del xdnj0"), 0);
+}
+
+/* ---- gw_int: the external link's MTU ------------------------------------------------ */
+
+/* H1's tunnelled UDP G:H1_PORT -> PEER of inner length len, frag_off frag. */
+static void big_from_h1(struct frame *in, size_t len, uint16_t frag)
+{
+	static uint8_t inner[FRAME_MAX], l4[FRAME_MAX], d[FRAME_MAX];
+	struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP, .id = 0x4444, .frag = frag };
+
+	memset(d, 0x4e, len);
+	from_host(in, H1_MAC, H1, inner,
+		  ip4(inner, &h, l4, udp(l4, H1_PORT, 4500, d, len - 28)));
+}
+
+/*
+ * What gw_int must send back for the too-big inner packet of in, built here
+ * from the RFCs: to the host's MAC from the internal NIC's, the tunnel's
+ * outer header Gi -> host (DF, id 0, TTL 64), then ICMP frag-needed from Gi
+ * to G announcing mtu, quoting the inner header (as forwarded: one hop on,
+ * TTL - 1) and 8 bytes.
+ */
+static void expect_frag_needed_host(const struct frame *in, uint32_t hi, uint16_t mtu)
+{
+	const uint8_t *orig = in->b + 14 + (in->b[14] & 0xf) * 4;
+	size_t qlen = (orig[0] & 0xf) * 4 + 8;
+	uint8_t ic[128], pkt[256], outer[320], inner[128];
+	struct frame out, want;
+	struct ip4 h = { .src = GI, .dst = G, .proto = P_ICMP, .frag = 0x4000 };
+	struct ip4 o = { .src = GI, .dst = hi, .proto = P_IPIP, .frag = 0x4000 };
+	size_t n;
+
+	int_expect(in, &out, XDP_REDIRECT, XDNAT_ICMP_FRAG_TO_HOST);
+	memcpy(inner, orig, qlen);
+	ip4_set_ttl(inner, (uint8_t)(orig[8] - 1));
+	n = ip4(pkt, &h, ic, icmp(ic, 3, 4, mtu, inner, qlen));
+	n = ip4(outer, &o, pkt, n);
+	eth(&want, in->b + 6, in->b, ETH_IP);
+	append(&want, outer, n);
+	assert_frame(&out, &want);
+	/* every checksum verifies with the test's own function */
+	assert_int_equal(inet_csum(out.b + 14, 20), 0);
+	assert_int_equal(inet_csum(out.b + 34, 20), 0);
+	assert_int_equal(inet_csum(out.b + 54, out.len - 54), 0);
+	assert_int_equal(rd16(out.b + 60), mtu);
+	assert_int_equal(out.len, 14 + 20 + 20 + 8 + 28);
+}
+
+/*
+ * ext_mtu 1400: a host's DF packet of 1401 gets frag-needed (mtu 1400)
+ * tunnelled back; 1400 goes out; DF clear, too big: dropped as
+ * too_big_not_df (XDP cannot fragment), fitting: forwarded.
+ */
+static void test_int_too_big_frag_needed(void **state)
+{
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	set_ext_mtu(1400);
+	big_from_h1(&in, 1401, 0x4000);
+	expect_frag_needed_host(&in, H1, 1400);
+	big_from_h1(&in, 1400, 0x4000);
+	int_expect_decap(&in, PEER_MAC);
+	big_from_h1(&in, 1401, 0);
+	{
+		struct frame out;
+
+		int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TOO_BIG_NOT_DF);
+	}
+	big_from_h1(&in, 1400, 0);
+	int_expect_decap(&in, PEER_MAC);
+	/* unset: the old behaviour up to the NIC's 1500 */
+	set_ext_mtu(0);
+	big_from_h1(&in, 1401, 0x4000);
+	int_expect_decap(&in, PEER_MAC);
+}
+
+static int restore_ext_mtu(void **state)
+{
+	(void)state;
+	if (rig.ok)
+		sh("ip link set dev " EXT_DEV " mtu 1500");
+	return 0;
+}
+
+/* ext_mtu unset or larger than the link: the FIB's MTU (the NIC's, or a
+ * route's locked mtu) is announced; what fits the cached next hop still
+ * goes out. An ICMP error too big is dropped, never answered. */
+static void test_int_link_mtu_frag_needed(void **state)
+{
+	static uint8_t inner[FRAME_MAX], l4[FRAME_MAX], d[FRAME_MAX];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	assert_int_equal(sh("ip link set dev " EXT_DEV " mtu 1300"), 0);
+	big_from_h1(&in, 1300, 0x4000);
+	int_expect_decap(&in, PEER_MAC);
+	big_from_h1(&in, 1301, 0x4000);
+	expect_frag_needed_host(&in, H1, 1300);
+	set_ext_mtu(1400);
+	big_from_h1(&in, 1350, 0x4000);
+	expect_frag_needed_host(&in, H1, 1300);
+	/* a route's MTU below the NIC's: for forwarded packets the kernel (and
+	 * so the FIB helper) takes it only locked, or with ip_forward_use_pmtu */
+	assert_int_equal(sh("ip route add 203.0.113.10/32 dev " EXT_DEV " mtu lock 1280"), 0);
+	rig_clear_nexthops(&rig);
+	big_from_h1(&in, 1281, 0x4000);
+	expect_frag_needed_host(&in, H1, 1280);
+	assert_int_equal(sh("ip route del 203.0.113.10/32 dev " EXT_DEV), 0);
+	/* the host's own ICMP error, too big: no error about an error */
+	memset(d, 0x21, sizeof(d));
+	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 1320));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TOO_BIG_NO_ICMP);
+}
+
+/* The hosts' bucket: N answers, then icmp_ratelimited; gw_ext's untouched. */
+static void test_int_frag_needed_rate_limit(void **state)
+{
+	struct frame in, out;
+
+	(void)state;
+	NEED_RIG();
+	set_ext_mtu(1400);
+	big_from_h1(&in, 1401, 0x4000);
+	set_icmp_bucket(XDNAT_ICMP_RL_HOST, 2, mono_ns() + 3600ull * 1000000000ull);
+	set_icmp_bucket(XDNAT_ICMP_RL_EXT, 0, mono_ns() + 3600ull * 1000000000ull);
+	expect_frag_needed_host(&in, H1, 1400);
+	expect_frag_needed_host(&in, H1, 1400);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_RATELIMITED);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_RATELIMITED);
+}
+
+/*
+ * Outbound ESP and AH teach xdnat_ipsec_out (peer, SPI, protocol) -> host
+ * with its MAC; the same SA from another host moves the entry (the latest
+ * sender gets the errors); a truncated ESP header teaches nothing.
+ */
+static void test_int_ipsec_out_learned(void **state)
+{
+	uint8_t inner[256], l4[128], d[32];
+	struct xdnat_ipsec_key k;
+	struct xdnat_owner o;
+	struct frame in;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x3a, sizeof(d));
+	memset(&k, 0, sizeof(k));
+	k.peer = PEER;
+	k.spi = htonl(0xc3000003);
+	k.proto = P_ESP;
+	set_host_mac(H1, CID1, H1_NEW_MAC);
+	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc3000003, 1, 40));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
+	assert_owner(&o, CID1, H1, H1_NEW_MAC);
+	/* the same SPI as AH is another SA */
+	k.proto = P_AH;
+	assert_int_not_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
+	n = from_g(inner, G, PEER, P_AH, l4, ah(l4, P_UDP, 0xc3000003, d, 16));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
+	assert_owner(&o, CID2, H2, NULL);
+	/* H2 now sends ESP on that SPI too: the entry is H2's */
+	k.proto = P_ESP;
+	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc3000003, 2, 40));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
+	assert_owner(&o, CID2, H2, NULL);
+	/* 4 bytes of ESP: forwarded as before, nothing learned */
+	k.spi = htonl(0xc3000004);
+	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc3000004, 1, 0));
+	n -= 4;
+	be16(inner + 2, (uint16_t)n);
+	be16(inner + 10, 0);
+	be16(inner + 10, inet_csum(inner, 20));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_not_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
 }
 
 /* ---- next hops without a neighbour entry ---------------------------------------- */
@@ -846,9 +1036,12 @@ int main(void)
 		cmocka_unit_test_setup(test_int_truncated_every_layer, world),
 		cmocka_unit_test_setup(test_int_outer_options_and_fragments, world),
 		cmocka_unit_test_setup(test_int_no_route, world),
+		cmocka_unit_test_setup(test_int_too_big_frag_needed, world),
+		cmocka_unit_test_setup_teardown(test_int_link_mtu_frag_needed, world,
+						restore_ext_mtu),
+		cmocka_unit_test_setup(test_int_frag_needed_rate_limit, world),
+		cmocka_unit_test_setup(test_int_ipsec_out_learned, world),
 		cmocka_unit_test_setup_teardown(test_int_nexthop_cache, world_on_one_cpu,
-						all_cpus_again),
-		cmocka_unit_test_setup_teardown(test_int_nexthop_unresolved, world_on_one_cpu,
 						all_cpus_again),
 		cmocka_unit_test_setup(test_int_ecn, world),
 		cmocka_unit_test_setup(test_int_ttl, world),
@@ -859,6 +1052,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_int_ttl_rate_limit, world_on_one_cpu,
 						all_cpus_again),
 		cmocka_unit_test_setup(test_int_attach_jumbo, world),
+		cmocka_unit_test_setup_teardown(test_int_nexthop_unresolved, world_on_one_cpu,
+						all_cpus_again),
 	};
 
 	return cmocka_run_group_tests_name("bpf_gw_int", tests, group_setup, group_teardown);

@@ -115,6 +115,41 @@ static void test_register_retransmission(void **state)
 	assert_int_equal(f->m.type, PAP_PORT_REPLY);	/* the PORT retransmit */
 }
 
+/*
+ * The external MTU the daemon read goes into REGISTER and QUERY replies as
+ * EXT_MTU, checked and decoded by the client's session like any reply; a
+ * gateway that does not know it (0, or below 68) leaves it out.
+ */
+static void test_ext_mtu_in_replies(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 }, t = { 0 };
+
+	do_register(f, &s, HOST_A);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	assert_int_equal(gw_ext_mtu(f->g), 0);
+
+	gw_set_ext_mtu(f->g, 1400);
+	assert_int_equal(gw_ext_mtu(f->g), 1400);
+	do_register(f, &t, HOST_B);
+	assert_true(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	assert_int_equal(f->m.ext_mtu, 1400);
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), 0);
+	assert_int_equal(f->m.ext_mtu, 1400);
+	/* the link changed: the next reply says so */
+	gw_set_ext_mtu(f->g, 9000);
+	assert_int_equal(bare_req(f, &t, PAP_QUERY), 0);
+	assert_int_equal(f->m.ext_mtu, 9000);
+	/* no MTU an IPv4 host could use: not sent */
+	gw_set_ext_mtu(f->g, 40);
+	assert_int_equal(gw_ext_mtu(f->g), 0);
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), 0);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	assert_int_equal(f->m.ext_mtu, 0);
+	gw_set_ext_mtu(f->g, 70000);
+	assert_int_equal(gw_ext_mtu(f->g), UINT16_MAX);
+}
+
 static void test_replay_refused(void **state)
 {
 	struct fx *f = *state;
@@ -1093,6 +1128,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_allocate_validate_query, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_is_idempotent, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_register_retransmission, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ext_mtu_in_replies, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_hmac_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ownership, fx_setup, fx_teardown),

@@ -36,7 +36,8 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 	[PAP_REGISTER] = { [PAP_P_PUBKEY] = { 1, 1 }, [PAP_P_LEASE] = { 0, 1 } },
 	[PAP_REGISTER_REPLY] = { [PAP_P_GLOBAL_ADDR] = { 1, 16 },
 				 [PAP_P_LEASE] = { 1, 1 },
-				 [PAP_P_PUBKEY] = { 1, 1 } },
+				 [PAP_P_PUBKEY] = { 1, 1 },
+				 [PAP_P_EXT_MTU] = { 0, 1 } },
 	[PAP_PORT] = { [PAP_P_COUNT] = { 1, 1 }, [PAP_P_PORT_RANGE] = { 0, 1 },
 		       [PAP_P_GLOBAL_ADDR] = { 0, 1 } },
 	[PAP_PORT_REPLY] = { [PAP_P_PORT_RANGE] = { 1, 1 },
@@ -63,7 +64,8 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 			      [PAP_P_PORT_RANGE] = { 0, 16 },
 			      [PAP_P_SPI_RANGE] = { 0, 16 },
 			      [PAP_P_SA] = { 0, 64 },
-			      [PAP_P_NATT_PORT] = { 0, 1 } },
+			      [PAP_P_NATT_PORT] = { 0, 1 },
+			      [PAP_P_EXT_MTU] = { 0, 1 } },
 	[PAP_NATT] = { [PAP_P_NATT_PORT] = { 1, 1 } },
 	[PAP_NATT_REPLY] = { [PAP_P_NATT_PORT] = { 1, 1 } },
 	[PAP_CRL_REPLY] = { [PAP_P_CRL] = { 1, 1 } },
@@ -87,6 +89,7 @@ static const uint16_t plen[PAP_P_MAX + 1] = {
 	[PAP_P_PUBKEY] = 32, [PAP_P_ERROR_CODE] = 2, [PAP_P_MESSAGE] = 1,
 	[PAP_P_CSR] = 1, [PAP_P_CERT] = 1, [PAP_P_SA] = 12, [PAP_P_AUTH] = 32,
 	[PAP_P_REQ_TYPE] = 1, [PAP_P_NATT_PORT] = 2, [PAP_P_CRL] = 1,
+	[PAP_P_EXT_MTU] = 2,
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -147,6 +150,9 @@ static void fill_param(struct pap_msg *m, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_NATT_PORT:
 		m->natt_port = 20001;
+		break;
+	case PAP_P_EXT_MTU:
+		m->ext_mtu = 1400;
 		break;
 	case PAP_P_MESSAGE:
 		m->message = "per-host quota reached";
@@ -385,6 +391,42 @@ static void test_wire_layout(void **state)
 	pap_put_addr(&w, PAP_P_PEER_ADDR, htonl(0xcb007109u));
 	assert_int_equal(pap_finish(&w, NULL, 0), sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));
+}
+
+/* EXT_MTU (17, a u16 >= 68) of docs/pap.md: optional in REGISTER_REPLY and
+ * QUERY_REPLY, nowhere else; absent (an older gateway) decodes as 0. */
+static void test_ext_mtu(void **state)
+{
+	static const uint8_t tlv[] = { 0x11, 0x00, 0x02, 0x05, 0x78 };	/* 1400 */
+	uint8_t buf[256];
+	struct pap_msg m;
+	size_t len;
+
+	(void)state;
+	fill_required(&m, PAP_REGISTER_REPLY, 0);
+	len = encode(&m, buf, NULL);
+	assert_int_equal(pap_decode(buf, len, &m), 0);
+	assert_int_equal(m.ext_mtu, 0);
+	assert_false(m.present & PAP_BIT(PAP_P_EXT_MTU));
+
+	fill_required(&m, PAP_QUERY_REPLY, 0);
+	m.present |= PAP_BIT(PAP_P_EXT_MTU);
+	m.ext_mtu = 1400;
+	len = encode(&m, buf, NULL);
+	/* the last parameter, in type order, and its bytes */
+	assert_memory_equal(buf + len - sizeof(tlv), tlv, sizeof(tlv));
+	memset(&m, 0xee, sizeof(m));
+	assert_int_equal(pap_decode(buf, len, &m), 0);
+	assert_int_equal(m.ext_mtu, 1400);
+	assert_true(m.present & PAP_BIT(PAP_P_EXT_MTU));
+
+	assert_with_raw(PAP_REGISTER_REPLY, PAP_P_EXT_MTU, "\x00\x44", 2, PAP_OK);
+	assert_with_raw(PAP_REGISTER_REPLY, PAP_P_EXT_MTU, "\x00\x43", 2, PAP_E_BAD_VALUE);
+	assert_with_raw(PAP_REGISTER_REPLY, PAP_P_EXT_MTU, "\x05", 1, PAP_E_BAD_PARAM_LEN);
+	assert_with_raw(PAP_QUERY_REPLY, PAP_P_EXT_MTU, "\x05\x78\x00", 3,
+			PAP_E_BAD_PARAM_LEN);
+	assert_with_raw(PAP_PORT_REPLY, PAP_P_EXT_MTU, "\x05\x78", 2, PAP_E_UNEXPECTED_PARAM);
+	assert_with_raw(PAP_REGISTER, PAP_P_EXT_MTU, "\x05\x78", 2, PAP_E_UNEXPECTED_PARAM);
 }
 
 /* The CRL bytes of docs/pap.md: a request is the header and AUTH (51 bytes),
@@ -1387,6 +1429,7 @@ int main(void)
 		RT(CRL), RT(CRL_REPLY),
 		cmocka_unit_test(test_wire_layout),
 		cmocka_unit_test(test_crl_layout),
+		cmocka_unit_test(test_ext_mtu),
 		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_schema_every_pair),
 		cmocka_unit_test(test_truncated_header),
