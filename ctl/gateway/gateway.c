@@ -884,6 +884,12 @@ int gw_drop_host(struct gw *g, uint32_t client_id)
 	return 0;
 }
 
+void gw_state_meta(const struct gw *g, struct state_meta *m)
+{
+	m->next_client_id = g->next_client_id;
+	m->global = g->cfg.global;
+}
+
 int gw_compact(struct gw *g, bool force)
 {
 	struct state_meta meta = {

@@ -100,6 +100,8 @@ int gw_drop_host(struct gw *g, uint32_t client_id);
 size_t gw_host_count(const struct gw *g);
 const struct host *gw_host_at(const struct gw *g, size_t i);	/* by client id */
 const struct host *gw_find_host(const struct gw *g, uint32_t client_id);
+/* The meta a snapshot of the table now would hold (state backups). */
+void gw_state_meta(const struct gw *g, struct state_meta *m);
 const struct gw_stats *gw_get_stats(const struct gw *g);
 const struct gw_config *gw_get_config(const struct gw *g);
 uint64_t gw_now(const struct gw *g);

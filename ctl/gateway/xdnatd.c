@@ -289,9 +289,40 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/*
+ * How old the state just loaded is. A restored copy older than the longest
+ * lease may lack registrations and validations the hosts still hold: they
+ * notice (QUERY at each renewal) and claim and validate again, but say it
+ * here first.
+ */
+static void state_age_check(const struct state_image *img, uint64_t written)
+{
+	uint64_t now = (uint64_t)time(NULL), age = written && written < now ? now - written : 0;
+	uint32_t longest = 0;
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)written;
+
+	if (!written)
+		return;
+	for (size_t i = 0; i < img->n_hosts; i++)
+		if (img->hosts[i].lease_secs > longest)
+			longest = img->hosts[i].lease_secs;
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(when, sizeof(when), "%llu", (unsigned long long)written);
+	if (longest && age > longest)
+		log_warn("the state was last written %s, %llu s ago: older than the longest "
+			 "lease (%u s); hosts re-register and validate again what it lacks",
+			 when, (unsigned long long)age, longest);
+	else
+		log_info("the state was last written %s (%llu s ago)", when,
+			 (unsigned long long)age);
+}
+
 static int setup(struct daemon *d)
 {
 	struct state_image img = { 0 };
+	uint64_t written;
 	char err[512];
 	char *abs;
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
@@ -321,6 +352,7 @@ static int setup(struct daemon *d)
 		return -1;
 	if (open_ca(d))
 		return -1;
+	written = state_written(d->store);
 	rc = state_load(d->store, &img, err, sizeof(err));
 	if (rc) {
 		log_err("%s", err);
@@ -340,6 +372,7 @@ static int setup(struct daemon *d)
 		return -1;
 	}
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
+	state_age_check(&img, written);
 	state_image_free(&img);
 	if (open_dataplane(d))
 		return -1;
@@ -392,7 +425,7 @@ static void run(struct daemon *d)
 			if (fd == d->pap_fd) {
 				serve_pap(d);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp, d->ca };
+				struct gw_commands c = { d->gw, d->dp, d->ca, d->store };
 
 				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
