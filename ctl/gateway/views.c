@@ -276,7 +276,10 @@ static bool dataplane_json(struct json_object *doc, const struct dataplane_stats
 	if (!dp)
 		return !json_object_object_add(doc, "dataplane", NULL) &&
 		       put_u64(doc, "dataplane_sync_errors", 0) &&
-		       put_u64(doc, "dataplane_neigh_failures", 0);
+		       put_u64(doc, "dataplane_neigh_failures", 0) &&
+		       put_u64(doc, "dataplane_nexthop_events", 0) &&
+		       put_u64(doc, "dataplane_nexthop_resolved", 0) &&
+		       put_u64(doc, "dataplane_nexthop_failed", 0);
 	ok = put(doc, "dataplane", o = json_object_new_object());
 	for (int r = 0; ok && r < XDNAT_REASON_MAX; r++) {
 		struct json_object *c = json_object_new_object();
@@ -285,7 +288,10 @@ static bool dataplane_json(struct json_object *doc, const struct dataplane_stats
 		     put_u64(c, "bytes", dp->reason[r].bytes);
 	}
 	return ok && put_u64(doc, "dataplane_sync_errors", dp->sync_errors) &&
-	       put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures);
+	       put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures) &&
+	       put_u64(doc, "dataplane_nexthop_events", dp->nexthop_events) &&
+	       put_u64(doc, "dataplane_nexthop_resolved", dp->nexthop_resolved) &&
+	       put_u64(doc, "dataplane_nexthop_failed", dp->nexthop_failed);
 }
 
 static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
@@ -347,6 +353,12 @@ int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 		table_add(t, "%llu", (unsigned long long)dp->sync_errors);
 		table_add(t, "dataplane.neigh_failures");
 		table_add(t, "%llu", (unsigned long long)dp->neigh_failures);
+		table_add(t, "dataplane.nexthop_events");
+		table_add(t, "%llu", (unsigned long long)dp->nexthop_events);
+		table_add(t, "dataplane.nexthop_resolved");
+		table_add(t, "%llu", (unsigned long long)dp->nexthop_resolved);
+		table_add(t, "dataplane.nexthop_failed");
+		table_add(t, "%llu", (unsigned long long)dp->nexthop_failed);
 	}
 	table_print(t, out);
 	dataplane_table(out, dp);

@@ -497,6 +497,10 @@ static int setup(struct daemon *d)
 		log_err("event loop set-up: %s", strerror(errno));
 		return -1;
 	}
+	if (d->dp && add_fd(d->ep, dataplane_fd(d->dp))) {
+		log_err("event loop set-up: the data plane's events: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -524,6 +528,8 @@ static void run(struct daemon *d)
 				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
 				on_timer(d);
+			} else if (d->dp && fd == dataplane_fd(d->dp)) {
+				dataplane_on_events(d->dp);
 			} else if (fd == d->sig_fd) {
 				struct signalfd_siginfo si;
 

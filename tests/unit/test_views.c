@@ -241,7 +241,8 @@ static void test_sas_json(void **state)
 
 static const char *const stats_keys[] = {
 	"schema", "version", "hosts", "pap", "dataplane", "dataplane_sync_errors",
-	"dataplane_neigh_failures", NULL
+	"dataplane_neigh_failures", "dataplane_nexthop_events", "dataplane_nexthop_resolved",
+	"dataplane_nexthop_failed", NULL
 };
 
 static void assert_pap_stats(struct json_object *doc)
@@ -291,6 +292,9 @@ static void test_stats_json_without_dataplane(void **state)
 	member(doc, "dataplane", json_type_null);
 	assert_int_equal(num(doc, "dataplane_sync_errors"), 0);
 	assert_int_equal(num(doc, "dataplane_neigh_failures"), 0);
+	assert_int_equal(num(doc, "dataplane_nexthop_events"), 0);
+	assert_int_equal(num(doc, "dataplane_nexthop_resolved"), 0);
+	assert_int_equal(num(doc, "dataplane_nexthop_failed"), 0);
 	json_object_put(doc);
 	free(c.text);
 }
@@ -300,7 +304,9 @@ static void test_stats_json_with_dataplane(void **state)
 	static const char *const reasons[XDNAT_REASON_MAX + 1] = XDNAT_REASON_NAMES;
 	static const char *const counter_keys[] = { "packets", "bytes", NULL };
 	struct fx *f = *state;
-	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = UINT64_MAX };
+	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = 6,
+				      .nexthop_events = 7, .nexthop_resolved = 8,
+				      .nexthop_failed = UINT64_MAX };
 	struct capture c;
 	struct json_object *doc, *o;
 
@@ -324,8 +330,11 @@ static void test_stats_json_with_dataplane(void **state)
 	}
 	assert_int_equal(num(doc, "dataplane_sync_errors"), 5);
 	/* a uint64 keeps its full range (not a signed or floating value) */
-	assert_non_null(strstr(c.text, "\"dataplane_neigh_failures\":18446744073709551615}"));
-	assert_true(num(doc, "dataplane_neigh_failures") == UINT64_MAX);
+	assert_int_equal(num(doc, "dataplane_neigh_failures"), 6);
+	assert_int_equal(num(doc, "dataplane_nexthop_events"), 7);
+	assert_int_equal(num(doc, "dataplane_nexthop_resolved"), 8);
+	assert_non_null(strstr(c.text, "\"dataplane_nexthop_failed\":18446744073709551615}"));
+	assert_true(num(doc, "dataplane_nexthop_failed") == UINT64_MAX);
 	json_object_put(doc);
 	free(c.text);
 }
@@ -391,7 +400,9 @@ static void test_freed(void **state)
 static void test_text_views(void **state)
 {
 	struct fx *f = *state;
-	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = 6 };
+	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = 6,
+				      .nexthop_events = 7, .nexthop_resolved = 8,
+				      .nexthop_failed = 9 };
 	struct capture c;
 	char *t;
 
@@ -427,6 +438,10 @@ static void test_text_views(void **state)
 	t = capture_close(&c);
 	assert_line(t, "dataplane.sync_errors       5");
 	assert_line(t, "dataplane.neigh_failures    6");
+	assert_line(t, "dataplane.nexthop_events    7");
+	assert_line(t, "dataplane.nexthop_resolved  8");
+	assert_line(t, "dataplane.nexthop_failed    9");
+	assert_line(t, "nexthop_unresolved  0        0");
 	assert_line(t, "DATAPLANE           PACKETS  BYTES");
 	assert_line(t, "pass_stack          11       1500");
 	assert_line(t, "icmp_frag_needed    0        0");
