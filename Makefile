@@ -53,7 +53,7 @@ WARN		:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 XCPPFLAGS	:= -D_GNU_SOURCE -Icommon -Ictl -I$(BUILD)/skel
 CFLAGS		?= -O2 -g
 XCFLAGS		:= -std=c11 $(WARN) -fno-strict-aliasing -MMD -MP
-LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c -lmnl -lsystemd
+LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c -lmnl -lsystemd -lmicrohttpd
 SAN_FLAGS	:= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) \
@@ -65,7 +65,7 @@ COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
-		   libjson-c-dev libmnl-dev libsystemd-dev scdoc iproute2 ethtool python3-scapy \
+		   libjson-c-dev libmnl-dev libsystemd-dev libmicrohttpd-dev scdoc iproute2 ethtool python3-scapy \
 		   tcpdump iputils-ping
 # What make deb needs besides (debian/control's Build-Depends are DEB_PKGS'
 # build half).
@@ -78,6 +78,9 @@ XDNAT_VERSION	:= $(shell v=$$(cat VERSION); \
 		     { echo "$${d#v}"; exit; }; \
 		     r=$$(git describe --always --dirty 2>/dev/null) && \
 		     { echo "$$v+g$$r"; exit; }; echo "$$v")
+# What make test-kernels needs on top: QEMU, the guests' initramfs (busybox)
+# and kmod (depmod on the extracted kernels, modprobe in the guests).
+KERNEL_TEST_PKGS := qemu-system-x86 busybox-static kmod
 
 # ---- sources -----------------------------------------------------------------
 # ctl/ is one folder per layer: lib <- pap <- {gateway, host}. Each folder is
@@ -134,7 +137,7 @@ UNIT_SRCS	:= $(wildcard dist/systemd/*.in)
 UNITS		:= $(patsubst dist/systemd/%.in,$(BUILD)/systemd/%,$(UNIT_SRCS))
 
 .PHONY: demo interop all test unit unit-asan fuzz-replay integration deps ensure-deps fuzz \
-	bench bench-report install clean vmlinux check-layers deb package-test
+	bench bench-report install clean vmlinux check-layers deb package-test test-kernels
 all: $(BINS) $(BPF_OBJS) $(UNIT_BINS) $(INTEG_TOOLS) $(MANS) $(UNITS)
 
 # ---- BPF: clang -> bpftool gen object -> bpftool gen skeleton ------------------
@@ -284,6 +287,13 @@ integration: all
 
 interop: all
 	@set -e; for t in $(INTEROP_TESTS); do echo "== $$t"; bash $$t; done
+
+# Debian 12's stock kernels booted under QEMU, the BPF suites run in each
+# (tests/kernels/run.sh, docs/kernels.md).
+test-kernels: ensure-deps
+	$(call apt_ensure,$(KERNEL_TEST_PKGS))
+	$(MAKE) --no-print-directory all
+	bash tests/kernels/run.sh
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $^; do n=$${f##*/fuzz_}; mkdir -p $(BUILD)/fuzz-corpus/$$n; \

@@ -199,7 +199,7 @@ static int come_up(struct sim_host *h, const char *dir, double t[S_N])
 		host_fail(h, "CRL", rc);
 		goto out;
 	}
-	rc = host_cert_store_crl(&cert, c->reply.crl, c->reply.crl_len, err, sizeof(err));
+	rc = host_cert_store_crl(&cert, c->crl, c->crl_len, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "ready_bench: host %d: %s\n", h->idx, err);
 	t[S_CRL] = now_s(CLOCK_MONOTONIC);

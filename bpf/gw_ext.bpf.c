@@ -32,6 +32,7 @@
 #include "icmp.h"
 #include "classify.h"
 #include "stats.h"
+#include "nexthop.h"
 
 /*
  * The inner TTL ran out here (RFC 2003 3.1: the gateway is a hop of the
@@ -89,6 +90,8 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 		/* int_mtu above what the internal link carries: the kernel knows */
 		if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 			mtu = p.mtu_result;
+		else if (rc == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->int_ifindex)
+			return nexthop_unresolved(ctx, &p);
 		else if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 			return verdict(ctx, XDP_DROP, fib_drop_reason(rc));
 		else if (p.ifindex != cfg->int_ifindex)

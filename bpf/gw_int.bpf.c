@@ -21,6 +21,7 @@
 #include "icmp.h"
 #include "classify.h"
 #include "stats.h"
+#include "nexthop.h"
 
 /* Two MACs alike; both 4-byte aligned in their values (asserted in xdnat.h):
  * two loads each, no memcmp (BPF has none). */
@@ -278,6 +279,8 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 	    inner_len > e->max_len) {
 		r = fib_ipv4(ctx, &p, iph->saddr, iph->daddr, iph->tos, inner_len,
 			     iph->protocol);
+		if (r == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->ext_ifindex)
+			return nexthop_unresolved(ctx, &p);
 		/* the route's MTU (a locked route metric, or the NIC's) is smaller */
 		if (r == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 			return send_frag_needed_host(ctx, iph, outer_len, cfg->internal, hi,
@@ -344,6 +347,8 @@ static __always_inline int hairpin(struct xdp_md *ctx, const struct xdnat_cfg *c
 	if (!fast) {
 		r = fib_ipv4(ctx, &p, cfg->internal, owner.host_addr, tos,
 			     inner_len + sizeof(struct iphdr), IPPROTO_IPIP);
+		if (r == BPF_FIB_LKUP_RET_NO_NEIGH && p.ifindex == cfg->int_ifindex)
+			return nexthop_unresolved(ctx, &p);
 		if (r != BPF_FIB_LKUP_RET_SUCCESS)
 			return verdict(ctx, XDP_DROP, fib_drop_reason(r));
 		if (p.ifindex != cfg->int_ifindex)

@@ -38,6 +38,9 @@
  */
 #define ENCAP_FLAGS	(BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_FIXED_GSO)
 #define DECAP_FLAGS	(BPF_F_ADJ_ROOM_DECAP_L3_IPV4 | BPF_F_ADJ_ROOM_FIXED_GSO)
+#ifndef EINVAL
+#define EINVAL		22
+#endif
 
 /* G, Hi and Gi: constants for the verifier and the JIT once loaded. */
 const volatile struct xdnat_host_cfg host_cfg = {};
@@ -135,6 +138,24 @@ int host_egress(struct __sk_buff *skb)
 	return verdict(skb, TC_ACT_OK, XDNAT_HOST_ENCAP);
 }
 
+/*
+ * Strip the outer header. BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3) also
+ * takes the tunnel out of the skb's GSO type; older kernels refuse the flag
+ * with -EINVAL and strip the header without it. That is exact for a single
+ * packet; a GRO aggregate keeps SKB_GSO_IPXIP4 there, which local delivery
+ * (G is on lo) never looks at: TCP takes the aggregate whole, and its
+ * gso_size is the inner MSS, kept by FIXED_GSO.
+ */
+static __always_inline long decap(struct __sk_buff *skb)
+{
+	long err = bpf_skb_adjust_room(skb, -(__s32)IPV4_HLEN, BPF_ADJ_ROOM_MAC, DECAP_FLAGS);
+
+	if (err == -EINVAL)
+		err = bpf_skb_adjust_room(skb, -(__s32)IPV4_HLEN, BPF_ADJ_ROOM_MAC,
+					  BPF_F_ADJ_ROOM_FIXED_GSO);
+	return err;
+}
+
 SEC("tc")
 int host_ingress(struct __sk_buff *skb)
 {
@@ -178,7 +199,7 @@ int host_ingress(struct __sk_buff *skb)
 	if (tos != inner->tos)
 		ipv4_set_tos(inner, (__u8)tos);
 
-	if (bpf_skb_adjust_room(skb, -(__s32)IPV4_HLEN, BPF_ADJ_ROOM_MAC, DECAP_FLAGS))
+	if (decap(skb))
 		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_ERROR);
 	/* the inner packet now follows the Ethernet header, whose EtherType
 	 * (IPv4) is still right: the stack delivers it to G on lo */

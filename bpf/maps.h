@@ -74,6 +74,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_nexthop SEC(".maps");
 
+/* Next hops without a neighbour entry, for xdnatd to resolve (xdnat.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XDNAT_NH_EVENTS_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_nh_events SEC(".maps");
+
+/* When this CPU last sent an event for slot xdnat_nh_event_slot(addr). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDNAT_NH_EVENT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_nh_event_at SEC(".maps");
+
 /* (source, IP id, protocol) of a first fragment -> its host, for the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

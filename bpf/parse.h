@@ -59,6 +59,21 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
 	return bpf_ntohs(eth->h_proto);
 }
 
+/*
+ * A 16-bit network-order field in host order, with bounds the verifier
+ * keeps: up to 6.12 it forgets them across a byte swap (BPF_END), so a
+ * length added to a packet pointer right after bpf_ntohs() is refused
+ * ("unbounded min value"). The mask after the barrier restores them; clang
+ * cannot drop it as redundant.
+ */
+static __always_inline __u32 be16_bounded(__be16 v)
+{
+	__u32 h = bpf_ntohs(v);
+
+	barrier_var(h);
+	return h & 0xffff;
+}
+
 /* IPv4: version 4, ihl >= 5 (options are skipped, not interpreted), the
  * whole header in the frame, ihl * 4 <= tot_len <= frame bytes after L2.
  * Returns the protocol field. */
@@ -75,7 +90,7 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	hdrsize = iph->ihl * 4;
 	if (nh->pos + hdrsize > data_end)
 		return -1;
-	tot_len = bpf_ntohs(iph->tot_len);
+	tot_len = be16_bounded(iph->tot_len);
 	/* a total length beyond the frame means a truncated packet */
 	if (tot_len < hdrsize || nh->pos + tot_len > data_end)
 		return -1;
@@ -132,11 +147,30 @@ static __always_inline int parse_icmphdr(struct hdr_cursor *nh, void *data_end,
 	return icmp->type;
 }
 
+/*
+ * ESP and AH as on the wire, not vmlinux.h's ip_esp_hdr/ip_auth_hdr: those
+ * are CO-RE relocated against the running kernel's BTF, which has no such
+ * type where ESP or AH is a module (Debian's 6.1), and then gw_ext does not
+ * load. Wire formats never move: fixed offsets are right everywhere.
+ */
+struct esp_wire {
+	__be32 spi;
+	__be32 seq_no;
+};
+
+struct ah_wire {
+	__u8 nexthdr;
+	__u8 hdrlen;
+	__be16 reserved;
+	__be32 spi;
+	__be32 seq_no;
+};
+
 /* ESP (RFC 4303): SPI and sequence number; returns 0, SPI in *spi (be). */
 static __always_inline int parse_esphdr(struct hdr_cursor *nh, void *data_end,
 					__u32 *spi)
 {
-	struct ip_esp_hdr *esp = nh->pos;
+	struct esp_wire *esp = nh->pos;
 
 	if ((void *)(esp + 1) > data_end)
 		return -1;
@@ -150,7 +184,7 @@ static __always_inline int parse_esphdr(struct hdr_cursor *nh, void *data_end,
 static __always_inline int parse_ahhdr(struct hdr_cursor *nh, void *data_end,
 				       __u32 *spi)
 {
-	struct ip_auth_hdr *ah = nh->pos;
+	struct ah_wire *ah = nh->pos;
 
 	if ((void *)(ah + 1) > data_end)
 		return -1;

@@ -75,6 +75,8 @@ enum xdnat_reason {
 					 * (RFC 1812 4.3.2.7: about an ICMP error, a
 					 * non-first fragment, an invalid source) */
 	XDNAT_DROP_ICMP_RATELIMITED,	/* too big, its frag-needed over the rate limit */
+	XDNAT_DROP_NEXTHOP_UNRESOLVED,	/* the FIB's next hop has no neighbour entry
+					 * yet: xdnatd was asked to resolve it */
 	XDNAT_REASON_MAX,
 };
 
@@ -87,7 +89,7 @@ enum xdnat_reason {
 	"adjust_head_failed", "icmp_time_exceeded", "ttl_exceeded",	\
 	"ecn_not_ect", "fwd_hairpin", "hairpin_no_owner",		\
 	"icmp_tunnel_error", "icmp_frag_to_host", "too_big_not_df",	\
-	"too_big_no_icmp", "icmp_ratelimited" }
+	"too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved" }
 
 /* xdnat_stats value: one per reason per CPU. */
 struct xdnat_counter {
@@ -169,6 +171,28 @@ struct xdnat_nexthop {
 static inline __u32 xdnat_nexthop_slot(__u32 dst_be, __u8 tos)
 {
 	return ((dst_be ^ ((__u32)tos << 24)) * 2654435761u) >> (32 - XDNAT_NEXTHOP_BITS);
+}
+
+/*
+ * xdnat_nh_events (ring buffer, read by xdnatd): a next hop the FIB found
+ * no neighbour entry for (BPF_FIB_LKUP_RET_NO_NEIGH), for xdnatd to have
+ * the kernel resolve it. At most one event per XDNAT_NH_EVENT_GAP_NS per
+ * CPU and slot xdnat_nh_event_slot(addr) (xdnat_nh_event_at holds when the
+ * last one left), so a flood towards unresolvable addresses cannot flood
+ * the daemon.
+ */
+struct xdnat_nh_event {
+	__u32 addr;			/* be: the next hop (gateway or destination) */
+	__u32 ifindex;			/* the NIC it lies on */
+};
+#define XDNAT_NH_EVENTS_SIZE	(64 * 1024)	/* bytes: about 4000 events */
+#define XDNAT_NH_EVENT_BITS	10
+#define XDNAT_NH_EVENT_SLOTS	(1u << XDNAT_NH_EVENT_BITS)
+#define XDNAT_NH_EVENT_GAP_NS	100000000ULL	/* 100 ms */
+
+static inline __u32 xdnat_nh_event_slot(__u32 addr_be)
+{
+	return (addr_be * 2654435761u) >> (32 - XDNAT_NH_EVENT_BITS);
 }
 
 /* xdnat_hosts value, key Hi (be, __u32): a registered host. The MAC is what
@@ -270,5 +294,6 @@ _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
 _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
 _Static_assert(sizeof(struct xdnat_ipsec_key) == 12, "xdnat_ipsec_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_bucket) == 16, "xdnat_icmp_bucket layout");
+_Static_assert(sizeof(struct xdnat_nh_event) == 8, "xdnat_nh_event layout");
 
 #endif

@@ -391,7 +391,26 @@ void ca_close(struct ca *ca)
 	X509_CRL_free(ca->crl);
 	free(ca->revoked);
 	free(ca->dir);
+	free(ca->crl_url);
+	free(ca->port_blocks_oid);
 	free(ca);
+}
+
+int ca_set_profile(struct ca *ca, const char *crl_url, const char *port_blocks_oid)
+{
+	char *url = crl_url && *crl_url ? strdup(crl_url) : NULL;
+	char *oid = port_blocks_oid && *port_blocks_oid ? strdup(port_blocks_oid) : NULL;
+
+	if ((crl_url && *crl_url && !url) || (port_blocks_oid && *port_blocks_oid && !oid)) {
+		free(url);
+		free(oid);
+		return -ENOMEM;
+	}
+	free(ca->crl_url);
+	free(ca->port_blocks_oid);
+	ca->crl_url = url;
+	ca->port_blocks_oid = oid;
+	return 0;
 }
 
 /* ---- the chain ---------------------------------------------------------- */

@@ -39,6 +39,10 @@ struct ca;
 int ca_open(const char *state_dir, const char *cert_file, const char *key_file,
 	    uint32_t global_be, struct ca **out, char *err, size_t errlen);
 void ca_close(struct ca *ca);
+/* What every host certificate issued from now on names: the CRL
+ * distribution point crl_url (RFC 5280 4.2.1.13; NULL: none) and the
+ * portBlocks extension's OID (NULL: CERT_OID_PORT_BLOCKS). 0 or -ENOMEM. */
+int ca_set_profile(struct ca *ca, const char *crl_url, const char *port_blocks_oid);
 
 /*
  * Issue a certificate for the host's key in csr_der (profile in docs/ca.md):

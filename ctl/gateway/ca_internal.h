@@ -40,6 +40,10 @@ struct ca {
 	uint64_t crl_number;		/* of the last CRL signed */
 	X509_CRL *crl;
 	int64_t crl_time;		/* when it was signed */
+
+	/* What host certificates carry (ca_set_profile); NULL: the defaults */
+	char *crl_url;			/* the CRL distribution point; NULL: none */
+	char *port_blocks_oid;
 };
 
 /* ---- ca.c: what every certificate and CRL we sign shares ---------------- */

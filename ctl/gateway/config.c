@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include "gateway/config.h"
+#include "pap/cert_profile.h"
 #include "pap/site_key.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -88,6 +89,18 @@ static const struct key keys[] = {
 	  .def = "native", .help = "native (driver) or generic XDP" },
 	{ "sa-entries", KEY_U32, "N", FIELD(sa_entries), .lo = 1024, .hi = 1u << 26,
 	  .def = XSTR(XDNAT_MAX_SA), .help = "(SPI, peer) entries the SA map holds" },
+	{ "sa-budget", KEY_U32, "N", FIELD(gw.sa_budget), .lo = XDNAT_SPI_GRANULE,
+	  .hi = 1u << 26, .def = XSTR(GW_DEFAULT_SA_BUDGET),
+	  .help = "SA map entries (SPIs x peers) one host's validations may take" },
+	{ "cert-rate", KEY_U32, "N", FIELD(gw.cert_rate), .lo = 1, .hi = 600,
+	  .def = XSTR(GW_DEFAULT_CERT_RATE), .help = "CERT requests per host and minute" },
+	{ "crl-listen", KEY_STRING, "ADDR:PORT", FIELD(crl_listen),
+	  .help = "serve the CRL over HTTP there, or none (default: --internal, port "
+		  XSTR(CRL_HTTP_DEFAULT_PORT) ")" },
+	{ "crl-url", KEY_STRING, "URL", FIELD(crl_url),
+	  .help = "CRL distribution point named in certificates (default: from --crl-listen)" },
+	{ "port-blocks-oid", KEY_STRING, "OID", FIELD(port_blocks_oid),
+	  .def = CERT_OID_PORT_BLOCKS, .help = "OID of the certificates' portBlocks extension" },
 	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
 	  .help = "detach the XDP programs, remove the pins, exit" },
 	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
@@ -316,6 +329,48 @@ fail:
 	return -1;
 }
 
+/* --crl-listen into crl_addr/crl_port, and the URL certificates name. */
+static int check_crl(struct xdnatd_config *c, char *err, size_t errlen)
+{
+	char addr[INET_ADDRSTRLEN], *colon;
+	uint32_t port;
+
+	c->crl_addr = 0;
+	c->crl_port = 0;
+	if (!strcmp(c->crl_listen, "none")) {
+		/* no server of ours; an explicit --crl-url still goes in */
+	} else if (!c->crl_listen[0]) {
+		if (c->internal) {
+			c->crl_addr = c->internal;
+			c->crl_port = CRL_HTTP_DEFAULT_PORT;
+		}
+	} else {
+		colon = strrchr(c->crl_listen, ':');
+		if (!colon || (size_t)(colon - c->crl_listen) >= sizeof(addr) ||
+		    parse_u32(colon + 1, 1, 65535, &port))
+			goto bad;
+		memcpy(addr, c->crl_listen, (size_t)(colon - c->crl_listen));
+		addr[colon - c->crl_listen] = 0;
+		if (inet_pton(AF_INET, addr, &c->crl_addr) != 1)
+			goto bad;
+		c->crl_port = (uint16_t)port;
+	}
+	if (!c->crl_url[0] && c->crl_port && c->crl_addr) {
+		inet_ntop(AF_INET, &c->crl_addr, addr, sizeof(addr));
+		snprintf(c->crl_url, sizeof(c->crl_url), "http://%s:%u/crl.der", addr,
+			 c->crl_port);
+	}
+	if (c->crl_url[0] && strncmp(c->crl_url, "http://", 7)) {
+		snprintf(err, errlen, "--crl-url %s: not an http:// URL (RFC 5280 wants "
+			 "HTTP or LDAP, strongSwan fetches HTTP)", c->crl_url);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "--crl-listen %s: not ADDR:PORT nor none", c->crl_listen);
+	return -1;
+}
+
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
 	if (c->unload)
@@ -339,6 +394,17 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 			 "(the outer source of the tunnel to the hosts)");
 		return -1;
 	}
+	c->gw.sa_table = c->sa_entries;
+	/* one host never more than the whole map (a small --sa-entries) */
+	if (c->gw.sa_budget > c->sa_entries)
+		c->gw.sa_budget = c->sa_entries;
+	if (!cert_oid_valid(c->port_blocks_oid)) {
+		snprintf(err, errlen, "--port-blocks-oid %s: not a dotted OID",
+			 c->port_blocks_oid);
+		return -1;
+	}
+	if (check_crl(c, err, errlen))
+		return -1;
 	if (!c->ca_cert[0] != !c->ca_key[0]) {
 		snprintf(err, errlen, "--ca-cert and --ca-key go together");
 		return -1;

@@ -14,6 +14,8 @@
 #include <net/if.h>
 #include "gateway/gateway.h"
 
+#define CRL_HTTP_DEFAULT_PORT	8555	/* --crl-listen's port when --internal names Gi */
+
 struct xdnatd_config {
 	struct gw_config gw;
 	char ext_if[IF_NAMESIZE];
@@ -33,6 +35,11 @@ struct xdnatd_config {
 	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
 	bool xdp_generic;		/* --xdp-mode generic (default native) */
 	bool unload;			/* --unload: detach, unpin, exit */
+	char crl_listen[64];		/* --crl-listen ADDR:PORT, "none", or empty */
+	uint32_t crl_addr;		/* ...parsed: network order; port 0: no server */
+	uint16_t crl_port;
+	char crl_url[256];		/* named in every certificate; empty: none */
+	char port_blocks_oid[128];
 };
 
 /* The XDP data plane runs only when both NICs are named. */

@@ -11,6 +11,8 @@
  * Keeping the share maps in step with the host table is mapsync.c's job:
  * this file only hands it the loaded maps' descriptors, and the hosts' MACs
  * that neigh.c reads from the kernel (refreshed by dataplane_tick()).
+ * The routes' next hops are nexthop.c's: this file feeds it the programs'
+ * xdnat_nh_events and polls both behind one epoll descriptor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
@@ -31,6 +34,7 @@
 #include "lib/log.h"
 #include "gateway/mapsync.h"
 #include "gateway/neigh.h"
+#include "gateway/nexthop.h"
 #include "gateway/veth_check.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
@@ -49,6 +53,9 @@ struct dataplane {
 	struct gw_int *in;
 	struct mapsync sync;		/* the share maps and xdnat_tx */
 	struct neigh *neigh;		/* the hosts' MACs on the internal NIC */
+	struct nexthop *nh;		/* the routes' next hops, on demand ones */
+	struct ring_buffer *nh_events;	/* xdnat_nh_events */
+	int ep;				/* both of them, for xdnatd's loop */
 	struct xdnat_cfg cfg;		/* as last written to xdnat_cfg */
 	char ext_if[IF_NAMESIZE], int_if[IF_NAMESIZE];
 	bool mtu_warned;		/* the internal MTU warning, said for these MTUs */
@@ -124,6 +131,7 @@ int dataplane_reconcile(struct dataplane *dp, const struct gw *g)
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct nexthop_stats nst;
 	struct xdnat_counter *v;
 
 	if (ncpu < 0)
@@ -144,6 +152,10 @@ int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
 	}
 	out->sync_errors = mapsync_errors(&dp->sync);
 	out->neigh_failures = neigh_failures(dp->neigh);
+	nexthop_get_stats(dp->nh, &nst);
+	out->nexthop_events = nst.events;
+	out->nexthop_resolved = nst.resolved;
+	out->nexthop_failed = nst.failed;
 	free(v);
 	return err;
 }
@@ -652,6 +664,69 @@ static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
 	return 0;
 }
 
+/* ---- next hops (nexthop.c) ------------------------------------------------ */
+
+static int on_nh_event(void *ctx, void *data, size_t len)
+{
+	struct dataplane *dp = ctx;
+	const struct xdnat_nh_event *ev = data;
+
+	if (len >= sizeof(*ev))
+		nexthop_request(dp->nh, ev->addr, ev->ifindex);
+	return 0;
+}
+
+static int add_ep(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg)
+{
+	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	int err;
+
+	err = nexthop_open(dp->ifindex, ifs, &dp->nh);
+	if (err) {
+		log_err("rtnetlink sockets for the routes' next hops: %s", strerror(-err));
+		return err;
+	}
+	dp->nh_events = ring_buffer__new(bpf_map__fd(dp->ext->maps.xdnat_nh_events),
+					 on_nh_event, dp, NULL);
+	if (!dp->nh_events) {
+		err = -errno;
+		log_err("xdnat_nh_events: %s", strerror(errno));
+		return err;
+	}
+	dp->ep = epoll_create1(EPOLL_CLOEXEC);
+	err = dp->ep < 0 ? -errno : add_ep(dp->ep, ring_buffer__epoll_fd(dp->nh_events));
+	if (!err)
+		err = add_ep(dp->ep, nexthop_fd(dp->nh));
+	if (err) {
+		log_err("next-hop events: %s", strerror(-err));
+		return err;
+	}
+	/* a failed first reading is retried at the next tick */
+	nexthop_sync(dp->nh);
+	return 0;
+}
+
+int dataplane_fd(const struct dataplane *dp)
+{
+	return dp->ep;
+}
+
+void dataplane_on_events(struct dataplane *dp)
+{
+	int n = ring_buffer__consume(dp->nh_events);
+
+	if (n < 0)
+		log_warn("xdnat_nh_events: %s", strerror(-n));
+	nexthop_on_notify(dp->nh);
+}
+
 static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 {
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
@@ -677,6 +752,7 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 
 	if (!dp)
 		return -ENOMEM;
+	dp->ep = -1;
 	err = inspect(dp, cfg);
 	if (!err) {
 		err = bpffs_prepare(cfg->bpffs);
@@ -689,6 +765,8 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 		err = load(dp, cfg);
 	if (!err)
 		err = configure(dp, cfg);
+	if (!err)
+		err = open_nexthops(dp, cfg);
 	if (!err)
 		err = attach(dp, cfg);
 	if (err) {
@@ -707,6 +785,7 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g)
 	size_t changed = 0;
 	int err;
 
+	nexthop_tick(dp->nh);
 	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
 		return;
 	/* the fast path trusts int_mtu and int_mac, gw_int ext_mtu: follow the NICs */
@@ -733,6 +812,10 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
+	ring_buffer__free(dp->nh_events);
+	nexthop_close(dp->nh);
+	if (dp->ep >= 0)
+		close(dp->ep);
 	neigh_close(dp->neigh);
 	mapsync_release(&dp->sync);
 	close_skels(dp);
@@ -773,14 +856,20 @@ int dataplane_unload(const struct xdnatd_config *cfg)
 {
 	struct dataplane dp = { 0 };
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	unsigned int removed = 0, ifindex[2];
 	struct bpf_map *map;
-	unsigned int removed = 0;
 	int err = 0, rc;
 
 	for (int i = 0; i < 2; i++) {
 		rc = ifs[i][0] ? detach(ifs[i]) : 0;
 		err = err ? err : rc;
+		ifindex[i] = ifs[i][0] ? if_nametoindex(ifs[i]) : 0;
 	}
+	rc = nexthop_remove_ours(ifindex);
+	if (rc < 0)
+		log_warn("removing our managed neighbour entries: %s", strerror(-rc));
+	else if (rc)
+		log_info("removed %d managed neighbour entr%s", rc, rc == 1 ? "y" : "ies");
 	/* The objects name the pins; a map both define is unlinked once. */
 	rc = open_skels(&dp, cfg->bpffs);
 	if (rc) {

@@ -20,6 +20,9 @@ struct dataplane_stats {
 	struct xdnat_counter reason[XDNAT_REASON_MAX];	/* summed over CPUs */
 	uint64_t sync_errors;		/* map updates that failed */
 	uint64_t neigh_failures;	/* host MAC resolutions that failed */
+	uint64_t nexthop_events;	/* unresolved next hops the programs reported */
+	uint64_t nexthop_resolved;	/* of those, resolved since */
+	uint64_t nexthop_failed;	/* of those, still unresolved 10 s later */
 };
 
 /*
@@ -42,14 +45,22 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g);
 /* The external NIC's MTU as last read (0 before it was): what the gateway
  * tells hosts (gw_set_ext_mtu) and gw_int checks their packets against. */
 uint16_t dataplane_ext_mtu(const struct dataplane *dp);
+/*
+ * The data plane's events for xdnatd's epoll loop: readable when gw_ext or
+ * gw_int report a next hop without a neighbour entry, or when routes,
+ * links or neighbours change (nexthop.c). dataplane_on_events() handles
+ * what is there, without blocking.
+ */
+int dataplane_fd(const struct dataplane *dp);
+void dataplane_on_events(struct dataplane *dp);
 /* Hooks that keep the maps in step with every later host change. */
 struct gw_hooks dataplane_hooks(struct dataplane *dp);
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out);
 /* Releases our handles only: programs stay attached, maps stay pinned. */
 void dataplane_close(struct dataplane *dp);
 
-/* xdnatd --unload: detach our programs from the NICs cfg names and remove
- * the pins. 0 or -errno. */
+/* xdnatd --unload: detach our programs from the NICs cfg names, remove
+ * the pins and the managed neighbour entries xdnatd added. 0 or -errno. */
 int dataplane_unload(const struct xdnatd_config *cfg);
 
 #endif

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include "gateway/alloc.h"
 #include "gateway/ca.h"
 #include "gateway/gateway.h"
@@ -49,10 +50,20 @@ struct gw {
 	size_t n_tokens;
 	uint32_t next_token_id;
 	bool tokens_changed;
+	/* CERTs per host in the current minute: its own table, pruned as the
+	 * minutes pass, so a host record needs no field for it. */
+	struct cert_rate *cert_rate;
+	size_t n_cert_rate, cap_cert_rate;
 	uint16_t ext_mtu;		/* told to hosts as EXT_MTU; 0: not known */
 };
 
 #define GW_MAX_TOKENS	1024
+
+struct cert_rate {
+	uint32_t client_id;
+	uint32_t count;
+	uint64_t window;		/* the minute (unix seconds / 60) counted */
+};
 
 /* What one request handler sees. */
 struct gw_req {
@@ -60,6 +71,7 @@ struct gw_req {
 	struct host *h;
 	struct pap_writer *w;	/* reply, begun with the reply type */
 	uint64_t now;
+	bool synced;		/* the handler told the hooks itself */
 };
 
 uint64_t gw_now(const struct gw *g)
@@ -152,13 +164,13 @@ static bool share_equal(const struct host *a, const struct host *b)
 	       !memcmp(a->sas, b->sas, a->n_sas * sizeof(a->sas[0]));
 }
 
-static void notify(struct gw *g, const struct host *old_h, const struct host *new_h)
+static int notify(struct gw *g, const struct host *old_h, const struct host *new_h)
 {
 	if (!g->hooks.host_changed)
-		return;
+		return 0;
 	if (old_h && new_h && share_equal(old_h, new_h))
-		return;
-	g->hooks.host_changed(g->hooks.ctx, g, old_h, new_h);
+		return 0;
+	return g->hooks.host_changed(g->hooks.ctx, g, old_h, new_h);
 }
 
 static int log_host(struct gw *g, const struct host *h)
@@ -397,12 +409,76 @@ static int handle_spi(struct gw *g, struct gw_req *r)
 	return PAP_OK;
 }
 
+uint64_t gw_host_sa_entries(const struct host *h)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < h->n_sas; i++)
+		n += (uint64_t)h->sas[i].spi_last - h->sas[i].spi_first + 1;
+	return n;
+}
+
+uint64_t gw_sa_entries(const struct gw *g)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < g->n_hosts; i++)
+		n += gw_host_sa_entries(g->hosts[i]);
+	return n;
+}
+
+/* The SA map has one entry per (SPI, peer): a validation costs its SPIs. A
+ * host gets --sa-budget entries at most and the map holds --sa-entries; a
+ * request over either is refused before anything changes. */
+static int sa_budget_check(struct gw *g, const struct host *h, uint64_t added)
+{
+	uint64_t mine = gw_host_sa_entries(h);
+
+	if (!added)
+		return PAP_OK;
+	if (mine + added > g->cfg.sa_budget) {
+		log_info("host %u: validation of %llu SA entries refused: it holds %llu of "
+			 "its budget of %u", h->client_id, (unsigned long long)added,
+			 (unsigned long long)mine, g->cfg.sa_budget);
+		return PAP_E_BUDGET;
+	}
+	if (gw_sa_entries(g) + added > g->cfg.sa_table) {
+		log_warn("host %u: validation of %llu SA entries refused: the SA map "
+			 "(--sa-entries %u) is full", h->client_id,
+			 (unsigned long long)added, g->cfg.sa_table);
+		return PAP_E_TABLE_FULL;
+	}
+	return PAP_OK;
+}
+
+/* The maps take the new SAs now, so that a map that cannot (full, out of
+ * memory) refuses the request instead of acknowledging work not done. */
+static int validate_sync(struct gw *g, struct gw_req *r, const struct host *before)
+{
+	struct host added;
+	int err;
+
+	r->synced = true;
+	err = notify(g, before, r->h);
+	if (!err)
+		return PAP_OK;
+	share_snapshot(&added, r->h);
+	memcpy(r->h->sas, before->sas, sizeof(r->h->sas));
+	r->h->n_sas = before->n_sas;
+	notify(g, &added, r->h);	/* take back what went in */
+	log_err("host %u: the SA map refused the validation (%s): refused",
+		r->h->client_id, strerror(-err));
+	return PAP_E_TABLE_FULL;
+}
+
 static int handle_validate(struct gw *g, struct gw_req *r)
 {
 	const struct pap_msg *m = r->m;
-	struct host *h = r->h;
+	struct host *h = r->h, before;
 	const struct pap_spi_range *want = m->n_spis ? m->spis : h->spis;
 	unsigned int n = m->n_spis ? m->n_spis : h->n_spis, added = 0;
+	uint64_t entries = 0;
+	int rc;
 
 	if (!m->peer || m->peer == g->cfg.global)
 		return PAP_E_BAD_VALUE;
@@ -420,11 +496,19 @@ static int handle_validate(struct gw *g, struct gw_req *r)
 			dup = h->sas[j].peer == m->peer &&
 			      h->sas[j].spi_first == want[i].first &&
 			      h->sas[j].spi_last == want[i].last;
+		for (unsigned int j = 0; j < i && !dup; j++)
+			dup = want[j].first == want[i].first && want[j].last == want[i].last;
 		added += !dup;
+		if (!dup)
+			entries += (uint64_t)want[i].last - want[i].first + 1;
 	}
 	if (h->n_sas + added > HOST_MAX_SAS)
 		return PAP_E_TABLE_FULL;
+	rc = sa_budget_check(g, h, entries);
+	if (rc)
+		return rc;
 
+	share_snapshot(&before, h);
 	for (unsigned int i = 0; i < n; i++) {
 		struct pap_sa sa = {
 			.peer = m->peer,
@@ -439,7 +523,7 @@ static int handle_validate(struct gw *g, struct gw_req *r)
 			h->sas[h->n_sas++] = sa;
 		pap_put_sa(r->w, &sa);
 	}
-	return PAP_OK;
+	return validate_sync(g, r, &before);
 }
 
 static int handle_invalidate(struct gw *g, struct gw_req *r)
@@ -587,10 +671,56 @@ static int put_certs(struct pap_writer *w, const uint8_t *leaf, size_t leaf_len,
 	return w->err ? PAP_E_INTERNAL : PAP_OK;
 }
 
+/* One more CERT of host id in this minute: false when over --cert-rate.
+ * Entries of past minutes are dropped on the way. */
+static bool cert_rate_take(struct gw *g, uint32_t id, uint64_t now)
+{
+	uint64_t minute = now / 60;
+	struct cert_rate *e = NULL;
+	size_t out = 0;
+
+	for (size_t i = 0; i < g->n_cert_rate; i++) {
+		if (g->cert_rate[i].window != minute)
+			continue;
+		g->cert_rate[out] = g->cert_rate[i];
+		if (g->cert_rate[out].client_id == id)
+			e = &g->cert_rate[out];
+		out++;
+	}
+	g->n_cert_rate = out;
+	if (!e) {
+		if (g->n_cert_rate == g->cap_cert_rate) {
+			size_t cap = g->cap_cert_rate ? g->cap_cert_rate * 2 : 16;
+			struct cert_rate *n = realloc(g->cert_rate, cap * sizeof(*n));
+
+			if (!n)
+				return false;
+			g->cert_rate = n;
+			g->cap_cert_rate = cap;
+		}
+		e = &g->cert_rate[g->n_cert_rate++];
+		*e = (struct cert_rate){ .client_id = id, .window = minute };
+	}
+	if (e->count >= g->cfg.cert_rate)
+		return false;
+	e->count++;
+	return true;
+}
+
+static bool holds_ports_of(const struct host *h, uint32_t global)
+{
+	for (unsigned int i = 0; i < h->n_ports; i++)
+		if (h->ports[i].global == global)
+			return true;
+	return false;
+}
+
 /*
  * A certificate for the key in the CSR naming G and exactly the ports the
  * host holds now, valid until its lease ends; the one issued before is
  * revoked. The host asks again whenever its ports change (docs/ca.md).
+ * The cheap refusals come first: no ports, over the rate; the CSR's
+ * signature is checked last (ca_issue checks the key's size first).
  */
 static int handle_cert(struct gw *g, struct gw_req *r)
 {
@@ -604,6 +734,13 @@ static int handle_cert(struct gw *g, struct gw_req *r)
 
 	if (!g->ca)
 		return PAP_E_NOT_IMPLEMENTED;
+	if (!holds_ports_of(h, h->global))
+		return PAP_E_NO_PORTS;
+	if (!cert_rate_take(g, h->client_id, r->now)) {
+		log_info("host %u: certificate refused: over %u CERT a minute",
+			 h->client_id, g->cfg.cert_rate);
+		return PAP_E_RATE_LIMITED;
+	}
 	/* CERT 1..4: the leaf and at most three of the chain (xdnatd checks
 	 * at start that the chain fits). */
 	n = ca_chain_der(g->ca, chain, lens, 3);
@@ -628,11 +765,15 @@ static int handle_cert(struct gw *g, struct gw_req *r)
 	return PAP_OK;
 }
 
-/* CRL: the CA's current revocation list, signed, as xdnatctl crl prints it. */
+/* CRL: the CA's current revocation list, signed, as xdnatctl crl prints it,
+ * in chunks of PAP_CRL_CHUNK bytes from the OFFSET asked for; each reply
+ * names the whole CRL's length and SHA-256, so the host puts it together
+ * and notices a CRL signed between two chunks. */
 static int handle_crl(struct gw *g, struct gw_req *r)
 {
-	uint8_t *der;
-	size_t len;
+	uint8_t id[SHA256_DIGEST_LENGTH], *der;
+	uint32_t off = r->m->offset;
+	size_t len, n;
 	int rc;
 
 	if (!g->ca)
@@ -642,13 +783,22 @@ static int handle_crl(struct gw *g, struct gw_req *r)
 		log_err("the CRL for a CRL request: %s", strerror(-rc));
 		return PAP_E_INTERNAL;
 	}
-	if (len > PAP_MAX_DER) {
-		log_err("the CRL (%zu bytes) is larger than a PAP CRL reply carries (%d)",
-			len, PAP_MAX_DER);
+	if (!len || len > PAP_MAX_CRL) {
+		log_err("the CRL (%zu bytes) is larger than PAP carries (%u)", len,
+			PAP_MAX_CRL);
 		OPENSSL_free(der);
 		return PAP_E_INTERNAL;
 	}
-	pap_put(r->w, PAP_P_CRL, der, (uint16_t)len);
+	if (off >= len) {
+		OPENSSL_free(der);
+		return PAP_E_BAD_VALUE;
+	}
+	n = len - off < PAP_CRL_CHUNK ? len - off : PAP_CRL_CHUNK;
+	SHA256(der, len, id);
+	pap_put(r->w, PAP_P_CRL, der + off, (uint16_t)n);
+	pap_put_u32(r->w, PAP_P_OFFSET, off);
+	pap_put_u32(r->w, PAP_P_TOTAL, (uint32_t)len);
+	pap_put(r->w, PAP_P_CRL_ID, id, sizeof(id));
 	OPENSSL_free(der);
 	return PAP_OK;
 }
@@ -1054,6 +1204,7 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	r.m = &m;
 	r.h = h;
 	r.w = &w;
+	r.synced = false;
 	pap_begin(&w, reply, cap, m.type + 1, m.xid, m.client_id, m.seq);
 	rc = handlers[m.type](g, &r);
 	if (rc == PAP_OK && m.type == PAP_DEREGISTER) {
@@ -1081,7 +1232,8 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	if (n > 0 && host_set_reply(h, reply, (uint16_t)n))
 		n = 0;
 	log_host(g, h);
-	notify(g, &before, h);
+	if (!r.synced)
+		notify(g, &before, h);
 out:
 	if (n > 0)
 		g->stats.replies++;
@@ -1151,6 +1303,12 @@ int gw_drop_host(struct gw *g, uint32_t client_id)
 	return 0;
 }
 
+void gw_state_meta(const struct gw *g, struct state_meta *m)
+{
+	m->next_client_id = g->next_client_id;
+	m->global = g->cfg.global;
+}
+
 int gw_compact(struct gw *g, bool force)
 {
 	struct state_meta meta = {
@@ -1166,6 +1324,17 @@ int gw_compact(struct gw *g, bool force)
 
 /* ---- set-up --------------------------------------------------------- */
 
+/* Zero in a gw_config (a test's, an old caller's) is the default. */
+static void cfg_defaults(struct gw_config *c)
+{
+	if (!c->sa_budget)
+		c->sa_budget = GW_DEFAULT_SA_BUDGET;
+	if (!c->sa_table)
+		c->sa_table = XDNAT_MAX_SA;
+	if (!c->cert_rate)
+		c->cert_rate = GW_DEFAULT_CERT_RATE;
+}
+
 int gw_new(const struct gw_config *cfg, struct state_store *store,
 	   gw_clock_fn clock, void *clock_ctx, struct gw **out)
 {
@@ -1174,6 +1343,7 @@ int gw_new(const struct gw_config *cfg, struct state_store *store,
 	if (!g)
 		return -ENOMEM;
 	g->cfg = *cfg;
+	cfg_defaults(&g->cfg);
 	g->store = store;
 	g->clock = clock;
 	g->clock_ctx = clock_ctx;
@@ -1209,6 +1379,7 @@ void gw_free(struct gw *g)
 	free(g->tokens);
 	OPENSSL_cleanse(g->cookie_secret, sizeof(g->cookie_secret));
 	OPENSSL_cleanse(g->sign_seed, sizeof(g->sign_seed));
+	free(g->cert_rate);
 	port_alloc_free_all(g->ports);
 	spi_alloc_free_all(g->spis);
 	free(g);
@@ -1324,8 +1495,11 @@ void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
 	g->cfg.register_burst = cfg->register_burst;
 	g->cfg.register_timeout_secs = cfg->register_timeout_secs;
 	g->cfg.require_token = cfg->require_token;
+	g->cfg.sa_budget = cfg->sa_budget;
+	g->cfg.cert_rate = cfg->cert_rate;
 	memcpy(g->cfg.site_key, cfg->site_key, sizeof(g->cfg.site_key));
 	g->cfg.site_key_len = cfg->site_key_len;
+	cfg_defaults(&g->cfg);
 }
 
 static int reserve_share(struct gw *g, const struct host *h, char *errbuf,
@@ -1422,4 +1596,14 @@ uint32_t gw_ports_free(const struct gw *g)
 uint64_t gw_spis_free(const struct gw *g)
 {
 	return spi_alloc_free_count(g->spis);
+}
+
+void gw_count_foreign(struct gw *g)
+{
+	g->stats.foreign++;
+}
+
+uint64_t *gw_send_errors(struct gw *g)
+{
+	return &g->stats.send_errors;
 }

@@ -15,6 +15,10 @@
 #include "pap/site_key.h"
 
 #define GW_MAX_SITE_KEY	PAP_MAX_SITE_KEY
+/* 64 peers x the agent's 256 SPIs, or one peer for a 16k block: 1/16 of the
+ * default SA map, so one host cannot take more (docs/security.md). */
+#define GW_DEFAULT_SA_BUDGET	16384
+#define GW_DEFAULT_CERT_RATE	6	/* CERTs per host and minute */
 
 struct gw_config {
 	uint32_t global;		/* G, network order */
@@ -34,6 +38,9 @@ struct gw_config {
 	uint32_t register_burst;	/* ... and the bucket's depth */
 	uint32_t register_timeout_secs;	/* no signed request since REGISTER: reclaimed */
 	bool require_token;		/* REGISTER needs a token (or the site key) */
+	uint32_t sa_budget;		/* per host, SA map entries (SPIs x peers) */
+	uint32_t sa_table;		/* the SA map's size (--sa-entries) */
+	uint32_t cert_rate;		/* CERT requests per host and minute */
 };
 
 #define GW_COOKIE_SLOT_SECS	30	/* a cookie is good for 30-60 s */
@@ -57,11 +64,13 @@ struct gw;
  * host, new == NULL for one that is gone. The map sync diffs the two, and
  * rebuilds what several hosts share (xdnat_hosts is keyed by address) from
  * g's table, where new_h already is and a gone host may still be listed.
- * The pointed-to hosts are only valid during the call. */
+ * The pointed-to hosts are only valid during the call. Returns 0, or -errno
+ * when the maps could not take the change (-E2BIG: full): EXT_VALIDATE then
+ * undoes it and refuses; other changes only free entries or are counted. */
 struct gw_hooks {
 	void *ctx;
-	void (*host_changed)(void *ctx, const struct gw *g, const struct host *old_h,
-			     const struct host *new_h);
+	int (*host_changed)(void *ctx, const struct gw *g, const struct host *old_h,
+			    const struct host *new_h);
 };
 
 struct gw_stats {
@@ -76,6 +85,8 @@ struct gw_stats {
 	uint64_t wrong_source;		/* requests not from the host's address: dropped */
 	uint64_t cookies;		/* REGISTERs answered with a COOKIE */
 	uint64_t reclaimed;		/* registrations never used, reclaimed early */
+	uint64_t send_errors;		/* replies the kernel refused to send */
+	uint64_t foreign;		/* datagrams from outside the hosts' subnets */
 };
 
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
@@ -148,10 +159,19 @@ int gw_drop_host(struct gw *g, uint32_t client_id);
 size_t gw_host_count(const struct gw *g);
 const struct host *gw_host_at(const struct gw *g, size_t i);	/* by client id */
 const struct host *gw_find_host(const struct gw *g, uint32_t client_id);
+/* The meta a snapshot of the table now would hold (state backups). */
+void gw_state_meta(const struct gw *g, struct state_meta *m);
 const struct gw_stats *gw_get_stats(const struct gw *g);
 const struct gw_config *gw_get_config(const struct gw *g);
 uint64_t gw_now(const struct gw *g);
 uint32_t gw_ports_free(const struct gw *g);
 uint64_t gw_spis_free(const struct gw *g);
+/* SA map entries the hosts' validations take (SPIs x peers). */
+uint64_t gw_sa_entries(const struct gw *g);
+uint64_t gw_host_sa_entries(const struct host *h);
+
+/* The daemon's counters of what never reached gw_handle. */
+void gw_count_foreign(struct gw *g);
+uint64_t *gw_send_errors(struct gw *g);
 
 #endif

@@ -97,6 +97,66 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 	return answered(rc, "crl", err, errlen);
 }
 
+/* The CA's files beside the state (ca.h), backed up with it. */
+static const char *const ca_files[] = { "ca.key", "ca.crt", "crl.list", "crl.pem", NULL };
+
+/* state backup DIR: a snapshot of the table as it is now, and the CA. */
+static int state_backup_cmd(const struct gw_commands *c, const char *dir, bool json,
+			    FILE *out, char *err, size_t errlen)
+{
+	size_t n = gw_host_count(c->g);
+	const struct host **hosts = calloc(n ? n : 1, sizeof(*hosts));
+	char why[400], *real = realpath(dir, NULL), *live = realpath(state_dir(c->store), NULL);
+	struct state_meta m;
+	int rc = 0;
+
+	if (dir[0] != '/') {
+		snprintf(err, errlen, "state backup: '%s' is not an absolute path", dir);
+		rc = -EINVAL;
+	} else if (real && live && !strcmp(real, live)) {
+		snprintf(err, errlen, "state backup: %s is the state directory itself", dir);
+		rc = -EINVAL;
+	} else if (!hosts) {
+		rc = answered(-ENOMEM, "state backup", err, errlen);
+	}
+	free(real);
+	free(live);
+	if (rc) {
+		free(hosts);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++)
+		hosts[i] = gw_host_at(c->g, i);
+	gw_state_meta(c->g, &m);
+	rc = state_backup(c->store, dir, &m, hosts, n, ca_files, why, sizeof(why));
+	free(hosts);
+	if (rc) {
+		snprintf(err, errlen, "state backup: %s", why);
+		return rc;
+	}
+	return answered(view_backup(out, dir, n, json), "state backup", err, errlen);
+}
+
+static int state_cmd(const struct gw_commands *c, int argc, char **argv, bool json,
+		     FILE *out, char *err, size_t errlen)
+{
+	struct state_meta m;
+
+	if (!c->store) {
+		snprintf(err, errlen, "state: no state directory");
+		return -EOPNOTSUPP;
+	}
+	if (argc == 2 && !strcmp(argv[1], "dump")) {
+		gw_state_meta(c->g, &m);
+		return answered(view_state_dump(out, c->g, &m, state_written(c->store)),
+				"state dump", err, errlen);
+	}
+	if (argc == 3 && !strcmp(argv[1], "backup"))
+		return state_backup_cmd(c, argv[2], json, out, err, errlen);
+	snprintf(err, errlen, "state: 'state dump' or 'state backup DIR'");
+	return -EINVAL;
+}
+
 /* ---- enrolment tokens (docs/xdnatctl.md) ------------------------------ */
 
 static int parse_u32_arg(const char *what, const char *v, uint32_t *out, char *err,
@@ -116,7 +176,7 @@ static int parse_u32_arg(const char *what, const char *v, uint32_t *out, char *e
 static int token_saved(const struct gw_commands *c, const char *cmd, char *err,
 		       size_t errlen)
 {
-	int rc = c->state_dir ? tokens_save(c->state_dir, c->g) : 0;
+	int rc = c->store ? tokens_save(state_dir(c->store), c->g) : 0;
 
 	if (rc)
 		snprintf(err, errlen, "%s: could not persist the tokens: %s", cmd,
@@ -308,11 +368,13 @@ int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t
 		return ca_chain(c->ca, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "crl") && argc == 1) {
 		return crl(c->ca, json, out, err, errlen);
+	} else if (!strcmp(argv[0], "state")) {
+		return state_cmd(c, argc, argv, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "token")) {
 		return token(c, argc, argv, json, out, err, errlen);
 	} else {
 		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca, crl, "
-			 "token)", argv[0]);
+			 "state dump, state backup DIR, token)", argv[0]);
 		return -EINVAL;
 	}
 	return 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What xdnatd answers on its control socket (docs/xdnatctl.md): hosts, sa,
- * stats, free CLIENT, ca, crl and token issue/list/revoke, each with --json. The transport is
+ * stats, free CLIENT, ca, crl, state dump, state backup DIR and token
+ * issue/list/revoke, each with --json. The transport is
  * ctlsock.h.
  */
 #ifndef XDNAT_GW_COMMANDS_H
@@ -17,7 +18,7 @@ struct gw_commands {
 	struct gw *g;
 	struct dataplane *dp;		/* NULL without a data plane */
 	struct ca *ca;			/* the local CA */
-	const char *state_dir;		/* where the tokens file is; NULL: not saved */
+	struct state_store *store;	/* NULL: no state directory (tests) */
 };
 
 /* A ctlsock_handler; ctx is a struct gw_commands. 0, or -errno with err set. */

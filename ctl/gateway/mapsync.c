@@ -20,6 +20,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "lib/log.h"
 #include "gateway/mapsync.h"
 #include "xdnat.h"
@@ -369,32 +370,166 @@ static struct entry_list host_list(const struct mapsync *ms, enum mapsync_map m,
 	return l;
 }
 
+/* Writes and deletes of one diff, gathered so that a big one (a whole SPI
+ * block validated: 65,536 SA entries) is a few batch syscalls, not one per
+ * entry: the daemon's only thread waits for them. */
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* the kernel's, for a map without batch ops */
+#endif
+
+struct batch {
+	const struct map_entry **put, **del;
+	size_t n_put, n_del;
+};
+
+/* Packed keys (and values) of e[0..n) as the map has them. */
+static int pack(enum mapsync_map m, const struct map_entry **e, size_t n, uint8_t **keys,
+		uint8_t **vals)
+{
+	uint32_t ks = sync_maps[m].key_size, vs = sync_maps[m].val_size;
+
+	*keys = malloc(n * ks);
+	if (vals)
+		*vals = malloc(n * vs);
+	if (!*keys || (vals && !*vals)) {
+		free(*keys);
+		if (vals)
+			free(*vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(*keys + i * ks, e[i]->key, ks);
+		if (vals)
+			memcpy(*vals + i * vs, e[i]->val, vs);
+	}
+	return 0;
+}
+
+static void put_batch(struct mapsync *ms, enum mapsync_map m, const struct map_entry **e,
+		      size_t n, struct sync_tally *t)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	uint32_t ks = sync_maps[m].key_size, vs = sync_maps[m].val_size;
+	uint8_t *keys, *vals;
+	size_t done = 0;
+
+	if (pack(m, e, n, &keys, &vals)) {
+		for (size_t i = 0; i < n; i++)
+			map_put(ms, m, e[i], t);
+		return;
+	}
+	while (done < n) {
+		uint32_t count = (uint32_t)(n - done);
+
+		if (!bpf_map_update_batch(ms->fd[m], keys + done * ks, vals + done * vs,
+					  &count, &opts))
+			break;
+		done += count;
+		if (errno == E2BIG || errno == ENOMEM) {
+			/* full: the rest cannot go in either */
+			for (; done < n; done++)
+				tally_fail(t, errno);
+			break;
+		}
+		if (!count && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP)) {
+			/* no batch ops (an old kernel): one by one */
+			for (; done < n; done++)
+				map_put(ms, m, e[done], t);
+			break;
+		}
+		tally_fail(t, errno);
+		done++;
+	}
+	free(keys);
+	free(vals);
+}
+
+/* Deleting without looking first: only for maps whose keys are one host's
+ * alone (SAs: an SPI is held by one host, its entries go when it does). */
+static void del_batch(struct mapsync *ms, enum mapsync_map m, const struct map_entry **e,
+		      size_t n, struct sync_tally *t)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t ks = sync_maps[m].key_size;
+	uint8_t *keys;
+	size_t done = 0;
+
+	if (pack(m, e, n, &keys, NULL)) {
+		for (size_t i = 0; i < n; i++)
+			map_drop(ms, m, e[i]->key, e[i]->val, t);
+		return;
+	}
+	while (done < n) {
+		uint32_t count = (uint32_t)(n - done);
+		int rc = bpf_map_delete_batch(ms->fd[m], keys + done * ks, &count, &opts);
+
+		t->removed += count;
+		done += count;
+		if (!rc)
+			break;
+		if (errno == ENOENT) {
+			done++;		/* gone already */
+			continue;
+		}
+		if (!count && (errno == EINVAL || errno == ENOTSUPP || errno == EOPNOTSUPP)) {
+			for (; done < n; done++)
+				map_drop(ms, m, e[done]->key, e[done]->val, t);
+			break;
+		}
+		tally_fail(t, errno);
+		done++;
+	}
+	free(keys);
+}
+
 /* Apply the difference of two sorted lists: what old has and new lacks goes,
  * what new has differently or alone is written. */
 static void apply_diff(struct mapsync *ms, enum mapsync_map m, const struct entry_list *o,
 		       const struct entry_list *n, struct sync_tally *t)
 {
+	/* the SA map: its keys are never another host's (del_batch) */
+	bool batch_del = m == MAPSYNC_SA;
+	struct batch b = {
+		.put = malloc((n->n ? n->n : 1) * sizeof(*b.put)),
+		.del = batch_del ? malloc((o->n ? o->n : 1) * sizeof(*b.del)) : NULL,
+	};
 	size_t i = 0, j = 0;
 
 	while (i < o->n || j < n->n) {
 		int c = i == o->n ? 1 : j == n->n ? -1 : key_cmp(&o->e[i], &n->e[j]);
 
 		if (c < 0) {
-			map_drop(ms, m, o->e[i].key, o->e[i].val, t);
+			if (b.del)
+				b.del[b.n_del++] = &o->e[i];
+			else
+				map_drop(ms, m, o->e[i].key, o->e[i].val, t);
 			i++;
 		} else if (c > 0) {
-			map_put(ms, m, &n->e[j], t);
+			if (b.put)
+				b.put[b.n_put++] = &n->e[j];
+			else
+				map_put(ms, m, &n->e[j], t);
 			t->added++;
 			j++;
 		} else {
 			if (memcmp(o->e[i].val, n->e[j].val, sizeof(o->e[i].val))) {
-				map_put(ms, m, &n->e[j], t);
+				if (b.put)
+					b.put[b.n_put++] = &n->e[j];
+				else
+					map_put(ms, m, &n->e[j], t);
 				t->changed++;
 			}
 			i++;
 			j++;
 		}
 	}
+	/* the deletes first: a full map makes room for what replaces them */
+	if (b.n_del)
+		del_batch(ms, m, b.del, b.n_del, t);
+	if (b.n_put)
+		put_batch(ms, m, b.put, b.n_put, t);
+	free(b.put);
+	free(b.del);
 }
 
 /* ---- the hosts' MACs ------------------------------------------------------- */
@@ -496,6 +631,7 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 			 const struct host *new_h, const uint8_t *new_mac, const char *what,
 			 struct sync_tally *all)
 {
+	all->failed = 0;
 	for (enum mapsync_map m = 0; m < MAPSYNC_N; m++) {
 		struct sync_tally t = { 0 };
 		struct entry_list o, n;
@@ -510,6 +646,11 @@ static void host_rewrite(struct mapsync *ms, const struct host *old_h, const uin
 		all->added += t.added;
 		all->changed += t.changed;
 		all->removed += t.removed;
+		all->failed += t.failed + n.dropped;
+		if (t.failed && !all->first_err)
+			all->first_err = t.first_err;
+		if (n.dropped && !all->first_err)
+			all->first_err = n.nomem ? ENOMEM : E2BIG;
 		list_free(&o);
 		list_free(&n);
 	}
@@ -596,12 +737,16 @@ static void hosts_rebuild(struct mapsync *ms, const struct gw *g, const struct h
 	report(ms, MAPSYNC_HOSTS, &t, &none, what);
 	all->changed += t.changed;
 	all->removed += t.removed;
+	all->failed += t.failed;
+	if (t.failed && !all->first_err)
+		all->first_err = t.first_err;
 }
 
 /* ---- syncs ------------------------------------------------------------------- */
 
-static void host_changed(void *ctx, const struct gw *g, const struct host *old_h,
-			 const struct host *new_h)
+/* 0, or -errno when an entry of new_h is not in the maps (-E2BIG: full). */
+static int host_changed(void *ctx, const struct gw *g, const struct host *old_h,
+			const struct host *new_h)
 {
 	struct mapsync *ms = ctx;
 	uint32_t id = new_h ? new_h->client_id : old_h->client_id;
@@ -620,6 +765,7 @@ static void host_changed(void *ctx, const struct gw *g, const struct host *old_h
 	mac_record(ms, id, new_mac);
 	log_debug("maps for %s: %zu added, %zu changed, %zu removed", what, all.added,
 		  all.changed, all.removed);
+	return all.failed ? -(all.first_err ? all.first_err : EIO) : 0;
 }
 
 int mapsync_update_macs(struct mapsync *ms, const struct gw *g, size_t *hosts)

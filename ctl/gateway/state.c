@@ -484,6 +484,103 @@ int state_compact(struct state_store *s, const struct state_meta *m,
 	return journal_start(s);
 }
 
+/* ---- backup ------------------------------------------------------------- */
+
+/* dir/name from the store's directory, atomically, with its mode. */
+static int copy_into(const struct state_store *s, int dfd, const char *name, char *err,
+		     size_t errlen)
+{
+	struct stat st;
+	uint8_t *p = NULL;
+	int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC), out, rc = 0;
+	ssize_t n;
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st)) {
+		rc = -errno;
+		goto done;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	n = pread(fd, p, (size_t)st.st_size, 0);
+	if (n != st.st_size) {
+		rc = n < 0 ? -errno : -EIO;
+		goto done;
+	}
+	rc = atomic_file_write_tmp(dfd, SNAP_TMP, p, (size_t)n, st.st_mode & 07777, &out);
+	if (!rc) {
+		close(out);
+		rc = atomic_file_install(dfd, SNAP_TMP, name);
+	}
+done:
+	if (rc)
+		snprintf(err, errlen, "%s/%s: %s", s->dir, name, strerror(-rc));
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return rc;
+}
+
+int state_backup(const struct state_store *s, const char *dir, const struct state_meta *m,
+		 const struct host *const *hosts, size_t n_hosts, const char *const *copy,
+		 char *err, size_t errlen)
+{
+	struct buf b = { 0 };
+	int dfd, fd, rc = mkdir_p(dir, 0700);
+
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	rc = check_unique(hosts, n_hosts);
+	if (!rc)
+		rc = snap_build(&b, s->gen, m, hosts, n_hosts);
+	if (!rc)
+		rc = atomic_file_write_tmp(dfd, SNAP_TMP, b.p, b.len, 0600, &fd);
+	free(b.p);
+	if (!rc) {
+		close(fd);
+		rc = atomic_file_install(dfd, SNAP_TMP, SNAP_NAME);
+	}
+	if (rc)
+		snprintf(err, errlen, "%s/%s: %s", dir, SNAP_NAME, strerror(-rc));
+	/* a journal left by an earlier backup into dir would be replayed */
+	if (!rc && unlinkat(dfd, JNL_NAME, 0) && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s/%s: %s", dir, JNL_NAME, strerror(-rc));
+	}
+	for (size_t i = 0; !rc && copy && copy[i]; i++)
+		rc = copy_into(s, dfd, copy[i], err, errlen);
+	if (!rc && fsync(dfd)) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
+	}
+	close(dfd);
+	return rc;
+}
+
+uint64_t state_written(const struct state_store *s)
+{
+	static const char *const names[] = { SNAP_NAME, JNL_NAME };
+	uint64_t t = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < 2; i++)
+		if (!fstatat(s->dirfd, names[i], &st, 0) && (uint64_t)st.st_mtime > t)
+			t = (uint64_t)st.st_mtime;
+	return t;
+}
+
 /* ---- load --------------------------------------------------------------- */
 
 static int snap_parse(const struct load_ctx *c, const uint8_t *p, size_t len,

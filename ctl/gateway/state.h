@@ -65,6 +65,23 @@ bool state_wants_compaction(const struct state_store *s);
 int state_compact(struct state_store *s, const struct state_meta *m,
 		  const struct host *const *hosts, size_t n_hosts);
 
+/*
+ * A consistent hot backup: a snapshot of exactly these hosts + meta written
+ * into dir (created 0700) as state.snap, atomically (state.snap.tmp, fsync,
+ * rename), with no journal beside it: a state directory holding only it
+ * loads as these hosts. Then each of copy[] (names in the store's
+ * directory, NULL-terminated; missing ones skipped) is copied atomically,
+ * with its mode. 0, or -errno with the file named in err.
+ */
+int state_backup(const struct state_store *s, const char *dir, const struct state_meta *m,
+		 const struct host *const *hosts, size_t n_hosts, const char *const *copy,
+		 char *err, size_t errlen);
+
+/* When the state on disk was last written (the newer of state.snap and
+ * state.journal, unix seconds), for the age of a restored copy; 0 when the
+ * directory holds neither. Call before state_load (which starts a journal). */
+uint64_t state_written(const struct state_store *s);
+
 /* Paths, for messages. */
 const char *state_dir(const struct state_store *s);
 

@@ -224,7 +224,7 @@ struct named_total {
 	const char *name;
 	uint64_t v;
 };
-#define N_TOTALS	7
+#define N_TOTALS	9
 
 static void pap_totals(const struct gw_stats *s, struct named_total t[N_TOTALS])
 {
@@ -236,6 +236,8 @@ static void pap_totals(const struct gw_stats *s, struct named_total t[N_TOTALS])
 		{ "registered", s->registered },
 		{ "deregistered", s->deregistered },
 		{ "expired", s->expired },
+		{ "send_errors", s->send_errors },
+		{ "foreign", s->foreign },
 	};
 
 	memcpy(t, all, sizeof(all));
@@ -274,7 +276,10 @@ static bool dataplane_json(struct json_object *doc, const struct dataplane_stats
 	if (!dp)
 		return !json_object_object_add(doc, "dataplane", NULL) &&
 		       put_u64(doc, "dataplane_sync_errors", 0) &&
-		       put_u64(doc, "dataplane_neigh_failures", 0);
+		       put_u64(doc, "dataplane_neigh_failures", 0) &&
+		       put_u64(doc, "dataplane_nexthop_events", 0) &&
+		       put_u64(doc, "dataplane_nexthop_resolved", 0) &&
+		       put_u64(doc, "dataplane_nexthop_failed", 0);
 	ok = put(doc, "dataplane", o = json_object_new_object());
 	for (int r = 0; ok && r < XDNAT_REASON_MAX; r++) {
 		struct json_object *c = json_object_new_object();
@@ -283,7 +288,10 @@ static bool dataplane_json(struct json_object *doc, const struct dataplane_stats
 		     put_u64(c, "bytes", dp->reason[r].bytes);
 	}
 	return ok && put_u64(doc, "dataplane_sync_errors", dp->sync_errors) &&
-	       put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures);
+	       put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures) &&
+	       put_u64(doc, "dataplane_nexthop_events", dp->nexthop_events) &&
+	       put_u64(doc, "dataplane_nexthop_resolved", dp->nexthop_resolved) &&
+	       put_u64(doc, "dataplane_nexthop_failed", dp->nexthop_failed);
 }
 
 static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
@@ -345,6 +353,12 @@ int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 		table_add(t, "%llu", (unsigned long long)dp->sync_errors);
 		table_add(t, "dataplane.neigh_failures");
 		table_add(t, "%llu", (unsigned long long)dp->neigh_failures);
+		table_add(t, "dataplane.nexthop_events");
+		table_add(t, "%llu", (unsigned long long)dp->nexthop_events);
+		table_add(t, "dataplane.nexthop_resolved");
+		table_add(t, "%llu", (unsigned long long)dp->nexthop_resolved);
+		table_add(t, "dataplane.nexthop_failed");
+		table_add(t, "%llu", (unsigned long long)dp->nexthop_failed);
 	}
 	table_print(t, out);
 	dataplane_table(out, dp);
@@ -370,4 +384,74 @@ int view_freed(FILE *out, uint32_t client_id, bool json)
 		return fprintf(out, "host %u freed\n", client_id) < 0 ? -EIO : 0;
 	doc = json_doc_new();
 	return print_doc(out, doc, doc && put_u64(doc, "freed", client_id));
+}
+
+/* ---- state dump ------------------------------------------------------------- */
+
+static bool serial_zero(const uint8_t *s)
+{
+	for (int i = 0; i < HOST_SERIAL_LEN; i++)
+		if (s[i])
+			return false;
+	return true;
+}
+
+/* host_json's keys, and what only the dump shows (no secret, no MAC). */
+static struct json_object *host_dump_json(const struct gw *g, const struct host *h)
+{
+	struct json_object *o = host_json(g, h), *sas = NULL;
+	char hex[2 * HOST_SERIAL_LEN + 1], p[INET_ADDRSTRLEN];
+	bool ok;
+
+	for (int i = 0; i < HOST_SERIAL_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h->cert_serial[i]);
+	ok = o && put_u64(o, "lease_expires", h->lease_expires) &&
+	     (serial_zero(h->cert_serial) ? !json_object_object_add(o, "cert_serial", NULL) :
+	      put_str(o, "cert_serial", hex)) &&
+	     put_u64(o, "cert_expires", h->cert_expires) &&
+	     put(o, "sas", sas = json_object_new_array());
+	for (unsigned int k = 0; ok && k < h->n_sas; k++) {
+		struct json_object *sa = json_object_new_object();
+
+		ok = sa && put_str(sa, "peer", ip(h->sas[k].peer, p)) &&
+		     put_u64(sa, "spi_first", h->sas[k].spi_first) &&
+		     put_u64(sa, "spi_last", h->sas[k].spi_last);
+		ok = ok ? put(sas, NULL, sa) : (json_object_put(sa), false);
+	}
+	if (ok)
+		return o;
+	json_object_put(o);
+	return NULL;
+}
+
+int view_state_dump(FILE *out, const struct gw *g, const struct state_meta *m,
+		    uint64_t written)
+{
+	struct json_object *doc = json_doc_new(), *meta = NULL, *hosts = NULL;
+	char gl[INET_ADDRSTRLEN];
+	bool ok = doc && put(doc, "meta", meta = json_object_new_object()) &&
+		  put_u64(meta, "next_client_id", m->next_client_id) &&
+		  put_str(meta, "global", ip(m->global, gl)) &&
+		  put_u64(meta, "state_written", written) &&
+		  put_u64(meta, "now", gw_now(g)) &&
+		  put(doc, "hosts", hosts = json_object_new_array());
+
+	for (size_t i = 0; ok && i < gw_host_count(g); i++)
+		ok = put(hosts, NULL, host_dump_json(g, gw_host_at(g, i)));
+	ok = ok && put_u64(doc, "ports_free", gw_ports_free(g)) &&
+	     put_u64(doc, "spis_free", gw_spis_free(g));
+	return print_doc(out, doc, ok);
+}
+
+int view_backup(FILE *out, const char *dir, size_t n_hosts, bool json)
+{
+	struct json_object *doc;
+
+	if (!json) {
+		fprintf(out, "backup of %zu host(s) in %s\n", n_hosts, dir);
+		return ferror(out) ? -EIO : 0;
+	}
+	doc = json_doc_new();
+	return print_doc(out, doc, doc && put_str(doc, "backup", dir) &&
+			 put_u64(doc, "hosts", n_hosts));
 }

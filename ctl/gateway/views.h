@@ -23,6 +23,15 @@ int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 /* A PEM document as it is, or with json {"KEY":"PEM"} (and "revoked":N when
  * revoked >= 0). */
 int view_pem(FILE *out, const char *key, const char *pem, bool json, long revoked);
+/*
+ * `state dump`: the daemon's state as JSON, never a secret: "meta"
+ * (next_client_id, global, state_written), "hosts" (hosts' keys plus
+ * lease_expires, cert_serial, cert_expires and "sas"), ports_free, spis_free.
+ */
+int view_state_dump(FILE *out, const struct gw *g, const struct state_meta *m,
+		    uint64_t written);
+/* The answer to `state backup DIR`. */
+int view_backup(FILE *out, const char *dir, size_t n_hosts, bool json);
 /* The answer to `free CLIENT`: "host N freed", or {"freed":N}. */
 int view_freed(FILE *out, uint32_t client_id, bool json);
 

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 #include "lib/ctlsock.h"
 #include "lib/version.h"
 
@@ -23,6 +25,11 @@ static void usage(FILE *out)
 		"  free CLIENT  free everything a host holds and forget it\n"
 		"  ca           the CA certificate chain (PEM) for external peers to trust\n"
 		"  crl          the CA's certificate revocation list (PEM)\n"
+		"  state dump   the daemon's state as JSON (hosts, shares, leases, SAs,\n"
+		"               certificate serials, meta; never the secrets)\n"
+		"  state backup DIR\n"
+		"               a consistent copy of the state directory in DIR, written\n"
+		"               by the running daemon (restore: docs/xdnatd.md)\n"
 		"  token issue [--uses N] [--ttl SECONDS] [--lease-hint SECONDS]\n"
 		"               a new enrolment token for xdnat-host up --token, printed once\n"
 		"  token list | token revoke ID\n"
@@ -32,10 +39,31 @@ static void usage(FILE *out)
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
 }
 
+/* state backup DIR: the daemon runs elsewhere (in /): DIR made absolute. */
+static int absolute_backup_dir(char **cmd, int n, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+	int w[3], k = 0;
+
+	for (int i = 0; i < n && k < 3; i++)
+		if (strcmp(cmd[i], "--json"))
+			w[k++] = i;
+	if (k < 3 || strcmp(cmd[w[0]], "state") || strcmp(cmd[w[1]], "backup") ||
+	    cmd[w[2]][0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(buf, len, "%s/%s", cwd, cmd[w[2]]) >= len) {
+		fprintf(stderr, "xdnatctl: state backup: path too long\n");
+		return -1;
+	}
+	cmd[w[2]] = buf;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = "/run/xdnat/xdnatd.sock";
-	char *cmd[CTLSOCK_MAX_ARGS], err[512];
+	char *cmd[CTLSOCK_MAX_ARGS], err[512], dir[PATH_MAX];
 	int rc, n = 0;
 	bool words = false;
 
@@ -74,6 +102,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (absolute_backup_dir(cmd, n, dir, sizeof(dir)))
+		return 2;
 	rc = ctlsock_call(path, n, cmd, 0, stdout, err, sizeof(err));
 	if (rc == -ENAMETOOLONG) {
 		fprintf(stderr, "xdnatctl: socket path too long\n");

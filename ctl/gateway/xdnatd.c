@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -26,6 +27,7 @@
 #include "gateway/bpffs.h"
 #include "gateway/ca.h"
 #include "gateway/config.h"
+#include "gateway/crl_http.h"
 #include "lib/ctlsock.h"
 #include "gateway/dataplane.h"
 #include "gateway/gateway.h"
@@ -39,11 +41,20 @@
 #include "lib/sigfd.h"
 #include "gateway/reserved_ports.h"
 #include "gateway/state.h"
+#include "gateway/udp_batch.h"
 
 #define BATCH 64
 /* The CRL is valid for a day: sign a new one at half-life at the latest. */
 #define CRL_REPUBLISH_S	(12 * 3600)
 #define CRL_RETRY_S	60
+#define PAP_MAX_SUBNETS	16
+
+/* The subnets of --int-if: PAP from anywhere else is dropped unanswered. */
+struct pap_subnets {
+	uint32_t net[PAP_MAX_SUBNETS], mask[PAP_MAX_SUBNETS];	/* network order */
+	unsigned int n;
+	bool on;		/* --int-if given: filter; else open (warned) */
+};
 
 struct daemon {
 	struct xdnatd_config cfg;
@@ -53,8 +64,11 @@ struct daemon {
 	struct gw *gw;
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
+	struct crl_http *http;		/* NULL: no CRL distribution point served */
+	int http_fd;
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
+	struct pap_subnets subnets;
 	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
@@ -81,6 +95,14 @@ static int open_pap_socket(const struct xdnatd_config *cfg)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* Binding to Gi alone takes a datagram to Gi from any NIC (gw_ext
+	 * passes what is not for G to the stack): only the internal NIC's. */
+	if (cfg->int_if[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->int_if,
+					 (socklen_t)strlen(cfg->int_if))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = -errno;
 		close(fd);
@@ -101,6 +123,37 @@ static int check_ifaces(const struct xdnatd_config *cfg)
 		}
 	}
 	return 0;
+}
+
+/* Read the IPv4 subnets of --int-if again (addresses may change). */
+static void subnets_refresh(struct daemon *d)
+{
+	struct pap_subnets *s = &d->subnets;
+	struct ifaddrs *ifa, *i;
+
+	if (!s->on || getifaddrs(&ifa))
+		return;
+	s->n = 0;
+	for (i = ifa; i && s->n < PAP_MAX_SUBNETS; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const void *)i->ifa_addr;
+		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
+
+		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, d->cfg.int_if))
+			continue;
+		s->mask[s->n] = m->sin_addr.s_addr;
+		s->net[s->n++] = a->sin_addr.s_addr & m->sin_addr.s_addr;
+	}
+	freeifaddrs(ifa);
+}
+
+static bool from_inside(const struct pap_subnets *s, uint32_t src)
+{
+	if (!s->on)
+		return true;
+	for (unsigned int i = 0; i < s->n; i++)
+		if ((src & s->mask[i]) == s->net[i])
+			return true;
+	return false;
 }
 
 /* Drain the PAP socket in batches; one commit per batch, then the replies. */
@@ -138,6 +191,12 @@ static void serve_pap(struct daemon *d)
 		for (int i = 0; i < n; i++) {
 			size_t len;
 
+			/* Not from a host's subnet (routed in, spoofed): no answer,
+			 * no state, counted. */
+			if (!from_inside(&d->subnets, from[i].sin_addr.s_addr)) {
+				gw_count_foreign(d->gw);
+				continue;
+			}
 			/* A datagram larger than any PAP message is cut: refuse it whole. */
 			if (in[i].msg_hdr.msg_flags & MSG_TRUNC)
 				len = PAP_MAX_MSG + 1;
@@ -162,13 +221,9 @@ static void serve_pap(struct daemon *d)
 			exit(1);
 		}
 		save_tokens(d);
-		for (int sent = 0; sent < nout;) {
-			int k = sendmmsg(d->pap_fd, out + sent, (unsigned int)(nout - sent), 0);
-
-			if (k <= 0)
-				break;	/* the host will retransmit and hit the cache */
-			sent += k;
-		}
+		/* A reply the kernel refuses (e.g. to source port 0) is skipped
+		 * and counted: the rest of the batch still goes out. */
+		udp_send_batch(d->pap_fd, out, (unsigned int)nout, gw_send_errors(d->gw));
 		if (n < BATCH)
 			return;
 	}
@@ -217,6 +272,8 @@ static void on_timer(struct daemon *d)
 			 d->cfg.state_dir, strerror(-err));
 	save_tokens(d);
 	publish_crl(d);
+	subnets_refresh(d);
+	crl_http_run(d->http);		/* its timeouts */
 	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
 		gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
@@ -242,10 +299,13 @@ static void reload(struct daemon *d)
 	    strcmp(n.ext_if, d->cfg.ext_if) || strcmp(n.int_if, d->cfg.int_if) ||
 	    strcmp(n.bpffs, d->cfg.bpffs) || n.sa_entries != d->cfg.sa_entries ||
 	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
-	    strcmp(n.ca_key, d->cfg.ca_key))
+	    strcmp(n.ca_key, d->cfg.ca_key) || strcmp(n.crl_url, d->cfg.crl_url) ||
+	    n.crl_addr != d->cfg.crl_addr || n.crl_port != d->cfg.crl_port ||
+	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid))
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
-			 "mode, map sizes and CA files need a restart; applying lease, quotas, "
-			 "site key and log level only");
+			 "mode, map sizes, CA files and the CRL and OID settings need a "
+			 "restart; applying lease, quotas, budgets, rates, site key and log "
+			 "level only");
 	/* the running ranges stay until a restart, and so do their reserved ports */
 	n.gw.global = d->cfg.gw.global;
 	n.gw.port_lo = d->cfg.gw.port_lo;
@@ -303,6 +363,12 @@ static int open_ca(struct daemon *d)
 		return -1;
 	}
 	d->crl_next = time(NULL) + CRL_REPUBLISH_S;	/* ca_open() just signed one */
+	if (ca_set_profile(d->ca, d->cfg.crl_url, d->cfg.port_blocks_oid)) {
+		log_err("CA: out of memory");
+		return -1;
+	}
+	if (d->cfg.crl_url[0])
+		log_info("CA: certificates name the CRL distribution point %s", d->cfg.crl_url);
 	log_info("CA: %s, CRL in %s/crl.pem", cert ? cert : "our own in the state directory",
 		 d->cfg.state_dir);
 	return 0;
@@ -334,9 +400,61 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* The CRL over HTTP on --crl-listen. Not fatal: the CRL stays in crl.pem and
+ * PAP, and a daemon started later may serve the URL. */
+static void open_crl_http(struct daemon *d)
+{
+	char a[INET_ADDRSTRLEN];
+	int rc;
+
+	d->http_fd = -1;
+	if (!d->cfg.crl_port)
+		return;
+	inet_ntop(AF_INET, &d->cfg.crl_addr, a, sizeof(a));
+	rc = crl_http_start(d->cfg.crl_addr, d->cfg.crl_port, d->ca, &d->http);
+	if (rc) {
+		log_warn("CRL over HTTP on %s:%u: %s; not served", a, d->cfg.crl_port,
+			 strerror(-rc));
+		return;
+	}
+	d->http_fd = crl_http_fd(d->http);
+	log_info("CRL over HTTP on %s:%u (/crl.der, /crl.pem)", a, d->cfg.crl_port);
+}
+
+/*
+ * How old the state just loaded is. A restored copy older than the longest
+ * lease may lack registrations and validations the hosts still hold: they
+ * notice (QUERY at each renewal) and claim and validate again, but say it
+ * here first.
+ */
+static void state_age_check(const struct state_image *img, uint64_t written)
+{
+	uint64_t now = (uint64_t)time(NULL), age = written && written < now ? now - written : 0;
+	uint32_t longest = 0;
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)written;
+
+	if (!written)
+		return;
+	for (size_t i = 0; i < img->n_hosts; i++)
+		if (img->hosts[i].lease_secs > longest)
+			longest = img->hosts[i].lease_secs;
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(when, sizeof(when), "%llu", (unsigned long long)written);
+	if (longest && age > longest)
+		log_warn("the state was last written %s, %llu s ago: older than the longest "
+			 "lease (%u s); hosts re-register and validate again what it lacks",
+			 when, (unsigned long long)age, longest);
+	else
+		log_info("the state was last written %s (%llu s ago)", when,
+			 (unsigned long long)age);
+}
+
 static int setup(struct daemon *d)
 {
 	struct state_image img = { 0 };
+	uint64_t written;
 	char err[512];
 	char *abs;
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
@@ -366,6 +484,7 @@ static int setup(struct daemon *d)
 		return -1;
 	if (open_ca(d))
 		return -1;
+	written = state_written(d->store);
 	rc = state_load(d->store, &img, err, sizeof(err));
 	if (rc) {
 		log_err("%s", err);
@@ -394,6 +513,7 @@ static int setup(struct daemon *d)
 		return -1;
 	}
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
+	state_age_check(&img, written);
 	state_image_free(&img);
 	if (open_dataplane(d))
 		return -1;
@@ -403,6 +523,13 @@ static int setup(struct daemon *d)
 		log_err("PAP socket on port %u: %s", d->cfg.pap_port, strerror(-d->pap_fd));
 		return -1;
 	}
+	d->subnets.on = d->cfg.int_if[0];
+	subnets_refresh(d);
+	if (d->subnets.on)
+		log_info("PAP: only from %s (%u subnet(s))", d->cfg.int_if, d->subnets.n);
+	else
+		log_warn("PAP: no --int-if: answering whatever reaches %s on any NIC",
+			 d->cfg.internal ? "--internal" : "this host");
 	d->ctl_fd = ctlsock_listen(d->cfg.socket_path);
 	if (d->ctl_fd < 0) {
 		log_err("%s: %s", d->cfg.socket_path, d->ctl_fd == -EADDRINUSE ?
@@ -410,6 +537,7 @@ static int setup(struct daemon *d)
 		return -1;
 	}
 
+	open_crl_http(d);
 	d->sig_fd = sigfd_open();
 	if (d->sig_fd < 0)
 		errno = -d->sig_fd;
@@ -418,8 +546,13 @@ static int setup(struct daemon *d)
 	if (d->sig_fd < 0 || d->timer_fd < 0 || d->ep < 0 ||
 	    timerfd_settime(d->timer_fd, 0, &tick, NULL) ||
 	    add_fd(d->ep, d->pap_fd) || add_fd(d->ep, d->ctl_fd) ||
-	    add_fd(d->ep, d->sig_fd) || add_fd(d->ep, d->timer_fd)) {
+	    add_fd(d->ep, d->sig_fd) || add_fd(d->ep, d->timer_fd) ||
+	    (d->http && add_fd(d->ep, d->http_fd))) {
 		log_err("event loop set-up: %s", strerror(errno));
+		return -1;
+	}
+	if (d->dp && add_fd(d->ep, dataplane_fd(d->dp))) {
+		log_err("event loop set-up: the data plane's events: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -441,12 +574,16 @@ static void run(struct daemon *d)
 
 			if (fd == d->pap_fd) {
 				serve_pap(d);
+			} else if (d->http && fd == d->http_fd) {
+				crl_http_run(d->http);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp, d->ca, d->cfg.state_dir };
+				struct gw_commands c = { d->gw, d->dp, d->ca, d->store };
 
 				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
 				on_timer(d);
+			} else if (d->dp && fd == dataplane_fd(d->dp)) {
+				dataplane_on_events(d->dp);
 			} else if (fd == d->sig_fd) {
 				struct signalfd_siginfo si;
 
@@ -528,7 +665,8 @@ static int write_pidfile(const char *path)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1 };
+	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1,
+			    .http_fd = -1 };
 	char err[512];
 	int rc = config_load(argc, argv, &d.cfg, err, sizeof(err));
 
@@ -584,6 +722,7 @@ int main(int argc, char **argv)
 		log_info("the XDP programs stay attached and the maps pinned in %s "
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);
 	dataplane_close(d.dp);
+	crl_http_stop(d.http);
 	gw_free(d.gw);
 	ca_close(d.ca);
 	state_close(d.store);

@@ -16,7 +16,9 @@
 #include "host/host_agent.h"
 #include "host/host_cert.h"
 #include "host/host_state.h"
+#include "host/host_net.h"
 #include "host/host_tc.h"
+#include "host/host_watch.h"
 #include "pap/pap_client.h"
 #include "pap/site_key.h"
 
@@ -41,6 +43,7 @@ struct agent {
 	unsigned int fails;		/* renewals failed in a row */
 	uint16_t ext_mtu;		/* the gateway's EXT_MTU, last reply; 0: none */
 	bool stop;
+	struct host_watch watch;	/* netlink: what someone removes comes back */
 };
 
 struct ipstr {
@@ -76,6 +79,8 @@ static inline bool lost(const struct pap_client *c, int rc)
 
 /* host_agent.c */
 int agent_save(struct agent *a);
+/* What the state says the host has: G, Gi, --dev, the table. */
+struct host_net agent_net(const struct host_state *st);
 /* The next EXTEND in delay_ms (0: now, which registers again when lost). */
 void agent_schedule(struct agent *a, int64_t delay_ms);
 /* "2025-01-31 12:00:00 UTC" */
@@ -88,9 +93,15 @@ int agent_get_cert(struct agent *a, const char *dir, const struct host_key_spec 
 /* Write the strongSwan directory w names from the share. */
 int agent_swan_apply(struct agent *a, const struct swan_opts *w, FILE *out, char *err,
 		     size_t errlen);
+/* After a new certificate: the strongSwan directory kept (if any) rewritten
+ * and its charon reloaded. 0, or -errno with err (also logged). */
+int agent_swan_refresh(struct agent *a, char *err, size_t errlen);
 /* DEREGISTER, undo the host configuration, forget the state; report to out. */
 int agent_take_down(struct pap_client *c, struct host_state *st, const char *dir,
 		    FILE *out);
+
+/* host_watch.c: read back what is in place, restore what is missing. */
+void agent_hold_ground(struct agent *a);
 
 /* agent_commands.c: the control socket's handler (ctlsock.h). */
 int agent_command(void *ctx, int argc, char **argv, FILE *out, char *err, size_t errlen);

@@ -51,7 +51,7 @@ static int cert_command(struct agent *a, const struct host_cert_args *c, FILE *o
 {
 	struct host_key_spec ks = { HOST_KEY_KEEP, HOST_RSA_MIN_BITS };
 	const char *dir = c->out[0] ? c->out : NULL;
-	char until[40];
+	char until[40], why[400];
 
 	if (dir && strlen(dir) >= sizeof(a->st.cert_dir)) {
 		snprintf(err, errlen, "cert: --out: path too long");
@@ -70,6 +70,12 @@ static int cert_command(struct agent *a, const struct host_cert_args *c, FILE *o
 		snprintf(a->st.cert_dir, sizeof(a->st.cert_dir), "%s", dir);
 		agent_save(a);
 	}
+	/* a certificate charon does not use is no success */
+	if (agent_swan_refresh(a, why, sizeof(why))) {
+		snprintf(err, errlen, "cert: certificate %s stored in %s, but charon was not "
+			 "refreshed: %s", a->cert.serial, a->cert.dir, why);
+		return -1;
+	}
 	fprintf(out, "key          %s/%s\n", a->cert.dir, HOST_CERT_KEY);
 	fprintf(out, "certificate  %s/%s (serial %s, valid until %s)\n", a->cert.dir,
 		HOST_CERT_CRT, a->cert.serial, agent_utc(a->cert.not_after, until, sizeof(until)));
@@ -86,6 +92,8 @@ static int swan_command(struct agent *a, const struct swan_opts *w, FILE *out, c
 	if (agent_swan_apply(a, w, out, err, errlen))
 		return -1;
 	a->st.swan = *w;
+	/* the files are ours now: later rewrites need no taking over */
+	host_cmd_forget(&host_cmd_strongswan, &a->st.swan, "--take-over");
 	agent_save(a);
 	fprintf(out, "kept current by this agent: rewritten after each new certificate or CRL\n");
 	return 0;

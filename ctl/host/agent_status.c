@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <json-c/json.h>
 #include "xdnat.h"
@@ -71,9 +72,92 @@ static struct json_object *tunnel_json(const struct xdnat_counter *ctr, bool hav
 	return t;
 }
 
+/* What is really in place, read back from the kernel now. */
+struct live {
+	bool ok;			/* read back at all */
+	bool dev;			/* --dev exists */
+	struct host_net_live net;
+	struct host_tc_live tc;
+};
+
+static void read_live(struct agent *a, struct live *l)
+{
+	struct host_net n = agent_net(&a->st);
+	int ifindex = (int)if_nametoindex(a->st.dev);
+
+	memset(l, 0, sizeof(*l));
+	l->dev = ifindex > 0;
+	l->ok = !host_net_probe(&n, &l->net);
+	if (l->dev)
+		host_tc_probe(&a->tc, ifindex, &l->tc);
+}
+
+static const char *const restored_keys[WATCH_MAX] = {
+	[WATCH_ADDR] = "address", [WATCH_RULE] = "rule", [WATCH_ROUTE] = "route",
+	[WATCH_TC] = "tc_filters",
+};
+
+static struct json_object *live_json(const struct agent *a, const struct live *l)
+{
+	struct json_object *o = json_object_new_object(), *r = json_object_new_object();
+
+	if (!o || !r) {
+		json_object_put(o);
+		json_object_put(r);
+		return NULL;
+	}
+	json_object_object_add(o, "read_back", json_object_new_boolean(l->ok));
+	json_object_object_add(o, "dev", json_object_new_boolean(l->dev));
+	json_object_object_add(o, "address", json_object_new_boolean(l->net.addr));
+	json_object_object_add(o, "rule", json_object_new_boolean(l->net.rule));
+	json_object_object_add(o, "route", json_object_new_boolean(l->net.route));
+	json_object_object_add(o, "route_mtu", l->net.route && l->net.route_mtu ?
+			       json_object_new_int64(l->net.route_mtu) : NULL);
+	json_object_object_add(o, "tc_egress",
+			       json_object_new_string(host_tc_filter_name(l->tc.egress)));
+	json_object_object_add(o, "tc_ingress",
+			       json_object_new_string(host_tc_filter_name(l->tc.ingress)));
+	for (int p = 0; p < WATCH_MAX; p++)
+		json_object_object_add(r, restored_keys[p],
+				       json_object_new_int64(a->watch.piece[p].restored));
+	json_object_object_add(o, "restored", r);
+	return o;
+}
+
+static const char *yes(bool b)
+{
+	return b ? "present" : "MISSING";
+}
+
+static void live_text(const struct agent *a, const struct live *l, struct table *t)
+{
+	const struct watch_piece_stat *ps = a->watch.piece;
+
+	table_add(t, "in place");
+	if (!l->ok) {
+		table_add(t, "unknown (the kernel could not be asked)");
+	} else {
+		table_add(t, "address %s, rule %s, route %s", yes(l->net.addr), yes(l->net.rule),
+			  yes(l->net.route));
+		table_add(t, " ");
+		if (l->net.route && l->net.route_mtu)
+			table_add(t, "route mtu %u; tc egress %s, ingress %s%s", l->net.route_mtu,
+				  host_tc_filter_name(l->tc.egress),
+				  host_tc_filter_name(l->tc.ingress), l->dev ? "" : " (no device)");
+		else
+			table_add(t, "tc egress %s, ingress %s%s", host_tc_filter_name(l->tc.egress),
+				  host_tc_filter_name(l->tc.ingress), l->dev ? "" : " (no device)");
+	}
+	table_add(t, "restored");
+	table_add(t, "address %u, rule %u, route %u, tc filters %u time(s)",
+		  ps[WATCH_ADDR].restored, ps[WATCH_RULE].restored, ps[WATCH_ROUTE].restored,
+		  ps[WATCH_TC].restored);
+}
+
 static int status_json(struct agent *a, FILE *out, int64_t left,
 		       const struct xdnat_counter *ctr, bool have_ctr)
 {
+	struct live l;
 	const struct host_state *st = &a->st;
 	struct json_object *d = json_doc_new();
 	char line[HOST_SWAN_LINE_MAX];
@@ -81,6 +165,7 @@ static int status_json(struct agent *a, FILE *out, int64_t left,
 
 	if (!d)
 		return -ENOMEM;
+	read_live(a, &l);
 #define ADD(k, v) json_object_object_add(d, k, v)
 	ADD("gateway", ip_json(st->gateway));
 	ADD("pap_port", json_object_new_int(st->pap_port));
@@ -97,6 +182,7 @@ static int status_json(struct agent *a, FILE *out, int64_t left,
 	ADD("host_address", ip_json(st->host_addr));
 	ADD("table", json_object_new_int64(st->table));
 	ADD("tunnel", tunnel_json(ctr, have_ctr));
+	ADD("in_place", live_json(a, &l));
 	ADD("state_file", path_json(a->o->state_dir, HOST_STATE_FILE));
 	ADD("socket", json_object_new_string(a->o->socket_path));
 	if (st->swan.dir[0] && !host_cmd_line(&host_cmd_strongswan, &st->swan, line, sizeof(line)))
@@ -120,6 +206,7 @@ static void status_text(struct agent *a, FILE *out, int64_t left,
 	const struct host_state *st = &a->st;
 	struct table *t = table_new(2);
 	char line[HOST_SWAN_LINE_MAX];
+	struct live l;
 
 	table_add(t, "gateway");
 	table_add(t, "%s port %u", ip(st->gateway).s, st->pap_port);
@@ -165,6 +252,8 @@ static void status_text(struct agent *a, FILE *out, int64_t left,
 			  (unsigned long long)ctr[XDNAT_HOST_ERROR].packets);
 	else
 		table_add(t, "counters unavailable");
+	read_live(a, &l);
+	live_text(a, &l, t);
 	table_add(t, "state");
 	table_add(t, "%s/%s", a->o->state_dir, HOST_STATE_FILE);
 	table_add(t, "socket");

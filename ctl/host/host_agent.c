@@ -97,7 +97,7 @@ void agent_schedule(struct agent *a, int64_t delay_ms)
 
 /* ---- host configuration -------------------------------------------------- */
 
-static struct host_net net_of(const struct host_state *st)
+struct host_net agent_net(const struct host_state *st)
 {
 	struct host_net n = { .global = st->global, .gateway = st->gateway,
 			      .table = st->table };
@@ -109,7 +109,7 @@ static struct host_net net_of(const struct host_state *st)
 /* G on lo, the rule and route, the tunnel on the NIC. Logs what failed. */
 static int configure(struct agent *a)
 {
-	struct host_net n = net_of(&a->st);
+	struct host_net n = agent_net(&a->st);
 	struct xdnat_host_cfg cfg = {
 		.global = a->st.global,
 		.host_addr = a->st.host_addr,
@@ -137,7 +137,7 @@ static int configure(struct agent *a)
 /* Everything configure() did, from the state alone. Logs what failed. */
 static int unconfigure(const struct host_state *st)
 {
-	struct host_net n = net_of(st);
+	struct host_net n = agent_net(st);
 	unsigned int ifindex = if_nametoindex(st->dev);
 	int rc = host_net_unconfigure(&n, st->rp_filter_prev, st->arp_announce_prev);
 	int err = host_veth_restore(st->dev, st->tx_csum_prev);
@@ -234,7 +234,7 @@ static int route_mtu_follow(struct agent *a, uint16_t before)
 
 	if (!a->st.configured || a->ext_mtu == before)
 		return 0;
-	n = net_of(&a->st);
+	n = agent_net(&a->st);
 	n.ext_mtu = a->ext_mtu;
 	return host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
 }
@@ -367,6 +367,28 @@ static void declare_natt(struct agent *a)
 		 a->st.ports.first, port);
 }
 
+/* VALIDATE peer p again (its SPIs, or the block we hold now when those are
+ * no longer ours), into the state. 0 or -errno, said either way. */
+static int revalidate_one(struct agent *a, const struct pap_sa *p)
+{
+	struct pap_spi_range r = { a->st.global, p->spi_first, p->spi_last };
+	uint32_t peer = p->peer;
+	int rc;
+
+	/* SPIs no longer ours: the peer gets the new block instead */
+	if (r.first < a->st.spis.first || r.last > a->st.spis.last)
+		r = a->st.spis;
+	rc = pap_client_validate(&a->pap, peer, &r, 1);
+	if (rc) {
+		log_warn("re-validating peer %s: %s", ip(peer).s, pap_client_strerror(&a->pap, rc));
+		return rc;
+	}
+	for (unsigned int j = 0; j < a->pap.reply.n_sas; j++)
+		host_state_add_peer(&a->st, &a->pap.reply.sas[j]);
+	log_info("re-validated peer %s for SPIs 0x%x-0x%x", ip(peer).s, r.first, r.last);
+	return 0;
+}
+
 /* After a new registration the gateway's SA table has none of our peers:
  * validate them again, within the SPIs we now hold. */
 static void revalidate(struct agent *a)
@@ -376,24 +398,8 @@ static void revalidate(struct agent *a)
 
 	memcpy(old, a->st.peers, n * sizeof(old[0]));
 	a->st.n_peers = 0;
-	for (unsigned int i = 0; i < n && a->st.has_spis; i++) {
-		struct pap_spi_range r = { a->st.global, old[i].spi_first, old[i].spi_last };
-		int rc;
-
-		/* SPIs no longer ours: the peer gets the new block instead */
-		if (r.first < a->st.spis.first || r.last > a->st.spis.last)
-			r = a->st.spis;
-		rc = pap_client_validate(&a->pap, old[i].peer, &r, 1);
-		if (rc) {
-			log_warn("re-validating peer %s: %s", ip(old[i].peer).s,
-				 pap_client_strerror(&a->pap, rc));
-			continue;
-		}
-		for (unsigned int j = 0; j < a->pap.reply.n_sas; j++)
-			host_state_add_peer(&a->st, &a->pap.reply.sas[j]);
-		log_info("re-validated peer %s for SPIs 0x%x-0x%x", ip(old[i].peer).s,
-			 r.first, r.last);
-	}
+	for (unsigned int i = 0; i < n && a->st.has_spis; i++)
+		revalidate_one(a, &old[i]);
 }
 
 /*
@@ -446,6 +452,72 @@ static bool holds_spis(const struct pap_msg *m, const struct pap_spi_range *r)
 		if (m->spis[i].first == r->first && m->spis[i].last == r->last)
 			return true;
 	return false;
+}
+
+static bool holds_sa(const struct pap_sa *sas, unsigned int n, const struct pap_sa *p)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (sas[i].peer == p->peer && sas[i].spi_first <= p->spi_first &&
+		    sas[i].spi_last >= p->spi_last)
+			return true;
+	return false;
+}
+
+/* "20000-20063,30000-30015" of what the gateway holds, for the log. */
+static const char *blocks_str(const struct pap_msg *m, bool spis, char *buf, size_t len)
+{
+	unsigned int n = spis ? m->n_spis : m->n_ports;
+	size_t off = 0;
+
+	snprintf(buf, len, "none");
+	for (unsigned int i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, spis ? "%s0x%x-0x%x" : "%s%u-%u",
+					i ? "," : "", spis ? m->spis[i].first : m->ports[i].first,
+					spis ? m->spis[i].last : m->ports[i].last);
+	return buf;
+}
+
+/*
+ * At each renewal, the gateway's view of us (QUERY) against ours. A peer it
+ * no longer has (its state restored from an older copy, say) is validated
+ * again: the IKE daemon still has its SAs, and without it their ESP is
+ * dropped. A share that differs is said loudly: the data plane follows the
+ * gateway's, not ours.
+ */
+static void reconcile(struct agent *a)
+{
+	const struct pap_msg *m = &a->pap.reply;
+	struct pap_sa sas[PAP_MAX_SAS], mine[HOST_STATE_MAX_PEERS];
+	unsigned int n_sas, n_mine = a->st.n_peers, again = 0;
+	char theirs[256];
+	int rc = pap_client_query(&a->pap);
+
+	if (rc) {
+		if (lost(&a->pap, rc))
+			agent_schedule(a, 0);	/* the renewal path confirms and registers */
+		return;
+	}
+	if (a->st.has_ports && !holds_ports(m, &a->st.ports))
+		log_err("the gateway holds ports %s for client %u, not our %u-%u: its state "
+			"differs from ours (restored from a backup?)", blocks_str(m, false, theirs,
+			sizeof(theirs)), a->st.client_id, a->st.ports.first, a->st.ports.last);
+	if (a->st.has_spis && !holds_spis(m, &a->st.spis))
+		log_err("the gateway holds SPIs %s for client %u, not our 0x%x-0x%x: its state "
+			"differs from ours (restored from a backup?)", blocks_str(m, true, theirs,
+			sizeof(theirs)), a->st.client_id, a->st.spis.first, a->st.spis.last);
+	n_sas = m->n_sas;
+	memcpy(sas, m->sas, n_sas * sizeof(sas[0]));
+	memcpy(mine, a->st.peers, n_mine * sizeof(mine[0]));
+	for (unsigned int i = 0; i < n_mine; i++) {
+		if (holds_sa(sas, n_sas, &mine[i]))
+			continue;
+		log_warn("the gateway lost our validation of peer %s (SPIs 0x%x-0x%x): "
+			 "validating it again", ip(mine[i].peer).s, mine[i].spi_first,
+			 mine[i].spi_last);
+		again += !revalidate_one(a, &mine[i]);
+	}
+	if (again)
+		agent_save(a);
 }
 
 /* A restarted agent: does the gateway still know us, and hold our share? */
@@ -536,21 +608,30 @@ int agent_swan_apply(struct agent *a, const struct swan_opts *w, FILE *out, char
 	return swan_setup(w, &sh, out, err, errlen);
 }
 
-/* After a new certificate or CRL: the copies in the strongSwan directory,
- * and its charon, follow. Logged, never fatal. */
-static void swan_keep_current(struct agent *a)
+int agent_swan_refresh(struct agent *a, char *err, size_t errlen)
 {
-	char err[512], line[HOST_SWAN_LINE_MAX];
+	char line[HOST_SWAN_LINE_MAX];
+	int rc;
 
 	if (!a->st.swan.dir[0])
-		return;
-	if (agent_swan_apply(a, &a->st.swan, NULL, err, sizeof(err))) {
+		return 0;
+	rc = agent_swan_apply(a, &a->st.swan, NULL, err, errlen);
+	if (rc) {
 		log_warn("strongSwan directory not updated: %s", err);
-		return;
+		return rc;
 	}
 	if (host_cmd_line(&host_cmd_strongswan, &a->st.swan, line, sizeof(line)))
 		snprintf(line, sizeof(line), "--dir %s ...", a->st.swan.dir);
 	log_info("strongSwan directory updated (%s)", line);
+	return 0;
+}
+
+/* The same, where a failure only needs logging (renewals, the CRL). */
+static void swan_keep_current(struct agent *a)
+{
+	char err[512];
+
+	agent_swan_refresh(a, err, sizeof(err));
 }
 
 /* PAP CRL into crl.pem. 0 or -errno, the reason in err. */
@@ -563,7 +644,7 @@ static int fetch_crl(struct agent *a, char *err, size_t errlen)
 			 pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
-	rc = host_cert_store_crl(&a->cert, a->pap.reply.crl, a->pap.reply.crl_len, err,
+	rc = host_cert_store_crl(&a->cert, a->pap.crl, a->pap.crl_len, err,
 				 errlen);
 	if (!rc)
 		a->crl_time = time(NULL);
@@ -616,7 +697,6 @@ int agent_get_cert(struct agent *a, const char *dir, const struct host_key_spec 
 	if (fetch_crl(a, crl_err, sizeof(crl_err)))
 		log_warn("%s/%s not updated: %s", dir, HOST_CERT_CRL, crl_err);
 	agent_save(a);
-	swan_keep_current(a);
 	return 0;
 }
 
@@ -638,6 +718,7 @@ static void cert_tick(struct agent *a)
 		if (a->cert_failing)
 			log_info("certificate renewed again");
 		a->cert_failing = false;
+		swan_keep_current(a);
 	} else if (a->cert.have && now - a->crl_time >= CRL_REFRESH_S) {
 		a->crl_time = now;	/* once an hour, also when it fails */
 		if (fetch_crl(a, err, sizeof(err)))
@@ -743,6 +824,7 @@ static void renew(struct agent *a)
 			log_info("gateway %s answers again", a->o->gateway);
 		a->fails = 0;
 		agent_schedule(a, renew_interval(a));
+		reconcile(a);
 		cert_tick(a);
 		return;
 	}
@@ -776,21 +858,38 @@ static void on_signal(struct agent *a)
 	a->stop = true;
 }
 
+/* The netlink watch said something changed: check soon (a burst of
+ * events, ours included, is one check). */
+static void on_netlink(struct agent *a)
+{
+	int64_t soon = mono_ms() + WATCH_DEBOUNCE_MS;
+
+	if (host_watch_drain(&a->watch) && a->watch.check_ms > soon)
+		a->watch.check_ms = soon;
+}
+
 static void run(struct agent *a)
 {
 	while (!a->stop) {
-		struct pollfd p[2] = {
+		struct pollfd p[3] = {
 			{ .fd = a->ctl_fd, .events = POLLIN },
 			{ .fd = a->sig_fd, .events = POLLIN },
+			{ .fd = a->watch.fd, .events = POLLIN },
 		};
-		int64_t left = a->next_ms - mono_ms();
+		int64_t now = mono_ms(), left = a->next_ms - now;
 		int n;
 
 		if (left <= 0) {
 			renew(a);
 			continue;
 		}
-		n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+		if (a->watch.check_ms - now <= 0) {
+			agent_hold_ground(a);
+			continue;
+		}
+		if (a->watch.check_ms - now < left)
+			left = a->watch.check_ms - now;
+		n = poll(p, 3, left > INT_MAX ? INT_MAX : (int)left);
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			return;
@@ -799,6 +898,8 @@ static void run(struct agent *a)
 			continue;
 		if (p[1].revents & POLLIN)
 			on_signal(a);
+		if (p[2].revents & POLLIN)
+			on_netlink(a);
 		if (!a->stop && (p[0].revents & POLLIN))
 			ctlsock_serve(a->ctl_fd, agent_command, a);
 	}
@@ -956,6 +1057,12 @@ static int setup(struct agent *a)
 		log_err("signalfd: %s", strerror(-a->sig_fd));
 		return a->sig_fd;
 	}
+	rc = host_watch_open(&a->watch);
+	if (rc)
+		log_warn("netlink watch: %s; checking the host configuration every %d s only",
+			 strerror(-rc), WATCH_PERIOD_MS / 1000);
+	a->watch.ifindex = if_nametoindex(a->st.dev);
+	a->watch.check_ms = mono_ms() + WATCH_PERIOD_MS;
 	a->pap.retries = LOOP_RETRIES;
 	/* a resumed lease may be nearly gone: renew at once */
 	agent_schedule(a, fresh ? renew_interval(a) : 0);
@@ -970,6 +1077,7 @@ static void cleanup(struct agent *a)
 	}
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
+	host_watch_close(&a->watch);
 	host_tc_close(&a->tc);
 	host_cert_close(&a->cert);
 	pap_client_close(&a->pap);
@@ -984,7 +1092,7 @@ int host_agent_up(const struct host_opts *o)
 	int rc;
 
 	a = (struct agent){ .o = o, .ctl_fd = -1, .sig_fd = -1, .pap.fd = -1,
-			    .dir_fd = -1, .lock_fd = -1 };
+			    .dir_fd = -1, .lock_fd = -1, .watch.fd = -1 };
 	rc = setup(&a);
 	if (!rc) {
 		log_info("up: client %u, global %s, ports %u-%u, control socket %s",

@@ -190,6 +190,96 @@ static int take(const struct host_cmd *c, const struct host_opt *o, const char *
 	return 0;
 }
 
+/* ---- the config file ------------------------------------------------------------ */
+
+#define CONFIG_OPT	"--config"
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r\n", e[-1]))
+		*--e = 0;
+	return s;
+}
+
+/* One "key = value" line of file into args; given: the command line's. */
+static int config_line(const struct host_cmd *c, char *line, uint32_t cmdline, void *args,
+		       char *err, size_t errlen)
+{
+	char *hash = strchr(line, '#'), *eq, *key, *v, name[64], msg[600];
+	const struct host_opt *o;
+
+	/* '#' starts a comment at the line's start or after a blank */
+	while (hash && hash != line && hash[-1] != ' ' && hash[-1] != '\t')
+		hash = strchr(hash + 1, '#');
+	if (hash)
+		*hash = 0;
+	line = trim(line);
+	if (!*line)
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq)
+		return fail(err, errlen, "'%s' is not 'key = value'", line);
+	*eq = 0;
+	key = trim(line);
+	v = trim(eq + 1);
+	snprintf(name, sizeof(name), "--%s", key);
+	o = find_opt(c, name, strlen(name));
+	if (!o || !strcmp(name, CONFIG_OPT))
+		return fail(err, errlen, "unknown key '%s'", key);
+	if (cmdline & (1u << (o - c->opts)))
+		return 0;	/* the command line wins */
+	if (o->kind == HOST_OPT_FLAG) {
+		if (!strcmp(v, "false"))
+			return 0;
+		if (strcmp(v, "true"))
+			return fail(err, errlen, "%s: '%s' is not true or false", key, v);
+		v = "";
+	}
+	if (!*v)
+		return o->kind == HOST_OPT_FLAG ? take(c, o, v, args, err, errlen) :
+			fail(err, errlen, "%s: no value", key);
+	if (take(c, o, v, args, msg, sizeof(msg)))
+		return fail(err, errlen, "%s", msg[0] == '-' && msg[1] == '-' ? msg + 2 : msg);
+	return 0;
+}
+
+/* The command's --config FILE, when it has one and it was given. */
+static int read_config(const struct host_cmd *c, void *args, char *err, size_t errlen)
+{
+	const struct host_opt *o = find_opt(c, CONFIG_OPT, strlen(CONFIG_OPT));
+	uint32_t *given = args, cmdline = *given;
+	char line[PATH_MAX + 256], why[700];
+	const char *path;
+	unsigned int n = 0;
+	FILE *f;
+	int rc = 0;
+
+	if (!o || !(cmdline & (1u << (o - c->opts))))
+		return 0;
+	path = field(o, args, 0);
+	f = fopen(path, "re");
+	if (!f)
+		return fail(err, errlen, "%s %s: %s", CONFIG_OPT, path, strerror(errno));
+	while (!rc && fgets(line, sizeof(line), f)) {
+		n++;
+		if (!strchr(line, '\n') && !feof(f))
+			rc = fail(why, sizeof(why), "line too long");
+		else
+			rc = config_line(c, line, cmdline, args, why, sizeof(why));
+	}
+	if (!rc && ferror(f))
+		rc = fail(why, sizeof(why), "%s", strerror(EIO));
+	fclose(f);
+	if (rc)
+		fail(err, errlen, "%s:%u: %s", path, n, why);
+	return rc;
+}
+
 int host_cmd_parse(const struct host_cmd *c, int argc, char *const *argv, void *args,
 		   char *err, size_t errlen)
 {
@@ -237,6 +327,9 @@ int host_cmd_parse(const struct host_cmd *c, int argc, char *const *argv, void *
 		if (rc)
 			return rc;
 	}
+	rc = read_config(c, args, err, errlen);
+	if (rc)
+		return rc;
 	for (unsigned int i = 0; i < c->n_opts; i++)
 		if (c->opts[i].missing && !(*given & (1u << i)))
 			return fail(err, errlen, "%s", c->opts[i].missing);
@@ -328,6 +421,19 @@ int host_cmd_line(const struct host_cmd *c, const void *args, char *buf, size_t 
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+void host_cmd_forget(const struct host_cmd *c, void *args, const char *name)
+{
+	const struct host_opt *o = find_opt(c, name, strlen(name));
+	uint32_t *given = args;
+
+	if (!o)
+		return;
+	*given &= ~(1u << (o - c->opts));
+	memset(field(o, args, 0), 0, o->size * (o->repeat ? o->repeat : 1));
+	if (o->repeat)
+		*counter(o, args) = 0;
 }
 
 /* ---- help ------------------------------------------------------------------------- */
@@ -431,6 +537,9 @@ static const struct host_opt up_opts[] = {
 	OPT(host_opts, socket_path, "--socket", HOST_OPT_PATH, .metavar = "PATH",
 	    .def = HOST_CTL_SOCKET, .help = "control socket", .bad = "path '%s' too long"),
 	OPT(host_opts, daemon, "--daemon", HOST_OPT_FLAG, .help = "detach once up, log to syslog"),
+	OPT(host_opts, config, CONFIG_OPT, HOST_OPT_PATH, .metavar = "FILE",
+	    .help = "the options above as 'key = value' lines (gateway =\n"
+		    "10.0.0.1, '#' comments); the command line wins"),
 };
 
 static const struct host_opt status_opts[] = {
@@ -501,6 +610,9 @@ static const struct host_opt strongswan_opts[] = {
 	    .metavar = "auto|kernel|libipsec",
 	    .help = "charon's ESP: kernel-netlink or kernel-libipsec\n"
 		    "(default auto: probes the kernel)"),
+	OPT(swan_opts, take_over, "--take-over", HOST_OPT_FLAG,
+	    .help = "replace strongswan.conf, swanctl.conf and updown.sh\n"
+		    "in DIR even when xdnat-host did not write them"),
 	SOCKET_OPT(swan_opts),
 };
 

@@ -87,6 +87,7 @@ struct host_opts {			/* up */
 	char state_dir[PATH_MAX];
 	char socket_path[HOST_SOCKET_MAX];
 	bool daemon;
+	char config[PATH_MAX];		/* --config FILE: the other options, as key = value */
 };
 
 /* How every command but up begins: the agent's socket. */
@@ -133,6 +134,7 @@ struct swan_opts {
 	unsigned int n_cas;
 	bool narrow;
 	int esp;			/* 0 (auto) or enum swan_esp */
+	bool take_over;			/* replace files not written by xdnat-host */
 };
 
 struct host_down_args {
@@ -153,7 +155,11 @@ const struct host_cmd *host_cmd_find(const char *name);
 /*
  * argv[0] is the command's name, options and the positional argument follow
  * ("--name value" or "--name=value"). args (c->size bytes) gets the defaults,
- * then what was given. 0, HOST_CMD_HELP, or -EINVAL with one line in err.
+ * then what was given. A command with a --config option reads FILE too:
+ * "key = value" lines, key a long option without its dashes, '#' starts a
+ * comment, a flag takes true or false; what the command line gave wins.
+ * 0, HOST_CMD_HELP, or -EINVAL with one line in err ("FILE:LINE: ..." for
+ * the file's).
  */
 int host_cmd_parse(const struct host_cmd *c, int argc, char *const *argv, void *args,
 		   char *err, size_t errlen);
@@ -169,6 +175,9 @@ int host_cmd_argv(const struct host_cmd *c, const void *args, char *buf, size_t 
 
 /* The words of host_cmd_argv() after the name, joined by blanks. */
 int host_cmd_line(const struct host_cmd *c, const void *args, char *buf, size_t cap);
+
+/* Forget option name in args: not given, its field zeroed. */
+void host_cmd_forget(const struct host_cmd *c, void *args, const char *name);
 
 /* --help: the synopsis, then each option with its help and default. */
 void host_cmd_help(const struct host_cmd *c, FILE *out);

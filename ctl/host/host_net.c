@@ -268,3 +268,137 @@ int host_net_unconfigure(const struct host_net *n, int rp_prev, int arp_prev)
 	}
 	return first;
 }
+
+/* ---- reading back ------------------------------------------------------------ */
+
+struct attr_tab {
+	const struct nlattr *tb[FRA_MAX > RTA_MAX ? FRA_MAX + 1 : RTA_MAX + 1];
+	unsigned int max;
+};
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	struct attr_tab *t = data;
+	unsigned int type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* The attributes of h after its family header of hdrlen bytes, by type. */
+static void attrs_of(const struct nlmsghdr *h, size_t hdrlen, struct attr_tab *t,
+		     unsigned int max)
+{
+	memset(t->tb, 0, sizeof(t->tb));
+	t->max = max;
+	mnl_attr_parse(h, (unsigned int)hdrlen, attr_cb, t);
+}
+
+static bool attr_is_u32(const struct nlattr *a, uint32_t v)
+{
+	return a && mnl_attr_get_payload_len(a) >= 4 && mnl_attr_get_u32(a) == v;
+}
+
+struct probe {
+	const struct host_net *n;
+	unsigned int lo, ifindex;
+	struct host_net_live *live;
+};
+
+static int addr_cb(const struct nlmsghdr *h, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(h);
+	struct probe *p = data;
+	struct attr_tab t;
+
+	if (ifa->ifa_family != AF_INET || ifa->ifa_index != p->lo || ifa->ifa_prefixlen != 32)
+		return 0;
+	attrs_of(h, sizeof(*ifa), &t, IFA_MAX);
+	if (attr_is_u32(t.tb[IFA_LOCAL], p->n->global))
+		p->live->addr = true;
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *h, void *data)
+{
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(h);
+	struct probe *p = data;
+	struct attr_tab t;
+
+	if (frh->family != AF_INET || frh->src_len != 32 || frh->action != FR_ACT_TO_TBL)
+		return 0;
+	attrs_of(h, sizeof(*frh), &t, FRA_MAX);
+	if (attr_is_u32(t.tb[FRA_SRC], p->n->global) &&
+	    attr_is_u32(t.tb[FRA_PRIORITY], HOST_NET_RULE_PREF) &&
+	    (attr_is_u32(t.tb[FRA_TABLE], p->n->table) ||
+	     (!t.tb[FRA_TABLE] && frh->table == p->n->table)))
+		p->live->rule = true;
+	return 0;
+}
+
+static unsigned int metric_mtu(const struct nlattr *metrics)
+{
+	const struct nlattr *a;
+
+	if (!metrics)
+		return 0;
+	mnl_attr_for_each_nested(a, metrics)
+		if (mnl_attr_get_type(a) == RTAX_MTU && mnl_attr_get_payload_len(a) >= 4)
+			return mnl_attr_get_u32(a);
+	return 0;
+}
+
+static int route_cb(const struct nlmsghdr *h, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(h);
+	struct probe *p = data;
+	struct attr_tab t;
+
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 0)
+		return 0;
+	attrs_of(h, sizeof(*rtm), &t, RTA_MAX);
+	if (!(attr_is_u32(t.tb[RTA_TABLE], p->n->table) ||
+	      (!t.tb[RTA_TABLE] && rtm->rtm_table == p->n->table)))
+		return 0;
+	if (attr_is_u32(t.tb[RTA_GATEWAY], p->n->gateway) &&
+	    attr_is_u32(t.tb[RTA_OIF], p->ifindex)) {
+		p->live->route = true;
+		p->live->route_mtu = metric_mtu(t.tb[RTA_METRICS]);
+	}
+	return 0;
+}
+
+/* One dump of type with a zeroed family header of hdrlen bytes. */
+static int probe_dump(struct nl *nl, uint16_t type, size_t hdrlen, nl_cb cb,
+		      struct probe *p)
+{
+	struct nl_msgbuf m;
+	struct nlmsghdr *h = nl_msg(&m, type, 0);
+	uint8_t *fam = mnl_nlmsg_put_extra_header(h, hdrlen);
+	int rc;
+
+	/* family is the first byte of ifaddrmsg, fib_rule_hdr and rtmsg alike */
+	fam[0] = AF_INET;
+	rc = nl_dump(nl, h, cb, p);
+	return rc == -EINTR ? nl_dump(nl, h, cb, p) : rc;
+}
+
+int host_net_probe(const struct host_net *n, struct host_net_live *live)
+{
+	struct probe p = { n, if_nametoindex("lo"), if_nametoindex(n->dev), live };
+	struct nl *nl;
+	int rc;
+
+	memset(live, 0, sizeof(*live));
+	rc = nl_open(NETLINK_ROUTE, 0, &nl);
+	if (rc)
+		return rc;
+	rc = probe_dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), addr_cb, &p);
+	if (!rc)
+		rc = probe_dump(nl, RTM_GETRULE, sizeof(struct fib_rule_hdr), rule_cb, &p);
+	if (!rc && p.ifindex)
+		rc = probe_dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &p);
+	nl_close(nl);
+	return rc;
+}

@@ -20,6 +20,7 @@
 #ifndef XDNAT_HOST_NET_H
 #define XDNAT_HOST_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <net/if.h>
 
@@ -47,5 +48,17 @@ int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev);
 /* Remove it all again, restoring the sysctls when prev >= 0. Carries on
  * after a failed step, logs each, returns the first error. */
 int host_net_unconfigure(const struct host_net *n, int rp_prev, int arp_prev);
+
+/* What is really in place, read back from the kernel (not the state file). */
+struct host_net_live {
+	bool addr;			/* G/32 on lo */
+	bool rule;			/* from G lookup TABLE, at HOST_NET_RULE_PREF */
+	bool route;			/* default via Gi dev IF in TABLE */
+	unsigned int route_mtu;		/* its mtu metric; 0: none */
+};
+
+/* Dump addresses, rules and table TABLE's routes. 0 or -errno (not logged:
+ * the callers say what they were doing). */
+int host_net_probe(const struct host_net *n, struct host_net_live *live);
 
 #endif

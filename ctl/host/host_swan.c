@@ -198,7 +198,7 @@ static void header(struct sbuf *b, const char *what, const struct swan_params *p
 	char g[INET_ADDRSTRLEN];
 
 	sb_printf(b, "# %s for xdnat: this host's share of %s.\n", what, dotted(p->global, g));
-	sb_printf(b, "# Written by `xdnat-host strongswan`, replaced whenever it runs again:\n"
+	sb_printf(b, SWAN_MARK ", replaced whenever it runs again:\n"
 		  "# %s.\n", local);
 }
 
@@ -313,6 +313,12 @@ char *swan_updown_sh(const struct swan_params *p, const char *dir)
 		  "# The whole SPI block is validated for PEER: strongSwan 5.9 passes no SPI to\n"
 		  "# this script, and a rekeyed CHILD_SA takes a new SPI without calling it.\n\n");
 	sb_printf(&b, "XDNAT_HOST='%s'\n", p->xdnat_host_path);
+	sb_printf(&b, "# an upgrade that moved it: the one on PATH (charon's may be short)\n"
+		  "if [ ! -x \"$XDNAT_HOST\" ]; then\n"
+		  "\tPATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+		  "\tXDNAT_HOST=$(command -v xdnat-host) || {\n"
+		  "\t\techo \"xdnat updown: no xdnat-host (not at %s nor on PATH)\" >&2; exit 1; }\n"
+		  "fi\n", p->xdnat_host_path);
 	if (p->agent_socket)
 		sb_printf(&b, "set -- --socket '%s'\n", p->agent_socket);
 	else
@@ -426,6 +432,49 @@ static int subdir(char *out, size_t outlen, const char *dir, const char *a, cons
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
+/* 0 when path is missing or carries SWAN_MARK in its first lines, else
+ * -EEXIST with the refusal in err (or the error reading it). */
+static int ours_or_absent(const char *path, char *err, size_t errlen)
+{
+	char head[1024];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s (use --take-over to replace it)", path,
+			 strerror(errno));
+		return -EEXIST;
+	}
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	head[n > 0 ? n : 0] = 0;
+	if (strstr(head, SWAN_MARK))
+		return 0;
+	snprintf(err, errlen, "%s: not written by xdnat-host; refusing to overwrite it "
+		 "(use --take-over to replace it)", path);
+	return -EEXIST;
+}
+
+static int refuse_foreign(const char *dir, char *err, size_t errlen)
+{
+	static const char *const files[] = {
+		SWAN_CONF, SWAN_SWANCTL_DIR "/" SWAN_SWANCTL_CONF, SWAN_UPDOWN,
+	};
+	char path[PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (subdir(path, sizeof(path), dir, files[i], NULL))
+			return -ENAMETOOLONG;
+		r = ours_or_absent(path, err, errlen);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 int swan_write(const char *dir, const struct swan_params *p, char *err, size_t errlen)
 {
 	char path[PATH_MAX], name[32];
@@ -433,6 +482,8 @@ int swan_write(const char *dir, const struct swan_params *p, char *err, size_t e
 	int r;
 
 	r = swan_check(p, dir, err, errlen);
+	if (!r && !p->take_over)
+		r = refuse_foreign(dir, err, errlen);
 	if (r)
 		return r;
 	r = mkdir_p(dir, 0755);

@@ -51,6 +51,10 @@
 #define SWAN_PEER_CA_FMT	"peer-ca-%u.pem"	/* in swanctl/x509ca, from 1 */
 #define SWAN_CRL		"xdnat.crl"	/* in swanctl/x509crl */
 #define SWAN_CONN		"xdnat"		/* the connection and its CHILD_SA */
+/* The line that marks strongswan.conf, swanctl.conf and updown.sh as ours
+ * (in their first lines): a file there without it is not replaced unless
+ * take_over. */
+#define SWAN_MARK		"# Written by `xdnat-host strongswan`"
 
 /*
  * kernel-libipsec routes the peer's traffic into its TUN device through
@@ -98,6 +102,10 @@ struct swan_params {
 	/* true: the kernel does ESP (XFRM + esp4): kernel-netlink, plain ESP.
 	 * false: kernel-libipsec (userspace ESP, always ESP-in-UDP) + kdf. */
 	bool kernel_has_esp;
+
+	/* Replace strongswan.conf, swanctl.conf and updown.sh even when they do
+	 * not carry SWAN_MARK (`strongswan --take-over`). */
+	bool take_over;
 };
 
 /* The file contents, malloc'ed, NUL-terminated; DIR is the directory they
@@ -114,8 +122,10 @@ int swan_check(const struct swan_params *p, const char *dir, char *err, size_t e
 /*
  * Create DIR (0755) and its subdirectories and write every file listed at the
  * top. 0, or -errno with err naming the file or parameter. A file already
- * there is replaced; nothing else in DIR is touched (conf.d, strongswan.d and
- * updown.d are the site's and the hook's).
+ * there is replaced when it carries SWAN_MARK (or with take_over); one that
+ * does not is refused with -EEXIST and "DIR/FILE: not written by xdnat-host
+ * ...", before anything is written. Nothing else in DIR is touched (conf.d,
+ * strongswan.d and updown.d are the site's and the hook's).
  */
 int swan_write(const char *dir, const struct swan_params *p, char *err, size_t errlen);
 

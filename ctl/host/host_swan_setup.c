@@ -80,6 +80,48 @@ static int reload(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+#define DELETED_SUFFIX	" (deleted)"
+
+/* xdnat-host on PATH into buf: 0, or -ENOENT. */
+static int on_path(char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+	char dirs[4096], *save = NULL;
+
+	snprintf(dirs, sizeof(dirs), "%s", path && *path ? path : "/usr/sbin:/usr/bin");
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		int n = snprintf(buf, len, "%s/xdnat-host", d);
+
+		if (d[0] == '/' && n > 0 && (size_t)n < len && !access(buf, X_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The path updown.sh calls us by. /proc/self/exe of an agent whose binary an
+ * upgrade replaced reads "PATH (deleted)": the new binary is at PATH. One
+ * that is gone altogether: the xdnat-host on PATH. 0, or -errno with err.
+ */
+static int self_path(char *buf, size_t len, char *err, size_t errlen)
+{
+	size_t sl = strlen(DELETED_SUFFIX);
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n <= 0) {
+		snprintf(err, errlen, "strongswan: /proc/self/exe: %s", strerror(errno));
+		return -errno;
+	}
+	buf[n] = 0;
+	if ((size_t)n > sl && !strcmp(buf + n - sl, DELETED_SUFFIX))
+		buf[n - sl] = 0;
+	if (!access(buf, X_OK) || !on_path(buf, len))
+		return 0;
+	snprintf(err, errlen, "strongswan: this agent's binary is gone and there is no "
+		 "xdnat-host on PATH for updown.sh to call");
+	return -ENOENT;
+}
+
 int swan_setup(const struct swan_opts *w, const struct swan_share *sh, FILE *out, char *err,
 	       size_t errlen)
 {
@@ -87,7 +129,6 @@ int swan_setup(const struct swan_opts *w, const struct swan_share *sh, FILE *out
 	char key[PATH_MAX + 16], crt[PATH_MAX + 16], ca[PATH_MAX + 16], crl[PATH_MAX + 16];
 	char self[PATH_MAX], probe_err[256];
 	struct swan_params p = { 0 };
-	ssize_t n;
 	int rc, esp;
 
 	if (!sh->has_spis) {
@@ -120,12 +161,9 @@ int swan_setup(const struct swan_opts *w, const struct swan_share *sh, FILE *out
 			esp = 0;
 		}
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		snprintf(err, errlen, "strongswan: /proc/self/exe: %s", strerror(errno));
-		return -errno;
-	}
-	self[n] = 0;
+	rc = self_path(self, sizeof(self), err, errlen);
+	if (rc)
+		return rc;
 	snprintf(key, sizeof(key), "%s/%s", sh->cert_dir, HOST_CERT_KEY);
 	snprintf(crt, sizeof(crt), "%s/%s", sh->cert_dir, HOST_CERT_CRT);
 	snprintf(ca, sizeof(ca), "%s/%s", sh->cert_dir, HOST_CERT_CHAIN);
@@ -153,6 +191,7 @@ int swan_setup(const struct swan_opts *w, const struct swan_share *sh, FILE *out
 	p.xdnat_host_path = self;
 	p.agent_socket = sh->agent_socket;
 	p.kernel_has_esp = esp;
+	p.take_over = w->take_over;
 
 	rc = swan_write(w->dir, &p, err, errlen);
 	if (rc)

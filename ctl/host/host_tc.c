@@ -32,12 +32,39 @@ static int attach_one(int ifindex, enum bpf_tc_attach_point where,
 	return bpf_tc_attach(&hook, &o);
 }
 
+/* The clsact qdisc (created when missing: *created) and both filters. Logs
+ * what failed; a failure leaves nothing of ours attached. */
+static int attach_both(struct host_tunnel *skel, int ifindex, bool *created)
+{
+	struct bpf_tc_hook hook;
+	libbpf_print_fn_t prev;
+	int err;
+
+	hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	/* an existing clsact (EEXIST) is expected on every later `up`: keep
+	 * libbpf from printing the kernel's complaint about it */
+	prev = libbpf_set_print(NULL);
+	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(prev);
+	*created = !err;
+	if (err && err != -EEXIST) {
+		log_err("creating the clsact qdisc: %s", strerror(-err));
+		return err;
+	}
+	err = attach_one(ifindex, BPF_TC_EGRESS, skel->progs.host_egress);
+	if (!err)
+		err = attach_one(ifindex, BPF_TC_INGRESS, skel->progs.host_ingress);
+	if (err) {
+		log_err("attaching host_tunnel (tc filter): %s", strerror(-err));
+		host_tc_detach(ifindex, *created);
+	}
+	return err;
+}
+
 int host_tc_attach(struct host_tc *t, int ifindex, const struct xdnat_host_cfg *cfg,
 		   bool *created)
 {
-	struct bpf_tc_hook hook;
 	struct host_tunnel *skel;
-	libbpf_print_fn_t prev;
 	int err;
 
 	skel = host_tunnel__open();
@@ -53,25 +80,9 @@ int host_tc_attach(struct host_tc *t, int ifindex, const struct xdnat_host_cfg *
 		goto fail;
 	}
 
-	hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
-	/* an existing clsact (EEXIST) is expected on every later `up`: keep
-	 * libbpf from printing the kernel's complaint about it */
-	prev = libbpf_set_print(NULL);
-	err = bpf_tc_hook_create(&hook);
-	libbpf_set_print(prev);
-	*created = !err;
-	if (err && err != -EEXIST) {
-		log_err("creating the clsact qdisc: %s", strerror(-err));
+	err = attach_both(skel, ifindex, created);
+	if (err)
 		goto fail;
-	}
-	err = attach_one(ifindex, BPF_TC_EGRESS, skel->progs.host_egress);
-	if (!err)
-		err = attach_one(ifindex, BPF_TC_INGRESS, skel->progs.host_ingress);
-	if (err) {
-		log_err("attaching host_tunnel (tc filter): %s", strerror(-err));
-		host_tc_detach(ifindex, *created);
-		goto fail;
-	}
 	host_tunnel__destroy(t->skel);	/* a re-attach: the filters moved on */
 	t->skel = skel;
 	return 0;
@@ -138,4 +149,55 @@ int host_tc_detach(int ifindex, bool destroy_clsact)
 			first = err;
 	}
 	return first;
+}
+
+int host_tc_reattach(struct host_tc *t, int ifindex, bool *created)
+{
+	*created = false;
+	return t->skel ? attach_both(t->skel, ifindex, created) : -ENOENT;
+}
+
+const char *host_tc_filter_name(enum host_tc_filter f)
+{
+	return f == HOST_TC_OURS ? "ours" : f == HOST_TC_OTHER ? "other" : "missing";
+}
+
+static __u32 prog_id(struct bpf_program *prog)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.id;
+}
+
+static enum host_tc_filter query_one(int ifindex, enum bpf_tc_attach_point where,
+				     __u32 ours)
+{
+	struct bpf_tc_hook hook;
+	libbpf_print_fn_t prev;
+	int err;
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = HOST_TC_HANDLE, .priority = HOST_TC_PRIORITY);
+
+	hook_init(&hook, ifindex, where);
+	/* a missing filter or qdisc is an answer here, not an error to print */
+	prev = libbpf_set_print(NULL);
+	err = bpf_tc_query(&hook, &o);
+	libbpf_set_print(prev);
+	if (err)
+		return HOST_TC_MISSING;
+	return ours && o.prog_id == ours ? HOST_TC_OURS : HOST_TC_OTHER;
+}
+
+int host_tc_probe(const struct host_tc *t, int ifindex, struct host_tc_live *live)
+{
+	live->egress = live->ingress = HOST_TC_MISSING;
+	if (ifindex <= 0)
+		return -ENODEV;
+	live->egress = query_one(ifindex, BPF_TC_EGRESS,
+				 t->skel ? prog_id(t->skel->progs.host_egress) : 0);
+	live->ingress = query_one(ifindex, BPF_TC_INGRESS,
+				  t->skel ? prog_id(t->skel->progs.host_ingress) : 0);
+	return 0;
 }

@@ -37,4 +37,23 @@ void host_tc_close(struct host_tc *t);
  * destroy_clsact (only when `up` created it). Gone already is fine. */
 int host_tc_detach(int ifindex, bool destroy_clsact);
 
+/* What sits at our handle and priority on one hook, read back from the kernel. */
+enum host_tc_filter {
+	HOST_TC_MISSING,	/* no filter there (or no clsact qdisc at all) */
+	HOST_TC_OURS,		/* the program this agent attached */
+	HOST_TC_OTHER,		/* another program (another agent's, or a stale one) */
+};
+
+struct host_tc_live {
+	enum host_tc_filter egress, ingress;
+};
+
+/* "missing", "ours", "other" */
+const char *host_tc_filter_name(enum host_tc_filter f);
+/* Query both hooks of ifindex. 0 or -errno. */
+int host_tc_probe(const struct host_tc *t, int ifindex, struct host_tc_live *live);
+/* Attach the programs already loaded (counters kept) on ifindex again, the
+ * clsact qdisc created when missing (*created). 0 or -errno, logged. */
+int host_tc_reattach(struct host_tc *t, int ifindex, bool *created);
+
 #endif

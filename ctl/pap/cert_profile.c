@@ -264,6 +264,22 @@ int64_t cert_time_unix(const ASN1_TIME *t)
 int cert_read_ports(const uint8_t *der, size_t len, uint32_t *global_be,
 		    struct pap_port_range *ports, unsigned int *n)
 {
+	return cert_read_ports_oid(der, len, CERT_OID_PORT_BLOCKS, global_be, ports, n);
+}
+
+bool cert_oid_valid(const char *oid)
+{
+	ASN1_OBJECT *obj = oid && *oid ? OBJ_txt2obj(oid, 1) : NULL;
+	bool ok = obj != NULL;
+
+	ASN1_OBJECT_free(obj);
+	ERR_clear_error();
+	return ok;
+}
+
+int cert_read_ports_oid(const uint8_t *der, size_t len, const char *oid,
+			uint32_t *global_be, struct pap_port_range *ports, unsigned int *n)
+{
 	XDNAT_PORT_BLOCKS *sk = NULL;
 	ASN1_OBJECT *obj = NULL;
 	const ASN1_OCTET_STRING *data;
@@ -274,7 +290,7 @@ int cert_read_ports(const uint8_t *der, size_t len, uint32_t *global_be,
 	if (!der || !n || (*n && !ports) || len > LONG_MAX)
 		return -EINVAL;
 	x = cert_parse(der, len);
-	obj = OBJ_txt2obj(CERT_OID_PORT_BLOCKS, 1);
+	obj = OBJ_txt2obj(oid ? oid : CERT_OID_PORT_BLOCKS, 1);
 	if (!obj) {
 		rc = -ENOMEM;
 		goto out;
@@ -374,11 +390,11 @@ int cert_read_validity(const uint8_t *der, size_t len, int64_t *not_before,
 
 /* ---- writing a certificate ---------------------------------------------- */
 
-int cert_port_blocks_add(X509 *x, uint32_t global_be, const struct pap_port_range *r,
-			 unsigned int n)
+int cert_port_blocks_add(X509 *x, const char *oid, uint32_t global_be,
+			 const struct pap_port_range *r, unsigned int n)
 {
 	XDNAT_PORT_BLOCKS *sk = sk_XDNAT_PORT_BLOCK_new_null();
-	ASN1_OBJECT *obj = OBJ_txt2obj(CERT_OID_PORT_BLOCKS, 1);
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid ? oid : CERT_OID_PORT_BLOCKS, 1);
 	ASN1_OCTET_STRING *oct = ASN1_OCTET_STRING_new();
 	X509_EXTENSION *ext = NULL;
 	unsigned char *der = NULL;

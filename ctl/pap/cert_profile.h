@@ -9,6 +9,7 @@
 #ifndef XDNAT_CERT_PROFILE_H
 #define XDNAT_CERT_PROFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -18,11 +19,14 @@
 #include "pap/pap.h"
 
 /*
- * OID of the port-blocks extension. 32473 is the Private Enterprise Number
- * RFC 5612 reserves for documentation: a PLACEHOLDER until xdnat has a PEN
- * of its own. Arc 1.3.6.1.4.1.32473.1 = xdnat, .1 = portBlocks.
+ * OID of the port-blocks extension: a UUID-based OID under 2.25 (ITU-T
+ * X.667, RFC 9562), which needs no registration. The UUID is the name-based
+ * (version 5, SHA-1) UUID of "urn:xdnat:x509:portBlocks" in the URL
+ * namespace, e982993a-c0a8-54a7-8fd3-3664026d6d5e (docs/ca.md). xdnatd
+ * --port-blocks-oid issues another; the host agent reads this one.
  */
-#define CERT_OID_PORT_BLOCKS	"1.3.6.1.4.1.32473.1.1"
+#define CERT_OID_PORT_BLOCKS	"2.25.310388229473022331704350473149991447902"
+#define CERT_MAX_OID		128	/* dotted text */
 
 #define CERT_SERIAL_LEN		16
 
@@ -85,6 +89,11 @@ int64_t cert_time_unix(const ASN1_TIME *t);
  */
 int cert_read_ports(const uint8_t *der, size_t len, uint32_t *global_be,
 		    struct pap_port_range *ports, unsigned int *n);
+/* The same for the extension under oid (dotted text). */
+int cert_read_ports_oid(const uint8_t *der, size_t len, const char *oid,
+			uint32_t *global_be, struct pap_port_range *ports, unsigned int *n);
+/* True when oid is a dotted OID OpenSSL takes (an --port-blocks-oid). */
+bool cert_oid_valid(const char *oid);
 /* Validity of a DER certificate, unix seconds. 0 or -EBADMSG. */
 int cert_read_validity(const uint8_t *der, size_t len, int64_t *not_before,
 		       int64_t *not_after);
@@ -94,10 +103,10 @@ int cert_read_serial(const uint8_t *der, size_t len, struct cert_serial *out);
 
 /* ---- writing a certificate ---------------------------------------------- */
 
-/* Add the portBlocks extension (not critical) naming blocks r[0..n-1] of
- * G, in that order. 0 or -ENOMEM. */
-int cert_port_blocks_add(X509 *x, uint32_t global_be, const struct pap_port_range *r,
-			 unsigned int n);
+/* Add the portBlocks extension (not critical) under oid (NULL: the
+ * default) naming blocks r[0..n-1] of G, in that order. 0 or -ENOMEM. */
+int cert_port_blocks_add(X509 *x, const char *oid, uint32_t global_be,
+			 const struct pap_port_range *r, unsigned int n);
 
 /* ---- serials ------------------------------------------------------------ */
 

@@ -73,6 +73,9 @@ static const struct pap_param_desc pap_params[PAP_P_MAX + 1] = {
 	[PAP_P_NATT_PORT]	= { 2, 2, 1 },
 	[PAP_P_CRL]		= { 1, PAP_MAX_DER, 1 },
 	[PAP_P_EXT_MTU]		= { 2, 2, 1 },
+	[PAP_P_OFFSET]		= { 4, 4, 1 },
+	[PAP_P_TOTAL]		= { 4, 4, 1 },
+	[PAP_P_CRL_ID]		= { PAP_MAC_LEN, PAP_MAC_LEN, 1 },
 	[PAP_P_COOKIE]		= { PAP_COOKIE_LEN, PAP_COOKIE_LEN, 1 },
 	[PAP_P_TOKEN_ID]	= { 4, 4, 1 },
 	[PAP_P_GW_SIG]		= { PAP_GW_SIG_LEN, PAP_GW_SIG_LEN, 1 },
@@ -136,8 +139,11 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 				.p[PAP_P_EXT_MTU] = OPT),
 	[PAP_NATT] = ROW(.p[PAP_P_NATT_PORT] = ONE),
 	[PAP_NATT_REPLY] = ROW(.p[PAP_P_NATT_PORT] = ONE),
-	[PAP_CRL] = ROW(),
-	[PAP_CRL_REPLY] = ROW(.p[PAP_P_CRL] = ONE),
+	/* A CRL larger than one reply comes in chunks: OFFSET asks for one;
+	 * each reply names the whole CRL's length and hash. */
+	[PAP_CRL] = ROW(.p[PAP_P_OFFSET] = OPT),
+	[PAP_CRL_REPLY] = ROW(.p[PAP_P_CRL] = ONE, .p[PAP_P_OFFSET] = OPT,
+			      .p[PAP_P_TOTAL] = OPT, .p[PAP_P_CRL_ID] = OPT),
 	[PAP_ERROR] = ROW(.p[PAP_P_ERROR_CODE] = ONE, .p[PAP_P_REQ_TYPE] = OPT,
 			  .p[PAP_P_MESSAGE] = OPT, .p[PAP_P_COOKIE] = OPT),
 };
@@ -233,6 +239,15 @@ static int pap_store(struct pap_msg *m, uint8_t t, const uint8_t *v,
 	case PAP_P_EXT_MTU:
 		m->ext_mtu = get_be16(v);
 		return m->ext_mtu >= PAP_MIN_MTU ? 0 : -PAP_E_BAD_VALUE;
+	case PAP_P_OFFSET:
+		m->offset = get_be32(v);
+		return 0;
+	case PAP_P_TOTAL:
+		m->total = get_be32(v);
+		return m->total ? 0 : -PAP_E_BAD_VALUE;
+	case PAP_P_CRL_ID:
+		memcpy(m->crl_id, v, PAP_MAC_LEN);
+		return 0;
 	case PAP_P_AUTH:
 		return 0;	/* verified by pap_verify(), which has the key */
 	}
@@ -509,6 +524,12 @@ int pap_encode_msg(uint8_t *buf, size_t cap, const struct pap_msg *m,
 		pap_put(&w, PAP_P_GW_SIG, m->gw_sig, PAP_GW_SIG_LEN);
 	if (m->present & PAP_BIT(PAP_P_EXT_MTU))
 		pap_put_u16(&w, PAP_P_EXT_MTU, m->ext_mtu);
+	if (m->present & PAP_BIT(PAP_P_OFFSET))
+		pap_put_u32(&w, PAP_P_OFFSET, m->offset);
+	if (m->present & PAP_BIT(PAP_P_TOTAL))
+		pap_put_u32(&w, PAP_P_TOTAL, m->total);
+	if (m->present & PAP_BIT(PAP_P_CRL_ID))
+		pap_put(&w, PAP_P_CRL_ID, m->crl_id, PAP_MAC_LEN);
 	return pap_finish(&w, key, key_len);
 }
 
@@ -555,6 +576,10 @@ const char *pap_msg_diff(const struct pap_msg *a, const struct pap_msg *b)
 	for (i = 0; i < a->n_certs && i < ARRAY_SIZE(a->certs); i++)
 		DIFF_BYTES(certs[i], cert_lens[i]);
 	DIFF_BYTES(crl, crl_len);
+	DIFF(offset);
+	DIFF(total);
+	if (memcmp(a->crl_id, b->crl_id, PAP_MAC_LEN))
+		return "crl_id";
 	if (memcmp(a->cookie, b->cookie, PAP_COOKIE_LEN))
 		return "cookie";
 	DIFF(token_id);
@@ -681,16 +706,18 @@ static const struct {
 				     "names ports or SPIs the host does not hold" },
 	[PAP_E_NOT_FOUND]	 = { "not-found", "nothing matched the request" },
 	[PAP_E_TOO_MANY_HOSTS]	 = { "too-many-hosts", "no room for another host" },
-	[PAP_E_TABLE_FULL]	 = { "table-full", "the host's range or SA table is full" },
-	[PAP_E_RATE_LIMITED]	 = { "rate-limited",
-				     "too many registrations from this address: try later" },
+	[PAP_E_TABLE_FULL]	 = { "table-full",
+				     "the host's range table or the gateway's SA map is full" },
+	[PAP_E_BUDGET]		 = { "budget-exceeded",
+				     "the host's SA budget is spent: invalidate peers first" },
+	[PAP_E_RATE_LIMITED]	 = { "rate-limited", "too many such requests: try later" },
 	[PAP_E_NOT_IMPLEMENTED]	 = { "not-implemented", "not implemented by this gateway" },
 	[PAP_E_INTERNAL]	 = { "internal",
 				     "internal gateway error (e.g. state not persisted)" },
 	[PAP_E_BAD_CSR]		 = { "bad-csr",
 				     "CSR not PKCS#10 DER, or its signature does not verify" },
 	[PAP_E_BAD_KEY]		 = { "bad-key",
-				     "CSR key not ECDSA P-256/P-384 nor RSA >= 2048 bits" },
+				     "CSR key not ECDSA P-256/P-384 nor RSA 2048-4096 bits, e 65537" },
 	[PAP_E_NO_PORTS]	 = { "no-ports",
 				     "the host holds no ports to certify: request ports first" },
 };

@@ -34,6 +34,8 @@
 #define PAP_SIG_KEY_LEN		32		/* Ed25519 public key */
 #define PAP_SIG_LEN		64		/* Ed25519 signature */
 #define PAP_GW_SIG_LEN		(PAP_SIG_KEY_LEN + PAP_SIG_LEN)
+#define PAP_CRL_CHUNK		PAP_MAX_DER	/* CRL bytes in one CRL reply */
+#define PAP_MAX_CRL		(4u << 20)	/* a whole CRL, reassembled */
 #define PAP_MIN_MTU		68		/* RFC 791: every IPv4 link carries this */
 
 /* Message types: a request is even, its reply is request + 1. */
@@ -83,12 +85,15 @@ enum pap_param {
 	PAP_P_AUTH		= 13,	/* 32: HMAC-SHA256, always last */
 	PAP_P_REQ_TYPE		= 14,	/* 1: u8 type of the request an ERROR answers */
 	PAP_P_NATT_PORT		= 15,	/* 2: u16 port carrying ESP-in-UDP, 0 = none */
-	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, signed by the CA */
+	PAP_P_CRL		= 16,	/* 1..8192: X.509 CRL DER, or one chunk of it */
 	PAP_P_EXT_MTU		= 17,	/* 2: u16 MTU of the gateway's external link, >= 68 */
-	PAP_P_COOKIE		= 18,	/* 16: return-routability cookie (REGISTER, ERROR) */
-	PAP_P_TOKEN_ID		= 19,	/* 4: u32 enrolment token id, >= 1 (REGISTER) */
-	PAP_P_GW_SIG		= 20,	/* 96: gateway Ed25519 key 32 | signature 64 */
-	PAP_P_MAX		= 20,
+	PAP_P_OFFSET		= 18,	/* 4: u32 byte offset of a CRL chunk */
+	PAP_P_TOTAL		= 19,	/* 4: u32 length of the whole CRL DER */
+	PAP_P_CRL_ID		= 20,	/* 32: SHA-256 of the whole CRL DER */
+	PAP_P_COOKIE		= 21,	/* 16: return-routability cookie (REGISTER, ERROR) */
+	PAP_P_TOKEN_ID		= 22,	/* 4: u32 enrolment token id, >= 1 (REGISTER) */
+	PAP_P_GW_SIG		= 23,	/* 96: gateway Ed25519 key 32 | signature 64 */
+	PAP_P_MAX		= 23,
 };
 
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
@@ -123,7 +128,8 @@ enum pap_err {
 	PAP_E_NOT_FOUND		= 33,	/* nothing matched (e.g. invalidate) */
 	PAP_E_TOO_MANY_HOSTS	= 34,
 	PAP_E_TABLE_FULL	= 35,	/* per-host range or SA table full */
-	PAP_E_RATE_LIMITED	= 36,	/* too many REGISTERs or hosts from one address */
+	PAP_E_BUDGET		= 36,	/* the host's SA budget (--sa-budget) spent */
+	PAP_E_RATE_LIMITED	= 37,	/* too many such requests: try later */
 	/* 40..49: gateway side */
 	PAP_E_NOT_IMPLEMENTED	= 40,
 	PAP_E_INTERNAL		= 41,	/* e.g. the state could not be persisted */
@@ -179,6 +185,8 @@ struct pap_msg {
 	uint8_t cookie[PAP_COOKIE_LEN];
 	uint32_t token_id;
 	uint8_t gw_sig[PAP_GW_SIG_LEN];	/* GW_SIG: key | signature */
+	uint32_t offset, total;		/* CRL chunks */
+	uint8_t crl_id[PAP_MAC_LEN];
 
 	struct pap_port_range ports[PAP_MAX_RANGES];
 	uint8_t n_ports;

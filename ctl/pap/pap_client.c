@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include "pap/pap_client.h"
 
 /* ---- session: sealing requests, checking replies ---------------------- */
@@ -164,6 +166,9 @@ void pap_client_close(struct pap_client *c)
 	if (c->fd > 0)
 		close(c->fd);
 	c->fd = -1;
+	free(c->crl);
+	c->crl = NULL;
+	c->crl_len = 0;
 	OPENSSL_cleanse(&c->s, sizeof(c->s));
 }
 
@@ -452,7 +457,79 @@ int pap_client_cert(struct pap_client *c, const uint8_t *csr, size_t len)
 	return transact(c, &w, PAP_CERT);
 }
 
+static int crl_chunk(struct pap_client *c, uint32_t offset)
+{
+	struct pap_writer w;
+	int err = begin(c, &w, PAP_CRL);
+
+	if (err)
+		return err;
+	if (offset)
+		pap_put_u32(&w, PAP_P_OFFSET, offset);
+	return transact(c, &w, PAP_CRL);
+}
+
+/* One pass over the chunks into c->crl: 0, -ESTALE when the CRL changed
+ * under us, or -errno. */
+static int crl_fetch(struct pap_client *c)
+{
+	const struct pap_msg *m = &c->reply;
+	uint8_t id[PAP_MAC_LEN], sum[SHA256_DIGEST_LENGTH];
+	uint32_t total, got = 0;
+	int err = crl_chunk(c, 0);
+
+	if (err)
+		return err;
+	if (!(m->present & PAP_BIT(PAP_P_TOTAL))) {
+		/* a gateway that sends the CRL whole, in one reply */
+		total = m->crl_len;
+	} else {
+		total = m->total;
+		if (!(m->present & PAP_BIT(PAP_P_CRL_ID)) || m->offset)
+			return -EBADMSG;
+	}
+	if (total > PAP_MAX_CRL)
+		return -EFBIG;
+	memcpy(id, m->crl_id, sizeof(id));
+	c->crl = malloc(total);
+	if (!c->crl)
+		return -ENOMEM;
+	for (;;) {
+		if (m->crl_len > total - got)
+			return -EBADMSG;
+		memcpy(c->crl + got, m->crl, m->crl_len);
+		got += m->crl_len;
+		if (got == total)
+			break;
+		err = crl_chunk(c, got);
+		if (err)
+			return err;
+		if (m->total != total || memcmp(m->crl_id, id, sizeof(id)))
+			return -ESTALE;	/* a new CRL was signed meanwhile */
+		if (m->offset != got)
+			return -EBADMSG;
+	}
+	c->crl_len = total;
+	if (!(m->present & PAP_BIT(PAP_P_TOTAL)))
+		return 0;
+	SHA256(c->crl, total, sum);
+	return CRYPTO_memcmp(sum, id, sizeof(sum)) ? -EBADMSG : 0;
+}
+
 int pap_client_crl(struct pap_client *c)
 {
-	return bare_request(c, PAP_CRL);
+	int err = -ESTALE;
+
+	for (int pass = 0; pass < 3 && err == -ESTALE; pass++) {
+		free(c->crl);
+		c->crl = NULL;
+		c->crl_len = 0;
+		err = crl_fetch(c);
+	}
+	if (err) {
+		free(c->crl);
+		c->crl = NULL;
+		c->crl_len = 0;
+	}
+	return err;
 }

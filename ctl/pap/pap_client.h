@@ -71,6 +71,10 @@ struct pap_client {
 	struct pap_msg reply;
 	uint8_t rbuf[PAP_MAX_MSG];
 	uint8_t qbuf[PAP_MAX_MSG];
+	/* The last CRL pap_client_crl() put together (malloc'd, freed by
+	 * pap_client_close() or the next call). */
+	uint8_t *crl;
+	size_t crl_len;
 };
 
 /* gw: the gateway's internal address (dotted quad), port in host order. */
@@ -112,7 +116,10 @@ int pap_client_query(struct pap_client *c);	/* result in c->reply */
 int pap_client_natt(struct pap_client *c, uint16_t port);
 /* CERT with a PKCS#10 DER: c->reply.certs[] hold the leaf, then the chain. */
 int pap_client_cert(struct pap_client *c, const uint8_t *csr, size_t len);
-/* CRL: c->reply.crl holds the CA's CRL, DER. */
+/* CRL: c->crl holds the CA's whole CRL, DER, put together from as many
+ * chunks as it takes (each checked against the whole CRL's length and
+ * SHA-256); a CRL that changed between two chunks is fetched again from the
+ * start, twice at most (then -ESTALE). -EFBIG over PAP_MAX_CRL. */
 int pap_client_crl(struct pap_client *c);
 
 /* Why the call that returned rc failed, as one line kept in c->why: the

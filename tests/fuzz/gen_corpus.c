@@ -7,7 +7,8 @@
  *   make build/ctl/libxdnat-gateway.a   (and the other layers)
  *   gcc -std=c11 -D_GNU_SOURCE -Ictl -Icommon tests/fuzz/gen_corpus.c \
  *       build/ctl/libxdnat-gateway.a build/ctl/libxdnat-pap.a \
- *       build/ctl/libxdnat-lib.a -lcrypto -ljson-c -lbpf -lmnl -o /tmp/gen_corpus
+ *       build/ctl/libxdnat-lib.a -lcrypto -ljson-c -lbpf -lmnl -lz -lmicrohttpd \
+ *       -o /tmp/gen_corpus
  *   /tmp/gen_corpus tests/fuzz/corpus/pap
  */
 #include <arpa/inet.h>
@@ -58,8 +59,9 @@ static const struct sample {
 			     [PAP_P_EXT_MTU] = 1 } },
 	{ PAP_NATT, { [PAP_P_NATT_PORT] = 1 } },
 	{ PAP_NATT_REPLY, { [PAP_P_NATT_PORT] = 1 } },
-	{ PAP_CRL, { 0 } },
-	{ PAP_CRL_REPLY, { [PAP_P_CRL] = 1 } },
+	{ PAP_CRL, { [PAP_P_OFFSET] = 1 } },
+	{ PAP_CRL_REPLY, { [PAP_P_CRL] = 1, [PAP_P_OFFSET] = 1, [PAP_P_TOTAL] = 1,
+			   [PAP_P_CRL_ID] = 1 } },
 };
 
 static uint8_t der[64];		/* stands in for CSR / certificate / CRL DER */
@@ -118,6 +120,16 @@ static void put_sample(struct pap_writer *w, uint8_t p, unsigned int i)
 		break;
 	case PAP_P_EXT_MTU:
 		pap_put_u16(w, p, 1400);
+		break;
+	case PAP_P_OFFSET:
+		pap_put_u32(w, p, 8192);
+		break;
+	case PAP_P_TOTAL:
+		pap_put_u32(w, p, 35249);
+		break;
+	case PAP_P_CRL_ID:
+		memset(pub, 0x5c, sizeof(pub));
+		pap_put(w, p, pub, sizeof(pub));
 		break;
 	case PAP_P_COOKIE:
 		pap_put(w, p, der, PAP_COOKIE_LEN);

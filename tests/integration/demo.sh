@@ -23,10 +23,12 @@ result() {
 indent() { sed 's/^/  /'; }
 T0=$SECONDS
 
-say "the rig: external peer, attacker, gateway (xdnatd, XDP), hosts h1 and h2"
+say "the rig: external peer behind a router, attacker, gateway (xdnatd, XDP), hosts h1 and h2"
 rig_up || exit 1
 cat <<EOF
-  ext $PEER and atk $ATTACKER ── switch ── gateway ext0 $GW_EXT [gw_ext XDP]
+  ext $PEER ── router $ROUTER ─┐
+                 atk $ATTACKER ─┴ switch ── gateway ext0 $GW_EXT [gw_ext XDP]
+  (no permanent neighbours: xdnatd keeps the gateway's next hops resolved)
   gateway: G = $G on lo; int0 $GI [gw_int XDP] ── switch ── h1 $H1_ADDR, h2 $H2_ADDR
   h1: client $H1_CID, ports $H1_PORT_FIRST-$H1_PORT_LAST, SPIs $(printf '0x%x-0x%x' $H1_SPI_FIRST $H1_SPI_LAST)
   h2: client $H2_CID, ports $H2_PORT_FIRST-$H2_PORT_LAST, SPIs $(printf '0x%x-0x%x' $H2_SPI_FIRST $H2_SPI_LAST)

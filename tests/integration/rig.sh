@@ -1,22 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The end-to-end rig: a real gateway (xdnatd with its XDP data plane) and two
 # real hosts (xdnat-host) in network namespaces, an external peer with real
-# servers and an attacker beside it. Source it after lib.sh, then `rig_up`:
+# servers behind a router, and an attacker on the gateway's own link. Source
+# it after lib.sh, then `rig_up`:
 #
-#   ext  203.0.113.10 ─┐                                        ┌─ h1 10.0.0.11
-#                      wan ─ ext0 [gw_ext] gw [gw_int] int0 ─ lan
-#   atk  203.0.113.66 ─┘    203.0.113.1  G on lo  10.0.0.1      ├─ h2 10.0.0.12
+#   ext 192.0.2.10 ─ rtr ─┐ 203.0.113.254                       ┌─ h1 10.0.0.11
+#     (BEYOND_MTU)        wan ─ ext0 [gw_ext] gw [gw_int] int0 ─ lan
+#   atk 203.0.113.66 ─────┘    203.0.113.1  G on lo  10.0.0.1    ├─ h2 10.0.0.12
 #                                                                └─ latk 10.0.0.66
 #
 # latk is an attacker on the LAN (a neighbour of the hosts: test_attacks.sh).
 #
-# wan and lan are namespaces holding a bridge each (the switches). Every name
-# is unique per run (lib.sh's RUN_ID) and lib.sh's EXIT trap tears it all
-# down: daemons by PID, namespaces, the bpffs mount.
+# wan and lan are namespaces holding a bridge each (the switches); rtr is a
+# router (the gateway's default route), so both kinds of next hop are there:
+# the router for the peer, the destination itself for the attacker. Nobody
+# has a permanent neighbour entry: the gateway resolves its next hops itself,
+# as on any network. Every name is unique per run (lib.sh's RUN_ID) and
+# lib.sh's EXIT trap tears it all down: daemons by PID, namespaces, the
+# bpffs mount.
 #
 # After rig_up:
-#   namespaces   EXT ATK WAN GW LAN H1 H2 LATK (rig_ns ext|atk|wan|gw|lan|h1|h2|latk)
-#   addresses    G GI PEER ATTACKER GW_EXT H1_ADDR H2_ADDR LATK_ADDR
+#   namespaces   EXT ATK RTR WAN GW LAN H1 H2 LATK
+#                (rig_ns ext|atk|rtr|wan|gw|lan|h1|h2|latk)
+#   addresses    G GI PEER ATTACKER GW_EXT ROUTER ROUTER_BEYOND H1_ADDR H2_ADDR
+#                LATK_ADDR
+#   links        ext0 (gw) - wan - eth0 (rtr); eth1 (rtr) - eth0 (ext), at
+#                BEYOND_MTU (rig_beyond_mtu MTU changes it)
 #   shares       H1_CID H1_PORT_FIRST H1_PORT_LAST H1_IKE_PORT H1_NATT_PORT
 #                H1_SPI_FIRST H1_SPI_LAST, and the same for H2_
 #                (from `xdnat-host status --json`, re-read by rig_read_share N)
@@ -37,8 +46,10 @@ XDNAT_HOST=$BUILD/xdnat-host
 G=198.51.100.1			# the global address h1 and h2 share
 GI=10.0.0.1			# the gateway's internal address (PAP, tunnel end)
 GW_EXT=203.0.113.1		# the gateway's external NIC
-PEER=203.0.113.10		# the external peer
-ATTACKER=203.0.113.66		# another external address, never validated by default
+ROUTER=203.0.113.254		# the router on the gateway's link: its default route
+ROUTER_BEYOND=192.0.2.1		# the router on the link beyond it
+PEER=192.0.2.10			# the external peer, behind the router
+ATTACKER=203.0.113.66		# on the gateway's link, never validated by default
 H1_ADDR=10.0.0.11
 H2_ADDR=10.0.0.12
 LATK_ADDR=10.0.0.66		# the LAN attacker
@@ -48,6 +59,7 @@ EXT_MTU=1500
 # packet from the peer fits in the tunnel (the agents' route MTU from G is then
 # 1500 too: the hosts send full-size packets the other way).
 INT_MTU=$((EXT_MTU + 20))
+BEYOND_MTU=$EXT_MTU		# the link between the router and the peer
 
 RIG_BPFFS=$TMP/bpf
 RIG_GW_SOCK=$TMP/xdnatd.sock
@@ -57,7 +69,8 @@ RIG_GW_FLAGS=()
 
 rig_ns() {	# rig_ns ext|atk|wan|gw|lan|h1|h2: the namespace's name
 	case $1 in
-	ext) echo "$EXT" ;; atk) echo "$ATK" ;; wan) echo "$WAN" ;; gw) echo "$GW" ;;
+	ext) echo "$EXT" ;; atk) echo "$ATK" ;; rtr) echo "$RTR" ;; wan) echo "$WAN" ;;
+	gw) echo "$GW" ;;
 	lan) echo "$LAN" ;; h1) echo "$H1" ;; h2) echo "$H2" ;; latk) echo "$LATK" ;;
 	*) echo "rig_ns: no namespace '$1'" >&2; return 1 ;;
 	esac
@@ -142,6 +155,33 @@ rig_missing() {	# what the rig needs and this machine lacks (make deps installs 
 	for t in "$XDNATD" "$XDNATCTL" "$XDNAT_HOST"; do [ -x "$t" ] || echo "$t (make)"; done
 }
 
+# --- the router --------------------------------------------------------------------
+# rig_router SWITCH_NS BRIDGE PEER_NS: the router namespace RTR (made by
+# rig_up) on the switch (its eth0, ROUTER, a port of BRIDGE in SWITCH_NS)
+# and the peer's namespace behind it (rtr eth1 ROUTER_BEYOND - PEER_NS eth0
+# PEER, at BEYOND_MTU): the peer's default route is the router, the
+# router's route to G is the gateway's external address. For other rigs
+# too: any switch, any peer namespace.
+rig_router() {
+	local sw=$1 br=$2 peer=$3
+	RIG_PEER_NS=$peer
+	veth_pair "$RTR" eth0 "$sw" prtr && ip -n "$sw" link set prtr master "$br" || return 1
+	veth_pair "$RTR" eth1 "$peer" eth0 || return 1
+	ip -n "$RTR" addr add $ROUTER/24 dev eth0
+	ip -n "$RTR" addr add $ROUTER_BEYOND/24 dev eth1
+	ip -n "$peer" addr add $PEER/24 dev eth0
+	ip netns exec "$RTR" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$RTR" route add $G/32 via $GW_EXT dev eth0
+	ip -n "$peer" route add default via $ROUTER_BEYOND
+	rig_beyond_mtu "$BEYOND_MTU"
+}
+
+# rig_beyond_mtu MTU: the MTU of the link between the router and the peer
+rig_beyond_mtu() {
+	BEYOND_MTU=$1
+	ip -n "$RTR" link set eth1 mtu "$1" && ip -n "$RIG_PEER_NS" link set eth0 mtu "$1"
+}
+
 # rig_up [--lease SECONDS]: builds the rig, starts xdnatd and both agents and
 # waits until both hosts hold their share. A short lease is for the expiry test.
 rig_up() {
@@ -163,21 +203,20 @@ rig_up() {
 	mount_bpffs "$RIG_BPFFS" || return 1
 
 	# ns_add in this shell, never in $(...): cleanup must see the names
-	ns_add ext EXT && ns_add atk ATK && ns_add wan WAN && ns_add gw GW &&
-		ns_add lan LAN && ns_add h1 H1 && ns_add h2 H2 || return 1
+	ns_add ext EXT && ns_add atk ATK && ns_add rtr RTR && ns_add wan WAN &&
+		ns_add gw GW && ns_add lan LAN && ns_add h1 H1 && ns_add h2 H2 || return 1
 
-	# The external switch: the peer, the attacker and the gateway's ext0.
+	# The external switch: the router, the attacker and the gateway's ext0.
 	ip -n "$WAN" link add br0 type bridge && ip -n "$WAN" link set br0 up
-	veth_pair "$EXT" eth0 "$WAN" pext
 	veth_pair "$ATK" eth0 "$WAN" patk
 	veth_pair "$GW" ext0 "$WAN" pgw
-	for h in pext patk pgw; do ip -n "$WAN" link set $h master br0; done
-	ip -n "$EXT" addr add $PEER/24 dev eth0
+	for h in patk pgw; do ip -n "$WAN" link set $h master br0; done
 	ip -n "$ATK" addr add $ATTACKER/24 dev eth0
 	ip -n "$GW" addr add $GW_EXT/24 dev ext0
 	ip -n "$GW" addr add $G/32 dev lo
-	ip -n "$EXT" route add $G/32 via $GW_EXT
 	ip -n "$ATK" route add $G/32 via $GW_EXT
+	rig_router "$WAN" br0 "$EXT" || return 1
+	ip -n "$GW" route add default via $ROUTER dev ext0
 
 	# The internal switch: the gateway's int0, h1 and h2, all INT_MTU.
 	ip -n "$LAN" link add br0 type bridge && ip -n "$LAN" link set br0 up
@@ -219,15 +258,6 @@ rig_up() {
 	for ns in "$EXT" "$ATK"; do
 		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1
 	done
-
-	# gw_int's bpf_fib_lookup finds the route out of ext0 but never resolves
-	# a neighbour: a next hop the gateway's kernel has not ARPed is a drop
-	# (no_route). In a real network that next hop is the upstream router,
-	# which the gateway's own traffic keeps resolved; here the peers sit on
-	# the external link itself, so they get permanent entries. The hosts'
-	# MACs on int0 are xdnatd's business (it resolves them itself).
-	ip -n "$GW" neigh replace $PEER lladdr "$(mac_of "$EXT" eth0)" dev ext0 nud permanent
-	ip -n "$GW" neigh replace $ATTACKER lladdr "$(mac_of "$ATK" eth0)" dev ext0 nud permanent
 
 	rig_gw_start || return 1
 	rig_agent_start 1

@@ -56,7 +56,7 @@ verify_crl() {	# verify_crl CERT: openssl verify -crl_check against xdnatctl ca 
 	ctl crl > "$TMP/crl.pem" && openssl verify -crl_check -CRLfile "$TMP/crl.pem" \
 		-CAfile "$TMP/ca.pem" "$1"
 }
-# ports_of CERT: the portBlocks extension (1.3.6.1.4.1.32473.1.1) decoded from the
+# ports_of CERT: the portBlocks extension (2.25.310388229473022331704350473149991447902) decoded from the
 # DER, as "G first-last" lines; and the SAN URI. Independent of ctl/ca.c.
 ports_of() {
 	openssl x509 -in "$1" -outform DER | $PY -c "
@@ -67,7 +67,7 @@ def tlv(b, i):
     if l & 0x80:
         n = l & 0x7f; l = int.from_bytes(b[i:i + n], 'big'); i += n
     return t, b[i:i + l], i + l
-oid = bytes.fromhex('060a2b0601040181fd590101')
+oid = bytes.fromhex('06146983d382ccced88ac2d2cf8fe9cdccc093b5da5e')
 i = b.index(oid) + len(oid)
 t, v, i = tlv(b, i)
 if t == 0x01: t, v, i = tlv(b, i)	# critical BOOLEAN

@@ -58,9 +58,8 @@ done
 # (GRO or an XDP program); GRO must be switched on once the link is up.
 ip netns exec "$LAN" ethtool -K up0 gro on >/dev/null
 ip netns exec "$EXT" ethtool -K eth0 gro on >/dev/null
-# bpf_fib_lookup does not resolve neighbours: give the gateway the peer's.
-# The hosts' are left to the kernel and xdnatd (it resolves them itself).
-ip -n "$GW" neigh replace $PEER lladdr "$(mac_of "$EXT" eth0)" dev ext0 nud permanent
+# No permanent neighbours: the peer's MAC is xdnatd's business on demand
+# (on-link, the next hop is the destination), the hosts' too.
 GW_EXT_MAC=$(mac_of "$GW" ext0)
 GW_INT_MAC=$(mac_of "$GW" int0)
 
@@ -147,7 +146,7 @@ names = ["pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown", "peer_not_val
          "route_wrong_nic", "fib_frag_needed", "redirect_failed", "adjust_head_failed",
          "icmp_time_exceeded", "ttl_exceeded", "ecn_not_ect", "fwd_hairpin",
          "hairpin_no_owner", "icmp_tunnel_error", "icmp_frag_to_host",
-         "too_big_not_df", "too_big_no_icmp", "icmp_ratelimited"]
+         "too_big_not_df", "too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved"]
 for e in json.load(sys.stdin):
     f = e["formatted"]
     n = sum(v["value"]["packets"] for v in f["values"])
@@ -325,6 +324,20 @@ check "xdnatctl stats (text) shows the data-plane table" bash -c \
 	"'$CTL' --socket '$SOCK' stats | grep -q '^peer_not_validated  *1 '"
 
 # --- outbound --------------------------------------------------------------------------
+# The gateway's kernel has never talked to the peer (everything so far was
+# sent to its MAC directly): the first packet finds no neighbour, is counted
+# under its reason, and xdnatd has the kernel resolve it.
+before=$(stats)
+ip netns exec "$H1" "$PY" "$TMP/pkt.py" ipip eth0 "$GW_INT_MAC" "$TMP/sent-cold" cold_h1 \
+	10.0.0.11 10.0.0.1 $G $PEER "$H1_PORT_FIRST"
+peer_resolved() {
+	ip -n "$GW" neigh show $PEER dev ext0 | grep -q "lladdr $(mac_of "$EXT" eth0)" &&
+		"$CTL" --socket "$SOCK" stats --json | grep -q '"dataplane_nexthop_resolved":[1-9]'
+}
+check "outbound to a peer never resolved: 1 nexthop_unresolved, xdnatd resolves it" \
+	wait_until 5 peer_resolved
+check "stats: the cold packet counted nexthop_unresolved, not no_route" \
+	test "$(delta "$before" nexthop_unresolved) $(delta "$before" no_route)" = "1 0"
 before=$(stats)
 sniff_start "$EXT" eth0 "$TMP/out.pcap" src host $G; s=$LAST_PID
 ip netns exec "$H1" "$PY" "$TMP/pkt.py" ipip eth0 "$GW_INT_MAC" "$TMP/sent-out" out_h1 \

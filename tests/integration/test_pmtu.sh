@@ -24,7 +24,7 @@ if ! rig_up; then fail "rig up"; summary; exit 1; fi
 pass "rig up: xdnatd and both agents ready in $((SECONDS - T0)) s"
 
 export -f json rig_ns rig_in rig_ctl rig_host rig_dp
-export PY TRAFFIC XDNATCTL XDNAT_HOST RIG_GW_SOCK TMP EXT ATK WAN GW LAN H1 H2
+export PY TRAFFIC XDNATCTL XDNAT_HOST RIG_GW_SOCK TMP EXT ATK RTR WAN GW LAN H1 H2
 
 delta() { echo $(($(rig_dp "$2") - $1)); }
 route_of() { rig_in "h$1" ip route show table 4555; }
@@ -40,10 +40,12 @@ check "h1's route to G's default fits the tunnel (mtu $EXT_MTU): EXT_MTU $EXT_MT
 # advertises MSS 1460, as a peer on a larger link behind a 1400 one would:
 # only PMTU discovery keeps a host's TCP within the link.
 ip -n "$GW" link set ext0 mtu $LINK
-for p in pext patk pgw br0; do ip -n "$WAN" link set $p mtu $LINK; done
-ip -n "$EXT" link set eth0 mtu $LINK
+# The peer sits behind the rig's router, on a 1500 link of its own: the
+# router's port on the switch is on the 1400 link too.
+for p in prtr patk pgw br0; do ip -n "$WAN" link set $p mtu $LINK; done
+ip -n "$RTR" link set eth0 mtu $LINK
 ip -n "$ATK" link set eth0 mtu $LINK
-ip -n "$EXT" route replace $G/32 via $GW_EXT advmss 1460
+ip -n "$EXT" route replace default via $ROUTER_BEYOND advmss 1460
 check "xdnatd follows ext0: external MTU $LINK told to hosts" \
 	wait_for_line "$RIG_GW_LOG" "external MTU $LINK" 15
 

@@ -10,8 +10,10 @@
 #              the outer header (set where a router on the LAN would) lands
 #              in the inner at both decapsulators: gw_int (the peer's socket
 #              sees it) and host_tunnel (h1's socket sees it)
-#   TTL        the gateway is a hop both ways: TTL 2 arrives as 1; a TTL-1
-#              probe gets time-exceeded, from G for the peer, from Gi for h1
+#   TTL        the gateway is a hop both ways: the peer's TTL 3 arrives as 1
+#              (the rig's router is a hop too); a probe that reaches the
+#              gateway with TTL 1 gets time-exceeded, from G for the peer,
+#              from Gi for h1
 #
 # A host's own G is local, so a real socket on h1 cannot send to G through
 # the tunnel: the hairpinned packets are tunnelled by hand (traffic.py
@@ -95,8 +97,8 @@ rig_py h1 ipip-send $H1_ADDR $GI 0x03 $G $PEER 0x00 64 udp $h1p 5400 not-ect >/d
 rig_py h1 udp-probe $G $((h1p + 1)) $PEER 5400 0x01 64 0.3 >/dev/null
 wait_for_line "$TMP/ecn-ext.log" "probe"
 sed 's/^/    /' "$TMP/ecn-ext.log"
-check "ECN at gw_int: outer CE over inner ECT(0) reaches the peer as CE, TTL 63" \
-	grep -q "'outer-ce' from $G:$h1p tos 0x03 ttl 63" "$TMP/ecn-ext.log"
+check "ECN at gw_int: outer CE over inner ECT(0) reaches the peer as CE, TTL 62 (the gateway and the router)" \
+	grep -q "'outer-ce' from $G:$h1p tos 0x03 ttl 62" "$TMP/ecn-ext.log"
 check "ECN at gw_int: outer CE over Not-ECT dropped as ecn_not_ect" \
 	bash -c "! grep -q not-ect '$TMP/ecn-ext.log' && test $(delta "$b_ecn" ecn_not_ect) -ge 1"
 check "ECN outbound: h1's ECT(1) through both programs stays ECT(1)" \
@@ -105,13 +107,14 @@ check "ECN outbound: h1's ECT(1) through both programs stays ECT(1)" \
 # --- TTL ------------------------------------------------------------------------
 rig_bg h1 "$TMP/ttl-h1.log" "$PY" "$TRAFFIC" udp-recv-tos $G $h1p 3
 wait_for_line "$TMP/ttl-h1.log" ready || fail "h1's listener did not start"
-rig_py ext udp-probe $PEER 5501 $G $h1p 0 2 0.3 >/dev/null
+# the peer is behind the rig's router: one hop more than the gateway
+rig_py ext udp-probe $PEER 5501 $G $h1p 0 3 0.3 >/dev/null
 wait_for_line "$TMP/ttl-h1.log" "probe"
-check "TTL inbound: sent with 2, h1's socket sees 1" \
+check "TTL inbound: sent with 3, h1's socket sees 1 (router and gateway)" \
 	grep -q "from $PEER:5501 tos 0x00 ttl 1" "$TMP/ttl-h1.log"
 b_te=$(rig_dp icmp_time_exceeded)
-rig_py ext udp-probe $PEER 5502 $G $h1p 0 1 2 > "$TMP/ttl-ext.out" 2>&1
-check "TTL inbound: the peer's TTL-1 probe gets time-exceeded from G" \
+rig_py ext udp-probe $PEER 5502 $G $h1p 0 2 2 > "$TMP/ttl-ext.out" 2>&1
+check "TTL inbound: the peer's probe arriving with TTL 1 gets time-exceeded from G" \
 	grep -q "icmp type 11 code 0 from $G" "$TMP/ttl-ext.out"
 sed 's/^/    /' "$TMP/ttl-ext.out"
 rig_py h1 udp-probe $G $((h1p + 2)) $PEER 5503 0 1 2 > "$TMP/ttl-h1.out" 2>&1

@@ -35,6 +35,7 @@ struct fx {
 	unsigned int changes;		/* host_changed calls */
 	struct host last_old, last_new;
 	bool had_old, had_new;
+	int fail_with;			/* the next host_changed returns this */
 	struct ca *ca;			/* fx_ca(): a CA in ca_dir */
 	char ca_dir[64];
 };
@@ -44,13 +45,15 @@ static inline uint64_t fake_clock(void *ctx)
 	return ((struct fx *)ctx)->now;
 }
 
-static inline void on_change(void *ctx, const struct gw *g, const struct host *o,
-			     const struct host *n)
+static inline int on_change(void *ctx, const struct gw *g, const struct host *o,
+			    const struct host *n)
 {
 	struct fx *f = ctx;
+	int err = f->fail_with;
 
 	(void)g;
 
+	f->fail_with = 0;	/* one change fails, the next (the undo) works */
 	f->changes++;
 	f->had_old = o;
 	f->had_new = n;
@@ -58,6 +61,7 @@ static inline void on_change(void *ctx, const struct gw *g, const struct host *o
 		f->last_old = *o;
 	if (n)
 		f->last_new = *n;
+	return err;
 }
 
 static inline struct gw_config base_config(void)
@@ -68,6 +72,8 @@ static inline struct gw_config base_config(void)
 		.spi_lo = 4096, .spi_hi = 0xffffffff,
 		.lease_secs = 60, .max_lease_secs = 600,
 		.port_quota = 256, .spi_quota = 1024, .max_hosts = 8,
+		/* the CERT tests ask many times a minute; test_cert_rate sets its own */
+		.cert_rate = 1000,
 	};
 
 	return c;

@@ -888,11 +888,12 @@ static void test_ext_no_neighbour_no_route(void **state)
 
 	(void)state;
 	NEED_RIG();
-	/* H3 holds a port but has no neighbour entry on the internal NIC */
+	/* H3 holds a port but has no neighbour entry on the internal NIC:
+	 * the route is there, the MAC is not (xdnatd is told) */
 	set_host(H3, 3);
 	set_port(30000, 3, H3, 0);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30000, "q", 1));
-	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+	ext_expect_drop(&in, XDNAT_DROP_NEXTHOP_UNRESOLVED);
 	/* a host address routed out of the external NIC is no tunnel end */
 	set_port(30001, 4, IP4(203, 0, 113, 10), 0);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30001, "q", 1));
@@ -960,11 +961,11 @@ static void test_ext_mac_fib_fallback(void **state)
 	expect_to_host(&in, H1_MAC, H1);
 	set_cfg(1500, XDNAT_CFG_ENABLED);
 	expect_to_host(&in, H1_NEW_MAC, H1);
-	/* H3 unresolved and without a neighbour: no route, as before */
+	/* H3 unresolved and without a neighbour: the FIB's next hop is missing */
 	set_host(H3, 3);
 	set_port(30000, 3, H3, 0);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30000, "q", 1));
-	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+	ext_expect_drop(&in, XDNAT_DROP_NEXTHOP_UNRESOLVED);
 }
 
 /* The fast path still answers too-big packets, with the config's MTU. */
@@ -1061,7 +1062,7 @@ static void test_ext_mac_zero_in_value_fib(void **state)
 	set_host_entry(H3, 3, H3_MAC);
 	set_port_mac(30000, 3, H3, 0, NULL);
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 1, 30000, "q", 1));
-	ext_expect_drop(&in, XDNAT_DROP_NO_ROUTE);
+	ext_expect_drop(&in, XDNAT_DROP_NEXTHOP_UNRESOLVED);
 	set_port_mac(30000, 3, H3, 0, H3_MAC);
 	expect_to_host(&in, H3_MAC, H3);
 	set_sa_mac(0x1077, PEER, CID1, H1, NULL);

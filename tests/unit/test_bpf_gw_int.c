@@ -111,8 +111,10 @@ static int nexthop_of(uint32_t dst, struct xdnat_nexthop *out)
 	return found;
 }
 
-/* Expire dst's entry on every CPU. */
-static void nexthop_expire(uint32_t dst)
+/* Set dst's entry on every CPU to expire at ns: 1 is long past, UINT64_MAX
+ * never (the TTL is wall-clock time, which an emulated or loaded machine
+ * can spend in one sh() call). */
+static void nexthop_expire_at(uint32_t dst, uint64_t ns)
 {
 	uint32_t slot = xdnat_nexthop_slot(dst, 0);
 	struct xdnat_nexthop v[256];
@@ -120,7 +122,7 @@ static void nexthop_expire(uint32_t dst)
 	assert_int_equal(bpf_map_lookup_elem(rig.nexthop, &slot, v), 0);
 	for (int cpu = 0; cpu < rig.ncpus; cpu++)
 		if (v[cpu].expires_ns)
-			v[cpu].expires_ns = 1;
+			v[cpu].expires_ns = ns;
 	assert_int_equal(bpf_map_update_elem(rig.nexthop, &slot, v, BPF_EXIST), 0);
 }
 
@@ -177,6 +179,7 @@ static void test_int_nexthop_cache(void **state)
 	assert_int_equal(v.max_len, n);
 
 	/* the peer's MAC changes: within the TTL the cached one is used */
+	nexthop_expire_at(PEER, UINT64_MAX);
 	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr 02:00:00:00:e0:99 dev "
 			    EXT_DEV " nud permanent"), 0);
 	int_expect_decap(&in, PEER_MAC);
@@ -190,11 +193,12 @@ static void test_int_nexthop_cache(void **state)
 	assert_int_equal(v.max_len, n);
 
 	/* expired: looked up again */
+	nexthop_expire_at(PEER, UINT64_MAX);
 	assert_int_equal(sh("ip neigh replace 203.0.113.10 lladdr %02x:%02x:%02x:%02x:%02x:%02x "
 			    "dev " EXT_DEV " nud permanent", PEER_MAC[0], PEER_MAC[1], PEER_MAC[2],
 			    PEER_MAC[3], PEER_MAC[4], PEER_MAC[5]), 0);
 	int_expect_decap(&in, NEW_MAC);		/* cached */
-	nexthop_expire(PEER);
+	nexthop_expire_at(PEER, 1);
 	int_expect_decap(&in, PEER_MAC);
 	assert_true(nexthop_of(PEER, &v) >= 0);
 	assert_memory_equal(v.dmac, PEER_MAC, 6);
@@ -914,6 +918,114 @@ static void test_int_ipsec_out_learned(void **state)
 	assert_int_not_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
 }
 
+/* ---- next hops without a neighbour entry ---------------------------------------- */
+
+#define NH_SEEN_MAX	16
+
+struct nh_seen {
+	struct xdnat_nh_event ev[NH_SEEN_MAX];
+	size_t n;
+};
+
+static int on_nh_event(void *ctx, void *data, size_t len)
+{
+	struct nh_seen *s = ctx;
+
+	assert_int_equal(len, sizeof(struct xdnat_nh_event));
+	if (s->n < NH_SEEN_MAX)
+		memcpy(&s->ev[s->n], data, sizeof(s->ev[0]));
+	s->n++;
+	return 0;
+}
+
+/* The events gw_int left in xdnat_nh_events since the last call. */
+static size_t drain_nh_events(struct nh_seen *s)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(rig.in->maps.xdnat_nh_events),
+						  on_nh_event, s, NULL);
+
+	assert_non_null(rb);
+	s->n = 0;
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ring_buffer__free(rb);
+	return s->n;
+}
+
+static uint64_t unresolved_count(void)
+{
+	struct counters c;
+
+	assert_int_equal(rig_read_stats(&rig, &c), 0);
+	return c.packets[XDNAT_DROP_NEXTHOP_UNRESOLVED];
+}
+
+/* repeat runs of gw_int on in, all dropped as nexthop_unresolved; the
+ * events they left */
+static size_t run_unresolved(const struct frame *in, uint32_t repeat, struct nh_seen *s)
+{
+	uint64_t before = unresolved_count();
+	struct frame out;
+	uint32_t len;
+
+	assert_int_equal(rig_run(rig.int_fd, rig.int_ifindex, in->b, (uint32_t)in->len, out.b,
+				 sizeof(out.b), &len, repeat, NULL), XDP_DROP);
+	assert_int_equal(unresolved_count() - before, repeat);
+	return drain_nh_events(s);
+}
+
+/*
+ * The FIB has the route but no neighbour for its next hop: dropped as
+ * nexthop_unresolved, and xdnatd told which next hop (the route's gateway,
+ * or an on-link destination itself) on which NIC, at most once per slot
+ * per XDNAT_NH_EVENT_GAP_NS on a CPU; resolved, the packet goes. One CPU:
+ * the rate limit is per CPU.
+ */
+static void test_int_nexthop_unresolved(void **state)
+{
+	const uint32_t router = IP4(203, 0, 113, 254), onlink = IP4(203, 0, 113, 77);
+	uint8_t inner[256], l4[128];
+	struct nh_seen seen;
+	struct frame in, routed, beside;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	drain_nh_events(&seen);
+	assert_int_equal(sh("ip route replace 198.18.0.0/24 via 203.0.113.254 dev " EXT_DEV), 0);
+	n = from_g(inner, G, IP4(198, 18, 0, 7), P_UDP, l4, udp(l4, H1_PORT, 53, "x", 1));
+	from_host(&routed, H1_MAC, H1, inner, n);
+	n = from_g(inner, G, onlink, P_UDP, l4, udp(l4, H1_PORT, 53, "y", 1));
+	from_host(&beside, H1_MAC, H1, inner, n);
+
+	/* a flood towards the router's network: every packet counted, one event */
+	assert_int_equal(run_unresolved(&routed, 50, &seen), 1);
+	assert_int_equal(seen.ev[0].addr, router);
+	assert_int_equal(seen.ev[0].ifindex, rig.ext_ifindex);
+	/* on-link: the destination is the next hop */
+	assert_int_equal(run_unresolved(&beside, 1, &seen), 1);
+	assert_int_equal(seen.ev[0].addr, onlink);
+	assert_int_equal(seen.ev[0].ifindex, rig.ext_ifindex);
+	/* the gap over (at least 2x it: only the lower bound matters), again */
+	usleep(2 * XDNAT_NH_EVENT_GAP_NS / 1000);
+	assert_int_equal(run_unresolved(&routed, 3, &seen), 1);
+	assert_int_equal(seen.ev[0].addr, router);
+
+	/* resolved (as xdnatd has the kernel do it): forwarded to its MAC */
+	assert_int_equal(sh("ip neigh replace 203.0.113.254 lladdr %02x:%02x:%02x:%02x:%02x:%02x "
+			    "dev " EXT_DEV " nud reachable", PEER_MAC[0], PEER_MAC[1], PEER_MAC[2],
+			    PEER_MAC[3], PEER_MAC[4], PEER_MAC[5]), 0);
+	in = routed;
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_equal(drain_nh_events(&seen), 0);
+	/* no route at all is fib_no_route, and no event */
+	n = from_g(inner, G, IP4(192, 0, 2, 1), P_UDP, l4, udp(l4, H1_PORT, 53, "z", 1));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &beside, XDP_DROP, XDNAT_DROP_FIB_NO_ROUTE);
+	assert_int_equal(drain_nh_events(&seen), 0);
+	assert_int_equal(sh("ip route del 198.18.0.0/24 && ip neigh del 203.0.113.254 dev "
+			    EXT_DEV), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -944,6 +1056,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_int_ttl_rate_limit, world_on_one_cpu,
 						all_cpus_again),
 		cmocka_unit_test_setup(test_int_attach_jumbo, world),
+		cmocka_unit_test_setup_teardown(test_int_nexthop_unresolved, world_on_one_cpu,
+						all_cpus_again),
 	};
 
 	return cmocka_run_group_tests_name("bpf_gw_int", tests, group_setup, group_teardown);

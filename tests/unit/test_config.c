@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include "gateway/config.h"
+#include "pap/cert_profile.h"
 #include "lib/log.h"
 #include "xdnat.h"
 #include "test_tmpdir.h"
@@ -122,6 +123,48 @@ static void test_defaults(void **state)
 	assert_string_equal(c->config_file, "");
 	assert_false(c->foreground);
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	/* issue 13: the budgets, the CRL distribution point, the OID */
+	assert_int_equal(c->gw.sa_budget, GW_DEFAULT_SA_BUDGET);
+	assert_int_equal(c->gw.sa_table, XDNAT_MAX_SA);
+	assert_int_equal(c->gw.cert_rate, GW_DEFAULT_CERT_RATE);
+	assert_int_equal(c->crl_port, 0);		/* no --internal: nowhere to serve */
+	assert_string_equal(c->crl_url, "");
+	assert_string_equal(c->port_blocks_oid, CERT_OID_PORT_BLOCKS);
+	assert_true(!strncmp(c->port_blocks_oid, "2.25.", 5));
+}
+
+/* The CRL's HTTP address and URL follow --internal unless given; the SA
+ * budget never exceeds the map. */
+static void test_crl_and_budget_keys(void **state)
+{
+	struct fx *f = *state;
+	const struct xdnatd_config *c = &f->cfg;
+
+	assert_int_equal(load(f, "--global", "198.51.100.1", "--internal", "10.0.0.1"), 0);
+	assert_int_equal(c->crl_addr, addr("10.0.0.1"));
+	assert_int_equal(c->crl_port, CRL_HTTP_DEFAULT_PORT);
+	assert_string_equal(c->crl_url, "http://10.0.0.1:8555/crl.der");
+
+	assert_int_equal(load(f, "--global", "198.51.100.1", "--internal", "10.0.0.1",
+			      "--crl-listen", "0.0.0.0:8080", "--crl-url",
+			      "http://crl.example/x.crl"), 0);
+	assert_int_equal(c->crl_addr, 0);
+	assert_int_equal(c->crl_port, 8080);
+	assert_string_equal(c->crl_url, "http://crl.example/x.crl");
+
+	assert_int_equal(load(f, "--global", "198.51.100.1", "--internal", "10.0.0.1",
+			      "--crl-listen", "none"), 0);
+	assert_int_equal(c->crl_port, 0);
+	assert_string_equal(c->crl_url, "");
+
+	assert_int_equal(load(f, "--global", "198.51.100.1", "--sa-entries", "4096"), 0);
+	assert_int_equal(c->gw.sa_budget, 4096);
+	assert_int_equal(c->gw.sa_table, 4096);
+	assert_int_equal(load(f, "--global", "198.51.100.1", "--sa-budget", "1000",
+			      "--cert-rate", "2", "--port-blocks-oid", "1.2.3.4"), 0);
+	assert_int_equal(c->gw.sa_budget, 1000);
+	assert_int_equal(c->gw.cert_rate, 2);
+	assert_string_equal(c->port_blocks_oid, "1.2.3.4");
 }
 
 /* The values of every settable key, as the file would write them; the same
@@ -338,6 +381,15 @@ static const struct refusal refusals[] = {
 	  "unknown option or missing value: '--bogus' (see --help)" },
 	{ NULL, { "--global" }, "unknown option or missing value: '--global' (see --help)" },
 	{ NULL, { "--global", "1.2.3.4", "extra" }, "unexpected argument 'extra' (see --help)" },
+	{ NULL, { "--global", "1.2.3.4", "--crl-listen", "10.0.0.1" },
+	  "--crl-listen 10.0.0.1: not ADDR:PORT nor none" },
+	{ NULL, { "--global", "1.2.3.4", "--crl-listen", "10.0.0.1:0" },
+	  "--crl-listen 10.0.0.1:0: not ADDR:PORT nor none" },
+	{ NULL, { "--global", "1.2.3.4", "--crl-url", "ldap://x/crl" },
+	  "--crl-url ldap://x/crl: not an http:// URL (RFC 5280 wants HTTP or LDAP, "
+	  "strongSwan fetches HTTP)" },
+	{ NULL, { "--global", "1.2.3.4", "--port-blocks-oid", "portBlocks" },
+	  "--port-blocks-oid portBlocks: not a dotted OID" },
 	{ NULL, { "--global", "1.2.3.4", "--lease", "900", "--max-lease", "600" },
 	  "--lease 900 is longer than --max-lease 600" },
 	{ NULL, { "--global", "1.2.3.4", "--ext-if", "eth0", "--int-if", "eth0" },
@@ -518,7 +570,7 @@ static void test_help(void **state)
 					 (int)strlen(want), p);
 		}
 	}
-	assert_int_equal(flags, 32);	/* every key of config.c's table, and --version */
+	assert_int_equal(flags, 37);	/* every key of config.c's table, and --version */
 	free(help);
 	free(docs);
 }
@@ -536,6 +588,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_and_site_key_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_after_the_file_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crl_and_budget_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

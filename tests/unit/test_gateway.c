@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <openssl/bn.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include "gateway/ca.h"
@@ -1132,9 +1133,10 @@ static void test_restore_other_global_refused(void **state)
 	assert_non_null(strstr(err, "30000-30010"));
 }
 
-/* ---- issue 13: REGISTER guards and the binding of a host to its address -- */
+/* ---- issue 13: REGISTER guards, the binding of a host to its address;
+ * budgets, rates, the cheap checks first, CRL chunks ------------------- */
 
-static void fx_reconfig(struct fx *f, const struct gw_config *cfg)
+static void fx_restart_with(struct fx *f, const struct gw_config *cfg)
 {
 	gw_free(f->g);
 	fx_start(f, cfg);
@@ -1279,7 +1281,7 @@ static void test_relayed_register_site_key(void **state)
 
 	memcpy(cfg.site_key, key, 32);
 	cfg.site_key_len = 32;
-	fx_reconfig(f, &cfg);
+	fx_restart_with(f, &cfg);
 	/* The victim's REGISTER with its cookie, captured, sent from HOST_B. */
 	take_cookie(f, &v, &v, HOST_A);
 	len = raw_register(f, &v, req);
@@ -1359,7 +1361,7 @@ static void test_minimum_lease(void **state)
 	uint32_t granted;
 
 	cfg.min_lease_secs = 30;
-	fx_reconfig(f, &cfg);
+	fx_restart_with(f, &cfg);
 	begin(f, &s, &w, PAP_REGISTER);
 	pap_put_u32(&w, PAP_P_LEASE, 1);
 	assert_int_equal(exchange(f, &s, &w, PAP_REGISTER, HOST_A), 0);
@@ -1383,7 +1385,7 @@ static void test_register_rate_and_caps(void **state)
 	cfg.register_burst = 2;
 	cfg.max_hosts_per_source = 3;
 	cfg.register_timeout_secs = 20;
-	fx_reconfig(f, &cfg);
+	fx_restart_with(f, &cfg);
 	do_register(f, &s[0], HOST_A);
 	do_register(f, &s[1], HOST_A);
 	begin(f, &s[2], &w, PAP_REGISTER);
@@ -1440,7 +1442,7 @@ static void test_enrolment_tokens(void **state)
 	struct pap_writer w;
 
 	cfg.require_token = true;
-	fx_reconfig(f, &cfg);
+	fx_restart_with(f, &cfg);
 	begin(f, &s[0], &w, PAP_REGISTER);
 	assert_int_equal(exchange(f, &s[0], &w, PAP_REGISTER, HOST_A), PAP_E_SITE_KEY);
 	assert_int_equal(gw_host_count(f->g), 0);
@@ -1520,6 +1522,322 @@ static void test_gateway_signature(void **state)
 	assert_false(pap_verify_register_reply(&f->m, HOST_A + 5, pub));
 }
 
+/* One host cannot fill the SA map: its validations stop at --sa-budget
+ * entries (budget-exceeded), everyone's at --sa-entries (table-full), and a
+ * refusal changes nothing, not even the maps (finding 3). */
+static void test_sa_budget_and_table(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session a = { 0 }, b = { 0 };
+	unsigned int changes;
+
+	cfg.spi_quota = 1024;
+	cfg.sa_budget = 2048;		/* two peers of a 1024-SPI block */
+	cfg.sa_table = 3072;
+	fx_restart_with(f, &cfg);
+	do_register(f, &a, HOST_A);
+	do_register(f, &b, HOST_B);
+	assert_int_equal(ask_spis(f, &a, 1024), 0);
+	assert_int_equal(ask_spis(f, &b, 1024), 0);
+
+	assert_int_equal(peer_req(f, &a, PAP_EXT_VALIDATE, PEER, NULL), 0);
+	assert_int_equal(peer_req(f, &a, PAP_EXT_VALIDATE, PEER + 0x01000000u, NULL), 0);
+	assert_int_equal(gw_host_sa_entries(gw_find_host(f->g, a.client_id)), 2048);
+	changes = f->changes;
+	assert_int_equal(peer_req(f, &a, PAP_EXT_VALIDATE, PEER + 0x02000000u, NULL),
+			 PAP_E_BUDGET);
+	assert_string_equal(pap_err_name(f->m.error_code), "budget-exceeded");
+	assert_int_equal(gw_find_host(f->g, a.client_id)->n_sas, 2);
+	assert_int_equal(f->changes, changes);
+	/* the same validation again is no new entry: still OK */
+	assert_int_equal(peer_req(f, &a, PAP_EXT_VALIDATE, PEER, NULL), 0);
+
+	/* b has budget left, but the map holds 3072: one peer, not two */
+	assert_int_equal(peer_req(f, &b, PAP_EXT_VALIDATE, PEER, NULL), 0);
+	assert_int_equal(gw_sa_entries(f->g), 3072);
+	assert_int_equal(peer_req(f, &b, PAP_EXT_VALIDATE, PEER + 0x01000000u, NULL),
+			 PAP_E_TABLE_FULL);
+	assert_int_equal(gw_find_host(f->g, b.client_id)->n_sas, 1);
+	/* what a invalidates is free for b */
+	assert_int_equal(peer_req(f, &a, PAP_EXT_INVALIDATE, PEER, NULL), 0);
+	assert_int_equal(peer_req(f, &b, PAP_EXT_VALIDATE, PEER + 0x01000000u, NULL), 0);
+}
+
+/* A map that refuses the entries (E2BIG: full) refuses the validation: the
+ * host is told table-full, its SA table is as before and the maps are given
+ * back what went in; never an OK for entries the data plane lacks. */
+static void test_sa_map_refusal_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	unsigned int changes;
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_spis(f, &s, 64), 0);
+	changes = f->changes;
+	f->fail_with = -E2BIG;
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, NULL), PAP_E_TABLE_FULL);
+	assert_int_equal(gw_find_host(f->g, s.client_id)->n_sas, 0);
+	/* applied, refused, undone: the last change leaves no SA */
+	assert_int_equal(f->changes, changes + 2);
+	assert_true(f->had_old && f->had_new);
+	assert_int_equal(f->last_old.n_sas, 1);
+	assert_int_equal(f->last_new.n_sas, 0);
+	/* the retransmission gets the same ERROR, not an OK */
+	f->rep_len = gw_handle(f->g, f->req, f->req_len, HOST_A, SPORT, f->rep, sizeof(f->rep));
+	assert_int_equal(pap_session_check(&s, f->rep, f->rep_len, PAP_EXT_VALIDATE, &f->m),
+			 PAP_E_TABLE_FULL);
+	/* the map has room again: the next one goes in, once */
+	changes = f->changes;
+	assert_int_equal(peer_req(f, &s, PAP_EXT_VALIDATE, PEER, NULL), 0);
+	assert_int_equal(gw_find_host(f->g, s.client_id)->n_sas, 1);
+	assert_int_equal(f->changes, changes + 1);
+}
+
+/* An RSA key with e of bits bits (n of mod bits). */
+static EVP_PKEY *rsa_with_e(unsigned int mod, unsigned int bits)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	BIGNUM *e = BN_new();
+	EVP_PKEY *k = NULL;
+
+	assert_non_null(c);
+	assert_true(BN_rand(e, (int)bits, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ODD));
+	assert_int_equal(EVP_PKEY_keygen_init(c), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(c, (int)mod), 1);
+	assert_int_equal(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(c, e), 1);
+	assert_int_equal(EVP_PKEY_keygen(c, &k), 1);
+	BN_free(e);
+	EVP_PKEY_CTX_free(c);
+	return k;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* CERT: a host without ports is refused before the CSR is looked at; an
+ * RSA key too large or with another exponent than 65537 before its
+ * signature is verified (finding 10). */
+static void test_cert_cheap_checks_first(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	EVP_PKEY *huge = rsa_with_e(3072, 1024), *big = keygen("RSA", "4160");
+	EVP_PKEY *e3 = rsa_with_e(2048, 2);
+	uint8_t *csr, *bad;
+	struct timespec t0;
+	X509_REQ *req;
+	const unsigned char *p;
+	double verify_ms, refuse_ms;
+	size_t len, blen;
+	int n = 20;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	csr = csr_for(huge, NULL, &len);
+	bad = malloc(len);
+	memcpy(bad, csr, len);
+	bad[len - 1] ^= 0x01;	/* a signature that would not verify */
+	/* no ports: no-ports, even for a CSR whose signature is wrong */
+	assert_int_equal(cert_req(f, &s, bad, len, HOST_A), PAP_E_NO_PORTS);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(cert_req(f, &s, csr, len, HOST_A), PAP_E_NO_PORTS);
+	refuse_ms = ms_since(&t0) / n;
+	/* what the verification alone costs: what each of these cost before */
+	p = csr;
+	req = d2i_X509_REQ(NULL, &p, (long)len);
+	assert_non_null(req);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(X509_REQ_verify(req, X509_REQ_get0_pubkey(req)), 1);
+	verify_ms = ms_since(&t0) / n;
+	X509_REQ_free(req);
+	print_message("RSA-3072, 1024-bit e: CERT without ports %.3f ms, the signature "
+		      "check it skips %.3f ms\n", refuse_ms, verify_ms);
+
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	/* with ports: the key is refused before the signature (bad still is) */
+	assert_int_equal(cert_req(f, &s, bad, len, HOST_A), PAP_E_BAD_KEY);
+	assert_int_equal(cert_req(f, &s, csr, len, HOST_A), PAP_E_BAD_KEY);
+	free(bad);
+	OPENSSL_free(csr);
+	csr = csr_for(big, NULL, &blen);
+	assert_int_equal(cert_req(f, &s, csr, blen, HOST_A), PAP_E_BAD_KEY);
+	OPENSSL_free(csr);
+	csr = csr_for(e3, NULL, &blen);
+	assert_int_equal(cert_req(f, &s, csr, blen, HOST_A), PAP_E_BAD_KEY);
+	OPENSSL_free(csr);
+	EVP_PKEY_free(huge);
+	EVP_PKEY_free(big);
+	EVP_PKEY_free(e3);
+}
+
+/* At most --cert-rate CERTs per host and minute; other hosts unaffected. */
+static void test_cert_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	struct gw_config cfg = base_config();
+	struct pap_session a = { 0 }, b = { 0 };
+	uint8_t *der;
+	size_t len;
+
+	cfg.cert_rate = 2;
+	cfg.lease_secs = 300;
+	fx_restart_with(f, &cfg);
+	fx_ca(f);
+	f->now -= f->now % 60;		/* the start of a minute */
+	do_register(f, &a, HOST_A);
+	do_register(f, &b, HOST_B);
+	assert_int_equal(ask_ports(f, &a, 16, NULL), 0);
+	assert_int_equal(ask_ports(f, &b, 16, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(get_cert(f, &a, HOST_A, &der, &len), 0);
+		free(der);
+	}
+	assert_int_equal(get_cert(f, &a, HOST_A, &der, &len), PAP_E_RATE_LIMITED);
+	assert_string_equal(pap_err_name(f->m.error_code), "rate-limited");
+	assert_int_equal(get_cert(f, &b, HOST_B, &der, &len), 0);
+	free(der);
+	f->now += 60;
+	assert_int_equal(get_cert(f, &a, HOST_A, &der, &len), 0);
+	free(der);
+}
+
+/* A CA whose crl.list already holds n revocations. */
+static void fx_ca_revoked(struct fx *f, unsigned int n)
+{
+	char path[128], err[256];
+	FILE *l;
+
+	snprintf(f->ca_dir, sizeof(f->ca_dir), "/tmp/xdnat-gwca-XXXXXX");
+	assert_non_null(mkdtemp(f->ca_dir));
+	snprintf(path, sizeof(path), "%s/crl.list", f->ca_dir);
+	l = fopen(path, "w");
+	assert_non_null(l);
+	fprintf(l, "# xdnat crl.list v1\nnumber 1\n");
+	for (unsigned int i = 1; i <= n; i++)
+		/* 128-bit serials as the CA makes them: top bit clear */
+		fprintf(l, "7%07x%08x%08x%08x %ld\n", i, i * 2654435761u, ~i, i,
+			(long)time(NULL) - 10);
+	fclose(l);
+	if (ca_open(f->ca_dir, NULL, NULL, G, &f->ca, err, sizeof(err)))
+		fail_msg("ca_open: %s", err);
+	gw_set_ca(f->g, f->ca);
+	f->now = (uint64_t)time(NULL);
+}
+
+static int crl_chunk_req(struct fx *f, struct pap_session *s, uint32_t off)
+{
+	struct pap_writer w;
+
+	begin(f, s, &w, PAP_CRL);
+	if (off)
+		pap_put_u32(&w, PAP_P_OFFSET, off);
+	return exchange(f, s, &w, PAP_CRL, HOST_A);
+}
+
+/* 1000 revocations: a CRL of ~40 KiB, far more than one reply; PAP CRL
+ * gives it in chunks that name the whole length and hash (finding 6). */
+static void test_crl_in_chunks(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	uint8_t sum[SHA256_DIGEST_LENGTH], id[PAP_MAC_LEN], *all;
+	uint32_t total, got = 0;
+	const unsigned char *p;
+	X509_CRL *crl;
+	int chunks = 0;
+
+	fx_ca_revoked(f, 1000);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(crl_chunk_req(f, &s, 0), 0);
+	assert_true(f->m.present & PAP_BIT(PAP_P_TOTAL));
+	total = f->m.total;
+	print_message("CRL of %u bytes, %zu revoked\n", total, ca_revoked_count(f->ca));
+	assert_true(total > 3 * PAP_CRL_CHUNK);
+	memcpy(id, f->m.crl_id, sizeof(id));
+	all = malloc(total);
+	for (;;) {
+		assert_int_equal(f->m.offset, got);
+		assert_int_equal(f->m.total, total);
+		assert_memory_equal(f->m.crl_id, id, sizeof(id));
+		assert_true(f->m.crl_len <= PAP_CRL_CHUNK && f->m.crl_len <= total - got);
+		memcpy(all + got, f->m.crl, f->m.crl_len);
+		got += f->m.crl_len;
+		chunks++;
+		if (got == total)
+			break;
+		assert_int_equal(crl_chunk_req(f, &s, got), 0);
+	}
+	assert_int_equal(chunks, (int)((total + PAP_CRL_CHUNK - 1) / PAP_CRL_CHUNK));
+	SHA256(all, total, sum);
+	assert_memory_equal(sum, id, sizeof(sum));
+	p = all;
+	crl = d2i_X509_CRL(NULL, &p, total);
+	assert_non_null(crl);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 1000);
+	X509_CRL_free(crl);
+	free(all);
+	/* past the end: bad-value */
+	assert_int_equal(crl_chunk_req(f, &s, total), PAP_E_BAD_VALUE);
+}
+
+/* Certificates name the CRL distribution point and carry portBlocks under
+ * the configured OID (the default one under 2.25, not RFC 5612's PEN). */
+static void test_cert_crl_dp_and_oid(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 };
+	struct pap_port_range got[4];
+	const unsigned char *p;
+	STACK_OF(DIST_POINT) *dps;
+	GENERAL_NAME *gn;
+	unsigned int n = 4;
+	uint32_t g;
+	uint8_t *der;
+	size_t len;
+	X509 *x;
+
+	fx_ca(f);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 16, NULL), 0);
+	assert_int_equal(get_cert(f, &s, HOST_A, &der, &len), 0);
+	assert_int_equal(cert_read_ports(der, len, &g, got, &n), 0);
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	assert_null(X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL));
+	X509_free(x);
+	free(der);
+
+	assert_int_equal(ca_set_profile(f->ca, "http://10.0.0.1:8555/crl.der", "1.2.3.4.5"), 0);
+	assert_int_equal(get_cert(f, &s, HOST_A, &der, &len), 0);
+	n = 4;
+	assert_int_equal(cert_read_ports(der, len, &g, got, &n), -ENOENT);
+	n = 4;
+	assert_int_equal(cert_read_ports_oid(der, len, "1.2.3.4.5", &g, got, &n), 0);
+	assert_int_equal(n, 1);
+	p = der;
+	x = d2i_X509(NULL, &p, (long)len);
+	dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	assert_non_null(dps);
+	assert_int_equal(sk_DIST_POINT_num(dps), 1);
+	gn = sk_GENERAL_NAME_value(sk_DIST_POINT_value(dps, 0)->distpoint->name.fullname, 0);
+	assert_int_equal(gn->type, GEN_URI);
+	assert_string_equal((const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+			    "http://10.0.0.1:8555/crl.der");
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	X509_free(x);
+	free(der);
+	assert_false(!strncmp(CERT_OID_PORT_BLOCKS, "1.3.6.1.4.1.32473", 17));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1564,6 +1882,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_id_at_the_top, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_enrolment_tokens, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_signature, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sa_budget_and_table, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sa_map_refusal_rolls_back, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_cheap_checks_first, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_rate_limit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crl_in_chunks, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_cert_crl_dp_and_oid, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("gateway", tests, NULL, NULL);

@@ -315,6 +315,98 @@ static void blanks_refused_in_words(void **state)
 	assert_string_equal(err, "--peer: 'a b' is not an address or host name");
 }
 
+/* ---- up --config FILE -------------------------------------------------------------- */
+
+/* FILE with text, then `up ARGS --config FILE`: rc, err as parse_line. */
+static int parse_config(const char *text, const char *cmdline, char *file, size_t len)
+{
+	char line[1024];
+	int fd;
+	FILE *f;
+
+	snprintf(file, len, "/tmp/xdnat-host-cfg-XXXXXX");
+	fd = mkstemp(file);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	snprintf(line, sizeof(line), "up %s --config %s", cmdline, file);
+	return parse_line(&host_cmd_up, line, &args.up);
+}
+
+static void config_file_gives_the_options(void **state)
+{
+	char file[64];
+	int rc;
+
+	(void)state;
+	rc = parse_config("# the agent of host 1\n"
+			  "gateway = 10.0.0.1\n"
+			  "\n"
+			  "   dev=eth1   # towards the gateway\n"
+			  "ports = 128\n"
+			  "spis = 512\n"
+			  "state-dir = /var/lib/h1#not-a-comment\n"
+			  "daemon = true\n"
+			  "pap-port = 4600\n", "--ports 32", file, sizeof(file));
+	unlink(file);
+	assert_int_equal(rc, 0);
+	assert_string_equal(args.up.gateway, "10.0.0.1");
+	assert_string_equal(args.up.dev, "eth1");
+	assert_int_equal(args.up.ports, 32);		/* the command line wins */
+	assert_int_equal(args.up.spis, 512);
+	assert_string_equal(args.up.state_dir, "/var/lib/h1#not-a-comment");
+	assert_true(args.up.daemon);
+	assert_int_equal(args.up.pap_port, 4600);
+	assert_string_equal(args.up.socket_path, HOST_CTL_SOCKET);	/* default kept */
+
+	/* false leaves a flag off; the required options may come from the file */
+	rc = parse_config("gateway = 10.0.0.2\ndev = eth2\ndaemon = false\n", "", file,
+			  sizeof(file));
+	unlink(file);
+	assert_int_equal(rc, 0);
+	assert_false(args.up.daemon);
+	assert_int_equal(args.up.ports, HOST_DEFAULT_PORTS);
+	/* the cross-option check sees the file's values */
+	rc = parse_config("gateway = 10.0.0.2\ndev = eth2\nports = 1\n", "", file, sizeof(file));
+	unlink(file);
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err, "--natt-port-index 1: only 1 port(s) asked for");
+}
+
+static void config_file_errors_name_the_line(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "gateway = 10.0.0.1\nbogus = 1\n", "2: unknown key 'bogus'" },
+		{ "ports = 0\n", "1: ports: '0' is not 1..65535" },
+		{ "\n\ngateway 10.0.0.1\n", "3: 'gateway 10.0.0.1' is not 'key = value'" },
+		{ "daemon = yes\n", "1: daemon: 'yes' is not true or false" },
+		{ "dev =\n", "1: dev: no value" },
+		{ "config = /etc/other\n", "1: unknown key 'config'" },
+		{ "gateway = 10.0.0.1\n", NULL },	/* --dev missing: the usual refusal */
+	};
+	char file[64], want[160];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = parse_config(bad[i].text, "", file, sizeof(file));
+
+		unlink(file);
+		if (bad[i].err)
+			snprintf(want, sizeof(want), "%s:%s", file, bad[i].err);
+		else
+			snprintf(want, sizeof(want), "--dev is required");
+		if (rc != -EINVAL || strcmp(err, want))
+			fail_msg("'%s': rc %d, error '%s', want '%s'", bad[i].text, rc, err, want);
+	}
+	assert_int_equal(parse_line(&host_cmd_up, "up --config /nonexistent/x.conf", &args.up),
+			 -EINVAL);
+	assert_string_equal(err, "--config /nonexistent/x.conf: No such file or directory");
+}
+
 /* ---- help ------------------------------------------------------------------------ */
 
 static void help_from_the_table(void **state)
@@ -369,6 +461,8 @@ int main(void)
 		cmocka_unit_test(argv_limits),
 		cmocka_unit_test(each_refusal_says_why),
 		cmocka_unit_test(blanks_refused_in_words),
+		cmocka_unit_test(config_file_gives_the_options),
+		cmocka_unit_test(config_file_errors_name_the_line),
 		cmocka_unit_test(help_from_the_table),
 		cmocka_unit_test(help_shows_defaults),
 	};

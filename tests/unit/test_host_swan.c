@@ -433,6 +433,66 @@ static void deterministic_and_rewrites(void **state)
 	assert_int_equal(mode_of(f, "swanctl/conf.d/mine.conf"), S_IFREG | 0644);
 }
 
+/* A file of the site's in DIR is refused, named, and left as it was, with
+ * nothing else written; --take-over replaces it, and from then it is ours. */
+static void foreign_files_refused(void **state)
+{
+	static const char *const files[] = {
+		"strongswan.conf", "swanctl/swanctl.conf", "updown.sh",
+	};
+	struct fx *f = *state;
+	char path[PATH_MAX], want[PATH_MAX + 128], *text;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "rm -rf '%s' && mkdir -p '%s/swanctl'", f->dir, f->dir);
+		assert_int_equal(system(path), 0);
+		snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
+		put(path, "# the site's own\ncharon { }\n", 0644);
+		f->p.take_over = false;
+		f->err[0] = 0;
+		assert_int_equal(swan_write(f->dir, &f->p, f->err, sizeof(f->err)), -EEXIST);
+		snprintf(want, sizeof(want), "%s: not written by xdnat-host; refusing to "
+			 "overwrite it (use --take-over to replace it)", path);
+		assert_string_equal(f->err, want);
+		text = slurp(path);
+		assert_string_equal(text, "# the site's own\ncharon { }\n");
+		free(text);
+		/* refused before anything was written */
+		assert_int_equal(mode_of(f, "swanctl/private/host.key"), (mode_t)-1);
+
+		f->p.take_over = true;
+		assert_int_equal(swan_write(f->dir, &f->p, f->err, sizeof(f->err)), 0);
+		text = slurp(path);
+		assert_non_null(strstr(text, SWAN_MARK));
+		free(text);
+		f->p.take_over = false;
+		assert_int_equal(swan_write(f->dir, &f->p, f->err, sizeof(f->err)), 0);
+	}
+}
+
+/* updown.sh falls back to the xdnat-host on PATH when the one it names is
+ * gone (an upgrade that moved it). */
+static void updown_survives_a_move(void **state)
+{
+	struct fx *f = *state;
+	char bin[PATH_MAX], cmd[PATH_MAX * 3], *out;
+
+	snprintf(bin, sizeof(bin), "%s/bin", f->src);
+	assert_int_equal(mkdir(bin, 0755), 0);
+	snprintf(cmd, sizeof(cmd), "%s/xdnat-host", bin);
+	put(cmd, "#!/bin/sh\necho \"moved: $*\"\n", 0755);
+	f->p.xdnat_host_path = "/nonexistent/xdnat-host";
+	assert_int_equal(swan_write(f->dir, &f->p, f->err, sizeof(f->err)), 0);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && PATH='%s':/usr/bin:/bin PLUTO_VERB=up-client "
+		 "PLUTO_PEER=203.0.113.9 sh ./updown.sh > '%s/said' 2>&1", f->dir, bin, f->src);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/said", f->src);
+	out = slurp(cmd);
+	assert_non_null(out);
+	assert_string_equal(out, "moved: validate 203.0.113.9\n");
+	free(out);
+}
+
 static void expect_einval_keep(struct fx *f, const char *in_err);
 
 /* The CRL is copied as it is (DER too), and removed when no longer given. */
@@ -552,6 +612,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deterministic_and_rewrites, setup, teardown),
 		cmocka_unit_test_setup_teardown(crl, setup, teardown),
 		cmocka_unit_test_setup_teardown(refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_files_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(updown_survives_a_move, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("host_swan", tests, NULL, NULL);

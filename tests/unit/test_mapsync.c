@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -350,6 +351,116 @@ static void test_removal_despite_a_lagging_mac(void **state)
 	assert_int_equal(mapsync_errors(&ms), 0);
 }
 
+/* ---- issue 13: a whole block validated, a full map ---------------------- */
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* A mapsync of its own, on maps of the daemon's default sizes (SA: sa). */
+static int own_maps(struct mapsync *m, uint32_t sa)
+{
+	static const struct { enum bpf_map_type t; uint32_t ks, vs, max; } d[MAPSYNC_N] = {
+		[MAPSYNC_HOSTS] = { BPF_MAP_TYPE_HASH, 4, sizeof(struct xdnat_host), 64 },
+		[MAPSYNC_PORTS] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xdnat_port_owner),
+				    XDNAT_MAX_PORTS },
+		[MAPSYNC_SPIBLK] = { BPF_MAP_TYPE_HASH, sizeof(struct xdnat_spiblk_key),
+				     sizeof(struct xdnat_owner), 65536 },
+		[MAPSYNC_SA] = { BPF_MAP_TYPE_HASH, sizeof(struct xdnat_sa_key),
+				 sizeof(struct xdnat_owner), 0 },
+		[MAPSYNC_TX] = { BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 8 },
+	};
+
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < MAPSYNC_N; i++) {
+		uint32_t max = i == MAPSYNC_SA ? sa : d[i].max;
+		int fd = bpf_map_create(d[i].t, mapsync_name(i), d[i].ks, d[i].vs, max, NULL);
+
+		if (fd < 0 || mapsync_bind(m, i, fd, d[i].ks, d[i].vs, max))
+			return -1;
+	}
+	return 0;
+}
+
+static void own_maps_close(struct mapsync *m)
+{
+	for (int i = 0; i < MAPSYNC_N; i++)
+		if (m->fd[i] > 0)
+			close(m->fd[i]);
+	mapsync_release(m);
+}
+
+static unsigned int sa_count(const struct mapsync *m)
+{
+	struct xdnat_sa_key k, next;
+	unsigned int n = 0;
+	const void *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->fd[MAPSYNC_SA], prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* One EXT_VALIDATE of a whole 65,536-SPI block for one peer: 65,536 SA
+ * entries in one host change. Its time is what the single thread stalls
+ * (finding 3), printed for docs/security.md. */
+static void test_whole_block_validation(void **state)
+{
+	struct host bare = host(9, H3, 22000, 1, 0x10000, 65536, 1), full;
+	struct mapsync m;
+	struct gw_hooks hk;
+	struct timespec t0;
+	double add_ms, del_ms;
+
+	(void)state;
+	NEED_MAPS();
+	assert_int_equal(own_maps(&m, XDNAT_MAX_SA), 0);
+	hk = mapsync_hooks(&m);
+	bare.n_sas = 0;
+	full = bare;
+	full.n_sas = 1;
+	full.sas[0] = (struct pap_sa){ PEER, 0x10000, 0x10000 + 65535 };
+	assert_int_equal(hk.host_changed(hk.ctx, NULL, NULL, &bare), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(hk.host_changed(hk.ctx, NULL, &bare, &full), 0);
+	add_ms = ms_since(&t0);
+	assert_int_equal(sa_count(&m), 65536);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(hk.host_changed(hk.ctx, NULL, &full, &bare), 0);
+	del_ms = ms_since(&t0);
+	assert_int_equal(sa_count(&m), 0);
+	print_message("65536 SA entries: validate %.1f ms, invalidate %.1f ms\n", add_ms, del_ms);
+	assert_int_equal(mapsync_errors(&m), 0);
+	own_maps_close(&m);
+}
+
+/* A map that cannot take the entries says so (-E2BIG), so EXT_VALIDATE can
+ * refuse instead of answering OK. */
+static void test_full_map_reported(void **state)
+{
+	struct host h = host(9, H3, 22000, 1, 0x10000, 4096, 2048);
+	struct mapsync m;
+	struct gw_hooks hk;
+
+	(void)state;
+	NEED_MAPS();
+	assert_int_equal(own_maps(&m, 1024), 0);
+	hk = mapsync_hooks(&m);
+	assert_int_equal(hk.host_changed(hk.ctx, NULL, NULL, &h), -E2BIG);
+	assert_true(mapsync_errors(&m) > 0);
+	/* taken back: nothing of it stays */
+	assert_int_equal(hk.host_changed(hk.ctx, NULL, &h, NULL), 0);
+	assert_int_equal(sa_count(&m), 0);
+	own_maps_close(&m);
+}
+
 /* Finding 2: a second registration from h1's address (a forged REGISTER:
  * no ports) neither takes h1's xdnat_hosts entry nor, when it goes, takes
  * the entry with it: the entry is rebuilt from the hosts that remain. */
@@ -389,6 +500,8 @@ int main(void)
 		cmocka_unit_test(test_mac_changes_rewrite_the_host),
 		cmocka_unit_test(test_host_change_takes_mac_now),
 		cmocka_unit_test(test_removal_despite_a_lagging_mac),
+		cmocka_unit_test(test_whole_block_validation),
+		cmocka_unit_test(test_full_map_reported),
 		cmocka_unit_test(test_ghost_keeps_off_the_hosts_entry),
 	};
 

@@ -72,12 +72,14 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 			      [PAP_P_EXT_MTU] = { 0, 1 } },
 	[PAP_NATT] = { [PAP_P_NATT_PORT] = { 1, 1 } },
 	[PAP_NATT_REPLY] = { [PAP_P_NATT_PORT] = { 1, 1 } },
-	[PAP_CRL_REPLY] = { [PAP_P_CRL] = { 1, 1 } },
+	[PAP_CRL] = { [PAP_P_OFFSET] = { 0, 1 } },
+	[PAP_CRL_REPLY] = { [PAP_P_CRL] = { 1, 1 }, [PAP_P_OFFSET] = { 0, 1 },
+			    [PAP_P_TOTAL] = { 0, 1 }, [PAP_P_CRL_ID] = { 0, 1 } },
 	[PAP_ERROR] = { [PAP_P_ERROR_CODE] = { 1, 1 },
 			[PAP_P_REQ_TYPE] = { 0, 1 },
 			[PAP_P_MESSAGE] = { 0, 1 },
 			[PAP_P_COOKIE] = { 0, 1 } },
-	/* DEREGISTER, DEREGISTER_REPLY, QUERY, CRL: nothing but AUTH */
+	/* DEREGISTER, DEREGISTER_REPLY, QUERY: nothing but AUTH */
 };
 
 static struct occ rule(uint8_t type, uint8_t p)
@@ -95,6 +97,7 @@ static const uint16_t plen[PAP_P_MAX + 1] = {
 	[PAP_P_CSR] = 1, [PAP_P_CERT] = 1, [PAP_P_SA] = 12, [PAP_P_AUTH] = 32,
 	[PAP_P_REQ_TYPE] = 1, [PAP_P_NATT_PORT] = 2, [PAP_P_CRL] = 1,
 	[PAP_P_EXT_MTU] = 2,
+	[PAP_P_OFFSET] = 4, [PAP_P_TOTAL] = 4, [PAP_P_CRL_ID] = 32,
 	[PAP_P_COOKIE] = 16, [PAP_P_TOKEN_ID] = 4, [PAP_P_GW_SIG] = 96,
 };
 
@@ -176,6 +179,16 @@ static void fill_param(struct pap_msg *m, uint8_t p, unsigned int i)
 	case PAP_P_CRL:
 		m->crl = der + 3;
 		m->crl_len = 700;
+		break;
+	case PAP_P_OFFSET:
+		m->offset = 8192;
+		break;
+	case PAP_P_TOTAL:
+		m->total = 70000;
+		break;
+	case PAP_P_CRL_ID:
+		for (unsigned int j = 0; j < PAP_MAC_LEN; j++)
+			m->crl_id[j] = (uint8_t)(j * 7 + 1);
 		break;
 	case PAP_P_COOKIE:
 		memset(m->cookie, 0xc0 + (int)i, sizeof(m->cookie));
@@ -1247,6 +1260,13 @@ static void test_names(void **state)
 	assert_int_equal(PAP_E_BAD_CSR, 50);
 	assert_int_equal(PAP_E_BAD_KEY, 51);
 	assert_int_equal(PAP_E_NO_PORTS, 52);
+	assert_int_equal(PAP_P_OFFSET, 18);
+	assert_int_equal(PAP_P_TOTAL, 19);
+	assert_int_equal(PAP_P_CRL_ID, 20);
+	assert_int_equal(PAP_E_BUDGET, 36);
+	assert_int_equal(PAP_E_RATE_LIMITED, 37);
+	assert_string_equal(pap_err_name(PAP_E_BUDGET), "budget-exceeded");
+	assert_string_equal(pap_err_name(PAP_E_RATE_LIMITED), "rate-limited");
 
 	for (uint8_t t = 1; t <= PAP_TYPE_MAX; t++)
 		assert_string_not_equal(pap_type_name(t), "unknown");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <openssl/sha.h>
 #include "pap/pap_client.h"
 
 #define CLIENT_ID	7
@@ -177,6 +178,123 @@ static void error_text(void **state)
 	pap_client_close(&c);
 }
 
+/* ---- CRL in chunks ------------------------------------------------------ */
+
+#define CRL_A_LEN	30000
+#define CRL_B_LEN	20001
+
+static uint8_t crl_a[CRL_A_LEN], crl_b[CRL_B_LEN];
+
+struct crl_gw {
+	struct gw *g;
+	int switch_after;	/* serve crl_b after this many chunks; -1: never */
+	bool corrupt;		/* one byte of the last chunk wrong */
+	int served;
+};
+
+/* Serves crl_a (then crl_b) in PAP_CRL_CHUNK pieces from the OFFSET asked. */
+static void *crl_gateway(void *arg)
+{
+	struct crl_gw *cg = arg;
+	struct gw *g = cg->g;
+	uint8_t buf[PAP_MAX_MSG], out[PAP_MAX_MSG], id[PAP_MAC_LEN], chunk[PAP_CRL_CHUNK];
+
+	for (;;) {
+		struct pollfd p = { .fd = g->fd, .events = POLLIN };
+		struct sockaddr_in from;
+		socklen_t flen = sizeof(from);
+		bool b = cg->switch_after >= 0 && cg->served >= cg->switch_after;
+		const uint8_t *crl = b ? crl_b : crl_a;
+		uint32_t total = b ? CRL_B_LEN : CRL_A_LEN, n;
+		struct pap_writer w;
+		struct pap_msg m;
+		ssize_t len;
+		int olen;
+
+		if (poll(&p, 1, 2000) != 1)
+			break;
+		len = recvfrom(g->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (len <= 0 || pap_decode(buf, (size_t)len, &m) || m.type != PAP_CRL ||
+		    m.offset >= total)
+			break;
+		n = total - m.offset < PAP_CRL_CHUNK ? total - m.offset : PAP_CRL_CHUNK;
+		memcpy(chunk, crl + m.offset, n);
+		if (cg->corrupt && m.offset + n == total)
+			chunk[n - 1] ^= 1;
+		SHA256(crl, total, id);
+		pap_begin(&w, out, sizeof(out), PAP_CRL_REPLY, m.xid, m.client_id, m.seq);
+		pap_put(&w, PAP_P_CRL, chunk, (uint16_t)n);
+		pap_put_u32(&w, PAP_P_OFFSET, m.offset);
+		pap_put_u32(&w, PAP_P_TOTAL, total);
+		pap_put(&w, PAP_P_CRL_ID, id, sizeof(id));
+		olen = pap_finish(&w, secret, PAP_KEY_LEN);
+		if (olen < 0)
+			break;
+		cg->served++;
+		sendto(g->fd, out, (size_t)olen, 0, (struct sockaddr *)&from, flen);
+	}
+	return NULL;
+}
+
+static void crl_run(struct gw *g, struct crl_gw *cg, struct pap_client *c, int *rc)
+{
+	for (size_t i = 0; i < CRL_A_LEN; i++)
+		crl_a[i] = (uint8_t)(i * 31 + 7);
+	for (size_t i = 0; i < CRL_B_LEN; i++)
+		crl_b[i] = (uint8_t)(i * 17 + 1);
+	cg->g = g;
+	open_client(c, g);
+	assert_int_equal(pthread_create(&g->thread, NULL, crl_gateway, cg), 0);
+	*rc = pap_client_crl(c);
+	pthread_join(g->thread, NULL);
+}
+
+/* A CRL of 30000 bytes comes in 4 chunks, put together and checked. */
+static void crl_reassembled(void **state)
+{
+	static struct pap_client c;
+	struct crl_gw cg = { .switch_after = -1 };
+	int rc;
+
+	crl_run(*state, &cg, &c, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(cg.served, 4);
+	assert_int_equal(c.crl_len, CRL_A_LEN);
+	assert_memory_equal(c.crl, crl_a, CRL_A_LEN);
+	pap_client_close(&c);
+	assert_null(c.crl);
+}
+
+/* A new CRL signed between two chunks: the client starts again and gets
+ * the new one whole, never a mix. */
+static void crl_changed_midway(void **state)
+{
+	static struct pap_client c;
+	struct crl_gw cg = { .switch_after = 2 };
+	int rc;
+
+	crl_run(*state, &cg, &c, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(cg.served, 2 + 1 + 3);	/* 2 of a, the stale one, then b */
+	assert_int_equal(c.crl_len, CRL_B_LEN);
+	assert_memory_equal(c.crl, crl_b, CRL_B_LEN);
+	pap_client_close(&c);
+}
+
+/* Chunks that do not hash to the CRL's SHA-256: refused, nothing kept. */
+static void crl_corrupt_refused(void **state)
+{
+	static struct pap_client c;
+	struct crl_gw cg = { .switch_after = -1, .corrupt = true };
+	int rc;
+
+	crl_run(*state, &cg, &c, &rc);
+	assert_int_equal(rc, -EBADMSG);
+	assert_null(c.crl);
+	assert_int_equal(c.crl_len, 0);
+	pap_client_close(&c);
+}
+
 /* Finding 12: an on-path forger's unsigned ERROR (QUOTA, NOT_OWNER, ...)
  * is not an answer; register-first and auth-failed may come unsigned, a
  * signed one under the secret is taken, one signed under another is not. */
@@ -226,6 +344,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replay_retried_once_further_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_replay_is_the_callers, setup, teardown),
 		cmocka_unit_test_setup_teardown(error_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(crl_reassembled, setup, teardown),
+		cmocka_unit_test_setup_teardown(crl_changed_midway, setup, teardown),
+		cmocka_unit_test_setup_teardown(crl_corrupt_refused, setup, teardown),
 		cmocka_unit_test(unsigned_errors_ignored),
 	};
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "gateway/gw_commands.h"
 #include "gateway/views.h"
 #include "lib/json_out.h"
 #include "lib/version.h"
@@ -240,14 +241,15 @@ static void test_sas_json(void **state)
 
 static const char *const stats_keys[] = {
 	"schema", "version", "hosts", "pap", "dataplane", "dataplane_sync_errors",
-	"dataplane_neigh_failures", NULL
+	"dataplane_neigh_failures", "dataplane_nexthop_events", "dataplane_nexthop_resolved",
+	"dataplane_nexthop_failed", NULL
 };
 
 static void assert_pap_stats(struct json_object *doc)
 {
 	static const char *const pap_keys[] = {
 		"datagrams", "replies", "silent", "retransmits", "registered", "deregistered",
-		"expired", "requests", "errors", NULL
+		"expired", "send_errors", "foreign", "requests", "errors", NULL
 	};
 	static const char *const req_keys[] = {
 		"register", "port", "spi", "cert", "ext-validate", "ext-invalidate", "extend",
@@ -292,6 +294,9 @@ static void test_stats_json_without_dataplane(void **state)
 	member(doc, "dataplane", json_type_null);
 	assert_int_equal(num(doc, "dataplane_sync_errors"), 0);
 	assert_int_equal(num(doc, "dataplane_neigh_failures"), 0);
+	assert_int_equal(num(doc, "dataplane_nexthop_events"), 0);
+	assert_int_equal(num(doc, "dataplane_nexthop_resolved"), 0);
+	assert_int_equal(num(doc, "dataplane_nexthop_failed"), 0);
 	json_object_put(doc);
 	free(c.text);
 }
@@ -301,7 +306,9 @@ static void test_stats_json_with_dataplane(void **state)
 	static const char *const reasons[XDNAT_REASON_MAX + 1] = XDNAT_REASON_NAMES;
 	static const char *const counter_keys[] = { "packets", "bytes", NULL };
 	struct fx *f = *state;
-	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = UINT64_MAX };
+	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = 6,
+				      .nexthop_events = 7, .nexthop_resolved = 8,
+				      .nexthop_failed = UINT64_MAX };
 	struct capture c;
 	struct json_object *doc, *o;
 
@@ -325,8 +332,11 @@ static void test_stats_json_with_dataplane(void **state)
 	}
 	assert_int_equal(num(doc, "dataplane_sync_errors"), 5);
 	/* a uint64 keeps its full range (not a signed or floating value) */
-	assert_non_null(strstr(c.text, "\"dataplane_neigh_failures\":18446744073709551615}"));
-	assert_true(num(doc, "dataplane_neigh_failures") == UINT64_MAX);
+	assert_int_equal(num(doc, "dataplane_neigh_failures"), 6);
+	assert_int_equal(num(doc, "dataplane_nexthop_events"), 7);
+	assert_int_equal(num(doc, "dataplane_nexthop_resolved"), 8);
+	assert_non_null(strstr(c.text, "\"dataplane_nexthop_failed\":18446744073709551615}"));
+	assert_true(num(doc, "dataplane_nexthop_failed") == UINT64_MAX);
 	json_object_put(doc);
 	free(c.text);
 }
@@ -392,7 +402,9 @@ static void test_freed(void **state)
 static void test_text_views(void **state)
 {
 	struct fx *f = *state;
-	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = 6 };
+	struct dataplane_stats dp = { .sync_errors = 5, .neigh_failures = 6,
+				      .nexthop_events = 7, .nexthop_resolved = 8,
+				      .nexthop_failed = 9 };
 	struct capture c;
 	char *t;
 
@@ -428,6 +440,10 @@ static void test_text_views(void **state)
 	t = capture_close(&c);
 	assert_line(t, "dataplane.sync_errors       5");
 	assert_line(t, "dataplane.neigh_failures    6");
+	assert_line(t, "dataplane.nexthop_events    7");
+	assert_line(t, "dataplane.nexthop_resolved  8");
+	assert_line(t, "dataplane.nexthop_failed    9");
+	assert_line(t, "nexthop_unresolved  0        0");
 	assert_line(t, "DATAPLANE           PACKETS  BYTES");
 	assert_line(t, "pass_stack          11       1500");
 	assert_line(t, "icmp_frag_needed    0        0");
@@ -436,6 +452,120 @@ static void test_text_views(void **state)
 	assert_int_equal(view_pem(capture_open(&c), "crl_pem", tricky_pem, false, 3), 0);
 	assert_string_equal(capture_close(&c), tricky_pem);	/* as it is */
 	free(c.text);
+}
+
+/* state dump: everything but the secrets, parsed back. */
+static void test_state_dump(void **state)
+{
+	static const char *const doc_keys[] = { "schema", "version", "meta", "hosts", "ports_free",
+						"spis_free", NULL };
+	static const char *const meta_keys[] = { "next_client_id", "global", "state_written",
+						 "now", NULL };
+	static const char *const host_keys[] = {
+		"client_id", "address", "global", "lease_seconds", "lease_remaining", "ports",
+		"spis", "natt_port", "validated_peers", "lease_expires", "cert_serial",
+		"cert_expires", "sas", NULL
+	};
+	static const char *const sa_keys[] = { "peer", "spi_first", "spi_last", NULL };
+	struct fx *f = *state;
+	struct state_meta m;
+	struct capture c;
+	struct json_object *doc, *meta, *hosts, *h, *sas, *serial;
+	char *text;
+
+	populate(f);
+	gw_state_meta(f->g, &m);
+	assert_int_equal(m.next_client_id, 3);
+	assert_int_equal(view_state_dump(capture_open(&c), f->g, &m, 999990), 0);
+	text = capture_close(&c);
+	doc = parse_answer(text);
+	assert_keys(doc, doc_keys);
+	assert_schema(doc);
+	meta = member(doc, "meta", json_type_object);
+	assert_keys(meta, meta_keys);
+	assert_int_equal(num(meta, "next_client_id"), 3);
+	assert_string_equal(str(meta, "global"), "198.51.100.1");
+	assert_int_equal(num(meta, "state_written"), 999990);
+	assert_int_equal(num(meta, "now"), f->now);
+	hosts = member(doc, "hosts", json_type_array);
+	assert_int_equal(json_object_array_length(hosts), 2);
+	h = json_object_array_get_idx(hosts, 0);
+	assert_keys(h, host_keys);
+	assert_int_equal(num(h, "lease_expires"), f->now + 53);
+	assert_true(json_object_object_get_ex(h, "cert_serial", &serial));
+	assert_null(serial);		/* no certificate issued */
+	sas = member(h, "sas", json_type_array);
+	assert_int_equal(json_object_array_length(sas), 1);
+	assert_keys(json_object_array_get_idx(sas, 0), sa_keys);
+	assert_string_equal(str(json_object_array_get_idx(sas, 0), "peer"), "203.0.113.10");
+	assert_int_equal(num(json_object_array_get_idx(sas, 0), "spi_first"), 4096);
+	assert_int_equal(num(json_object_array_get_idx(sas, 0), "spi_last"), 4223);
+	/* never a secret: no key names one, and no 32-byte hex blob shows up */
+	assert_null(strstr(text, "secret"));
+	assert_null(strstr(text, "mac"));
+	assert_null(strstr(text, "pub"));
+	json_object_put(doc);
+	free(text);
+}
+
+/* state backup DIR through the control command: loads back as the table;
+ * the state directory itself and relative paths are refused. */
+static void test_state_backup(void **state)
+{
+	struct fx *f = *state;
+	char root[64] = "/tmp/xdnat-backup-XXXXXX", live[96], dir[96], err[512];
+	char *words[3] = { "state", "backup", dir };
+	struct gw_config cfg = base_config();
+	struct state_store *st, *back;
+	struct state_image img = { 0 };
+	struct gw_commands c;
+	struct capture cap;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(live, sizeof(live), "%s/live", root);
+	snprintf(dir, sizeof(dir), "%s/copy", root);
+	gw_free(f->g);
+	assert_int_equal(state_open(live, &st), 0);
+	assert_int_equal(state_load(st, &img, err, sizeof(err)), 0);
+	state_image_free(&img);
+	f->store = NULL;
+	assert_int_equal(gw_new(&cfg, st, fake_clock, f, &f->g), 0);
+	populate(f);
+	assert_int_equal(gw_commit(f->g), 0);
+	c = (struct gw_commands){ .g = f->g, .store = st };
+
+	assert_int_equal(gw_command(&c, 3, words, capture_open(&cap), err, sizeof(err)), 0);
+	capture_close(&cap);
+	snprintf(err, sizeof(err), "backup of 2 host(s) in %s\n", dir);
+	assert_string_equal(cap.text, err);
+	free(cap.text);
+	assert_int_equal(state_open(dir, &back), 0);
+	assert_int_equal(state_load(back, &img, err, sizeof(err)), 0);
+	assert_int_equal(img.n_hosts, 2);
+	assert_int_equal(img.meta.next_client_id, 3);
+	assert_int_equal(img.hosts[0].n_ports, 2);
+	assert_int_equal(img.hosts[0].n_sas, 1);
+	assert_memory_equal(img.hosts[0].secret, gw_host_at(f->g, 0)->secret, PAP_KEY_LEN);
+	state_image_free(&img);
+	state_close(back);
+
+	words[2] = live;
+	assert_int_equal(gw_command(&c, 3, words, capture_open(&cap), err, sizeof(err)), -EINVAL);
+	capture_close(&cap);
+	free(cap.text);
+	assert_non_null(strstr(err, "is the state directory itself"));
+	words[2] = "relative/dir";
+	assert_int_equal(gw_command(&c, 3, words, capture_open(&cap), err, sizeof(err)), -EINVAL);
+	capture_close(&cap);
+	free(cap.text);
+	assert_string_equal(err, "state backup: 'relative/dir' is not an absolute path");
+
+	gw_free(f->g);
+	f->g = NULL;
+	state_close(st);
+	snprintf(err, sizeof(err), "rm -rf '%s'", root);
+	assert_int_equal(system(err), 0);
+	fx_start(f, &cfg);
 }
 
 int main(void)
@@ -451,6 +581,8 @@ int main(void)
 		cmocka_unit_test(test_pem_json),
 		cmocka_unit_test(test_freed),
 		cmocka_unit_test_setup_teardown(test_text_views, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_state_dump, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_state_backup, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("views", tests, NULL, NULL);
