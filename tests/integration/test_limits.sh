@@ -39,20 +39,28 @@ T0=$SECONDS
 if ! rig_up; then fail "rig up"; summary; exit 1; fi
 pass "rig up in $((SECONDS - T0)) s (--sa-budget 512, $N_REVOKED revocations on record)"
 
-# pap_send NS DST [SPORT]: one REGISTER (fresh key) to DST:4555; prints the
-# type of the answer (3: REGISTER_REPLY, 1: ERROR) or "none" after 2 s.
+# pap_send NS DST [SPORT]: one REGISTER (fresh key) to DST:4555, again with
+# the COOKIE when the answer is one (docs/pap.md); prints the type of the
+# last answer (3: REGISTER_REPLY, 1: ERROR) or "none" after 2 s.
 pap_send() {
 	rig_in "$1" "$PY" -c '
 import os, socket, struct, sys
 dst, sport = sys.argv[1], int(sys.argv[2])
 tlv = struct.pack("!BH", 7, 32) + os.urandom(32)
-msg = struct.pack("!BBHIII", 1, 2, 16 + len(tlv), 0x1234, 0, 0) + tlv
+def register(extra):
+    body = tlv + extra
+    return struct.pack("!BBHIII", 1, 2, 16 + len(body), 0x1234, 0, 0) + body
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 if sport: s.bind(("", sport))
 s.settimeout(2)
-s.sendto(msg, (dst, 4555))
+s.sendto(register(b""), (dst, 4555))
 try:
-    print(s.recv(65536)[1])
+    r = s.recv(65536)
+    # ERROR COOKIE: ERROR_CODE 24, then the COOKIE TLV (type 21, 16 bytes)
+    if r[1] == 1 and r[16:21] == struct.pack("!BHH", 8, 2, 24):
+        s.sendto(register(r[21:40]), (dst, 4555))
+        r = s.recv(65536)
+    print(r[1])
 except socket.timeout:
     print("none")' "$2" "${3:-0}"
 }
@@ -125,7 +133,8 @@ rig_host 1 invalidate $ATTACKER >/dev/null 2>&1
 check "finding 3: after an invalidate, h1's third peer goes in" rig_host 1 validate $PEER3
 
 # --- finding 4: a reply to port 0 must not take the batch down ---------------------
-# h2 sends 64 malformed 16-byte requests in one burst (each gets an ERROR),
+# h2 sends 64 malformed 32-byte requests in one burst (each gets an ERROR, no
+# bigger than the request),
 # every other one from UDP source port 0 (raw socket), the rest from 32 bound
 # sockets; all 32 of those must be answered.
 se0=$(stat_pap send_errors)
@@ -142,7 +151,7 @@ for i in range(32):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((me, 41000 + i)); s.setblocking(False); socks.append(s)
 raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-payload = struct.pack("!BBHIII", 1, 4, 99, 7, 9, 1)   # length mismatch: an ERROR back
+payload = struct.pack("!BBHIII", 1, 4, 99, 7, 9, 1) + bytes(16)   # length mismatch: an ERROR back
 for i in range(32):
     for sport in (0, 41000 + i):
         udp = struct.pack("!HHHH", sport, 4555, 8 + len(payload), 0) + payload
