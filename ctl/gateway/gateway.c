@@ -1175,11 +1175,13 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 		goto out;
 	}
 	/* A host speaks from the address it registered from and was bound to:
-	 * anything else (a relay, a spoofer, a moved host) gets nothing, not
-	 * even the cached reply. A host that moved registers again. */
+	 * from anywhere else (a relay, a spoofer, a moved host, or a host whose
+	 * id a gateway that lost its state gave to another) the id is unknown:
+	 * REGISTER_FIRST, unsigned and no bigger than the request, never the
+	 * cached reply. */
 	if (src != h->addr) {
 		g->stats.wrong_source++;
-		n = 0;
+		n = (int)reply_error(g, &m, PAP_E_REGISTER_FIRST, NULL, 0, reply, cap);
 		goto out;
 	}
 	if (!pap_verify(req, &m, h->secret, PAP_KEY_LEN)) {

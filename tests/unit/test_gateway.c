@@ -248,8 +248,8 @@ static void test_ownership(void **state)
 	forged = a;
 	forged.client_id = b.client_id;
 	forged.seq = 100;
-	/* From A's own address B's requests get nothing at all (bound to B's). */
-	assert_int_equal(bare_req(f, &forged, PAP_EXTEND), -ENODATA);
+	/* From A's own address B's id is unknown (it is bound to B's). */
+	assert_int_equal(bare_req(f, &forged, PAP_EXTEND), PAP_E_REGISTER_FIRST);
 	forged.local_addr = HOST_B;	/* spoofing B's address: still A's secret */
 	assert_int_equal(bare_req(f, &forged, PAP_EXTEND), PAP_E_AUTH_FAILED);
 	assert_int_equal(free_req(f, &forged, &bp, NULL), PAP_E_AUTH_FAILED);
@@ -1306,21 +1306,25 @@ static void test_request_from_other_address(void **state)
 
 	do_register(f, &s, HOST_A);
 	free_before = gw_ports_free(f->g);
-	/* A genuine, signed PORT, delivered from another address: nothing. */
+	/* A genuine, signed PORT, delivered from another address: the id is
+	 * unknown there (unsigned, no bigger than the request), nothing done. */
 	s.local_addr = HOST_B;
-	assert_int_equal(ask_ports(f, &s, 10, NULL), -ENODATA);
+	assert_int_equal(ask_ports(f, &s, 10, NULL), PAP_E_REGISTER_FIRST);
+	assert_true(f->rep_len <= f->req_len);
 	assert_int_equal(gw_ports_free(f->g), free_before);
 	assert_int_equal(gw_get_stats(f->g)->wrong_source, 1);
 
-	/* From its own address it works; the same bytes from elsewhere get
-	 * neither the cached reply nor anything else. */
+	/* From its own address it works; the same bytes from elsewhere never
+	 * get the cached reply. */
 	s.local_addr = HOST_A;
 	s.seq += 5;
 	assert_int_equal(ask_ports(f, &s, 10, NULL), 0);
 	memcpy(req, f->req, f->req_len);
 	len = f->req_len;
-	assert_int_equal(send_raw(f, req, len, HOST_B, SPORT), 0);
-	assert_int_equal(send_raw(f, req, len, 0x0d00000au, SPORT), 0);
+	assert_true(send_raw(f, req, len, HOST_B, SPORT) <= len);
+	expect_error(f, PAP_E_REGISTER_FIRST);
+	assert_true(send_raw(f, req, len, 0x0d00000au, SPORT) <= len);
+	expect_error(f, PAP_E_REGISTER_FIRST);
 	assert_true(send_raw(f, req, len, HOST_A, SPORT) > 0);	/* the owner: cached */
 	assert_int_equal(gw_get_stats(f->g)->retransmits, 1);
 }
