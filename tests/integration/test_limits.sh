@@ -69,8 +69,9 @@ stat_pap() { rig_ctl stats --json | json "d['pap']['$1']"; }
 
 # --- finding 5: PAP from the internet --------------------------------------------
 # The external side reaches Gi through the gateway (its weak host model would
-# deliver a datagram for Gi from any NIC to a socket bound to Gi).
-rig_in ext ip route add 10.0.0.0/24 via $GW_EXT
+# deliver a datagram for Gi from any NIC to a socket bound to Gi): the
+# on-link attacker directly, the peer behind the router through it.
+rig_in rtr ip route add 10.0.0.0/24 via $GW_EXT
 rig_in atk ip route add 10.0.0.0/24 via $GW_EXT
 hosts0=$(n_hosts)
 for ns in ext atk; do
