@@ -15,7 +15,8 @@ ns_add client CL
 veth_link "$GW" int0 10.0.0.1/24 "$CL" eth0 10.0.0.11/24
 start_bg "$GW" "$TMP/xdnatd.log" taskset -c 1 "$BUILD/xdnatd" --global 198.51.100.1 \
 	--internal 10.0.0.1 --state-dir "$STATE" --socket "$TMP/ctl.sock" \
-	--max-hosts 100000 --log-level warning --foreground
+	--max-hosts 100000 --log-level warning --foreground \
+	--source-hosts 0 --register-rate 0	# every client shares one address here
 wait_for_socket "$TMP/ctl.sock" || { cat "$TMP/xdnatd.log"; exit 1; }
 echo "state dir: $STATE on $(df --output=fstype "$STATE" | tail -1)"
 ip netns exec "$CL" taskset -c 0 "$BUILD/bench/pap_bench" 10.0.0.1 4555 "$HOSTS" "$SECONDS_RUN" |
