@@ -4,9 +4,13 @@
 #ifndef XDNAT_TEST_TMPDIR_H
 #define XDNAT_TEST_TMPDIR_H
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static inline int tmpdir_rm_entry(const char *path, const struct stat *st, int flag,
@@ -42,6 +46,27 @@ static inline const char *tmpdir_path(const char *dir, const char *name)
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
 	return b;
+}
+
+/* A whole file, malloc'd and NUL-terminated (its length in *len), or NULL. */
+static inline uint8_t *tmpdir_read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *p = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (!fstat(fd, &st) && (p = malloc((size_t)st.st_size + 1)) &&
+	    read(fd, p, (size_t)st.st_size) == st.st_size) {
+		p[st.st_size] = 0;
+		*len = (size_t)st.st_size;
+	} else {
+		free(p);
+		p = NULL;
+	}
+	close(fd);
+	return p;
 }
 
 /* Remove root and everything under it. */

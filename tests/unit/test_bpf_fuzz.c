@@ -447,14 +447,18 @@ static const char *check_int_answer(const struct frame *in, const uint8_t *out, 
 	return NULL;
 }
 
+/* XDP_PASS: the frame as it came. */
+static const char *pass_unchanged(const struct frame *in, const uint8_t *out, uint32_t olen)
+{
+	return olen != in->len || memcmp(out, in->b, in->len) ? "PASS changed the frame" : NULL;
+}
+
 static const char *check_ext(const struct frame *in, const uint8_t *out, uint32_t olen,
 			     int act)
 {
 	switch (act) {
 	case XDP_PASS:
-		if (olen != in->len || memcmp(out, in->b, in->len))
-			return "PASS changed the frame";
-		return NULL;
+		return pass_unchanged(in, out, olen);
 	case XDP_REDIRECT:
 		/* an ICMP answer goes back out of the NIC it came in on */
 		if (olen >= 34 && out[23] == P_ICMP)
@@ -484,9 +488,7 @@ static const char *check_int(const struct frame *in, const uint8_t *out, uint32_
 
 	switch (act) {
 	case XDP_PASS:
-		if (olen != in->len || memcmp(out, in->b, in->len))
-			return "PASS changed the frame";
-		return NULL;
+		return pass_unchanged(in, out, olen);
 	case XDP_REDIRECT:
 		ohl = (in->b[14] & 0xf) * 4u;
 		if (ohl < 20 || ohl > in->len - 14)

@@ -168,24 +168,30 @@ static void test_damage(void **state)
 	assert_int_equal(st.rp_filter_prev, -1);
 	assert_int_equal(st.tx_csum_prev, -1);	/* a state file from before it */
 
-	expect_bad(f, VALID "colour blue\n", ":5:");
-	expect_bad(f, VALID "tx_csum_prev 2\n", "tx_csum_prev");
-	expect_bad(f, VALID "ports 20063-20000\n", "ports");
-	expect_bad(f, VALID "ports 0-10\n", "ports");
-	expect_bad(f, VALID "spis 1-255\n", "spis");
-	expect_bad(f, VALID "pap_port 65536\n", "pap_port");
-	expect_bad(f, VALID "client_id -1\n", "client_id");
-	expect_bad(f, VALID "secret 00ff\n", "secret");
-	expect_bad(f, VALID "gateway 10.0.0\n", "gateway");
-	expect_bad(f, VALID "peer 203.0.113.10\n", "peer");
-	expect_bad(f, VALID "configured 2\n", "configured");
-	expect_bad(f, VALID "lease\n", "lease");
-	expect_bad(f, "version 2\ngateway 10.0.0.1\ndev eth0\n", "version 2");
-	expect_bad(f, "gateway 10.0.0.1\ndev eth0\n", "version 0");
-	expect_bad(f, "version 1\ndev eth0\n", "gateway or dev missing");
-	expect_bad(f, VALID "dev eth0-with-a-much-too-long-name\n", "dev");
-	expect_bad(f, VALID "cert_dir relative/path\n", "cert_dir");
-	expect_bad(f, VALID "swan_args \n", "swan_args");
+	/* each bad file, and what the error must name */
+	static const struct { const char *text, *names; } bad[] = {
+		{ VALID "colour blue\n", ":5:" },
+		{ VALID "tx_csum_prev 2\n", "tx_csum_prev" },
+		{ VALID "ports 20063-20000\n", "ports" },
+		{ VALID "ports 0-10\n", "ports" },
+		{ VALID "spis 1-255\n", "spis" },
+		{ VALID "pap_port 65536\n", "pap_port" },
+		{ VALID "client_id -1\n", "client_id" },
+		{ VALID "secret 00ff\n", "secret" },
+		{ VALID "gateway 10.0.0\n", "gateway" },
+		{ VALID "peer 203.0.113.10\n", "peer" },
+		{ VALID "configured 2\n", "configured" },
+		{ VALID "lease\n", "lease" },
+		{ "version 2\ngateway 10.0.0.1\ndev eth0\n", "version 2" },
+		{ "gateway 10.0.0.1\ndev eth0\n", "version 0" },
+		{ "version 1\ndev eth0\n", "gateway or dev missing" },
+		{ VALID "dev eth0-with-a-much-too-long-name\n", "dev" },
+		{ VALID "cert_dir relative/path\n", "cert_dir" },
+		{ VALID "swan_args \n", "swan_args" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_bad(f, bad[i].text, bad[i].names);
 }
 
 /* A file as the agent wrote it before the key table: it loads, its
