@@ -12,6 +12,7 @@
 #include "gateway/tokens.h"
 #include "gateway/views.h"
 #include "lib/json_out.h"
+#include "pap/gw_key.h"
 
 /* The answer view_*() rendered: 0, or its -errno with err set. */
 static int answered(int rc, const char *cmd, char *err, size_t errlen)
@@ -98,7 +99,10 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 }
 
 /* The CA's files beside the state (ca.h), backed up with it. */
-static const char *const ca_files[] = { "ca.key", "ca.crt", "crl.list", "crl.pem", NULL };
+/* Besides the table: the CA, the gateway's key (hosts pinned it: a restore
+ * without it would make every agent refuse the gateway) and the tokens. */
+static const char *const ca_files[] = { "ca.key", "ca.crt", "crl.list", "crl.pem",
+					PAP_GW_KEY_FILE, PAP_GW_PUB_FILE, TOKENS_FILE, NULL };
 
 /* state backup DIR: a snapshot of the table as it is now, and the CA. */
 static int state_backup_cmd(const struct gw_commands *c, const char *dir, bool json,
