@@ -1486,21 +1486,17 @@ const struct gw_token *gw_token_at(const struct gw *g, size_t i)
 
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
 {
-	g->cfg.lease_secs = cfg->lease_secs;
-	g->cfg.max_lease_secs = cfg->max_lease_secs;
-	g->cfg.port_quota = cfg->port_quota;
-	g->cfg.spi_quota = cfg->spi_quota;
-	g->cfg.max_hosts = cfg->max_hosts;
-	g->cfg.min_lease_secs = cfg->min_lease_secs;
-	g->cfg.max_hosts_per_source = cfg->max_hosts_per_source;
-	g->cfg.register_rate = cfg->register_rate;
-	g->cfg.register_burst = cfg->register_burst;
-	g->cfg.register_timeout_secs = cfg->register_timeout_secs;
-	g->cfg.require_token = cfg->require_token;
-	g->cfg.sa_budget = cfg->sa_budget;
-	g->cfg.cert_rate = cfg->cert_rate;
-	memcpy(g->cfg.site_key, cfg->site_key, sizeof(g->cfg.site_key));
-	g->cfg.site_key_len = cfg->site_key_len;
+	struct gw_config keep = g->cfg;
+
+	/* everything applies at once but what the tables and maps were built
+	 * for: the address, the ranges and the SA map's size need a restart */
+	g->cfg = *cfg;
+	g->cfg.global = keep.global;
+	g->cfg.port_lo = keep.port_lo;
+	g->cfg.port_hi = keep.port_hi;
+	g->cfg.spi_lo = keep.spi_lo;
+	g->cfg.spi_hi = keep.spi_hi;
+	g->cfg.sa_table = keep.sa_table;
 	cfg_defaults(&g->cfg);
 }
 

@@ -107,7 +107,8 @@ void gw_set_ca(struct gw *g, struct ca *ca);
  * 0 (the default, or below 68): not known, not sent. */
 void gw_set_ext_mtu(struct gw *g, unsigned int mtu);
 uint16_t gw_ext_mtu(const struct gw *g);
-/* Apply a config reload: lease, quotas, site key and max hosts only. */
+/* Apply a config reload: everything but G, the port and SPI ranges and the
+ * SA map size (those need a restart). */
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg);
 
 /* Adopt a loaded state image: re-reserves every host's share. -EINVAL (with
