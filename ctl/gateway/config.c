@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -103,6 +104,8 @@ static const struct key keys[] = {
 	  .def = CERT_OID_PORT_BLOCKS, .help = "OID of the certificates' portBlocks extension" },
 	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
 	  .help = "detach the XDP programs, remove the pins, exit" },
+	{ "check-config", KEY_SWITCH, NULL, FIELD(check_config), .where = KEY_ARGV_ONLY,
+	  .help = "validate the configuration (file and flags), print each error, exit" },
 	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
 	  .def = "300", .help = "lease granted when a host asks for none" },
 	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
@@ -144,6 +147,28 @@ static const struct key keys[] = {
 	  .def = "info", .help = "error, warning, info or debug" },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The refusals of one config_load(), one line each in the caller's buffer. */
+struct errs {
+	char *buf;
+	size_t len;
+	unsigned int n;
+};
+
+static void __attribute__((format(printf, 2, 3))) errs_add(struct errs *e, const char *fmt, ...)
+{
+	size_t used = e->n ? strlen(e->buf) : 0;
+	va_list ap;
+
+	if (!e->len || used + 2 >= e->len)
+		return;
+	if (e->n)
+		e->buf[used++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(e->buf + used, e->len - used, fmt, ap);
+	va_end(ap);
+	e->n++;
+}
 
 /* Into a u16 field (the key's limits keep v below 65536) or a u32 one. */
 static void store_uint(void *field, size_t size, uint32_t v)
@@ -280,16 +305,15 @@ static char *trim(char *s)
 	return s;
 }
 
-static int load_file(const char *path, struct xdnatd_config *c, char *err,
-		     size_t errlen)
+static void load_file(const char *path, struct xdnatd_config *c, struct errs *e)
 {
 	char line[1024];
 	unsigned int lineno = 0;
 	FILE *f = fopen(path, "re");
 
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		errs_add(e, "%s: %s", path, strerror(errno));
+		return;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *key, *val, *eq, *hash = strchr(line, '#'), expects[40];
@@ -311,22 +335,17 @@ static int load_file(const char *path, struct xdnatd_config *c, char *err,
 		}
 		k = find_key(key);
 		if (!k || k->where == KEY_ARGV_ONLY) {
-			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
-			goto fail;
+			errs_add(e, "%s:%u: unknown key '%s'", path, lineno, key);
+			continue;
 		}
 		/* a switch alone is "yes"; every other key needs a value */
 		if ((k->arg && (!val || !*val)) || key_set(k, c, val && *val ? val : NULL)) {
 			key_expects(k, expects, sizeof(expects));
-			snprintf(err, errlen, "%s:%u: bad value for %s: '%s'%s", path,
-				 lineno, key, val ? val : "", expects);
-			goto fail;
+			errs_add(e, "%s:%u: bad value for %s: '%s'%s", path, lineno, key,
+				 val ? val : "", expects);
 		}
 	}
 	fclose(f);
-	return 0;
-fail:
-	fclose(f);
-	return -1;
 }
 
 /* --crl-listen into crl_addr/crl_port, and the URL certificates name. */
@@ -371,52 +390,54 @@ bad:
 	return -1;
 }
 
-static int check(struct xdnatd_config *c, char *err, size_t errlen)
+/* Each refusal of the whole, into e. */
+static void check(struct xdnatd_config *c, struct errs *e)
 {
+	char err[512];
+
 	if (c->unload)
-		return 0;	/* needs only the NICs and the pin directory */
-	if (!c->gw.global) {
-		snprintf(err, errlen, "--global ADDR is required (the address the hosts share)");
-		return -1;
-	}
-	if (c->gw.lease_secs > c->gw.max_lease_secs) {
-		snprintf(err, errlen, "--lease %u is longer than --max-lease %u",
-			 c->gw.lease_secs, c->gw.max_lease_secs);
-		return -1;
-	}
-	if (config_dataplane(c) && !strcmp(c->ext_if, c->int_if)) {
-		snprintf(err, errlen, "--ext-if and --int-if name the same interface %s",
-			 c->ext_if);
-		return -1;
-	}
-	if (config_dataplane(c) && !c->internal) {
-		snprintf(err, errlen, "--internal ADDR is required with --ext-if and --int-if "
+		return;	/* needs only the NICs and the pin directory */
+	if (!c->gw.global)
+		errs_add(e, "--global ADDR is required (the address the hosts share)");
+	if (c->gw.lease_secs > c->gw.max_lease_secs)
+		errs_add(e, "--lease %u is longer than --max-lease %u", c->gw.lease_secs,
+			 c->gw.max_lease_secs);
+	if (config_dataplane(c) && !strcmp(c->ext_if, c->int_if))
+		errs_add(e, "--ext-if and --int-if name the same interface %s", c->ext_if);
+	if (config_dataplane(c) && !c->internal)
+		errs_add(e, "--internal ADDR is required with --ext-if and --int-if "
 			 "(the outer source of the tunnel to the hosts)");
-		return -1;
-	}
 	c->gw.sa_table = c->sa_entries;
 	/* one host never more than the whole map (a small --sa-entries) */
 	if (c->gw.sa_budget > c->sa_entries)
 		c->gw.sa_budget = c->sa_entries;
-	if (!cert_oid_valid(c->port_blocks_oid)) {
-		snprintf(err, errlen, "--port-blocks-oid %s: not a dotted OID",
-			 c->port_blocks_oid);
-		return -1;
-	}
-	if (check_crl(c, err, errlen))
-		return -1;
-	if (!c->ca_cert[0] != !c->ca_key[0]) {
-		snprintf(err, errlen, "--ca-cert and --ca-key go together");
-		return -1;
-	}
+	if (!cert_oid_valid(c->port_blocks_oid))
+		errs_add(e, "--port-blocks-oid %s: not a dotted OID", c->port_blocks_oid);
+	if (check_crl(c, err, sizeof(err)))
+		errs_add(e, "%s", err);
+	if (!c->ca_cert[0] != !c->ca_key[0])
+		errs_add(e, "--ca-cert and --ca-key go together");
 	if (c->site_key_file[0]) {
 		struct gw_config *gw = &c->gw;
 
 		if (pap_site_key_load(c->site_key_file, gw->site_key, sizeof(gw->site_key),
-				      &gw->site_key_len, err, errlen))
-			return -1;
+				      &gw->site_key_len, err, sizeof(err)))
+			errs_add(e, "%s", err);
 	}
-	return 0;
+}
+
+/*
+ * getopt_long takes any unambiguous prefix of a long option ("--un" for
+ * --unload): a typo may run a destructive flag. The element getopt just
+ * read must name the option in full.
+ */
+static bool exact_option(char **argv, const struct option *o)
+{
+	const char *el = optarg && optarg == argv[optind - 1] ? argv[optind - 2] :
+			 argv[optind - 1];
+	size_t n = strcspn(el + 2, "=");
+
+	return !strncmp(el, "--", 2) && n == strlen(o->name) && !strncmp(el + 2, o->name, n);
 }
 
 int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
@@ -424,9 +445,12 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 {
 	const struct key *config_key = find_key("config");
 	struct option lopts[N_KEYS + 3];
+	struct errs e = { err, errlen, 0 };
 	char expects[40];
 	int idx, ch;
 
+	if (errlen)
+		err[0] = 0;
 	if (set_defaults(cfg, err, errlen))
 		return -1;
 	for (size_t i = 0; i < N_KEYS; i++)
@@ -440,14 +464,20 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 	opterr = 0;
 	optind = 0;	/* 0, not 1: a full re-initialisation for SIGHUP re-parses */
 	while ((ch = getopt_long(argc, argv, "", lopts, &idx)) != -1)
-		if (ch >= 0 && (size_t)ch < N_KEYS && &keys[ch] == config_key)
+		if (ch >= 0 && (size_t)ch < N_KEYS && &keys[ch] == config_key &&
+		    exact_option(argv, &lopts[ch]))
 			key_set(config_key, cfg, optarg);	/* refused below */
-	if (cfg->config_file[0] && load_file(cfg->config_file, cfg, err, errlen))
-		return -1;
+	if (cfg->config_file[0])
+		load_file(cfg->config_file, cfg, &e);
 
 	optind = 0;	/* 0, not 1: a full re-initialisation for SIGHUP re-parses */
 	while ((ch = getopt_long(argc, argv, "", lopts, &idx)) != -1) {
 		if (ch == 'h' || ch == 'V') {
+			if (!exact_option(argv, &lopts[idx])) {
+				errs_add(&e, "unknown option '%s' (option names are not "
+					 "abbreviated; see --help)", argv[optind - 1]);
+				continue;
+			}
 			if (ch == 'h')
 				config_usage(stdout);
 			else
@@ -455,21 +485,67 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 			return 1;
 		}
 		if (ch == '?' || ch == ':' || ch < 0 || (size_t)ch >= N_KEYS) {
-			snprintf(err, errlen, "unknown option or missing value: '%s' (see --help)",
+			errs_add(&e, "unknown option or missing value: '%s' (see --help)",
 				 argv[optind - 1]);
-			return -1;
+			continue;
+		}
+		if (!exact_option(argv, &lopts[ch])) {
+			errs_add(&e, "unknown option '%s' (option names are not abbreviated; "
+				 "see --help)", optarg && optarg == argv[optind - 1] ?
+				 argv[optind - 2] : argv[optind - 1]);
+			continue;
 		}
 		/* a switch on the command line takes no value: on */
 		if (key_set(&keys[ch], cfg, keys[ch].arg ? optarg : "yes")) {
 			key_expects(&keys[ch], expects, sizeof(expects));
-			snprintf(err, errlen, "bad value for --%s: '%s'%s", keys[ch].name,
+			errs_add(&e, "bad value for --%s: '%s'%s", keys[ch].name,
 				 optarg ? optarg : "", expects);
-			return -1;
 		}
 	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
-		return -1;
-	}
-	return check(cfg, err, errlen);
+	if (optind < argc)
+		errs_add(&e, "unexpected argument '%s' (see --help)", argv[optind]);
+	/* what the whole is checked for assumes each key parsed */
+	if (!e.n)
+		check(cfg, &e);
+	return e.n ? -1 : 0;
+}
+
+/* Does a reload apply key k? gw_reconfigure() takes gw's fields but those
+ * it keeps; reload() the log level and the site key (as gw.site_key). */
+static bool key_reloads(const struct key *k)
+{
+	size_t gw = offsetof(struct xdnatd_config, gw);
+
+	if (k->where == KEY_ARGV_ONLY || k->off == offsetof(struct xdnatd_config, log_level) ||
+	    k->off == offsetof(struct xdnatd_config, site_key_file))
+		return true;
+	if (k->off < gw || k->off >= gw + sizeof(struct gw_config))
+		return false;
+	return !gw_config_kept(k->off - gw) &&
+	       (k->kind != KEY_RANGE || !gw_config_kept(k->off_hi - gw));
+}
+
+static bool key_differs(const struct key *k, const struct xdnatd_config *a,
+			const struct xdnatd_config *b)
+{
+	const char *x = (const char *)a, *y = (const char *)b;
+
+	if (k->kind == KEY_STRING)
+		return strcmp(x + k->off, y + k->off) != 0;
+	return memcmp(x + k->off, y + k->off, k->size) ||
+	       (k->kind == KEY_RANGE && memcmp(x + k->off_hi, y + k->off_hi, k->size));
+}
+
+size_t config_restart_keys(const struct xdnatd_config *running,
+			   const struct xdnatd_config *loaded, const char **names, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!key_reloads(&keys[i]) && key_differs(&keys[i], running, loaded)) {
+			if (n < cap)
+				names[n] = keys[i].name;
+			n++;
+		}
+	return n;
 }

@@ -35,6 +35,7 @@ struct xdnatd_config {
 	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
 	bool xdp_generic;		/* --xdp-mode generic (default native) */
 	bool unload;			/* --unload: detach, unpin, exit */
+	bool check_config;		/* --check-config: validate, exit */
 	char crl_listen[64];		/* --crl-listen ADDR:PORT, "none", or empty */
 	uint32_t crl_addr;		/* ...parsed: network order; port 0: no server */
 	uint16_t crl_port;
@@ -50,10 +51,20 @@ static inline bool config_dataplane(const struct xdnatd_config *c)
 
 /*
  * Parse defaults + file + argv. Returns 0, 1 when --help or --version was
- * printed, or -1 with a one-line message in err (the daemon exits 2 with it).
+ * printed, or -1 with each refusal on a line of its own in err (lines
+ * separated by '\n'; the daemon exits 2 with them). Long options are taken
+ * by their full names only: "--un" is refused, not --unload.
  */
 int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 		size_t errlen);
 void config_usage(FILE *out);
+/*
+ * The keys whose value differs between the running configuration (as it
+ * was loaded at start) and one loaded since, and that a reload cannot
+ * apply (the address, the ranges, the NICs, the directories...): their
+ * names into names[] (up to cap); how many there are.
+ */
+size_t config_restart_keys(const struct xdnatd_config *running,
+			   const struct xdnatd_config *loaded, const char **names, size_t cap);
 
 #endif

@@ -23,9 +23,11 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "gateway/bpffs.h"
@@ -36,6 +38,9 @@
 #include "gateway/neigh.h"
 #include "gateway/nexthop.h"
 #include "gateway/veth_check.h"
+#include "lib/atomic_file.h"
+#include "lib/dirlock.h"
+#include "lib/nl.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
 
@@ -43,6 +48,20 @@
 struct xdp_slot {
 	uint32_t id;
 	uint32_t mode;		/* XDP_FLAGS_*_MODE */
+};
+
+/*
+ * What a start changed, to put back when it fails before serving: the
+ * forwarding sysctls it turned on, the pins it created, the programs it
+ * replaced (held open, so that they can go back) or attached afresh.
+ */
+struct start_undo {
+	bool armed;
+	bool forwarding[2];
+	bool pinned;
+	bool attached[2];
+	int old_fd[2];			/* the program replaced, -1: none */
+	struct xdp_slot old[2];
 };
 
 /* Seconds between two reads of the hosts' MACs and the internal NIC. */
@@ -66,6 +85,16 @@ struct dataplane {
 	bool frags;			/* the xdp.frags programs, not the plain twins */
 	unsigned int ifindex[2];	/* ext, int */
 	struct xdp_slot attached[2];	/* before we attach */
+	uint32_t owner_map;		/* id of the xdnat_cfg pinned in --bpffs (0: none yet) */
+	uint32_t owned[2];		/* program ids STATE_DIR/OWNED_FILE recorded for the NICs */
+	char state_dir[PATH_MAX];
+	int pin_lock;			/* flock of --bpffs: one xdnatd per pin directory */
+	struct mnl_socket *links;	/* RTNLGRP_LINK: a NIC deleted and re-created */
+	char link_buf[8192];
+	char bpffs[PATH_MAX];
+	bool gone[2];			/* the NIC is missing: said once */
+	uint32_t xdp_mode;		/* XDP_FLAGS_*_MODE we attach in */
+	struct start_undo undo;		/* until dataplane_started() */
 };
 
 static const char *const prog_names[2] = { "gw_ext", "gw_int" };
@@ -450,18 +479,21 @@ static int write_cfg(struct dataplane *dp)
 	return err;
 }
 
-/* bpf_fib_lookup answers "forwarding disabled" unless the NIC forwards. */
+/* bpf_fib_lookup answers "forwarding disabled" unless the NIC forwards.
+ * 1 when it was off and is on now, 0 when it was on, or -errno. */
 static int enable_forwarding(const char *ifname)
 {
 	char path[128], c = 0;
-	int fd, err = 0;
+	int fd, err = 1;
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (read(fd, &c, 1) == 1 && c == '1')
+	if (read(fd, &c, 1) == 1 && c == '1') {
+		err = 0;
 		goto out;
+	}
 	if (pwrite(fd, "1\n", 2, 0) != 2) {
 		err = -errno;
 		goto out;
@@ -470,6 +502,22 @@ static int enable_forwarding(const char *ifname)
 out:
 	close(fd);
 	return err;
+}
+
+/* A failed start turns off again what it turned on. */
+static void disable_forwarding(const char *ifname)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, "0\n", 2, 0) != 2)
+		log_warn("%s: turning IPv4 forwarding off again: %s", ifname, strerror(errno));
+	else
+		log_info("%s: IPv4 forwarding off again, as before this start", ifname);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The XDP attach modes: flag, our name for it, iproute2's. */
@@ -507,8 +555,136 @@ static int prog_name(const char *ifname, uint32_t id, char name[BPF_OBJ_NAME_LEN
 	return err;
 }
 
-/* What is attached to ifname, refusing anything that is not ours. */
-static int xdp_inspect(const char *ifname, unsigned int ifindex, struct xdp_slot *s)
+/* ---- ownership ------------------------------------------------------------- */
+
+/* The map that names an instance: its xdnat_cfg, pinned in its --bpffs. */
+#define OWNER_MAP	"xdnat_cfg"
+
+/* The id of the xdnat_cfg pinned in dir; 0 when none is (or -errno). */
+static int64_t pinned_owner(const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/" OWNER_MAP, dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	return err ? err : (int64_t)info.id;
+}
+
+/*
+ * The programs an instance attached, by id, in its state directory: the
+ * pins alone would disown them once removed by hand (a map of a new layout,
+ * docs/xdnatd.md). "IFNAME ID" lines.
+ */
+#define OWNED_FILE	"xdp_programs"
+
+static void owned_read(const char *state_dir, const char *const ifs[2], uint32_t owned[2])
+{
+	char path[PATH_MAX + 16], name[IF_NAMESIZE + 1];
+	unsigned int id;
+	FILE *f;
+
+	owned[0] = owned[1] = 0;
+	snprintf(path, sizeof(path), "%s/" OWNED_FILE, state_dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%16s %u", name, &id) == 2)
+		for (int i = 0; i < 2; i++)
+			if (!strcmp(name, ifs[i]))
+				owned[i] = id;
+	fclose(f);
+}
+
+static uint32_t prog_id(const struct bpf_program *p)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) ? 0 : info.id;
+}
+
+static struct bpf_program *prog_for(const struct dataplane *dp, int i);
+
+/* What is attached now, for the next start's check_owner(). */
+static void owned_write(struct dataplane *dp)
+{
+	char text[2 * (IF_NAMESIZE + 16)];
+	int n, err;
+
+	for (int i = 0; i < 2; i++)
+		dp->owned[i] = prog_id(prog_for(dp, i));
+	n = snprintf(text, sizeof(text), "%s %u\n%s %u\n", dp->ext_if, dp->owned[0],
+		     dp->int_if, dp->owned[1]);
+	err = atomic_write_file(dp->state_dir, OWNED_FILE, text, (size_t)n, 0600);
+	if (err)
+		log_warn("%s/" OWNED_FILE ": %s", dp->state_dir, strerror(-err));
+}
+
+/* Does program id use map owner? 1, 0, or -errno. */
+static int prog_uses(uint32_t id, uint32_t owner)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info), ids[64] = { 0 }, n;
+	int fd = bpf_prog_get_fd_by_id(id), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		rc = -errno;
+		goto out;
+	}
+	n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = n;
+	info.map_ids = (uint64_t)(uintptr_t)ids;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		rc = -errno;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (ids[i] == owner)
+			rc = 1;
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * An instance owns the programs that use the maps pinned in its --bpffs: a
+ * restart (or an upgrade) with the same pin directory replaces them, any
+ * other xdnatd is refused instead of silently taking the NIC over.
+ */
+static int check_owner(const char *ifname, const char *name, uint32_t id, uint32_t owner,
+		       uint32_t owned, const char *bpffs)
+{
+	int rc = owned == id ? 1 : owner ? prog_uses(id, owner) : 0;
+
+	if (rc < 0) {
+		log_err("%s: XDP program id %u: %s", ifname, id, strerror(-rc));
+		return rc;
+	}
+	if (rc)
+		return 0;
+	log_err("%s: %s (id %u) belongs to another xdnatd (its maps are not those pinned in %s): "
+		"not replacing it; name other NICs, or stop that xdnatd and unload it with its "
+		"own --bpffs", ifname, name, id, bpffs);
+	return -EBUSY;
+}
+
+/* What is attached to ifname, refusing anything that is not ours: a
+ * foreign program, or one of another xdnatd (maps other than owner's). */
+static int xdp_inspect(const char *ifname, unsigned int ifindex, struct xdp_slot *s,
+		       uint32_t owner, uint32_t owned, const char *bpffs)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char name[BPF_OBJ_NAME_LEN];
@@ -537,6 +713,9 @@ static int xdp_inspect(const char *ifname, unsigned int ifindex, struct xdp_slot
 				xdp_modes[i].name, ifname, xdp_modes[i].ip);
 			return -EBUSY;
 		}
+		err = check_owner(ifname, name, ids[i], owner, owned, bpffs);
+		if (err)
+			return err;
 		*s = (struct xdp_slot){ ids[i], xdp_modes[i].flag };
 	}
 	return 0;
@@ -605,7 +784,8 @@ static int inspect(struct dataplane *dp, const struct xdnatd_config *cfg)
 			log_err("%s: no such interface", ifs[i]);
 			return -ENODEV;
 		}
-		err = xdp_inspect(ifs[i], dp->ifindex[i], &dp->attached[i]);
+		err = xdp_inspect(ifs[i], dp->ifindex[i], &dp->attached[i], dp->owner_map,
+				  dp->owned[i], cfg->bpffs);
 		if (err)
 			return err;
 		veth_check(ifs[i], i ? "gw_int" : "gw_ext");
@@ -656,10 +836,11 @@ static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
 	}
 	for (int i = 0; i < 2; i++) {
 		err = enable_forwarding(ifs[i]);
-		if (err) {
+		if (err < 0) {
 			log_err("%s: enabling IPv4 forwarding: %s", ifs[i], strerror(-err));
 			return err;
 		}
+		dp->undo.forwarding[i] = err;
 	}
 	return 0;
 }
@@ -675,6 +856,8 @@ static int on_nh_event(void *ctx, void *data, size_t len)
 		nexthop_request(dp->nh, ev->addr, ev->ifindex);
 	return 0;
 }
+
+static void check_links(struct dataplane *dp);
 
 static int add_ep(int ep, int fd)
 {
@@ -708,8 +891,6 @@ static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg)
 		log_err("next-hop events: %s", strerror(-err));
 		return err;
 	}
-	/* a failed first reading is retried at the next tick */
-	nexthop_sync(dp->nh);
 	return 0;
 }
 
@@ -725,23 +906,217 @@ void dataplane_on_events(struct dataplane *dp)
 	if (n < 0)
 		log_warn("xdnat_nh_events: %s", strerror(-n));
 	nexthop_on_notify(dp->nh);
+	if (dp->links && nl_drain(dp->links, dp->link_buf, sizeof(dp->link_buf), NULL, NULL))
+		check_links(dp);
+}
+
+static struct bpf_program *prog_for(const struct dataplane *dp, int i)
+{
+	if (i)
+		return dp->frags ? dp->in->progs.gw_int : dp->in->progs.gw_int_plain;
+	return dp->frags ? dp->ext->progs.gw_ext : dp->ext->progs.gw_ext_plain;
 }
 
 static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 {
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
-	struct bpf_program *progs[2] = {
-		dp->frags ? dp->ext->progs.gw_ext : dp->ext->progs.gw_ext_plain,
-		dp->frags ? dp->in->progs.gw_int : dp->in->progs.gw_int_plain,
-	};
-	uint32_t mode = cfg->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	int err;
 
+	dp->xdp_mode = cfg->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	for (int i = 0; i < 2; i++) {
-		err = xdp_attach(ifs[i], dp->ifindex[i], &dp->attached[i], progs[i], mode);
+		/* held open: a failed start puts it back */
+		if (dp->attached[i].id)
+			dp->undo.old_fd[i] = bpf_prog_get_fd_by_id(dp->attached[i].id);
+		dp->undo.old[i] = dp->attached[i];
+		err = xdp_attach(ifs[i], dp->ifindex[i], &dp->attached[i], prog_for(dp, i),
+				 dp->xdp_mode);
 		if (err)
 			return err;
+		dp->undo.attached[i] = true;
 	}
+	return 0;
+}
+
+/* ---- a failed start -------------------------------------------------------- */
+
+static unsigned int unpin(struct dataplane *dp, const char *dir, int *err);
+
+/* Our program off NIC i again, and the one it replaced back. */
+static void undo_attach(struct dataplane *dp, int i)
+{
+	struct start_undo *u = &dp->undo;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = bpf_program__fd(prog_for(dp, i)));
+	int err = bpf_xdp_detach((int)dp->ifindex[i], dp->xdp_mode, &o);
+
+	if (err) {
+		log_warn("%s: detaching %s again: %s", i ? dp->int_if : dp->ext_if,
+			 prog_names[i], strerror(-err));
+		return;
+	}
+	if (u->old_fd[i] < 0) {
+		log_info("%s: detached %s again, as before this start",
+			 i ? dp->int_if : dp->ext_if, prog_names[i]);
+		return;
+	}
+	err = bpf_xdp_attach((int)dp->ifindex[i], u->old_fd[i],
+			     u->old[i].mode | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err)
+		log_warn("%s: putting XDP program id %u back: %s", i ? dp->int_if : dp->ext_if,
+			 u->old[i].id, strerror(-err));
+	else
+		log_info("%s: XDP program id %u back in place, as before this start",
+			 i ? dp->int_if : dp->ext_if, u->old[i].id);
+}
+
+/* Put back what this start changed: programs, pins, sysctls. */
+static void start_undo(struct dataplane *dp, const char *bpffs)
+{
+	struct start_undo *u = &dp->undo;
+	int err = 0;
+
+	if (!u->armed)
+		return;
+	for (int i = 1; i >= 0; i--)
+		if (u->attached[i])
+			undo_attach(dp, i);
+	if (u->pinned && dp->ext)
+		log_info("removed the %u map(s) this start pinned in %s", unpin(dp, bpffs, &err),
+			 bpffs);
+	for (int i = 0; i < 2; i++)
+		if (u->forwarding[i])
+			disable_forwarding(i ? dp->int_if : dp->ext_if);
+	dataplane_started(dp);
+	u->armed = false;
+}
+
+void dataplane_started(struct dataplane *dp)
+{
+	for (int i = 0; dp && i < 2; i++) {
+		if (dp->undo.old_fd[i] >= 0)
+			close(dp->undo.old_fd[i]);
+		dp->undo.old_fd[i] = -1;
+	}
+	if (dp)
+		dp->undo.armed = false;
+}
+
+void dataplane_abort(struct dataplane *dp, const char *bpffs)
+{
+	if (!dp)
+		return;
+	log_warn("start failed: undoing what it changed on %s and %s", dp->ext_if, dp->int_if);
+	start_undo(dp, bpffs);
+	dataplane_close(dp);
+}
+
+/* ---- NICs that come back ---------------------------------------------------- */
+
+/*
+ * NIC i is there again under a new ifindex (deleted and re-created, a
+ * driver reloaded): its program went with the old device. Attach it again
+ * and point everything that names the NIC by index at the new one.
+ */
+static int relink(struct dataplane *dp, int i, unsigned int ifindex)
+{
+	const char *name = i ? dp->int_if : dp->ext_if;
+	struct xdp_slot cur;
+	uint32_t old = dp->ifindex[i];
+	int err;
+
+	err = xdp_inspect(name, ifindex, &cur, dp->owner_map, 0, dp->bpffs);
+	if (err)
+		return err;
+	dp->ifindex[i] = ifindex;
+	if (i)
+		dp->cfg.int_ifindex = ifindex;
+	else
+		dp->cfg.ext_ifindex = ifindex;
+	read_nics(dp->ext_if, dp->int_if, &dp->cfg);
+	err = write_cfg(dp);
+	if (!err) {
+		bpf_map_delete_elem(dp->sync.fd[MAPSYNC_TX], &old);
+		dp->sync.tx_ifindex[i] = ifindex;
+		if (bpf_map_update_elem(dp->sync.fd[MAPSYNC_TX], &ifindex, &ifindex, BPF_ANY)) {
+			err = -errno;
+			log_err("xdnat_tx: %s", strerror(errno));
+		}
+	}
+	if (!err && enable_forwarding(name) < 0)
+		log_warn("%s: enabling IPv4 forwarding: %s", name, strerror(errno));
+	if (!err && i) {
+		neigh_close(dp->neigh);
+		dp->neigh = NULL;
+		err = neigh_open(ifindex, &dp->neigh);
+		if (err)
+			log_err("rtnetlink socket for %s's neighbours: %s", name, strerror(-err));
+		dp->mac_missing = true;	/* read the hosts' MACs on it at the next tick */
+	}
+	nexthop_set_ifindex(dp->nh, i, ifindex);
+	if (!err)
+		err = xdp_attach(name, ifindex, &cur, prog_for(dp, i), dp->xdp_mode);
+	if (!err) {
+		log_warn("%s is back (ifindex %u, was %u): %s attached again", name, ifindex, old,
+			 prog_names[i]);
+		owned_write(dp);
+	}
+	return err;
+}
+
+/* Each NIC by its name: gone (said once), or back under another ifindex. */
+static void check_links(struct dataplane *dp)
+{
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? dp->int_if : dp->ext_if;
+		unsigned int ifindex = if_nametoindex(name);
+
+		if (!ifindex) {
+			if (!dp->gone[i])
+				log_warn("%s is gone, and %s with it: nothing is forwarded that "
+					 "way until a NIC of that name comes back", name,
+					 prog_names[i]);
+			dp->gone[i] = true;
+			continue;
+		}
+		if (ifindex == dp->ifindex[i])
+			continue;
+		/* refused (a foreign program on the new one): said, tried again later */
+		if (!relink(dp, i, ifindex))
+			dp->gone[i] = false;
+	}
+}
+
+static int open_links(struct dataplane *dp)
+{
+	static const unsigned int groups[] = { RTNLGRP_LINK };
+	int err = nl_subscribe(NETLINK_ROUTE, groups, 1, 0, 0, &dp->links);
+
+	if (!err)
+		err = add_ep(dp->ep, mnl_socket_get_fd(dp->links));
+	if (err)
+		log_warn("link notifications: %s (a re-created NIC is seen at the next tick)",
+			 strerror(-err));
+	return 0;
+}
+
+/* One xdnatd per pin directory; the owner's map id, when pins are there. */
+static int lock_pins(struct dataplane *dp, const char *dir)
+{
+	int64_t owner;
+
+	dp->pin_lock = dirlock_self(dir);
+	if (dp->pin_lock < 0) {
+		log_err("--bpffs %s: %s", dir, dp->pin_lock == -EBUSY ?
+			"in use by another xdnatd (one pin directory per instance)" :
+			strerror(-dp->pin_lock));
+		return dp->pin_lock;
+	}
+	owner = pinned_owner(dir);
+	if (owner < 0) {
+		log_err("%s/" OWNER_MAP ": %s", dir, strerror((int)-owner));
+		return (int)owner;
+	}
+	dp->owner_map = (uint32_t)owner;
+	dp->undo.pinned = !owner;
 	return 0;
 }
 
@@ -753,12 +1128,22 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 	if (!dp)
 		return -ENOMEM;
 	dp->ep = -1;
-	err = inspect(dp, cfg);
-	if (!err) {
-		err = bpffs_prepare(cfg->bpffs);
-		if (err)
-			log_err("--bpffs %s: %s", cfg->bpffs, strerror(-err));
-	}
+	dp->pin_lock = -1;
+	dp->undo.old_fd[0] = dp->undo.old_fd[1] = -1;
+	snprintf(dp->int_if, sizeof(dp->int_if), "%s", cfg->int_if);
+	snprintf(dp->ext_if, sizeof(dp->ext_if), "%s", cfg->ext_if);
+	snprintf(dp->bpffs, sizeof(dp->bpffs), "%s", cfg->bpffs);
+	snprintf(dp->state_dir, sizeof(dp->state_dir), "%s", cfg->state_dir);
+	owned_read(cfg->state_dir, (const char *const[2]){ cfg->ext_if, cfg->int_if }, dp->owned);
+	err = bpffs_prepare(cfg->bpffs);
+	if (err)
+		log_err("--bpffs %s: %s", cfg->bpffs, strerror(-err));
+	if (!err)
+		err = lock_pins(dp, cfg->bpffs);
+	if (!err)
+		err = inspect(dp, cfg);
+	/* from here on, a failure puts back what was changed */
+	dp->undo.armed = !err;
 	if (!err)
 		err = open_skels(dp, cfg->bpffs);
 	if (!err)
@@ -770,9 +1155,16 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 	if (!err)
 		err = attach(dp, cfg);
 	if (err) {
+		start_undo(dp, cfg->bpffs);
 		dataplane_close(dp);
 		return err;
 	}
+	/* only now: a failed start adds no neighbour entry */
+	nexthop_sync(dp->nh);
+	owned_write(dp);
+	open_links(dp);
+	if (!dp->owner_map)
+		dp->owner_map = (uint32_t)pinned_owner(cfg->bpffs);
 	log_info("data plane on %s (external) and %s (internal), maps pinned in %s",
 		 cfg->ext_if, cfg->int_if, cfg->bpffs);
 	*out = dp;
@@ -785,6 +1177,7 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g)
 	size_t changed = 0;
 	int err;
 
+	check_links(dp);	/* a lost notification, or a refusal to retry */
 	nexthop_tick(dp->nh);
 	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
 		return;
@@ -812,6 +1205,11 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
+	dataplane_started(dp);	/* the programs replaced: let them go */
+	if (dp->links)
+		mnl_socket_close(dp->links);
+	if (dp->pin_lock >= 0)
+		close(dp->pin_lock);
 	ring_buffer__free(dp->nh_events);
 	nexthop_close(dp->nh);
 	if (dp->ep >= 0)
@@ -824,7 +1222,7 @@ void dataplane_close(struct dataplane *dp)
 
 /* ---- unloading --------------------------------------------------------------- */
 
-static int detach(const char *ifname)
+static int detach(const char *ifname, uint32_t owner, uint32_t owned, const char *bpffs)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 	unsigned int ifindex = if_nametoindex(ifname);
@@ -835,7 +1233,7 @@ static int detach(const char *ifname)
 		log_warn("%s: no such interface, nothing to detach", ifname);
 		return 0;
 	}
-	err = xdp_inspect(ifname, ifindex, &cur);
+	err = xdp_inspect(ifname, ifindex, &cur, owner, owned, bpffs);
 	if (err || !cur.id)
 		return err;
 	o.old_prog_fd = bpf_prog_get_fd_by_id(cur.id);
@@ -852,32 +1250,14 @@ static int detach(const char *ifname)
 	return 0;
 }
 
-int dataplane_unload(const struct xdnatd_config *cfg)
+/* The pins both objects name (a map both define is unlinked once). */
+static unsigned int unpin(struct dataplane *dp, const char *dir, int *err)
 {
-	struct dataplane dp = { 0 };
-	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
-	unsigned int removed = 0, ifindex[2];
+	unsigned int removed = 0;
 	struct bpf_map *map;
-	int err = 0, rc;
 
 	for (int i = 0; i < 2; i++) {
-		rc = ifs[i][0] ? detach(ifs[i]) : 0;
-		err = err ? err : rc;
-		ifindex[i] = ifs[i][0] ? if_nametoindex(ifs[i]) : 0;
-	}
-	rc = nexthop_remove_ours(ifindex);
-	if (rc < 0)
-		log_warn("removing our managed neighbour entries: %s", strerror(-rc));
-	else if (rc)
-		log_info("removed %d managed neighbour entr%s", rc, rc == 1 ? "y" : "ies");
-	/* The objects name the pins; a map both define is unlinked once. */
-	rc = open_skels(&dp, cfg->bpffs);
-	if (rc) {
-		close_skels(&dp);
-		return rc;
-	}
-	for (int i = 0; i < 2; i++) {
-		bpf_object__for_each_map(map, skel_obj(&dp, i)) {
+		bpf_object__for_each_map(map, skel_obj(dp, i)) {
 			const char *path = bpf_map__pin_path(map);
 
 			if (!path)
@@ -886,14 +1266,64 @@ int dataplane_unload(const struct xdnatd_config *cfg)
 				removed++;
 			} else if (errno != ENOENT) {
 				log_err("%s: %s", path, strerror(errno));
-				err = err ? err : -errno;
+				*err = *err ? *err : -errno;
 			}
 		}
 	}
-	close_skels(&dp);
 	/* A mount point or a directory with other files stays. */
-	if (rmdir(cfg->bpffs) && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
-		log_warn("%s: %s", cfg->bpffs, strerror(errno));
+	if (rmdir(dir) && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY)
+		log_warn("%s: %s", dir, strerror(errno));
+	return removed;
+}
+
+/* Only the programs that use our pins, and only while no xdnatd holds them. */
+int dataplane_unload(const struct xdnatd_config *cfg)
+{
+	struct dataplane dp = { 0 };
+	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
+	unsigned int removed, ifindex[2];
+	uint32_t owned[2];
+	char path[PATH_MAX + 16];
+	int64_t owner;
+	int err = 0, rc, lock;
+
+	lock = dirlock_self(cfg->bpffs);
+	if (lock == -EBUSY) {
+		log_err("--unload: a running xdnatd holds --bpffs %s: stop it first", cfg->bpffs);
+		return lock;
+	}
+	owner = lock < 0 ? 0 : pinned_owner(cfg->bpffs);
+	owned_read(cfg->state_dir, ifs, owned);
+	for (int i = 0; i < 2; i++) {
+		rc = ifs[i][0] ? detach(ifs[i], owner > 0 ? (uint32_t)owner : 0, owned[i],
+					cfg->bpffs) : 0;
+		err = err ? err : rc;
+		ifindex[i] = ifs[i][0] ? if_nametoindex(ifs[i]) : 0;
+	}
+	/* another xdnatd's program: its pins are not ours to judge either */
+	if (err == -EBUSY) {
+		if (lock >= 0)
+			close(lock);
+		return err;
+	}
+	rc = nexthop_remove_ours(ifindex);
+	if (rc < 0)
+		log_warn("removing our managed neighbour entries: %s", strerror(-rc));
+	else if (rc)
+		log_info("removed %d managed neighbour entr%s", rc, rc == 1 ? "y" : "ies");
+	rc = open_skels(&dp, cfg->bpffs);
+	if (rc) {
+		close_skels(&dp);
+		if (lock >= 0)
+			close(lock);
+		return rc;
+	}
+	removed = unpin(&dp, cfg->bpffs, &err);
+	close_skels(&dp);
+	if (lock >= 0)
+		close(lock);
+	if (snprintf(path, sizeof(path), "%s/" OWNED_FILE, cfg->state_dir) < (int)sizeof(path))
+		unlink(path);
 	log_info("removed %u pinned map(s) from %s", removed, cfg->bpffs);
 	return err;
 }

@@ -58,9 +58,20 @@ struct gw_hooks dataplane_hooks(struct dataplane *dp);
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out);
 /* Releases our handles only: programs stay attached, maps stay pinned. */
 void dataplane_close(struct dataplane *dp);
+/*
+ * A start is undone until it serves: dataplane_started() once xdnatd
+ * serves (the programs replaced are let go); dataplane_abort() when a later
+ * step of the start fails: the programs replaced back in place (ours
+ * detached where there was none), the pins this start created removed, the
+ * forwarding sysctls it turned on off again; then dataplane_close().
+ */
+void dataplane_started(struct dataplane *dp);
+void dataplane_abort(struct dataplane *dp, const char *bpffs);
 
-/* xdnatd --unload: detach our programs from the NICs cfg names, remove
- * the pins and the managed neighbour entries xdnatd added. 0 or -errno. */
+/* xdnatd --unload: detach our programs (those using the maps pinned in
+ * --bpffs; another xdnatd's are refused) from the NICs cfg names, remove
+ * the pins and the managed neighbour entries xdnatd added. Refused while
+ * an xdnatd holds --bpffs. 0 or -errno. */
 int dataplane_unload(const struct xdnatd_config *cfg);
 
 #endif

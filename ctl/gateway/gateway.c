@@ -1484,19 +1484,30 @@ const struct gw_token *gw_token_at(const struct gw *g, size_t i)
 	return i < g->n_tokens ? &g->tokens[i] : NULL;
 }
 
+/* What the tables and maps were built for: the address, the ranges and the
+ * SA map's size need a restart. */
+#define KEPT(m)	{ offsetof(struct gw_config, m), sizeof(((struct gw_config *)0)->m) }
+static const struct { size_t off, size; } kept[] = {
+	KEPT(global), KEPT(port_lo), KEPT(port_hi), KEPT(spi_lo), KEPT(spi_hi), KEPT(sa_table),
+};
+
+bool gw_config_kept(size_t off)
+{
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (off >= kept[i].off && off < kept[i].off + kept[i].size)
+			return true;
+	return false;
+}
+
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
 {
 	struct gw_config keep = g->cfg;
 
-	/* everything applies at once but what the tables and maps were built
-	 * for: the address, the ranges and the SA map's size need a restart */
+	/* everything applies at once but what it was built for */
 	g->cfg = *cfg;
-	g->cfg.global = keep.global;
-	g->cfg.port_lo = keep.port_lo;
-	g->cfg.port_hi = keep.port_hi;
-	g->cfg.spi_lo = keep.spi_lo;
-	g->cfg.spi_hi = keep.spi_hi;
-	g->cfg.sa_table = keep.sa_table;
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		memcpy((char *)&g->cfg + kept[i].off, (const char *)&keep + kept[i].off,
+		       kept[i].size);
 	cfg_defaults(&g->cfg);
 }
 

@@ -110,6 +110,8 @@ uint16_t gw_ext_mtu(const struct gw *g);
 /* Apply a config reload: everything but G, the port and SPI ranges and the
  * SA map size (those need a restart). */
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg);
+/* Is the byte at off of struct gw_config one gw_reconfigure() keeps? */
+bool gw_config_kept(size_t off);
 
 /* Adopt a loaded state image: re-reserves every host's share. -EINVAL (with
  * errbuf) when the image belongs to another global address or a share no

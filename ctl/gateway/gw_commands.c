@@ -7,11 +7,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include "gateway/gw_commands.h"
 #include "gateway/tokens.h"
 #include "gateway/views.h"
 #include "lib/json_out.h"
+#include "lib/version.h"
 #include "pap/gw_key.h"
 
 /* The answer view_*() rendered: 0, or its -errno with err set. */
@@ -343,6 +345,36 @@ static int token(const struct gw_commands *c, int argc, char **argv, bool json, 
 	return -EINVAL;
 }
 
+/* status: the daemon itself; what a reload could not apply waits for a restart. */
+static int status(const struct gw_commands *c, bool json, FILE *out)
+{
+	const char *keys = c->restart_keys ? c->restart_keys : "";
+	struct json_object *doc, *arr;
+	char *dup, *save = NULL;
+
+	if (!json)
+		return fprintf(out, "pid              %ld\nversion          %s\n"
+			       "data plane       %s\nrestart pending  %s\n", (long)getpid(),
+			       xdnat_version, c->dp ? "on" : "off",
+			       keys[0] ? keys : "none") < 0 ? -EIO : 0;
+	doc = json_doc_new();
+	arr = json_object_new_array();
+	dup = strdup(keys);
+	if (!doc || !arr || !dup) {
+		json_object_put(doc);
+		json_object_put(arr);
+		free(dup);
+		return -ENOMEM;
+	}
+	for (char *k = strtok_r(dup, " ", &save); k; k = strtok_r(NULL, " ", &save))
+		json_object_array_add(arr, json_object_new_string(k));
+	free(dup);
+	json_object_object_add(doc, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(doc, "dataplane", json_object_new_boolean(c->dp != NULL));
+	json_object_object_add(doc, "restart_pending", arr);
+	return json_doc_print(out, doc);
+}
+
 int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t errlen)
 {
 	const struct gw_commands *c = ctx;
@@ -376,9 +408,11 @@ int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t
 		return state_cmd(c, argc, argv, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "token")) {
 		return token(c, argc, argv, json, out, err, errlen);
+	} else if (!strcmp(argv[0], "status") && argc == 1) {
+		return answered(status(c, json, out), "status", err, errlen);
 	} else {
 		snprintf(err, errlen, "unknown command '%s' (hosts, sa, stats, free ID, ca, crl, "
-			 "state dump, state backup DIR, token)", argv[0]);
+			 "state dump, state backup DIR, token, status)", argv[0]);
 		return -EINVAL;
 	}
 	return 0;

@@ -557,19 +557,9 @@ static int on_notify(const struct nlmsghdr *h, void *data)
 
 void nexthop_on_notify(struct nexthop *nh)
 {
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nh->ev, nh->buf, sizeof(nh->buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == ENOBUFS) {
-			nh->dirty = true;	/* notifications lost: read it all again */
-			continue;
-		}
-		if (n <= 0)
-			break;
-		mnl_cb_run(nh->buf, (size_t)n, 0, 0, on_notify, nh);
-	}
+	/* notifications lost: read it all again */
+	if (nl_drain(nh->ev, nh->buf, sizeof(nh->buf), on_notify, nh) == 2)
+		nh->dirty = true;
 	if (nh->dirty)
 		nexthop_sync(nh);
 }
@@ -594,28 +584,10 @@ void nexthop_tick(struct nexthop *nh)
 
 static int open_notify(struct mnl_socket **out)
 {
-	static const int groups[] = { RTNLGRP_IPV4_ROUTE, RTNLGRP_LINK, RTNLGRP_NEIGH };
-	struct mnl_socket *s = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	int rcvbuf = 1 << 20, err;
+	static const unsigned int groups[] = { RTNLGRP_IPV4_ROUTE, RTNLGRP_LINK, RTNLGRP_NEIGH };
 
-	if (!s)
-		return -errno;
-	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID))
-		goto fail;
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-		int g = groups[i];
-
-		if (mnl_socket_setsockopt(s, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)))
-			goto fail;
-	}
-	/* a burst of changes must not overrun it (it would, we resync) */
-	setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	*out = s;
-	return 0;
-fail:
-	err = -errno;
-	mnl_socket_close(s);
-	return err;
+	return nl_subscribe(NETLINK_ROUTE, groups, sizeof(groups) / sizeof(groups[0]), 0,
+			    1 << 20, out);
 }
 
 int nexthop_open(const unsigned int ifindex[NEXTHOP_NICS],
@@ -655,6 +627,14 @@ void nexthop_close(struct nexthop *nh)
 int nexthop_fd(const struct nexthop *nh)
 {
 	return mnl_socket_get_fd(nh->ev);
+}
+
+void nexthop_set_ifindex(struct nexthop *nh, int i, unsigned int ifindex)
+{
+	if (nh->ifindex[i] == ifindex)
+		return;
+	nh->ifindex[i] = ifindex;
+	nh->dirty = true;	/* its routes and neighbours are the new device's */
 }
 
 void nexthop_get_stats(const struct nexthop *nh, struct nexthop_stats *out)

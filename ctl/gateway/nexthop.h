@@ -50,6 +50,8 @@ void nexthop_tick(struct nexthop *nh);
 /* An xdnat_nh_events event: have the kernel resolve addr (be) on ifindex. */
 void nexthop_request(struct nexthop *nh, uint32_t addr, unsigned int ifindex);
 void nexthop_get_stats(const struct nexthop *nh, struct nexthop_stats *out);
+/* NIC i (0 external, 1 internal) was re-created under ifindex: follow it. */
+void nexthop_set_ifindex(struct nexthop *nh, int i, unsigned int ifindex);
 /* Delete the managed entries tagged ours on the NICs (xdnatd --unload).
  * How many, or -errno. */
 int nexthop_remove_ours(const unsigned int ifindex[NEXTHOP_NICS]);

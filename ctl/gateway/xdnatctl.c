@@ -33,7 +33,9 @@ static void usage(FILE *out)
 		"  token issue [--uses N] [--ttl SECONDS] [--lease-hint SECONDS]\n"
 		"               a new enrolment token for xdnat-host up --token, printed once\n"
 		"  token list | token revoke ID\n"
-		"               the live tokens (no secrets) / withdraw one\n\n"
+		"               the live tokens (no secrets) / withdraw one\n"
+		"  status       the daemon: pid, version, data plane, the configuration\n"
+		"               keys a reload could not apply (a restart applies them)\n\n"
 		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
 		"--version prints the version.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");

@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <openssl/crypto.h>
 #include "gateway/bpffs.h"
@@ -35,6 +36,7 @@
 #include "gateway/tokens.h"
 #include "pap/gw_key.h"
 #include "lib/atomic_file.h"
+#include "lib/dirlock.h"
 #include "lib/log.h"
 #include "lib/notify.h"
 #include "lib/version.h"
@@ -58,6 +60,8 @@ struct pap_subnets {
 
 struct daemon {
 	struct xdnatd_config cfg;
+	struct xdnatd_config loaded;	/* as loaded at start: what reloads compare with */
+	char restart_keys[512];		/* the keys a reload could not apply, or "" */
 	int argc;
 	char **argv;
 	struct state_store *store;
@@ -89,11 +93,12 @@ static int open_pap_socket(const struct xdnatd_config *cfg)
 		.sin_addr.s_addr = cfg->internal,
 	};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1, rcvbuf = 4 << 20, err;
+	int rcvbuf = 4 << 20, err;
 
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* No SO_REUSEADDR: a second xdnatd on this port would share it and take
+	 * the hosts' renewals; it is refused (EADDRINUSE) instead. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* Binding to Gi alone takes a datagram to Gi from any NIC (gw_ext
 	 * passes what is not for G to the stack): only the internal NIC's. */
@@ -283,40 +288,50 @@ static void on_timer(struct daemon *d)
 		notify_watchdog();
 }
 
+/* Each line of a config_load() refusal, logged. */
+static void log_lines(const char *what, char *lines)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(lines, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		log_err("%s%s", what, l);
+}
+
+/* The keys of n a reload cannot apply, each named; kept for xdnatctl status. */
+static void name_restart_keys(struct daemon *d, const struct xdnatd_config *n)
+{
+	const char *names[64];
+	size_t k = config_restart_keys(&d->loaded, n, names, 64), used = 0;
+
+	d->restart_keys[0] = 0;
+	for (size_t i = 0; i < k && i < 64; i++) {
+		log_warn("reload: %s changed but needs a restart: the running value stays",
+			 names[i]);
+		used += (size_t)snprintf(d->restart_keys + used, sizeof(d->restart_keys) - used,
+					 "%s%s", used ? " " : "", names[i]);
+		if (used >= sizeof(d->restart_keys))
+			break;
+	}
+}
+
 static void reload(struct daemon *d)
 {
 	struct xdnatd_config n;
-	char err[512];
+	char err[2048];
 
 	if (config_load(d->argc, d->argv, &n, err, sizeof(err))) {
-		log_err("reload: %s; keeping the running configuration", err);
+		log_lines("reload: ", err);
+		log_err("reload: keeping the running configuration");
 		return;
 	}
-	if (n.gw.global != d->cfg.gw.global || n.gw.port_lo != d->cfg.gw.port_lo ||
-	    n.gw.port_hi != d->cfg.gw.port_hi || n.gw.spi_lo != d->cfg.gw.spi_lo ||
-	    n.gw.spi_hi != d->cfg.gw.spi_hi || n.pap_port != d->cfg.pap_port ||
-	    n.internal != d->cfg.internal || strcmp(n.state_dir, d->cfg.state_dir) ||
-	    strcmp(n.ext_if, d->cfg.ext_if) || strcmp(n.int_if, d->cfg.int_if) ||
-	    strcmp(n.bpffs, d->cfg.bpffs) || n.sa_entries != d->cfg.sa_entries ||
-	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
-	    strcmp(n.ca_key, d->cfg.ca_key) || strcmp(n.crl_url, d->cfg.crl_url) ||
-	    n.crl_addr != d->cfg.crl_addr || n.crl_port != d->cfg.crl_port ||
-	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid))
-		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
-			 "mode, map sizes, CA files and the CRL and OID settings need a "
-			 "restart; applying lease, quotas, budgets, rates, site key and log "
-			 "level only");
+	name_restart_keys(d, &n);
 	/* the running ranges stay until a restart, and so do their reserved ports */
-	n.gw.global = d->cfg.gw.global;
-	n.gw.port_lo = d->cfg.gw.port_lo;
-	n.gw.port_hi = d->cfg.gw.port_hi;
-	n.gw.spi_lo = d->cfg.gw.spi_lo;
-	n.gw.spi_hi = d->cfg.gw.spi_hi;
 	reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi, true);
 	gw_reconfigure(d->gw, &n.gw);
 	log_set_level((enum log_level)n.log_level);
-	d->cfg.gw = n.gw;
-	log_info("configuration reloaded");
+	d->cfg.gw = *gw_get_config(d->gw);	/* with what it kept */
+	log_info("configuration reloaded%s%s", d->restart_keys[0] ? "; a restart applies: " : "",
+		 d->restart_keys);
 }
 
 /* After the state is restored (the maps are made equal to it) and before
@@ -332,8 +347,13 @@ static int open_dataplane(struct daemon *d)
 			 "no --ext-if and --int-if given");
 		return 0;
 	}
-	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
+	if (dataplane_open(&d->cfg, &d->dp))
 		return -1;
+	if (dataplane_reconcile(d->dp, d->gw)) {
+		dataplane_abort(d->dp, d->cfg.bpffs);
+		d->dp = NULL;
+		return -1;
+	}
 	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
 	gw_set_hooks(d->gw, &hooks);
@@ -515,12 +535,17 @@ static int setup(struct daemon *d)
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
 	state_age_check(&img, written);
 	state_image_free(&img);
-	if (open_dataplane(d))
-		return -1;
 
+	/* The sockets before the data plane: a second xdnatd on this port or
+	 * socket is refused before it touches a NIC. */
 	d->pap_fd = open_pap_socket(&d->cfg);
 	if (d->pap_fd < 0) {
-		log_err("PAP socket on port %u: %s", d->cfg.pap_port, strerror(-d->pap_fd));
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &d->cfg.internal, a, sizeof(a));
+		log_err("PAP port %u on %s: %s", d->cfg.pap_port, a, d->pap_fd == -EADDRINUSE ?
+			"in use by another xdnatd (or another program): not sharing it" :
+			strerror(-d->pap_fd));
 		return -1;
 	}
 	d->subnets.on = d->cfg.int_if[0];
@@ -536,6 +561,8 @@ static int setup(struct daemon *d)
 			"another xdnatd is answering on this socket" : strerror(-d->ctl_fd));
 		return -1;
 	}
+	if (open_dataplane(d))
+		return -1;
 
 	open_crl_http(d);
 	d->sig_fd = sigfd_open();
@@ -558,6 +585,17 @@ static int setup(struct daemon *d)
 	return 0;
 }
 
+/* A start that fails puts back what it changed on the NICs, and leaves
+ * the control socket it made. */
+static int start_failed(struct daemon *d)
+{
+	dataplane_abort(d->dp, d->cfg.bpffs);
+	d->dp = NULL;
+	if (d->ctl_fd >= 0)
+		unlink(d->cfg.socket_path);
+	return 1;
+}
+
 static void run(struct daemon *d)
 {
 	struct epoll_event evs[8];
@@ -577,7 +615,8 @@ static void run(struct daemon *d)
 			} else if (d->http && fd == d->http_fd) {
 				crl_http_run(d->http);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp, d->ca, d->store };
+				struct gw_commands c = { d->gw, d->dp, d->ca, d->store,
+							 d->restart_keys };
 
 				ctlsock_serve(d->ctl_fd, gw_command, &c);
 			} else if (fd == d->timer_fd) {
@@ -663,43 +702,91 @@ static int write_pidfile(const char *path)
 	return rc;
 }
 
+/* --check-config: every refusal on a line; the NICs named must exist. */
+static int check_config(struct daemon *d, int rc, char *err)
+{
+	char *save = NULL;
+	int bad = rc < 0;
+
+	for (char *l = rc < 0 ? strtok_r(err, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "xdnatd: %s\n", l);
+	if (check_ifaces(&d->cfg))
+		bad = 1;
+	if (bad)
+		return 2;
+	printf("xdnatd: the configuration is valid%s%s\n", d->cfg.config_file[0] ? ": " : "",
+	       d->cfg.config_file);
+	return 0;
+}
+
+/*
+ * --unload: refused while an xdnatd holds the state directory (and, in
+ * dataplane_unload, the pin directory): it would stop forwarding under a
+ * daemon that believes it forwards. The lock is held until the unload ends.
+ */
+static int unload(const struct xdnatd_config *cfg)
+{
+	int dirfd = -1, lockfd = -1, rc;
+	struct stat st;
+
+	if (!stat(cfg->state_dir, &st)) {
+		dirfd = dirlock_take(cfg->state_dir, &lockfd);
+		if (dirfd == -EBUSY) {
+			log_err("--unload: a running xdnatd holds %s: stop it first",
+				cfg->state_dir);
+			return 1;
+		}
+	}
+	rc = dataplane_unload(cfg);
+	if (rc != -EBUSY && reserved_ports_release(cfg->state_dir))
+		rc = rc ? rc : 1;
+	dirlock_release(dirfd, lockfd);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1,
 			    .http_fd = -1 };
-	char err[512];
+	char err[2048];
 	int rc = config_load(argc, argv, &d.cfg, err, sizeof(err));
 
 	if (rc > 0)
 		return 0;
+	if (d.cfg.check_config) {
+		log_setup("xdnatd", LOG_LVL_ERR, 0);
+		return check_config(&d, rc, err);
+	}
 	if (rc < 0) {
-		fprintf(stderr, "xdnatd: %s\n", err);
+		char *save = NULL;
+
+		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			fprintf(stderr, "xdnatd: %s\n", l);
 		return 2;
 	}
+	d.loaded = d.cfg;
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
-	if (d.cfg.unload) {
-		rc = dataplane_unload(&d.cfg);
-		if (reserved_ports_release(d.cfg.state_dir))
-			rc = rc ? rc : 1;
-		return rc ? 1 : 0;
-	}
-	if (setup(&d))
-		return 1;
+	if (d.cfg.unload)
+		return unload(&d.cfg);
 	if (path_absolute(d.cfg.pidfile, sizeof(d.cfg.pidfile)) ||
 	    path_absolute(d.cfg.socket_path, sizeof(d.cfg.socket_path))) {
 		log_err("--pidfile %s, --socket %s: cannot make them absolute", d.cfg.pidfile,
 			d.cfg.socket_path);
 		return 1;
 	}
+	if (setup(&d))
+		return start_failed(&d);
 	if (!d.cfg.foreground && detach(&d))
-		return 1;
+		return start_failed(&d);
 	if (d.cfg.pidfile[0]) {
 		rc = write_pidfile(d.cfg.pidfile);
 		if (rc) {
 			log_err("--pidfile %s: %s", d.cfg.pidfile, strerror(-rc));
-			return 1;
+			return start_failed(&d);
 		}
 	}
+	dataplane_started(d.dp);
 	log_info("xdnatd %s serving PAP on port %u, control socket %s", xdnat_version,
 		 d.cfg.pap_port, d.cfg.socket_path);
 	d.watchdog = notify_watchdog_usec() > 0;

@@ -12,6 +12,7 @@
 #include "host/host_veth.h"
 #include "host/host_watch.h"
 #include "lib/log.h"
+#include "lib/nl.h"
 
 static const unsigned int groups[] = {
 	RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_TC,
@@ -19,28 +20,13 @@ static const unsigned int groups[] = {
 
 int host_watch_open(struct host_watch *w)
 {
-	int err;
+	/* RTNLGRP_TC (bit 4) may be refused: the periodic check covers it */
+	int err = nl_subscribe(NETLINK_ROUTE, groups, sizeof(groups) / sizeof(groups[0]),
+			       1u << 4, 0, &w->sock);
 
-	w->fd = -1;
-	w->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!w->sock)
-		return -errno;
-	if (mnl_socket_bind(w->sock, 0, MNL_SOCKET_AUTOPID))
-		goto fail;
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
-		int g = (int)groups[i];
-
-		/* RTNLGRP_TC may be refused: the periodic check covers it */
-		if (mnl_socket_setsockopt(w->sock, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) &&
-		    groups[i] != RTNLGRP_TC)
-			goto fail;
-	}
-	w->fd = mnl_socket_get_fd(w->sock);
-	return 0;
-fail:
-	err = -errno;
-	mnl_socket_close(w->sock);
-	w->sock = NULL;
+	w->fd = err ? -1 : mnl_socket_get_fd(w->sock);
+	if (err)
+		w->sock = NULL;
 	return err;
 }
 
@@ -55,26 +41,9 @@ void host_watch_close(struct host_watch *w)
 bool host_watch_drain(struct host_watch *w)
 {
 	static char buf[16384];
-	bool any = false;
 
-	if (!w->sock)
-		return false;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(w->sock, buf, sizeof(buf));
-
-		if (n > 0) {
-			any = true;
-			continue;
-		}
-		/* ENOBUFS: events were lost, which calls for a check too */
-		if (n < 0 && errno == ENOBUFS) {
-			any = true;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		return any;
-	}
+	/* ENOBUFS: events were lost, which calls for a check too */
+	return w->sock && nl_drain(w->sock, buf, sizeof(buf), NULL, NULL);
 }
 
 const char *host_watch_piece_name(enum watch_piece p)

@@ -36,6 +36,20 @@ int dirlock_take(const char *dir, int *lockfd)
 	return dirfd;
 }
 
+int dirlock_self(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 void dirlock_release(int dirfd, int lockfd)
 {
 	if (lockfd >= 0)

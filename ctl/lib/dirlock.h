@@ -13,6 +13,9 @@
  * dir/lock. Returns the directory's fd (O_DIRECTORY) and the lock's fd in
  * *lockfd; -EBUSY when another process holds it, or -errno. */
 int dirlock_take(const char *dir, int *lockfd);
+/* Lock the directory itself, for a filesystem that holds no regular file
+ * (bpffs). The lock's fd, -EBUSY when another process holds it, or -errno. */
+int dirlock_self(const char *dir);
 /* Release the lock (and close dirfd when >= 0). */
 void dirlock_release(int dirfd, int lockfd);
 

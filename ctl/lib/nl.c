@@ -145,3 +145,53 @@ int nl_dump(struct nl *nl, struct nlmsghdr *req, nl_cb cb, void *data)
 	req->nlmsg_flags |= NLM_F_DUMP;
 	return nl_talk(nl, req, cb, data);
 }
+
+int nl_subscribe(int bus, const unsigned int *groups, size_t n, unsigned int optional,
+		 int rcvbuf, struct mnl_socket **out)
+{
+	struct mnl_socket *s = mnl_socket_open2(bus, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int err;
+
+	if (!s)
+		return -errno;
+	if (mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID))
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		int g = (int)groups[i];
+
+		if (mnl_socket_setsockopt(s, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) &&
+		    !(i < 32 && optional & (1u << i)))
+			goto fail;
+	}
+	/* a burst of changes must not overrun it (it would, the caller resyncs) */
+	if (rcvbuf)
+		setsockopt(mnl_socket_get_fd(s), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	*out = s;
+	return 0;
+fail:
+	err = -errno;
+	mnl_socket_close(s);
+	return err;
+}
+
+int nl_drain(struct mnl_socket *s, void *buf, size_t len, mnl_cb_t cb, void *data)
+{
+	int rc = 0;
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(s, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			rc = 2;
+			continue;
+		}
+		if (n <= 0)
+			return rc;
+		if (!rc)
+			rc = 1;
+		if (cb)
+			mnl_cb_run(buf, (size_t)n, 0, 0, cb, data);
+	}
+}

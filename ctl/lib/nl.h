@@ -60,4 +60,21 @@ int nl_request(struct nl *nl, struct nlmsghdr *req);
 /* nl_talk with NLM_F_DUMP. */
 int nl_dump(struct nl *nl, struct nlmsghdr *req, nl_cb cb, void *data);
 
+/* ---- notifications ---------------------------------------------------------- */
+
+/*
+ * A non-blocking socket on the multicast groups (RTNLGRP_*) of bus, for an
+ * epoll loop: groups[i] is required unless bit i of optional is set (a
+ * kernel may refuse one, RTNLGRP_TC say: periodic checks cover it), and a
+ * receive buffer of rcvbuf bytes when not 0. 0 or -errno.
+ */
+int nl_subscribe(int bus, const unsigned int *groups, size_t n, unsigned int optional,
+		 int rcvbuf, struct mnl_socket **out);
+/*
+ * Read what is queued on s: each message to cb (NULL: just drain). Returns
+ * 1 when something came, 2 when the kernel dropped notifications (ENOBUFS:
+ * the caller reads its state anew), 0 when nothing did.
+ */
+int nl_drain(struct mnl_socket *s, void *buf, size_t len, mnl_cb_t cb, void *data);
+
 #endif

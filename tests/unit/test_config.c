@@ -371,7 +371,7 @@ static void test_bad_values(void **state)
  * message config_load() gives ("%s" in it: the file's path). */
 struct refusal {
 	const char *file;
-	const char *argv[8];
+	const char *argv[10];
 	const char *message;
 };
 
@@ -393,7 +393,27 @@ static const struct refusal refusals[] = {
 	{ NULL, { "--global", "1.2.3.4", "--lease", "900", "--max-lease", "600" },
 	  "--lease 900 is longer than --max-lease 600" },
 	{ NULL, { "--global", "1.2.3.4", "--ext-if", "eth0", "--int-if", "eth0" },
-	  "--ext-if and --int-if name the same interface eth0" },
+	  "--ext-if and --int-if name the same interface eth0\n--internal ADDR is required with "
+	  "--ext-if and --int-if (the outer source of the tunnel to the hosts)" },
+	/* getopt_long would take these prefixes for --unload, --global, --help */
+	{ NULL, { "--un" }, "unknown option or missing value: '--un' (see --help)" },
+	{ NULL, { "--unl" },
+	  "unknown option '--unl' (option names are not abbreviated; see --help)" },
+	{ NULL, { "--glob", "1.2.3.4" },
+	  "unknown option '--glob' (option names are not abbreviated; see --help)" },
+	{ NULL, { "--glob=1.2.3.4" },
+	  "unknown option '--glob=1.2.3.4' (option names are not abbreviated; see --help)" },
+	{ NULL, { "--global", "1.2.3.4", "--hel" },
+	  "unknown option '--hel' (option names are not abbreviated; see --help)" },
+	{ NULL, { "--global", "1.2.3.4", "--check" },
+	  "unknown option '--check' (option names are not abbreviated; see --help)" },
+	{ "check-config\n", { "--global", "1.2.3.4" }, "%s:1: unknown key 'check-config'" },
+	/* each refusal on a line of its own */
+	{ "lease = 3\nbogus = 1\n", { "--global", "1.2.3.4", "--ports", "9-1" },
+	  "%1$s:1: bad value for lease: '3' (5 to 604800)\n%1$s:2: unknown key 'bogus'\n"
+	  "bad value for --ports: '9-1' (LO-HI, 1 to 65535)" },
+	{ NULL, { "--global", "1.2.3.4", "--lease", "900", "--max-lease", "600", "--ca-key", "/k" },
+	  "--lease 900 is longer than --max-lease 600\n--ca-cert and --ca-key go together" },
 	{ NULL, { "--global", "1.2.3.4", "--ext-if", "eth0", "--int-if", "eth1" },
 	  "--internal ADDR is required with --ext-if and --int-if (the outer source of the "
 	  "tunnel to the hosts)" },
@@ -420,7 +440,7 @@ static void test_refusals(void **state)
 
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
 		const struct refusal *r = &refusals[i];
-		char *argv[12], want[512];
+		char *argv[16], want[512];
 		int argc = 0;
 
 		argv[argc++] = "xdnatd";
@@ -486,6 +506,34 @@ static void test_reload_after_the_file_changed(void **state)
 	write_file(f->conf, "lease = 50\nmax-lease = 5000000\n");
 	assert_int_equal(config_load(7, f->argv, &f->cfg, f->err, sizeof(f->err)), -1);
 	assert_non_null(strstr(f->err, ":2: bad value for max-lease: '5000000'"));
+}
+
+/* A reload names the keys it cannot apply; the others apply. */
+static void test_restart_keys(void **state)
+{
+	struct fx *f = *state;
+	struct xdnatd_config running;
+	const char *names[8];
+
+	write_file(f->conf, "lease = 40\npap-port = 4555\next-if = e0\n");
+	assert_int_equal(load(f, "--global", "1.2.3.4", "--config", "@CONF"), 0);
+	running = f->cfg;
+	assert_int_equal(config_restart_keys(&running, &f->cfg, names, 8), 0);
+
+	write_file(f->conf, "lease = 50\npap-port = 4600\next-if = e1\nports = 20000-29999\n"
+		   "log-level = debug\nmax-hosts = 10\nsa-entries = 2048\nrequire-token\n"
+		   "spi-quota = 4096\n");
+	assert_int_equal(load(f, "--global", "1.2.3.4", "--config", "@CONF"), 0);
+	assert_int_equal(config_restart_keys(&running, &f->cfg, names, 8), 4);
+	assert_string_equal(names[0], "ext-if");
+	assert_string_equal(names[1], "ports");
+	assert_string_equal(names[2], "pap-port");
+	assert_string_equal(names[3], "sa-entries");
+	/* only the high end of a range changed; and the count past cap */
+	write_file(f->conf, "lease = 40\npap-port = 4555\next-if = e0\nspis = 4096-8191\n");
+	assert_int_equal(load(f, "--global", "1.2.3.5", "--config", "@CONF"), 0);
+	assert_int_equal(config_restart_keys(&running, &f->cfg, names, 1), 2);
+	assert_string_equal(names[0], "global");
 }
 
 /* A whole file, malloc'd and NUL-ended. */
@@ -570,7 +618,7 @@ static void test_help(void **state)
 					 (int)strlen(want), p);
 		}
 	}
-	assert_int_equal(flags, 37);	/* every key of config.c's table, and --version */
+	assert_int_equal(flags, 38);	/* every key of config.c's table, and --version */
 	free(help);
 	free(docs);
 }
@@ -588,6 +636,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_and_site_key_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_after_the_file_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crl_and_budget_keys, setup, teardown),
 	};
 
