@@ -928,11 +928,11 @@ static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 		if (dp->attached[i].id)
 			dp->undo.old_fd[i] = bpf_prog_get_fd_by_id(dp->attached[i].id);
 		dp->undo.old[i] = dp->attached[i];
+		dp->undo.attached[i] = true;	/* tried: undo_attach() sorts out what happened */
 		err = xdp_attach(ifs[i], dp->ifindex[i], &dp->attached[i], prog_for(dp, i),
 				 dp->xdp_mode);
 		if (err)
 			return err;
-		dp->undo.attached[i] = true;
 	}
 	return 0;
 }
@@ -941,31 +941,31 @@ static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 
 static unsigned int unpin(struct dataplane *dp, const char *dir, int *err);
 
-/* Our program off NIC i again, and the one it replaced back. */
+/* Our program off NIC i again, and the one it replaced back. Each step
+ * may find nothing to do: an attach that failed half way (ours in the
+ * other mode detached, the new one refused) is undone alike. */
 static void undo_attach(struct dataplane *dp, int i)
 {
 	struct start_undo *u = &dp->undo;
+	const char *name = i ? dp->int_if : dp->ext_if;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = bpf_program__fd(prog_for(dp, i)));
-	int err = bpf_xdp_detach((int)dp->ifindex[i], dp->xdp_mode, &o);
+	bool ours = !bpf_xdp_detach((int)dp->ifindex[i], dp->xdp_mode, &o);
+	int err;
 
-	if (err) {
-		log_warn("%s: detaching %s again: %s", i ? dp->int_if : dp->ext_if,
-			 prog_names[i], strerror(-err));
-		return;
-	}
 	if (u->old_fd[i] < 0) {
-		log_info("%s: detached %s again, as before this start",
-			 i ? dp->int_if : dp->ext_if, prog_names[i]);
+		if (ours)
+			log_info("%s: detached %s again, as before this start", name,
+				 prog_names[i]);
 		return;
 	}
 	err = bpf_xdp_attach((int)dp->ifindex[i], u->old_fd[i],
 			     u->old[i].mode | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
-	if (err)
-		log_warn("%s: putting XDP program id %u back: %s", i ? dp->int_if : dp->ext_if,
-			 u->old[i].id, strerror(-err));
-	else
-		log_info("%s: XDP program id %u back in place, as before this start",
-			 i ? dp->int_if : dp->ext_if, u->old[i].id);
+	if (!err)
+		log_info("%s: XDP program id %u back in place, as before this start", name,
+			 u->old[i].id);
+	else if (err != -EBUSY && err != -EEXIST)	/* else: it never left */
+		log_warn("%s: putting XDP program id %u back: %s", name, u->old[i].id,
+			 strerror(-err));
 }
 
 /* Put back what this start changed: programs, pins, sysctls. */

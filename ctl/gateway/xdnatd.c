@@ -119,15 +119,16 @@ static int open_pap_socket(const struct xdnatd_config *cfg)
 static int check_ifaces(const struct xdnatd_config *cfg)
 {
 	const char *names[] = { cfg->ext_if, cfg->int_if };
+	int err = 0;
 
 	for (size_t i = 0; i < 2; i++) {
 		if (names[i][0] && !if_nametoindex(names[i])) {
 			log_err("--%s %s: no such interface", i ? "int-if" : "ext-if",
 				names[i]);
-			return -ENODEV;
+			err = -ENODEV;
 		}
 	}
-	return 0;
+	return err;
 }
 
 /* Read the IPv4 subnets of --int-if again (addresses may change). */
@@ -536,8 +537,8 @@ static int setup(struct daemon *d)
 	state_age_check(&img, written);
 	state_image_free(&img);
 
-	/* The sockets before the data plane: a second xdnatd on this port or
-	 * socket is refused before it touches a NIC. */
+	/* PAP's socket before the data plane: a second xdnatd on this port is
+	 * refused before it touches a NIC. */
 	d->pap_fd = open_pap_socket(&d->cfg);
 	if (d->pap_fd < 0) {
 		char a[INET_ADDRSTRLEN];
@@ -555,14 +556,15 @@ static int setup(struct daemon *d)
 	else
 		log_warn("PAP: no --int-if: answering whatever reaches %s on any NIC",
 			 d->cfg.internal ? "--internal" : "this host");
+	if (open_dataplane(d))
+		return -1;
+	/* last: its appearing says the data plane is in place */
 	d->ctl_fd = ctlsock_listen(d->cfg.socket_path);
 	if (d->ctl_fd < 0) {
 		log_err("%s: %s", d->cfg.socket_path, d->ctl_fd == -EADDRINUSE ?
 			"another xdnatd is answering on this socket" : strerror(-d->ctl_fd));
 		return -1;
 	}
-	if (open_dataplane(d))
-		return -1;
 
 	open_crl_http(d);
 	d->sig_fd = sigfd_open();
