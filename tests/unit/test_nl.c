@@ -281,6 +281,37 @@ static void test_open_bad_bus(void **state)
 	assert_null(nl);
 }
 
+/* --- notifications --------------------------------------------------------- */
+
+static int on_link(const struct nlmsghdr *h, void *data)
+{
+	int *links = data;
+
+	*links += h->nlmsg_type == RTM_NEWLINK;
+	return MNL_CB_OK;
+}
+
+/* nl_subscribe: a group the kernel refuses fails the call unless optional;
+ * nl_drain: nothing queued is 0, a link change reaches the callback. */
+static void test_subscribe_and_drain(void **state)
+{
+	static const unsigned int groups[] = { RTNLGRP_LINK, 99999 };
+	struct mnl_socket *s = NULL;
+	char buf[8192];
+	int links = 0;
+
+	(void)state;
+	NEED_NS();
+	assert_true(nl_subscribe(NETLINK_ROUTE, groups, 2, 0, 0, &s) < 0);
+	assert_int_equal(nl_subscribe(NETLINK_ROUTE, groups, 2, 1u << 1, 1 << 16, &s), 0);
+	assert_int_equal(nl_drain(s, buf, sizeof(buf), on_link, &links), 0);
+	assert_int_equal(system("ip link set nl1 mtu 1400"), 0);
+	assert_int_equal(nl_drain(s, buf, sizeof(buf), on_link, &links), 1);
+	assert_true(links >= 1);
+	assert_int_equal(nl_drain(s, buf, sizeof(buf), NULL, NULL), 0);
+	mnl_socket_close(s);
+}
+
 /* --- host_net, checked with our own dumps ---------------------------------- */
 
 struct rules {
@@ -445,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_callback_error),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_open_bad_bus),
+		cmocka_unit_test(test_subscribe_and_drain),
 		cmocka_unit_test(test_host_net_twice),
 		cmocka_unit_test(test_host_net_no_device),
 	};
