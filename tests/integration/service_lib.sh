@@ -73,7 +73,7 @@ check_example_conf() {
 		line=$(grep -E "^#$key = " "$2") || { bad+=" $key(missing)"; continue; }
 		[ -z "$def" ] || [ "${line#*= }" = "$def" ] || bad+=" $key($line, wants $def)"
 	done < <("$1/xdnatd" --help | sed -n 's/^  --\([a-z-]*\).*/\1/p' |
-		grep -vxE 'unload|config|version|help' | while read -r k; do
+		grep -vxE 'unload|check-config|config|version|help' | while read -r k; do
 			"$1/xdnatd" --help | grep -E "^  --$k( |$)" |
 				sed -n 's/.*(default \([^:)][^)]*\))$/\1/p' |
 				{ read -r d || true; echo "$k ${d:-}"; }; done)
