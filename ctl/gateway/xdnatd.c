@@ -75,6 +75,8 @@ struct daemon {
 	struct pap_subnets subnets;
 	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
+	unsigned int pap_ifindex;	/* --int-if's device the PAP socket is bound to */
+	bool pap_rebind_failed;		/* said once */
 };
 
 #define COOKIE_ROTATE_S	600	/* the REGISTER cookie secret's life */
@@ -129,6 +131,39 @@ static int check_ifaces(const struct xdnatd_config *cfg)
 		}
 	}
 	return err;
+}
+
+/*
+ * --int-if deleted and created again: SO_BINDTODEVICE names the old device,
+ * so PAP would hear nothing. Bind anew on the new one (once its address is
+ * back: until then each tick tries again).
+ */
+static void pap_follow_nic(struct daemon *d)
+{
+	unsigned int ifindex = d->cfg.int_if[0] ? if_nametoindex(d->cfg.int_if) : 0;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd;
+
+	if (!ifindex || ifindex == d->pap_ifindex)
+		return;
+	if (d->pap_fd >= 0)
+		close(d->pap_fd);	/* first: the port is ours to bind again */
+	d->pap_fd = -1;
+	fd = open_pap_socket(&d->cfg);
+	ev.data.fd = fd;
+	if (fd < 0 || epoll_ctl(d->ep, EPOLL_CTL_ADD, fd, &ev)) {
+		if (!d->pap_rebind_failed)
+			log_warn("%s is new (ifindex %u): PAP on it: %s; trying again each second",
+				 d->cfg.int_if, ifindex, strerror(fd < 0 ? -fd : errno));
+		d->pap_rebind_failed = true;
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	d->pap_fd = fd;
+	d->pap_ifindex = ifindex;
+	d->pap_rebind_failed = false;
+	log_warn("%s is new (ifindex %u): PAP bound to it again", d->cfg.int_if, ifindex);
 }
 
 /* Read the IPv4 subnets of --int-if again (addresses may change). */
@@ -279,6 +314,7 @@ static void on_timer(struct daemon *d)
 	save_tokens(d);
 	publish_crl(d);
 	subnets_refresh(d);
+	pap_follow_nic(d);
 	crl_http_run(d->http);		/* its timeouts */
 	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
@@ -549,6 +585,7 @@ static int setup(struct daemon *d)
 			strerror(-d->pap_fd));
 		return -1;
 	}
+	d->pap_ifindex = d->cfg.int_if[0] ? if_nametoindex(d->cfg.int_if) : 0;
 	d->subnets.on = d->cfg.int_if[0];
 	subnets_refresh(d);
 	if (d->subnets.on)

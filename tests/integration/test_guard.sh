@@ -6,8 +6,8 @@
 #   pin directory, on the same PAP port; --unload under a running daemon;
 #   abbreviated options (xdnatd, xdnatctl, xdnat-host); --check-config; a
 #   reload that names the key it cannot apply (log and xdnatctl status); the
-#   external NIC deleted and re-created (its program back); a restart of the
-#   same instance (takes over its own programs).
+#   external and the internal NIC deleted and re-created (programs back, PAP
+#   bound again); a restart of the same instance (takes over its own programs).
 # On a namespace of its own: a failed native attach (a bridge has no native
 # XDP) leaves sysctls, pins and programs as they were, first with nothing
 # attached, then over a generic-mode instance.
@@ -83,8 +83,8 @@ check "... with one line: PAP port 4555 on $GI in use" \
 check "... only the first has a socket on port 4555" bash -c \
 	"[ \"\$(ip netns exec '$GW' ss -Hulnp 'sport = :4555' | grep -c xdnatd)\" = 1 ]"
 check "... its control socket is not left behind" test ! -e "$TMP/third.sock"
-check "... h1's agent still holds its share" \
-	rig_host 1 status --json
+check "... the first answers PAP (a new host registers and takes 32 ports)" \
+	rig_in h1 "$BUILD/itest/pap_probe" $GI 4555 "$TMP/probe.session" hold
 check "... and the first still forwards" forwards
 
 # --- --unload while the daemon runs ---------------------------------------------------
@@ -164,6 +164,23 @@ check "ext0 re-created: xdnatd says so and attaches gw_ext again" \
 grep -h 'ext0 is' "$RIG_GW_LOG" | sed 's/^/    /'
 check "... gw_ext is on the new ext0" bash -c \
 	"ip -n '$GW' link show ext0 | grep -q 'prog/xdp id [0-9]* name gw_ext'"
+check "... and the gateway forwards through it" forwards
+
+# --- the internal NIC deleted and re-created ----------------------------------------------
+ip -n "$GW" link del int0
+veth_pair "$GW" int0 "$LAN" pgw
+ip -n "$GW" link set int0 mtu $INT_MTU
+ip -n "$LAN" link set pgw mtu $INT_MTU
+ip -n "$LAN" link set pgw master br0
+ip netns exec "$LAN" ethtool -K pgw gro on >/dev/null
+ip -n "$GW" addr add $GI/24 dev int0
+check "int0 re-created: gw_int attached again" \
+	wait_for_line "$RIG_GW_LOG" 'int0 is back (ifindex [0-9]*, was [0-9]*): gw_int attached again'
+check "... and PAP bound to the new int0" \
+	wait_for_line "$RIG_GW_LOG" 'int0 is new (ifindex [0-9]*): PAP bound to it again'
+grep -h 'int0 is' "$RIG_GW_LOG" | sed 's/^/    /'
+check "... PAP answers on it (the probe's host still holds its ports)" \
+	rig_in h1 "$BUILD/itest/pap_probe" $GI 4555 "$TMP/probe.session" check
 check "... and the gateway forwards through it" forwards
 IDS=$(xdp_ids)
 
