@@ -93,6 +93,7 @@ struct dataplane {
 	char link_buf[8192];
 	char bpffs[PATH_MAX];
 	bool gone[2];			/* the NIC is missing: said once */
+	unsigned int refused[2];	/* a new ifindex relink() refused: said once */
 	uint32_t xdp_mode;		/* XDP_FLAGS_*_MODE we attach in */
 	struct start_undo undo;		/* until dataplane_started() */
 };
@@ -968,6 +969,25 @@ static void undo_attach(struct dataplane *dp, int i)
 			 strerror(-err));
 }
 
+/* The start stands (or was undone): let the replaced programs go. */
+static void undo_release(struct dataplane *dp)
+{
+	for (int i = 0; i < 2; i++) {
+		if (dp->undo.old_fd[i] >= 0)
+			close(dp->undo.old_fd[i]);
+		dp->undo.old_fd[i] = -1;
+	}
+	dp->undo.armed = false;
+}
+
+void dataplane_started(struct dataplane *dp)
+{
+	if (!dp)
+		return;
+	undo_release(dp);
+	owned_write(dp);
+}
+
 /* Put back what this start changed: programs, pins, sysctls. */
 static void start_undo(struct dataplane *dp, const char *bpffs)
 {
@@ -985,19 +1005,7 @@ static void start_undo(struct dataplane *dp, const char *bpffs)
 	for (int i = 0; i < 2; i++)
 		if (u->forwarding[i])
 			disable_forwarding(i ? dp->int_if : dp->ext_if);
-	dataplane_started(dp);
-	u->armed = false;
-}
-
-void dataplane_started(struct dataplane *dp)
-{
-	for (int i = 0; dp && i < 2; i++) {
-		if (dp->undo.old_fd[i] >= 0)
-			close(dp->undo.old_fd[i]);
-		dp->undo.old_fd[i] = -1;
-	}
-	if (dp)
-		dp->undo.armed = false;
+	undo_release(dp);
 }
 
 void dataplane_abort(struct dataplane *dp, const char *bpffs)
@@ -1077,10 +1085,12 @@ static void check_links(struct dataplane *dp)
 			dp->gone[i] = true;
 			continue;
 		}
-		if (ifindex == dp->ifindex[i])
+		if (ifindex == dp->ifindex[i] || ifindex == dp->refused[i])
 			continue;
-		/* refused (a foreign program on the new one): said, tried again later */
-		if (!relink(dp, i, ifindex))
+		/* refused (a foreign program on the new one, said): not again for it */
+		if (relink(dp, i, ifindex))
+			dp->refused[i] = ifindex;
+		else
 			dp->gone[i] = false;
 	}
 }
@@ -1161,7 +1171,6 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 	}
 	/* only now: a failed start adds no neighbour entry */
 	nexthop_sync(dp->nh);
-	owned_write(dp);
 	open_links(dp);
 	if (!dp->owner_map)
 		dp->owner_map = (uint32_t)pinned_owner(cfg->bpffs);
@@ -1205,7 +1214,7 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
-	dataplane_started(dp);	/* the programs replaced: let them go */
+	undo_release(dp);	/* the programs replaced: let them go */
 	if (dp->links)
 		mnl_socket_close(dp->links);
 	if (dp->pin_lock >= 0)

@@ -60,7 +60,8 @@ int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out);
 void dataplane_close(struct dataplane *dp);
 /*
  * A start is undone until it serves: dataplane_started() once xdnatd
- * serves (the programs replaced are let go); dataplane_abort() when a later
+ * serves (the programs replaced are let go, the ids of ours recorded in
+ * STATE_DIR/xdp_programs for the next start); dataplane_abort() when a later
  * step of the start fails: the programs replaced back in place (ours
  * detached where there was none), the pins this start created removed, the
  * forwarding sysctls it turned on off again; then dataplane_close().
