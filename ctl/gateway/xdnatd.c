@@ -77,6 +77,7 @@ struct daemon {
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 	unsigned int pap_ifindex;	/* --int-if's device the PAP socket is bound to */
 	bool pap_rebind_failed;		/* said once */
+	bool release_ports;		/* this start reserved them first: a failure undoes it */
 };
 
 #define COOKIE_ROTATE_S	600	/* the REGISTER cookie secret's life */
@@ -508,9 +509,19 @@ static void state_age_check(const struct state_image *img, uint64_t written)
 			 (unsigned long long)age);
 }
 
+/* Did no earlier run reserve ports from this state directory? */
+static bool reserved_ports_first(const char *state_dir)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, RESERVED_PORTS_FILE);
+	return access(path, F_OK) != 0;
+}
+
 static int setup(struct daemon *d)
 {
 	struct state_image img = { 0 };
+	bool first;
 	uint64_t written;
 	char err[512];
 	char *abs;
@@ -536,9 +547,12 @@ static int setup(struct daemon *d)
 		snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", abs);
 		free(abs);
 	}
+	/* a first start (nothing reserved by us yet) gives them back if it fails */
+	first = reserved_ports_first(d->cfg.state_dir);
 	if (reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi,
 				 false))
 		return -1;
+	d->release_ports = first;
 	if (open_ca(d))
 		return -1;
 	written = state_written(d->store);
@@ -632,7 +646,18 @@ static int start_failed(struct daemon *d)
 	d->dp = NULL;
 	if (d->ctl_fd >= 0)
 		unlink(d->cfg.socket_path);
+	if (d->release_ports)
+		reserved_ports_release(d->cfg.state_dir);
 	return 1;
+}
+
+/* config_load()'s refusals, one line each. */
+static void print_refusals(char *err)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "xdnatd: %s\n", l);
 }
 
 static void run(struct daemon *d)
@@ -744,12 +769,10 @@ static int write_pidfile(const char *path)
 /* --check-config: every refusal on a line; the NICs named must exist. */
 static int check_config(struct daemon *d, int rc, char *err)
 {
-	char *save = NULL;
 	int bad = rc < 0;
 
-	for (char *l = rc < 0 ? strtok_r(err, "\n", &save) : NULL; l;
-	     l = strtok_r(NULL, "\n", &save))
-		fprintf(stderr, "xdnatd: %s\n", l);
+	if (bad)
+		print_refusals(err);
 	if (check_ifaces(&d->cfg))
 		bad = 1;
 	if (bad)
@@ -798,10 +821,7 @@ int main(int argc, char **argv)
 		return check_config(&d, rc, err);
 	}
 	if (rc < 0) {
-		char *save = NULL;
-
-		for (char *l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			fprintf(stderr, "xdnatd: %s\n", l);
+		print_refusals(err);
 		return 2;
 	}
 	d.loaded = d.cfg;

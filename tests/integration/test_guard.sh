@@ -9,8 +9,8 @@
 #   external and the internal NIC deleted and re-created (programs back, PAP
 #   bound again); a restart of the same instance (takes over its own programs).
 # On a namespace of its own: a failed native attach (a bridge has no native
-# XDP) leaves sysctls, pins and programs as they were, first with nothing
-# attached, then over a generic-mode instance.
+# XDP) leaves sysctls (forwarding, reserved ports), pins and programs as they
+# were, first with nothing attached, then over a generic-mode instance.
 . "$(dirname "$0")/lib.sh"
 require_root
 . "$(dirname "$0")/rig.sh"
@@ -203,12 +203,13 @@ ip -n "$FS" link add br0 type bridge	# no native XDP in the bridge driver
 for i in ve0 ve1 br0; do ip -n "$FS" link set "$i" up; done
 ip -n "$FS" addr add 10.0.9.1/24 dev br0
 mount_bpffs "$TMP/bpf3"
-fs_state() {	# forwarding of ve0 and br0, XDP on them, the pins
+fs_state() {	# forwarding of ve0 and br0, XDP on them, the pins, the reserved ports
 	echo "fwd $(ip netns exec "$FS" cat /proc/sys/net/ipv4/conf/ve0/forwarding)" \
 		"$(ip netns exec "$FS" cat /proc/sys/net/ipv4/conf/br0/forwarding);" \
 		"xdp $(ip -n "$FS" -d link show ve0 | grep -o 'prog/xdp[a-z]* id [0-9]*')" \
 		"$(ip -n "$FS" -d link show br0 | grep -o 'prog/xdp[a-z]* id [0-9]*');" \
-		"pins $(ls "$TMP/bpf3" | grep -c xdnat_)"
+		"pins $(ls "$TMP/bpf3" | grep -c xdnat_);" \
+		"reserved '$(ip netns exec "$FS" cat /proc/sys/net/ipv4/ip_local_reserved_ports)'"
 }
 fs_start() {	# fs_start MODE: xdnatd on ve0 (external) and br0 (internal)
 	OUT=$(timeout 20 ip netns exec "$FS" "$XDNATD" --global 198.51.100.9 --internal 10.0.9.1 \
@@ -220,7 +221,7 @@ echo "    before: $BEFORE"
 fs_start native
 check "native attach on a bridge: exit 1, naming the attach" bash -c \
 	"[ $RC = 1 ] && grep -q 'attaching gw_int[a-z_]* to br0 in native mode' <<<'$OUT'"
-check "... forwarding sysctls, programs and pins as before ($BEFORE)" \
+check "... forwarding sysctls, programs, pins and reserved ports as before ($BEFORE)" \
 	test "$(fs_state)" = "$BEFORE"
 echo "    after: $(fs_state)"
 
