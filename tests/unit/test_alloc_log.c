@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
+#include <openssl/evp.h>
 #include "gateway/alloc_log.h"
+#include "host/host_cert.h"
 #include "lib/parse.h"
 #include "test_tmpdir.h"
 #include "gw_fixture.h"
@@ -242,6 +245,75 @@ static void test_who_unrecorded_end_and_deregister(void **state)
 	assert_int_equal(h.rec.client, b.client_id);
 	assert_int_equal(h.end_event, ALOG_DEREGISTER);
 	assert_int_equal(who_at(x, false, pb, T0 + 20, &h), 0);
+}
+
+/*
+ * What one host costs a day (docs/xdnatd.md quotes this): the host agent's
+ * defaults (64 ports, 256 SPIs, lease 300 s renewed every 150 s, a new
+ * certificate when a third of the last one's life is left), through the
+ * gateway with its CA, 24 hours of the fake clock.
+ */
+static void test_size_per_host_day(void **state)
+{
+	struct lfx *x = *state;
+	struct fx *f = x->gw;
+	struct gw_config cfg = base_config();
+	struct pap_session s = { 0 };
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	uint64_t start, issued = 0, until = 0;
+	unsigned int lines, extends = 0, certs = 0;
+	uint8_t *csr;
+	size_t csr_len, bytes;
+	char *text, err[256];
+
+	snprintf(f->ca_dir, sizeof(f->ca_dir), "/tmp/xdnat-alogca-XXXXXX");
+	assert_non_null(mkdtemp(f->ca_dir));
+	if (ca_open(f->ca_dir, NULL, NULL, G, &f->ca, err, sizeof(err)))
+		fail_msg("ca_open: %s", err);
+	gw_set_ca(f->g, f->ca);
+	cfg.lease_secs = 300;
+	cfg.max_lease_secs = 3600;
+	cfg.port_quota = 4096;
+	cfg.spi_quota = 65536;
+	gw_reconfigure(f->g, &cfg);
+	assert_non_null(k);
+	assert_int_equal(host_csr_der(k, &csr, &csr_len), 0);
+
+	/* certificates are checked against the real clock: start there */
+	start = f->now = (uint64_t)time(NULL);
+	do_register(f, &s, HOST_A);
+	assert_int_equal(ask_ports(f, &s, 64, NULL), 0);
+	assert_int_equal(ask_spis(f, &s, 256), 0);
+	for (uint64_t t = start; t <= start + 86400; t += 150) {
+		struct pap_writer w;
+
+		f->now = t;
+		if (t > start) {
+			assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+			extends++;
+		}
+		if (until && (until - t) * 3 > until - issued)
+			continue;
+		begin(f, &s, &w, PAP_CERT);
+		pap_put(&w, PAP_P_CSR, csr, (uint16_t)csr_len);
+		assert_int_equal(exchange(f, &s, &w, PAP_CERT, HOST_A), 0);
+		issued = t;
+		until = gw_find_host(f->g, s.client_id)->cert_expires;
+		certs++;
+	}
+	text = file_text(x->path);
+	lines = count_lines(text);
+	bytes = strlen(text);
+	free(text);
+	OPENSSL_free(csr);
+	EVP_PKEY_free(k);
+	/* two grants, two lines an extension, one a certificate */
+	assert_int_equal(extends, 576);
+	assert_int_equal(lines, 2 + 2 * extends + certs);
+	print_message("one host for a day (lease 300 s renewed every 150 s, %u certificates): "
+		      "%u lines, %zu bytes, %zu bytes a line\n", certs, lines, bytes,
+		      bytes / lines);
+	assert_true(bytes / lines <= 256);
 }
 
 /* ---- the writer alone: hosts by hand ------------------------------------ */
@@ -521,6 +593,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_who_unrecorded_end_and_deregister, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_size_per_host_day, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_serial_in_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_and_who_across_files, setup,
 						teardown),
