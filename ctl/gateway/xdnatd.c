@@ -318,6 +318,9 @@ static void reload(struct daemon *d)
 	gw_reconfigure(d->gw, &n.gw);
 	if (d->alog)
 		alloc_log_set_limits(d->alog, n.alloc_log_size, n.alloc_log_keep);
+	if (strcmp(n.alloc_log, d->cfg.alloc_log))
+		log_warn("reload: --alloc-log needs a restart; the allocation log stays %s",
+			 d->alog ? alloc_log_path(d->alog) : "off");
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");

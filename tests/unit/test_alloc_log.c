@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +489,47 @@ static void test_reopen_after_a_torn_line(void **state)
 	}
 }
 
+/* A write that fails (here: over RLIMIT_FSIZE, as a full disk) fails the
+ * commit, so no reply may leave; the file is cut back to its last whole line
+ * and the next commit writes the kept lines once. */
+static void test_failed_write_keeps_the_queue(void **state)
+{
+	struct lfx *x = *state;
+	struct host none = { .client_id = 7, .addr = HOST_A, .global = G };
+	struct host h = a_host(160), prev;
+	struct rlimit old, lim;
+	size_t before;
+	char *text;
+	int rc;
+
+	alloc_log_change(x->l, 100, &none, &h);
+	assert_int_equal(alloc_log_commit(x->l), 0);
+	text = file_text(x->path);
+	before = strlen(text);
+	free(text);
+
+	prev = h;
+	h.lease_expires = 250;
+	alloc_log_change(x->l, 190, &prev, &h);		/* two lines, ~400 bytes */
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = before + 100;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rc = alloc_log_commit(x->l);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, -EFBIG);
+	text = file_text(x->path);
+	assert_int_equal(strlen(text), before);		/* no fragment left */
+	free(text);
+
+	assert_int_equal(alloc_log_commit(x->l), 0);	/* the kept lines, once */
+	text = file_text(x->path);
+	assert_int_equal(count_lines(text), 4);
+	free(text);
+}
+
 /* Lines that are not ours, or half ours, are refused whole. */
 static void test_parse_refuses(void **state)
 {
@@ -598,6 +641,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rotation_and_who_across_files, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_a_torn_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_keeps_the_queue, setup, teardown),
 		cmocka_unit_test(test_parse_refuses),
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
 	};
