@@ -58,6 +58,8 @@ static int cut_torn_tail(struct alloc_log *l)
 	char buf[4096];
 	uint64_t end = l->size;
 
+	if (!end)
+		return 0;
 	while (end) {
 		size_t n = end < sizeof(buf) ? (size_t)end : sizeof(buf);
 		ssize_t r = pread(l->fd, buf, n, (off_t)(end - n));
@@ -69,7 +71,7 @@ static int cut_torn_tail(struct alloc_log *l)
 		while (n && buf[n - 1] != '\n')
 			n--;
 		if (n) {
-			end = end - (r - (ssize_t)n);
+			end -= (uint64_t)(r - (ssize_t)n);
 			break;
 		}
 		end -= (uint64_t)r;

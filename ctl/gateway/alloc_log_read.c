@@ -218,7 +218,6 @@ struct who_ctx {
 	uint64_t at;
 	struct alloc_rec *recs;		/* matching lines of the files read so far */
 	size_t n, cap;
-	size_t file_start;		/* where the current file's lines begin */
 	bool grant_before;		/* a grant at or before at was read */
 };
 

@@ -49,6 +49,7 @@ static int setup(void **state)
 	assert_int_equal(tmpdir_make(x->root, sizeof(x->root), "/tmp/xdnat-alog-XXXXXX",
 				     x->path, sizeof(x->path), ALLOC_LOG_NAME), 0);
 	assert_int_equal(alloc_log_open(x->path, 0, 10, &x->l), 0);
+	assert_null(alloc_log_warning(x->l));		/* a new file is no repair */
 	gw_set_alloc_log(x->gw->g, x->l);
 	*state = x;
 	return 0;
@@ -478,6 +479,7 @@ static void test_reopen_after_a_torn_line(void **state)
 	assert_int_equal(truncate(x->path, 0), 0);
 	append_raw(x->path, "{\"time\"");
 	assert_int_equal(alloc_log_open(x->path, 0, 10, &x->l), 0);
+	assert_non_null(alloc_log_warning(x->l));
 	text = file_text(x->path);
 	assert_int_equal(strlen(text), 0);
 	free(text);
