@@ -81,7 +81,7 @@ const char *host_watch_piece_name(enum watch_piece p)
 {
 	static const char *const names[WATCH_MAX] = {
 		[WATCH_ADDR] = "address", [WATCH_RULE] = "rule", [WATCH_ROUTE] = "route",
-		[WATCH_TC] = "tc filters",
+		[WATCH_TC] = "tc filters", [WATCH_SYSCTL] = "sysctls",
 	};
 
 	return names[p];
@@ -209,15 +209,17 @@ void agent_hold_ground(struct agent *a)
 	if (!live.route && may_restore(w, WATCH_ROUTE, "route", now))
 		what[n_what++] = WATCH_ROUTE;
 	if (n_what) {
-		int rp = a->st.rp_filter_prev, arp = a->st.arp_announce_prev;
-
 		n.ext_mtu = a->ext_mtu;	/* the route as the gateway's MTU wants it */
-		/* idempotent: what is there stays, what is missing comes back */
-		if (!host_net_configure(&n, &rp, &arp))
+		/* idempotent: what is there stays, what is missing comes back
+		 * (the sysctls of a re-created device among them) */
+		if (!host_net_configure(&n, NULL))
 			for (unsigned int i = 0; i < n_what; i++)
 				log_warn("restored %s: someone removed it",
 					 describe(a, what[i], buf, sizeof(buf)));
 	}
+	/* read again: host_net_configure above may have set them */
+	if (host_net_sysctls_wrong(a->st.dev) && may_restore(w, WATCH_SYSCTL, "sysctls", now))
+		host_net_sysctls(a->st.dev, NULL, true, NULL);
 	if ((tl.egress == HOST_TC_MISSING || tl.ingress == HOST_TC_MISSING) &&
 	    may_restore(w, WATCH_TC, "tc filters", now)) {
 		bool created;
