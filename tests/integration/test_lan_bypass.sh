@@ -92,9 +92,11 @@ check "... and status (text) shows the counter" bash -c \
 out=$(latk ping "$H1_MAC" $H1_ADDR $LATK_ADDR)
 check "control: latk's ping of h1's own address at h1's MAC is answered ($out)" \
 	test "$out" = "reply from $H1_ADDR"
-before=$(h1_ctr plain_to_g)
+before=$(h1_ctr plain_to_g) enc=$(h1_ctr encap)
 out=$(latk ping "$H1_MAC" $G $LATK_ADDR)
 check "ping G at h1's MAC: no reply ($out)" test "$out" = none
+# a reply from G would leave through the tunnel, not to latk: none left at all
+check "... h1 sent none (nothing tunnelled from G meanwhile)" test "$(h1_ctr encap)" = "$enc"
 check "... counted as plain_to_g" test $(($(h1_ctr plain_to_g) - before)) -ge 1
 
 # --- IPIP from latk to h1, a datagram to G inside --------------------------------------------
