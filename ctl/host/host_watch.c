@@ -122,7 +122,12 @@ static bool may_restore(struct host_watch *w, enum watch_piece p, const char *wh
 	if (delay > WATCH_WINDOW_MS)
 		delay = WATCH_WINDOW_MS;
 	s->not_before_ms = now + delay;
-	if (!s->warned)
+	if (!s->warned && p == WATCH_SYSCTL)
+		log_warn("%s changed %u times within %d s: something else sets them (a sysctl.d "
+			 "file for net.ipv4.conf.*, which systemd-sysctl applies again when an "
+			 "interface appears); restoring them at most every %lld s",
+			 what, s->in_window, WATCH_WINDOW_MS / 1000, (long long)delay / 1000);
+	else if (!s->warned)
 		log_warn("%s removed %u times within %d s: another network manager is removing "
 			 "it (systemd-networkd: ManageForeignRoutingPolicyRules=no, "
 			 "ManageForeignRoutes=no); restoring it at most every %lld s",
