@@ -49,6 +49,10 @@ struct key {
 	int (*parse)(const char *v);	/* KEY_ENUM: the word's number or -EINVAL */
 	const char *def;		/* the default; NULL: empty, 0, off */
 	enum key_where where;
+	/* a reload applies it (reload() in xdnatd.c), not being gw_config's; a
+	 * key of gw_config applies unless gw_reconfigure() keeps it, any other
+	 * key needs a restart (config_restart_keys) */
+	bool reloads;
 	const char *help;		/* --help adds "(default DEF)" */
 };
 
@@ -82,6 +86,15 @@ static const struct key keys[] = {
 	  .help = "UDP port of PAP" },
 	{ "state-dir", KEY_STRING, "DIR", FIELD(state_dir), .def = "/var/lib/xdnat",
 	  .help = "persistent state" },
+	/* issue 15: who held which block when (docs/xdnatd.md "Allocation log") */
+	{ "alloc-log", KEY_STRING, "FILE", FIELD(alloc_log),
+	  .help = "allocation log (who held which ports and SPIs when), or none "
+		  "(default: STATE-DIR/alloc.log)" },
+	{ "alloc-log-size", KEY_U32, "BYTES", FIELD(alloc_log_size), .lo = 4096,
+	  .hi = UINT32_MAX, .def = "67108864", .reloads = true,
+	  .help = "rotate the allocation log at this size" },
+	{ "alloc-log-keep", KEY_U32, "N", FIELD(alloc_log_keep), .lo = 1, .hi = 1000,
+	  .def = "16", .reloads = true, .help = "rotated allocation logs kept (FILE.1 newest)" },
 	{ "socket", KEY_STRING, "PATH", FIELD(socket_path), .def = "/run/xdnat/xdnatd.sock",
 	  .help = "control socket" },
 	{ "bpffs", KEY_STRING, "DIR", FIELD(bpffs), .def = XDNAT_BPFFS_DEFAULT,
@@ -131,7 +144,7 @@ static const struct key keys[] = {
 	  .hi = UINT32_MAX, .def = "65536", .help = "SPIs one host may hold" },
 	{ "max-hosts", KEY_U32, "N", FIELD(gw.max_hosts), .lo = 1, .hi = 1u << 20, .def = "4096",
 	  .help = "registered hosts at most" },
-	{ "site-key", KEY_STRING, "FILE", FIELD(site_key_file),
+	{ "site-key", KEY_STRING, "FILE", FIELD(site_key_file), .reloads = true,
 	  .help = "REGISTER must be signed with this key (default: open)" },
 	{ "ca-cert", KEY_STRING, "FILE", FIELD(ca_cert),
 	  .help = "sign host certificates as this CA (a chain, signing CA first; with --ca-key)" },
@@ -144,7 +157,7 @@ static const struct key keys[] = {
 	{ "pidfile", KEY_STRING, "FILE", FIELD(pidfile),
 	  .help = "write the daemon's pid there once it serves (default: none)" },
 	{ "log-level", KEY_ENUM, "LEVEL", FIELD(log_level), .parse = log_parse_level,
-	  .def = "info", .help = "error, warning, info or debug" },
+	  .def = "info", .reloads = true, .help = "error, warning, info or debug" },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -511,13 +524,12 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 }
 
 /* Does a reload apply key k? gw_reconfigure() takes gw's fields but those
- * it keeps; reload() the log level and the site key (as gw.site_key). */
+ * it keeps; reload() those marked so. */
 static bool key_reloads(const struct key *k)
 {
 	size_t gw = offsetof(struct xdnatd_config, gw);
 
-	if (k->where == KEY_ARGV_ONLY || k->off == offsetof(struct xdnatd_config, log_level) ||
-	    k->off == offsetof(struct xdnatd_config, site_key_file))
+	if (k->where == KEY_ARGV_ONLY || k->reloads)
 		return true;
 	if (k->off < gw || k->off >= gw + sizeof(struct gw_config))
 		return false;

@@ -522,13 +522,14 @@ static void test_restart_keys(void **state)
 
 	write_file(f->conf, "lease = 50\npap-port = 4600\next-if = e1\nports = 20000-29999\n"
 		   "log-level = debug\nmax-hosts = 10\nsa-entries = 2048\nrequire-token\n"
-		   "spi-quota = 4096\n");
+		   "spi-quota = 4096\nalloc-log-keep = 3\nalloc-log = /var/log/a.log\n");
 	assert_int_equal(load(f, "--global", "1.2.3.4", "--config", "@CONF"), 0);
-	assert_int_equal(config_restart_keys(&running, &f->cfg, names, 8), 4);
+	assert_int_equal(config_restart_keys(&running, &f->cfg, names, 8), 5);
 	assert_string_equal(names[0], "ext-if");
 	assert_string_equal(names[1], "ports");
 	assert_string_equal(names[2], "pap-port");
-	assert_string_equal(names[3], "sa-entries");
+	assert_string_equal(names[3], "alloc-log");
+	assert_string_equal(names[4], "sa-entries");
 	/* only the high end of a range changed; and the count past cap */
 	write_file(f->conf, "lease = 40\npap-port = 4555\next-if = e0\nspis = 4096-8191\n");
 	assert_int_equal(load(f, "--global", "1.2.3.5", "--config", "@CONF"), 0);
@@ -618,7 +619,7 @@ static void test_help(void **state)
 					 (int)strlen(want), p);
 		}
 	}
-	assert_int_equal(flags, 38);	/* every key of config.c's table, and --version */
+	assert_int_equal(flags, 41);	/* every key of config.c's table, and --version */
 	free(help);
 	free(docs);
 }
