@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "gateway/alloc_log.h"
 #include "lib/atomic_file.h"
+#include "lib/dirlock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -92,11 +92,9 @@ static int open_current(struct alloc_log *l)
 
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		close(fd);
-		return err;
-	}
+	fd = dirlock_fd(fd);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) || fsync(l->dirfd)) {
 		err = -errno;
 		close(fd);

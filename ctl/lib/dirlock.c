@@ -7,6 +7,17 @@
 #include "lib/atomic_file.h"
 #include "lib/dirlock.h"
 
+int dirlock_fd(int fd)
+{
+	int err;
+
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return fd;
+	err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	close(fd);
+	return err;
+}
+
 int dirlock_take(const char *dir, int *lockfd)
 {
 	int dirfd, fd, err;
@@ -26,11 +37,10 @@ int dirlock_take(const char *dir, int *lockfd)
 		close(dirfd);
 		return err;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		close(fd);
+	fd = dirlock_fd(fd);
+	if (fd < 0) {
 		close(dirfd);
-		return err;
+		return fd;
 	}
 	*lockfd = fd;
 	return dirfd;
@@ -38,16 +48,9 @@ int dirlock_take(const char *dir, int *lockfd)
 
 int dirlock_self(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return fd < 0 ? -errno : dirlock_fd(fd);
 }
 
 void dirlock_release(int dirfd, int lockfd)

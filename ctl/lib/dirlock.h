@@ -13,6 +13,9 @@
  * dir/lock. Returns the directory's fd (O_DIRECTORY) and the lock's fd in
  * *lockfd; -EBUSY when another process holds it, or -errno. */
 int dirlock_take(const char *dir, int *lockfd);
+/* Lock fd (any open file) exclusively, without waiting: fd, or -EBUSY when
+ * another process holds it, or -errno; fd is closed on failure. */
+int dirlock_fd(int fd);
 /* Lock the directory itself, for a filesystem that holds no regular file
  * (bpffs). The lock's fd, -EBUSY when another process holds it, or -errno. */
 int dirlock_self(const char *dir);
