@@ -155,7 +155,7 @@ int kfeat_report_start(const struct kfeat_set *s)
 			log_warn("feature %s: not probed (%s); going on", line, strerror(-f->err));
 		}
 	}
-	log_info("kernel %s: %u of the %u features %s uses present, none it needs missing "
+	log_debug("kernel %s: %u of the %u features %s uses present, none it needs missing "
 		 "(%s --check-kernel lists them)", s->release, present, s->n, s->prog, s->prog);
 	return 0;
 }
