@@ -185,28 +185,19 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 int dataplane_kernel_probe(const struct xdnatd_config *cfg, struct kfeat_set *k)
 {
-	const void *elf[2];
-	size_t size[2];
-	int err = 0;
+	size_t size;
+	const void *elf;
 
 	kfeat_init(k, "xdnatd");
 	k->bpffs = cfg->bpffs;
-	elf[0] = gw_ext__elf_bytes(&size[0]);
-	elf[1] = gw_int__elf_bytes(&size[1]);
-	for (int i = 0; i < 2 && !err; i++)
-		err = kfeat_need_object(k, prog_names[i], elf[i], size[i]);
-	if (!err)
-		err = kfeat_need(k, KFEAT_BPFFS, 0, 0, false, "the pinned maps");
-	if (!err)
-		err = kfeat_need(k, KFEAT_XDP_FRAGS, 0, 0, true, "gw_ext, gw_int");
-	if (!err)
-		err = kfeat_need(k, KFEAT_NEIGH_MANAGED, 0, 0, true, "the next hops");
-	if (err) {
-		log_err("reading what the BPF objects need: %s", strerror(-err));
-		return err;
-	}
-	kfeat_probe(k);
-	return 0;
+	elf = gw_ext__elf_bytes(&size);
+	kfeat_need_object(k, prog_names[0], elf, size);
+	elf = gw_int__elf_bytes(&size);
+	kfeat_need_object(k, prog_names[1], elf, size);
+	kfeat_need(k, KFEAT_BPFFS, 0, 0, false, "the pinned maps");
+	kfeat_need(k, KFEAT_XDP_FRAGS, 0, 0, true, "gw_ext, gw_int");
+	kfeat_need(k, KFEAT_NEIGH_MANAGED, 0, 0, true, "the next hops");
+	return kfeat_probe(k);
 }
 
 /* Load either the xdp.frags programs or their plain twins, never both

@@ -13,18 +13,11 @@ int host_tc_kernel_probe(struct kfeat_set *k)
 {
 	size_t size;
 	const void *elf = host_tunnel__elf_bytes(&size);
-	int err;
 
 	kfeat_init(k, "xdnat-host");
-	err = kfeat_need_object(k, "host_tunnel", elf, size);
-	if (!err)
-		err = kfeat_need(k, KFEAT_DECAP_L3, 0, 0, true, "host_tunnel");
-	if (err) {
-		log_err("reading what host_tunnel needs: %s", strerror(-err));
-		return err;
-	}
-	kfeat_probe(k);
-	return 0;
+	kfeat_need_object(k, "host_tunnel", elf, size);
+	kfeat_need(k, KFEAT_DECAP_L3, 0, 0, true, "host_tunnel");
+	return kfeat_probe(k);
 }
 
 static void hook_init(struct bpf_tc_hook *h, int ifindex,

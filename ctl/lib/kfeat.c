@@ -23,6 +23,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "lib/kfeat.h"
+#include "lib/log.h"
 #include "lib/nl.h"
 
 /* Linux 6.3's uapi; the build's headers may be older. */
@@ -57,7 +58,7 @@ int kfeat_need(struct kfeat_set *s, enum kfeat_kind kind, uint32_t type, uint32_
 		}
 	}
 	if (s->n == KFEAT_MAX)
-		return -E2BIG;
+		return s->need_err = s->need_err ? s->need_err : -E2BIG;
 	f = &s->f[s->n++];
 	*f = (struct kfeat){ .kind = kind, .type = type, .helper = helper, .optional = optional };
 	snprintf(f->user, sizeof(f->user), "%s", user);
@@ -117,8 +118,10 @@ int kfeat_need_object(struct kfeat_set *s, const char *name, const void *elf, si
 	struct bpf_map *m;
 	int err = 0;
 
-	if (!obj)
-		return -errno;
+	if (!obj) {
+		err = -errno;
+		return s->need_err = s->need_err ? s->need_err : err;
+	}
 	bpf_object__for_each_program(p, obj) {
 		const struct bpf_insn *in = bpf_program__insns(p);
 		size_t n = bpf_program__insn_cnt(p);
@@ -282,11 +285,16 @@ static bool needs_bpf(enum kfeat_kind k)
 	return k != KFEAT_BTF && k != KFEAT_BPFFS && k != KFEAT_NEIGH_MANAGED;
 }
 
-void kfeat_probe(struct kfeat_set *s)
+int kfeat_probe(struct kfeat_set *s)
 {
-	libbpf_print_fn_t prev = libbpf_set_print(NULL);
+	libbpf_print_fn_t prev;
 	int rc;
 
+	if (s->need_err) {
+		log_err("reading what %s's BPF objects need: %s", s->prog, strerror(-s->need_err));
+		return s->need_err;
+	}
+	prev = libbpf_set_print(NULL);
 	/* without the privilege every BPF probe would fail alike */
 	rc = load_trivial(BPF_PROG_TYPE_SOCKET_FILTER, 0);
 	if (rc > 0)
@@ -332,6 +340,7 @@ void kfeat_probe(struct kfeat_set *s)
 		f->state = answer(rc, &f->err);
 	}
 	libbpf_set_print(prev);
+	return 0;
 }
 
 enum kfeat_state kfeat_state(const struct kfeat_set *s, enum kfeat_kind kind)

@@ -50,20 +50,22 @@ struct kfeat_set {
 	const char *bpffs;	/* KFEAT_BPFFS: the pin root */
 	char release[65];	/* the running kernel, uname -r */
 	int bpf_err;		/* the bpf() syscall refused every probe: -EPERM, ... */
+	int need_err;		/* the first kfeat_need*() that failed */
 	unsigned int n;
 	struct kfeat f[KFEAT_MAX];
 };
 
 void kfeat_init(struct kfeat_set *s, const char *prog);
-/* Add a need once, its users listed. 0 or -E2BIG. */
+/* Add a need once, its users listed. 0 or -E2BIG (kept for kfeat_probe). */
 int kfeat_need(struct kfeat_set *s, enum kfeat_kind kind, uint32_t type, uint32_t helper,
 	       bool optional, const char *user);
 /* Everything a BPF object (an ELF image: a skeleton's elf_bytes) uses:
  * program types, map types, helpers, BTF when it has CO-RE relocations.
- * Opens it without loading. 0 or -errno. */
+ * Opens it without loading. 0 or -errno (kept for kfeat_probe). */
 int kfeat_need_object(struct kfeat_set *s, const char *name, const void *elf, size_t size);
-/* Probe every need; sets each state. Changes nothing in the kernel. */
-void kfeat_probe(struct kfeat_set *s);
+/* Probe every need; sets each state. Changes nothing in the kernel. 0, or
+ * the error of a kfeat_need*() before (logged). */
+int kfeat_probe(struct kfeat_set *s);
 /* The state of the first need of kind; UNKNOWN when not needed. */
 enum kfeat_state kfeat_state(const struct kfeat_set *s, enum kfeat_kind kind);
 

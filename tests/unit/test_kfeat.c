@@ -23,6 +23,12 @@
 #include "host/host_tc.h"
 #include "lib/kfeat.h"
 
+/* A feature absent, and the line that says so. */
+struct kind_line {
+	enum kfeat_kind kind;
+	const char *line;
+};
+
 /* A gateway-like set, everything present, on kernel 5.4.0. */
 static void gateway_set(struct kfeat_set *s)
 {
@@ -67,10 +73,7 @@ static void test_nothing_missing(void **state)
 /* Each required feature absent alone: its own line, nothing else. */
 static void test_each_refusal(void **state)
 {
-	static const struct {
-		enum kfeat_kind kind;
-		const char *line;
-	} cases[] = {
+	static const struct kind_line cases[] = {
 		{ KFEAT_BTF, "kernel 5.4.0 lacks BTF (/sys/kernel/btf/vmlinux) for gw_ext: xdnat "
 		  "needs Linux >= 5.15 with CONFIG_DEBUG_INFO_BTF" },
 		{ KFEAT_BPFFS, "kernel 5.4.0 lacks the BPF filesystem (/sys/fs/bpf/xdnat) for the "
@@ -142,10 +145,7 @@ static void test_no_privilege(void **state)
 /* Each optional feature absent: no refusal, its fallback line. */
 static void test_fallbacks(void **state)
 {
-	static const struct {
-		enum kfeat_kind kind;
-		const char *line;
-	} cases[] = {
+	static const struct kind_line cases[] = {
 		{ KFEAT_XDP_FRAGS, "feature xdp.frags (BPF_F_XDP_HAS_FRAGS), Linux 5.18: absent, "
 		  "using plain XDP programs: a NIC's MTU must fit one page (about 3500 bytes on "
 		  "veth)" },
@@ -233,6 +233,10 @@ static void test_need_merges(void **state)
 					    "x"), 0);
 	assert_int_equal(kfeat_need(&s, KFEAT_BTF, 0, 0, false, "x"), -E2BIG);
 	assert_int_not_equal(kfeat_need_object(&s, "junk", "not an ELF", 10), 0);
+	assert_int_equal(kfeat_probe(&s), -E2BIG);	/* the first failed need, kept */
+	kfeat_init(&s, "xdnatd");
+	assert_int_not_equal(kfeat_need_object(&s, "junk", "not an ELF", 10), 0);
+	assert_int_not_equal(kfeat_probe(&s), 0);
 }
 
 static bool has(const struct kfeat_set *s, enum kfeat_kind kind, uint32_t type,
