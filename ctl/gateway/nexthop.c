@@ -621,10 +621,13 @@ fail:
 
 void nexthop_set_managed(struct nexthop *nh, int kfeat_state)
 {
-	if (kfeat_state == KFEAT_PRESENT)
+	/* absent: the probe's report said which way already */
+	if (kfeat_state == KFEAT_PRESENT) {
 		nh->mode = MODE_MANAGED;
-	else if (kfeat_state == KFEAT_ABSENT)
+		log_info("next hops: managed neighbour entries (the kernel keeps them resolved)");
+	} else if (kfeat_state == KFEAT_ABSENT) {
 		nh->mode = MODE_USE;
+	}
 }
 
 int nexthop_open(const unsigned int ifindex[NEXTHOP_NICS],
