@@ -22,6 +22,7 @@
 #define KFEAT_FLOOR	"5.15"
 #define KFEAT_MAX	64
 
+/* The required kinds from the most basic: a refusal names the first. */
 enum kfeat_kind {
 	KFEAT_BTF,		/* the kernel's BTF: CO-RE relocations */
 	KFEAT_BPFFS,		/* a BPF filesystem at the pin root, or mountable */

@@ -96,12 +96,14 @@ int kfeat_refusal(const struct kfeat_set *s, char *buf, size_t len)
 	char name[128];
 	int n;
 
+	/* the most basic one named (kinds go from BTF to helpers): without
+	 * BTF nothing loads, whatever the helpers */
 	for (unsigned int i = 0; i < s->n; i++) {
 		if (!missing(&s->f[i]))
 			continue;
 		if (first)
 			more++;
-		else
+		if (!first || s->f[i].kind < first->kind)
 			first = &s->f[i];
 	}
 	if (!first && s->bpf_err) {

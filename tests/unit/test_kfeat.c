@@ -103,6 +103,7 @@ static void test_each_refusal(void **state)
 static void test_more_missing(void **state)
 {
 	struct kfeat_set s;
+	struct kfeat tmp;
 	char line[512];
 
 	(void)state;
@@ -115,6 +116,13 @@ static void test_more_missing(void **state)
 	assert_string_equal(line, "kernel 5.4.0 lacks BTF (/sys/kernel/btf/vmlinux) for gw_ext: "
 			    "xdnat needs Linux >= 5.15 with CONFIG_DEBUG_INFO_BTF; 2 more missing "
 			    "(xdnatd --check-kernel lists them)");
+	/* BTF named first wherever it stands in the list */
+	tmp = s.f[0];
+	s.f[0] = s.f[4];
+	s.f[4] = tmp;
+	assert_int_equal(s.f[0].kind, KFEAT_HELPER);
+	assert_int_equal(kfeat_refusal(&s, line, sizeof(line)), 1);
+	assert_true(!strncmp(line, "kernel 5.4.0 lacks BTF ", 23));
 }
 
 /* Without the privilege the BPF probes say nothing: that is the line, unless
