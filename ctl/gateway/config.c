@@ -119,6 +119,8 @@ static const struct key keys[] = {
 	  .help = "detach the XDP programs, remove the pins, exit" },
 	{ "check-config", KEY_SWITCH, NULL, FIELD(check_config), .where = KEY_ARGV_ONLY,
 	  .help = "validate the configuration (file and flags), print each error, exit" },
+	{ "check-kernel", KEY_SWITCH, NULL, FIELD(check_kernel), .where = KEY_ARGV_ONLY,
+	  .help = "probe the kernel features the data plane needs, print them, exit 0 or 1" },
 	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
 	  .def = "300", .help = "lease granted when a host asks for none" },
 	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
@@ -408,7 +410,7 @@ static void check(struct xdnatd_config *c, struct errs *e)
 {
 	char err[512];
 
-	if (c->unload)
+	if (c->unload || c->check_kernel)
 		return;	/* needs only the NICs and the pin directory */
 	if (!c->gw.global)
 		errs_add(e, "--global ADDR is required (the address the hosts share)");

@@ -32,6 +32,7 @@
 #include "gateway/crl_http.h"
 #include "lib/ctlsock.h"
 #include "gateway/dataplane.h"
+#include "lib/kfeat.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
 #include "gateway/tokens.h"
@@ -75,6 +76,7 @@ struct daemon {
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
 	struct pap_subnets subnets;
+	struct kfeat_set kernel;	/* what the data plane needs, probed at start */
 	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 	unsigned int pap_ifindex;	/* --int-if's device the PAP socket is bound to */
@@ -389,7 +391,7 @@ static int open_dataplane(struct daemon *d)
 			 "no --ext-if and --int-if given");
 		return 0;
 	}
-	if (dataplane_open(&d->cfg, &d->dp))
+	if (dataplane_open(&d->cfg, &d->kernel, &d->dp))
 		return -1;
 	if (dataplane_reconcile(d->dp, d->gw)) {
 		dataplane_abort(d->dp, d->cfg.bpffs);
@@ -556,6 +558,10 @@ static int setup(struct daemon *d)
 	int rc;
 
 	if (check_ifaces(&d->cfg))
+		return -1;
+	/* before anything changes: no sysctl, no mount, no pin */
+	if (config_dataplane(&d->cfg) &&
+	    (dataplane_kernel_probe(&d->cfg, &d->kernel) || kfeat_report_start(&d->kernel)))
 		return -1;
 	rc = bpffs_prepare(d->cfg.bpffs);
 	if (rc) {
@@ -855,6 +861,9 @@ int main(int argc, char **argv)
 	}
 	d.loaded = d.cfg;
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (d.cfg.check_kernel)
+		return dataplane_kernel_probe(&d.cfg, &d.kernel) ? 1 :
+		       kfeat_report_table(&d.kernel, stdout);
 	if (d.cfg.unload)
 		return unload(&d.cfg);
 	if (path_absolute(d.cfg.pidfile, sizeof(d.cfg.pidfile)) ||

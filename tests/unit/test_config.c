@@ -405,8 +405,8 @@ static const struct refusal refusals[] = {
 	  "unknown option '--glob=1.2.3.4' (option names are not abbreviated; see --help)" },
 	{ NULL, { "--global", "1.2.3.4", "--hel" },
 	  "unknown option '--hel' (option names are not abbreviated; see --help)" },
-	{ NULL, { "--global", "1.2.3.4", "--check" },
-	  "unknown option '--check' (option names are not abbreviated; see --help)" },
+	{ NULL, { "--global", "1.2.3.4", "--check-conf" },
+	  "unknown option '--check-conf' (option names are not abbreviated; see --help)" },
 	{ "check-config\n", { "--global", "1.2.3.4" }, "%s:1: unknown key 'check-config'" },
 	/* each refusal on a line of its own */
 	{ "lease = 3\nbogus = 1\n", { "--global", "1.2.3.4", "--ports", "9-1" },
@@ -619,7 +619,7 @@ static void test_help(void **state)
 					 (int)strlen(want), p);
 		}
 	}
-	assert_int_equal(flags, 41);	/* every key of config.c's table, and --version */
+	assert_int_equal(flags, 42);	/* every key of config.c's table, and --version */
 	free(help);
 	free(docs);
 }
