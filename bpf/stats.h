@@ -13,13 +13,18 @@
 
 static __always_inline void count(struct xdp_md *ctx, enum xdnat_reason reason)
 {
-	__u32 key = reason;
-	struct xdnat_counter *c;
+	enum xdnat_reason key = reason;
+	struct xdnat_counter *c, zero = { 0 };
 
 	c = bpf_map_lookup_elem(&xdnat_stats, &key);
-	if (!c)
-		return;
-	/* per-CPU slot and XDP runs with preemption off: no atomics needed */
+	if (!c) {
+		/* xdnatd creates them all; a test rig or a new reason may not */
+		bpf_map_update_elem(&xdnat_stats, &key, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&xdnat_stats, &key);
+		if (!c)
+			return;
+	}
+	/* per-CPU value and XDP runs with preemption off: no atomics needed */
 	c->packets++;
 	c->bytes += ctx->data_end - ctx->data;
 }

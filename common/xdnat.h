@@ -91,10 +91,24 @@ enum xdnat_reason {
 	"icmp_tunnel_error", "icmp_frag_to_host", "too_big_not_df",	\
 	"too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved" }
 
-/* xdnat_stats value: one per reason per CPU. */
+/* xdnat_stats value, key the enum xdnat_reason: one per reason per CPU. */
 struct xdnat_counter {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/*
+ * xdnat_layout value (single entry, key 0), written by xdnatd: the layout of
+ * the pinned maps (raised whenever a map's type, key, value or meaning
+ * changes) and the release that pinned them. An xdnatd of another layout
+ * refuses the pins, naming that release; xdnatctl reads them offline only
+ * when the layout is its own.
+ */
+#define XDNAT_MAP_LAYOUT	2	/* 2: xdnat_stats keyed by the enum, this record */
+struct xdnat_layout {
+	__u32 layout;			/* XDNAT_MAP_LAYOUT; 0: never written */
+	__u32 pad;
+	char version[56];		/* the release, NUL-terminated */
 };
 
 /* xdnat_cfg value (single entry, key 0): written by xdnatd, read per packet. */
@@ -295,5 +309,7 @@ _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
 _Static_assert(sizeof(struct xdnat_ipsec_key) == 12, "xdnat_ipsec_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_bucket) == 16, "xdnat_icmp_bucket layout");
 _Static_assert(sizeof(struct xdnat_nh_event) == 8, "xdnat_nh_event layout");
+_Static_assert(sizeof(struct xdnat_layout) == 64, "xdnat_layout layout");
+_Static_assert(sizeof(enum xdnat_reason) == 4, "xdnat_stats key: the enum as a u32");
 
 #endif
