@@ -15,4 +15,8 @@ int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 /* "A-B" with lo <= A <= B <= hi, each as parse_u32(). 0 or -EINVAL. */
 int parse_range(const char *s, uint32_t lo, uint32_t hi, uint32_t *a, uint32_t *b);
 
+/* "ADDR:PORT": a dotted-quad IPv4 address (network order) and a port
+ * 1..65535 (host order). 0 or -EINVAL. */
+int parse_addr_port(const char *s, uint32_t *addr, uint16_t *port);
+
 #endif
