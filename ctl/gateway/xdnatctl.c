@@ -2,7 +2,9 @@
 /*
  * xdnatctl — inspect and administer a running xdnatd over its control socket.
  * The daemon renders tables and JSON; this tool passes the command and prints
- * the answer, exiting 1 when the daemon reports an error.
+ * the answer, exiting 1 when the daemon reports an error. When no daemon
+ * answers, stats, hosts, sa and ports are read from the pinned maps
+ * (offline.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,13 +13,15 @@
 #include <string.h>
 #include <limits.h>
 #include <unistd.h>
+#include "gateway/offline.h"
 #include "lib/ctlsock.h"
 #include "lib/version.h"
+#include "xdnat.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: xdnatctl [--socket PATH] [--json] COMMAND\n\n"
+		"usage: xdnatctl [--socket PATH] [--bpffs DIR] [--json] COMMAND\n\n"
 		"commands:\n"
 		"  hosts        registered hosts, their leases, ports and SPIs\n"
 		"  sa           the established-SA table (validated external peers)\n"
@@ -33,7 +37,10 @@ static void usage(FILE *out)
 		"  token issue [--uses N] [--ttl SECONDS] [--lease-hint SECONDS]\n"
 		"               a new enrolment token for xdnat-host up --token, printed once\n"
 		"  token list | token revoke ID\n"
-		"               the live tokens (no secrets) / withdraw one\n\n"
+		"               the live tokens (no secrets) / withdraw one\n"
+		"  ports        (offline only) the ports of G each host owns, as ranges\n\n"
+		"When xdnatd does not answer, stats, hosts, sa and ports read the maps\n"
+		"pinned in --bpffs DIR (default " XDNAT_BPFFS_DEFAULT ") instead, and say so.\n"
 		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
 		"--version prints the version.\n"
 		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
@@ -60,9 +67,33 @@ static int absolute_backup_dir(char **cmd, int n, char *buf, size_t len)
 	return 0;
 }
 
+/* No daemon: the pinned maps, with a notice on stderr saying so. */
+static int offline(const char *path, const char *bpffs, int why, int n, char **cmd)
+{
+	char what[128], err[512], *body = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&body, &len);
+	int rc;
+
+	if (!out) {
+		fprintf(stderr, "xdnatctl: out of memory\n");
+		return 1;
+	}
+	rc = offline_command(bpffs, n, cmd, out, what, sizeof(what), err, sizeof(err));
+	fclose(out);
+	fprintf(stderr, "xdnatctl: xdnatd is not answering on %s (%s): reading the maps "
+		"pinned in %s offline (%s)\n", path, strerror(-why), bpffs, what);
+	if (rc)
+		fprintf(stderr, "xdnatctl: %s\n", err);
+	else
+		fwrite(body, 1, len, stdout);
+	free(body);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *path = "/run/xdnat/xdnatd.sock";
+	const char *path = "/run/xdnat/xdnatd.sock", *bpffs = XDNAT_BPFFS_DEFAULT;
 	char *cmd[CTLSOCK_MAX_ARGS], err[512], dir[PATH_MAX];
 	int rc, n = 0;
 	bool words = false;
@@ -78,12 +109,12 @@ int main(int argc, char **argv)
 			version_print(stdout, "xdnatctl");
 			return 0;
 		}
-		if (!strcmp(a, "--socket")) {
+		if (!strcmp(a, "--socket") || !strcmp(a, "--bpffs")) {
 			if (++i == argc) {
-				fprintf(stderr, "xdnatctl: --socket needs a path\n");
+				fprintf(stderr, "xdnatctl: %s needs a path\n", a);
 				return 2;
 			}
-			path = argv[i];
+			*(a[2] == 's' ? &path : &bpffs) = argv[i];
 			continue;
 		}
 		/* after the command, options are the command's (token issue --uses) */
@@ -105,6 +136,8 @@ int main(int argc, char **argv)
 	if (absolute_backup_dir(cmd, n, dir, sizeof(dir)))
 		return 2;
 	rc = ctlsock_call(path, n, cmd, 0, stdout, err, sizeof(err));
+	if ((rc == -ENOENT || rc == -ECONNREFUSED) && offline_supported(n, cmd))
+		return offline(path, bpffs, rc, n, cmd);
 	if (rc == -ENAMETOOLONG) {
 		fprintf(stderr, "xdnatctl: socket path too long\n");
 		return 2;
