@@ -201,18 +201,32 @@ static void range_text(const struct run *x, bool hex, char *buf, size_t len)
 		snprintf(buf, len, hex ? "0x%x-0x%x" : "%u-%u", x->first, x->last);
 }
 
-/* "a-b,c-d" of client's runs in r, or "-". */
+/* "a-b,c-d" of client's runs in r, adjacent ones as one (a NAT-T port
+ * is a run of its own in xdnat_ports), or "-". */
 static void list_of(const struct runs *r, uint32_t client, bool hex, char *buf, size_t len)
 {
+	struct run cur = { 0 };
+	bool have = false;
 	size_t off = 0;
 	char one[32];
 
 	buf[0] = 0;
-	for (size_t i = 0; i < r->n && off < len; i++) {
-		if (r->v[i].o.client_id != client)
+	for (size_t i = 0; i <= r->n && off < len; i++) {
+		const struct run *x = i < r->n ? &r->v[i] : NULL;
+
+		if (x && x->o.client_id != client)
 			continue;
-		range_text(&r->v[i], hex, one, sizeof(one));
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "", one);
+		if (x && have && cur.last + 1 == x->first) {
+			cur.last = x->last;
+			continue;
+		}
+		if (have) {
+			range_text(&cur, hex, one, sizeof(one));
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "", one);
+		}
+		if (x)
+			cur = *x;
+		have = x;
 	}
 	if (!buf[0])
 		snprintf(buf, len, "-");
