@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# metrics_scrape.py --status METHOD URL: print the HTTP status METHOD gets.
 # metrics_scrape.py URL: GET URL and parse it with the Prometheus client's
 # own parser (Debian's python3-prometheus-client), then print one line per
 # family, "# FAMILY NAME TYPE", and one per sample, "NAME{k="v",...} VALUE"
@@ -7,10 +8,19 @@
 # would have read. Exits 1 when the body does not parse or a family's
 # samples break the naming conventions (counters end in _total).
 import sys
+import urllib.error
 import urllib.request
 from prometheus_client.parser import text_string_to_metric_families
 
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+if sys.argv[1] == "--status":
+    req = urllib.request.Request(sys.argv[3], method=sys.argv[2],
+                                 data=b"x" if sys.argv[2] == "POST" else None)
+    try:
+        print(opener.open(req, timeout=5).status)
+    except urllib.error.HTTPError as e:
+        print(e.code)
+    sys.exit(0)
 with opener.open(sys.argv[1], timeout=5) as r:
     ctype = r.headers.get("Content-Type", "")
     body = r.read().decode()
