@@ -246,7 +246,8 @@ void config_usage(FILE *out)
 
 		snprintf(left, sizeof(left), "--%s%s%s", k->name, k->arg ? " " : "",
 			 k->arg ? k->arg : "");
-		fprintf(out, "  %-24s %s", left, k->help);
+		/* two blanks at least between the option and its help */
+		fprintf(out, "  %-24s%s%s", left, strlen(left) >= 24 ? "  " : " ", k->help);
 		if (k->def)
 			fprintf(out, " (default %s)", k->def);
 		fputc('\n', out);
