@@ -234,41 +234,19 @@ static void list_of(const struct runs *r, uint32_t client, bool hex, char *buf, 
 
 /* ---- JSON -------------------------------------------------------------- */
 
-static bool put(struct json_object *o, const char *key, struct json_object *v)
-{
-	int rc;
-
-	if (!v)
-		return false;
-	rc = key ? json_object_object_add(o, key, v) : json_object_array_add(o, v);
-	if (rc)
-		json_object_put(v);
-	return !rc;
-}
-
-static bool put_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	return put(o, key, json_object_new_uint64(v));
-}
-
-static bool put_str(struct json_object *o, const char *key, const char *v)
-{
-	return put(o, key, json_object_new_string(v));
-}
-
 /* {"first","last","client_id","host","mac"[,"peer"][,"natt"]} */
 static struct json_object *run_json(const struct run *x, bool sa, bool port)
 {
 	struct json_object *o = json_object_new_object();
 	char a[INET_ADDRSTRLEN], m[18];
-	bool ok = o && put_u64(o, "first", x->first) && put_u64(o, "last", x->last) &&
-		  put_u64(o, "client_id", x->o.client_id) &&
-		  put_str(o, "host", ip(x->o.host_addr, a)) && put_str(o, "mac", mac(x->o.mac, m));
+	bool ok = o && json_put_u64(o, "first", x->first) && json_put_u64(o, "last", x->last) &&
+		  json_put_u64(o, "client_id", x->o.client_id) &&
+		  json_put_str(o, "host", ip(x->o.host_addr, a)) && json_put_str(o, "mac", mac(x->o.mac, m));
 
 	if (ok && sa)
-		ok = put_str(o, "peer", ip(x->peer, a));
+		ok = json_put_str(o, "peer", ip(x->peer, a));
 	if (ok && port)
-		ok = put(o, "natt", json_object_new_boolean(x->flags & XDNAT_PORT_NATT));
+		ok = json_put(o, "natt", json_object_new_boolean(x->flags & XDNAT_PORT_NATT));
 	if (ok)
 		return o;
 	json_object_put(o);
@@ -279,15 +257,37 @@ static bool runs_json(struct json_object *doc, const char *key, const struct run
 		      uint32_t client, bool all, bool sa, bool port)
 {
 	struct json_object *arr = json_object_new_array();
-	bool ok = put(doc, key, arr);
+	bool ok = json_put(doc, key, arr);
 
 	for (size_t i = 0; ok && i < r->n; i++)
 		if (all || r->v[i].o.client_id == client)
-			ok = put(arr, NULL, run_json(&r->v[i], sa, port));
+			ok = json_put(arr, NULL, run_json(&r->v[i], sa, port));
 	return ok;
 }
 
 /* ---- the commands ------------------------------------------------------ */
+
+/* A document that says where it comes from: "offline":true, "bpffs":DIR. */
+static struct json_object *offline_doc(const struct maps *m)
+{
+	struct json_object *doc = json_doc_new();
+
+	if (doc && json_put(doc, "offline", json_object_new_boolean(1)) &&
+	    json_put_str(doc, "bpffs", m->dir))
+		return doc;
+	json_object_put(doc);
+	return NULL;
+}
+
+/* The columns' titles, as the first row of a new table. */
+static struct table *titled(unsigned int n, const char *const *titles)
+{
+	struct table *t = table_new(n);
+
+	for (unsigned int i = 0; i < n; i++)
+		table_add(t, "%s", titles[i]);
+	return t;
+}
 
 static int stats(const struct maps *m, bool json, FILE *out, char *err, size_t errlen)
 {
@@ -308,25 +308,17 @@ static int stats(const struct maps *m, bool json, FILE *out, char *err, size_t e
 		return rc;
 	}
 	if (json) {
-		doc = json_doc_new();
-		ok = doc && put(doc, "offline", json_object_new_boolean(1)) &&
-		     put_str(doc, "bpffs", m->dir) && put(doc, "dataplane", dp = json_object_new_object());
+		doc = offline_doc(m);
+		ok = doc && json_put(doc, "dataplane", dp = json_object_new_object());
 		for (int r = 0; ok && r < XDNAT_REASON_MAX; r++) {
 			struct json_object *c = json_object_new_object();
 
-			ok = put(dp, reason_names[r], c) && put_u64(c, "packets", sum[r].packets) &&
-			     put_u64(c, "bytes", sum[r].bytes);
+			ok = json_put(dp, reason_names[r], c) && json_put_u64(c, "packets", sum[r].packets) &&
+			     json_put_u64(c, "bytes", sum[r].bytes);
 		}
-		if (!ok) {
-			json_object_put(doc);
-			doc = NULL;
-		}
-		return json_doc_print(out, doc);
+		return json_doc_finish(out, doc, ok);
 	}
-	t = table_new(3);
-	table_add(t, "DATAPLANE");
-	table_add(t, "PACKETS");
-	table_add(t, "BYTES");
+	t = titled(3, (const char *const[]){ "DATAPLANE", "PACKETS", "BYTES" });
 	for (int r = 0; r < XDNAT_REASON_MAX; r++) {
 		table_add(t, "%s", reason_names[r]);
 		table_add(t, "%llu", (unsigned long long)sum[r].packets);
@@ -344,31 +336,21 @@ static int hosts(const struct maps *m, bool json, FILE *out)
 	bool ok;
 
 	if (json) {
-		doc = json_doc_new();
-		ok = doc && put(doc, "offline", json_object_new_boolean(1)) &&
-		     put_str(doc, "bpffs", m->dir) && put(doc, "hosts", arr = json_object_new_array());
+		doc = offline_doc(m);
+		ok = doc && json_put(doc, "hosts", arr = json_object_new_array());
 		for (size_t i = 0; ok && i < m->hosts.n; i++) {
 			const struct run *h = &m->hosts.v[i];
 			struct json_object *o = json_object_new_object();
 
-			ok = put(arr, NULL, o) && put_u64(o, "client_id", h->o.client_id) &&
-			     put_str(o, "address", ip(h->first, a)) &&
-			     put_str(o, "mac", mac(h->o.mac, mc)) &&
+			ok = json_put(arr, NULL, o) && json_put_u64(o, "client_id", h->o.client_id) &&
+			     json_put_str(o, "address", ip(h->first, a)) &&
+			     json_put_str(o, "mac", mac(h->o.mac, mc)) &&
 			     runs_json(o, "ports", &m->ports, h->o.client_id, false, false, true) &&
 			     runs_json(o, "spis", &m->spis, h->o.client_id, false, false, false);
 		}
-		if (!ok) {
-			json_object_put(doc);
-			doc = NULL;
-		}
-		return json_doc_print(out, doc);
+		return json_doc_finish(out, doc, ok);
 	}
-	t = table_new(5);
-	table_add(t, "CLIENT");
-	table_add(t, "ADDRESS");
-	table_add(t, "MAC");
-	table_add(t, "PORTS");
-	table_add(t, "SPIS");
+	t = titled(5, (const char *const[]){ "CLIENT", "ADDRESS", "MAC", "PORTS", "SPIS" });
 	for (size_t i = 0; i < m->hosts.n; i++) {
 		const struct run *h = &m->hosts.v[i];
 
@@ -394,22 +376,12 @@ static int runs_table(const struct maps *m, const struct runs *r, bool sa, bool 
 	bool ok;
 
 	if (json) {
-		doc = json_doc_new();
-		ok = doc && put(doc, "offline", json_object_new_boolean(1)) &&
-		     put_str(doc, "bpffs", m->dir) &&
-		     runs_json(doc, sa ? "sas" : "ports", r, 0, true, sa, !sa);
-		if (!ok) {
-			json_object_put(doc);
-			doc = NULL;
-		}
-		return json_doc_print(out, doc);
+		doc = offline_doc(m);
+		ok = doc && runs_json(doc, sa ? "sas" : "ports", r, 0, true, sa, !sa);
+		return json_doc_finish(out, doc, ok);
 	}
-	t = table_new(5);
-	table_add(t, "CLIENT");
-	table_add(t, "HOST");
-	table_add(t, "MAC");
-	table_add(t, sa ? "PEER" : "PORTS");
-	table_add(t, sa ? "SPIS" : "FLAGS");
+	t = titled(5, (const char *const[]){ "CLIENT", "HOST", "MAC", sa ? "PEER" : "PORTS",
+					     sa ? "SPIS" : "FLAGS" });
 	for (size_t i = 0; i < r->n; i++) {
 		const struct run *x = &r->v[i];
 

@@ -29,13 +29,6 @@ static uint64_t *total(struct gw_stats *s, size_t i)
 	return (uint64_t *)((char *)s + totals[i].off);
 }
 
-static bool put_u64(struct json_object *o, const char *k, uint64_t v)
-{
-	struct json_object *n = json_object_new_uint64(v);
-
-	return n && !json_object_object_add(o, k, n);
-}
-
 int pap_counters_save(const char *dir, const struct gw_stats *s)
 {
 	struct json_object *doc = json_doc_new(), *req = json_object_new_object();
@@ -45,13 +38,13 @@ int pap_counters_save(const char *dir, const struct gw_stats *s)
 	int rc;
 
 	for (size_t i = 0; ok && i < N_TOTALS; i++)
-		ok = put_u64(doc, totals[i].name, *total((struct gw_stats *)s, i));
+		ok = json_put_u64(doc, totals[i].name, *total((struct gw_stats *)s, i));
 	for (int t = 1; ok && t <= PAP_TYPE_MAX; t++)
 		if (strcmp(pap_type_name((uint8_t)t), "unknown"))
-			ok = put_u64(req, pap_type_name((uint8_t)t), s->requests[t]);
+			ok = json_put_u64(req, pap_type_name((uint8_t)t), s->requests[t]);
 	for (int e = 1; ok && e <= PAP_E_MAX; e++)
 		if (strcmp(pap_err_name(e), "unknown"))
-			ok = put_u64(errs, pap_err_name(e), s->errors[e]);
+			ok = json_put_u64(errs, pap_err_name(e), s->errors[e]);
 	ok = ok && !json_object_object_add(doc, "requests", req);
 	if (ok)
 		req = NULL;

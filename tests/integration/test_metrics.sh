@@ -185,6 +185,24 @@ out=$(ctl_off free 1 2>&1); rc=$?
 check "a command that needs the daemon still fails, saying so" bash -c \
 	"[ $rc = 1 ] && grep -q 'is xdnatd running' <<<'$out'"
 
+# --- pins of another layout: refused by xdnatd and by xdnatctl, naming it ------------------
+# layout_record N TEXT: what an xdnatd of layout N and release TEXT would have pinned
+layout_record() {
+	bpftool map update pinned "$RIG_BPFFS/xdnat_layout" key hex 00 00 00 00 value hex \
+		$("$PY" -c 'import struct, sys
+print(" ".join("%02x" % b for b in struct.pack("=II56s", int(sys.argv[1]), 0, sys.argv[2].encode())))' "$1" "$2")
+}
+layout_record 1 old-release
+out=$(ctl_off stats 2>&1); rc=$?
+check "xdnatctl offline refuses maps of layout 1, naming the release" bash -c \
+	"[ $rc = 1 ] && grep -q 'layout 1 (xdnatd old-release); this xdnatctl reads layout 2' <<<'$out'"
+rig_gw_start >/dev/null 2>&1
+check "xdnatd refuses to start on them, naming the release that pinned them" \
+	grep -q "holds the maps of layout 1 (xdnatd old-release), this xdnatd has layout 2" "$RIG_GW_LOG"
+check "... and forwarding goes on: h1 echoes off the peer" \
+	rig_py h1 udp-echo $G $((H1_PORT_FIRST + 12)) $PEER 7 3 1
+layout_record 2 "$version"
+
 rig_gw_start
 after=$(metric xdnat_pap_datagrams_total)
 check "after the restart, xdnat_pap_datagrams_total went on ($before -> $after)" \
