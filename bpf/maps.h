@@ -127,15 +127,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_icmp_rl SEC(".maps");
 
-/* Packets and bytes per verdict and drop reason, per CPU. Keyed by the
- * enum so that `bpftool map dump` prints the reasons' names: a hash, as the
- * kernel refuses an array whose key's BTF is not a 32-bit int. xdnatd
- * creates every entry at start; count() adds one that is missing. */
+/* Packets and bytes per verdict and drop reason (the index), per CPU; each
+ * value names its reason for bpftool (xdnat.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XDNAT_REASON_MAX);
-	__type(key, enum xdnat_reason);
-	__type(value, struct xdnat_counter);
+	__type(key, __u32);
+	__type(value, struct xdnat_reason_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_stats SEC(".maps");
 

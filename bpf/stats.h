@@ -13,20 +13,16 @@
 
 static __always_inline void count(struct xdp_md *ctx, enum xdnat_reason reason)
 {
-	enum xdnat_reason key = reason;
-	struct xdnat_counter *c, zero = { 0 };
+	__u32 key = reason;
+	struct xdnat_reason_counter *c;
 
 	c = bpf_map_lookup_elem(&xdnat_stats, &key);
-	if (!c) {
-		/* xdnatd creates them all; a test rig or a new reason may not */
-		bpf_map_update_elem(&xdnat_stats, &key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&xdnat_stats, &key);
-		if (!c)
-			return;
-	}
+	if (!c)
+		return;
 	/* per-CPU value and XDP runs with preemption off: no atomics needed */
 	c->packets++;
 	c->bytes += ctx->data_end - ctx->data;
+	c->reason = reason;	/* the entry's name, on the line just written */
 }
 
 /* Count the reason and hand back the XDP action: `return verdict(...)`. */

@@ -385,11 +385,11 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 	}
 	dp->cfg_fd = bpf_map__fd(dp->ext->maps.xdnat_cfg);
 	dp->stats_fd = bpf_map__fd(dp->ext->maps.xdnat_stats);
-	err = pinned_stats_prefill(dp->stats_fd);
+	err = pinned_stats_name(dp->stats_fd);
 	if (!err)
 		err = pinned_layout_write(bpf_map__fd(dp->ext->maps.xdnat_layout));
 	if (err)
-		log_err("writing the counters' entries and the layout record: %s",
+		log_err("writing the counters' names and the layout record: %s",
 			strerror(-err));
 	return err;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The pinned maps as files (pinned.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ int pinned_open(const char *dir, const char *name)
 int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct xdnat_counter *v;
+	struct xdnat_reason_counter *v;
 
 	if (ncpu < 0)
 		return ncpu;
@@ -32,10 +33,8 @@ int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX])
 	if (!v)
 		return -ENOMEM;
 	memset(sum, 0, XDNAT_REASON_MAX * sizeof(*sum));
-	for (enum xdnat_reason r = 0; r < XDNAT_REASON_MAX; r++) {
+	for (__u32 r = 0; r < XDNAT_REASON_MAX; r++) {
 		if (bpf_map_lookup_elem(fd, &r, v)) {
-			if (errno == ENOENT)
-				continue;
 			err = -errno;
 			break;
 		}
@@ -48,21 +47,32 @@ int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX])
 	return err;
 }
 
-int pinned_stats_prefill(int fd)
+int pinned_stats_name(int fd)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xdnat_counter *zero;
-	int err = 0;
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct xdnat_reason_counter *v;
 
 	if (ncpu < 0)
 		return ncpu;
-	zero = calloc((size_t)ncpu, sizeof(*zero));
-	if (!zero)
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	for (enum xdnat_reason r = 0; r < XDNAT_REASON_MAX && !err; r++)
-		if (bpf_map_update_elem(fd, &r, zero, BPF_NOEXIST) && errno != EEXIST)
+	for (__u32 r = 0; r < XDNAT_REASON_MAX && !err; r++) {
+		bool named = true;
+
+		if (bpf_map_lookup_elem(fd, &r, v)) {
 			err = -errno;
-	free(zero);
+			break;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			named &= v[c].reason == (enum xdnat_reason)r;
+			v[c].reason = (enum xdnat_reason)r;
+		}
+		/* only entries never counted lack it: nothing to lose by writing */
+		if (!named && bpf_map_update_elem(fd, &r, v, BPF_EXIST))
+			err = -errno;
+	}
+	free(v);
 	return err;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The pinned maps as files, without the BPF objects: the counters of
- * xdnat_stats (keyed by enum xdnat_reason, one entry per reason) and the
- * layout record xdnat_layout (common/xdnat.h). xdnatd uses this at start and
+ * xdnat_stats (one entry per reason, each naming it) and the layout record
+ * xdnat_layout (common/xdnat.h). xdnatd uses this at start and
  * for its counters, xdnatctl to read the maps when xdnatd is down, the test
  * rigs to read the counters as xdnatd does.
  */
@@ -15,12 +15,12 @@
 #define PINNED_STATS	"xdnat_stats"
 #define PINNED_LAYOUT	"xdnat_layout"
 
-/* Every reason's counters in xdnat_stats (fd), summed over the CPUs; a
- * reason without an entry (a map of an older release) reads 0. 0 or -errno. */
+/* Every reason's counters in xdnat_stats (fd), summed over the CPUs.
+ * 0 or -errno. */
 int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX]);
-/* Create each reason's entry that is missing, at zero, so a dump lists them
- * all (the programs also create one they miss). 0 or -errno. */
-int pinned_stats_prefill(int fd);
+/* Write each entry's reason where it is missing (the programs write it when
+ * they count), so that a dump names them all. 0 or -errno. */
+int pinned_stats_name(int fd);
 
 /* Write our layout and release into xdnat_layout (fd). 0 or -errno. */
 int pinned_layout_write(int fd);

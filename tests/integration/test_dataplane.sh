@@ -138,13 +138,14 @@ elif cmd == "found":		# found PCAP OUTDIR [OSRC ODST]: names seen
 EOF
 found() { "$PY" "$TMP/pkt.py" found "$@" | sort | tr '\n' ' '; }
 # counters straight from the pinned map, summed over CPUs: "reason=packets ..."
-# (bpftool names each key: XDNAT_DROP_SPI_UNKNOWN is spi_unknown)
+# (each entry names its reason: XDNAT_DROP_SPI_UNKNOWN is spi_unknown)
 counters() {
 	bpftool -j map dump pinned "$BPFFS/xdnat_stats" | "$PY" -c 'import json, re, sys
 for e in json.load(sys.stdin):
     f = e["formatted"]
     n = sum(v["value"]["packets"] for v in f["values"])
-    print("%s=%d" % (re.sub("^XDNAT_(DROP_)?", "", f["key"]).lower(), n))'
+    r = f["values"][0]["value"]["reason"]
+    print("%s=%d" % (re.sub("^XDNAT_(DROP_)?", "", r).lower(), n))'
 }
 count() { counters | sed -n "s/^$1=//p"; }
 # host_mac ADDR: the MAC xdnat_hosts holds for ADDR (00:00:... unresolved)

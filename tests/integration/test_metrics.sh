@@ -5,7 +5,7 @@
 # moving with traffic and PAP requests), the PAP counters going on after a
 # restart, the control socket's --ctl-group (a member reads, cannot free;
 # others cannot connect), xdnatctl reading the pinned maps while xdnatd is
-# down, and bpftool printing the counters' reason names.
+# down, and bpftool printing the counters' reason names and the layout record.
 . "$(dirname "$0")/lib.sh"
 require_root
 . "$(dirname "$0")/rig.sh"
@@ -107,13 +107,16 @@ check "xdnat_sa_entries: the third host's 16 SPIs x 1 peer" grep -qx 'xdnat_sa_e
 
 # --- bpftool: the counters by name, the layout record -----------------------------------
 bpftool -j map dump pinned "$RIG_BPFFS/xdnat_stats" > "$TMP/stats.json"
-check "bpftool map dump xdnat_stats: every key is a reason's enum name" "$PY" -c '
+check "bpftool map dump xdnat_stats: every entry names its reason on every CPU" "$PY" -c '
 import json, re, sys
-keys = [e["formatted"]["key"] for e in json.load(open(sys.argv[1]))]
-print(keys)
-names = sorted(re.sub("^XDNAT_(DROP_)?", "", k).lower() for k in keys)
-sys.exit(not all(k.startswith("XDNAT_") for k in keys) or names != sorted(sys.argv[2].split()))' \
-	"$TMP/stats.json" "$(reasons | tr '\n' ' ')"
+names = sys.argv[2].split()
+for e in json.load(open(sys.argv[1])):
+    f = e["formatted"]
+    got = {v["value"]["reason"] for v in f["values"]}
+    want = {n for n in got if re.sub("^XDNAT_(DROP_)?", "", n).lower() == names[f["key"]]}
+    if not got or got != want or not all(n.startswith("XDNAT_") for n in got):
+        sys.exit("entry %d (%s): %s" % (f["key"], names[f["key"]], got))
+' "$TMP/stats.json" "$(reasons | tr '\n' ' ')"
 check "bpftool map dump xdnat_layout: layout 2 and the release" bash -c \
 	"bpftool -j map dump pinned '$RIG_BPFFS/xdnat_layout' | '$PY' -c 'import json, sys
 v = json.load(sys.stdin)[0][\"formatted\"][\"value\"]
