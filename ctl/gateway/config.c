@@ -82,6 +82,14 @@ static const struct key keys[] = {
 	  .help = "UDP port of PAP" },
 	{ "state-dir", KEY_STRING, "DIR", FIELD(state_dir), .def = "/var/lib/xdnat",
 	  .help = "persistent state" },
+	/* issue 15: who held which block when (docs/xdnatd.md "Allocation log") */
+	{ "alloc-log", KEY_STRING, "FILE", FIELD(alloc_log),
+	  .help = "allocation log (who held which ports and SPIs when), or none "
+		  "(default: STATE-DIR/alloc.log)" },
+	{ "alloc-log-size", KEY_U32, "BYTES", FIELD(alloc_log_size), .lo = 4096,
+	  .hi = UINT32_MAX, .def = "67108864", .help = "rotate the allocation log at this size" },
+	{ "alloc-log-keep", KEY_U32, "N", FIELD(alloc_log_keep), .lo = 1, .hi = 1000,
+	  .def = "16", .help = "rotated allocation logs kept (FILE.1 newest)" },
 	{ "socket", KEY_STRING, "PATH", FIELD(socket_path), .def = "/run/xdnat/xdnatd.sock",
 	  .help = "control socket" },
 	{ "bpffs", KEY_STRING, "DIR", FIELD(bpffs), .def = XDNAT_BPFFS_DEFAULT,

@@ -24,6 +24,9 @@ struct xdnatd_config {
 	uint32_t internal;		/* Gi, network order; 0 = any */
 	uint16_t pap_port;
 	char state_dir[PATH_MAX];
+	char alloc_log[PATH_MAX];	/* empty: STATE-DIR/alloc.log; "none": off */
+	uint32_t alloc_log_size;	/* rotate at this many bytes */
+	uint32_t alloc_log_keep;	/* rotated files kept */
 	char socket_path[108];		/* sizeof(sun_path) */
 	char bpffs[PATH_MAX];
 	char site_key_file[PATH_MAX];

@@ -2,8 +2,9 @@
 /*
  * xdnatctl — inspect and administer a running xdnatd over its control socket.
  * The daemon renders tables and JSON; this tool passes the command and prints
- * the answer, exiting 1 when the daemon reports an error. When no daemon
- * answers, stats, hosts, sa and ports are read from the pinned maps
+ * the answer, exiting 1 when the daemon reports an error. who and log
+ * export read the allocation log themselves, with no daemon asked; when no
+ * daemon answers, stats, hosts, sa and ports are read from the pinned maps
  * (offline.c).
  */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <limits.h>
 #include <unistd.h>
+#include "gateway/alloc_log.h"
 #include "gateway/offline.h"
 #include "lib/ctlsock.h"
 #include "lib/version.h"
@@ -21,7 +23,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: xdnatctl [--socket PATH] [--bpffs DIR] [--json] COMMAND\n\n"
+		"usage: xdnatctl [--socket PATH] [--alloc-log FILE] [--bpffs DIR] [--json] COMMAND\n\n"
 		"commands:\n"
 		"  hosts        registered hosts, their leases, ports and SPIs\n"
 		"  sa           the established-SA table (validated external peers)\n"
@@ -38,12 +40,19 @@ static void usage(FILE *out)
 		"               a new enrolment token for xdnat-host up --token, printed once\n"
 		"  token list | token revoke ID\n"
 		"               the live tokens (no secrets) / withdraw one\n"
+		"  who G PORT [--at TIME] | who G --spi SPI [--at TIME]\n"
+		"               which client and host held that port (SPI) of G at TIME\n"
+		"               (default now), from the allocation log, no daemon needed\n"
+		"  log export [--since TIME] [--until TIME]\n"
+		"               the allocation log's lines (JSON lines), oldest first\n"
 		"  ports        (offline only) the ports of G each host owns, as ranges\n\n"
 		"When xdnatd does not answer, stats, hosts, sa and ports read the maps\n"
 		"pinned in --bpffs DIR (default " XDNAT_BPFFS_DEFAULT ") instead, and say so.\n"
+		"TIME: 2026-12-02T14:03:00Z (RFC 3339), 2026-12-02, @UNIXSECONDS or now.\n"
 		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
 		"--version prints the version.\n"
-		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
+		"The socket defaults to /run/xdnat/xdnatd.sock, the allocation log\n"
+		"(--alloc-log, as xdnatd's) to /var/lib/xdnat/alloc.log.\n");
 }
 
 /* state backup DIR: the daemon runs elsewhere (in /): DIR made absolute. */
@@ -93,7 +102,8 @@ static int offline(const char *path, const char *bpffs, int why, int n, char **c
 
 int main(int argc, char **argv)
 {
-	const char *path = "/run/xdnat/xdnatd.sock", *bpffs = XDNAT_BPFFS_DEFAULT;
+	const char *path = "/run/xdnat/xdnatd.sock", *alog = "/var/lib/xdnat/" ALLOC_LOG_NAME;
+	const char *bpffs = XDNAT_BPFFS_DEFAULT;
 	char *cmd[CTLSOCK_MAX_ARGS], err[512], dir[PATH_MAX];
 	int rc, n = 0;
 	bool words = false;
@@ -109,12 +119,13 @@ int main(int argc, char **argv)
 			version_print(stdout, "xdnatctl");
 			return 0;
 		}
-		if (!strcmp(a, "--socket") || !strcmp(a, "--bpffs")) {
+		if (!words && (!strcmp(a, "--socket") || !strcmp(a, "--alloc-log") ||
+			       !strcmp(a, "--bpffs"))) {
 			if (++i == argc) {
 				fprintf(stderr, "xdnatctl: %s needs a path\n", a);
 				return 2;
 			}
-			*(a[2] == 's' ? &path : &bpffs) = argv[i];
+			*(a[2] == 's' ? &path : a[2] == 'a' ? &alog : &bpffs) = argv[i];
 			continue;
 		}
 		/* after the command, options are the command's (token issue --uses) */
@@ -133,6 +144,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the allocation log is read here, offline */
+	for (int i = 0; i < n; i++)
+		if (strcmp(cmd[i], "--json")) {
+			if (!strcmp(cmd[i], "who") || !strcmp(cmd[i], "log"))
+				return alloc_log_cmd(n, cmd, alog, stdout, stderr);
+			break;
+		}
 	if (absolute_backup_dir(cmd, n, dir, sizeof(dir)))
 		return 2;
 	rc = ctlsock_call(path, n, cmd, 0, stdout, err, sizeof(err));

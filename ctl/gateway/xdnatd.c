@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <openssl/crypto.h>
+#include "gateway/alloc_log.h"
 #include "gateway/bpffs.h"
 #include "gateway/ca.h"
 #include "gateway/config.h"
@@ -66,6 +67,7 @@ struct daemon {
 	struct gw *gw;
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
+	struct alloc_log *alog;		/* NULL: --alloc-log none */
 	struct crl_http *http;		/* NULL: no CRL distribution point served */
 	int http_fd;
 	struct metrics *metrics;	/* NULL: no --metrics-listen */
@@ -321,6 +323,11 @@ static void reload(struct daemon *d)
 	n.gw.spi_hi = d->cfg.gw.spi_hi;
 	reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi, true);
 	gw_reconfigure(d->gw, &n.gw);
+	if (d->alog)
+		alloc_log_set_limits(d->alog, n.alloc_log_size, n.alloc_log_keep);
+	if (strcmp(n.alloc_log, d->cfg.alloc_log))
+		log_warn("reload: --alloc-log needs a restart; the allocation log stays %s",
+			 d->alog ? alloc_log_path(d->alog) : "off");
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");
@@ -493,6 +500,29 @@ static void state_age_check(const struct state_image *img, uint64_t written)
 			 (unsigned long long)age);
 }
 
+/* --alloc-log (default STATE-DIR/alloc.log) for gw_commit to append to. */
+static int open_alloc_log(struct daemon *d)
+{
+	char path[PATH_MAX + 16];
+	int rc;
+
+	if (!strcmp(d->cfg.alloc_log, "none"))
+		return 0;
+	snprintf(path, sizeof(path), "%s", d->cfg.alloc_log);
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, ALLOC_LOG_NAME);
+	rc = alloc_log_open(path, d->cfg.alloc_log_size, d->cfg.alloc_log_keep, &d->alog);
+	if (rc) {
+		log_err("allocation log %s: %s", path, rc == -EBUSY ?
+			"in use by another xdnatd" : strerror(-rc));
+		return -1;
+	}
+	if (alloc_log_warning(d->alog))
+		log_warn("%s", alloc_log_warning(d->alog));
+	gw_set_alloc_log(d->gw, d->alog);
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	struct state_image img = { 0 };
@@ -557,7 +587,7 @@ static int setup(struct daemon *d)
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
 	state_age_check(&img, written);
 	state_image_free(&img);
-	if (restore_counters(d) || open_dataplane(d))
+	if (open_alloc_log(d) || restore_counters(d) || open_dataplane(d))
 		return -1;
 
 	d->pap_fd = open_pap_socket(&d->cfg);
@@ -775,6 +805,7 @@ int main(int argc, char **argv)
 	crl_http_stop(d.http);
 	metrics_stop(d.metrics);
 	gw_free(d.gw);
+	alloc_log_close(d.alog);
 	ca_close(d.ca);
 	state_close(d.store);
 	return rc ? 1 : 0;
