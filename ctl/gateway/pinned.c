@@ -22,16 +22,28 @@ int pinned_open(const char *dir, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX])
+/* A value of xdnat_stats for every CPU, and their number in *ncpu; NULL
+ * with -errno in *ncpu. */
+static struct xdnat_reason_counter *percpu_value(int *ncpu)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	struct xdnat_reason_counter *v;
 
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu < 0)
+		return NULL;
+	v = calloc((size_t)*ncpu, sizeof(*v));
 	if (!v)
-		return -ENOMEM;
+		*ncpu = -ENOMEM;
+	return v;
+}
+
+int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX])
+{
+	int ncpu, err = 0;
+	struct xdnat_reason_counter *v = percpu_value(&ncpu);
+
+	if (!v)
+		return ncpu;
 	memset(sum, 0, XDNAT_REASON_MAX * sizeof(*sum));
 	for (__u32 r = 0; r < XDNAT_REASON_MAX; r++) {
 		if (bpf_map_lookup_elem(fd, &r, v)) {
@@ -49,14 +61,11 @@ int pinned_read_stats(int fd, struct xdnat_counter sum[XDNAT_REASON_MAX])
 
 int pinned_stats_name(int fd)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct xdnat_reason_counter *v;
+	int ncpu, err = 0;
+	struct xdnat_reason_counter *v = percpu_value(&ncpu);
 
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
-		return -ENOMEM;
+		return ncpu;
 	for (__u32 r = 0; r < XDNAT_REASON_MAX && !err; r++) {
 		bool named = true;
 
