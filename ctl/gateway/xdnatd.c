@@ -328,6 +328,10 @@ static void reload(struct daemon *d)
 	if (strcmp(n.alloc_log, d->cfg.alloc_log))
 		log_warn("reload: --alloc-log needs a restart; the allocation log stays %s",
 			 d->alog ? alloc_log_path(d->alog) : "off");
+	if (n.metrics_addr != d->cfg.metrics_addr || n.metrics_port != d->cfg.metrics_port ||
+	    n.ctl_gid != d->cfg.ctl_gid)
+		log_warn("reload: --metrics-listen and --ctl-group need a restart; keeping "
+			 "the running ones");
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");
