@@ -117,6 +117,8 @@ static const struct key keys[] = {
 	  .help = "members may run xdnatctl's read commands (default: root only)" },
 	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
 	  .help = "detach the XDP programs, remove the pins, exit" },
+	{ "check-kernel", KEY_SWITCH, NULL, FIELD(check_kernel), .where = KEY_ARGV_ONLY,
+	  .help = "probe the kernel features the data plane needs, print them, exit 0 or 1" },
 	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
 	  .def = "300", .help = "lease granted when a host asks for none" },
 	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
@@ -403,7 +405,7 @@ static int check_observability(struct xdnatd_config *c, char *err, size_t errlen
 
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
-	if (c->unload)
+	if (c->unload || c->check_kernel)
 		return 0;	/* needs only the NICs and the pin directory */
 	if (!c->gw.global) {
 		snprintf(err, errlen, "--global ADDR is required (the address the hosts share)");

@@ -39,6 +39,7 @@ struct xdnatd_config {
 	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
 	bool xdp_generic;		/* --xdp-mode generic (default native) */
 	bool unload;			/* --unload: detach, unpin, exit */
+	bool check_kernel;		/* --check-kernel: the probe table, exit */
 	char crl_listen[64];		/* --crl-listen ADDR:PORT, "none", or empty */
 	uint32_t crl_addr;		/* ...parsed: network order; port 0: no server */
 	uint16_t crl_port;

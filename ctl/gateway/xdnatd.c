@@ -31,6 +31,7 @@
 #include "gateway/crl_http.h"
 #include "lib/ctlsock.h"
 #include "gateway/dataplane.h"
+#include "lib/kfeat.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
 #include "gateway/metrics.h"
@@ -76,6 +77,7 @@ struct daemon {
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
 	struct pap_subnets subnets;
+	struct kfeat_set kernel;	/* what the data plane needs, probed at start */
 	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
@@ -350,7 +352,7 @@ static int open_dataplane(struct daemon *d)
 			 "no --ext-if and --int-if given");
 		return 0;
 	}
-	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
+	if (dataplane_open(&d->cfg, &d->kernel, &d->dp) || dataplane_reconcile(d->dp, d->gw))
 		return -1;
 	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
@@ -537,6 +539,10 @@ static int setup(struct daemon *d)
 	int rc;
 
 	if (check_ifaces(&d->cfg))
+		return -1;
+	/* before anything changes: no sysctl, no mount, no pin */
+	if (config_dataplane(&d->cfg) &&
+	    (dataplane_kernel_probe(&d->cfg, &d->kernel) || kfeat_report_start(&d->kernel)))
 		return -1;
 	rc = bpffs_prepare(d->cfg.bpffs);
 	if (rc) {
@@ -760,6 +766,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (d.cfg.check_kernel)
+		return dataplane_kernel_probe(&d.cfg, &d.kernel) ? 1 :
+		       kfeat_report_table(&d.kernel, stdout);
 	if (d.cfg.unload) {
 		rc = dataplane_unload(&d.cfg);
 		if (reserved_ports_release(d.cfg.state_dir))

@@ -26,6 +26,7 @@
 #include "host/host_veth.h"
 #include "lib/ctlsock.h"
 #include "lib/dirlock.h"
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "lib/sigfd.h"
 #include "pap/gw_key.h"
@@ -995,10 +996,18 @@ static int start_pap(struct agent *a, bool fresh)
 static int setup(struct agent *a)
 {
 	const struct host_opts *o = a->o;
+	struct kfeat_set k;
 	uint32_t old_global;
 	char err[512];
 	bool fresh;
 	int rc;
+
+	/* before anything changes: no state directory, no route, no filter */
+	rc = host_tc_kernel_probe(&k);
+	if (!rc)
+		rc = kfeat_report_start(&k);
+	if (rc)
+		return rc;
 
 	if (o->site_key_file[0] &&
 	    pap_site_key_load(o->site_key_file, a->key, sizeof(a->key), &a->key_len, err,
