@@ -155,6 +155,7 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->sa = bpf_map__fd(r->ext->maps.xdnat_sa);
 	r->hosts = bpf_map__fd(r->ext->maps.xdnat_hosts);
 	r->frags = bpf_map__fd(r->ext->maps.xdnat_frags);
+	r->frag_src = bpf_map__fd(r->ext->maps.xdnat_frag_src);
 	r->icmp_ids = bpf_map__fd(r->ext->maps.xdnat_icmp_ids);
 	r->nexthop = bpf_map__fd(r->ext->maps.xdnat_nexthop);
 	r->stats = bpf_map__fd(r->ext->maps.xdnat_stats);
@@ -459,6 +460,7 @@ int rig_world(struct rig *r)
 	    clear_map(r->sa, sizeof(struct xdnat_sa_key)) ||
 	    clear_map(r->hosts, sizeof(uint32_t)) ||
 	    clear_map(r->frags, sizeof(struct xdnat_frag_key)) ||
+	    clear_map(r->frag_src, sizeof(uint32_t)) ||
 	    clear_map(r->icmp_ids, sizeof(struct xdnat_icmp_key)) ||
 	    clear_map(r->ipsec_out, sizeof(struct xdnat_ipsec_key)) ||
 	    reset_icmp_rl(r) || rig_clear_nexthops(r))

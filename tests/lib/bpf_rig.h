@@ -82,7 +82,7 @@ struct rig {
 	int ext_fd, int_fd;		/* program fds */
 	int ext_ifindex, int_ifindex;
 	int cfg, ports, spiblk, sa, hosts, frags, icmp_ids, nexthop, stats, tx;
-	int ipsec_out, icmp_rl;
+	int ipsec_out, icmp_rl, frag_src;
 	int ncpus;
 	uint16_t used_ports[64];	/* set by rig_set_port, reset by rig_world */
 	unsigned int n_used_ports;

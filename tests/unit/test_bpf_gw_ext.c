@@ -462,10 +462,11 @@ static void test_ext_too_big_rules(void **state)
 	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
 	big_to_h1(&in, PEER, 185);
 	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NOT_DF);
-	/* sources no ICMP may go to */
+	/* sources no ICMP may go to: no host may get their packets either
+	 * (BCP 38, finding 14), checked before the size */
 	for (size_t i = 0; i < sizeof(bad_src) / sizeof(bad_src[0]); i++) {
 		big_to_h1(&in, bad_src[i], 0x4000);
-		ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
+		ext_expect_drop(&in, XDNAT_DROP_SRC_MARTIAN);
 	}
 	/* an ICMP error (quoting a big UDP packet of H1's) is never answered */
 	n = from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 1440));
@@ -1075,23 +1076,20 @@ static void test_ext_mac_zero_in_value_fib(void **state)
 static void test_ext_fragment_learns_mac(void **state)
 {
 	struct xdnat_frag_key fk;
-	struct xdnat_owner o;
+	struct xdnat_frag o;
 	uint8_t first[128], rest[128];
 	struct frame in;
 
 	(void)state;
 	NEED_RIG();
 	memset(rest, 0x71, sizeof(rest));
-	memset(&fk, 0, sizeof(fk));
-	fk.src = PEER;
-	fk.id = htons(0x4343);
-	fk.proto = P_UDP;
+	frag_key_of(&fk, PEER, G, 0x4343, P_UDP);
 	set_port_mac(H2_PORT, CID2, H2, 0, H2_NEW_MAC);
 	udp(first, 500, H2_PORT, rest, 100);
 	fragment(&in, PEER, 0x4343, 0x2000, P_UDP, first, 48);
 	expect_to_host(&in, H2_NEW_MAC, H2);
 	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
-	assert_owner(&o, CID2, H2, H2_NEW_MAC);
+	assert_owner(&o.owner, CID2, H2, H2_NEW_MAC);
 	/* the port's MAC is lost meanwhile: the rest keep the learned one */
 	set_port_mac(H2_PORT, CID2, H2, 0, NULL);
 	fragment(&in, PEER, 0x4343, 48 / 8, P_UDP, rest, 60);
@@ -1101,7 +1099,7 @@ static void test_ext_fragment_learns_mac(void **state)
 	fragment(&in, PEER, 0x4344, 0x2000, P_UDP, first, 48);
 	expect_to_host(&in, H2_MAC, H2);
 	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
-	assert_owner(&o, CID2, H2, NULL);
+	assert_owner(&o.owner, CID2, H2, NULL);
 	fragment(&in, PEER, 0x4344, 48 / 8, P_UDP, rest, 60);
 	expect_to_host(&in, H2_MAC, H2);
 	/* the gateway's own: learned as all zero, MAC included */
@@ -1110,7 +1108,7 @@ static void test_ext_fragment_learns_mac(void **state)
 	fragment(&in, PEER, 0x4345, 0x2000, P_UDP, first, 48);
 	ext_expect_pass(&in);
 	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
-	assert_owner(&o, 0, 0, NULL);
+	assert_owner(&o.owner, 0, 0, NULL);
 }
 
 /* ---- tunnel semantics: TTL, ECN into the outer header, route reasons ----------------- */
@@ -1162,10 +1160,11 @@ static void test_ext_ttl(void **state)
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 40000, 31000, d, 4));
 	ip4_set_ttl(in.b + 14, 1);
 	ext_expect_pass(&in);
-	/* no errors to a multicast source or about an ICMP error */
+	/* no errors to a multicast source (dropped before, as martian: BCP 38)
+	 * or about an ICMP error */
 	to_g(&in, IP4(224, 0, 0, 5), P_UDP, l4, udp(l4, 40000, H1_PORT, d, 4));
 	ip4_set_ttl(in.b + 14, 1);
-	ext_expect_drop(&in, XDNAT_DROP_TTL_EXCEEDED);
+	ext_expect_drop(&in, XDNAT_DROP_SRC_MARTIAN);
 	{
 		uint8_t q[64];
 		size_t qn = from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 53, d, 8));

@@ -35,13 +35,16 @@ static void test_int_echo_id_learns_mac(void **state)
 	to_g(&rep, PEER, P_ICMP, ic, icmp(ic, 0, 0, 0x24680001, d, sizeof(d)));
 
 	set_host_mac(H1, CID1, H1_NEW_MAC);
+	from_host(&req, H1_NEW_MAC, H1, inner, n);
 	int_expect_decap(&req, PEER_MAC);
 	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
 	assert_owner(&o, CID1, H1, H1_NEW_MAC);
 	expect_to_host(&rep, H1_NEW_MAC, H1);
-	/* the MAC changes: the learned entry follows at the next request */
+	/* the MAC changes: the learned entry follows at the next request
+	 * (from the new MAC: gw_int checks the frame's source) */
 	set_host_entry(H1, CID1, H3_MAC);
 	expect_to_host(&rep, H1_NEW_MAC, H1);
+	from_host(&req, H3_MAC, H1, inner, n);
 	int_expect_decap(&req, PEER_MAC);
 	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
 	assert_owner(&o, CID1, H1, H3_MAC);
@@ -76,14 +79,19 @@ static void test_int_decap(void **state)
 	n = from_g(inner, G, PEER, P_AH, l4, ah(l4, P_TCP, 0xc0ffee, d, 20));
 	from_host(&in, H2_MAC, H2, inner, n);
 	int_expect_decap(&in, PEER_MAC);
-	/* an ICMP error the host's stack sends */
-	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 28));
+	/* an ICMP error the host's stack sends about a packet to its port */
+	n = host_unreach(inner, H2_PORT, 0);
 	from_host(&in, H2_MAC, H2, inner, n);
 	int_expect_decap(&in, PEER_MAC);
-	/* a non-first fragment carries no port: allowed */
+	/* a non-first fragment carries no port: allowed after its first */
 	{
-		struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP, .id = 3, .frag = 10 };
+		struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP, .id = 3,
+				 .frag = 0x2000 };
 
+		n = ip4(inner, &h, l4, udp(l4, H1_PORT, 500, d, 32));
+		from_host(&in, H1_MAC, H1, inner, n);
+		int_expect_decap(&in, PEER_MAC);
+		h.frag = 5;
 		n = ip4(inner, &h, d, 40);
 		from_host(&in, H1_MAC, H1, inner, n);
 		int_expect_decap(&in, PEER_MAC);
@@ -490,7 +498,7 @@ static void test_int_ttl(void **state)
 		assert_memory_equal(out.b + 14 + 20 + 16, &(uint32_t){ G }, 4);
 	}
 	/* no error about an ICMP error (RFC 1812 4.3.2.7) */
-	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 28));
+	n = host_unreach(inner, H1_PORT, 0);
 	ip4_set_ttl(inner, 1);
 	from_host(&in, H1_MAC, H1, inner, n);
 	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
@@ -820,7 +828,7 @@ static int restore_ext_mtu(void **state)
  * goes out. An ICMP error too big is dropped, never answered. */
 static void test_int_link_mtu_frag_needed(void **state)
 {
-	static uint8_t inner[FRAME_MAX], l4[FRAME_MAX], d[FRAME_MAX];
+	static uint8_t inner[FRAME_MAX];
 	struct frame in, out;
 	size_t n;
 
@@ -842,8 +850,7 @@ static void test_int_link_mtu_frag_needed(void **state)
 	expect_frag_needed_host(&in, H1, 1280);
 	assert_int_equal(sh("ip route del 203.0.113.10/32 dev " EXT_DEV), 0);
 	/* the host's own ICMP error, too big: no error about an error */
-	memset(d, 0x21, sizeof(d));
-	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 1320));
+	n = host_unreach(inner, H1_PORT, 1292);
 	from_host(&in, H1_MAC, H1, inner, n);
 	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TOO_BIG_NO_ICMP);
 }
@@ -887,7 +894,7 @@ static void test_int_ipsec_out_learned(void **state)
 	k.proto = P_ESP;
 	set_host_mac(H1, CID1, H1_NEW_MAC);
 	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc3000003, 1, 40));
-	from_host(&in, H1_MAC, H1, inner, n);
+	from_host(&in, H1_NEW_MAC, H1, inner, n);
 	int_expect_decap(&in, PEER_MAC);
 	assert_int_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
 	assert_owner(&o, CID1, H1, H1_NEW_MAC);
@@ -913,7 +920,7 @@ static void test_int_ipsec_out_learned(void **state)
 	be16(inner + 2, (uint16_t)n);
 	be16(inner + 10, 0);
 	be16(inner + 10, inet_csum(inner, 20));
-	from_host(&in, H1_MAC, H1, inner, n);
+	from_host(&in, H1_NEW_MAC, H1, inner, n);
 	int_expect_decap(&in, PEER_MAC);
 	assert_int_not_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
 }
