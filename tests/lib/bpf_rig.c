@@ -232,6 +232,9 @@ int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8
 	c.int_mtu = int_mtu;
 	c.flags = flags;
 	memcpy(c.int_mac, int_mac, sizeof(c.int_mac));
+	/* the internal NIC's subnet, as xdnatd reads it */
+	c.int_nets[0].net = IP4(10, 0, 0, 0);
+	c.int_nets[0].mask = IP4(255, 255, 255, 0);
 	return update(r->cfg, &k, &c);
 }
 
