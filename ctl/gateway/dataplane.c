@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -378,6 +380,15 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 		if (err)
 			return err;
 	}
+	for (enum mapsync_learned l = 0; l < MAPSYNC_L_N; l++) {
+		map = find_map(dp, 0, mapsync_learned_name(l));
+		if (!map)
+			return -ENOENT;
+		err = mapsync_bind_learned(&dp->sync, l, bpf_map__fd(map), bpf_map__key_size(map),
+					   bpf_map__value_size(map));
+		if (err)
+			return err;
+	}
 	dp->cfg_fd = bpf_map__fd(dp->ext->maps.xdnat_cfg);
 	dp->stats_fd = bpf_map__fd(dp->ext->maps.xdnat_stats);
 	return 0;
@@ -397,7 +408,53 @@ static int nic_mtu(int fd, const char *name, uint16_t *mtu)
 	return 0;
 }
 
-/* The internal NIC's MTU and MAC, and the external NIC's MTU, into c. */
+int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max)
+{
+	struct ifaddrs *ifa, *i;
+	int n = 0;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const void *)i->ifa_addr;
+		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
+
+		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, ifname))
+			continue;
+		if ((unsigned int)n < max) {
+			mask[n] = m->sin_addr.s_addr;
+			net[n] = a->sin_addr.s_addr & m->sin_addr.s_addr;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+/* The internal NIC's subnets into c (BCP 38: gw_ext drops packets to G
+ * from them); unused slots zero. More than fit: the first ones, said once. */
+static void read_int_nets(const char *int_if, struct xdnat_cfg *c)
+{
+	uint32_t net[XDNAT_MAX_INT_NETS], mask[XDNAT_MAX_INT_NETS];
+	int n = nic_subnets(int_if, net, mask, XDNAT_MAX_INT_NETS);
+	static bool warned;
+
+	/* not readable now: keep what c has */
+	if (n < 0)
+		return;
+	memset(c->int_nets, 0, sizeof(c->int_nets));
+	for (int k = 0; k < n && k < XDNAT_MAX_INT_NETS; k++) {
+		c->int_nets[k].net = net[k];
+		c->int_nets[k].mask = mask[k];
+	}
+	if (n > XDNAT_MAX_INT_NETS && !warned) {
+		warned = true;
+		log_warn("%s has %d IPv4 subnets; gw_ext refuses sources from the first %u "
+			 "only", int_if, n, XDNAT_MAX_INT_NETS);
+	}
+}
+
+/* The internal NIC's MTU, MAC and subnets, and the external NIC's MTU, into c. */
 static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c)
 {
 	struct ifreq ifr = { 0 };
@@ -414,6 +471,8 @@ static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c
 	if (!err)
 		memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
 	close(fd);
+	if (!err)
+		read_int_nets(int_if, c);
 	return err;
 }
 

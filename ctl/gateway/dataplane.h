@@ -30,6 +30,10 @@ struct dataplane_stats {
  * own earlier programs atomically and refusing a foreign XDP program. Needs
  * config_dataplane(cfg). 0 or -errno, the reason logged.
  */
+/* The IPv4 subnets (network order) of NIC ifname, the first max of them
+ * into net and mask; how many it has, or -errno. */
+int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max);
+
 int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out);
 /* Make the share maps equal to the gateway's host table, in place (no
  * clearing: the programs keep forwarding), with the hosts' MACs as the
