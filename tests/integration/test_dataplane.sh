@@ -146,7 +146,9 @@ names = ["pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown", "peer_not_val
          "route_wrong_nic", "fib_frag_needed", "redirect_failed", "adjust_head_failed",
          "icmp_time_exceeded", "ttl_exceeded", "ecn_not_ect", "fwd_hairpin",
          "hairpin_no_owner", "icmp_tunnel_error", "icmp_frag_to_host",
-         "too_big_not_df", "too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved"]
+         "too_big_not_df", "too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved",
+         "host_mac_mismatch", "icmp_quote_not_own", "icmp_quote_unchecked", "src_martian",
+         "src_internal", "src_global", "frag_conflict", "frag_budget"]
 for e in json.load(sys.stdin):
     f = e["formatted"]
     n = sum(v["value"]["packets"] for v in f["values"])
