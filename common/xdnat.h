@@ -113,7 +113,7 @@ struct xdnat_counter {
 	__u64 bytes;
 };
 
-#define XDNAT_MAX_INT_NETS	4	/* internal subnets gw_ext knows */
+#define XDNAT_MAX_INT_NETS	8	/* internal subnets gw_ext knows */
 
 /* xdnat_cfg value (single entry, key 0): written by xdnatd, read per packet. */
 struct xdnat_cfg {
@@ -127,8 +127,8 @@ struct xdnat_cfg {
 	/* what a host's packet may be on the external link: longer ones get
 	 * frag-needed (DF) or are dropped; 0: unknown, the FIB's check only */
 	__u16 ext_mtu;
-	/* the internal NIC's subnets (BCP 38): gw_ext drops packets to G from
-	 * them; unused slots have mask 0 and net 0xffffffff (matches nothing) */
+	/* the internal subnets (BCP 38: --internal-nets, then the internal
+	 * NIC's): gw_ext drops packets to G from them; mask 0: an unused slot */
 	struct xdnat_prefix {
 		__u32 net;		/* be, masked */
 		__u32 mask;		/* be */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <net/if.h>
 #include "gateway/gateway.h"
+#include "xdnat.h"
 
 #define CRL_HTTP_DEFAULT_PORT	8555	/* --crl-listen's port when --internal names Gi */
 
@@ -40,6 +41,9 @@ struct xdnatd_config {
 	uint16_t crl_port;
 	char crl_url[256];		/* named in every certificate; empty: none */
 	char port_blocks_oid[128];
+	char internal_nets[256];	/* --internal-nets PREFIX,...; empty: none */
+	uint32_t int_net[XDNAT_MAX_INT_NETS], int_mask[XDNAT_MAX_INT_NETS];	/* ...parsed, be */
+	unsigned int n_int_nets;
 };
 
 /* The XDP data plane runs only when both NICs are named. */

@@ -293,9 +293,11 @@ static void reload(struct daemon *d)
 	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
 	    strcmp(n.ca_key, d->cfg.ca_key) || strcmp(n.crl_url, d->cfg.crl_url) ||
 	    n.crl_addr != d->cfg.crl_addr || n.crl_port != d->cfg.crl_port ||
-	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid))
+	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid) ||
+	    strcmp(n.internal_nets, d->cfg.internal_nets))
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
-			 "mode, map sizes, CA files and the CRL and OID settings need a "
+			 "mode, map sizes, CA files, internal nets and the CRL and OID settings "
+			 "need a "
 			 "restart; applying lease, quotas, budgets, rates, site key and log "
 			 "level only");
 	/* the running ranges stay until a restart, and so do their reserved ports */

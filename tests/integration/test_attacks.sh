@@ -26,7 +26,9 @@ require_root
 FLOOD=$BUILD/itest/pap_flood
 PAP=4555
 UNUSED=5	# --unused-after: a registration with no signed request is reclaimed
-RIG_GW_FLAGS+=(--unused-after $UNUSED)
+# a routed internal subnet (hosts behind a router): gw_ext knows it as internal
+ROUTED_NET=10.99.0.0/16
+RIG_GW_FLAGS+=(--unused-after $UNUSED --internal-nets $ROUTED_NET)
 if ! rig_up; then fail "rig up"; summary; exit 1; fi
 pass "rig up: h1 client $H1_CID, h2 client $H2_CID, the LAN attacker at $LATK_ADDR"
 
@@ -166,6 +168,8 @@ check "from atk, UDP to G:$H1_PORT_FIRST from h2's address: src_internal" \
 	dropped_as src_internal spoof atk "$EXT0_MAC" to-g $H2_ADDR $G $H1_PORT_FIRST
 check "... from Gi: src_internal" \
 	dropped_as src_internal spoof atk "$EXT0_MAC" to-g $GI $G $H1_PORT_FIRST
+check "... from the routed internal subnet $ROUTED_NET (--internal-nets): src_internal" \
+	dropped_as src_internal spoof atk "$EXT0_MAC" to-g 10.99.3.4 $G $H1_PORT_FIRST
 check "... from G: src_global" \
 	dropped_as src_global spoof atk "$EXT0_MAC" to-g $G $G $H1_PORT_FIRST
 check "h1's MAC is resolved in xdnat_hosts (the next check needs it)" \
