@@ -343,6 +343,8 @@ _Static_assert((XDNAT_SPI_GRANULE & (XDNAT_SPI_GRANULE - 1)) == 0, "granule: a p
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
 _Static_assert(sizeof(struct xdnat_frag_key) == 12, "xdnat_frag_key layout");
 _Static_assert(sizeof(struct xdnat_frag) == 24, "xdnat_frag layout");
+_Static_assert(__builtin_offsetof(struct xdnat_frag, owner) == 0,
+	       "xdnat_frag: the map sync reads every learned value's owner at offset 0");
 _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
 _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
 _Static_assert(sizeof(struct xdnat_ipsec_key) == 12, "xdnat_ipsec_key layout");
