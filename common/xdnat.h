@@ -323,10 +323,16 @@ enum xdnat_host_counter {
 	XDNAT_HOST_PASS,		/* not the tunnel's: untouched */
 	XDNAT_HOST_ERROR,		/* tunnel packet malformed or not resizable: dropped */
 	XDNAT_HOST_ECN_NOT_ECT,		/* outer CE, inner Not-ECT: dropped (RFC 6040) */
+	/* G is reached through the gateway's tunnel only (docs/security.md,
+	 * finding 15): the rest of what the LAN sends towards it is dropped */
+	XDNAT_HOST_PLAIN_TO_G,		/* plain (untunnelled) packet to G */
+	XDNAT_HOST_LOCAL_SOURCE,	/* plain packet from G or Hi: never from the LAN */
+	XDNAT_HOST_TUNNEL_NOT_GW,	/* IPIP to G not from Gi to Hi, or hiding its inner header */
 	XDNAT_HOST_CTR_MAX,
 };
 
-#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error", "ecn_not_ect" }
+#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error", "ecn_not_ect", \
+	"plain_to_g", "local_source", "tunnel_not_gw" }
 
 _Static_assert(sizeof(struct xdnat_counter) == 16, "xdnat_counter layout");
 _Static_assert(sizeof(struct xdnat_host_cfg) == 12, "xdnat_host_cfg layout");

@@ -81,6 +81,14 @@ static const struct key keys[] = {
 	  .help = "UDP port of PAP" },
 	{ "state-dir", KEY_STRING, "DIR", FIELD(state_dir), .def = "/var/lib/xdnat",
 	  .help = "persistent state" },
+	/* issue 15: who held which block when (docs/xdnatd.md "Allocation log") */
+	{ "alloc-log", KEY_STRING, "FILE", FIELD(alloc_log),
+	  .help = "allocation log (who held which ports and SPIs when), or none "
+		  "(default: STATE-DIR/alloc.log)" },
+	{ "alloc-log-size", KEY_U32, "BYTES", FIELD(alloc_log_size), .lo = 4096,
+	  .hi = UINT32_MAX, .def = "67108864", .help = "rotate the allocation log at this size" },
+	{ "alloc-log-keep", KEY_U32, "N", FIELD(alloc_log_keep), .lo = 1, .hi = 1000,
+	  .def = "16", .help = "rotated allocation logs kept (FILE.1 newest)" },
 	{ "socket", KEY_STRING, "PATH", FIELD(socket_path), .def = "/run/xdnat/xdnatd.sock",
 	  .help = "control socket" },
 	{ "bpffs", KEY_STRING, "DIR", FIELD(bpffs), .def = XDNAT_BPFFS_DEFAULT,
@@ -106,6 +114,8 @@ static const struct key keys[] = {
 	  .def = CERT_OID_PORT_BLOCKS, .help = "OID of the certificates' portBlocks extension" },
 	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
 	  .help = "detach the XDP programs, remove the pins, exit" },
+	{ "check-kernel", KEY_SWITCH, NULL, FIELD(check_kernel), .where = KEY_ARGV_ONLY,
+	  .help = "probe the kernel features the data plane needs, print them, exit 0 or 1" },
 	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
 	  .def = "300", .help = "lease granted when a host asks for none" },
 	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
@@ -410,7 +420,7 @@ bad:
 
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
-	if (c->unload)
+	if (c->unload || c->check_kernel)
 		return 0;	/* needs only the NICs and the pin directory */
 	if (!c->gw.global) {
 		snprintf(err, errlen, "--global ADDR is required (the address the hosts share)");

@@ -24,6 +24,9 @@ struct xdnatd_config {
 	uint32_t internal;		/* Gi, network order; 0 = any */
 	uint16_t pap_port;
 	char state_dir[PATH_MAX];
+	char alloc_log[PATH_MAX];	/* empty: STATE-DIR/alloc.log; "none": off */
+	uint32_t alloc_log_size;	/* rotate at this many bytes */
+	uint32_t alloc_log_keep;	/* rotated files kept */
 	char socket_path[108];		/* sizeof(sun_path) */
 	char bpffs[PATH_MAX];
 	char site_key_file[PATH_MAX];
@@ -36,6 +39,7 @@ struct xdnatd_config {
 	uint32_t sa_entries;		/* max_entries of the xdnat_sa map */
 	bool xdp_generic;		/* --xdp-mode generic (default native) */
 	bool unload;			/* --unload: detach, unpin, exit */
+	bool check_kernel;		/* --check-kernel: the probe table, exit */
 	char crl_listen[64];		/* --crl-listen ADDR:PORT, "none", or empty */
 	uint32_t crl_addr;		/* ...parsed: network order; port 0: no server */
 	uint16_t crl_port;

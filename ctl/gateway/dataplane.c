@@ -33,6 +33,8 @@
 #include "gateway/bpffs.h"
 #include "gateway/config.h"
 #include "gateway/dataplane.h"
+#include "lib/ethtool.h"
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "gateway/mapsync.h"
 #include "gateway/neigh.h"
@@ -187,33 +189,30 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-/*
- * Does the kernel take multi-buffer XDP programs (BPF_F_XDP_HAS_FRAGS,
- * Linux 5.18)? Asked with a two-instruction XDP_PASS program: an old
- * kernel refuses the flag with EINVAL.
- */
-static bool kernel_has_xdp_frags(void)
+int dataplane_kernel_probe(const struct xdnatd_config *cfg, struct kfeat_set *k)
 {
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_XDP_HAS_FRAGS,
-		    .expected_attach_type = BPF_XDP);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdnat_probe", "GPL", insns, 2, &o);
+	size_t size;
+	const void *elf;
 
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
+	kfeat_init(k, "xdnatd");
+	k->bpffs = cfg->bpffs;
+	elf = gw_ext__elf_bytes(&size);
+	kfeat_need_object(k, prog_names[0], elf, size);
+	elf = gw_int__elf_bytes(&size);
+	kfeat_need_object(k, prog_names[1], elf, size);
+	kfeat_need(k, KFEAT_BPFFS, 0, 0, false, "the pinned maps");
+	kfeat_need(k, KFEAT_XDP_FRAGS, 0, 0, true, "gw_ext, gw_int");
+	kfeat_need(k, KFEAT_NEIGH_MANAGED, 0, 0, true, "the next hops");
+	return kfeat_probe(k);
 }
 
-/* Load either the xdp.frags programs or their plain twins, never both. */
-static int choose_programs(struct dataplane *dp)
+/* Load either the xdp.frags programs or their plain twins, never both
+ * (the probe said which, logged once). */
+static int choose_programs(struct dataplane *dp, bool frags)
 {
 	int err;
 
-	dp->frags = kernel_has_xdp_frags();
+	dp->frags = frags;
 	err = bpf_program__set_autoload(dp->ext->progs.gw_ext, dp->frags);
 	if (!err)
 		err = bpf_program__set_autoload(dp->ext->progs.gw_ext_plain, !dp->frags);
@@ -221,20 +220,13 @@ static int choose_programs(struct dataplane *dp)
 		err = bpf_program__set_autoload(dp->in->progs.gw_int, dp->frags);
 	if (!err)
 		err = bpf_program__set_autoload(dp->in->progs.gw_int_plain, !dp->frags);
-	if (err) {
+	if (err)
 		log_err("choosing the XDP programs: %s", strerror(-err));
-		return err;
-	}
-	if (dp->frags)
-		log_info("XDP programs multi-buffer aware (xdp.frags): a jumbo MTU attaches");
-	else
-		log_warn("the kernel refuses xdp.frags (before Linux 5.18): plain XDP "
-			 "programs, so a NIC's MTU must fit one page (about 3500 bytes on veth)");
-	return 0;
+	return err;
 }
 
 /* Both objects, opened (not loaded) with their pins under dir. */
-static int open_skels(struct dataplane *dp, const char *dir)
+static int open_skels(struct dataplane *dp, const char *dir, bool frags)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dir);
 	int err;
@@ -252,7 +244,7 @@ static int open_skels(struct dataplane *dp, const char *dir)
 		log_err("opening the gw_int BPF object: %s", strerror(errno));
 		return err;
 	}
-	return choose_programs(dp);
+	return choose_programs(dp, frags);
 }
 
 static void close_skels(struct dataplane *dp)
@@ -647,10 +639,18 @@ static int xdp_attach(const char *ifname, unsigned int ifindex, const struct xdp
 	if (old_fd >= 0)
 		close(old_fd);
 	if (err) {
+		char why[96] = "", driver[32];
+
+		/* the kernel answers EOPNOTSUPP for a driver without ndo_bpf */
+		if (mode == XDP_FLAGS_DRV_MODE && err == -EOPNOTSUPP &&
+		    !ethtool_driver(ifname, driver, sizeof(driver)))
+			snprintf(why, sizeof(why), ": driver %s has no native XDP; try "
+				 "--xdp-mode generic", driver);
+		else if (mode == XDP_FLAGS_DRV_MODE)
+			snprintf(why, sizeof(why), " (no native XDP in this driver? try "
+				 "--xdp-mode generic)");
 		log_err("attaching %s to %s in %s mode: %s%s", bpf_program__name(prog),
-			ifname, mode_name(mode), strerror(-err),
-			mode == XDP_FLAGS_DRV_MODE ? " (no native XDP in this driver? "
-			"try --xdp-mode generic)" : "");
+			ifname, mode_name(mode), strerror(-err), why);
 		return err;
 	}
 	if (cur->id && cur->mode == mode)
@@ -755,7 +755,8 @@ static int add_ep(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg)
+static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg,
+			 const struct kfeat_set *k)
 {
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
 	int err;
@@ -765,6 +766,7 @@ static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg)
 		log_err("rtnetlink sockets for the routes' next hops: %s", strerror(-err));
 		return err;
 	}
+	nexthop_set_managed(dp->nh, kfeat_state(k, KFEAT_NEIGH_MANAGED));
 	dp->nh_events = ring_buffer__new(bpf_map__fd(dp->ext->maps.xdnat_nh_events),
 					 on_nh_event, dp, NULL);
 	if (!dp->nh_events) {
@@ -817,7 +819,8 @@ static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 	return 0;
 }
 
-int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
+int dataplane_open(const struct xdnatd_config *cfg, const struct kfeat_set *k,
+		   struct dataplane **out)
 {
 	struct dataplane *dp = calloc(1, sizeof(*dp));
 	int err;
@@ -832,13 +835,13 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 			log_err("--bpffs %s: %s", cfg->bpffs, strerror(-err));
 	}
 	if (!err)
-		err = open_skels(dp, cfg->bpffs);
+		err = open_skels(dp, cfg->bpffs, kfeat_state(k, KFEAT_XDP_FRAGS) == KFEAT_PRESENT);
 	if (!err)
 		err = load(dp, cfg);
 	if (!err)
 		err = configure(dp, cfg);
 	if (!err)
-		err = open_nexthops(dp, cfg);
+		err = open_nexthops(dp, cfg, k);
 	if (!err)
 		err = attach(dp, cfg);
 	if (err) {
@@ -943,7 +946,7 @@ int dataplane_unload(const struct xdnatd_config *cfg)
 	else if (rc)
 		log_info("removed %d managed neighbour entr%s", rc, rc == 1 ? "y" : "ies");
 	/* The objects name the pins; a map both define is unlinked once. */
-	rc = open_skels(&dp, cfg->bpffs);
+	rc = open_skels(&dp, cfg->bpffs, true);	/* the pins' names only */
 	if (rc) {
 		close_skels(&dp);
 		return rc;

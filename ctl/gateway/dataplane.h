@@ -15,6 +15,7 @@
 
 struct dataplane;
 struct xdnatd_config;
+struct kfeat_set;
 
 struct dataplane_stats {
 	struct xdnat_counter reason[XDNAT_REASON_MAX];	/* summed over CPUs */
@@ -26,15 +27,23 @@ struct dataplane_stats {
 };
 
 /*
- * Load (reusing pinned maps), fill the config maps and attach, replacing our
- * own earlier programs atomically and refusing a foreign XDP program. Needs
- * config_dataplane(cfg). 0 or -errno, the reason logged.
+ * What the data plane needs of the kernel (kfeat.h): what gw_ext and gw_int
+ * use, the BPF filesystem at --bpffs, and the optional xdp.frags and
+ * managed neighbour entries. Probed; changes nothing. 0 or -errno, logged.
  */
+int dataplane_kernel_probe(const struct xdnatd_config *cfg, struct kfeat_set *k);
 /* The IPv4 subnets (network order) of NIC ifname, the first max of them
  * into net and mask; how many it has, or -errno. */
 int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max);
 
-int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out);
+/*
+ * Load (reusing pinned maps), fill the config maps and attach, replacing our
+ * own earlier programs atomically and refusing a foreign XDP program. Needs
+ * config_dataplane(cfg) and the kernel's answers k (dataplane_kernel_probe:
+ * which programs, which next-hop mode). 0 or -errno, the reason logged.
+ */
+int dataplane_open(const struct xdnatd_config *cfg, const struct kfeat_set *k,
+		   struct dataplane **out);
 /* Make the share maps equal to the gateway's host table, in place (no
  * clearing: the programs keep forwarding), with the hosts' MACs as the
  * kernel knows them now (resolution starts for the others). 0 or -errno. */

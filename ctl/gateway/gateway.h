@@ -127,8 +127,13 @@ int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
  */
 size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 		 uint16_t src_port, uint8_t *reply, size_t cap);
-/* Persist what the handled requests changed. 0 or -errno. */
+/* Persist what the handled requests changed: the allocation log's lines,
+ * then the state. 0 or -errno. */
 int gw_commit(struct gw *g);
+/* The allocation log (alloc_log.h) every grant, extension, free and expiry
+ * is written to, from now; NULL (the default): none. The caller keeps it. */
+struct alloc_log;
+void gw_set_alloc_log(struct gw *g, struct alloc_log *l);
 /* Expire leases that ran out (frees their shares). Returns how many. */
 unsigned int gw_expire(struct gw *g);
 /* Write a snapshot and empty the journal: when the journal is long, or

@@ -23,12 +23,14 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <openssl/crypto.h>
+#include "gateway/alloc_log.h"
 #include "gateway/bpffs.h"
 #include "gateway/ca.h"
 #include "gateway/config.h"
 #include "gateway/crl_http.h"
 #include "lib/ctlsock.h"
 #include "gateway/dataplane.h"
+#include "lib/kfeat.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
 #include "gateway/tokens.h"
@@ -63,11 +65,13 @@ struct daemon {
 	struct gw *gw;
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
+	struct alloc_log *alog;		/* NULL: --alloc-log none */
 	struct crl_http *http;		/* NULL: no CRL distribution point served */
 	int http_fd;
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
 	struct pap_subnets subnets;
+	struct kfeat_set kernel;	/* what the data plane needs, probed at start */
 	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
@@ -308,6 +312,11 @@ static void reload(struct daemon *d)
 	n.gw.spi_hi = d->cfg.gw.spi_hi;
 	reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi, true);
 	gw_reconfigure(d->gw, &n.gw);
+	if (d->alog)
+		alloc_log_set_limits(d->alog, n.alloc_log_size, n.alloc_log_keep);
+	if (strcmp(n.alloc_log, d->cfg.alloc_log))
+		log_warn("reload: --alloc-log needs a restart; the allocation log stays %s",
+			 d->alog ? alloc_log_path(d->alog) : "off");
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");
@@ -326,7 +335,7 @@ static int open_dataplane(struct daemon *d)
 			 "no --ext-if and --int-if given");
 		return 0;
 	}
-	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
+	if (dataplane_open(&d->cfg, &d->kernel, &d->dp) || dataplane_reconcile(d->dp, d->gw))
 		return -1;
 	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
@@ -445,6 +454,29 @@ static void state_age_check(const struct state_image *img, uint64_t written)
 			 (unsigned long long)age);
 }
 
+/* --alloc-log (default STATE-DIR/alloc.log) for gw_commit to append to. */
+static int open_alloc_log(struct daemon *d)
+{
+	char path[PATH_MAX + 16];
+	int rc;
+
+	if (!strcmp(d->cfg.alloc_log, "none"))
+		return 0;
+	snprintf(path, sizeof(path), "%s", d->cfg.alloc_log);
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, ALLOC_LOG_NAME);
+	rc = alloc_log_open(path, d->cfg.alloc_log_size, d->cfg.alloc_log_keep, &d->alog);
+	if (rc) {
+		log_err("allocation log %s: %s", path, rc == -EBUSY ?
+			"in use by another xdnatd" : strerror(-rc));
+		return -1;
+	}
+	if (alloc_log_warning(d->alog))
+		log_warn("%s", alloc_log_warning(d->alog));
+	gw_set_alloc_log(d->gw, d->alog);
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	struct state_image img = { 0 };
@@ -455,6 +487,10 @@ static int setup(struct daemon *d)
 	int rc;
 
 	if (check_ifaces(&d->cfg))
+		return -1;
+	/* before anything changes: no sysctl, no mount, no pin */
+	if (config_dataplane(&d->cfg) &&
+	    (dataplane_kernel_probe(&d->cfg, &d->kernel) || kfeat_report_start(&d->kernel)))
 		return -1;
 	rc = bpffs_prepare(d->cfg.bpffs);
 	if (rc) {
@@ -509,6 +545,8 @@ static int setup(struct daemon *d)
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
 	state_age_check(&img, written);
 	state_image_free(&img);
+	if (open_alloc_log(d))
+		return -1;
 	if (open_dataplane(d))
 		return -1;
 
@@ -671,6 +709,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (d.cfg.check_kernel)
+		return dataplane_kernel_probe(&d.cfg, &d.kernel) ? 1 :
+		       kfeat_report_table(&d.kernel, stdout);
 	if (d.cfg.unload) {
 		rc = dataplane_unload(&d.cfg);
 		if (reserved_ports_release(d.cfg.state_dir))
@@ -718,6 +759,7 @@ int main(int argc, char **argv)
 	dataplane_close(d.dp);
 	crl_http_stop(d.http);
 	gw_free(d.gw);
+	alloc_log_close(d.alog);
 	ca_close(d.ca);
 	state_close(d.store);
 	return rc ? 1 : 0;

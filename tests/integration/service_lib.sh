@@ -65,6 +65,22 @@ check_man() {
 	done
 }
 
+# check_kernel_probe BINDIR: --check-kernel of xdnatd and xdnat-host says
+# this kernel has everything (exit 0, the verdict last); without the
+# privilege to load BPF it says that in one line and exits 1.
+check_kernel_probe() {
+	local p
+	for p in xdnatd xdnat-host; do
+		check "$p --check-kernel: exit 0, everything present" bash -c \
+			"out=\$('$1/$p' --check-kernel) && ! grep -E 'ABSENT|not probed' <<< \"\$out\" &&
+			 [ \"\$(tail -n 1 <<< \"\$out\")\" = '$p: this kernel has what it needs' ]"
+		check "$p --check-kernel as nobody: exit 1, one line saying why" bash -c \
+			"out=\$(setpriv --reuid=65534 --regid=65534 --clear-groups '$1/$p' --check-kernel);
+			 [ \$? = 1 ] && tail -n 1 <<< \"\$out\" |
+			 grep -qx '$p: cannot probe kernel .*: Operation not permitted ($p needs root.*)'"
+	done
+}
+
 # check_example_conf BINDIR CONF: every key of the configuration file that
 # --help lists is in CONF, commented out, with --help's default.
 check_example_conf() {
@@ -73,7 +89,7 @@ check_example_conf() {
 		line=$(grep -E "^#$key = " "$2") || { bad+=" $key(missing)"; continue; }
 		[ -z "$def" ] || [ "${line#*= }" = "$def" ] || bad+=" $key($line, wants $def)"
 	done < <("$1/xdnatd" --help | sed -n 's/^  --\([a-z-]*\).*/\1/p' |
-		grep -vxE 'unload|config|version|help' | while read -r k; do
+		grep -vxE 'unload|check-kernel|config|version|help' | while read -r k; do
 			"$1/xdnatd" --help | grep -E "^  --$k( |$)" |
 				sed -n 's/.*(default \([^:)][^)]*\))$/\1/p' |
 				{ read -r d || true; echo "$k ${d:-}"; }; done)
@@ -82,11 +98,12 @@ check_example_conf() {
 }
 
 # A configuration from the example: each of its keys uncommented as it
-# stands, but no NICs, site key or CA files and PAP on 127.0.0.1: the
+# stands, but no NICs, site key, CA files or allocation log path (it would
+# leave the state directory) and PAP on 127.0.0.1: the
 # control plane alone. In $TMP/NAME.conf.
 example_conf() {	# example_conf EXAMPLE NAME
 	sed -e 's/^#\([a-z-]* = \)/\1/' \
-		-e 's/^\(ext-if\|int-if\|site-key\|ca-cert\|ca-key\|foreground\|pidfile\) = /#&/' \
+		-e 's/^\(ext-if\|int-if\|site-key\|ca-cert\|ca-key\|foreground\|pidfile\|alloc-log\) = /#&/' \
 		-e 's/^internal = .*/internal = 127.0.0.1/' "$1" > "$TMP/$2.conf"
 }
 
