@@ -470,12 +470,16 @@ static struct json_object *host_dump_json(const struct gw *g, const struct host 
 int view_state_dump(FILE *out, const struct gw *g, const struct state_meta *m,
 		    uint64_t written)
 {
-	struct json_object *doc = json_doc_new(), *meta = NULL, *hosts = NULL;
+	struct json_object *doc = json_doc_new(), *meta = NULL, *hosts = NULL, *pool = NULL;
 	char gl[INET_ADDRSTRLEN];
 	bool ok = doc && json_put(doc, "meta", meta = json_object_new_object()) &&
 		  json_put_u64(meta, "next_client_id", m->next_client_id) &&
 		  json_put_str(meta, "global", ip(m->global, gl)) &&
-		  json_put_u64(meta, "state_written", written) &&
+		  json_put(meta, "pool", pool = json_object_new_array());
+
+	for (unsigned int i = 0; ok && i < m->n_pool; i++)
+		ok = json_put_str(pool, NULL, ip(m->pool[i], gl));
+	ok = ok && json_put_u64(meta, "state_written", written) &&
 		  json_put_u64(meta, "now", gw_now(g)) &&
 		  json_put(doc, "hosts", hosts = json_object_new_array());
 

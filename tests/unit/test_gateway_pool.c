@@ -494,6 +494,19 @@ static void test_pool_views(void **state)
 	assert_non_null(strstr(text, "GLOBAL        HOSTS  PORTS_FREE  SPIS_FREE"));
 	assert_non_null(strstr(text, "198.51.100.2  1      900"));
 	free(text);
+
+	{
+		struct state_meta m;
+
+		gw_state_meta(f->g, &m);
+		assert_int_equal(m.n_pool, 3);
+		o = open_memstream(&text, &len);
+		assert_int_equal(view_state_dump(o, f->g, &m, 0), 0);
+		fclose(o);
+		assert_non_null(strstr(text, "\"global\":\"198.51.100.1\",\"pool\":[\"198.51.100.1\","
+					     "\"198.51.100.2\",\"198.51.100.3\"]"));
+		free(text);
+	}
 }
 
 static void test_pool_config_checked(void **state)

@@ -459,8 +459,8 @@ static void test_state_dump(void **state)
 {
 	static const char *const doc_keys[] = { "schema", "version", "meta", "hosts", "ports_free",
 						"spis_free", NULL };
-	static const char *const meta_keys[] = { "next_client_id", "global", "state_written",
-						 "now", NULL };
+	static const char *const meta_keys[] = { "next_client_id", "global", "pool",
+						 "state_written", "now", NULL };
 	static const char *const host_keys[] = {
 		"client_id", "address", "global", "lease_seconds", "lease_remaining", "ports",
 		"spis", "natt_port", "validated_peers", "lease_expires", "cert_serial",
@@ -485,6 +485,9 @@ static void test_state_dump(void **state)
 	assert_keys(meta, meta_keys);
 	assert_int_equal(num(meta, "next_client_id"), 3);
 	assert_string_equal(str(meta, "global"), "198.51.100.1");
+	assert_int_equal(json_object_array_length(member(meta, "pool", json_type_array)), 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(
+		member(meta, "pool", json_type_array), 0)), "198.51.100.1");
 	assert_int_equal(num(meta, "state_written"), 999990);
 	assert_int_equal(num(meta, "now"), f->now);
 	hosts = member(doc, "hosts", json_type_array);
