@@ -359,22 +359,26 @@ static void write_bytes(const char *dir, const char *name, const uint8_t *p, siz
 	assert_int_equal(fclose(o), 0);
 }
 
-/* What an xdnatd before the pool wrote: state.snap version 1 (generation 1,
- * next id 3, G, one host) and a journal of generation 1 with a version 1
- * META (next id 5). */
-static void write_v1_state(const char *dir, const struct host *h)
+static void unlink_jnl(const char *dir)
 {
-	uint8_t snap[2048], jnl[64], *rec;
-	size_t n = 0, rlen, j = 0;
-	uint8_t g[4];
+	char path[128];
 
-	memcpy(g, &(uint32_t){ G }, 4);
+	snprintf(path, sizeof(path), "%s/state.journal", dir);
+	unlink(path);
+}
+
+/* state.snap of this version (generation 1) with these meta bytes and h. */
+static void write_snap(const char *dir, uint32_t version, const uint8_t *meta, size_t mlen,
+		       const struct host *h)
+{
+	uint8_t snap[2048], *rec;
+	size_t n, rlen;
+
 	memcpy(snap, "XDNATSNP", 8);
 	n = 8;
-	le(snap + n, 1, 4), n += 4;
+	le(snap + n, version, 4), n += 4;
 	le(snap + n, 1, 8), n += 8;
-	le(snap + n, 3, 4), n += 4;
-	memcpy(snap + n, g, 4), n += 4;
+	memcpy(snap + n, meta, mlen), n += mlen;
 	le(snap + n, 1, 4), n += 4;
 	assert_int_equal(state_host_encode(h, &rec, &rlen), 0);
 	assert_true(n + 4 + rlen + 32 <= sizeof(snap));
@@ -382,21 +386,39 @@ static void write_v1_state(const char *dir, const struct host *h)
 	memcpy(snap + n, rec, rlen), n += rlen;
 	free(rec);
 	assert_int_equal(EVP_Digest(snap, n, snap + n, NULL, EVP_sha256(), NULL), 1);
-	n += 32;
-	write_bytes(dir, "state.snap", snap, n);
+	write_bytes(dir, "state.snap", snap, n + 32);
+}
 
+/* state.journal of generation 1 holding one record of kind. */
+static void write_jnl(const char *dir, uint8_t kind, const uint8_t *pl, uint32_t plen)
+{
+	uint8_t jnl[256];
+	size_t j;
+
+	assert_true(24 + 9 + plen <= sizeof(jnl));
 	memcpy(jnl, "XDNATJNL", 8);
 	j = 8;
 	le(jnl + j, 1, 4), j += 4;
 	le(jnl + j, 1, 8), j += 8;
 	le(jnl + j, crc32(0, jnl, 20), 4), j += 4;
-	le(jnl + j, 8, 4), j += 4;		/* META: 8 bytes */
-	jnl[j] = 3;
-	le(jnl + j + 1, 5, 4);
-	memcpy(jnl + j + 5, g, 4);
-	le(jnl + j + 9, crc32(0, jnl + j, 9), 4);
-	j += 13;
-	write_bytes(dir, "state.journal", jnl, j);
+	le(jnl + j, plen, 4), j += 4;
+	jnl[j] = kind;
+	memcpy(jnl + j + 1, pl, plen);
+	le(jnl + j + 1 + plen, crc32(0, jnl + j, 1 + plen), 4);
+	write_bytes(dir, "state.journal", jnl, j + 1 + plen + 4);
+}
+
+/* What an xdnatd before the pool wrote: state.snap version 1 (next id 3,
+ * G, host h) and a journal with a version 1 META (next id 5, G). */
+static void write_v1_state(const char *dir, const struct host *h)
+{
+	uint8_t meta[8];
+
+	le(meta, 3, 4);
+	memcpy(meta + 4, &(uint32_t){ G }, 4);
+	write_snap(dir, 1, meta, sizeof(meta), h);
+	le(meta, 5, 4);
+	write_jnl(dir, 3, meta, sizeof(meta));
 }
 
 static void test_old_state_is_pool_of_one(void **state)
@@ -445,6 +467,56 @@ static void test_old_state_is_pool_of_one(void **state)
 	assert_int_equal(img.meta.next_client_id, 5);
 	state_image_free(&img);
 	fx_start(f, &cfg);
+}
+
+/* A damaged pool in the state stops the load, naming the file. */
+static void test_pool_meta_damage(void **state)
+{
+	struct fx *f = *state;
+	struct host h = { .client_id = 2, .addr = HOST_A, .global = G };
+	struct state_image img = { 0 };
+	uint8_t meta[4 + 1 + 4 * 17] = { 9, 0, 0, 0 };
+	char err[256];
+
+	(void)f;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/xdnat-poolbad-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	for (int k = 0; k < 4; k++) {
+		/* k 0: a pool of 0, 1: of 17, 2: cut short, in the snapshot; 3: the
+		 * journal's META_POOL a pool of 0 */
+		size_t mlen = k == 1 ? sizeof(meta) : 4 + 1 + 4;
+
+		meta[4] = k == 1 ? 17 : k == 2 ? 3 : 0;
+		if (k < 3) {
+			write_snap(f->dir, 2, meta, mlen, &h);
+			unlink_jnl(f->dir);
+		} else {
+			meta[4] = 1;
+			memcpy(meta + 5, &(uint32_t){ G }, 4);
+			write_snap(f->dir, 2, meta, mlen, &h);
+			meta[4] = 0;
+			write_jnl(f->dir, 4, meta, (uint32_t)mlen);
+		}
+		assert_int_equal(state_open(f->dir, &f->store), 0);
+		assert_int_equal(state_load(f->store, &img, err, sizeof(err)), -EBADMSG);
+		assert_non_null(strstr(err, k < 3 ? "state.snap" : "state.journal"));
+		state_image_free(&img);
+		state_close(f->store);
+		f->store = NULL;
+	}
+	/* A good pool of two in both loads. */
+	meta[4] = 2;
+	memcpy(meta + 5, &(uint32_t){ G }, 4);
+	memcpy(meta + 9, &(uint32_t){ G3 }, 4);
+	write_snap(f->dir, 2, meta, 4 + 1 + 8, &h);
+	write_jnl(f->dir, 4, meta, 4 + 1 + 8);
+	assert_int_equal(state_open(f->dir, &f->store), 0);
+	if (state_load(f->store, &img, err, sizeof(err)))
+		fail_msg("state_load: %s", err);
+	assert_int_equal(img.meta.n_pool, 2);
+	assert_int_equal(img.meta.pool[1], G3);
+	assert_int_equal(img.meta.next_client_id, 9);
+	state_image_free(&img);
 }
 
 static void test_pool_views(void **state)
@@ -540,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pool_state_restart, pool_setup, pool_teardown),
 		cmocka_unit_test_setup_teardown(test_old_state_is_pool_of_one, pool_setup,
 						pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_meta_damage, pool_setup, pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_views, pool_setup, pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_config_checked, pool_setup,
 						pool_teardown),
