@@ -28,6 +28,7 @@
 #include <zlib.h>
 #include "gateway/ca.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/state_record.h"
 #include "gateway/views.h"
 #include "host/host_cert.h"
@@ -565,6 +566,14 @@ static void test_pool_views(void **state)
 	fclose(o);
 	assert_non_null(strstr(text, "GLOBAL        HOSTS  PORTS_FREE  SPIS_FREE"));
 	assert_non_null(strstr(text, "198.51.100.2  1      900"));
+	free(text);
+
+	o = open_memstream(&text, &len);
+	assert_int_equal(metrics_render(o, f->g, NULL, NULL), 0);
+	fclose(o);
+	assert_non_null(strstr(text, "\nxdnat_pool_hosts{global=\"198.51.100.3\"} 2\n"));
+	assert_non_null(strstr(text, "\nxdnat_pool_ports_held{global=\"198.51.100.1\"} 210\n"));
+	assert_non_null(strstr(text, "\nxdnat_pool_ports_free{global=\"198.51.100.2\"} 900\n"));
 	free(text);
 
 	{
