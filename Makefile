@@ -67,6 +67,7 @@ COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
 		   libjson-c-dev libmnl-dev libsystemd-dev libmicrohttpd-dev scdoc iproute2 ethtool python3-scapy \
+		   python3-prometheus-client \
 		   tcpdump iputils-ping
 # What make deb needs besides (debian/control's Build-Depends are DEB_PKGS'
 # build half).

@@ -127,14 +127,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_icmp_rl SEC(".maps");
 
-/* Packets and bytes per verdict and drop reason, per CPU. */
+/* Packets and bytes per verdict and drop reason (the index), per CPU; each
+ * value names its reason for bpftool (xdnat.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XDNAT_REASON_MAX);
 	__type(key, __u32);
-	__type(value, struct xdnat_counter);
+	__type(value, struct xdnat_reason_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_stats SEC(".maps");
+
+/* The layout record (key 0): which layout of these maps is pinned, and the
+ * release that pinned them; xdnatd refuses pins of another layout, and
+ * xdnatctl reads the maps offline only of its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdnat_layout);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_layout SEC(".maps");
 
 /* Egress NICs by ifindex, for bpf_redirect_map. */
 struct {

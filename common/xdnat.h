@@ -91,10 +91,39 @@ enum xdnat_reason {
 	"icmp_tunnel_error", "icmp_frag_to_host", "too_big_not_df",	\
 	"too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved" }
 
-/* xdnat_stats value: one per reason per CPU. */
+/* Packets and bytes: the host tunnel's counters (xdnat_host_stat), and the
+ * data plane's summed over CPUs. */
 struct xdnat_counter {
 	__u64 packets;
 	__u64 bytes;
+};
+
+/*
+ * xdnat_stats value, one per reason (the index) per CPU: the counters and
+ * the reason itself, so that `bpftool map dump` names every entry
+ * ("reason": "XDNAT_DROP_SPI_UNKNOWN"). The reason is in the value, not the
+ * key's type: the kernel takes only a 32-bit int as an array's key type,
+ * and a hash keyed by the enum costs 40-60 ns a packet (docs/xdnatd.md).
+ */
+struct xdnat_reason_counter {
+	__u64 packets;
+	__u64 bytes;
+	enum xdnat_reason reason;	/* the index; written by the programs and xdnatd */
+	__u32 pad;
+};
+
+/*
+ * xdnat_layout value (single entry, key 0), written by xdnatd: the layout of
+ * the pinned maps (raised whenever a map's type, key, value or meaning
+ * changes) and the release that pinned them. An xdnatd of another layout
+ * refuses the pins, naming that release; xdnatctl reads them offline only
+ * when the layout is its own.
+ */
+#define XDNAT_MAP_LAYOUT	2	/* 2: xdnat_stats names its reasons, this record */
+struct xdnat_layout {
+	__u32 layout;			/* XDNAT_MAP_LAYOUT; 0: never written */
+	__u32 pad;
+	char version[56];		/* the release, NUL-terminated */
 };
 
 /* xdnat_cfg value (single entry, key 0): written by xdnatd, read per packet. */
@@ -301,5 +330,7 @@ _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
 _Static_assert(sizeof(struct xdnat_ipsec_key) == 12, "xdnat_ipsec_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_bucket) == 16, "xdnat_icmp_bucket layout");
 _Static_assert(sizeof(struct xdnat_nh_event) == 8, "xdnat_nh_event layout");
+_Static_assert(sizeof(struct xdnat_layout) == 64, "xdnat_layout layout");
+_Static_assert(sizeof(struct xdnat_reason_counter) == 24, "xdnat_reason_counter layout");
 
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,11 @@ static const struct key keys[] = {
 	  .help = "CRL distribution point named in certificates (default: from --crl-listen)" },
 	{ "port-blocks-oid", KEY_STRING, "OID", FIELD(port_blocks_oid),
 	  .def = CERT_OID_PORT_BLOCKS, .help = "OID of the certificates' portBlocks extension" },
+	/* issue 14: observability (docs/xdnatd.md) */
+	{ "metrics-listen", KEY_STRING, "ADDR:PORT", FIELD(metrics_listen),
+	  .help = "serve Prometheus /metrics there (default: none)" },
+	{ "ctl-group", KEY_STRING, "GROUP", FIELD(ctl_group),
+	  .help = "members may run xdnatctl's read commands (default: root only)" },
 	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
 	  .help = "detach the XDP programs, remove the pins, exit" },
 	{ "check-kernel", KEY_SWITCH, NULL, FIELD(check_kernel), .where = KEY_ARGV_ONLY,
@@ -250,7 +256,8 @@ void config_usage(FILE *out)
 
 		snprintf(left, sizeof(left), "--%s%s%s", k->name, k->arg ? " " : "",
 			 k->arg ? k->arg : "");
-		fprintf(out, "  %-24s %s", left, k->help);
+		/* two blanks at least between the option and its help */
+		fprintf(out, "  %-24s%s%s", left, strlen(left) >= 24 ? "  " : " ", k->help);
 		if (k->def)
 			fprintf(out, " (default %s)", k->def);
 		fputc('\n', out);
@@ -342,8 +349,7 @@ fail:
 /* --crl-listen into crl_addr/crl_port, and the URL certificates name. */
 static int check_crl(struct xdnatd_config *c, char *err, size_t errlen)
 {
-	char addr[INET_ADDRSTRLEN], *colon;
-	uint32_t port;
+	char addr[INET_ADDRSTRLEN];
 
 	c->crl_addr = 0;
 	c->crl_port = 0;
@@ -354,16 +360,8 @@ static int check_crl(struct xdnatd_config *c, char *err, size_t errlen)
 			c->crl_addr = c->internal;
 			c->crl_port = CRL_HTTP_DEFAULT_PORT;
 		}
-	} else {
-		colon = strrchr(c->crl_listen, ':');
-		if (!colon || (size_t)(colon - c->crl_listen) >= sizeof(addr) ||
-		    parse_u32(colon + 1, 1, 65535, &port))
-			goto bad;
-		memcpy(addr, c->crl_listen, (size_t)(colon - c->crl_listen));
-		addr[colon - c->crl_listen] = 0;
-		if (inet_pton(AF_INET, addr, &c->crl_addr) != 1)
-			goto bad;
-		c->crl_port = (uint16_t)port;
+	} else if (parse_addr_port(c->crl_listen, &c->crl_addr, &c->crl_port)) {
+		goto bad;
 	}
 	if (!c->crl_url[0] && c->crl_port && c->crl_addr) {
 		inet_ntop(AF_INET, &c->crl_addr, addr, sizeof(addr));
@@ -379,6 +377,30 @@ static int check_crl(struct xdnatd_config *c, char *err, size_t errlen)
 bad:
 	snprintf(err, errlen, "--crl-listen %s: not ADDR:PORT nor none", c->crl_listen);
 	return -1;
+}
+
+/* --metrics-listen into metrics_addr/metrics_port, --ctl-group into ctl_gid. */
+static int check_observability(struct xdnatd_config *c, char *err, size_t errlen)
+{
+	struct group *gr;
+
+	c->metrics_port = 0;
+	if (c->metrics_listen[0] && strcmp(c->metrics_listen, "none") &&
+	    parse_addr_port(c->metrics_listen, &c->metrics_addr, &c->metrics_port)) {
+		snprintf(err, errlen, "--metrics-listen %s: not ADDR:PORT nor none",
+			 c->metrics_listen);
+		return -1;
+	}
+	c->ctl_gid = (gid_t)-1;
+	if (!c->ctl_group[0])
+		return 0;
+	gr = getgrnam(c->ctl_group);
+	if (!gr) {
+		snprintf(err, errlen, "--ctl-group %s: no such group", c->ctl_group);
+		return -1;
+	}
+	c->ctl_gid = gr->gr_gid;
+	return 0;
 }
 
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
@@ -413,7 +435,7 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 			 c->port_blocks_oid);
 		return -1;
 	}
-	if (check_crl(c, err, errlen))
+	if (check_crl(c, err, errlen) || check_observability(c, err, errlen))
 		return -1;
 	if (!c->ca_cert[0] != !c->ca_key[0]) {
 		snprintf(err, errlen, "--ca-cert and --ca-key go together");

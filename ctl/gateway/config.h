@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <net/if.h>
+#include <sys/types.h>
 #include "gateway/gateway.h"
 
 #define CRL_HTTP_DEFAULT_PORT	8555	/* --crl-listen's port when --internal names Gi */
@@ -44,6 +45,11 @@ struct xdnatd_config {
 	uint16_t crl_port;
 	char crl_url[256];		/* named in every certificate; empty: none */
 	char port_blocks_oid[128];
+	char metrics_listen[64];	/* --metrics-listen ADDR:PORT, "none", or empty */
+	uint32_t metrics_addr;		/* ...parsed: network order; port 0: none */
+	uint16_t metrics_port;
+	char ctl_group[64];		/* --ctl-group: read-only access; empty: none */
+	gid_t ctl_gid;			/* ...resolved; (gid_t)-1: none */
 };
 
 /* The XDP data plane runs only when both NICs are named. */

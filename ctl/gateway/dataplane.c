@@ -37,6 +37,7 @@
 #include "gateway/mapsync.h"
 #include "gateway/neigh.h"
 #include "gateway/nexthop.h"
+#include "gateway/pinned.h"
 #include "gateway/veth_check.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
@@ -132,33 +133,17 @@ int dataplane_reconcile(struct dataplane *dp, const struct gw *g)
 
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	struct nexthop_stats nst;
-	struct xdnat_counter *v;
+	int err;
 
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
-	for (uint32_t r = 0; r < XDNAT_REASON_MAX; r++) {
-		if (bpf_map_lookup_elem(dp->stats_fd, &r, v)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < ncpu; c++) {
-			out->reason[r].packets += v[c].packets;
-			out->reason[r].bytes += v[c].bytes;
-		}
-	}
+	err = pinned_read_stats(dp->stats_fd, out->reason);
 	out->sync_errors = mapsync_errors(&dp->sync);
 	out->neigh_failures = neigh_failures(dp->neigh);
 	nexthop_get_stats(dp->nh, &nst);
 	out->nexthop_events = nst.events;
 	out->nexthop_resolved = nst.resolved;
 	out->nexthop_failed = nst.failed;
-	free(v);
 	return err;
 }
 
@@ -334,10 +319,30 @@ static struct bpf_map *find_map(const struct dataplane *dp, int i, const char *n
 	return map;
 }
 
+/* Pins of another layout (xdnat.h) are refused before any is reused. */
+static int check_layout(const struct xdnatd_config *cfg)
+{
+	struct xdnat_layout l;
+	char what[128];
+	int rc = pinned_layout_read(cfg->bpffs, &l);
+
+	if (rc == -ENOENT || (!rc && (!l.layout || l.layout == XDNAT_MAP_LAYOUT)))
+		return 0;
+	pinned_layout_describe(rc, &l, what, sizeof(what));
+	log_err("%s holds the maps of %s, this xdnatd has layout %u: stop xdnatd, remove "
+		"the old pins with `xdnatd --unload --ext-if %s --int-if %s --bpffs %s` "
+		"(forwarding stops until the next start) and start again", cfg->bpffs, what,
+		XDNAT_MAP_LAYOUT, cfg->ext_if, cfg->int_if, cfg->bpffs);
+	return -EEXIST;
+}
+
 static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 {
 	struct bpf_map *map;
-	int err;
+	int err = check_layout(cfg);
+
+	if (err)
+		return err;
 
 	/* Both objects alike, or the second could not reuse the first's pin. */
 	for (int i = 0; i < 2; i++) {
@@ -372,7 +377,13 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 	}
 	dp->cfg_fd = bpf_map__fd(dp->ext->maps.xdnat_cfg);
 	dp->stats_fd = bpf_map__fd(dp->ext->maps.xdnat_stats);
-	return 0;
+	err = pinned_stats_name(dp->stats_fd);
+	if (!err)
+		err = pinned_layout_write(bpf_map__fd(dp->ext->maps.xdnat_layout));
+	if (err)
+		log_err("writing the counters' names and the layout record: %s",
+			strerror(-err));
+	return err;
 }
 
 /* ---- NICs ------------------------------------------------------------------- */

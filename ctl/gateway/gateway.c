@@ -219,10 +219,12 @@ static void revoke_cert(struct gw *g, struct host *h, const char *why)
 		return;
 	cert_serial_hex(&s, hex);
 	rc = ca_revoke_until(g->ca, &s, 0, expires, err, sizeof(err));
-	if (rc)
+	if (rc) {
 		log_err("host %u: revoking certificate %s (%s): %s", h->client_id, hex, why, err);
-	else
-		log_info("host %u: certificate %s revoked: %s", h->client_id, hex, why);
+		return;
+	}
+	g->stats.certs_revoked++;
+	log_info("host %u: certificate %s revoked: %s", h->client_id, hex, why);
 }
 
 static bool ports_equal(const struct host *a, const struct host *b)
@@ -760,6 +762,7 @@ static int handle_cert(struct gw *g, struct gw_req *r)
 	OPENSSL_free(der);
 	if (code)
 		return code;
+	g->stats.certs_issued++;
 	revoke_cert(g, h, "replaced by a new one");
 	memcpy(h->cert_serial, serial.b, sizeof(h->cert_serial));
 	h->cert_expires = h->lease_expires;
@@ -1579,6 +1582,11 @@ int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
 const struct gw_stats *gw_get_stats(const struct gw *g)
 {
 	return &g->stats;
+}
+
+void gw_set_stats(struct gw *g, const struct gw_stats *s)
+{
+	g->stats = *s;
 }
 
 const struct gw_config *gw_get_config(const struct gw *g)

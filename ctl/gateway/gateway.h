@@ -87,6 +87,7 @@ struct gw_stats {
 	uint64_t reclaimed;		/* registrations never used, reclaimed early */
 	uint64_t send_errors;		/* replies the kernel refused to send */
 	uint64_t foreign;		/* datagrams from outside the hosts' subnets */
+	uint64_t certs_issued, certs_revoked;	/* by the CA, for the hosts */
 };
 
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
@@ -168,6 +169,9 @@ const struct host *gw_find_host(const struct gw *g, uint32_t client_id);
 /* The meta a snapshot of the table now would hold (state backups). */
 void gw_state_meta(const struct gw *g, struct state_meta *m);
 const struct gw_stats *gw_get_stats(const struct gw *g);
+/* Continue the counters of an earlier run (pap_counters.c): restart keeps
+ * their series going. */
+void gw_set_stats(struct gw *g, const struct gw_stats *s);
 const struct gw_config *gw_get_config(const struct gw *g);
 uint64_t gw_now(const struct gw *g);
 uint32_t gw_ports_free(const struct gw *g);

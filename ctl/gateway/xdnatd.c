@@ -34,6 +34,8 @@
 #include "lib/kfeat.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
+#include "gateway/metrics.h"
+#include "gateway/pap_counters.h"
 #include "gateway/tokens.h"
 #include "pap/gw_key.h"
 #include "lib/atomic_file.h"
@@ -69,6 +71,9 @@ struct daemon {
 	struct alloc_log *alog;		/* NULL: --alloc-log none */
 	struct crl_http *http;		/* NULL: no CRL distribution point served */
 	int http_fd;
+	struct metrics *metrics;	/* NULL: no --metrics-listen */
+	int metrics_fd;
+	struct gw_stats counters_saved;	/* the PAP counters as last saved */
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
 	struct pap_subnets subnets;
@@ -278,6 +283,8 @@ static void on_timer(struct daemon *d)
 	publish_crl(d);
 	subnets_refresh(d);
 	crl_http_run(d->http);		/* its timeouts */
+	metrics_run(d->metrics);
+	pap_counters_sync(d->cfg.state_dir, gw_get_stats(d->gw), &d->counters_saved);
 	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
 		gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
@@ -323,6 +330,10 @@ static void reload(struct daemon *d)
 	if (strcmp(n.alloc_log, d->cfg.alloc_log))
 		log_warn("reload: --alloc-log needs a restart; the allocation log stays %s",
 			 d->alog ? alloc_log_path(d->alog) : "off");
+	if (n.metrics_addr != d->cfg.metrics_addr || n.metrics_port != d->cfg.metrics_port ||
+	    n.ctl_gid != d->cfg.ctl_gid)
+		log_warn("reload: --metrics-listen and --ctl-group need a restart; keeping "
+			 "the running ones");
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");
@@ -428,6 +439,41 @@ static void open_crl_http(struct daemon *d)
 	}
 	d->http_fd = crl_http_fd(d->http);
 	log_info("CRL over HTTP on %s:%u (/crl.der, /crl.pem)", a, d->cfg.crl_port);
+}
+
+/* /metrics on --metrics-listen. Unlike the CRL, asked for explicitly: a
+ * port that cannot be had stops the start. */
+static int open_metrics(struct daemon *d)
+{
+	struct metrics_src src = { .g = d->gw, .dp = d->dp, .ca = d->ca };
+	char a[INET_ADDRSTRLEN];
+	int rc;
+
+	d->metrics_fd = -1;
+	if (!d->cfg.metrics_port)
+		return 0;
+	inet_ntop(AF_INET, &d->cfg.metrics_addr, a, sizeof(a));
+	rc = metrics_start(d->cfg.metrics_addr, d->cfg.metrics_port, &src, &d->metrics);
+	if (rc) {
+		log_err("--metrics-listen %s:%u: %s", a, d->cfg.metrics_port, strerror(-rc));
+		return -1;
+	}
+	d->metrics_fd = metrics_fd(d->metrics);
+	log_info("Prometheus metrics on http://%s:%u/metrics", a, d->cfg.metrics_port);
+	return 0;
+}
+
+/* The PAP counters of the last run, so their series continue. */
+static int restore_counters(struct daemon *d)
+{
+	char err[512];
+
+	if (pap_counters_load(d->cfg.state_dir, &d->counters_saved, err, sizeof(err))) {
+		log_err("%s; move it away to start the PAP counters from 0", err);
+		return -1;
+	}
+	gw_set_stats(d->gw, &d->counters_saved);
+	return 0;
 }
 
 /*
@@ -551,9 +597,7 @@ static int setup(struct daemon *d)
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
 	state_age_check(&img, written);
 	state_image_free(&img);
-	if (open_alloc_log(d))
-		return -1;
-	if (open_dataplane(d))
+	if (open_alloc_log(d) || restore_counters(d) || open_dataplane(d))
 		return -1;
 
 	d->pap_fd = open_pap_socket(&d->cfg);
@@ -568,7 +612,7 @@ static int setup(struct daemon *d)
 	else
 		log_warn("PAP: no --int-if: answering whatever reaches %s on any NIC",
 			 d->cfg.internal ? "--internal" : "this host");
-	d->ctl_fd = ctlsock_listen(d->cfg.socket_path);
+	d->ctl_fd = ctlsock_listen_group(d->cfg.socket_path, d->cfg.ctl_gid);
 	if (d->ctl_fd < 0) {
 		log_err("%s: %s", d->cfg.socket_path, d->ctl_fd == -EADDRINUSE ?
 			"another xdnatd is answering on this socket" : strerror(-d->ctl_fd));
@@ -576,6 +620,8 @@ static int setup(struct daemon *d)
 	}
 
 	open_crl_http(d);
+	if (open_metrics(d))
+		return -1;
 	d->sig_fd = sigfd_open();
 	if (d->sig_fd < 0)
 		errno = -d->sig_fd;
@@ -585,7 +631,8 @@ static int setup(struct daemon *d)
 	    timerfd_settime(d->timer_fd, 0, &tick, NULL) ||
 	    add_fd(d->ep, d->pap_fd) || add_fd(d->ep, d->ctl_fd) ||
 	    add_fd(d->ep, d->sig_fd) || add_fd(d->ep, d->timer_fd) ||
-	    (d->http && add_fd(d->ep, d->http_fd))) {
+	    (d->http && add_fd(d->ep, d->http_fd)) ||
+	    (d->metrics && add_fd(d->ep, d->metrics_fd))) {
 		log_err("event loop set-up: %s", strerror(errno));
 		return -1;
 	}
@@ -614,10 +661,14 @@ static void run(struct daemon *d)
 				serve_pap(d);
 			} else if (d->http && fd == d->http_fd) {
 				crl_http_run(d->http);
+			} else if (d->metrics && fd == d->metrics_fd) {
+				metrics_run(d->metrics);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp, d->ca, d->store };
+				struct gw_commands c = { .g = d->gw, .dp = d->dp, .ca = d->ca,
+							 .store = d->store,
+							 .ro_gid = d->cfg.ctl_gid };
 
-				ctlsock_serve(d->ctl_fd, gw_command, &c);
+				ctlsock_serve_auth(d->ctl_fd, gw_command_auth, gw_command, &c);
 			} else if (fd == d->timer_fd) {
 				on_timer(d);
 			} else if (d->dp && fd == dataplane_fd(d->dp)) {
@@ -704,7 +755,7 @@ static int write_pidfile(const char *path)
 int main(int argc, char **argv)
 {
 	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1,
-			    .http_fd = -1 };
+			    .http_fd = -1, .metrics_fd = -1 };
 	char err[512];
 	int rc = config_load(argc, argv, &d.cfg, err, sizeof(err));
 
@@ -753,6 +804,7 @@ int main(int argc, char **argv)
 	rc = gw_commit(d.gw);
 	if (!rc)
 		rc = gw_compact(d.gw, true);
+	pap_counters_sync(d.cfg.state_dir, gw_get_stats(d.gw), &d.counters_saved);
 	if (rc)
 		log_err("final snapshot of %s: %s (the journal still has everything)",
 			d.cfg.state_dir, strerror(-rc));
@@ -764,6 +816,7 @@ int main(int argc, char **argv)
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);
 	dataplane_close(d.dp);
 	crl_http_stop(d.http);
+	metrics_stop(d.metrics);
 	gw_free(d.gw);
 	alloc_log_close(d.alog);
 	ca_close(d.ca);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include "lib/parse.h"
 
@@ -37,6 +38,22 @@ int parse_range(const char *s, uint32_t lo, uint32_t hi, uint32_t *a, uint32_t *
 	*dash = 0;
 	if (parse_u32(buf, lo, hi, a) || parse_u32(dash + 1, lo, hi, b) || *a > *b)
 		return -EINVAL;
+	return 0;
+}
+
+int parse_addr_port(const char *s, uint32_t *addr, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char a[INET_ADDRSTRLEN];
+	uint32_t p;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(a) || parse_u32(colon + 1, 1, 65535, &p))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(colon - s));
+	a[colon - s] = 0;
+	if (inet_pton(AF_INET, a, addr) != 1)
+		return -EINVAL;
+	*port = (uint16_t)p;
 	return 0;
 }
 

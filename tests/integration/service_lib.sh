@@ -98,12 +98,12 @@ check_example_conf() {
 }
 
 # A configuration from the example: each of its keys uncommented as it
-# stands, but no NICs, site key, CA files or allocation log path (it would
-# leave the state directory) and PAP on 127.0.0.1: the
-# control plane alone. In $TMP/NAME.conf.
+# stands, but no NICs, site key, CA files, allocation log path (it would
+# leave the state directory) or --ctl-group (its group may not exist here)
+# and PAP on 127.0.0.1: the control plane alone. In $TMP/NAME.conf.
 example_conf() {	# example_conf EXAMPLE NAME
 	sed -e 's/^#\([a-z-]* = \)/\1/' \
-		-e 's/^\(ext-if\|int-if\|site-key\|ca-cert\|ca-key\|foreground\|pidfile\|alloc-log\) = /#&/' \
+		-e 's/^\(ext-if\|int-if\|site-key\|ca-cert\|ca-key\|foreground\|pidfile\|alloc-log\|ctl-group\) = /#&/' \
 		-e 's/^internal = .*/internal = 127.0.0.1/' "$1" > "$TMP/$2.conf"
 }
 

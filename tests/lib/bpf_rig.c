@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_rig.h"
+#include "gateway/pinned.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
 
@@ -481,24 +482,14 @@ int rig_world(struct rig *r)
 
 int rig_read_stats(const struct rig *r, struct counters *c)
 {
-	struct xdnat_counter *v = calloc((size_t)r->ncpus, sizeof(*v));
-	uint32_t k;
-	int cpu, rc = 0;
+	struct xdnat_counter sum[XDNAT_REASON_MAX];
+	int rc = pinned_read_stats(r->stats, sum);
 
-	if (!v)
-		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
-	for (k = 0; k < XDNAT_REASON_MAX && !rc; k++) {
-		if (bpf_map_lookup_elem(r->stats, &k, v)) {
-			rc = -errno;
-			break;
-		}
-		for (cpu = 0; cpu < r->ncpus; cpu++) {
-			c->packets[k] += v[cpu].packets;
-			c->bytes[k] += v[cpu].bytes;
-		}
+	for (uint32_t k = 0; k < XDNAT_REASON_MAX && !rc; k++) {
+		c->packets[k] = sum[k].packets;
+		c->bytes[k] = sum[k].bytes;
 	}
-	free(v);
 	return rc;
 }
 

@@ -570,7 +570,7 @@ static void test_help(void **state)
 					 (int)strlen(want), p);
 		}
 	}
-	assert_int_equal(flags, 41);	/* every key of config.c's table, and --version */
+	assert_int_equal(flags, 43);	/* every key of config.c's table, and --version */
 	free(help);
 	free(docs);
 }
