@@ -66,6 +66,8 @@ check "an overlay of / (tmpfs upper) as the container's root" mount -t overlay x
 mountpoint -q "$R" && MOUNTS+=("$R")
 mount_bpffs "$BPF"
 # Its own machine id (a journal of its own) and the package to install.
+# The journal's entries reach journalctl a moment after the event: the
+# checks of what is logged wait for it (wait_until).
 systemd-id128 new > "$R/etc/machine-id"
 cp "$DEB" "$R/root/xdnat.deb"
 
@@ -160,7 +162,7 @@ check "systemd saw RELOADING=1, then READY=1 from xdnatd" wait_until 5 bash -c \
 	"jctl -o cat _PID=1 -u xdnatd --since '$since' |
 	 grep -o 'notification message from PID $PID (.*)' | grep -o 'RELOADING=1\|READY=1' |
 	 tr '\n' ' ' | grep -q '^RELOADING=1 READY=1'"
-check "systemd: xdnatd went reload -> running" bash -c \
+check "systemd: xdnatd went reload -> running" wait_until 5 bash -c \
 	"jctl -o cat _PID=1 -u xdnatd --since '$since' | grep -q 'Changed reload -> running'"
 check "the reload applied: 'configuration reloaded' at info, same PID" wait_until 5 bash -c \
 	"jctl -p info..info -u xdnatd -o cat _PID=$PID --since '$since' |
@@ -172,7 +174,7 @@ cx systemctl reload xdnatd.service
 check "a refused configuration: journalctl -p err -u xdnatd names it" wait_until 5 bash -c \
 	"jctl -p err -u xdnatd -o cat _PID=$PID --since '$since' |
 	 grep -q 'reload: .*lease.*keeping the running configuration'"
-check "... and xdnatd goes on serving: READY=1 again, active, xdnatctl answers" bash -c \
+check "... and xdnatd goes on serving: READY=1 again, active, xdnatctl answers" wait_until 5 bash -c \
 	"jctl -o cat _PID=1 -u xdnatd --since '$since' |
 	 grep -q 'notification message from PID $PID (READY=1' &&
 	 [ \"\$(props xdnatd.service ActiveState)\" = 'active ' ] && cx xdnatctl stats"
@@ -192,7 +194,7 @@ cx systemctl daemon-reload
 # admin of a container would, the unit without it.
 if ! cx systemctl start xdnat-host@eth0.service 2>/dev/null; then
 	check "xdnat-host@eth0 as shipped: refused only for its BindsTo= device (none here)" \
-		bash -c "jctl -o cat _PID=1 |
+		wait_until 5 bash -c "jctl -o cat _PID=1 |
 		grep -q 'sys-subsystem-net-devices-eth0.device.* unsupported' &&
 		jctl -o cat _PID=1 -u xdnat-host@eth0 | grep -q \"failed with result 'dependency'\""
 	cx sed -i '/^BindsTo=sys-subsystem-net-devices/d; /^After=sys-subsystem-net-devices/d' \
@@ -220,12 +222,12 @@ check "systemctl stop xdnat-host@eth0" cx systemctl stop xdnat-host@eth0.service
 check "systemctl stop xdnatd" cx systemctl stop xdnatd.service
 cx systemd-analyze set-log-level info
 for u in xdnat-host@eth0 xdnatd; do
-	check "$u: stop-sigterm -> dead, exit status 0, deactivated successfully" bash -c \
+	check "$u: stop-sigterm -> dead, exit status 0, deactivated successfully" wait_until 5 bash -c \
 		"out=\$(jctl -o cat _PID=1 -u $u --since '$since') &&
 		 grep -q 'Changed running -> stop-sigterm' <<< \"\$out\" &&
 		 grep -q 'Changed stop-sigterm -> dead' <<< \"\$out\" &&
 		 grep -q 'Main process exited, code=exited, status=0/SUCCESS' <<< \"\$out\" &&
-		 grep -q 'Deactivated successfully' <<< \"\$out\" || { echo \"\$out\"; false; }"
+		 grep -q 'Deactivated successfully' <<< \"\$out\""
 	check "$u: systemd sent no SIGKILL and hit no stop timeout" bash -c \
 		"! jctl -o cat _PID=1 -u $u | grep -Ei 'SIGKILL|timed out|result .timeout'"
 done
