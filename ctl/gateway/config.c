@@ -108,6 +108,9 @@ static const struct key keys[] = {
 		  XSTR(CRL_HTTP_DEFAULT_PORT) ")" },
 	{ "crl-url", KEY_STRING, "URL", FIELD(crl_url),
 	  .help = "CRL distribution point named in certificates (default: from --crl-listen)" },
+	{ "internal-nets", KEY_STRING, "NETS", FIELD(internal_nets),
+	  .help = "internal subnets beyond --int-if's own (hosts behind a router): "
+		  "the data plane drops packets to G from them" },
 	{ "port-blocks-oid", KEY_STRING, "OID", FIELD(port_blocks_oid),
 	  .def = CERT_OID_PORT_BLOCKS, .help = "OID of the certificates' portBlocks extension" },
 	/* issue 14: observability (docs/xdnatd.md) */
@@ -403,6 +406,40 @@ static int check_observability(struct xdnatd_config *c, char *err, size_t errlen
 	return 0;
 }
 
+/* --internal-nets into int_net/int_mask: comma-separated A.B.C.D/LEN, LEN
+ * 1-32, at most XDNAT_MAX_INT_NETS (the NIC's own subnets share the slots). */
+static int check_int_nets(struct xdnatd_config *c, char *err, size_t errlen)
+{
+	char list[sizeof(c->internal_nets)], *save = NULL, *tok, *slash;
+	uint32_t len;
+
+	c->n_int_nets = 0;
+	snprintf(list, sizeof(list), "%s", c->internal_nets);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t addr, mask;
+
+		tok = trim(tok);
+		slash = strchr(tok, '/');
+		if (!slash)
+			goto bad;
+		*slash = 0;
+		if (inet_pton(AF_INET, tok, &addr) != 1 || parse_u32(slash + 1, 1, 32, &len))
+			goto bad;
+		if (c->n_int_nets == XDNAT_MAX_INT_NETS) {
+			snprintf(err, errlen, "--internal-nets: more than %u prefixes",
+				 XDNAT_MAX_INT_NETS);
+			return -1;
+		}
+		mask = htonl(len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len));
+		c->int_mask[c->n_int_nets] = mask;
+		c->int_net[c->n_int_nets++] = addr & mask;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "--internal-nets %s: not a list of A.B.C.D/LEN", c->internal_nets);
+	return -1;
+}
+
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
 	if (c->unload || c->check_kernel)
@@ -435,7 +472,8 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 			 c->port_blocks_oid);
 		return -1;
 	}
-	if (check_crl(c, err, errlen) || check_observability(c, err, errlen))
+	if (check_crl(c, err, errlen) || check_observability(c, err, errlen) ||
+	    check_int_nets(c, err, errlen))
 		return -1;
 	if (!c->ca_cert[0] != !c->ca_key[0]) {
 		snprintf(err, errlen, "--ca-cert and --ca-key go together");

@@ -14,6 +14,7 @@
 #include <net/if.h>
 #include <sys/types.h>
 #include "gateway/gateway.h"
+#include "xdnat.h"
 
 #define CRL_HTTP_DEFAULT_PORT	8555	/* --crl-listen's port when --internal names Gi */
 
@@ -50,6 +51,9 @@ struct xdnatd_config {
 	uint16_t metrics_port;
 	char ctl_group[64];		/* --ctl-group: read-only access; empty: none */
 	gid_t ctl_gid;			/* ...resolved; (gid_t)-1: none */
+	char internal_nets[256];	/* --internal-nets PREFIX,...; empty: none */
+	uint32_t int_net[XDNAT_MAX_INT_NETS], int_mask[XDNAT_MAX_INT_NETS];	/* ...parsed, be */
+	unsigned int n_int_nets;
 };
 
 /* The XDP data plane runs only when both NICs are named. */

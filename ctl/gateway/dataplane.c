@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -61,6 +63,10 @@ struct dataplane {
 	int ep;				/* both of them, for xdnatd's loop */
 	struct xdnat_cfg cfg;		/* as last written to xdnat_cfg */
 	char ext_if[IF_NAMESIZE], int_if[IF_NAMESIZE];
+	/* --internal-nets, which xdnat_cfg's int_nets hold before the NIC's */
+	uint32_t conf_net[XDNAT_MAX_INT_NETS], conf_mask[XDNAT_MAX_INT_NETS];
+	unsigned int n_conf_nets;
+	bool nets_warned;		/* more subnets than xdnat_cfg holds, said */
 	bool mtu_warned;		/* the internal MTU warning, said for these MTUs */
 	unsigned int ticks;		/* since the last refresh */
 	bool resolving;			/* resolutions just started: read soon */
@@ -375,6 +381,15 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 		if (err)
 			return err;
 	}
+	for (enum mapsync_learned l = 0; l < MAPSYNC_L_N; l++) {
+		map = find_map(dp, 0, mapsync_learned_name(l));
+		if (!map)
+			return -ENOENT;
+		err = mapsync_bind_learned(&dp->sync, l, bpf_map__fd(map), bpf_map__key_size(map),
+					   bpf_map__value_size(map));
+		if (err)
+			return err;
+	}
 	dp->cfg_fd = bpf_map__fd(dp->ext->maps.xdnat_cfg);
 	dp->stats_fd = bpf_map__fd(dp->ext->maps.xdnat_stats);
 	err = pinned_stats_name(dp->stats_fd);
@@ -400,9 +415,61 @@ static int nic_mtu(int fd, const char *name, uint16_t *mtu)
 	return 0;
 }
 
-/* The internal NIC's MTU and MAC, and the external NIC's MTU, into c. */
-static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c)
+int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max)
 {
+	struct ifaddrs *ifa, *i;
+	int n = 0;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const void *)i->ifa_addr;
+		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
+
+		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, ifname))
+			continue;
+		if ((unsigned int)n < max) {
+			mask[n] = m->sin_addr.s_addr;
+			net[n] = a->sin_addr.s_addr & m->sin_addr.s_addr;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+/* The internal subnets into c (BCP 38: gw_ext drops packets to G from
+ * them): --internal-nets, then the internal NIC's; unused slots zero. More
+ * than fit: the first ones, said once. */
+static void read_int_nets(struct dataplane *dp, struct xdnat_cfg *c)
+{
+	uint32_t net[XDNAT_MAX_INT_NETS], mask[XDNAT_MAX_INT_NETS];
+	unsigned int k = dp->n_conf_nets, room = XDNAT_MAX_INT_NETS - k;
+	int n = nic_subnets(dp->int_if, net, mask, room);
+
+	/* not readable now: keep what c has */
+	if (n < 0)
+		return;
+	memset(c->int_nets, 0, sizeof(c->int_nets));
+	for (unsigned int i = 0; i < k; i++) {
+		c->int_nets[i].net = dp->conf_net[i];
+		c->int_nets[i].mask = dp->conf_mask[i];
+	}
+	for (unsigned int i = 0; i < (unsigned int)n && i < room; i++) {
+		c->int_nets[k + i].net = net[i];
+		c->int_nets[k + i].mask = mask[i];
+	}
+	if ((unsigned int)n > room && !dp->nets_warned) {
+		dp->nets_warned = true;
+		log_warn("%s has %d IPv4 subnets and --internal-nets %u: gw_ext knows %u "
+			 "internal subnets, the first ones", dp->int_if, n, k, XDNAT_MAX_INT_NETS);
+	}
+}
+
+/* The internal NIC's MTU, MAC and subnets, and the external NIC's MTU, into c. */
+static int read_nics(struct dataplane *dp, struct xdnat_cfg *c)
+{
+	const char *ext_if = dp->ext_if, *int_if = dp->int_if;
 	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
 
@@ -417,6 +484,8 @@ static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c
 	if (!err)
 		memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
 	close(fd);
+	if (!err)
+		read_int_nets(dp, c);
 	return err;
 }
 
@@ -638,7 +707,10 @@ static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
 	};
 	snprintf(dp->int_if, sizeof(dp->int_if), "%s", cfg->int_if);
 	snprintf(dp->ext_if, sizeof(dp->ext_if), "%s", cfg->ext_if);
-	err = read_nics(cfg->ext_if, cfg->int_if, &dp->cfg);
+	dp->n_conf_nets = cfg->n_int_nets;
+	memcpy(dp->conf_net, cfg->int_net, sizeof(dp->conf_net));
+	memcpy(dp->conf_mask, cfg->int_mask, sizeof(dp->conf_mask));
+	err = read_nics(dp, &dp->cfg);
 	if (err) {
 		log_err("%s, %s: reading the MTUs and MAC: %s", cfg->ext_if, cfg->int_if,
 			strerror(-err));
@@ -803,7 +875,7 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g)
 	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
 		return;
 	/* the fast path trusts int_mtu and int_mac, gw_int ext_mtu: follow the NICs */
-	if (!read_nics(dp->ext_if, dp->int_if, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
+	if (!read_nics(dp, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
 		log_info("%s: MTU %u, MAC %02x:%02x:%02x:%02x:%02x:%02x; %s: MTU %u: "
 			 "xdnat_cfg updated", dp->int_if, c.int_mtu, c.int_mac[0], c.int_mac[1],
 			 c.int_mac[2], c.int_mac[3], c.int_mac[4], c.int_mac[5], dp->ext_if,

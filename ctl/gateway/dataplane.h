@@ -32,6 +32,10 @@ struct dataplane_stats {
  * managed neighbour entries. Probed; changes nothing. 0 or -errno, logged.
  */
 int dataplane_kernel_probe(const struct xdnatd_config *cfg, struct kfeat_set *k);
+/* The IPv4 subnets (network order) of NIC ifname, the first max of them
+ * into net and mask; how many it has, or -errno. */
+int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max);
+
 /*
  * Load (reusing pinned maps), fill the config maps and attach, replacing our
  * own earlier programs atomically and refusing a foreign XDP program. Needs

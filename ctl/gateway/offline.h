@@ -17,7 +17,7 @@
 bool offline_supported(int nwords, char **words);
 /*
  * Answer it from the pins in bpffs into out; *what gets a description of
- * the pins ("layout 2 (xdnatd 0.1.0)") for the caller's notice. 0, or
+ * the pins ("layout 3 (xdnatd 0.1.0)") for the caller's notice. 0, or
  * -errno with err set (-ENOENT: no pins there).
  */
 int offline_command(const char *bpffs, int nwords, char **words, FILE *out, char *what,

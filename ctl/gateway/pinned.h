@@ -30,7 +30,7 @@ int pinned_layout_write(int fd);
  * it holds pins but no record (a release before layout records: layout 1).
  */
 int pinned_layout_read(const char *dir, struct xdnat_layout *out);
-/* A one-line description of what pinned dir: "layout 2 (xdnatd 0.9.0)". */
+/* A one-line description of what pinned dir: "layout 3 (xdnatd 0.9.0)". */
 void pinned_layout_describe(int rc, const struct xdnat_layout *l, char *buf, size_t len);
 
 /* The fd of the map pinned as dir/name, or -errno. */

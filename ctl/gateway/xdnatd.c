@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -138,21 +137,14 @@ static int check_ifaces(const struct xdnatd_config *cfg)
 static void subnets_refresh(struct daemon *d)
 {
 	struct pap_subnets *s = &d->subnets;
-	struct ifaddrs *ifa, *i;
+	int n;
 
-	if (!s->on || getifaddrs(&ifa))
+	if (!s->on)
 		return;
-	s->n = 0;
-	for (i = ifa; i && s->n < PAP_MAX_SUBNETS; i = i->ifa_next) {
-		const struct sockaddr_in *a = (const void *)i->ifa_addr;
-		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
-
-		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, d->cfg.int_if))
-			continue;
-		s->mask[s->n] = m->sin_addr.s_addr;
-		s->net[s->n++] = a->sin_addr.s_addr & m->sin_addr.s_addr;
-	}
-	freeifaddrs(ifa);
+	n = nic_subnets(d->cfg.int_if, s->net, s->mask, PAP_MAX_SUBNETS);
+	/* unreadable now: the last list stays */
+	if (n >= 0)
+		s->n = n < PAP_MAX_SUBNETS ? (unsigned int)n : PAP_MAX_SUBNETS;
 }
 
 static bool from_inside(const struct pap_subnets *s, uint32_t src)
@@ -312,9 +304,11 @@ static void reload(struct daemon *d)
 	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
 	    strcmp(n.ca_key, d->cfg.ca_key) || strcmp(n.crl_url, d->cfg.crl_url) ||
 	    n.crl_addr != d->cfg.crl_addr || n.crl_port != d->cfg.crl_port ||
-	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid))
+	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid) ||
+	    strcmp(n.internal_nets, d->cfg.internal_nets))
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
-			 "mode, map sizes, CA files and the CRL and OID settings need a "
+			 "mode, map sizes, CA files, internal nets and the CRL and OID settings "
+			 "need a "
 			 "restart; applying lease, quotas, budgets, rates, site key and log "
 			 "level only");
 	/* the running ranges stay until a restart, and so do their reserved ports */

@@ -156,6 +156,7 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->sa = bpf_map__fd(r->ext->maps.xdnat_sa);
 	r->hosts = bpf_map__fd(r->ext->maps.xdnat_hosts);
 	r->frags = bpf_map__fd(r->ext->maps.xdnat_frags);
+	r->frag_src = bpf_map__fd(r->ext->maps.xdnat_frag_src);
 	r->icmp_ids = bpf_map__fd(r->ext->maps.xdnat_icmp_ids);
 	r->nexthop = bpf_map__fd(r->ext->maps.xdnat_nexthop);
 	r->stats = bpf_map__fd(r->ext->maps.xdnat_stats);
@@ -232,6 +233,9 @@ int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8
 	c.int_mtu = int_mtu;
 	c.flags = flags;
 	memcpy(c.int_mac, int_mac, sizeof(c.int_mac));
+	/* the internal NIC's subnet, as xdnatd reads it */
+	c.int_nets[0].net = IP4(10, 0, 0, 0);
+	c.int_nets[0].mask = IP4(255, 255, 255, 0);
 	return update(r->cfg, &k, &c);
 }
 
@@ -460,6 +464,7 @@ int rig_world(struct rig *r)
 	    clear_map(r->sa, sizeof(struct xdnat_sa_key)) ||
 	    clear_map(r->hosts, sizeof(uint32_t)) ||
 	    clear_map(r->frags, sizeof(struct xdnat_frag_key)) ||
+	    clear_map(r->frag_src, sizeof(uint32_t)) ||
 	    clear_map(r->icmp_ids, sizeof(struct xdnat_icmp_key)) ||
 	    clear_map(r->ipsec_out, sizeof(struct xdnat_ipsec_key)) ||
 	    reset_icmp_rl(r) || rig_clear_nexthops(r))
