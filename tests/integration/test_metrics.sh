@@ -48,6 +48,8 @@ scrape_to() { scrape > "$1"; }
 check "/metrics parses with prometheus_client's parser, counters end in _total" \
 	scrape_to "$TMP/m1"
 version=$("$XDNATD" --version | awk '{print $3}')
+# the layout of the pinned maps this build writes (common/xdnat.h)
+LAYOUT=$(awk '$2 == "XDNAT_MAP_LAYOUT" { print $3 }' "$ROOT/common/xdnat.h")
 check "xdnat_build_info carries the version, value 1" \
 	grep -qx "xdnat_build_info{version=\"$version\"} 1" "$TMP/m1"
 check "one xdnat_dataplane_packets_total series per reason ($NREASONS)" bash -c \
@@ -117,10 +119,10 @@ for e in json.load(open(sys.argv[1])):
     if not got or got != want or not all(n.startswith("XDNAT_") for n in got):
         sys.exit("entry %d (%s): %s" % (f["key"], names[f["key"]], got))
 ' "$TMP/stats.json" "$(reasons | tr '\n' ' ')"
-check "bpftool map dump xdnat_layout: layout 3 and the release" bash -c \
+check "bpftool map dump xdnat_layout: layout $LAYOUT and the release" bash -c \
 	"bpftool -j map dump pinned '$RIG_BPFFS/xdnat_layout' | '$PY' -c 'import json, sys
 v = json.load(sys.stdin)[0][\"formatted\"][\"value\"]
-sys.exit(not (v[\"layout\"] == 3 and \"$version\".startswith(v[\"version\"])))'"
+sys.exit(not (v[\"layout\"] == $LAYOUT and \"$version\".startswith(v[\"version\"])))'"
 
 # --- the control socket's group ----------------------------------------------------------
 member() { setpriv --reuid=65534 --regid=65534 --groups="$GID" "$XDNATCTL" --socket "$RIG_GW_SOCK" "$@"; }
@@ -158,7 +160,7 @@ check "the PAP counters are in the state directory" grep -q '"datagrams":' \
 ctl_off() { "$XDNATCTL" --socket "$RIG_GW_SOCK" --bpffs "$RIG_BPFFS" "$@"; }
 ctl_off stats > "$TMP/off-stats" 2> "$TMP/off-stats.err"; rc=$?
 check "xdnatctl stats with xdnatd stopped: exit 0, says it reads the maps offline" bash -c \
-	"[ $rc = 0 ] && grep -q 'reading the maps pinned in $RIG_BPFFS offline (layout 3' \
+	"[ $rc = 0 ] && grep -q 'reading the maps pinned in $RIG_BPFFS offline (layout $LAYOUT' \
 	'$TMP/off-stats.err'"
 check "... every reason by name, fwd_to_ext as /metrics last said or more" bash -c \
 	"[ \$(grep -c . '$TMP/off-stats') = $((NREASONS + 1)) ] &&
@@ -198,13 +200,13 @@ print(" ".join("%02x" % b for b in struct.pack("=II56s", int(sys.argv[1]), 0, sy
 layout_record 1 old-release
 out=$(ctl_off stats 2>&1); rc=$?
 check "xdnatctl offline refuses maps of layout 1, naming the release" bash -c \
-	"[ $rc = 1 ] && grep -q 'layout 1 (xdnatd old-release); this xdnatctl reads layout 3' <<<'$out'"
+	"[ $rc = 1 ] && grep -q 'layout 1 (xdnatd old-release); this xdnatctl reads layout $LAYOUT' <<<'$out'"
 rig_gw_start >/dev/null 2>&1
 check "xdnatd refuses to start on them, naming the release that pinned them" \
-	grep -q "holds the maps of layout 1 (xdnatd old-release), this xdnatd has layout 3" "$RIG_GW_LOG"
+	grep -q "holds the maps of layout 1 (xdnatd old-release), this xdnatd has layout $LAYOUT" "$RIG_GW_LOG"
 check "... and forwarding goes on: h1 echoes off the peer" \
 	rig_py h1 udp-echo $G $((H1_PORT_FIRST + 12)) $PEER 7 3 1
-layout_record 2 "$version"
+layout_record $LAYOUT "$version"
 
 rig_gw_start
 after=$(metric xdnat_pap_datagrams_total)
