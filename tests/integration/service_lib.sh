@@ -5,6 +5,16 @@
 # --help, the example configuration, the sd_notify sequence, journald
 # priorities. Needs lib.sh first. Each takes the programs' directory.
 
+# require_deb: DEB, the package of `make deb`; without one, the closing
+# line and exit 1 (the package tests)
+require_deb() {
+	DEB=$(ls "$BUILD"/deb/xdnat_*.deb 2>/dev/null | head -1)
+	if [ -z "$DEB" ]; then
+		echo "no build/deb/xdnat_*.deb: run make deb (or make package-test)"
+		echo "0 passed, 1 failed"; exit 1
+	fi
+}
+
 # notify_start NAME: a listener at $TMP/NAME.sock, messages in $TMP/NAME.log
 notify_start() {
 	rm -f "$TMP/$1.sock" "$TMP/$1.log"; : > "$TMP/$1.log"
