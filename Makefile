@@ -79,8 +79,9 @@ XDNAT_VERSION	:= $(shell v=$$(cat VERSION); \
 		     r=$$(git describe --always --dirty 2>/dev/null) && \
 		     { echo "$$v+g$$r"; exit; }; echo "$$v")
 # What make test-kernels needs on top: QEMU, the guests' initramfs (busybox)
-# and kmod (depmod on the extracted kernels, modprobe in the guests).
-KERNEL_TEST_PKGS := qemu-system-x86 busybox-static kmod
+# kmod (depmod on the extracted kernels, modprobe in the guests) and curl
+# (the Ubuntu kernels).
+KERNEL_TEST_PKGS := qemu-system-x86 busybox-static kmod curl
 
 # ---- sources -----------------------------------------------------------------
 # ctl/ is one folder per layer: lib <- pap <- {gateway, host}. Each folder is
@@ -347,4 +348,4 @@ $(BUILD)/itest:
 	$(BUILD)/asan/obj/%.o $(BUILD)/tobj/%.o $(BUILD)/asan/tobj/%.o $(BUILD)/%.stamp
 
 # Per-file dependencies written by -MMD.
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/kernels -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -181,12 +181,9 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-/*
- * Does the kernel take multi-buffer XDP programs (BPF_F_XDP_HAS_FRAGS,
- * Linux 5.18)? Asked with a two-instruction XDP_PASS program: an old
- * kernel refuses the flag with EINVAL.
- */
-static bool kernel_has_xdp_frags(void)
+/* Asked with a two-instruction XDP_PASS program: an old kernel refuses
+ * the flag with EINVAL. */
+bool dataplane_has_xdp_frags(void)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
@@ -207,7 +204,7 @@ static int choose_programs(struct dataplane *dp)
 {
 	int err;
 
-	dp->frags = kernel_has_xdp_frags();
+	dp->frags = dataplane_has_xdp_frags();
 	err = bpf_program__set_autoload(dp->ext->progs.gw_ext, dp->frags);
 	if (!err)
 		err = bpf_program__set_autoload(dp->ext->progs.gw_ext_plain, !dp->frags);

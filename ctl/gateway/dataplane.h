@@ -9,6 +9,7 @@
 #ifndef XDNAT_DATAPLANE_H
 #define XDNAT_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "gateway/gateway.h"
 #include "xdnat.h"
@@ -56,6 +57,9 @@ void dataplane_on_events(struct dataplane *dp);
 /* Hooks that keep the maps in step with every later host change. */
 struct gw_hooks dataplane_hooks(struct dataplane *dp);
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out);
+/* Does the kernel take multi-buffer XDP programs (BPF_F_XDP_HAS_FRAGS,
+ * Linux 5.18)? Without, dataplane_open() loads the SEC("xdp") twins. */
+bool dataplane_has_xdp_frags(void);
 /* Releases our handles only: programs stay attached, maps stay pinned. */
 void dataplane_close(struct dataplane *dp);
 

@@ -7,10 +7,15 @@
 # "N passed, N failed" line; exits non-zero on any failure.
 #
 # Kernels are Debian packages (KERNEL_PKGS, metapackages resolved to their
-# image package), fetched with apt-get download into build/kernels/ and
-# extracted there with dpkg-deb -x: nothing is installed.
+# image package), fetched with apt-get download into build/kernels/, and
+# Ubuntu ones (ubuntu:KVER), fetched from the Ubuntu archive with curl and
+# checked against the SHA256 sums pinned in tests/kernels/ubuntu.sha256;
+# all extracted there with dpkg-deb -x: nothing is installed.
 #
-#   KERNEL_PKGS     packages to boot (default: linux-image-amd64 linux-image-6.12-amd64)
+#   KERNEL_PKGS     what to boot (default: ubuntu:5.15.0-25-generic, Ubuntu
+#                   22.04's kernel, then linux-image-amd64 linux-image-6.12-amd64)
+#   UBUNTU_MIRROR   where the Ubuntu packages come from (default
+#                   http://archive.ubuntu.com/ubuntu)
 #   KERNEL_TIMEOUT  hard limit per kernel in seconds (default 900)
 #   QEMU_MEM QEMU_SMP  guest memory (MiB, default 2048) and CPUs (default 2)
 #   KERNEL_SUITES   only these suites (names, comma separated; default all)
@@ -22,7 +27,8 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/tests/kernels
 CACHE=$ROOT/build/kernels
-KERNEL_PKGS=${KERNEL_PKGS:-linux-image-amd64 linux-image-6.12-amd64}
+KERNEL_PKGS=${KERNEL_PKGS:-ubuntu:5.15.0-25-generic linux-image-amd64 linux-image-6.12-amd64}
+UBUNTU_MIRROR=${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
 KERNEL_TIMEOUT=${KERNEL_TIMEOUT:-900}
 QEMU_MEM=${QEMU_MEM:-2048}
 QEMU_SMP=${QEMU_SMP:-2}
@@ -55,7 +61,25 @@ image_pkg() {
 	echo "${dep:-$1}"
 }
 
-# fetch PKG: download (cached) and extract into TREE.
+# extract TREE DEB...: the packages unpacked into TREE (again when one of
+# them is newer than the last extraction), modules.dep built there.
+extract() {
+	local tree=$1 deb stale=
+	shift
+	TREE=$tree
+	[ -e "$tree/.extracted" ] || stale=1
+	for deb; do [ "$deb" -nt "$tree/.extracted" ] && stale=1; done
+	[ -n "$stale" ] || return 0
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	for deb; do
+		dpkg-deb -x "$deb" "$tree" || die "dpkg-deb -x $deb failed"
+	done
+	depmod -b "$tree" "$(ls "$tree/lib/modules")" || die "depmod on $tree failed"
+	touch "$tree/.extracted"
+}
+
+# fetch PKG: a Debian package, downloaded (cached) with apt-get and extracted.
 fetch() {
 	local pkg=$1 deb
 	deb=$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | tail -n 1)
@@ -66,14 +90,31 @@ fetch() {
 		deb=$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | tail -n 1)
 		[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $CACHE"
 	fi
-	TREE=$CACHE/$pkg
-	if [ ! -e "$TREE/.extracted" ] || [ "$deb" -nt "$TREE/.extracted" ]; then
-		rm -rf "$TREE"
-		mkdir -p "$TREE"
-		dpkg-deb -x "$deb" "$TREE" || die "dpkg-deb -x $deb failed"
-		depmod -b "$TREE" "$(ls "$TREE/lib/modules")" || die "depmod on $TREE failed"
-		touch "$TREE/.extracted"
-	fi
+	extract "$CACHE/$pkg" "$deb"
+}
+
+# fetch_ubuntu KVER: the packages of KVER listed in ubuntu.sha256, downloaded
+# from UBUNTU_MIRROR (cached), each checked against its pinned SHA256 (there
+# is no Ubuntu keyring on Debian), extracted into one tree.
+fetch_ubuntu() {
+	local kver=$1 sum path deb debs=()
+	while read -r sum path; do
+		case "$sum" in '#'* | '') continue ;; esac
+		case "${path##*/}" in *"-${kver}_"*) ;; *) continue ;; esac
+		deb=$CACHE/${path##*/}
+		if [ ! -e "$deb" ]; then
+			curl -fsS --retry 3 -o "$deb.part" "$UBUNTU_MIRROR/$path" ||
+				die "cannot download $UBUNTU_MIRROR/$path"
+			mv "$deb.part" "$deb"
+		fi
+		if ! echo "$sum  $deb" | sha256sum -c --status; then
+			rm -f "$deb"
+			die "${deb##*/}: SHA256 differs from tests/kernels/ubuntu.sha256 (removed)"
+		fi
+		debs+=("$deb")
+	done < "$HERE/ubuntu.sha256"
+	[ ${#debs[@]} -gt 0 ] || die "ubuntu:$kver: no packages in tests/kernels/ubuntu.sha256"
+	extract "$CACHE/ubuntu-$kver" "${debs[@]}"
 }
 
 # initramfs TREE KVER: busybox, /init and the boot modules (decompressed, in
@@ -146,8 +187,10 @@ PASS=0
 FAIL=0
 KVERS=()
 for meta in $KERNEL_PKGS; do
-	pkg=$(image_pkg "$meta")
-	fetch "$pkg"
+	case "$meta" in
+	ubuntu:*) pkg=${meta#ubuntu:}; fetch_ubuntu "$pkg" ;;
+	*) pkg=$(image_pkg "$meta"); fetch "$pkg" ;;
+	esac
 	tree=$TREE
 	kver=$(ls "$tree/lib/modules")
 	out=$CACHE/results/$kver
