@@ -265,7 +265,7 @@ deps:
 test: ensure-deps
 	$(MAKE) --no-print-directory WERROR=1 all $(UNIT_ASAN_BINS) $(FUZZ_BINS)
 	$(MAKE) --no-print-directory WERROR=1 -k check-layers unit unit-asan fuzz-replay \
-		integration interop package-test
+		integration interop package-test test-kernels
 
 # The layer rule of ctl/ (lib <- pap <- {gateway, host}) on every include.
 check-layers:
@@ -289,8 +289,8 @@ integration: all
 interop: all
 	@set -e; for t in $(INTEROP_TESTS); do echo "== $$t"; bash $$t; done
 
-# Debian 12's stock kernels booted under QEMU, the BPF suites run in each
-# (tests/kernels/run.sh, docs/kernels.md).
+# Ubuntu 22.04's and Debian 12's stock kernels booted under QEMU, the BPF
+# suites run in each (tests/kernels/run.sh, docs/kernels.md); make test's last.
 test-kernels: ensure-deps
 	$(call apt_ensure,$(KERNEL_TEST_PKGS))
 	$(MAKE) --no-print-directory all
