@@ -10,7 +10,8 @@
 #   make bench-report  plots and tables for docs/benchmarks.md from the last bench
 #   make install    DESTDIR=... PREFIX=... (binaries, units, man pages, examples)
 #   make deb        a Debian package (debhelper) in build/deb/
-#   make package-test  that package unpacked into a fresh root and started
+#   make package-test  that package unpacked into a fresh root and started, and
+#                   installed in a container booted with systemd and run as units
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
 #
 # Variables: V=1 prints every command; WERROR=0 builds without -Werror (make
@@ -66,10 +67,14 @@ COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
 		   libjson-c-dev libmnl-dev libsystemd-dev libmicrohttpd-dev scdoc iproute2 ethtool python3-scapy \
+		   python3-prometheus-client \
 		   tcpdump iputils-ping
 # What make deb needs besides (debian/control's Build-Depends are DEB_PKGS'
 # build half).
 DEB_BUILD_PKGS	:= debhelper dpkg-dev fakeroot
+# What make package-test needs on top: systemd-nspawn, to boot the package
+# under a real systemd (tests/packaging/test_systemd.sh).
+PACKAGE_TEST_PKGS := systemd-container
 
 # The release: VERSION, and in a git checkout the commit after a "+g"
 # (a tag vX.Y.Z on it: that tag's git describe). Only version.c sees it.
@@ -332,7 +337,9 @@ deb:
 	@ls $(BUILD)/deb/*.deb
 
 package-test: deb
+	$(call apt_ensure,$(PACKAGE_TEST_PKGS))
 	bash tests/packaging/test_package.sh
+	bash tests/packaging/test_systemd.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -16,6 +16,7 @@
 #include "xdnat.h"
 #include "maps.h"
 #include "parse.h"
+#include "bucket.h"
 
 /* Holder of a TCP/UDP port of G (port in network order). */
 static __always_inline int port_owner(__u16 port_be, struct xdnat_owner *out,
@@ -66,28 +67,105 @@ static __always_inline int ipsec_out_owner(__u32 peer, __u32 spi, __u8 proto,
 	return XDNAT_FWD_TO_HOST;
 }
 
-/* Remember where a first fragment went (owner, or client 0: our stack); the
- * owner value as read, MAC included, so the rest take the same next hop. */
-static __always_inline void learn_fragment(const struct iphdr *iph,
-					   const struct xdnat_owner *owner)
+/* The datagram of fragment iph as xdnat_frags keys it: src is the sender
+ * (gw_ext: the IP source; gw_int: the host's Hi, not the G all share). */
+static __always_inline void frag_key(struct xdnat_frag_key *fk, const struct iphdr *iph,
+				     __u32 src)
 {
-	struct xdnat_frag_key fk = {};
-
-	fk.src = iph->saddr;
-	fk.id = iph->id;
-	fk.proto = iph->protocol;
-	bpf_map_update_elem(&xdnat_frags, &fk, owner, BPF_ANY);
+	fk->src = src;
+	fk->dst = iph->daddr;
+	fk->id = iph->id;
+	fk->proto = iph->protocol;
 }
 
-/* Where the first fragment of iph's datagram went, or NULL: not seen. */
-static __always_inline struct xdnat_owner *fragment_owner(const struct iphdr *iph)
+/* Same holder: client and address (the MAC is derived). */
+static __always_inline bool same_holder(const struct xdnat_owner *a,
+					const struct xdnat_owner *b)
+{
+	return a->client_id == b->client_id && a->host_addr == b->host_addr;
+}
+
+/* One of src's new datagrams in xdnat_frags (its bucket, made full when
+ * the LRU has none or lost it): false when its budget is spent. */
+static __always_inline bool frag_budget_take(__u32 src, __u64 now)
+{
+	struct xdnat_icmp_bucket *b, fresh = {};
+
+	b = bpf_map_lookup_elem(&xdnat_frag_src, &src);
+	if (b)
+		return bucket_take(b, now, XDNAT_FRAG_SRC_BURST, XDNAT_FRAG_SRC_INTERVAL_NS);
+	fresh.stamp_ns = now;
+	fresh.tokens = XDNAT_FRAG_SRC_BURST - 1;
+	bpf_map_update_elem(&xdnat_frag_src, &src, &fresh, BPF_ANY);
+	return true;
+}
+
+/*
+ * Remember where the first fragment iph of src went (owner, or client 0:
+ * our stack); the owner value as read, MAC included, so the rest take the
+ * same next hop. 0, or the drop reason: the datagram is another holder's,
+ * learned less than XDNAT_FRAG_HOLD_NS ago (a duplicate first fragment
+ * must not re-point it), or src's budget of new datagrams is spent (one
+ * source cannot flush the table). The same holder again (a retransmitted
+ * first fragment) costs nothing.
+ */
+static __always_inline int learn_fragment(const struct iphdr *iph, __u32 src,
+					  const struct xdnat_owner *owner)
 {
 	struct xdnat_frag_key fk = {};
+	struct xdnat_frag *f, n = {};
+	__u64 now = bpf_ktime_get_ns();
 
-	fk.src = iph->saddr;
-	fk.id = iph->id;
-	fk.proto = iph->protocol;
-	return bpf_map_lookup_elem(&xdnat_frags, &fk);
+	frag_key(&fk, iph, src);
+	f = bpf_map_lookup_elem(&xdnat_frags, &fk);
+	if (f && now - f->learned_ns < XDNAT_FRAG_HOLD_NS) {
+		if (!same_holder(&f->owner, owner))
+			return XDNAT_DROP_FRAG_CONFLICT;
+		return 0;
+	}
+	/* an id reused after the hold: a new datagram, charged as one */
+	if (!frag_budget_take(src, now))
+		return XDNAT_DROP_FRAG_BUDGET;
+	n.owner = *owner;
+	n.learned_ns = now;
+	bpf_map_update_elem(&xdnat_frags, &fk, &n, BPF_ANY);
+	return 0;
+}
+
+/* Where the first fragment of iph's datagram from src went, or NULL: not
+ * seen. */
+static __always_inline struct xdnat_owner *fragment_owner(const struct iphdr *iph, __u32 src)
+{
+	struct xdnat_frag_key fk = {};
+	struct xdnat_frag *f;
+
+	frag_key(&fk, iph, src);
+	f = bpf_map_lookup_elem(&xdnat_frags, &fk);
+	return f ? &f->owner : NULL;
+}
+
+/*
+ * The packet an ICMP error quotes (nh just past the ICMP header; l4_len
+ * the ICMP message's length): its IPv4 header, with the 8 bytes after it
+ * (*ql4) within the packet and the message, of a whole packet or a first
+ * fragment (a later one quotes no port); else NULL.
+ */
+static __always_inline struct iphdr *icmp_quote(const struct hdr_cursor *nh, void *data_end,
+						__u32 l4_len, __u8 **ql4)
+{
+	struct iphdr *qip = nh->pos;
+	__u32 qhl;
+
+	if ((void *)(qip + 1) > data_end)
+		return NULL;
+	if (qip->version != 4 || qip->ihl < 5 || (qip->frag_off & bpf_htons(IP_OFFSET)))
+		return NULL;
+	qhl = qip->ihl * 4;
+	*ql4 = (__u8 *)qip + qhl;
+	/* IP header + 8 bytes must be quoted, within the ICMP length too */
+	if ((void *)(*ql4 + 8) > data_end || qhl + 8 > l4_len - sizeof(struct icmphdr))
+		return NULL;
+	return qip;
 }
 
 /* A MAC xdnatd resolved: all zero means not (yet). Two loads: the MAC sits
@@ -185,7 +263,6 @@ static __always_inline int classify_icmp(struct hdr_cursor *nh, void *data_end,
 {
 	struct icmphdr *icmp;
 	struct iphdr *qip;
-	__u32 qhl;
 	__u8 *ql4;
 	int type;
 
@@ -199,19 +276,8 @@ static __always_inline int classify_icmp(struct hdr_cursor *nh, void *data_end,
 		return XDNAT_PASS_STACK;
 
 	/* the quoted header: our own packet as the peer's router saw it */
-	qip = nh->pos;
-	if ((void *)(qip + 1) > data_end)
-		return XDNAT_PASS_STACK;
-	if (qip->version != 4 || qip->ihl < 5 || qip->saddr != global)
-		return XDNAT_PASS_STACK;
-	/* a non-first fragment quotes no port */
-	if (qip->frag_off & bpf_htons(IP_OFFSET))
-		return XDNAT_PASS_STACK;
-	qhl = qip->ihl * 4;
-	ql4 = (void *)qip + qhl;
-	/* IP header + 8 bytes must be quoted, within the ICMP length too */
-	if ((void *)(ql4 + 8) > data_end ||
-	    qhl + 8 > l4_len - sizeof(*icmp))
+	qip = icmp_quote(nh, data_end, l4_len, &ql4);
+	if (!qip || qip->saddr != global)
 		return XDNAT_PASS_STACK;
 	switch (qip->protocol) {
 	case IPPROTO_TCP:

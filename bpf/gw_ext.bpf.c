@@ -17,7 +17,12 @@
  * host, or client 0 for the gateway's own stack (which must get all the
  * fragments of, say, a certificate-carrying IKE message to reassemble it).
  * A later fragment whose first one was not seen (lost, dropped, or arriving
- * out of order) is dropped as frag_unknown.
+ * out of order) is dropped as frag_unknown. A first fragment does not
+ * re-point a datagram learned for another holder (frag_conflict), and one
+ * source enters only so many new datagrams (frag_budget): classify.h.
+ *
+ * Sources are checked first (check_source): nothing to G from a martian,
+ * internal or G source reaches a host or the stack.
  *
  * Loading needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON: the verifier only
  * allows variable-offset packet pointers (IP options) to the latter.
@@ -105,8 +110,11 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 	}
 
 	/* first fragment: the rest carry no port/SPI, remember who gets them */
-	if ((frag & IP_MF) && !(frag & IP_OFFSET))
-		learn_fragment(iph, owner);
+	if ((frag & IP_MF) && !(frag & IP_OFFSET)) {
+		rc = learn_fragment(iph, iph->saddr, owner);
+		if (rc)
+			return verdict(ctx, XDP_DROP, rc);
+	}
 
 	/* one hop: the outer header copies the inner TOS, ECN included
 	 * (RFC 6040 normal mode), and has its own TTL */
@@ -121,6 +129,29 @@ static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *c
 	if (rc != XDP_REDIRECT)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_REDIRECT_FAILED);
 	return verdict(ctx, XDP_REDIRECT, XDNAT_FWD_TO_HOST);
+}
+
+/*
+ * Inbound source validation (BCP 38/84, RFC 1812 5.3.7), which the
+ * gateway's rp_filter cannot do: XDP runs before it. No packet to G may
+ * come from an address no host has (martian), from G itself, or from Gi
+ * or an internal subnet: those are the hosts' side, and a host's packet
+ * would be taken for its peer's (xdnat_frags keys hosts' datagrams by Hi).
+ */
+static __always_inline int check_source(const struct xdnat_cfg *cfg, __u32 saddr)
+{
+	if (ipv4_martian_src(saddr))
+		return XDNAT_DROP_SRC_MARTIAN;
+	if (saddr == cfg->global)
+		return XDNAT_DROP_SRC_GLOBAL;
+	if (saddr == cfg->internal)
+		return XDNAT_DROP_SRC_INTERNAL;
+#pragma unroll
+	for (int i = 0; i < XDNAT_MAX_INT_NETS; i++)
+		if (cfg->int_nets[i].mask &&
+		    (saddr & cfg->int_nets[i].mask) == cfg->int_nets[i].net)
+			return XDNAT_DROP_SRC_INTERNAL;
+	return XDNAT_PASS_STACK;
 }
 
 static __always_inline int gw_ext_run(struct xdp_md *ctx)
@@ -150,13 +181,16 @@ static __always_inline int gw_ext_run(struct xdp_md *ctx)
 
 	if (parse_iphdr(&nh, data_end, &iph) < 0)
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_MALFORMED);
+	r = check_source(cfg, iph->saddr);
+	if (r != XDNAT_PASS_STACK)
+		return verdict(ctx, XDP_DROP, r);
 	/* IP payload length by the header, not the (maybe padded) frame */
 	l4_len = bpf_ntohs(iph->tot_len) - iph->ihl * 4;
 	frag = bpf_ntohs(iph->frag_off);
 
 	if (frag & IP_OFFSET) {
 		/* non-first fragment: only the first one told us its owner */
-		fo = fragment_owner(iph);
+		fo = fragment_owner(iph, iph->saddr);
 		if (!fo)
 			return verdict(ctx, XDP_DROP, XDNAT_DROP_FRAG_UNKNOWN);
 		/* the first one went to our stack: reassembly happens there */
@@ -170,7 +204,10 @@ static __always_inline int gw_ext_run(struct xdp_md *ctx)
 		 * must reach the stack whole: the rest follow the first there */
 		if (r == XDNAT_PASS_STACK && (frag & IP_MF)) {
 			__builtin_memset(&owner, 0, sizeof(owner));
-			learn_fragment(iph, &owner);
+			r = learn_fragment(iph, iph->saddr, &owner);
+			if (r)
+				return verdict(ctx, XDP_DROP, r);
+			r = XDNAT_PASS_STACK;
 		}
 	}
 

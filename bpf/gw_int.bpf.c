@@ -57,18 +57,81 @@ static __always_inline void learn_ipsec_out(__u32 peer, __u32 spi, __u8 proto,
 	bpf_map_update_elem(&xdnat_ipsec_out, &k, &n, BPF_ANY);
 }
 
+/* A learned owner value whose host is still the one registered at its
+ * address: an entry of a host gone (or displaced) holds nothing. */
+static __always_inline bool holder_live(const struct xdnat_owner *o)
+{
+	struct xdnat_host *h = bpf_map_lookup_elem(&xdnat_hosts, &o->host_addr);
+
+	return h && h->client_id == o->client_id;
+}
+
+/* ICMP errors (RFC 792, RFC 1812 4.3.2.7's list): they quote a packet. */
+static __always_inline bool icmp_is_error(__u8 type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
+	       type == ICMP_PARAMETERPROB || type == 4 /* source quench */ ||
+	       type == 5 /* redirect */;
+}
+
+/*
+ * An ICMP error a host sends quotes a packet that was sent to it: to G,
+ * at the host's own port, SPI (validated with the quoted source) or echo
+ * id (an echo reply to its request). Another host's is not its to speak
+ * about (icmp_quote_not_own); a quote that names no holder (truncated, a
+ * non-first fragment, a protocol nobody holds) cannot be checked
+ * (icmp_quote_unchecked). nh is just past the ICMP header.
+ */
+static __always_inline int check_quote(struct hdr_cursor *nh, void *data_end, __u32 l4_len,
+				       __u32 global, __u32 cid)
+{
+	struct xdnat_owner o = {};
+	struct iphdr *qip;
+	__u8 *ql4;
+	int r;
+
+	qip = icmp_quote(nh, data_end, l4_len, &ql4);
+	if (!qip)
+		return XDNAT_DROP_ICMP_QUOTE_UNCHECKED;
+	if (qip->daddr != global)
+		return XDNAT_DROP_ICMP_QUOTE_NOT_OWN;
+	switch (qip->protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		/* the destination port, the host's */
+		r = port_owner(*(__u16 *)(ql4 + 2), &o, NULL);
+		break;
+	case IPPROTO_ICMP:
+		if (ql4[0] != ICMP_ECHOREPLY)
+			return XDNAT_DROP_ICMP_QUOTE_UNCHECKED;
+		r = echo_owner(qip->saddr, *(__u16 *)(ql4 + 4), &o);
+		break;
+	case IPPROTO_ESP:
+		r = ipsec_owner(*(__u32 *)ql4, qip->saddr, &o);
+		break;
+	case IPPROTO_AH:
+		r = ipsec_owner(*(__u32 *)(ql4 + 4), qip->saddr, &o);
+		break;
+	default:
+		return XDNAT_DROP_ICMP_QUOTE_UNCHECKED;
+	}
+	if (r != XDNAT_FWD_TO_HOST || o.client_id != cid)
+		return XDNAT_DROP_ICMP_QUOTE_NOT_OWN;
+	return XDNAT_FWD_TO_EXT;
+}
+
 /*
  * The share check on the inner packet (a first fragment or a whole one) of
  * host at hi: TCP/UDP source port held by its client; an echo request's
- * (peer, id) not held by another host, learned for the replies otherwise,
- * with the host's MAC from its xdnat_hosts value (gw_ext's next hop).
- * ICMP errors, ESP and AH are allowed (their SPI is the peer's, and errors
- * quote traffic the host received); other protocols cannot be attributed.
- * ESP and AH teach gw_ext who sends on (peer, SPI), for the ICMP errors
- * about them.
+ * (peer, id) not held by another live host, learned for the replies
+ * otherwise, with the host's MAC from its xdnat_hosts value (gw_ext's next
+ * hop); an ICMP error's quote the host's own (check_quote). Other ICMP,
+ * ESP and AH are allowed (the SPI is the peer's); other protocols cannot
+ * be attributed. ESP and AH teach gw_ext who sends on (peer, SPI), for the
+ * ICMP errors about them.
  */
 static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
-				       struct iphdr *iph, __u32 l4_len,
+				       struct iphdr *iph, __u32 l4_len, __u32 global,
 				       const struct xdnat_host *host, __u32 hi)
 {
 	__u32 cid = host->client_id;
@@ -96,12 +159,15 @@ static __always_inline int check_inner(struct hdr_cursor *nh, void *data_end,
 	case IPPROTO_ICMP:
 		if (parse_icmphdr(nh, data_end, &icmp) < 0 || l4_len < sizeof(*icmp))
 			return XDNAT_DROP_MALFORMED;
+		if (icmp_is_error(icmp->type))
+			return check_quote(nh, data_end, l4_len, global, cid);
 		if (icmp->type != ICMP_ECHO)
 			return XDNAT_FWD_TO_EXT;
 		k.peer = iph->daddr;
 		k.id = icmp->un.echo.id;
 		o = bpf_map_lookup_elem(&xdnat_icmp_ids, &k);
-		if (o && o->client_id && o->client_id != cid)
+		/* another host's id, unless that host is gone (finding 16) */
+		if (o && o->client_id && o->client_id != cid && holder_live(o))
 			return XDNAT_DROP_SPOOFED_SOURCE;
 		/* the LRU lookup already refreshed a current entry: write only
 		 * when new, when the host moved or its MAC changed */
@@ -174,11 +240,13 @@ static __always_inline void remember_nexthop(struct xdnat_nexthop *e, __u32 dst,
  * UDP packet from G within the outer one, whose source port xdnat_ports
  * gives to hi. The map sync writes a port only for a registered host, so
  * that is the share check, with one array lookup (the JIT inlines it; a
- * hash lookup is a helper call, the dearest step of gw_int). The inner
+ * hash lookup is a helper call, the dearest step of gw_int). Not for
+ * fragments, nor for a frame from another MAC than the host's. The inner
  * header, or NULL: then the full checks, which name every drop reason.
  */
 static __always_inline struct iphdr *fast_inner(struct hdr_cursor nh, void *data_end,
-						__u32 hi, __u32 global, __u32 outer_pay)
+						const struct ethhdr *eth, __u32 hi, __u32 global,
+						__u32 outer_pay)
 {
 	struct xdnat_port_owner *po;
 	struct udphdr *udp;
@@ -190,8 +258,9 @@ static __always_inline struct iphdr *fast_inner(struct hdr_cursor nh, void *data
 	if (parse_iphdr(&nh, data_end, &iph) < 0)
 		return NULL;
 	inner_len = bpf_ntohs(iph->tot_len);
+	/* fragments: the full checks learn and check their datagram */
 	if (inner_len > outer_pay || inner_len < (__u32)iph->ihl * 4 ||
-	    iph->saddr != global || (iph->frag_off & bpf_htons(IP_OFFSET)))
+	    iph->saddr != global || (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 		return NULL;
 	l4_len = inner_len - iph->ihl * 4;
 	if (iph->protocol == IPPROTO_UDP) {
@@ -209,18 +278,55 @@ static __always_inline struct iphdr *fast_inner(struct hdr_cursor nh, void *data
 	po = bpf_map_lookup_elem(&xdnat_ports, &port);
 	if (!po || !po->owner.client_id || po->owner.host_addr != hi)
 		return NULL;
+	/* the value carries the host's MAC (xdnat_hosts' own): the frame's
+	 * source must be it, once resolved */
+	if (mac_known(po->owner.mac) && !same_mac(eth->h_source, po->owner.mac))
+		return NULL;
 	return iph;
 }
 
 /*
- * The full checks, when fast_inner() did not vouch for the packet (nh just
- * past the outer header): a registered host, an inner header within the
- * outer packet, source G and the share check, each failure with its reason.
- * Returns XDNAT_FWD_TO_EXT with the inner header in *inner, or the reason.
+ * The outbound fragment check: a non-first fragment of host hi belongs to a
+ * datagram whose first fragment hi sent (and that passed check_inner), as
+ * gw_ext checks inbound ones; a hairpinned one (to G) has its holder looked
+ * up by hairpin(). A first fragment, checked, is learned for the rest
+ * (hairpin() learns its own, with the holder). Fragments are keyed by Hi,
+ * not by the G all hosts share.
  */
-static __always_inline int check_tunnelled(struct hdr_cursor *nh, void *data_end, __u32 hi,
-					   __u32 global, __u32 outer_pay,
-					   struct iphdr **inner)
+static __always_inline int check_fragment(const struct iphdr *iph, __u32 global,
+					  const struct xdnat_host *host, __u32 hi)
+{
+	struct xdnat_owner *fo, me = {};
+	int r;
+
+	if (iph->frag_off & bpf_htons(IP_OFFSET)) {
+		fo = fragment_owner(iph, hi);
+		if (!fo)
+			return XDNAT_DROP_FRAG_UNKNOWN;
+		if (iph->daddr != global && fo->client_id != host->client_id)
+			return XDNAT_DROP_SPOOFED_SOURCE;
+		return XDNAT_FWD_TO_EXT;
+	}
+	if (!(iph->frag_off & bpf_htons(IP_MF)) || iph->daddr == global)
+		return XDNAT_FWD_TO_EXT;
+	me.client_id = host->client_id;
+	me.host_addr = hi;
+	__builtin_memcpy(me.mac, host->mac, sizeof(me.mac));
+	r = learn_fragment(iph, hi, &me);
+	return r ? r : XDNAT_FWD_TO_EXT;
+}
+
+/*
+ * The full checks, when fast_inner() did not vouch for the packet (nh just
+ * past the outer header): a registered host, its frame from its MAC (when
+ * xdnatd resolved it; until then the address alone: docs/security.md), an
+ * inner header within the outer packet, source G, the share check and the
+ * fragment check, each failure with its reason. Returns XDNAT_FWD_TO_EXT
+ * with the inner header in *inner, or the reason.
+ */
+static __always_inline int check_tunnelled(struct hdr_cursor *nh, void *data_end,
+					   const struct ethhdr *eth, __u32 hi, __u32 global,
+					   __u32 outer_pay, struct iphdr **inner)
 {
 	struct xdnat_host *host;
 	struct iphdr *iph;
@@ -229,6 +335,8 @@ static __always_inline int check_tunnelled(struct hdr_cursor *nh, void *data_end
 	host = bpf_map_lookup_elem(&xdnat_hosts, &hi);
 	if (!host || !host->client_id)
 		return XDNAT_DROP_UNKNOWN_HOST;
+	if (mac_known(host->mac) && !same_mac(eth->h_source, host->mac))
+		return XDNAT_DROP_HOST_MAC_MISMATCH;
 	if (parse_iphdr(nh, data_end, &iph) < 0)
 		return XDNAT_DROP_MALFORMED;
 	/* the inner packet must lie within the outer one */
@@ -237,13 +345,16 @@ static __always_inline int check_tunnelled(struct hdr_cursor *nh, void *data_end
 	/* a host speaks only as G */
 	if (iph->saddr != global)
 		return XDNAT_DROP_SPOOFED_SOURCE;
-	/* non-first fragments carry no port: their first one was checked */
+	/* non-first fragments carry no port: check_fragment() */
 	if (!(iph->frag_off & bpf_htons(IP_OFFSET))) {
 		r = check_inner(nh, data_end, iph, bpf_ntohs(iph->tot_len) - iph->ihl * 4,
-				host, hi);
+				global, host, hi);
 		if (r != XDNAT_FWD_TO_EXT)
 			return r;
 	}
+	r = check_fragment(iph, global, host, hi);
+	if (r != XDNAT_FWD_TO_EXT)
+		return r;
 	*inner = iph;
 	return XDNAT_FWD_TO_EXT;
 }
@@ -308,7 +419,7 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
  * packet came through the same tunnel, so it fits the way back.
  */
 static __always_inline int hairpin(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
-				   struct iphdr *iph, __u32 outer_len)
+				   struct iphdr *iph, __u32 outer_len, __u32 hi)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor nh = { .pos = iph };
@@ -327,7 +438,7 @@ static __always_inline int hairpin(struct xdp_md *ctx, const struct xdnat_cfg *c
 	frag = bpf_ntohs(iph->frag_off);
 	tos = iph->tos;
 	if (frag & IP_OFFSET) {
-		fo = fragment_owner(iph);
+		fo = fragment_owner(iph, hi);
 		if (!fo || !fo->client_id)
 			return verdict(ctx, XDP_DROP, XDNAT_DROP_HAIRPIN_NO_OWNER);
 		owner = *fo;
@@ -340,8 +451,11 @@ static __always_inline int hairpin(struct xdp_md *ctx, const struct xdnat_cfg *c
 		return verdict(ctx, XDP_DROP, XDNAT_DROP_HAIRPIN_NO_OWNER);
 	if (r != XDNAT_FWD_TO_HOST)
 		return verdict(ctx, XDP_DROP, r);
-	if ((frag & IP_MF) && !(frag & IP_OFFSET))
-		learn_fragment(iph, &owner);
+	if ((frag & IP_MF) && !(frag & IP_OFFSET)) {
+		r = learn_fragment(iph, hi, &owner);
+		if (r)
+			return verdict(ctx, XDP_DROP, r);
+	}
 
 	fast = mac_known(owner.mac);
 	if (!fast) {
@@ -451,9 +565,9 @@ static __always_inline int gw_int_run(struct xdp_md *ctx)
 	outer_len = oip->ihl * 4;
 	outer_pay = bpf_ntohs(oip->tot_len) - outer_len;
 
-	iph = fast_inner(nh, data_end, hi, cfg->global, outer_pay);
+	iph = fast_inner(nh, data_end, eth, hi, cfg->global, outer_pay);
 	if (!iph) {
-		r = check_tunnelled(&nh, data_end, hi, cfg->global, outer_pay, &iph);
+		r = check_tunnelled(&nh, data_end, eth, hi, cfg->global, outer_pay, &iph);
 		if (r != XDNAT_FWD_TO_EXT)
 			return verdict(ctx, XDP_DROP, r);
 	}
@@ -468,7 +582,7 @@ static __always_inline int gw_int_run(struct xdp_md *ctx)
 		return ttl_expired(ctx, cfg, iph, outer_len, hi);
 	ipv4_set_tos_ttl(iph, (__u8)r, iph->ttl - 1);
 	if (iph->daddr == cfg->global)
-		return hairpin(ctx, cfg, iph, outer_len);
+		return hairpin(ctx, cfg, iph, outer_len, hi);
 	return route_out(ctx, cfg, iph, outer_len, hi);
 }
 

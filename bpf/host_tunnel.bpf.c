@@ -8,6 +8,7 @@
  *
  *   host_egress   IPv4 from G        -> outer header Hi -> Gi pushed
  *   host_ingress  IPIP Gi -> Hi      -> outer header stripped, inner delivered
+ *                 anything else to G -> dropped (G only through the tunnel)
  *
  * Everything else passes untouched. ECN follows RFC 6040: the outer header
  * copies the inner's ECN field (normal mode), and a congestion mark (CE) on
@@ -40,6 +41,9 @@
 #define DECAP_FLAGS	(BPF_F_ADJ_ROOM_DECAP_L3_IPV4 | BPF_F_ADJ_ROOM_FIXED_GSO)
 #ifndef EINVAL
 #define EINVAL		22
+#endif
+#ifndef PACKET_LOOPBACK
+#define PACKET_LOOPBACK	5	/* linux/if_packet.h */
 #endif
 
 /* G, Hi and Gi: constants for the verifier and the JIT once loaded. */
@@ -156,35 +160,16 @@ static __always_inline long decap(struct __sk_buff *skb)
 	return err;
 }
 
-SEC("tc")
-int host_ingress(struct __sk_buff *skb)
+/* The gateway's tunnel, outer header at outer (IPIP Gi -> Hi, no options,
+ * not a fragment): deliver it well-formed or drop it. */
+static __always_inline int tunnel_in(struct __sk_buff *skb, struct iphdr *outer,
+				     void *data_end)
 {
-	struct hdr_cursor nh;
-	struct ethhdr *eth;
-	struct iphdr *outer, *inner;
-	void *data, *data_end;
-	__u16 outer_len;
+	struct iphdr *inner = (void *)(outer + 1);
+	__u16 outer_len = bpf_ntohs(outer->tot_len);
 	int tos;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
-		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
-	pull(skb, ETH_HLEN + 2 * IPV4_HLEN, &data, &data_end);
-	nh.pos = data;
-	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
-		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
-	outer = nh.pos;
-	/* Only the gateway's tunnel is ours; it never sends options or
-	 * fragments (DF), so anything else is someone else's IPIP. */
-	if ((void *)(outer + 1) > data_end || outer->version != 4 ||
-	    outer->ihl != 5 || outer->protocol != IPPROTO_IPIP ||
-	    outer->saddr != host_cfg.gw_addr || outer->daddr != host_cfg.host_addr ||
-	    (outer->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
-		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
-
-	/* From the gateway to us: deliver it well-formed or drop it. The stack
-	 * never sees this header, so its checksum is checked here. */
-	outer_len = bpf_ntohs(outer->tot_len);
-	inner = (void *)(outer + 1);
+	/* The stack never sees this header, so its checksum is checked here. */
 	if (ipv4_csum(outer) != 0 || outer_len < 2 * IPV4_HLEN ||
 	    outer_len > skb->len - ETH_HLEN || (void *)(inner + 1) > data_end ||
 	    inner->version != 4 || inner->ihl < 5 ||
@@ -204,6 +189,71 @@ int host_ingress(struct __sk_buff *skb)
 	/* the inner packet now follows the Ethernet header, whose EtherType
 	 * (IPv4) is still right: the stack delivers it to G on lo */
 	return verdict(skb, TC_ACT_OK, XDNAT_HOST_DECAP);
+}
+
+/*
+ * IPIP that is not the gateway's tunnel (another source, options, a first
+ * fragment): someone else's, unless it carries a packet to G, or hides its
+ * inner header (a first fragment cut short), which an ipip device (tunl0)
+ * would decapsulate after reassembly. Non-first fragments pass: without
+ * their first one nothing is reassembled.
+ */
+static __always_inline int foreign_tunnel(struct __sk_buff *skb, __u32 ihl)
+{
+	struct iphdr *inner;
+	void *data, *data_end;
+
+	pull(skb, ETH_HLEN + ihl * 4 + IPV4_HLEN, &data, &data_end);
+	inner = data + ETH_HLEN + ihl * 4;
+	if ((void *)(inner + 1) > data_end || inner->daddr == host_cfg.global)
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_TUNNEL_NOT_GW);
+	return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+}
+
+/*
+ * G is reached from the LAN only through the gateway's tunnel: the gateway
+ * enforces the share (ports, SPIs, validated peers), and a neighbour that
+ * sent to G at this host's MAC would skip it (finding 15 of issue 13,
+ * docs/security.md). The agent keeps the host from answering ARP for G
+ * (arp_ignore); this drops what is sent to G anyway, and what claims G or
+ * Hi as its source (accept_local, which hairpinned packets need, would let
+ * the stack take those).
+ */
+SEC("tc")
+int host_ingress(struct __sk_buff *skb)
+{
+	struct hdr_cursor nh;
+	struct ethhdr *eth;
+	struct iphdr *outer;
+	void *data, *data_end;
+
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	/* the host's own multicast, looped back (IP_MULTICAST_LOOP) */
+	if (skb->pkt_type == PACKET_LOOPBACK)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	pull(skb, ETH_HLEN + 2 * IPV4_HLEN, &data, &data_end);
+	nh.pos = data;
+	if (parse_ethhdr(&nh, data_end, &eth) != ETH_P_IP)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	outer = nh.pos;
+	if ((void *)(outer + 1) > data_end)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	if (outer->daddr == host_cfg.global)
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_PLAIN_TO_G);
+	if (outer->version != 4 || outer->ihl < 5)
+		return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
+	/* Only the gateway's tunnel is ours; it never sends options or
+	 * fragments (DF). */
+	if (outer->protocol == IPPROTO_IPIP && outer->ihl == 5 &&
+	    outer->saddr == host_cfg.gw_addr && outer->daddr == host_cfg.host_addr &&
+	    !(outer->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		return tunnel_in(skb, outer, data_end);
+	if (outer->saddr == host_cfg.global || outer->saddr == host_cfg.host_addr)
+		return verdict(skb, TC_ACT_SHOT, XDNAT_HOST_LOCAL_SOURCE);
+	if (outer->protocol == IPPROTO_IPIP && !(outer->frag_off & bpf_htons(IP_OFFSET)))
+		return foreign_tunnel(skb, outer->ihl);
+	return verdict(skb, TC_ACT_OK, XDNAT_HOST_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

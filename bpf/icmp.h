@@ -18,6 +18,7 @@
 #include "csum.h"
 #include "ipv4.h"
 #include "stats.h"
+#include "bucket.h"
 
 /* Room an ICMP answer needs in front of the packet it quotes: its IPv4 +
  * ICMP headers. */
@@ -37,29 +38,8 @@ _Static_assert(CSUM_MAX_WORDS * 2 >= 8 + ICMP_MAX_QUOTE, "csum_words covers the 
 static __always_inline bool icmp_allowed(__u32 slot)
 {
 	struct xdnat_icmp_bucket *b = bpf_map_lookup_elem(&xdnat_icmp_rl, &slot);
-	__u64 now, add;
 
-	if (!b)
-		return false;
-	now = bpf_ktime_get_ns();
-	if (!b->stamp_ns) {
-		b->stamp_ns = now;
-		b->tokens = XDNAT_ICMP_BURST;
-	} else if (now > b->stamp_ns) {
-		add = (now - b->stamp_ns) / XDNAT_ICMP_INTERVAL_NS;
-		if (add >= XDNAT_ICMP_BURST || b->tokens + add >= XDNAT_ICMP_BURST) {
-			b->tokens = XDNAT_ICMP_BURST;
-			b->stamp_ns = now;
-		} else if (add) {
-			b->tokens += (__u32)add;
-			/* keep the fraction of an interval already earned */
-			b->stamp_ns += add * XDNAT_ICMP_INTERVAL_NS;
-		}
-	}
-	if (!b->tokens)
-		return false;
-	b->tokens--;
-	return true;
+	return b && bucket_take(b, bpf_ktime_get_ns(), XDNAT_ICMP_BURST, XDNAT_ICMP_INTERVAL_NS);
 }
 
 /*
@@ -73,12 +53,11 @@ static __always_inline bool icmp_allowed(__u32 slot)
 static __always_inline bool icmp_error_allowed(const struct iphdr *iph, void *data_end)
 {
 	const __u8 *l4 = (const __u8 *)iph + iph->ihl * 4;
-	__u32 src = bpf_ntohl(iph->saddr);
 	__u8 type;
 
 	if (iph->frag_off & bpf_htons(IP_OFFSET))
 		return false;
-	if (!(src >> 24) || (src >> 24) == 127 || (src >> 28) >= 0xe)
+	if (ipv4_martian_src(iph->saddr))
 		return false;
 	if (iph->protocol == IPPROTO_ICMP) {
 		if ((void *)(l4 + 1) > data_end)

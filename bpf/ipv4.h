@@ -44,6 +44,18 @@ static __always_inline void ipv4_build(struct iphdr *iph, __u8 tos, __u16 tot_le
 }
 
 /*
+ * A source no single host may have (RFC 1812 5.3.7, 4.3.2.7): "this"
+ * network 0/8, loopback 127/8, multicast 224/4 and 240/4 with the limited
+ * broadcast 255.255.255.255 in it. saddr in network order.
+ */
+static __always_inline bool ipv4_martian_src(__u32 saddr)
+{
+	__u32 src = bpf_ntohl(saddr);
+
+	return !(src >> 24) || (src >> 24) == 127 || (src >> 28) >= 0xe;
+}
+
+/*
  * RFC 6040 section 4.2, the decapsulator's table: the inner TOS byte to
  * forward given the outer and inner ones, or -1 when the packet must be
  * dropped (outer CE on a Not-ECT inner: the congestion mark cannot be

@@ -90,14 +90,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_nh_event_at SEC(".maps");
 
-/* (source, IP id, protocol) of a first fragment -> its host, for the rest. */
+/* (source, destination, IP id, protocol) of a first fragment -> its holder
+ * and when, for the rest (xdnat.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XDNAT_MAX_FRAGS);
 	__type(key, struct xdnat_frag_key);
-	__type(value, struct xdnat_owner);
+	__type(value, struct xdnat_frag);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_frags SEC(".maps");
+
+/* Source -> its budget of new datagrams in xdnat_frags (xdnat.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XDNAT_MAX_FRAG_SRCS);
+	__type(key, __u32);
+	__type(value, struct xdnat_icmp_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_frag_src SEC(".maps");
 
 /* (peer, echo id) learned from outbound echo requests -> host, for the replies. */
 struct {
@@ -127,14 +137,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_icmp_rl SEC(".maps");
 
-/* Packets and bytes per verdict and drop reason, per CPU. */
+/* Packets and bytes per verdict and drop reason (the index), per CPU; each
+ * value names its reason for bpftool (xdnat.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XDNAT_REASON_MAX);
 	__type(key, __u32);
-	__type(value, struct xdnat_counter);
+	__type(value, struct xdnat_reason_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdnat_stats SEC(".maps");
+
+/* The layout record (key 0): which layout of these maps is pinned, and the
+ * release that pinned them; xdnatd refuses pins of another layout, and
+ * xdnatctl reads the maps offline only of its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdnat_layout);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdnat_layout SEC(".maps");
 
 /* Egress NICs by ifindex, for bpf_redirect_map. */
 struct {

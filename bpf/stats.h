@@ -14,14 +14,15 @@
 static __always_inline void count(struct xdp_md *ctx, enum xdnat_reason reason)
 {
 	__u32 key = reason;
-	struct xdnat_counter *c;
+	struct xdnat_reason_counter *c;
 
 	c = bpf_map_lookup_elem(&xdnat_stats, &key);
 	if (!c)
 		return;
-	/* per-CPU slot and XDP runs with preemption off: no atomics needed */
+	/* per-CPU value and XDP runs with preemption off: no atomics needed */
 	c->packets++;
 	c->bytes += ctx->data_end - ctx->data;
+	c->reason = reason;	/* the entry's name, on the line just written */
 }
 
 /* Count the reason and hand back the XDP action: `return verdict(...)`. */

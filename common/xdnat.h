@@ -77,6 +77,19 @@ enum xdnat_reason {
 	XDNAT_DROP_ICMP_RATELIMITED,	/* too big, its frag-needed over the rate limit */
 	XDNAT_DROP_NEXTHOP_UNRESOLVED,	/* the FIB's next hop has no neighbour entry
 					 * yet: xdnatd was asked to resolve it */
+	/* issue 13, findings 13, 14, 16: docs/security.md */
+	XDNAT_DROP_HOST_MAC_MISMATCH,	/* tunnel from Hi, frame not from Hi's MAC */
+	XDNAT_DROP_ICMP_QUOTE_NOT_OWN,	/* a host's ICMP error quotes a packet that
+					 * was not sent to it (G:port, SPI, id) */
+	XDNAT_DROP_ICMP_QUOTE_UNCHECKED, /* ... whose quote names no holder
+					 * (truncated, a fragment, not to G) */
+	XDNAT_DROP_SRC_MARTIAN,		/* to G from 0/8, 127/8, 224/4, 240/4 */
+	XDNAT_DROP_SRC_INTERNAL,	/* to G from Gi or an internal prefix */
+	XDNAT_DROP_SRC_GLOBAL,		/* to G from G, from outside */
+	XDNAT_DROP_FRAG_CONFLICT,	/* first fragment of a datagram learned for
+					 * another holder, not yet XDNAT_FRAG_HOLD_NS ago */
+	XDNAT_DROP_FRAG_BUDGET,		/* first fragment over its source's budget of
+					 * new datagrams */
 	XDNAT_REASON_MAX,
 };
 
@@ -89,13 +102,46 @@ enum xdnat_reason {
 	"adjust_head_failed", "icmp_time_exceeded", "ttl_exceeded",	\
 	"ecn_not_ect", "fwd_hairpin", "hairpin_no_owner",		\
 	"icmp_tunnel_error", "icmp_frag_to_host", "too_big_not_df",	\
-	"too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved" }
+	"too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved",	\
+	"host_mac_mismatch", "icmp_quote_not_own", "icmp_quote_unchecked", \
+	"src_martian", "src_internal", "src_global", "frag_conflict",	\
+	"frag_budget" }
 
-/* xdnat_stats value: one per reason per CPU. */
+/* Packets and bytes: the host tunnel's counters (xdnat_host_stat), and the
+ * data plane's summed over CPUs. */
 struct xdnat_counter {
 	__u64 packets;
 	__u64 bytes;
 };
+
+/*
+ * xdnat_stats value, one per reason (the index) per CPU: the counters and
+ * the reason itself, so that `bpftool map dump` names every entry
+ * ("reason": "XDNAT_DROP_SPI_UNKNOWN"). The reason is in the value, not the
+ * key's type: the kernel takes only a 32-bit int as an array's key type,
+ * and a hash keyed by the enum costs 40-60 ns a packet (docs/xdnatd.md).
+ */
+struct xdnat_reason_counter {
+	__u64 packets;
+	__u64 bytes;
+	enum xdnat_reason reason;	/* the index; written by the programs and xdnatd */
+	__u32 pad;
+};
+
+/*
+ * xdnat_layout value (single entry, key 0), written by xdnatd: the layout of
+ * the pinned maps (raised whenever a map's type, key, value or meaning
+ * changes) and the release that pinned them. An xdnatd of another layout
+ * refuses the pins, naming that release; xdnatctl reads them offline only
+ * when the layout is its own.
+ */
+#define XDNAT_MAP_LAYOUT	3	/* 2: xdnat_stats names its reasons, this record; 3: xdnat_cfg's internal subnets, xdnat_frags' owner and time */
+struct xdnat_layout {
+	__u32 layout;			/* XDNAT_MAP_LAYOUT; 0: never written */
+	__u32 pad;
+	char version[56];		/* the release, NUL-terminated */
+};
+#define XDNAT_MAX_INT_NETS	8	/* internal subnets gw_ext knows */
 
 /* xdnat_cfg value (single entry, key 0): written by xdnatd, read per packet. */
 struct xdnat_cfg {
@@ -109,6 +155,12 @@ struct xdnat_cfg {
 	/* what a host's packet may be on the external link: longer ones get
 	 * frag-needed (DF) or are dropped; 0: unknown, the FIB's check only */
 	__u16 ext_mtu;
+	/* the internal subnets (BCP 38: --internal-nets, then the internal
+	 * NIC's): gw_ext drops packets to G from them; mask 0: an unused slot */
+	struct xdnat_prefix {
+		__u32 net;		/* be, masked */
+		__u32 mask;		/* be */
+	} int_nets[XDNAT_MAX_INT_NETS];
 };
 #define XDNAT_CFG_ENABLED	0x1	/* 0: everything passes to the stack */
 
@@ -205,13 +257,41 @@ struct xdnat_host {
 	__u16 pad;
 };
 
-/* xdnat_frags key (LRU): first fragment seen -> owner for the rest. */
+/*
+ * xdnat_frags key (LRU): a datagram (RFC 791: source, destination, id,
+ * protocol) whose first fragment was seen -> struct xdnat_frag for the rest.
+ * Inbound (gw_ext): the peer, G. From a host (gw_int): src is the host's
+ * Hi, not G (which all hosts share): the datagram to dst whose first
+ * fragment Hi sent, or hairpinned (dst G) the holder it went to. Hi lies in
+ * an internal subnet, which gw_ext never accepts as a source.
+ */
 struct xdnat_frag_key {
 	__u32 src;			/* be */
+	__u32 dst;			/* be */
 	__u16 id;			/* be */
 	__u8 proto;
 	__u8 pad;
 };
+
+/* xdnat_frags value: where the first fragment went (client 0: our stack),
+ * and when it was learned. A first fragment naming another holder does not
+ * replace an entry younger than XDNAT_FRAG_HOLD_NS (frag_conflict): a
+ * duplicate cannot re-point a datagram in flight, an id reused later can. */
+struct xdnat_frag {
+	struct xdnat_owner owner;
+	__u64 learned_ns;		/* bpf_ktime_get_ns() */
+};
+#define XDNAT_FRAG_HOLD_NS	2000000000ULL	/* 2 s */
+
+/* xdnat_frag_src (LRU, key: a source address, be; value: a token bucket,
+ * struct xdnat_icmp_bucket): the new datagrams one source may enter in
+ * xdnat_frags, XDNAT_FRAG_SRC_BURST at once and one more every
+ * XDNAT_FRAG_SRC_INTERVAL_NS, so that one source needs XDNAT_MAX_FRAGS /
+ * 2000 = 8 s to cycle the table (a datagram's fragments arrive within
+ * milliseconds). The source is the peer (gw_ext) or the host's Hi (gw_int). */
+#define XDNAT_MAX_FRAG_SRCS	16384
+#define XDNAT_FRAG_SRC_BURST	256
+#define XDNAT_FRAG_SRC_INTERVAL_NS	500000ULL	/* 2000 a second */
 
 /* xdnat_icmp_ids key (LRU): echo id a host used towards a peer. */
 struct xdnat_icmp_key {
@@ -271,14 +351,20 @@ enum xdnat_host_counter {
 	XDNAT_HOST_PASS,		/* not the tunnel's: untouched */
 	XDNAT_HOST_ERROR,		/* tunnel packet malformed or not resizable: dropped */
 	XDNAT_HOST_ECN_NOT_ECT,		/* outer CE, inner Not-ECT: dropped (RFC 6040) */
+	/* G is reached through the gateway's tunnel only (docs/security.md,
+	 * finding 15): the rest of what the LAN sends towards it is dropped */
+	XDNAT_HOST_PLAIN_TO_G,		/* plain (untunnelled) packet to G */
+	XDNAT_HOST_LOCAL_SOURCE,	/* plain packet from G or Hi: never from the LAN */
+	XDNAT_HOST_TUNNEL_NOT_GW,	/* IPIP to G not from Gi to Hi, or hiding its inner header */
 	XDNAT_HOST_CTR_MAX,
 };
 
-#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error", "ecn_not_ect" }
+#define XDNAT_HOST_COUNTER_NAMES { "encap", "decap", "pass", "error", "ecn_not_ect", \
+	"plain_to_g", "local_source", "tunnel_not_gw" }
 
 _Static_assert(sizeof(struct xdnat_counter) == 16, "xdnat_counter layout");
 _Static_assert(sizeof(struct xdnat_host_cfg) == 12, "xdnat_host_cfg layout");
-_Static_assert(sizeof(struct xdnat_cfg) == 28, "xdnat_cfg layout");
+_Static_assert(sizeof(struct xdnat_cfg) == 28 + 8 * XDNAT_MAX_INT_NETS, "xdnat_cfg layout");
 _Static_assert(sizeof(struct xdnat_host) == 12, "xdnat_host layout");
 _Static_assert(__builtin_offsetof(struct xdnat_host, mac) == 4,
 	       "xdnat_host: gw_int compares the MAC as an aligned u32 and u16");
@@ -289,11 +375,16 @@ _Static_assert(sizeof(struct xdnat_port_owner) == 20, "xdnat_port_owner layout")
 _Static_assert(sizeof(struct xdnat_spiblk_key) == 4, "xdnat_spiblk_key layout");
 _Static_assert((XDNAT_SPI_GRANULE & (XDNAT_SPI_GRANULE - 1)) == 0, "granule: a power of two");
 _Static_assert(sizeof(struct xdnat_sa_key) == 8, "xdnat_sa_key layout");
-_Static_assert(sizeof(struct xdnat_frag_key) == 8, "xdnat_frag_key layout");
+_Static_assert(sizeof(struct xdnat_frag_key) == 12, "xdnat_frag_key layout");
+_Static_assert(sizeof(struct xdnat_frag) == 24, "xdnat_frag layout");
+_Static_assert(__builtin_offsetof(struct xdnat_frag, owner) == 0,
+	       "xdnat_frag: the map sync reads every learned value's owner at offset 0");
 _Static_assert(sizeof(struct xdnat_icmp_key) == 8, "xdnat_icmp_key layout");
 _Static_assert(sizeof(struct xdnat_nexthop) == 32, "xdnat_nexthop layout");
 _Static_assert(sizeof(struct xdnat_ipsec_key) == 12, "xdnat_ipsec_key layout");
 _Static_assert(sizeof(struct xdnat_icmp_bucket) == 16, "xdnat_icmp_bucket layout");
 _Static_assert(sizeof(struct xdnat_nh_event) == 8, "xdnat_nh_event layout");
+_Static_assert(sizeof(struct xdnat_layout) == 64, "xdnat_layout layout");
+_Static_assert(sizeof(struct xdnat_reason_counter) == 24, "xdnat_reason_counter layout");
 
 #endif

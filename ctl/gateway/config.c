@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,14 @@ static const struct key keys[] = {
 	  .help = "UDP port of PAP" },
 	{ "state-dir", KEY_STRING, "DIR", FIELD(state_dir), .def = "/var/lib/xdnat",
 	  .help = "persistent state" },
+	/* issue 15: who held which block when (docs/xdnatd.md "Allocation log") */
+	{ "alloc-log", KEY_STRING, "FILE", FIELD(alloc_log),
+	  .help = "allocation log (who held which ports and SPIs when), or none "
+		  "(default: STATE-DIR/alloc.log)" },
+	{ "alloc-log-size", KEY_U32, "BYTES", FIELD(alloc_log_size), .lo = 4096,
+	  .hi = UINT32_MAX, .def = "67108864", .help = "rotate the allocation log at this size" },
+	{ "alloc-log-keep", KEY_U32, "N", FIELD(alloc_log_keep), .lo = 1, .hi = 1000,
+	  .def = "16", .help = "rotated allocation logs kept (FILE.1 newest)" },
 	{ "socket", KEY_STRING, "PATH", FIELD(socket_path), .def = "/run/xdnat/xdnatd.sock",
 	  .help = "control socket" },
 	{ "bpffs", KEY_STRING, "DIR", FIELD(bpffs), .def = XDNAT_BPFFS_DEFAULT,
@@ -99,10 +108,20 @@ static const struct key keys[] = {
 		  XSTR(CRL_HTTP_DEFAULT_PORT) ")" },
 	{ "crl-url", KEY_STRING, "URL", FIELD(crl_url),
 	  .help = "CRL distribution point named in certificates (default: from --crl-listen)" },
+	{ "internal-nets", KEY_STRING, "NETS", FIELD(internal_nets),
+	  .help = "internal subnets beyond --int-if's own (hosts behind a router): "
+		  "the data plane drops packets to G from them" },
 	{ "port-blocks-oid", KEY_STRING, "OID", FIELD(port_blocks_oid),
 	  .def = CERT_OID_PORT_BLOCKS, .help = "OID of the certificates' portBlocks extension" },
+	/* issue 14: observability (docs/xdnatd.md) */
+	{ "metrics-listen", KEY_STRING, "ADDR:PORT", FIELD(metrics_listen),
+	  .help = "serve Prometheus /metrics there (default: none)" },
+	{ "ctl-group", KEY_STRING, "GROUP", FIELD(ctl_group),
+	  .help = "members may run xdnatctl's read commands (default: root only)" },
 	{ "unload", KEY_SWITCH, NULL, FIELD(unload), .where = KEY_ARGV_ONLY,
 	  .help = "detach the XDP programs, remove the pins, exit" },
+	{ "check-kernel", KEY_SWITCH, NULL, FIELD(check_kernel), .where = KEY_ARGV_ONLY,
+	  .help = "probe the kernel features the data plane needs, print them, exit 0 or 1" },
 	{ "lease", KEY_U32, "SECONDS", FIELD(gw.lease_secs), .lo = 5, .hi = 7 * 86400,
 	  .def = "300", .help = "lease granted when a host asks for none" },
 	{ "max-lease", KEY_U32, "SECONDS", FIELD(gw.max_lease_secs), .lo = 5, .hi = 30 * 86400,
@@ -240,7 +259,8 @@ void config_usage(FILE *out)
 
 		snprintf(left, sizeof(left), "--%s%s%s", k->name, k->arg ? " " : "",
 			 k->arg ? k->arg : "");
-		fprintf(out, "  %-24s %s", left, k->help);
+		/* two blanks at least between the option and its help */
+		fprintf(out, "  %-24s%s%s", left, strlen(left) >= 24 ? "  " : " ", k->help);
 		if (k->def)
 			fprintf(out, " (default %s)", k->def);
 		fputc('\n', out);
@@ -332,8 +352,7 @@ fail:
 /* --crl-listen into crl_addr/crl_port, and the URL certificates name. */
 static int check_crl(struct xdnatd_config *c, char *err, size_t errlen)
 {
-	char addr[INET_ADDRSTRLEN], *colon;
-	uint32_t port;
+	char addr[INET_ADDRSTRLEN];
 
 	c->crl_addr = 0;
 	c->crl_port = 0;
@@ -344,16 +363,8 @@ static int check_crl(struct xdnatd_config *c, char *err, size_t errlen)
 			c->crl_addr = c->internal;
 			c->crl_port = CRL_HTTP_DEFAULT_PORT;
 		}
-	} else {
-		colon = strrchr(c->crl_listen, ':');
-		if (!colon || (size_t)(colon - c->crl_listen) >= sizeof(addr) ||
-		    parse_u32(colon + 1, 1, 65535, &port))
-			goto bad;
-		memcpy(addr, c->crl_listen, (size_t)(colon - c->crl_listen));
-		addr[colon - c->crl_listen] = 0;
-		if (inet_pton(AF_INET, addr, &c->crl_addr) != 1)
-			goto bad;
-		c->crl_port = (uint16_t)port;
+	} else if (parse_addr_port(c->crl_listen, &c->crl_addr, &c->crl_port)) {
+		goto bad;
 	}
 	if (!c->crl_url[0] && c->crl_port && c->crl_addr) {
 		inet_ntop(AF_INET, &c->crl_addr, addr, sizeof(addr));
@@ -371,9 +382,67 @@ bad:
 	return -1;
 }
 
+/* --metrics-listen into metrics_addr/metrics_port, --ctl-group into ctl_gid. */
+static int check_observability(struct xdnatd_config *c, char *err, size_t errlen)
+{
+	struct group *gr;
+
+	c->metrics_port = 0;
+	if (c->metrics_listen[0] && strcmp(c->metrics_listen, "none") &&
+	    parse_addr_port(c->metrics_listen, &c->metrics_addr, &c->metrics_port)) {
+		snprintf(err, errlen, "--metrics-listen %s: not ADDR:PORT nor none",
+			 c->metrics_listen);
+		return -1;
+	}
+	c->ctl_gid = (gid_t)-1;
+	if (!c->ctl_group[0])
+		return 0;
+	gr = getgrnam(c->ctl_group);
+	if (!gr) {
+		snprintf(err, errlen, "--ctl-group %s: no such group", c->ctl_group);
+		return -1;
+	}
+	c->ctl_gid = gr->gr_gid;
+	return 0;
+}
+
+/* --internal-nets into int_net/int_mask: comma-separated A.B.C.D/LEN, LEN
+ * 1-32, at most XDNAT_MAX_INT_NETS (the NIC's own subnets share the slots). */
+static int check_int_nets(struct xdnatd_config *c, char *err, size_t errlen)
+{
+	char list[sizeof(c->internal_nets)], *save = NULL, *tok, *slash;
+	uint32_t len;
+
+	c->n_int_nets = 0;
+	snprintf(list, sizeof(list), "%s", c->internal_nets);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t addr, mask;
+
+		tok = trim(tok);
+		slash = strchr(tok, '/');
+		if (!slash)
+			goto bad;
+		*slash = 0;
+		if (inet_pton(AF_INET, tok, &addr) != 1 || parse_u32(slash + 1, 1, 32, &len))
+			goto bad;
+		if (c->n_int_nets == XDNAT_MAX_INT_NETS) {
+			snprintf(err, errlen, "--internal-nets: more than %u prefixes",
+				 XDNAT_MAX_INT_NETS);
+			return -1;
+		}
+		mask = htonl(len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len));
+		c->int_mask[c->n_int_nets] = mask;
+		c->int_net[c->n_int_nets++] = addr & mask;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "--internal-nets %s: not a list of A.B.C.D/LEN", c->internal_nets);
+	return -1;
+}
+
 static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
-	if (c->unload)
+	if (c->unload || c->check_kernel)
 		return 0;	/* needs only the NICs and the pin directory */
 	if (!c->gw.global) {
 		snprintf(err, errlen, "--global ADDR is required (the address the hosts share)");
@@ -403,7 +472,8 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 			 c->port_blocks_oid);
 		return -1;
 	}
-	if (check_crl(c, err, errlen))
+	if (check_crl(c, err, errlen) || check_observability(c, err, errlen) ||
+	    check_int_nets(c, err, errlen))
 		return -1;
 	if (!c->ca_cert[0] != !c->ca_key[0]) {
 		snprintf(err, errlen, "--ca-cert and --ca-key go together");

@@ -1,146 +1,62 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The CRL distribution point (crl_http.h) on the shared server (lib/httpd.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <microhttpd.h>
 #include <openssl/crypto.h>
 #include "gateway/ca.h"
 #include "gateway/crl_http.h"
+#include "lib/httpd.h"
 #include "lib/log.h"
 #include "pap/cert_profile.h"
 
 struct crl_http {
-	struct MHD_Daemon *mhd;
+	struct httpd *httpd;
 	struct ca *ca;
-	int listen_fd;
-	uint16_t port;
-	uint64_t requests;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *type, const void *body, size_t len)
+static enum MHD_Result serve_crl(void *ctx, struct MHD_Connection *conn, const char *url)
 {
-	struct MHD_Response *r;
-	enum MHD_Result rc;
-
-	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	/* the CRL changes with every revocation: peers must not keep it */
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	rc = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return rc;
-}
-
-static enum MHD_Result text(struct MHD_Connection *conn, unsigned int status,
-			    const char *msg)
-{
-	return reply(conn, status, "text/plain", msg, strlen(msg));
-}
-
-static enum MHD_Result serve_crl(struct crl_http *h, struct MHD_Connection *conn, bool pem)
-{
+	struct crl_http *h = ctx;
+	bool pem = !strcmp(url, "/crl.pem");
 	uint8_t *der = NULL;
 	char *p = NULL;
 	size_t len, plen;
 	enum MHD_Result rc;
-	int err = ca_crl_der(h->ca, &der, &len);
+	int err;
 
+	if (strcmp(url, "/crl.der") && strcmp(url, "/crl.pem") && strcmp(url, "/crl"))
+		return httpd_text(conn, MHD_HTTP_NOT_FOUND, "/crl.der or /crl.pem\n");
+	err = ca_crl_der(h->ca, &der, &len);
 	if (err) {
 		log_err("CRL over HTTP: %s", strerror(-err));
-		return text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "no CRL\n");
+		return httpd_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "no CRL\n");
 	}
 	if (!pem) {
-		rc = reply(conn, MHD_HTTP_OK, "application/pkix-crl", der, len);
+		rc = httpd_reply(conn, MHD_HTTP_OK, "application/pkix-crl", der, len);
 	} else if (cert_pem_encode("X509 CRL", der, len, &p, &plen)) {
-		rc = text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "no CRL\n");
+		rc = httpd_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "no CRL\n");
 	} else {
-		rc = reply(conn, MHD_HTTP_OK, "application/x-pem-file", p, plen);
+		rc = httpd_reply(conn, MHD_HTTP_OK, "application/x-pem-file", p, plen);
 	}
 	free(p);
 	OPENSSL_free(der);
 	return rc;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload, size_t *upload_len, void **con_cls)
-{
-	struct crl_http *h = cls;
-
-	(void)version;
-	(void)upload;
-	/* a request with a body: refuse it at the headers, read nothing */
-	if (!*con_cls) {
-		*con_cls = h;
-		if (*upload_len)
-			return MHD_NO;
-		if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-			return text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only\n");
-		if (strcmp(url, "/crl.der") && strcmp(url, "/crl.pem") && strcmp(url, "/crl"))
-			return text(conn, MHD_HTTP_NOT_FOUND, "/crl.der or /crl.pem\n");
-	}
-	if (*upload_len)
-		return MHD_NO;
-	h->requests++;
-	return serve_crl(h, conn, !strcmp(url, "/crl.pem"));
-}
-
-static int listen_on(uint32_t addr, uint16_t port, uint16_t *bound)
-{
-	struct sockaddr_in sa = {
-		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = addr,
-	};
-	socklen_t sl = sizeof(sa);
-	int one = 1, err;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	*bound = ntohs(sa.sin_port);
-	return fd;
-}
-
 int crl_http_start(uint32_t addr, uint16_t port, struct ca *ca, struct crl_http **out)
 {
 	struct crl_http *h = calloc(1, sizeof(*h));
-	int fd;
+	int err;
 
 	if (!h)
 		return -ENOMEM;
-	fd = listen_on(addr, port, &h->port);
-	if (fd < 0) {
-		free(h);
-		return fd;
-	}
 	h->ca = ca;
-	h->listen_fd = fd;
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
-				  MHD_OPTION_LISTEN_SOCKET, fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CRL_HTTP_MAX_CONN,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				  (unsigned int)CRL_HTTP_MAX_PER_IP,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CRL_HTTP_TIMEOUT_S,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-				  MHD_OPTION_END);
-	if (!h->mhd) {
-		close(fd);
+	err = httpd_start(addr, port, serve_crl, h, &h->httpd);
+	if (err) {
 		free(h);
-		return -EIO;
+		return err;
 	}
 	*out = h;
 	return 0;
@@ -148,31 +64,29 @@ int crl_http_start(uint32_t addr, uint16_t port, struct ca *ca, struct crl_http 
 
 int crl_http_fd(const struct crl_http *h)
 {
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-
-	return i ? i->epoll_fd : -1;
+	return httpd_fd(h->httpd);
 }
 
 uint16_t crl_http_port(const struct crl_http *h)
 {
-	return h->port;
+	return httpd_port(h->httpd);
 }
 
 void crl_http_run(struct crl_http *h)
 {
 	if (h)
-		MHD_run(h->mhd);
+		httpd_run(h->httpd);
 }
 
 uint64_t crl_http_requests(const struct crl_http *h)
 {
-	return h ? h->requests : 0;
+	return h ? httpd_requests(h->httpd) : 0;
 }
 
 void crl_http_stop(struct crl_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->mhd);	/* closes the listening socket too */
+	httpd_stop(h->httpd);
 	free(h);
 }

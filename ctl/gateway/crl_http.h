@@ -3,19 +3,19 @@
  * The CRL distribution point (RFC 5280 4.2.1.13, docs/ca.md): xdnatd serves
  * the CA's current CRL over HTTP, read-only, as /crl.der (application/
  * pkix-crl, RFC 2585) and /crl.pem, so that IKE peers (strongSwan) fetch it
- * from the URL every host certificate names. libmicrohttpd in the daemon's
- * own epoll loop (no thread): crl_http_fd() goes into the loop and
- * crl_http_run() serves what is ready. Connections are bounded in number,
- * per client address and in time; only GET and HEAD are answered.
+ * from the URL every host certificate names. The server is lib/httpd.h's,
+ * in the daemon's own epoll loop (no thread): crl_http_fd() goes into the
+ * loop and crl_http_run() serves what is ready.
  */
 #ifndef XDNAT_CRL_HTTP_H
 #define XDNAT_CRL_HTTP_H
 
 #include <stdint.h>
+#include "lib/httpd.h"
 
-#define CRL_HTTP_MAX_CONN	32	/* at once, all clients */
-#define CRL_HTTP_MAX_PER_IP	4
-#define CRL_HTTP_TIMEOUT_S	10	/* an idle connection is closed */
+#define CRL_HTTP_MAX_CONN	HTTPD_MAX_CONN	/* at once, all clients */
+#define CRL_HTTP_MAX_PER_IP	HTTPD_MAX_PER_IP
+#define CRL_HTTP_TIMEOUT_S	HTTPD_TIMEOUT_S	/* an idle connection is closed */
 
 struct ca;
 struct crl_http;

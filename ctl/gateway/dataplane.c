@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -31,10 +33,13 @@
 #include "gateway/bpffs.h"
 #include "gateway/config.h"
 #include "gateway/dataplane.h"
+#include "lib/ethtool.h"
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "gateway/mapsync.h"
 #include "gateway/neigh.h"
 #include "gateway/nexthop.h"
+#include "gateway/pinned.h"
 #include "gateway/veth_check.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
@@ -58,6 +63,10 @@ struct dataplane {
 	int ep;				/* both of them, for xdnatd's loop */
 	struct xdnat_cfg cfg;		/* as last written to xdnat_cfg */
 	char ext_if[IF_NAMESIZE], int_if[IF_NAMESIZE];
+	/* --internal-nets, which xdnat_cfg's int_nets hold before the NIC's */
+	uint32_t conf_net[XDNAT_MAX_INT_NETS], conf_mask[XDNAT_MAX_INT_NETS];
+	unsigned int n_conf_nets;
+	bool nets_warned;		/* more subnets than xdnat_cfg holds, said */
 	bool mtu_warned;		/* the internal MTU warning, said for these MTUs */
 	unsigned int ticks;		/* since the last refresh */
 	bool resolving;			/* resolutions just started: read soon */
@@ -130,33 +139,17 @@ int dataplane_reconcile(struct dataplane *dp, const struct gw *g)
 
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	struct nexthop_stats nst;
-	struct xdnat_counter *v;
+	int err;
 
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
-	for (uint32_t r = 0; r < XDNAT_REASON_MAX; r++) {
-		if (bpf_map_lookup_elem(dp->stats_fd, &r, v)) {
-			err = -errno;
-			break;
-		}
-		for (int c = 0; c < ncpu; c++) {
-			out->reason[r].packets += v[c].packets;
-			out->reason[r].bytes += v[c].bytes;
-		}
-	}
+	err = pinned_read_stats(dp->stats_fd, out->reason);
 	out->sync_errors = mapsync_errors(&dp->sync);
 	out->neigh_failures = neigh_failures(dp->neigh);
 	nexthop_get_stats(dp->nh, &nst);
 	out->nexthop_events = nst.events;
 	out->nexthop_resolved = nst.resolved;
 	out->nexthop_failed = nst.failed;
-	free(v);
 	return err;
 }
 
@@ -181,30 +174,30 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return 0;
 }
 
-/* Asked with a two-instruction XDP_PASS program: an old kernel refuses
- * the flag with EINVAL. */
-bool dataplane_has_xdp_frags(void)
+int dataplane_kernel_probe(const struct xdnatd_config *cfg, struct kfeat_set *k)
 {
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .prog_flags = BPF_F_XDP_HAS_FRAGS,
-		    .expected_attach_type = BPF_XDP);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdnat_probe", "GPL", insns, 2, &o);
+	size_t size;
+	const void *elf;
 
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
+	kfeat_init(k, "xdnatd");
+	k->bpffs = cfg->bpffs;
+	elf = gw_ext__elf_bytes(&size);
+	kfeat_need_object(k, prog_names[0], elf, size);
+	elf = gw_int__elf_bytes(&size);
+	kfeat_need_object(k, prog_names[1], elf, size);
+	kfeat_need(k, KFEAT_BPFFS, 0, 0, false, "the pinned maps");
+	kfeat_need(k, KFEAT_XDP_FRAGS, 0, 0, true, "gw_ext, gw_int");
+	kfeat_need(k, KFEAT_NEIGH_MANAGED, 0, 0, true, "the next hops");
+	return kfeat_probe(k);
 }
 
-/* Load either the xdp.frags programs or their plain twins, never both. */
-static int choose_programs(struct dataplane *dp)
+/* Load either the xdp.frags programs or their plain twins, never both
+ * (the probe said which, logged once). */
+static int choose_programs(struct dataplane *dp, bool frags)
 {
 	int err;
 
-	dp->frags = dataplane_has_xdp_frags();
+	dp->frags = frags;
 	err = bpf_program__set_autoload(dp->ext->progs.gw_ext, dp->frags);
 	if (!err)
 		err = bpf_program__set_autoload(dp->ext->progs.gw_ext_plain, !dp->frags);
@@ -212,20 +205,13 @@ static int choose_programs(struct dataplane *dp)
 		err = bpf_program__set_autoload(dp->in->progs.gw_int, dp->frags);
 	if (!err)
 		err = bpf_program__set_autoload(dp->in->progs.gw_int_plain, !dp->frags);
-	if (err) {
+	if (err)
 		log_err("choosing the XDP programs: %s", strerror(-err));
-		return err;
-	}
-	if (dp->frags)
-		log_info("XDP programs multi-buffer aware (xdp.frags): a jumbo MTU attaches");
-	else
-		log_warn("the kernel refuses xdp.frags (before Linux 5.18): plain XDP "
-			 "programs, so a NIC's MTU must fit one page (about 3500 bytes on veth)");
-	return 0;
+	return err;
 }
 
 /* Both objects, opened (not loaded) with their pins under dir. */
-static int open_skels(struct dataplane *dp, const char *dir)
+static int open_skels(struct dataplane *dp, const char *dir, bool frags)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = dir);
 	int err;
@@ -243,7 +229,7 @@ static int open_skels(struct dataplane *dp, const char *dir)
 		log_err("opening the gw_int BPF object: %s", strerror(errno));
 		return err;
 	}
-	return choose_programs(dp);
+	return choose_programs(dp, frags);
 }
 
 static void close_skels(struct dataplane *dp)
@@ -339,10 +325,30 @@ static struct bpf_map *find_map(const struct dataplane *dp, int i, const char *n
 	return map;
 }
 
+/* Pins of another layout (xdnat.h) are refused before any is reused. */
+static int check_layout(const struct xdnatd_config *cfg)
+{
+	struct xdnat_layout l;
+	char what[128];
+	int rc = pinned_layout_read(cfg->bpffs, &l);
+
+	if (rc == -ENOENT || (!rc && (!l.layout || l.layout == XDNAT_MAP_LAYOUT)))
+		return 0;
+	pinned_layout_describe(rc, &l, what, sizeof(what));
+	log_err("%s holds the maps of %s, this xdnatd has layout %u: stop xdnatd, remove "
+		"the old pins with `xdnatd --unload --ext-if %s --int-if %s --bpffs %s` "
+		"(forwarding stops until the next start) and start again", cfg->bpffs, what,
+		XDNAT_MAP_LAYOUT, cfg->ext_if, cfg->int_if, cfg->bpffs);
+	return -EEXIST;
+}
+
 static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 {
 	struct bpf_map *map;
-	int err;
+	int err = check_layout(cfg);
+
+	if (err)
+		return err;
 
 	/* Both objects alike, or the second could not reuse the first's pin. */
 	for (int i = 0; i < 2; i++) {
@@ -375,9 +381,24 @@ static int load(struct dataplane *dp, const struct xdnatd_config *cfg)
 		if (err)
 			return err;
 	}
+	for (enum mapsync_learned l = 0; l < MAPSYNC_L_N; l++) {
+		map = find_map(dp, 0, mapsync_learned_name(l));
+		if (!map)
+			return -ENOENT;
+		err = mapsync_bind_learned(&dp->sync, l, bpf_map__fd(map), bpf_map__key_size(map),
+					   bpf_map__value_size(map));
+		if (err)
+			return err;
+	}
 	dp->cfg_fd = bpf_map__fd(dp->ext->maps.xdnat_cfg);
 	dp->stats_fd = bpf_map__fd(dp->ext->maps.xdnat_stats);
-	return 0;
+	err = pinned_stats_name(dp->stats_fd);
+	if (!err)
+		err = pinned_layout_write(bpf_map__fd(dp->ext->maps.xdnat_layout));
+	if (err)
+		log_err("writing the counters' names and the layout record: %s",
+			strerror(-err));
+	return err;
 }
 
 /* ---- NICs ------------------------------------------------------------------- */
@@ -394,9 +415,61 @@ static int nic_mtu(int fd, const char *name, uint16_t *mtu)
 	return 0;
 }
 
-/* The internal NIC's MTU and MAC, and the external NIC's MTU, into c. */
-static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c)
+int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max)
 {
+	struct ifaddrs *ifa, *i;
+	int n = 0;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in *a = (const void *)i->ifa_addr;
+		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
+
+		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, ifname))
+			continue;
+		if ((unsigned int)n < max) {
+			mask[n] = m->sin_addr.s_addr;
+			net[n] = a->sin_addr.s_addr & m->sin_addr.s_addr;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+/* The internal subnets into c (BCP 38: gw_ext drops packets to G from
+ * them): --internal-nets, then the internal NIC's; unused slots zero. More
+ * than fit: the first ones, said once. */
+static void read_int_nets(struct dataplane *dp, struct xdnat_cfg *c)
+{
+	uint32_t net[XDNAT_MAX_INT_NETS], mask[XDNAT_MAX_INT_NETS];
+	unsigned int k = dp->n_conf_nets, room = XDNAT_MAX_INT_NETS - k;
+	int n = nic_subnets(dp->int_if, net, mask, room);
+
+	/* not readable now: keep what c has */
+	if (n < 0)
+		return;
+	memset(c->int_nets, 0, sizeof(c->int_nets));
+	for (unsigned int i = 0; i < k; i++) {
+		c->int_nets[i].net = dp->conf_net[i];
+		c->int_nets[i].mask = dp->conf_mask[i];
+	}
+	for (unsigned int i = 0; i < (unsigned int)n && i < room; i++) {
+		c->int_nets[k + i].net = net[i];
+		c->int_nets[k + i].mask = mask[i];
+	}
+	if ((unsigned int)n > room && !dp->nets_warned) {
+		dp->nets_warned = true;
+		log_warn("%s has %d IPv4 subnets and --internal-nets %u: gw_ext knows %u "
+			 "internal subnets, the first ones", dp->int_if, n, k, XDNAT_MAX_INT_NETS);
+	}
+}
+
+/* The internal NIC's MTU, MAC and subnets, and the external NIC's MTU, into c. */
+static int read_nics(struct dataplane *dp, struct xdnat_cfg *c)
+{
+	const char *ext_if = dp->ext_if, *int_if = dp->int_if;
 	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
 
@@ -411,6 +484,8 @@ static int read_nics(const char *ext_if, const char *int_if, struct xdnat_cfg *c
 	if (!err)
 		memcpy(c->int_mac, ifr.ifr_hwaddr.sa_data, sizeof(c->int_mac));
 	close(fd);
+	if (!err)
+		read_int_nets(dp, c);
 	return err;
 }
 
@@ -575,10 +650,18 @@ static int xdp_attach(const char *ifname, unsigned int ifindex, const struct xdp
 	if (old_fd >= 0)
 		close(old_fd);
 	if (err) {
+		char why[96] = "", driver[32];
+
+		/* the kernel answers EOPNOTSUPP for a driver without ndo_bpf */
+		if (mode == XDP_FLAGS_DRV_MODE && err == -EOPNOTSUPP &&
+		    !ethtool_driver(ifname, driver, sizeof(driver)))
+			snprintf(why, sizeof(why), ": driver %s has no native XDP; try "
+				 "--xdp-mode generic", driver);
+		else if (mode == XDP_FLAGS_DRV_MODE)
+			snprintf(why, sizeof(why), " (no native XDP in this driver? try "
+				 "--xdp-mode generic)");
 		log_err("attaching %s to %s in %s mode: %s%s", bpf_program__name(prog),
-			ifname, mode_name(mode), strerror(-err),
-			mode == XDP_FLAGS_DRV_MODE ? " (no native XDP in this driver? "
-			"try --xdp-mode generic)" : "");
+			ifname, mode_name(mode), strerror(-err), why);
 		return err;
 	}
 	if (cur->id && cur->mode == mode)
@@ -624,7 +707,10 @@ static int configure(struct dataplane *dp, const struct xdnatd_config *cfg)
 	};
 	snprintf(dp->int_if, sizeof(dp->int_if), "%s", cfg->int_if);
 	snprintf(dp->ext_if, sizeof(dp->ext_if), "%s", cfg->ext_if);
-	err = read_nics(cfg->ext_if, cfg->int_if, &dp->cfg);
+	dp->n_conf_nets = cfg->n_int_nets;
+	memcpy(dp->conf_net, cfg->int_net, sizeof(dp->conf_net));
+	memcpy(dp->conf_mask, cfg->int_mask, sizeof(dp->conf_mask));
+	err = read_nics(dp, &dp->cfg);
 	if (err) {
 		log_err("%s, %s: reading the MTUs and MAC: %s", cfg->ext_if, cfg->int_if,
 			strerror(-err));
@@ -680,7 +766,8 @@ static int add_ep(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg)
+static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg,
+			 const struct kfeat_set *k)
 {
 	const char *ifs[2] = { cfg->ext_if, cfg->int_if };
 	int err;
@@ -690,6 +777,7 @@ static int open_nexthops(struct dataplane *dp, const struct xdnatd_config *cfg)
 		log_err("rtnetlink sockets for the routes' next hops: %s", strerror(-err));
 		return err;
 	}
+	nexthop_set_managed(dp->nh, kfeat_state(k, KFEAT_NEIGH_MANAGED));
 	dp->nh_events = ring_buffer__new(bpf_map__fd(dp->ext->maps.xdnat_nh_events),
 					 on_nh_event, dp, NULL);
 	if (!dp->nh_events) {
@@ -742,7 +830,8 @@ static int attach(struct dataplane *dp, const struct xdnatd_config *cfg)
 	return 0;
 }
 
-int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
+int dataplane_open(const struct xdnatd_config *cfg, const struct kfeat_set *k,
+		   struct dataplane **out)
 {
 	struct dataplane *dp = calloc(1, sizeof(*dp));
 	int err;
@@ -757,13 +846,13 @@ int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out)
 			log_err("--bpffs %s: %s", cfg->bpffs, strerror(-err));
 	}
 	if (!err)
-		err = open_skels(dp, cfg->bpffs);
+		err = open_skels(dp, cfg->bpffs, kfeat_state(k, KFEAT_XDP_FRAGS) == KFEAT_PRESENT);
 	if (!err)
 		err = load(dp, cfg);
 	if (!err)
 		err = configure(dp, cfg);
 	if (!err)
-		err = open_nexthops(dp, cfg);
+		err = open_nexthops(dp, cfg, k);
 	if (!err)
 		err = attach(dp, cfg);
 	if (err) {
@@ -786,7 +875,7 @@ void dataplane_tick(struct dataplane *dp, const struct gw *g)
 	if (++dp->ticks < NEIGH_REFRESH_TICKS && !dp->resolving && !dp->mac_missing)
 		return;
 	/* the fast path trusts int_mtu and int_mac, gw_int ext_mtu: follow the NICs */
-	if (!read_nics(dp->ext_if, dp->int_if, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
+	if (!read_nics(dp, &c) && memcmp(&c, &dp->cfg, sizeof(c))) {
 		log_info("%s: MTU %u, MAC %02x:%02x:%02x:%02x:%02x:%02x; %s: MTU %u: "
 			 "xdnat_cfg updated", dp->int_if, c.int_mtu, c.int_mac[0], c.int_mac[1],
 			 c.int_mac[2], c.int_mac[3], c.int_mac[4], c.int_mac[5], dp->ext_if,
@@ -868,7 +957,7 @@ int dataplane_unload(const struct xdnatd_config *cfg)
 	else if (rc)
 		log_info("removed %d managed neighbour entr%s", rc, rc == 1 ? "y" : "ies");
 	/* The objects name the pins; a map both define is unlinked once. */
-	rc = open_skels(&dp, cfg->bpffs);
+	rc = open_skels(&dp, cfg->bpffs, true);	/* the pins' names only */
 	if (rc) {
 		close_skels(&dp);
 		return rc;

@@ -9,13 +9,13 @@
 #ifndef XDNAT_DATAPLANE_H
 #define XDNAT_DATAPLANE_H
 
-#include <stdbool.h>
 #include <stdint.h>
 #include "gateway/gateway.h"
 #include "xdnat.h"
 
 struct dataplane;
 struct xdnatd_config;
+struct kfeat_set;
 
 struct dataplane_stats {
 	struct xdnat_counter reason[XDNAT_REASON_MAX];	/* summed over CPUs */
@@ -27,11 +27,23 @@ struct dataplane_stats {
 };
 
 /*
+ * What the data plane needs of the kernel (kfeat.h): what gw_ext and gw_int
+ * use, the BPF filesystem at --bpffs, and the optional xdp.frags and
+ * managed neighbour entries. Probed; changes nothing. 0 or -errno, logged.
+ */
+int dataplane_kernel_probe(const struct xdnatd_config *cfg, struct kfeat_set *k);
+/* The IPv4 subnets (network order) of NIC ifname, the first max of them
+ * into net and mask; how many it has, or -errno. */
+int nic_subnets(const char *ifname, uint32_t *net, uint32_t *mask, unsigned int max);
+
+/*
  * Load (reusing pinned maps), fill the config maps and attach, replacing our
  * own earlier programs atomically and refusing a foreign XDP program. Needs
- * config_dataplane(cfg). 0 or -errno, the reason logged.
+ * config_dataplane(cfg) and the kernel's answers k (dataplane_kernel_probe:
+ * which programs, which next-hop mode). 0 or -errno, the reason logged.
  */
-int dataplane_open(const struct xdnatd_config *cfg, struct dataplane **out);
+int dataplane_open(const struct xdnatd_config *cfg, const struct kfeat_set *k,
+		   struct dataplane **out);
 /* Make the share maps equal to the gateway's host table, in place (no
  * clearing: the programs keep forwarding), with the hosts' MACs as the
  * kernel knows them now (resolution starts for the others). 0 or -errno. */
@@ -57,9 +69,6 @@ void dataplane_on_events(struct dataplane *dp);
 /* Hooks that keep the maps in step with every later host change. */
 struct gw_hooks dataplane_hooks(struct dataplane *dp);
 int dataplane_read_stats(struct dataplane *dp, struct dataplane_stats *out);
-/* Does the kernel take multi-buffer XDP programs (BPF_F_XDP_HAS_FRAGS,
- * Linux 5.18)? Without, dataplane_open() loads the SEC("xdp") twins. */
-bool dataplane_has_xdp_frags(void);
 /* Releases our handles only: programs stay attached, maps stay pinned. */
 void dataplane_close(struct dataplane *dp);
 

@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "gateway/alloc.h"
+#include "gateway/alloc_log.h"
 #include "gateway/ca.h"
 #include "gateway/gateway.h"
 #include "lib/log.h"
@@ -30,6 +31,7 @@ struct gw {
 	void *clock_ctx;
 	struct gw_hooks hooks;
 	struct ca *ca;			/* NULL: CERT and CRL not implemented */
+	struct alloc_log *alog;		/* NULL: no allocation log */
 	/* Sorted by client_id; ids only grow, so registration appends. */
 	struct host **hosts;
 	size_t n_hosts, cap_hosts;
@@ -217,10 +219,12 @@ static void revoke_cert(struct gw *g, struct host *h, const char *why)
 		return;
 	cert_serial_hex(&s, hex);
 	rc = ca_revoke_until(g->ca, &s, 0, expires, err, sizeof(err));
-	if (rc)
+	if (rc) {
 		log_err("host %u: revoking certificate %s (%s): %s", h->client_id, hex, why, err);
-	else
-		log_info("host %u: certificate %s revoked: %s", h->client_id, hex, why);
+		return;
+	}
+	g->stats.certs_revoked++;
+	log_info("host %u: certificate %s revoked: %s", h->client_id, hex, why);
 }
 
 static bool ports_equal(const struct host *a, const struct host *b)
@@ -243,10 +247,12 @@ static void release_share(struct gw *g, struct host *h)
 }
 
 /* Frees everything h holds and forgets it (deregister, expiry, admin). */
-static void destroy_host(struct gw *g, struct host *h, const char *why)
+static void destroy_host(struct gw *g, struct host *h, const char *why,
+			 enum alloc_event ev)
 {
 	struct host old;
 
+	alloc_log_gone(g->alog, gw_now(g), h, ev);	/* with the serial it had */
 	revoke_cert(g, h, why);
 	share_snapshot(&old, h);
 	release_share(g, h);
@@ -756,6 +762,7 @@ static int handle_cert(struct gw *g, struct gw_req *r)
 	OPENSSL_free(der);
 	if (code)
 		return code;
+	g->stats.certs_issued++;
 	revoke_cert(g, h, "replaced by a new one");
 	memcpy(h->cert_serial, serial.b, sizeof(h->cert_serial));
 	h->cert_expires = h->lease_expires;
@@ -1167,7 +1174,7 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 	if (h && h->lease_expires <= r.now) {
 		/* Expired but not swept yet: the same answer as after the sweep. */
 		g->stats.expired++;
-		destroy_host(g, h, "lease expired");
+		destroy_host(g, h, "lease expired", ALOG_EXPIRE);
 		h = NULL;
 	}
 	if (!h) {
@@ -1213,12 +1220,14 @@ size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 		n = pap_finish(&w, h->secret, PAP_KEY_LEN);
 		g->stats.deregistered++;
 		log_info("host %u deregistered", h->client_id);
-		destroy_host(g, h, "deregistered");
+		destroy_host(g, h, "deregistered", ALOG_DEREGISTER);
 		goto out;
 	}
 	/* PORT, FREE: what the certificate names is no longer the share. */
 	if (rc == PAP_OK && !ports_equal(&before, h))
 		revoke_cert(g, h, "its ports changed");
+	if (rc == PAP_OK)
+		alloc_log_change(g->alog, r.now, &before, h);
 	if (rc == PAP_OK)
 		n = pap_finish(&w, h->secret, PAP_KEY_LEN);
 	else
@@ -1244,9 +1253,20 @@ out:
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* The allocation log first: a crash between the two leaves a line for a
+ * change the state lacks, never a change without its line. */
 int gw_commit(struct gw *g)
 {
-	return g->store ? state_commit(g->store) : 0;
+	int rc = alloc_log_commit(g->alog);
+
+	if (rc)
+		log_err("allocation log %s: %s", alloc_log_path(g->alog), strerror(-rc));
+	return rc ? rc : g->store ? state_commit(g->store) : 0;
+}
+
+void gw_set_alloc_log(struct gw *g, struct alloc_log *l)
+{
+	g->alog = l;
 }
 
 /* Registered, and never one signed request since: nobody holds its secret
@@ -1274,12 +1294,12 @@ unsigned int gw_expire(struct gw *g)
 		if (h->lease_expires > now) {
 			log_info("host %u: no signed request in %us since REGISTER, reclaimed",
 				 h->client_id, g->cfg.register_timeout_secs);
-			destroy_host(g, h, "registration never used");
+			destroy_host(g, h, "registration never used", ALOG_RECLAIM);
 			g->stats.reclaimed++;
 			continue;
 		}
 		log_info("host %u: lease expired, its share is free again", h->client_id);
-		destroy_host(g, h, "lease expired");
+		destroy_host(g, h, "lease expired", ALOG_EXPIRE);
 		n++;
 	}
 	for (size_t i = 0; i < g->n_tokens;) {
@@ -1301,7 +1321,7 @@ int gw_drop_host(struct gw *g, uint32_t client_id)
 	if (!h)
 		return -ENOENT;
 	log_info("host %u dropped by the administrator", client_id);
-	destroy_host(g, h, "freed by the administrator");
+	destroy_host(g, h, "freed by the administrator", ALOG_ADMIN_FREE);
 	return 0;
 }
 
@@ -1562,6 +1582,11 @@ int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
 const struct gw_stats *gw_get_stats(const struct gw *g)
 {
 	return &g->stats;
+}
+
+void gw_set_stats(struct gw *g, const struct gw_stats *s)
+{
+	g->stats = *s;
 }
 
 const struct gw_config *gw_get_config(const struct gw *g)

@@ -87,6 +87,7 @@ struct gw_stats {
 	uint64_t reclaimed;		/* registrations never used, reclaimed early */
 	uint64_t send_errors;		/* replies the kernel refused to send */
 	uint64_t foreign;		/* datagrams from outside the hosts' subnets */
+	uint64_t certs_issued, certs_revoked;	/* by the CA, for the hosts */
 };
 
 typedef uint64_t (*gw_clock_fn)(void *ctx);	/* unix seconds */
@@ -127,8 +128,13 @@ int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
  */
 size_t gw_handle(struct gw *g, const uint8_t *req, size_t len, uint32_t src,
 		 uint16_t src_port, uint8_t *reply, size_t cap);
-/* Persist what the handled requests changed. 0 or -errno. */
+/* Persist what the handled requests changed: the allocation log's lines,
+ * then the state. 0 or -errno. */
 int gw_commit(struct gw *g);
+/* The allocation log (alloc_log.h) every grant, extension, free and expiry
+ * is written to, from now; NULL (the default): none. The caller keeps it. */
+struct alloc_log;
+void gw_set_alloc_log(struct gw *g, struct alloc_log *l);
 /* Expire leases that ran out (frees their shares). Returns how many. */
 unsigned int gw_expire(struct gw *g);
 /* Write a snapshot and empty the journal: when the journal is long, or
@@ -163,6 +169,9 @@ const struct host *gw_find_host(const struct gw *g, uint32_t client_id);
 /* The meta a snapshot of the table now would hold (state backups). */
 void gw_state_meta(const struct gw *g, struct state_meta *m);
 const struct gw_stats *gw_get_stats(const struct gw *g);
+/* Continue the counters of an earlier run (pap_counters.c): restart keeps
+ * their series going. */
+void gw_set_stats(struct gw *g, const struct gw_stats *s);
 const struct gw_config *gw_get_config(const struct gw *g);
 uint64_t gw_now(const struct gw *g);
 uint32_t gw_ports_free(const struct gw *g);

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include "gateway/gw_commands.h"
+#include "gateway/pap_counters.h"
 #include "gateway/tokens.h"
 #include "gateway/views.h"
 #include "lib/json_out.h"
@@ -102,7 +104,8 @@ static int crl(struct ca *ca, bool json, FILE *out, char *err, size_t errlen)
 /* Besides the table: the CA, the gateway's key (hosts pinned it: a restore
  * without it would make every agent refuse the gateway) and the tokens. */
 static const char *const ca_files[] = { "ca.key", "ca.crt", "crl.list", "crl.pem",
-					PAP_GW_KEY_FILE, PAP_GW_PUB_FILE, TOKENS_FILE, NULL };
+					PAP_GW_KEY_FILE, PAP_GW_PUB_FILE, TOKENS_FILE,
+					PAP_COUNTERS_FILE, NULL };
 
 /* state backup DIR: a snapshot of the table as it is now, and the CA. */
 static int state_backup_cmd(const struct gw_commands *c, const char *dir, bool json,
@@ -382,4 +385,41 @@ int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool gw_command_read_only(int nwords, char **words)
+{
+	static const char *const reads[] = { "hosts", "sa", "stats", "ca", "crl" };
+	const char *w[2] = { NULL, NULL };
+	int k = 0;
+
+	for (int i = 0; i < nwords && k < 2; i++)
+		if (strcmp(words[i], "--json"))
+			w[k++] = words[i];
+	if (!w[0])
+		return true;	/* refused as empty anyway */
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		if (!strcmp(w[0], reads[i]))
+			return true;
+	return w[1] && ((!strcmp(w[0], "state") && !strcmp(w[1], "dump")) ||
+			(!strcmp(w[0], "token") && !strcmp(w[1], "list")));
+}
+
+int gw_command_auth(void *ctx, const struct ctlsock_peer *peer, int nwords, char **words,
+		    char *err, size_t errlen)
+{
+	const struct gw_commands *c = ctx;
+
+	if (!peer->uid || peer->uid == geteuid())
+		return 0;
+	if (c->ro_gid == (gid_t)-1 || !ctlsock_peer_in_group(peer, c->ro_gid)) {
+		snprintf(err, errlen, "permission denied: uid %u is not root nor in xdnatd's "
+			 "--ctl-group", (unsigned int)peer->uid);
+		return -EPERM;
+	}
+	if (gw_command_read_only(nwords, words))
+		return 0;
+	snprintf(err, errlen, "%s: permission denied: --ctl-group may read, only root may "
+		 "change the gateway", nwords ? words[0] : "");
+	return -EPERM;
 }

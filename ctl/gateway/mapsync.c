@@ -742,6 +742,166 @@ static void hosts_rebuild(struct mapsync *ms, const struct gw *g, const struct h
 		all->first_err = t.first_err;
 }
 
+/* ---- learned tables: their entries go with their host ---------------------- */
+
+static const char *const learned_names[MAPSYNC_L_N] = {
+	[MAPSYNC_L_ICMP_IDS] = "xdnat_icmp_ids",
+	[MAPSYNC_L_FRAGS] = "xdnat_frags",
+	[MAPSYNC_L_IPSEC_OUT] = "xdnat_ipsec_out",
+};
+
+/* Whether a learned entry (its owner) is stale: with gone_id set, an entry
+ * of that client (at gone_addr, or anywhere when 0); else one whose client
+ * is not among g's hosts at that address. Client 0 (the stack's fragments)
+ * is nobody's. */
+struct stale_rule {
+	const struct gw *g;
+	uint32_t gone_id, gone_addr;
+};
+
+static bool learned_stale(const struct stale_rule *r, const struct xdnat_owner *o)
+{
+	const struct host *h;
+
+	if (!o->client_id)
+		return false;
+	if (r->gone_id)
+		return o->client_id == r->gone_id &&
+		       (!r->gone_addr || o->host_addr == r->gone_addr);
+	h = gw_find_host(r->g, o->client_id);
+	return !h || h->addr != o->host_addr;
+}
+
+#define LEARNED_CHUNK	1024
+#define LEARNED_MAX_KEY	16
+#define LEARNED_MAX_VAL	32
+
+/* The stale entries' keys of learned map l, appended to *keys (n of them):
+ * a batch walk, or one key at a time where the kernel has no batch ops. */
+static int learned_collect(struct mapsync *ms, enum mapsync_learned l,
+			   const struct stale_rule *r, uint8_t **keys, size_t *n, size_t *cap)
+{
+	uint32_t ks = ms->learned_ksize[l], vs = ms->learned_vsize[l];
+	uint8_t *kb = malloc(LEARNED_CHUNK * LEARNED_MAX_KEY);
+	uint8_t *vb = malloc(LEARNED_CHUNK * LEARNED_MAX_VAL);
+	uint8_t in_batch[LEARNED_MAX_KEY], out_batch[LEARNED_MAX_KEY];
+	uint8_t cur[LEARNED_MAX_KEY], next[LEARNED_MAX_KEY];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = ms->learned_fd[l], rc, err = 0;
+	bool first = true, batch = true;
+	uint32_t count;
+
+	if (!kb || !vb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (batch) {
+			count = LEARNED_CHUNK;
+			rc = bpf_map_lookup_batch(fd, first ? NULL : in_batch, out_batch, kb, vb,
+						  &count, &opts);
+			if (rc && errno != ENOENT) {
+				if (!first || (errno != EINVAL && errno != ENOTSUPP &&
+					       errno != EOPNOTSUPP)) {
+					err = -errno;
+					goto out;
+				}
+				batch = false;	/* an old kernel: one by one */
+				continue;
+			}
+			first = false;
+		} else {
+			rc = bpf_map_get_next_key(fd, first ? NULL : cur, next);
+			if (rc) {
+				if (errno != ENOENT)
+					err = -errno;
+				break;
+			}
+			first = false;
+			memcpy(cur, next, ks);
+			memcpy(kb, next, ks);
+			count = !bpf_map_lookup_elem(fd, next, vb);
+		}
+		for (uint32_t i = 0; i < count; i++) {
+			struct xdnat_owner o;
+
+			memcpy(&o, vb + (size_t)i * vs, sizeof(o));
+			if (!learned_stale(r, &o))
+				continue;
+			if (*n == *cap) {
+				size_t c = *cap ? *cap * 2 : 64;
+				uint8_t *grown = realloc(*keys, c * LEARNED_MAX_KEY);
+
+				if (!grown) {
+					err = -ENOMEM;
+					goto out;
+				}
+				*keys = grown;
+				*cap = c;
+			}
+			memcpy(*keys + (*n)++ * LEARNED_MAX_KEY, kb + (size_t)i * ks, ks);
+		}
+		if (batch) {
+			if (rc)		/* ENOENT: that was the last chunk */
+				break;
+			memcpy(in_batch, out_batch, ks);
+		}
+	}
+out:
+	free(kb);
+	free(vb);
+	return err;
+}
+
+/* Remove the learned entries r names; counted, failures logged once per map. */
+static void learned_purge(struct mapsync *ms, const struct stale_rule *r, const char *what)
+{
+	for (enum mapsync_learned l = 0; l < MAPSYNC_L_N; l++) {
+		uint8_t *keys = NULL;
+		size_t n = 0, cap = 0, removed = 0;
+		int err;
+
+		if (!ms->learned_bound[l])
+			continue;
+		err = learned_collect(ms, l, r, &keys, &n, &cap);
+		/* collected first: deleting while walking restarts a hash walk */
+		for (size_t i = 0; i < n; i++)
+			if (!bpf_map_delete_elem(ms->learned_fd[l], keys + i * LEARNED_MAX_KEY))
+				removed++;
+		free(keys);
+		ms->learned_removed += removed;
+		if (err) {
+			ms->errors++;
+			log_err("%s: removing the entries of %s: %s", learned_names[l], what,
+				strerror(-err));
+		} else if (removed) {
+			log_debug("%s: %zu entries of %s removed", learned_names[l], removed, what);
+		}
+	}
+}
+
+const char *mapsync_learned_name(enum mapsync_learned l)
+{
+	return learned_names[l];
+}
+
+int mapsync_bind_learned(struct mapsync *ms, enum mapsync_learned l, int fd, uint32_t key_size,
+			 uint32_t val_size)
+{
+	if (val_size < sizeof(struct xdnat_owner) || val_size > LEARNED_MAX_VAL ||
+	    key_size > LEARNED_MAX_KEY) {
+		log_err("%s: key/value of %u/%u bytes, not a learned table's: "
+			"rebuild xdnatd and the BPF objects together", learned_names[l],
+			key_size, val_size);
+		return -EPROTO;
+	}
+	ms->learned_fd[l] = fd;
+	ms->learned_bound[l] = true;
+	ms->learned_ksize[l] = key_size;
+	ms->learned_vsize[l] = val_size;
+	return 0;
+}
+
 /* ---- syncs ------------------------------------------------------------------- */
 
 /* 0, or -errno when an entry of new_h is not in the maps (-E2BIG: full). */
@@ -763,6 +923,13 @@ static int host_changed(void *ctx, const struct gw *g, const struct host *old_h,
 	host_rewrite(ms, old_h, old_mac, new_h, new_mac, what, &all);
 	hosts_rebuild(ms, g, old_h, new_h, new_mac, what, &all);
 	mac_record(ms, id, new_mac);
+	/* gone, or moved: what the programs learned for it holds nothing now */
+	if (old_h && (!new_h || old_h->addr != new_h->addr)) {
+		struct stale_rule r = { .gone_id = old_h->client_id,
+					.gone_addr = new_h ? old_h->addr : 0 };
+
+		learned_purge(ms, &r, what);
+	}
 	log_debug("maps for %s: %zu added, %zu changed, %zu removed", what, all.added,
 		  all.changed, all.removed);
 	return all.failed ? -(all.first_err ? all.first_err : EIO) : 0;
@@ -858,6 +1025,11 @@ int mapsync_reconcile(struct mapsync *ms, const struct gw *g)
 	/* even after a failure: what was written carries these MACs */
 	mac_rebuild(ms, g, (const uint8_t (*)[6])macs);
 	free(macs);
+	if (!err) {
+		struct stale_rule r = { .g = g };
+
+		learned_purge(ms, &r, "hosts no longer registered");
+	}
 	if (!err)
 		log_info("maps reconciled with %zu host(s): %zu added, %zu changed, "
 			 "%zu removed, %zu failed", gw_host_count(g), all.added, all.changed,

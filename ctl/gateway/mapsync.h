@@ -25,6 +25,16 @@ enum mapsync_map {
 	MAPSYNC_N
 };
 
+/* The tables the programs learn, whose values open with the struct
+ * xdnat_owner of the host they point at: echo ids, fragments, the SAs hosts
+ * send on. Their entries go with their host (issue 13, finding 16). */
+enum mapsync_learned {
+	MAPSYNC_L_ICMP_IDS,
+	MAPSYNC_L_FRAGS,
+	MAPSYNC_L_IPSEC_OUT,
+	MAPSYNC_L_N
+};
+
 /* The MAC of host address addr (be) on the internal NIC, as last resolved:
  * true with mac set, false when there is none (yet). */
 typedef bool (*mapsync_mac_fn)(void *ctx, uint32_t addr, uint8_t mac[6]);
@@ -40,6 +50,10 @@ struct mapsync {
 	void *mac_ctx;
 	struct mapsync_mac *macs;	/* per client id, the MAC its entries carry */
 	size_t n_macs, cap_macs;
+	int learned_fd[MAPSYNC_L_N];
+	bool learned_bound[MAPSYNC_L_N];	/* tests may bind none */
+	uint32_t learned_ksize[MAPSYNC_L_N], learned_vsize[MAPSYNC_L_N];
+	uint64_t learned_removed;	/* entries removed with their host */
 };
 
 /* Map m's name in the BPF objects. */
@@ -48,8 +62,15 @@ const char *mapsync_name(enum mapsync_map m);
  * entries are built with (common/xdnat.h): -EPROTO, logged, if not. */
 int mapsync_bind(struct mapsync *ms, enum mapsync_map m, int fd, uint32_t key_size,
 		 uint32_t val_size, uint32_t max_entries);
+/* Learned map l's name in the BPF objects. */
+const char *mapsync_learned_name(enum mapsync_learned l);
+/* Use fd as learned map l (its value must open with a struct xdnat_owner):
+ * -EPROTO, logged, if its value is shorter. */
+int mapsync_bind_learned(struct mapsync *ms, enum mapsync_learned l, int fd, uint32_t key_size,
+			 uint32_t val_size);
 /* Make the maps equal to g's host table (and xdnat_tx to tx_ifindex), in
- * place (no clearing: the programs keep forwarding). 0 or -errno. */
+ * place (no clearing: the programs keep forwarding); learned entries of
+ * hosts not in g (or not at that address) removed. 0 or -errno. */
 int mapsync_reconcile(struct mapsync *ms, const struct gw *g);
 /* Ask mac_of for every host of g; rewrite all the entries (hosts, ports, SPI
  * granules, SAs) of each host whose MAC is not the one they carry: first

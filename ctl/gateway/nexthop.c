@@ -10,8 +10,8 @@
  * Managed entries are asked for with NTF_USE | NTF_EXT_MANAGED: a kernel
  * that knows the flag keeps the entry's state (no flap of a resolved one)
  * and resolves it from then on; one that does not ignores the attribute
- * (liberal parsing) and still resolves it once. The entry read back tells
- * which kernel this is.
+ * (liberal parsing) and still resolves it once. The kernel probe (kfeat.h)
+ * says which kernel this is; when it could not, the entry read back tells.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "lib/nl.h"
 #include "gateway/nexthop.h"
@@ -616,6 +617,17 @@ fail:
 	err = -errno;
 	mnl_socket_close(s);
 	return err;
+}
+
+void nexthop_set_managed(struct nexthop *nh, int kfeat_state)
+{
+	/* absent: the probe's report said which way already */
+	if (kfeat_state == KFEAT_PRESENT) {
+		nh->mode = MODE_MANAGED;
+		log_info("next hops: managed neighbour entries (the kernel keeps them resolved)");
+	} else if (kfeat_state == KFEAT_ABSENT) {
+		nh->mode = MODE_USE;
+	}
 }
 
 int nexthop_open(const unsigned int ifindex[NEXTHOP_NICS],

@@ -39,6 +39,10 @@ struct nexthop_stats {
 int nexthop_open(const unsigned int ifindex[NEXTHOP_NICS],
 		 const char *const names[NEXTHOP_NICS], struct nexthop **out);
 void nexthop_close(struct nexthop *nh);
+/* What the kernel probe said of managed entries (kfeat.h's KFEAT_NEIGH_MANAGED
+ * state): present or absent settles the mode; unknown leaves it to the
+ * first managed entry read back. Before the first nexthop_sync(). */
+void nexthop_set_managed(struct nexthop *nh, int kfeat_state);
 /* The notification socket: readable when routes, links or neighbours change. */
 int nexthop_fd(const struct nexthop *nh);
 /* Read the routes and neighbours, add, refresh and remove entries. 0 or -errno. */

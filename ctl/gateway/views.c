@@ -7,43 +7,6 @@
 #include "lib/json_out.h"
 #include "lib/table.h"
 
-/*
- * Building a document: each put*() adds one value and says whether it could;
- * chained with &&, the first failure (out of memory) stops the chain and the
- * document is released instead of printed incomplete.
- */
-static bool put(struct json_object *o, const char *key, struct json_object *v)
-{
-	int rc;
-
-	if (!v)
-		return false;
-	rc = key ? json_object_object_add(o, key, v) : json_object_array_add(o, v);
-	if (rc)
-		json_object_put(v);
-	return !rc;
-}
-
-static bool put_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	return put(o, key, json_object_new_uint64(v));
-}
-
-static bool put_str(struct json_object *o, const char *key, const char *v)
-{
-	return put(o, key, json_object_new_string(v));
-}
-
-/* Print doc when ok, else release it: 0 or -errno (json_doc_print()). */
-static int print_doc(FILE *out, struct json_object *doc, bool ok)
-{
-	if (!ok) {
-		json_object_put(doc);
-		doc = NULL;
-	}
-	return json_doc_print(out, doc);
-}
-
 static const char *ip(uint32_t a, char *buf)
 {
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
@@ -86,7 +49,7 @@ static struct json_object *block_json(uint32_t first, uint32_t last)
 {
 	struct json_object *b = json_object_new_object();
 
-	if (b && put_u64(b, "first", first) && put_u64(b, "last", last))
+	if (b && json_put_u64(b, "first", first) && json_put_u64(b, "last", last))
 		return b;
 	json_object_put(b);
 	return NULL;
@@ -96,20 +59,20 @@ static struct json_object *host_json(const struct gw *g, const struct host *h)
 {
 	char a[INET_ADDRSTRLEN], gl[INET_ADDRSTRLEN];
 	struct json_object *o = json_object_new_object(), *ports = NULL, *spis = NULL;
-	bool ok = o && put_u64(o, "client_id", h->client_id) &&
-		  put_str(o, "address", ip(h->addr, a)) &&
-		  put_str(o, "global", ip(h->global, gl)) &&
-		  put_u64(o, "lease_seconds", h->lease_secs) &&
-		  put_u64(o, "lease_remaining", left(g, h)) &&
-		  put(o, "ports", ports = json_object_new_array());
+	bool ok = o && json_put_u64(o, "client_id", h->client_id) &&
+		  json_put_str(o, "address", ip(h->addr, a)) &&
+		  json_put_str(o, "global", ip(h->global, gl)) &&
+		  json_put_u64(o, "lease_seconds", h->lease_secs) &&
+		  json_put_u64(o, "lease_remaining", left(g, h)) &&
+		  json_put(o, "ports", ports = json_object_new_array());
 
 	for (unsigned int k = 0; ok && k < h->n_ports; k++)
-		ok = put(ports, NULL, block_json(h->ports[k].first, h->ports[k].last));
-	ok = ok && put(o, "spis", spis = json_object_new_array());
+		ok = json_put(ports, NULL, block_json(h->ports[k].first, h->ports[k].last));
+	ok = ok && json_put(o, "spis", spis = json_object_new_array());
 	for (unsigned int k = 0; ok && k < h->n_spis; k++)
-		ok = put(spis, NULL, block_json(h->spis[k].first, h->spis[k].last));
-	if (ok && put_u64(o, "natt_port", h->natt_port) &&
-	    put_u64(o, "validated_peers", h->n_sas))
+		ok = json_put(spis, NULL, block_json(h->spis[k].first, h->spis[k].last));
+	if (ok && json_put_u64(o, "natt_port", h->natt_port) &&
+	    json_put_u64(o, "validated_peers", h->n_sas))
 		return o;
 	json_object_put(o);
 	return NULL;
@@ -118,13 +81,13 @@ static struct json_object *host_json(const struct gw *g, const struct host *h)
 static int hosts_json(FILE *out, const struct gw *g)
 {
 	struct json_object *doc = json_doc_new(), *hosts = NULL;
-	bool ok = doc && put(doc, "hosts", hosts = json_object_new_array());
+	bool ok = doc && json_put(doc, "hosts", hosts = json_object_new_array());
 
 	for (size_t i = 0; ok && i < gw_host_count(g); i++)
-		ok = put(hosts, NULL, host_json(g, gw_host_at(g, i)));
-	ok = ok && put_u64(doc, "ports_free", gw_ports_free(g)) &&
-	     put_u64(doc, "spis_free", gw_spis_free(g));
-	return print_doc(out, doc, ok);
+		ok = json_put(hosts, NULL, host_json(g, gw_host_at(g, i)));
+	ok = ok && json_put_u64(doc, "ports_free", gw_ports_free(g)) &&
+	     json_put_u64(doc, "spis_free", gw_spis_free(g));
+	return json_doc_finish(out, doc, ok);
 }
 
 int view_hosts(FILE *out, const struct gw *g, bool json)
@@ -166,9 +129,9 @@ static struct json_object *sa_json(const struct host *h, const struct pap_sa *sa
 	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN];
 	struct json_object *o = json_object_new_object();
 
-	if (o && put_u64(o, "client_id", h->client_id) && put_str(o, "host", ip(h->addr, a)) &&
-	    put_str(o, "peer", ip(sa->peer, p)) && put_u64(o, "spi_first", sa->spi_first) &&
-	    put_u64(o, "spi_last", sa->spi_last))
+	if (o && json_put_u64(o, "client_id", h->client_id) && json_put_str(o, "host", ip(h->addr, a)) &&
+	    json_put_str(o, "peer", ip(sa->peer, p)) && json_put_u64(o, "spi_first", sa->spi_first) &&
+	    json_put_u64(o, "spi_last", sa->spi_last))
 		return o;
 	json_object_put(o);
 	return NULL;
@@ -177,15 +140,15 @@ static struct json_object *sa_json(const struct host *h, const struct pap_sa *sa
 static int sas_json(FILE *out, const struct gw *g)
 {
 	struct json_object *doc = json_doc_new(), *sas = NULL;
-	bool ok = doc && put(doc, "sas", sas = json_object_new_array());
+	bool ok = doc && json_put(doc, "sas", sas = json_object_new_array());
 
 	for (size_t i = 0; ok && i < gw_host_count(g); i++) {
 		const struct host *h = gw_host_at(g, i);
 
 		for (unsigned int k = 0; ok && k < h->n_sas; k++)
-			ok = put(sas, NULL, sa_json(h, &h->sas[k]));
+			ok = json_put(sas, NULL, sa_json(h, &h->sas[k]));
 	}
-	return print_doc(out, doc, ok);
+	return json_doc_finish(out, doc, ok);
 }
 
 int view_sas(FILE *out, const struct gw *g, bool json)
@@ -253,14 +216,14 @@ static struct json_object *pap_json(const struct gw_stats *s)
 
 	pap_totals(s, t);
 	for (size_t i = 0; ok && i < N_TOTALS; i++)
-		ok = put_u64(o, t[i].name, t[i].v);
-	ok = ok && put(o, "requests", req = json_object_new_object());
+		ok = json_put_u64(o, t[i].name, t[i].v);
+	ok = ok && json_put(o, "requests", req = json_object_new_object());
 	for (int ty = PAP_REGISTER; ok && ty <= PAP_TYPE_MAX; ty += 2)
-		ok = put_u64(req, pap_type_name((uint8_t)ty), s->requests[ty]);
-	ok = ok && put(o, "errors", errs = json_object_new_object());
+		ok = json_put_u64(req, pap_type_name((uint8_t)ty), s->requests[ty]);
+	ok = ok && json_put(o, "errors", errs = json_object_new_object());
 	for (int e = 1; ok && e <= PAP_E_MAX; e++)
 		if (s->errors[e])
-			ok = put_u64(errs, pap_err_name(e), s->errors[e]);
+			ok = json_put_u64(errs, pap_err_name(e), s->errors[e]);
 	if (ok)
 		return o;
 	json_object_put(o);
@@ -275,23 +238,23 @@ static bool dataplane_json(struct json_object *doc, const struct dataplane_stats
 
 	if (!dp)
 		return !json_object_object_add(doc, "dataplane", NULL) &&
-		       put_u64(doc, "dataplane_sync_errors", 0) &&
-		       put_u64(doc, "dataplane_neigh_failures", 0) &&
-		       put_u64(doc, "dataplane_nexthop_events", 0) &&
-		       put_u64(doc, "dataplane_nexthop_resolved", 0) &&
-		       put_u64(doc, "dataplane_nexthop_failed", 0);
-	ok = put(doc, "dataplane", o = json_object_new_object());
+		       json_put_u64(doc, "dataplane_sync_errors", 0) &&
+		       json_put_u64(doc, "dataplane_neigh_failures", 0) &&
+		       json_put_u64(doc, "dataplane_nexthop_events", 0) &&
+		       json_put_u64(doc, "dataplane_nexthop_resolved", 0) &&
+		       json_put_u64(doc, "dataplane_nexthop_failed", 0);
+	ok = json_put(doc, "dataplane", o = json_object_new_object());
 	for (int r = 0; ok && r < XDNAT_REASON_MAX; r++) {
 		struct json_object *c = json_object_new_object();
 
-		ok = put(o, reason_names[r], c) && put_u64(c, "packets", dp->reason[r].packets) &&
-		     put_u64(c, "bytes", dp->reason[r].bytes);
+		ok = json_put(o, reason_names[r], c) && json_put_u64(c, "packets", dp->reason[r].packets) &&
+		     json_put_u64(c, "bytes", dp->reason[r].bytes);
 	}
-	return ok && put_u64(doc, "dataplane_sync_errors", dp->sync_errors) &&
-	       put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures) &&
-	       put_u64(doc, "dataplane_nexthop_events", dp->nexthop_events) &&
-	       put_u64(doc, "dataplane_nexthop_resolved", dp->nexthop_resolved) &&
-	       put_u64(doc, "dataplane_nexthop_failed", dp->nexthop_failed);
+	return ok && json_put_u64(doc, "dataplane_sync_errors", dp->sync_errors) &&
+	       json_put_u64(doc, "dataplane_neigh_failures", dp->neigh_failures) &&
+	       json_put_u64(doc, "dataplane_nexthop_events", dp->nexthop_events) &&
+	       json_put_u64(doc, "dataplane_nexthop_resolved", dp->nexthop_resolved) &&
+	       json_put_u64(doc, "dataplane_nexthop_failed", dp->nexthop_failed);
 }
 
 static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
@@ -325,8 +288,8 @@ int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 
 	if (json) {
 		doc = json_doc_new();
-		return print_doc(out, doc, doc && put_u64(doc, "hosts", gw_host_count(g)) &&
-				 put(doc, "pap", pap_json(s)) && dataplane_json(doc, dp));
+		return json_doc_finish(out, doc, doc && json_put_u64(doc, "hosts", gw_host_count(g)) &&
+				 json_put(doc, "pap", pap_json(s)) && dataplane_json(doc, dp));
 	}
 	pap_totals(s, totals);
 	t = table_new(2);
@@ -372,8 +335,8 @@ int view_pem(FILE *out, const char *key, const char *pem, bool json, long revoke
 	if (!json)
 		return fputs(pem, out) < 0 ? -EIO : 0;
 	doc = json_doc_new();
-	return print_doc(out, doc, doc && put_str(doc, key, pem) &&
-			 (revoked < 0 || put(doc, "revoked", json_object_new_int64(revoked))));
+	return json_doc_finish(out, doc, doc && json_put_str(doc, key, pem) &&
+			 (revoked < 0 || json_put(doc, "revoked", json_object_new_int64(revoked))));
 }
 
 int view_freed(FILE *out, uint32_t client_id, bool json)
@@ -383,7 +346,7 @@ int view_freed(FILE *out, uint32_t client_id, bool json)
 	if (!json)
 		return fprintf(out, "host %u freed\n", client_id) < 0 ? -EIO : 0;
 	doc = json_doc_new();
-	return print_doc(out, doc, doc && put_u64(doc, "freed", client_id));
+	return json_doc_finish(out, doc, doc && json_put_u64(doc, "freed", client_id));
 }
 
 /* ---- state dump ------------------------------------------------------------- */
@@ -405,18 +368,18 @@ static struct json_object *host_dump_json(const struct gw *g, const struct host 
 
 	for (int i = 0; i < HOST_SERIAL_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", h->cert_serial[i]);
-	ok = o && put_u64(o, "lease_expires", h->lease_expires) &&
+	ok = o && json_put_u64(o, "lease_expires", h->lease_expires) &&
 	     (serial_zero(h->cert_serial) ? !json_object_object_add(o, "cert_serial", NULL) :
-	      put_str(o, "cert_serial", hex)) &&
-	     put_u64(o, "cert_expires", h->cert_expires) &&
-	     put(o, "sas", sas = json_object_new_array());
+	      json_put_str(o, "cert_serial", hex)) &&
+	     json_put_u64(o, "cert_expires", h->cert_expires) &&
+	     json_put(o, "sas", sas = json_object_new_array());
 	for (unsigned int k = 0; ok && k < h->n_sas; k++) {
 		struct json_object *sa = json_object_new_object();
 
-		ok = sa && put_str(sa, "peer", ip(h->sas[k].peer, p)) &&
-		     put_u64(sa, "spi_first", h->sas[k].spi_first) &&
-		     put_u64(sa, "spi_last", h->sas[k].spi_last);
-		ok = ok ? put(sas, NULL, sa) : (json_object_put(sa), false);
+		ok = sa && json_put_str(sa, "peer", ip(h->sas[k].peer, p)) &&
+		     json_put_u64(sa, "spi_first", h->sas[k].spi_first) &&
+		     json_put_u64(sa, "spi_last", h->sas[k].spi_last);
+		ok = ok ? json_put(sas, NULL, sa) : (json_object_put(sa), false);
 	}
 	if (ok)
 		return o;
@@ -429,18 +392,18 @@ int view_state_dump(FILE *out, const struct gw *g, const struct state_meta *m,
 {
 	struct json_object *doc = json_doc_new(), *meta = NULL, *hosts = NULL;
 	char gl[INET_ADDRSTRLEN];
-	bool ok = doc && put(doc, "meta", meta = json_object_new_object()) &&
-		  put_u64(meta, "next_client_id", m->next_client_id) &&
-		  put_str(meta, "global", ip(m->global, gl)) &&
-		  put_u64(meta, "state_written", written) &&
-		  put_u64(meta, "now", gw_now(g)) &&
-		  put(doc, "hosts", hosts = json_object_new_array());
+	bool ok = doc && json_put(doc, "meta", meta = json_object_new_object()) &&
+		  json_put_u64(meta, "next_client_id", m->next_client_id) &&
+		  json_put_str(meta, "global", ip(m->global, gl)) &&
+		  json_put_u64(meta, "state_written", written) &&
+		  json_put_u64(meta, "now", gw_now(g)) &&
+		  json_put(doc, "hosts", hosts = json_object_new_array());
 
 	for (size_t i = 0; ok && i < gw_host_count(g); i++)
-		ok = put(hosts, NULL, host_dump_json(g, gw_host_at(g, i)));
-	ok = ok && put_u64(doc, "ports_free", gw_ports_free(g)) &&
-	     put_u64(doc, "spis_free", gw_spis_free(g));
-	return print_doc(out, doc, ok);
+		ok = json_put(hosts, NULL, host_dump_json(g, gw_host_at(g, i)));
+	ok = ok && json_put_u64(doc, "ports_free", gw_ports_free(g)) &&
+	     json_put_u64(doc, "spis_free", gw_spis_free(g));
+	return json_doc_finish(out, doc, ok);
 }
 
 int view_backup(FILE *out, const char *dir, size_t n_hosts, bool json)
@@ -452,6 +415,6 @@ int view_backup(FILE *out, const char *dir, size_t n_hosts, bool json)
 		return ferror(out) ? -EIO : 0;
 	}
 	doc = json_doc_new();
-	return print_doc(out, doc, doc && put_str(doc, "backup", dir) &&
-			 put_u64(doc, "hosts", n_hosts));
+	return json_doc_finish(out, doc, doc && json_put_str(doc, "backup", dir) &&
+			 json_put_u64(doc, "hosts", n_hosts));
 }

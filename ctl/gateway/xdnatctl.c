@@ -2,7 +2,10 @@
 /*
  * xdnatctl — inspect and administer a running xdnatd over its control socket.
  * The daemon renders tables and JSON; this tool passes the command and prints
- * the answer, exiting 1 when the daemon reports an error.
+ * the answer, exiting 1 when the daemon reports an error. who and log
+ * export read the allocation log themselves, with no daemon asked; when no
+ * daemon answers, stats, hosts, sa and ports are read from the pinned maps
+ * (offline.c).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,13 +14,16 @@
 #include <string.h>
 #include <limits.h>
 #include <unistd.h>
+#include "gateway/alloc_log.h"
+#include "gateway/offline.h"
 #include "lib/ctlsock.h"
 #include "lib/version.h"
+#include "xdnat.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: xdnatctl [--socket PATH] [--json] COMMAND\n\n"
+		"usage: xdnatctl [--socket PATH] [--alloc-log FILE] [--bpffs DIR] [--json] COMMAND\n\n"
 		"commands:\n"
 		"  hosts        registered hosts, their leases, ports and SPIs\n"
 		"  sa           the established-SA table (validated external peers)\n"
@@ -33,10 +39,20 @@ static void usage(FILE *out)
 		"  token issue [--uses N] [--ttl SECONDS] [--lease-hint SECONDS]\n"
 		"               a new enrolment token for xdnat-host up --token, printed once\n"
 		"  token list | token revoke ID\n"
-		"               the live tokens (no secrets) / withdraw one\n\n"
+		"               the live tokens (no secrets) / withdraw one\n"
+		"  who G PORT [--at TIME] | who G --spi SPI [--at TIME]\n"
+		"               which client and host held that port (SPI) of G at TIME\n"
+		"               (default now), from the allocation log, no daemon needed\n"
+		"  log export [--since TIME] [--until TIME]\n"
+		"               the allocation log's lines (JSON lines), oldest first\n"
+		"  ports        (offline only) the ports of G each host owns, as ranges\n\n"
+		"When xdnatd does not answer, stats, hosts, sa and ports read the maps\n"
+		"pinned in --bpffs DIR (default " XDNAT_BPFFS_DEFAULT ") instead, and say so.\n"
+		"TIME: 2026-12-02T14:03:00Z (RFC 3339), 2026-12-02, @UNIXSECONDS or now.\n"
 		"--json prints JSON with the keys documented in docs/xdnatctl.md;\n"
 		"--version prints the version.\n"
-		"The socket defaults to /run/xdnat/xdnatd.sock.\n");
+		"The socket defaults to /run/xdnat/xdnatd.sock, the allocation log\n"
+		"(--alloc-log, as xdnatd's) to /var/lib/xdnat/alloc.log.\n");
 }
 
 /* state backup DIR: the daemon runs elsewhere (in /): DIR made absolute. */
@@ -60,9 +76,34 @@ static int absolute_backup_dir(char **cmd, int n, char *buf, size_t len)
 	return 0;
 }
 
+/* No daemon: the pinned maps, with a notice on stderr saying so. */
+static int offline(const char *path, const char *bpffs, int why, int n, char **cmd)
+{
+	char what[128], err[512], *body = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&body, &len);
+	int rc;
+
+	if (!out) {
+		fprintf(stderr, "xdnatctl: out of memory\n");
+		return 1;
+	}
+	rc = offline_command(bpffs, n, cmd, out, what, sizeof(what), err, sizeof(err));
+	fclose(out);
+	fprintf(stderr, "xdnatctl: xdnatd is not answering on %s (%s): reading the maps "
+		"pinned in %s offline (%s)\n", path, strerror(-why), bpffs, what);
+	if (rc)
+		fprintf(stderr, "xdnatctl: %s\n", err);
+	else
+		fwrite(body, 1, len, stdout);
+	free(body);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *path = "/run/xdnat/xdnatd.sock";
+	const char *path = "/run/xdnat/xdnatd.sock", *alog = "/var/lib/xdnat/" ALLOC_LOG_NAME;
+	const char *bpffs = XDNAT_BPFFS_DEFAULT;
 	char *cmd[CTLSOCK_MAX_ARGS], err[512], dir[PATH_MAX];
 	int rc, n = 0;
 	bool words = false;
@@ -78,12 +119,13 @@ int main(int argc, char **argv)
 			version_print(stdout, "xdnatctl");
 			return 0;
 		}
-		if (!strcmp(a, "--socket")) {
+		if (!words && (!strcmp(a, "--socket") || !strcmp(a, "--alloc-log") ||
+			       !strcmp(a, "--bpffs"))) {
 			if (++i == argc) {
-				fprintf(stderr, "xdnatctl: --socket needs a path\n");
+				fprintf(stderr, "xdnatctl: %s needs a path\n", a);
 				return 2;
 			}
-			path = argv[i];
+			*(a[2] == 's' ? &path : a[2] == 'a' ? &alog : &bpffs) = argv[i];
 			continue;
 		}
 		/* after the command, options are the command's (token issue --uses) */
@@ -102,9 +144,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the allocation log is read here, offline */
+	for (int i = 0; i < n; i++)
+		if (strcmp(cmd[i], "--json")) {
+			if (!strcmp(cmd[i], "who") || !strcmp(cmd[i], "log"))
+				return alloc_log_cmd(n, cmd, alog, stdout, stderr);
+			break;
+		}
 	if (absolute_backup_dir(cmd, n, dir, sizeof(dir)))
 		return 2;
 	rc = ctlsock_call(path, n, cmd, 0, stdout, err, sizeof(err));
+	if ((rc == -ENOENT || rc == -ECONNREFUSED) && offline_supported(n, cmd))
+		return offline(path, bpffs, rc, n, cmd);
 	if (rc == -ENAMETOOLONG) {
 		fprintf(stderr, "xdnatctl: socket path too long\n");
 		return 2;

@@ -17,21 +17,24 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <openssl/crypto.h>
+#include "gateway/alloc_log.h"
 #include "gateway/bpffs.h"
 #include "gateway/ca.h"
 #include "gateway/config.h"
 #include "gateway/crl_http.h"
 #include "lib/ctlsock.h"
 #include "gateway/dataplane.h"
+#include "lib/kfeat.h"
 #include "gateway/gateway.h"
 #include "gateway/gw_commands.h"
+#include "gateway/metrics.h"
+#include "gateway/pap_counters.h"
 #include "gateway/tokens.h"
 #include "pap/gw_key.h"
 #include "lib/atomic_file.h"
@@ -64,11 +67,16 @@ struct daemon {
 	struct gw *gw;
 	struct dataplane *dp;		/* NULL: control plane only */
 	struct ca *ca;
+	struct alloc_log *alog;		/* NULL: --alloc-log none */
 	struct crl_http *http;		/* NULL: no CRL distribution point served */
 	int http_fd;
+	struct metrics *metrics;	/* NULL: no --metrics-listen */
+	int metrics_fd;
+	struct gw_stats counters_saved;	/* the PAP counters as last saved */
 	time_t crl_next;		/* when to sign a new CRL anyway */
 	unsigned int cookie_ticks;	/* seconds since the cookie secret changed */
 	struct pap_subnets subnets;
+	struct kfeat_set kernel;	/* what the data plane needs, probed at start */
 	bool watchdog;			/* the service manager wants WATCHDOG=1 */
 	int pap_fd, ctl_fd, sig_fd, timer_fd, ep;
 };
@@ -129,21 +137,14 @@ static int check_ifaces(const struct xdnatd_config *cfg)
 static void subnets_refresh(struct daemon *d)
 {
 	struct pap_subnets *s = &d->subnets;
-	struct ifaddrs *ifa, *i;
+	int n;
 
-	if (!s->on || getifaddrs(&ifa))
+	if (!s->on)
 		return;
-	s->n = 0;
-	for (i = ifa; i && s->n < PAP_MAX_SUBNETS; i = i->ifa_next) {
-		const struct sockaddr_in *a = (const void *)i->ifa_addr;
-		const struct sockaddr_in *m = (const void *)i->ifa_netmask;
-
-		if (!a || !m || a->sin_family != AF_INET || strcmp(i->ifa_name, d->cfg.int_if))
-			continue;
-		s->mask[s->n] = m->sin_addr.s_addr;
-		s->net[s->n++] = a->sin_addr.s_addr & m->sin_addr.s_addr;
-	}
-	freeifaddrs(ifa);
+	n = nic_subnets(d->cfg.int_if, s->net, s->mask, PAP_MAX_SUBNETS);
+	/* unreadable now: the last list stays */
+	if (n >= 0)
+		s->n = n < PAP_MAX_SUBNETS ? (unsigned int)n : PAP_MAX_SUBNETS;
 }
 
 static bool from_inside(const struct pap_subnets *s, uint32_t src)
@@ -274,6 +275,8 @@ static void on_timer(struct daemon *d)
 	publish_crl(d);
 	subnets_refresh(d);
 	crl_http_run(d->http);		/* its timeouts */
+	metrics_run(d->metrics);
+	pap_counters_sync(d->cfg.state_dir, gw_get_stats(d->gw), &d->counters_saved);
 	if (d->dp) {
 		dataplane_tick(d->dp, d->gw);
 		gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
@@ -301,9 +304,11 @@ static void reload(struct daemon *d)
 	    n.xdp_generic != d->cfg.xdp_generic || strcmp(n.ca_cert, d->cfg.ca_cert) ||
 	    strcmp(n.ca_key, d->cfg.ca_key) || strcmp(n.crl_url, d->cfg.crl_url) ||
 	    n.crl_addr != d->cfg.crl_addr || n.crl_port != d->cfg.crl_port ||
-	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid))
+	    strcmp(n.port_blocks_oid, d->cfg.port_blocks_oid) ||
+	    strcmp(n.internal_nets, d->cfg.internal_nets))
 		log_warn("reload: global, ranges, addresses, interfaces, directories, XDP "
-			 "mode, map sizes, CA files and the CRL and OID settings need a "
+			 "mode, map sizes, CA files, internal nets and the CRL and OID settings "
+			 "need a "
 			 "restart; applying lease, quotas, budgets, rates, site key and log "
 			 "level only");
 	/* the running ranges stay until a restart, and so do their reserved ports */
@@ -314,6 +319,15 @@ static void reload(struct daemon *d)
 	n.gw.spi_hi = d->cfg.gw.spi_hi;
 	reserved_ports_apply(d->cfg.state_dir, d->cfg.gw.port_lo, d->cfg.gw.port_hi, true);
 	gw_reconfigure(d->gw, &n.gw);
+	if (d->alog)
+		alloc_log_set_limits(d->alog, n.alloc_log_size, n.alloc_log_keep);
+	if (strcmp(n.alloc_log, d->cfg.alloc_log))
+		log_warn("reload: --alloc-log needs a restart; the allocation log stays %s",
+			 d->alog ? alloc_log_path(d->alog) : "off");
+	if (n.metrics_addr != d->cfg.metrics_addr || n.metrics_port != d->cfg.metrics_port ||
+	    n.ctl_gid != d->cfg.ctl_gid)
+		log_warn("reload: --metrics-listen and --ctl-group need a restart; keeping "
+			 "the running ones");
 	log_set_level((enum log_level)n.log_level);
 	d->cfg.gw = n.gw;
 	log_info("configuration reloaded");
@@ -332,7 +346,7 @@ static int open_dataplane(struct daemon *d)
 			 "no --ext-if and --int-if given");
 		return 0;
 	}
-	if (dataplane_open(&d->cfg, &d->dp) || dataplane_reconcile(d->dp, d->gw))
+	if (dataplane_open(&d->cfg, &d->kernel, &d->dp) || dataplane_reconcile(d->dp, d->gw))
 		return -1;
 	gw_set_ext_mtu(d->gw, dataplane_ext_mtu(d->dp));
 	hooks = dataplane_hooks(d->dp);
@@ -421,6 +435,41 @@ static void open_crl_http(struct daemon *d)
 	log_info("CRL over HTTP on %s:%u (/crl.der, /crl.pem)", a, d->cfg.crl_port);
 }
 
+/* /metrics on --metrics-listen. Unlike the CRL, asked for explicitly: a
+ * port that cannot be had stops the start. */
+static int open_metrics(struct daemon *d)
+{
+	struct metrics_src src = { .g = d->gw, .dp = d->dp, .ca = d->ca };
+	char a[INET_ADDRSTRLEN];
+	int rc;
+
+	d->metrics_fd = -1;
+	if (!d->cfg.metrics_port)
+		return 0;
+	inet_ntop(AF_INET, &d->cfg.metrics_addr, a, sizeof(a));
+	rc = metrics_start(d->cfg.metrics_addr, d->cfg.metrics_port, &src, &d->metrics);
+	if (rc) {
+		log_err("--metrics-listen %s:%u: %s", a, d->cfg.metrics_port, strerror(-rc));
+		return -1;
+	}
+	d->metrics_fd = metrics_fd(d->metrics);
+	log_info("Prometheus metrics on http://%s:%u/metrics", a, d->cfg.metrics_port);
+	return 0;
+}
+
+/* The PAP counters of the last run, so their series continue. */
+static int restore_counters(struct daemon *d)
+{
+	char err[512];
+
+	if (pap_counters_load(d->cfg.state_dir, &d->counters_saved, err, sizeof(err))) {
+		log_err("%s; move it away to start the PAP counters from 0", err);
+		return -1;
+	}
+	gw_set_stats(d->gw, &d->counters_saved);
+	return 0;
+}
+
 /*
  * How old the state just loaded is. A restored copy older than the longest
  * lease may lack registrations and validations the hosts still hold: they
@@ -451,6 +500,29 @@ static void state_age_check(const struct state_image *img, uint64_t written)
 			 (unsigned long long)age);
 }
 
+/* --alloc-log (default STATE-DIR/alloc.log) for gw_commit to append to. */
+static int open_alloc_log(struct daemon *d)
+{
+	char path[PATH_MAX + 16];
+	int rc;
+
+	if (!strcmp(d->cfg.alloc_log, "none"))
+		return 0;
+	snprintf(path, sizeof(path), "%s", d->cfg.alloc_log);
+	if (!path[0])
+		snprintf(path, sizeof(path), "%s/%s", d->cfg.state_dir, ALLOC_LOG_NAME);
+	rc = alloc_log_open(path, d->cfg.alloc_log_size, d->cfg.alloc_log_keep, &d->alog);
+	if (rc) {
+		log_err("allocation log %s: %s", path, rc == -EBUSY ?
+			"in use by another xdnatd" : strerror(-rc));
+		return -1;
+	}
+	if (alloc_log_warning(d->alog))
+		log_warn("%s", alloc_log_warning(d->alog));
+	gw_set_alloc_log(d->gw, d->alog);
+	return 0;
+}
+
 static int setup(struct daemon *d)
 {
 	struct state_image img = { 0 };
@@ -461,6 +533,10 @@ static int setup(struct daemon *d)
 	int rc;
 
 	if (check_ifaces(&d->cfg))
+		return -1;
+	/* before anything changes: no sysctl, no mount, no pin */
+	if (config_dataplane(&d->cfg) &&
+	    (dataplane_kernel_probe(&d->cfg, &d->kernel) || kfeat_report_start(&d->kernel)))
 		return -1;
 	rc = bpffs_prepare(d->cfg.bpffs);
 	if (rc) {
@@ -515,7 +591,7 @@ static int setup(struct daemon *d)
 	log_info("restored %zu host(s) from %s", img.n_hosts, d->cfg.state_dir);
 	state_age_check(&img, written);
 	state_image_free(&img);
-	if (open_dataplane(d))
+	if (open_alloc_log(d) || restore_counters(d) || open_dataplane(d))
 		return -1;
 
 	d->pap_fd = open_pap_socket(&d->cfg);
@@ -530,7 +606,7 @@ static int setup(struct daemon *d)
 	else
 		log_warn("PAP: no --int-if: answering whatever reaches %s on any NIC",
 			 d->cfg.internal ? "--internal" : "this host");
-	d->ctl_fd = ctlsock_listen(d->cfg.socket_path);
+	d->ctl_fd = ctlsock_listen_group(d->cfg.socket_path, d->cfg.ctl_gid);
 	if (d->ctl_fd < 0) {
 		log_err("%s: %s", d->cfg.socket_path, d->ctl_fd == -EADDRINUSE ?
 			"another xdnatd is answering on this socket" : strerror(-d->ctl_fd));
@@ -538,6 +614,8 @@ static int setup(struct daemon *d)
 	}
 
 	open_crl_http(d);
+	if (open_metrics(d))
+		return -1;
 	d->sig_fd = sigfd_open();
 	if (d->sig_fd < 0)
 		errno = -d->sig_fd;
@@ -547,7 +625,8 @@ static int setup(struct daemon *d)
 	    timerfd_settime(d->timer_fd, 0, &tick, NULL) ||
 	    add_fd(d->ep, d->pap_fd) || add_fd(d->ep, d->ctl_fd) ||
 	    add_fd(d->ep, d->sig_fd) || add_fd(d->ep, d->timer_fd) ||
-	    (d->http && add_fd(d->ep, d->http_fd))) {
+	    (d->http && add_fd(d->ep, d->http_fd)) ||
+	    (d->metrics && add_fd(d->ep, d->metrics_fd))) {
 		log_err("event loop set-up: %s", strerror(errno));
 		return -1;
 	}
@@ -576,10 +655,14 @@ static void run(struct daemon *d)
 				serve_pap(d);
 			} else if (d->http && fd == d->http_fd) {
 				crl_http_run(d->http);
+			} else if (d->metrics && fd == d->metrics_fd) {
+				metrics_run(d->metrics);
 			} else if (fd == d->ctl_fd) {
-				struct gw_commands c = { d->gw, d->dp, d->ca, d->store };
+				struct gw_commands c = { .g = d->gw, .dp = d->dp, .ca = d->ca,
+							 .store = d->store,
+							 .ro_gid = d->cfg.ctl_gid };
 
-				ctlsock_serve(d->ctl_fd, gw_command, &c);
+				ctlsock_serve_auth(d->ctl_fd, gw_command_auth, gw_command, &c);
 			} else if (fd == d->timer_fd) {
 				on_timer(d);
 			} else if (d->dp && fd == dataplane_fd(d->dp)) {
@@ -666,7 +749,7 @@ static int write_pidfile(const char *path)
 int main(int argc, char **argv)
 {
 	struct daemon d = { .argc = argc, .argv = argv, .pap_fd = -1, .ctl_fd = -1,
-			    .http_fd = -1 };
+			    .http_fd = -1, .metrics_fd = -1 };
 	char err[512];
 	int rc = config_load(argc, argv, &d.cfg, err, sizeof(err));
 
@@ -677,6 +760,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_setup("xdnatd", (enum log_level)d.cfg.log_level, 0);
+	if (d.cfg.check_kernel)
+		return dataplane_kernel_probe(&d.cfg, &d.kernel) ? 1 :
+		       kfeat_report_table(&d.kernel, stdout);
 	if (d.cfg.unload) {
 		rc = dataplane_unload(&d.cfg);
 		if (reserved_ports_release(d.cfg.state_dir))
@@ -712,6 +798,7 @@ int main(int argc, char **argv)
 	rc = gw_commit(d.gw);
 	if (!rc)
 		rc = gw_compact(d.gw, true);
+	pap_counters_sync(d.cfg.state_dir, gw_get_stats(d.gw), &d.counters_saved);
 	if (rc)
 		log_err("final snapshot of %s: %s (the journal still has everything)",
 			d.cfg.state_dir, strerror(-rc));
@@ -723,7 +810,9 @@ int main(int argc, char **argv)
 			 "(xdnatd --unload removes them)", d.cfg.bpffs);
 	dataplane_close(d.dp);
 	crl_http_stop(d.http);
+	metrics_stop(d.metrics);
 	gw_free(d.gw);
+	alloc_log_close(d.alog);
 	ca_close(d.ca);
 	state_close(d.store);
 	return rc ? 1 : 0;

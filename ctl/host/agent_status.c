@@ -62,6 +62,9 @@ static struct json_object *tunnel_json(const struct xdnat_counter *ctr, bool hav
 	static const char *const names[] = XDNAT_HOST_COUNTER_NAMES;
 	struct json_object *t = json_object_new_object();
 
+	_Static_assert(sizeof(names) / sizeof(names[0]) == XDNAT_HOST_CTR_MAX,
+		       "a name for every host_tunnel counter");
+
 	for (int i = 0; t && have_ctr && i < XDNAT_HOST_CTR_MAX; i++) {
 		struct json_object *c = json_object_new_object();
 
@@ -70,6 +73,20 @@ static struct json_object *tunnel_json(const struct xdnat_counter *ctr, bool hav
 		json_object_object_add(t, names[i], c);
 	}
 	return t;
+}
+
+/* "encap 5, decap 3, ... packets": every counter, in the enum's order. */
+static void tunnel_text(const struct xdnat_counter *ctr, struct table *t)
+{
+	static const char *const names[] = XDNAT_HOST_COUNTER_NAMES;
+	char line[256];
+	size_t n = 0;
+
+	line[0] = 0;
+	for (int i = 0; i < XDNAT_HOST_CTR_MAX && n < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %llu", i ? ", " : "",
+				      names[i], (unsigned long long)ctr[i].packets);
+	table_add(t, "%s packets", line);
 }
 
 /* What is really in place, read back from the kernel now. */
@@ -94,7 +111,7 @@ static void read_live(struct agent *a, struct live *l)
 
 static const char *const restored_keys[WATCH_MAX] = {
 	[WATCH_ADDR] = "address", [WATCH_RULE] = "rule", [WATCH_ROUTE] = "route",
-	[WATCH_TC] = "tc_filters",
+	[WATCH_TC] = "tc_filters", [WATCH_SYSCTL] = "sysctls",
 };
 
 static struct json_object *live_json(const struct agent *a, const struct live *l)
@@ -117,6 +134,8 @@ static struct json_object *live_json(const struct agent *a, const struct live *l
 			       json_object_new_string(host_tc_filter_name(l->tc.egress)));
 	json_object_object_add(o, "tc_ingress",
 			       json_object_new_string(host_tc_filter_name(l->tc.ingress)));
+	json_object_object_add(o, "sysctls", json_object_new_boolean(l->dev &&
+				       !l->net.sysctl_wrong));
 	for (int p = 0; p < WATCH_MAX; p++)
 		json_object_object_add(r, restored_keys[p],
 				       json_object_new_int64(a->watch.piece[p].restored));
@@ -147,11 +166,13 @@ static void live_text(const struct agent *a, const struct live *l, struct table 
 		else
 			table_add(t, "tc egress %s, ingress %s%s", host_tc_filter_name(l->tc.egress),
 				  host_tc_filter_name(l->tc.ingress), l->dev ? "" : " (no device)");
+		table_add(t, " ");
+		table_add(t, "sysctls %s", l->dev && !l->net.sysctl_wrong ? "as needed" : "CHANGED");
 	}
 	table_add(t, "restored");
-	table_add(t, "address %u, rule %u, route %u, tc filters %u time(s)",
+	table_add(t, "address %u, rule %u, route %u, tc filters %u, sysctls %u time(s)",
 		  ps[WATCH_ADDR].restored, ps[WATCH_RULE].restored, ps[WATCH_ROUTE].restored,
-		  ps[WATCH_TC].restored);
+		  ps[WATCH_TC].restored, ps[WATCH_SYSCTL].restored);
 }
 
 static int status_json(struct agent *a, FILE *out, int64_t left,
@@ -245,11 +266,7 @@ static void status_text(struct agent *a, FILE *out, int64_t left,
 		  ip(st->global).s, st->table);
 	table_add(t, "tunnel");
 	if (have_ctr)
-		table_add(t, "encap %llu, decap %llu, pass %llu, error %llu packets",
-			  (unsigned long long)ctr[XDNAT_HOST_ENCAP].packets,
-			  (unsigned long long)ctr[XDNAT_HOST_DECAP].packets,
-			  (unsigned long long)ctr[XDNAT_HOST_PASS].packets,
-			  (unsigned long long)ctr[XDNAT_HOST_ERROR].packets);
+		tunnel_text(ctr, t);
 	else
 		table_add(t, "counters unavailable");
 	read_live(a, &l);

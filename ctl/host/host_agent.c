@@ -26,6 +26,7 @@
 #include "host/host_veth.h"
 #include "lib/ctlsock.h"
 #include "lib/dirlock.h"
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "lib/sigfd.h"
 #include "pap/gw_key.h"
@@ -121,7 +122,7 @@ static int configure(struct agent *a)
 	/* remembered before the first change, so `down` can undo a half `up` */
 	a->st.configured = true;
 	n.ext_mtu = a->ext_mtu;
-	rc = host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
+	rc = host_net_configure(&n, a->st.sysctl_prev);
 	if (!rc)
 		rc = host_veth_prepare(a->st.dev, &a->st.tx_csum_prev);
 	if (!rc)
@@ -139,7 +140,7 @@ static int unconfigure(const struct host_state *st)
 {
 	struct host_net n = agent_net(st);
 	unsigned int ifindex = if_nametoindex(st->dev);
-	int rc = host_net_unconfigure(&n, st->rp_filter_prev, st->arp_announce_prev);
+	int rc = host_net_unconfigure(&n, st->sysctl_prev);
 	int err = host_veth_restore(st->dev, st->tx_csum_prev);
 
 	rc = rc ? rc : err;
@@ -162,6 +163,8 @@ static int reconfigure(struct agent *a, uint32_t old_global)
 		old.global = old_global;
 		old.clsact_created = false;	/* keep the qdisc: we re-attach */
 		old.tx_csum_prev = -1;		/* and the veth's setting */
+		for (int i = 0; i < HOST_SYSCTL_MAX; i++)
+			old.sysctl_prev[i] = -1;	/* and the sysctls */
 		unconfigure(&old);
 	}
 	return configure(a);
@@ -236,7 +239,7 @@ static int route_mtu_follow(struct agent *a, uint16_t before)
 		return 0;
 	n = agent_net(&a->st);
 	n.ext_mtu = a->ext_mtu;
-	return host_net_configure(&n, &a->st.rp_filter_prev, &a->st.arp_announce_prev);
+	return host_net_configure(&n, a->st.sysctl_prev);
 }
 
 static int do_register(struct agent *a)
@@ -993,10 +996,18 @@ static int start_pap(struct agent *a, bool fresh)
 static int setup(struct agent *a)
 {
 	const struct host_opts *o = a->o;
+	struct kfeat_set k;
 	uint32_t old_global;
 	char err[512];
 	bool fresh;
 	int rc;
+
+	/* before anything changes: no state directory, no route, no filter */
+	rc = host_tc_kernel_probe(&k);
+	if (!rc)
+		rc = kfeat_report_start(&k);
+	if (rc)
+		return rc;
 
 	if (o->site_key_file[0] &&
 	    pap_site_key_load(o->site_key_file, a->key, sizeof(a->key), &a->key_len, err,

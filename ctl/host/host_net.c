@@ -121,29 +121,133 @@ static int dev_mtu(const char *dev, unsigned int *mtu)
 	return err;
 }
 
-/* net.ipv4.conf.DEV.NAME: read the old value into *prev (when wanted), write v. */
-static int sysctl_conf(const char *dev, const char *name, int v, int *prev)
-{
-	char path[128], buf[32];
-	ssize_t n;
-	int fd, err = 0;
+static const struct {
+	const char *name;
+	int want;
+	const char *why;	/* for the log */
+} sysctls[HOST_SYSCTL_MAX] = {
+	[HOST_SYSCTL_RP_FILTER] = { "rp_filter", 0,
+		"the decapsulated packets come from external peers" },
+	[HOST_SYSCTL_ARP_ANNOUNCE] = { "arp_announce", 2,
+		"no ARP request names G as its source" },
+	[HOST_SYSCTL_ARP_IGNORE] = { "arp_ignore", 1,
+		"no ARP answers for G (on lo) on the LAN: only the gateway answers for it" },
+	[HOST_SYSCTL_ACCEPT_LOCAL] = { "accept_local", 1,
+		"hairpinned packets arrive from G, the host's own address" },
+};
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", dev, name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+const char *host_sysctl_name(enum host_sysctl s)
+{
+	return sysctls[s].name;
+}
+
+/* net.ipv4.conf.DEV.NAME, open for reading or writing. */
+static int sysctl_open(const char *dev, enum host_sysctl s, int flags)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", dev, sysctls[s].name);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int sysctl_read(const char *dev, enum host_sysctl s, int *v)
+{
+	char buf[32];
+	int fd = sysctl_open(dev, s, O_RDONLY);
+	ssize_t n;
+
 	if (fd < 0)
-		return -errno;
-	if (prev) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		if (n > 0) {
-			buf[n] = 0;
-			*prev = atoi(buf);
-		}
-	}
+		return fd;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	*v = atoi(buf);
+	return 0;
+}
+
+static int sysctl_write(const char *dev, enum host_sysctl s, int v)
+{
+	char buf[32];
+	int fd = sysctl_open(dev, s, O_WRONLY), n, err = 0;
+
+	if (fd < 0)
+		return fd;
 	n = snprintf(buf, sizeof(buf), "%d\n", v);
-	if (pwrite(fd, buf, (size_t)n, 0) != n)
+	if (write(fd, buf, (size_t)n) != n)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+int host_net_sysctls(const char *dev, int prev[HOST_SYSCTL_MAX], bool restoring,
+		     unsigned int *changed)
+{
+	int cur, rc;
+
+	if (changed)
+		*changed = 0;
+	for (int s = 0; s < HOST_SYSCTL_MAX; s++) {
+		rc = sysctl_read(dev, s, &cur);
+		if (rc) {
+			log_err("reading sysctl net.ipv4.conf.%s.%s: %s", dev, sysctls[s].name,
+				strerror(-rc));
+			return rc;
+		}
+		if (prev && prev[s] < 0)
+			prev[s] = cur;
+		if (cur == sysctls[s].want)
+			continue;
+		rc = sysctl_write(dev, s, sysctls[s].want);
+		if (rc) {
+			log_err("setting sysctl net.ipv4.conf.%s.%s to %d: %s", dev,
+				sysctls[s].name, sysctls[s].want, strerror(-rc));
+			return rc;
+		}
+		if (restoring)
+			log_warn("restored sysctl net.ipv4.conf.%s.%s = %d (was %d): someone "
+				 "changed it", dev, sysctls[s].name, sysctls[s].want, cur);
+		else
+			log_info("sysctl net.ipv4.conf.%s.%s = %d (was %d): %s", dev,
+				 sysctls[s].name, sysctls[s].want, cur, sysctls[s].why);
+		if (changed)
+			*changed |= 1u << s;
+	}
+	return 0;
+}
+
+unsigned int host_net_sysctls_wrong(const char *dev)
+{
+	unsigned int wrong = 0;
+	int v;
+
+	for (int s = 0; s < HOST_SYSCTL_MAX; s++)
+		if (sysctl_read(dev, s, &v) || v != sysctls[s].want)
+			wrong |= 1u << s;
+	return wrong;
+}
+
+/* What `up` found, put back. Logs each; returns the first error. */
+static int sysctls_restore(const char *dev, const int prev[HOST_SYSCTL_MAX])
+{
+	int first = 0, cur, rc;
+
+	for (int s = 0; s < HOST_SYSCTL_MAX; s++) {
+		if (prev[s] < 0 || (!sysctl_read(dev, s, &cur) && cur == prev[s]))
+			continue;
+		rc = sysctl_write(dev, s, prev[s]);
+		if (rc)
+			log_err("restoring sysctl net.ipv4.conf.%s.%s to %d: %s", dev,
+				sysctls[s].name, prev[s], strerror(-rc));
+		else
+			log_info("sysctl net.ipv4.conf.%s.%s = %d again (as before up)", dev,
+				 sysctls[s].name, prev[s]);
+		first = first ? first : rc;
+	}
+	return first;
 }
 
 /* Address, rule and route, in that order. Logs the step that failed. */
@@ -214,7 +318,7 @@ unsigned int host_net_route_mtu(unsigned int dev_mtu, uint16_t ext_mtu)
 	return ext_mtu && ext_mtu < mtu ? ext_mtu : mtu;
 }
 
-int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
+int host_net_configure(const struct host_net *n, int prev[HOST_SYSCTL_MAX])
 {
 	unsigned int ifindex = if_nametoindex(n->dev), mtu = 0;
 	struct nl *nl;
@@ -232,13 +336,9 @@ int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
 			n->dev, mtu, strerror(-rc));
 		return rc;
 	}
-	rc = sysctl_conf(n->dev, "rp_filter", 0, *rp_prev < 0 ? rp_prev : NULL);
-	if (!rc)
-		rc = sysctl_conf(n->dev, "arp_announce", 2, *arp_prev < 0 ? arp_prev : NULL);
-	if (rc) {
-		log_err("sysctl net.ipv4.conf.%s: %s", n->dev, strerror(-rc));
+	rc = host_net_sysctls(n->dev, prev, false, NULL);
+	if (rc)
 		return rc;
-	}
 	rc = rtnl_open(&nl);
 	if (rc)
 		return rc;
@@ -247,7 +347,7 @@ int host_net_configure(const struct host_net *n, int *rp_prev, int *arp_prev)
 	return rc;
 }
 
-int host_net_unconfigure(const struct host_net *n, int rp_prev, int arp_prev)
+int host_net_unconfigure(const struct host_net *n, const int prev[HOST_SYSCTL_MAX])
 {
 	struct nl *nl;
 	int rc, first;
@@ -259,11 +359,7 @@ int host_net_unconfigure(const struct host_net *n, int rp_prev, int arp_prev)
 	}
 	/* the interface may be gone by now: then so are its sysctls */
 	if (if_nametoindex(n->dev)) {
-		rc = rp_prev >= 0 ? sysctl_conf(n->dev, "rp_filter", rp_prev, NULL) : 0;
-		if (!rc && arp_prev >= 0)
-			rc = sysctl_conf(n->dev, "arp_announce", arp_prev, NULL);
-		if (rc)
-			log_err("restoring sysctl net.ipv4.conf.%s: %s", n->dev, strerror(-rc));
+		rc = sysctls_restore(n->dev, prev);
 		first = first ? first : rc;
 	}
 	return first;
@@ -400,5 +496,6 @@ int host_net_probe(const struct host_net *n, struct host_net_live *live)
 	if (!rc && p.ifindex)
 		rc = probe_dump(nl, RTM_GETROUTE, sizeof(struct rtmsg), route_cb, &p);
 	nl_close(nl);
+	live->sysctl_wrong = host_net_sysctls_wrong(n->dev);
 	return rc;
 }

@@ -51,6 +51,9 @@ struct state_key {
 			.size = sizeof(((struct host_state *)0)->fld)
 #define NUM(k, mx)	{ #k, KEY_UINT, F(k), .max = mx }
 #define HAS(fld)	.has_off = offsetof(struct host_state, fld)
+/* NAME_prev: net.ipv4.conf.IF.NAME before `up`; older files lack the later ones */
+#define SYSCTL_PREV(name, s) \
+	{ #name "_prev", KEY_PREV, F(sysctl_prev[s]), .max = 255, .def = -1 }
 
 /* In the order they are written. */
 static const struct state_key keys[] = {
@@ -76,8 +79,10 @@ static const struct state_key keys[] = {
 	{ "peer", KEY_PEER, F(peers) },
 	NUM(configured, 1),
 	NUM(clsact_created, 1),
-	{ "rp_filter_prev", KEY_PREV, F(rp_filter_prev), .max = 255, .def = -1 },
-	{ "arp_announce_prev", KEY_PREV, F(arp_announce_prev), .max = 255, .def = -1 },
+	SYSCTL_PREV(rp_filter, HOST_SYSCTL_RP_FILTER),
+	SYSCTL_PREV(arp_announce, HOST_SYSCTL_ARP_ANNOUNCE),
+	SYSCTL_PREV(arp_ignore, HOST_SYSCTL_ARP_IGNORE),
+	SYSCTL_PREV(accept_local, HOST_SYSCTL_ACCEPT_LOCAL),
 	{ "tx_csum_prev", KEY_PREV, F(tx_csum_prev), .max = 1, .def = -1 },
 };
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <net/if.h>
 #include "host/host_cmds.h"
+#include "host/host_net.h"
 #include "pap/pap.h"
 
 #define HOST_STATE_FILE		"state"
@@ -57,8 +58,7 @@ struct host_state {
 	/* what `up` changed on the host, for `down` */
 	bool configured;		/* address, rule, route, tc were set up */
 	bool clsact_created;		/* the clsact qdisc is ours to remove */
-	int rp_filter_prev;		/* -1: never changed */
-	int arp_announce_prev;
+	int sysctl_prev[HOST_SYSCTL_MAX];	/* enum host_sysctl; -1: never changed */
 	int tx_csum_prev;		/* --dev a veth: its TX checksum offload
 					 * before `up` (1/0), -1: never changed */
 };

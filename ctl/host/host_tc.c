@@ -5,8 +5,20 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "host/host_tc.h"
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "host_tunnel.skel.h"
+
+int host_tc_kernel_probe(struct kfeat_set *k)
+{
+	size_t size;
+	const void *elf = host_tunnel__elf_bytes(&size);
+
+	kfeat_init(k, "xdnat-host");
+	kfeat_need_object(k, "host_tunnel", elf, size);
+	kfeat_need(k, KFEAT_DECAP_L3, 0, 0, true, "host_tunnel");
+	return kfeat_probe(k);
+}
 
 static void hook_init(struct bpf_tc_hook *h, int ifindex,
 		      enum bpf_tc_attach_point where)

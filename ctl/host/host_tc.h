@@ -16,11 +16,15 @@
 #define HOST_TC_PRIORITY	4555
 
 struct host_tunnel;
+struct kfeat_set;
 
 struct host_tc {
 	struct host_tunnel *skel;	/* NULL until attached */
 };
 
+/* What host_tunnel needs of the kernel (kfeat.h): what the object uses and
+ * the optional decap flag, probed; changes nothing. 0 or -errno, logged. */
+int host_tc_kernel_probe(struct kfeat_set *k);
 /*
  * Load and attach on ifindex, replacing earlier host_tunnel filters. Sets
  * *created when this call created the clsact qdisc. Logs what failed.

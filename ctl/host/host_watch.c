@@ -81,7 +81,7 @@ const char *host_watch_piece_name(enum watch_piece p)
 {
 	static const char *const names[WATCH_MAX] = {
 		[WATCH_ADDR] = "address", [WATCH_RULE] = "rule", [WATCH_ROUTE] = "route",
-		[WATCH_TC] = "tc filters",
+		[WATCH_TC] = "tc filters", [WATCH_SYSCTL] = "sysctls",
 	};
 
 	return names[p];
@@ -122,7 +122,12 @@ static bool may_restore(struct host_watch *w, enum watch_piece p, const char *wh
 	if (delay > WATCH_WINDOW_MS)
 		delay = WATCH_WINDOW_MS;
 	s->not_before_ms = now + delay;
-	if (!s->warned)
+	if (!s->warned && p == WATCH_SYSCTL)
+		log_warn("%s changed %u times within %d s: something else sets them (a sysctl.d "
+			 "file for net.ipv4.conf.*, which systemd-sysctl applies again when an "
+			 "interface appears); restoring them at most every %lld s",
+			 what, s->in_window, WATCH_WINDOW_MS / 1000, (long long)delay / 1000);
+	else if (!s->warned)
 		log_warn("%s removed %u times within %d s: another network manager is removing "
 			 "it (systemd-networkd: ManageForeignRoutingPolicyRules=no, "
 			 "ManageForeignRoutes=no); restoring it at most every %lld s",
@@ -209,15 +214,17 @@ void agent_hold_ground(struct agent *a)
 	if (!live.route && may_restore(w, WATCH_ROUTE, "route", now))
 		what[n_what++] = WATCH_ROUTE;
 	if (n_what) {
-		int rp = a->st.rp_filter_prev, arp = a->st.arp_announce_prev;
-
 		n.ext_mtu = a->ext_mtu;	/* the route as the gateway's MTU wants it */
-		/* idempotent: what is there stays, what is missing comes back */
-		if (!host_net_configure(&n, &rp, &arp))
+		/* idempotent: what is there stays, what is missing comes back
+		 * (the sysctls of a re-created device among them) */
+		if (!host_net_configure(&n, NULL))
 			for (unsigned int i = 0; i < n_what; i++)
 				log_warn("restored %s: someone removed it",
 					 describe(a, what[i], buf, sizeof(buf)));
 	}
+	/* read again: host_net_configure above may have set them */
+	if (host_net_sysctls_wrong(a->st.dev) && may_restore(w, WATCH_SYSCTL, "sysctls", now))
+		host_net_sysctls(a->st.dev, NULL, true, NULL);
 	if ((tl.egress == HOST_TC_MISSING || tl.ingress == HOST_TC_MISSING) &&
 	    may_restore(w, WATCH_TC, "tc filters", now)) {
 		bool created;

@@ -5,7 +5,9 @@
  * multicast, no polling of `ip`), and a check that reads back what is in
  * place (host_net_probe, host_tc_probe) and puts back what someone removed:
  * G on lo, the rule, the route, the tc filters (systemd-networkd removes
- * foreign rules by default). A device that disappears and comes back gets
+ * foreign rules by default), and the sysctls of host_net.h, which have no
+ * netlink event of their own: they are read back at every check (every
+ * WATCH_PERIOD_MS at least). A device that disappears and comes back gets
  * everything back. Each restoration is logged once; a piece removed again
  * and again (another manager fighting us) is restored with a growing delay
  * and a warning, so that the fight does not spin.
@@ -16,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum watch_piece { WATCH_ADDR, WATCH_RULE, WATCH_ROUTE, WATCH_TC, WATCH_MAX };
+enum watch_piece { WATCH_ADDR, WATCH_RULE, WATCH_ROUTE, WATCH_TC, WATCH_SYSCTL, WATCH_MAX };
 
 /* Restorations of one piece: how many, and the rate limit. */
 struct watch_piece_stat {
@@ -48,7 +50,7 @@ int host_watch_open(struct host_watch *w);
 void host_watch_close(struct host_watch *w);
 /* Read what arrived; true when any message did (a check is due). */
 bool host_watch_drain(struct host_watch *w);
-/* "address", "rule", "route", "tc filters" */
+/* "address", "rule", "route", "tc filters", "sysctls" */
 const char *host_watch_piece_name(enum watch_piece p);
 
 #endif

@@ -21,6 +21,8 @@
 #include "lib/ctlsock.h"
 #include "host/host_agent.h"
 #include "host/host_cmds.h"
+#include "host/host_tc.h"
+#include "lib/kfeat.h"
 #include "lib/log.h"
 #include "lib/version.h"
 
@@ -47,8 +49,11 @@ static void usage(FILE *out)
 		"                                   ports, SPIs and certificate, kept current\n"
 		"  down                             free the share at the gateway, undo the host\n"
 		"                                   configuration, stop the agent\n\n"
-		"`xdnat-host COMMAND --help` lists a command's options,\n"
-		"`xdnat-host --version` prints the version;\n"
+		"options:\n"
+		"  --check-kernel                   probe the kernel features the host tunnel\n"
+		"                                   needs, print them, exit 0 or 1\n"
+		"  --version                        print the version\n\n"
+		"`xdnat-host COMMAND --help` lists a command's options;\n"
 		"docs/xdnat-host.md has the rest.\n");
 }
 
@@ -120,6 +125,12 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version")) {
 		version_print(stdout, "xdnat-host");
 		return 0;
+	}
+	if (!strcmp(argv[1], "--check-kernel")) {
+		struct kfeat_set k;
+
+		log_setup("xdnat-host", LOG_LVL_INFO, 0);
+		return host_tc_kernel_probe(&k) ? 1 : kfeat_report_table(&k, stdout);
 	}
 	c = host_cmd_find(argv[1]);
 	if (!c)

@@ -49,6 +49,11 @@ static int mkdir_parent(const char *path)
 
 int ctlsock_listen(const char *path)
 {
+	return ctlsock_listen_group(path, (gid_t)-1);
+}
+
+int ctlsock_listen_group(const char *path, gid_t gid)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, probe, err;
 
@@ -70,7 +75,9 @@ int ctlsock_listen(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* group first, then its mode: never 0660 with the wrong group */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
+	    (gid != (gid_t)-1 && (chown(path, (uid_t)-1, gid) || chmod(path, 0660))) ||
 	    listen(fd, 16)) {
 		err = -errno;
 		close(fd);
@@ -130,8 +137,43 @@ static int read_request(int fd, char *buf, char **argv, char *err, size_t errlen
 	return argc;
 }
 
+bool ctlsock_peer_in_group(const struct ctlsock_peer *peer, gid_t gid)
+{
+	if (peer->gid == gid)
+		return true;
+	for (unsigned int i = 0; i < peer->n_groups; i++)
+		if (peer->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The kernel's word on who is at the other end of fd. 0 or -errno. */
+static int peer_of(int fd, struct ctlsock_peer *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	memset(p, 0, sizeof(*p));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return -errno;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	/* more groups than fit: ERANGE, and the primary group alone counts */
+	len = sizeof(p->groups);
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, p->groups, &len))
+		p->n_groups = len / sizeof(p->groups[0]);
+	return 0;
+}
+
 int ctlsock_serve(int lfd, ctlsock_handler handler, void *ctx)
 {
+	return ctlsock_serve_auth(lfd, NULL, handler, ctx);
+}
+
+int ctlsock_serve_auth(int lfd, ctlsock_auth auth, ctlsock_handler handler, void *ctx)
+{
+	struct ctlsock_peer peer;
 	struct timeval tv = { .tv_sec = 1 };
 	char buf[CTLSOCK_REQ_MAX], err[512] = "";
 	char *argv[CTLSOCK_MAX_ARGS + 1];
@@ -152,6 +194,11 @@ int ctlsock_serve(int lfd, ctlsock_handler handler, void *ctx)
 		return 0;
 	}
 
+	if (auth && (peer_of(fd, &peer) || auth(ctx, &peer, argc, argv, err, sizeof(err)))) {
+		dprintf(fd, "error: %s\n", err[0] ? err : "permission denied");
+		close(fd);
+		return 0;
+	}
 	out = open_memstream(&body, &body_len);
 	if (!out) {
 		close(fd);

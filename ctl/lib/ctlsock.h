@@ -13,7 +13,9 @@
 #define XDNAT_CTLSOCK_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* The longest request served (its words with their NULs), and the most
  * words in one. */
@@ -31,11 +33,36 @@ typedef int (*ctlsock_handler)(void *ctx, int argc, char **argv, FILE *out, char
 /* Listen on path (its directory is created). -EADDRINUSE when a live daemon
  * already answers there; a stale socket file is replaced. Returns the fd. */
 int ctlsock_listen(const char *path);
+/* The same, the socket mode 0660 and its group gid, so that the group's
+ * members may connect ((gid_t)-1: 0600, as ctlsock_listen()). */
+int ctlsock_listen_group(const char *path, gid_t gid);
+
+/* Who is calling, from the kernel (SO_PEERCRED, SO_PEERGROUPS). */
+#define CTLSOCK_MAX_GROUPS	64
+struct ctlsock_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	unsigned int n_groups;		/* supplementary groups, at most the max */
+	gid_t groups[CTLSOCK_MAX_GROUPS];
+};
+
+/* peer's primary or supplementary groups include gid. */
+bool ctlsock_peer_in_group(const struct ctlsock_peer *peer, gid_t gid);
+
+/*
+ * May peer run the command argc/argv? 0, or non-zero with a one-line
+ * reason in err (the client gets "error: ERR" and the handler never runs).
+ */
+typedef int (*ctlsock_auth)(void *ctx, const struct ctlsock_peer *peer, int argc,
+			    char **argv, char *err, size_t errlen);
 
 /* Serve one connection accepted on lfd: read its request (a silent client
  * gets a second), answer with handler's result, or with an error when the
  * request is cut short, too long or malformed. Returns 0 or -errno. */
 int ctlsock_serve(int lfd, ctlsock_handler handler, void *ctx);
+/* ctlsock_serve(), asking auth first (NULL: everyone who can connect). */
+int ctlsock_serve_auth(int lfd, ctlsock_auth auth, ctlsock_handler handler, void *ctx);
 
 /*
  * Send the argc words of argv to the server at path and copy the body of the

@@ -32,15 +32,31 @@ static int ethtool(const char *ifname, void *cmd)
 	return err;
 }
 
-int ethtool_is_veth(const char *ifname)
+int ethtool_driver(const char *ifname, char *buf, size_t len)
 {
 	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
 	int err = ethtool(ifname, &di);
+	size_t n;
+
+	if (err)
+		return err;
+	n = strnlen(di.driver, sizeof(di.driver));
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, di.driver, n);
+	buf[n] = 0;
+	return 0;
+}
+
+int ethtool_is_veth(const char *ifname)
+{
+	char driver[32];
+	int err = ethtool_driver(ifname, driver, sizeof(driver));
 
 	/* no ethtool_ops at all (lo, some virtual devices): not a veth */
 	if (err == -EOPNOTSUPP)
 		return 0;
-	return err ? err : !strcmp(di.driver, "veth");
+	return err ? err : !strcmp(driver, "veth");
 }
 
 int ethtool_get_tx_csum(const char *ifname, bool *on)

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The interface's driver name ("veth", "mlx5_core"). 0 or -errno. */
+int ethtool_driver(const char *ifname, char *buf, size_t len);
 /* 1: a veth, 0: another driver, or -errno. */
 int ethtool_is_veth(const char *ifname);
 /* 0 or -errno. */

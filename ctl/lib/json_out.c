@@ -32,3 +32,34 @@ int json_doc_print(FILE *out, struct json_object *o)
 	json_object_put(o);
 	return rc;
 }
+
+int json_doc_finish(FILE *out, struct json_object *o, bool ok)
+{
+	if (!ok) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return json_doc_print(out, o);
+}
+
+bool json_put(struct json_object *o, const char *key, struct json_object *v)
+{
+	int rc;
+
+	if (!v)
+		return false;
+	rc = key ? json_object_object_add(o, key, v) : json_object_array_add(o, v);
+	if (rc)
+		json_object_put(v);
+	return !rc;
+}
+
+bool json_put_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	return json_put(o, key, json_object_new_uint64(v));
+}
+
+bool json_put_str(struct json_object *o, const char *key, const char *v)
+{
+	return json_put(o, key, json_object_new_string(v));
+}

@@ -9,6 +9,8 @@
 #ifndef XDNAT_LIB_JSON_OUT_H
 #define XDNAT_LIB_JSON_OUT_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <json-c/json.h>
 
@@ -22,5 +24,17 @@ struct json_object *json_doc_new(void);
 /* Print o compactly ("/" not escaped) and a newline, then release o. 0 or
  * -ENOMEM (o NULL: a part could not be built) / -EIO. */
 int json_doc_print(FILE *out, struct json_object *o);
+/* json_doc_print(o) when ok, else release o and return -ENOMEM. */
+int json_doc_finish(FILE *out, struct json_object *o, bool ok);
+
+/*
+ * Building a document: each json_put*() adds one value to an object (key)
+ * or an array (key NULL) and says whether it could; chained with &&, the
+ * first failure (out of memory) stops the chain. v is released when it
+ * could not be added; NULL v is a failure.
+ */
+bool json_put(struct json_object *o, const char *key, struct json_object *v);
+bool json_put_u64(struct json_object *o, const char *key, uint64_t v);
+bool json_put_str(struct json_object *o, const char *key, const char *v);
 
 #endif

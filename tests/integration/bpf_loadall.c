@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <bpf/libbpf.h>
-#include "gateway/dataplane.h"
+#include "lib/kfeat.h"
 
 static bool debug;
 
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot open\n", argv[1]);
 		return 1;
 	}
-	frags = dataplane_has_xdp_frags();
+	frags = kfeat_has(KFEAT_XDP_FRAGS);
 	bpf_object__for_each_program(p, obj) {
 		if (frags || strcmp(bpf_program__section_name(p), "xdp.frags"))
 			continue;

@@ -11,6 +11,7 @@
  *                                      holdings, then extend and deregister
  *   pap_probe GW PORT SESSION hold     register + 32 ports, save, exit
  *   pap_probe GW PORT SESSION check    the saved session still holds them
+ *   pap_probe GW PORT SESSION free     it frees them
  *
  * For the data-plane test, a host whose share is then driven step by step:
  *
@@ -222,6 +223,22 @@ static void check_held(struct pap_client *c, const char *path)
 	      "share survived", "%s", why(c, rc));
 }
 
+static void free_held(struct pap_client *c, const char *path)
+{
+	struct saved sv;
+	int rc;
+
+	if (load(path, c, &sv)) {
+		failures++;
+		return;
+	}
+	rc = pap_client_free(c, &sv.ports, 1, NULL, 0);
+	CHECK(!rc && c->reply.n_ports == 1 && c->reply.ports[0].first == sv.ports.first,
+	      "free the held ports", "%s", why(c, rc));
+	if (!rc && save(path, c, &sv.ports, &sv.spis))
+		failures++;
+}
+
 /* Quiet on success but for the share in shell syntax; a failure is one
  * line on stderr, so the output can go straight to eval. */
 static void share(struct pap_client *c, const char *path, uint32_t peer)
@@ -292,7 +309,7 @@ int main(int argc, char **argv)
 
 	if (argc < 5 || argc != (takes_arg(argv[4]) ? 6 : 5) ||
 	    (!strcmp(argv[4], "share") && inet_pton(AF_INET, argv[5], &peer) != 1)) {
-		fprintf(stderr, "usage: pap_probe GW PORT SESSION phase1|phase2|hold|check\n"
+		fprintf(stderr, "usage: pap_probe GW PORT SESSION phase1|phase2|hold|check|free\n"
 			"       pap_probe GW PORT SESSION share PEER|validate PEER|"
 			"invalidate PEER|natt PORT\n");
 		return 2;
@@ -310,6 +327,8 @@ int main(int argc, char **argv)
 		hold(&c, argv[3]);
 	else if (!strcmp(argv[4], "check"))
 		check_held(&c, argv[3]);
+	else if (!strcmp(argv[4], "free"))
+		free_held(&c, argv[3]);
 	else if (!strcmp(argv[4], "share"))
 		share(&c, argv[3], peer);
 	else if (takes_arg(argv[4]))

@@ -5,6 +5,16 @@
 # --help, the example configuration, the sd_notify sequence, journald
 # priorities. Needs lib.sh first. Each takes the programs' directory.
 
+# require_deb: DEB, the package of `make deb`; without one, the closing
+# line and exit 1 (the package tests)
+require_deb() {
+	DEB=$(ls "$BUILD"/deb/xdnat_*.deb 2>/dev/null | head -1)
+	if [ -z "$DEB" ]; then
+		echo "no build/deb/xdnat_*.deb: run make deb (or make package-test)"
+		echo "0 passed, 1 failed"; exit 1
+	fi
+}
+
 # notify_start NAME: a listener at $TMP/NAME.sock, messages in $TMP/NAME.log
 notify_start() {
 	rm -f "$TMP/$1.sock" "$TMP/$1.log"; : > "$TMP/$1.log"
@@ -65,6 +75,22 @@ check_man() {
 	done
 }
 
+# check_kernel_probe BINDIR: --check-kernel of xdnatd and xdnat-host says
+# this kernel has everything (exit 0, the verdict last); without the
+# privilege to load BPF it says that in one line and exits 1.
+check_kernel_probe() {
+	local p
+	for p in xdnatd xdnat-host; do
+		check "$p --check-kernel: exit 0, everything present" bash -c \
+			"out=\$('$1/$p' --check-kernel) && ! grep -E 'ABSENT|not probed' <<< \"\$out\" &&
+			 [ \"\$(tail -n 1 <<< \"\$out\")\" = '$p: this kernel has what it needs' ]"
+		check "$p --check-kernel as nobody: exit 1, one line saying why" bash -c \
+			"out=\$(setpriv --reuid=65534 --regid=65534 --clear-groups '$1/$p' --check-kernel);
+			 [ \$? = 1 ] && tail -n 1 <<< \"\$out\" |
+			 grep -qx '$p: cannot probe kernel .*: Operation not permitted ($p needs root.*)'"
+	done
+}
+
 # check_example_conf BINDIR CONF: every key of the configuration file that
 # --help lists is in CONF, commented out, with --help's default.
 check_example_conf() {
@@ -73,7 +99,7 @@ check_example_conf() {
 		line=$(grep -E "^#$key = " "$2") || { bad+=" $key(missing)"; continue; }
 		[ -z "$def" ] || [ "${line#*= }" = "$def" ] || bad+=" $key($line, wants $def)"
 	done < <("$1/xdnatd" --help | sed -n 's/^  --\([a-z-]*\).*/\1/p' |
-		grep -vxE 'unload|config|version|help' | while read -r k; do
+		grep -vxE 'unload|check-kernel|config|version|help' | while read -r k; do
 			"$1/xdnatd" --help | grep -E "^  --$k( |$)" |
 				sed -n 's/.*(default \([^:)][^)]*\))$/\1/p' |
 				{ read -r d || true; echo "$k ${d:-}"; }; done)
@@ -82,11 +108,12 @@ check_example_conf() {
 }
 
 # A configuration from the example: each of its keys uncommented as it
-# stands, but no NICs, site key or CA files and PAP on 127.0.0.1: the
-# control plane alone. In $TMP/NAME.conf.
+# stands, but no NICs, site key, CA files, allocation log path (it would
+# leave the state directory) or --ctl-group (its group may not exist here)
+# and PAP on 127.0.0.1: the control plane alone. In $TMP/NAME.conf.
 example_conf() {	# example_conf EXAMPLE NAME
 	sed -e 's/^#\([a-z-]* = \)/\1/' \
-		-e 's/^\(ext-if\|int-if\|site-key\|ca-cert\|ca-key\|foreground\|pidfile\) = /#&/' \
+		-e 's/^\(ext-if\|int-if\|site-key\|ca-cert\|ca-key\|foreground\|pidfile\|alloc-log\|ctl-group\) = /#&/' \
 		-e 's/^internal = .*/internal = 127.0.0.1/' "$1" > "$TMP/$2.conf"
 }
 

@@ -3,8 +3,9 @@
 # The host agent holds its ground (issue 14 items 5 and 6), in the rig
 # (rig.sh: xdnatd with its XDP data plane, h1's agent ours):
 #
-#   G on lo, the rule, the route, the tc filters removed one by one -> put
-#   back within seconds and logged, and `status` shows the truth meanwhile;
+#   G on lo, the rule, the route, the tc filters removed one by one, the
+#   sysctls changed -> put back within seconds and logged, and `status`
+#   shows the truth meanwhile;
 #   --dev deleted and re-created -> everything back; `up --config FILE`;
 #   strongswan --dir over a foreign file refused, --take-over works; the
 #   agent's binary replaced under it -> `cert` still refreshes updown.sh and
@@ -97,6 +98,15 @@ check "status shows the tc filters missing right after they were removed" bash -
 check "tc filters removed: put back within 5 s" \
 	wait_until 5 bash -c "[ \"\$(st \"['tc_egress']\")\$(st \"['tc_ingress']\")\" = oursours ]"
 check "... and the log says so" grep -q "restored the tc filters" "$TMP/h1.log"
+# the sysctls have no netlink event: read back at the periodic check (5 s)
+ip netns exec "$H1" sysctl -qw net.ipv4.conf.eth0.arp_ignore=0 net.ipv4.conf.eth0.accept_local=0
+check "arp_ignore and accept_local changed by hand: put back within 8 s" \
+	wait_until 8 bash -c "[ \"\$(st \"['sysctls']\")\" = True ] &&
+		[ \"\$(ip netns exec '$H1' cat /proc/sys/net/ipv4/conf/eth0/arp_ignore)\" = 1 ]"
+check "... and the log says so, one warning each" bash -c "grep -q \
+	'restored sysctl net.ipv4.conf.eth0.arp_ignore = 1 (was 0): someone changed it' '$TMP/h1.log' &&
+	grep -q 'restored sysctl net.ipv4.conf.eth0.accept_local = 1 (was 0)' '$TMP/h1.log'"
+check "status counts it" bash -c "[ \"\$(st \"['restored']['sysctls']\")\" = 1 ]"
 check "status counts the restorations" bash -c \
 	"[ \"\$(st \"['restored']['address']\")\$(st \"['restored']['tc_filters']\")\" = 11 ]"
 
@@ -122,8 +132,9 @@ ip -n "$LAN" link set ph1 master br0
 ip -n "$H1" addr add $H1_ADDR/24 dev eth0
 check "--dev re-created: route and tc filters back within 8 s" \
 	wait_until 8 bash -c "[ \"\$(st \"['route']\")\$(st \"['tc_egress']\")\$(st \"['tc_ingress']\")\" = Trueoursours ]"
-check "... rp_filter off again on the new device" \
-	bash -c "[ \"\$(ip netns exec '$H1' cat /proc/sys/net/ipv4/conf/eth0/rp_filter)\" = 0 ]"
+check "... rp_filter, arp_ignore and accept_local as needed again on the new device" \
+	bash -c "[ \"\$(ip netns exec '$H1' sh -c 'cd /proc/sys/net/ipv4/conf/eth0 &&
+		cat rp_filter arp_ignore accept_local' | tr -d '\n')\" = 011 ]"
 check "... and the log says the device came back" grep -q "eth0 is back (ifindex" "$TMP/h1.log"
 
 # --- strongswan --dir over files it did not write --------------------------------------

@@ -13,7 +13,12 @@
 #   9): figures (replies lost by a legitimate client on h1, its EXTEND latency,
 #   the daemon's CPU time), no host created;
 #   enrolment tokens through xdnatctl; the gateway's key pinned by the agents
-#   (finding 8): a gateway with another key is refused, with both keys named.
+#   (finding 8): a gateway with another key is refused, with both keys named;
+#   the data plane (findings 13, 14): from atk, packets to G from martian,
+#   internal and G sources are dropped under their reasons, never tunnelled;
+#   from latk, a tunnel packet with h1's address from latk's MAC is dropped
+#   (host_mac_mismatch); from h1, an ICMP error about h2's port and a
+#   fragment tail with no first fragment are dropped.
 . "$(dirname "$0")/lib.sh"
 require_root
 . "$(dirname "$0")/rig.sh"
@@ -21,7 +26,9 @@ require_root
 FLOOD=$BUILD/itest/pap_flood
 PAP=4555
 UNUSED=5	# --unused-after: a registration with no signed request is reclaimed
-RIG_GW_FLAGS+=(--unused-after $UNUSED)
+# a routed internal subnet (hosts behind a router): gw_ext knows it as internal
+ROUTED_NET=10.99.0.0/16
+RIG_GW_FLAGS+=(--unused-after $UNUSED --internal-nets $ROUTED_NET)
 if ! rig_up; then fail "rig up"; summary; exit 1; fi
 pass "rig up: h1 client $H1_CID, h2 client $H2_CID, the LAN attacker at $LATK_ADDR"
 
@@ -111,6 +118,75 @@ check "... listed (no secret shown), the file mode 0600" bash -c \
 	 [ \$(stat -c %a '$RIG_GW_STATE/tokens') = 600 ]"
 check "xdnatctl token revoke" bash -c "rig_ctl token revoke ${tok%%:*} && \
 	! rig_ctl token list | grep -q '^${tok%%:*} '"
+
+# --- the data plane: spoofing through it (findings 13, 14) ------------------------------
+cat > "$TMP/spoof.py" <<'EOF'
+import logging, sys
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import Ether, IP, UDP, ICMP, Raw, sendp
+iface, dmac, kind, a = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+if kind == "to-g":		# SRC G PORT: UDP SRC:40000 -> G:PORT
+    p = IP(src=a[0], dst=a[1]) / UDP(sport=40000, dport=int(a[2])) / Raw(b"spoofed")
+elif kind == "tunnel":		# OSRC GI G DST SPORT DPORT: UDP in IPIP
+    p = IP(src=a[0], dst=a[1], flags="DF") / IP(src=a[2], dst=a[3], flags="DF") / \
+        UDP(sport=int(a[4]), dport=int(a[5])) / Raw(b"spoofed")
+elif kind == "unreach":		# OSRC GI G DST QPORT: port unreachable about DST -> G:QPORT
+    q = IP(src=a[3], dst=a[2]) / UDP(sport=40000, dport=int(a[4])) / Raw(b"x" * 8)
+    p = IP(src=a[0], dst=a[1], flags="DF") / IP(src=a[2], dst=a[3]) / \
+        ICMP(type=3, code=3) / Raw(bytes(q))
+elif kind == "tail":		# OSRC GI G DST: a non-first UDP fragment in IPIP
+    p = IP(src=a[0], dst=a[1], flags="DF") / \
+        IP(src=a[2], dst=a[3], proto=17, id=0x5151, frag=8) / Raw(b"y" * 40)
+sendp(Ether(dst=dmac) / p, iface=iface, verbose=False)
+EOF
+spoof() { local ns=$1; shift; rig_in "$ns" "$PY" "$TMP/spoof.py" eth0 "$@"; }
+mac_of() { ip -n "$GW" -j link show "$1" | json "d[0]['address']"; }
+# dropped_as REASON CMD...: CMD sends one packet, counted under REASON
+dropped_as() {
+	local r=$1 before; shift
+	before=$(rig_dp "$r")
+	"$@" && wait_until 5 bash -c "[ \$(rig_dp $r) -gt $before ]"
+}
+# mac_known CLIENT: xdnat_hosts holds a MAC for CLIENT (xdnatd resolved it)
+mac_known() {
+	bpftool -j map dump pinned "$RIG_BPFFS/xdnat_hosts" | "$PY" -c 'import json, sys
+print(any(e["formatted"]["value"]["client_id"] == int(sys.argv[1]) and
+          any(e["formatted"]["value"]["mac"]) for e in json.load(sys.stdin)))' "$1" |
+		grep -qx True
+}
+export -f dropped_as spoof mac_known rig_dp
+EXT0_MAC=$(mac_of ext0)
+INT0_MAC=$(mac_of int0)
+export EXT0_MAC INT0_MAC
+rig_read_share 1
+rig_read_share 2
+for src in 127.0.0.1 224.0.0.5 240.0.0.1 0.1.2.3; do
+	check "from atk, UDP to G:$H1_PORT_FIRST from $src: src_martian" \
+		dropped_as src_martian spoof atk "$EXT0_MAC" to-g $src $G $H1_PORT_FIRST
+done
+check "from atk, UDP to G:$H1_PORT_FIRST from h2's address: src_internal" \
+	dropped_as src_internal spoof atk "$EXT0_MAC" to-g $H2_ADDR $G $H1_PORT_FIRST
+check "... from Gi: src_internal" \
+	dropped_as src_internal spoof atk "$EXT0_MAC" to-g $GI $G $H1_PORT_FIRST
+check "... from the routed internal subnet $ROUTED_NET (--internal-nets): src_internal" \
+	dropped_as src_internal spoof atk "$EXT0_MAC" to-g 10.99.3.4 $G $H1_PORT_FIRST
+check "... from G: src_global" \
+	dropped_as src_global spoof atk "$EXT0_MAC" to-g $G $G $H1_PORT_FIRST
+check "h1's MAC is resolved in xdnat_hosts (the next check needs it)" \
+	wait_until 10 bash -c "ping_out; mac_known $H1_CID"
+check "from latk, a tunnel packet with h1's address from latk's MAC: host_mac_mismatch" \
+	dropped_as host_mac_mismatch spoof latk "$INT0_MAC" tunnel $H1_ADDR $GI $G $PEER \
+		$H1_PORT_FIRST 7
+check "from h1, a port unreachable about h2's port: icmp_quote_not_own" \
+	dropped_as icmp_quote_not_own spoof h1 "$INT0_MAC" unreach $H1_ADDR $GI $G $PEER \
+		$H2_PORT_FIRST
+check "... about its own port: sent out (fwd_to_ext)" \
+	dropped_as fwd_to_ext spoof h1 "$INT0_MAC" unreach $H1_ADDR $GI $G $PEER $H1_PORT_FIRST
+check "from h1, a fragment tail with no first fragment: frag_unknown" \
+	dropped_as frag_unknown spoof h1 "$INT0_MAC" tail $H1_ADDR $GI $G $PEER
+check "xdnatctl stats names the new reasons" bash -c "rig_ctl stats > '$TMP/stats.txt' && \
+	grep -q '^src_martian ' '$TMP/stats.txt' && grep -q '^host_mac_mismatch ' '$TMP/stats.txt' && \
+	grep -q '^frag_budget ' '$TMP/stats.txt'"
 
 # --- the gateway's key, pinned by the agents -------------------------------------------
 check "h2 pinned the gateway's key at first use" cmp -s "$TMP/h2/gateway.pub" "$RIG_GW_STATE/gateway.pub"

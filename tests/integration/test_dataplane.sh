@@ -138,19 +138,14 @@ elif cmd == "found":		# found PCAP OUTDIR [OSRC ODST]: names seen
 EOF
 found() { "$PY" "$TMP/pkt.py" found "$@" | sort | tr '\n' ' '; }
 # counters straight from the pinned map, summed over CPUs: "reason=packets ..."
+# (each entry names its reason: XDNAT_DROP_SPI_UNKNOWN is spi_unknown)
 counters() {
-	bpftool -j map dump pinned "$BPFFS/xdnat_stats" | "$PY" -c 'import json, sys
-names = ["pass_stack", "fwd_to_host", "fwd_to_ext", "spi_unknown", "peer_not_validated",
-         "spoofed_source", "unknown_host", "frag_unknown", "malformed", "no_route",
-         "unsupported", "icmp_frag_needed", "fib_no_route", "fib_fwd_disabled",
-         "route_wrong_nic", "fib_frag_needed", "redirect_failed", "adjust_head_failed",
-         "icmp_time_exceeded", "ttl_exceeded", "ecn_not_ect", "fwd_hairpin",
-         "hairpin_no_owner", "icmp_tunnel_error", "icmp_frag_to_host",
-         "too_big_not_df", "too_big_no_icmp", "icmp_ratelimited", "nexthop_unresolved"]
+	bpftool -j map dump pinned "$BPFFS/xdnat_stats" | "$PY" -c 'import json, re, sys
 for e in json.load(sys.stdin):
     f = e["formatted"]
     n = sum(v["value"]["packets"] for v in f["values"])
-    print("%s=%d" % (names[f["key"]], n))'
+    r = f["values"][0]["value"]["reason"]
+    print("%s=%d" % (re.sub("^XDNAT_(DROP_)?", "", r).lower(), n))'
 }
 count() { counters | sed -n "s/^$1=//p"; }
 # host_mac ADDR: the MAC xdnat_hosts holds for ADDR (00:00:... unresolved)
@@ -415,9 +410,10 @@ stop_pid "$DAEMON" TERM
 
 # --- a map of another size is not silently reused; --unload -------------------------------------
 out=$(ip netns exec "$GW" "$XDNATD" "${DP_FLAGS[@]}" --sa-entries 4096 --foreground 2>&1); rc=$?
+# out as an argument: its fallback warnings have apostrophes (a NIC's MTU)
 check "--sa-entries change over existing pins: exit 1, says to --unload" \
-	bash -c "[ $rc -eq 1 ] && grep -q 'xdnat_sa was pinned by BPF objects of another layout or size' <<<'$out' && \
-		 grep -q -- 'xdnatd --unload' <<<'$out'"
+	bash -c '[ "$1" -eq 1 ] && grep -q "xdnat_sa was pinned by BPF objects of another layout or size" <<<"$2" &&
+		 grep -q -- "xdnatd --unload" <<<"$2"' _ "$rc" "$out"
 out=$(ip netns exec "$GW" "$XDNATD" --unload --ext-if ext0 --int-if int0 --bpffs "$BPFFS" 2>&1); rc=$?
 sed 's/^/    /' <<<"$out"
 check "--unload: exit 0, programs detached, pins removed" \

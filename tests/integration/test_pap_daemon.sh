@@ -87,6 +87,34 @@ stop_pid "$DAEMON" KILL
 start_daemon
 probe b check
 
+# --- the allocation log: who held a port before, during, after -------------
+# Seconds apart: the log's times have a second's resolution.
+ALOG=$STATE/alloc.log
+who() { "$CTL" --alloc-log "$ALOG" who 198.51.100.1 "$@"; }
+t_before=$(date -u +%s); sleep 1
+probe e hold
+grant=$("$CTL" --alloc-log "$ALOG" log export --since "@$t_before" | grep '"event":"grant"' | tail -1)
+eport=$(sed -n 's/.*"first":\([0-9]*\).*/\1/p' <<<"$grant")
+ecid=$(sed -n 's/.*"client":\([0-9]*\).*/\1/p' <<<"$grant")
+t_during=$(date -u +%s)
+stop_pid "$DAEMON" KILL
+start_daemon
+check "kill -9: the grant's line was on disk before its reply" bash -c \
+	"[ -n '$eport' ] && [ -n '$ecid' ] && grep -q '\"client\":$ecid,' '$ALOG'"
+sleep 1
+probe e free
+t_after=$(date -u +%s)
+export -f who; export CTL ALOG
+check "who before the grant: nobody" bash -c "who $((eport + 3)) --at @$t_before | grep -q ': nobody\$'"
+check "who while held: the host" bash -c \
+	"who $((eport + 3)) --at @$t_during | grep -q 'client $ecid, host 10.0.0.11, ports $eport-'"
+check "who after the free: nobody" bash -c "who $((eport + 3)) --at @$t_after | grep -q ': nobody\$'"
+check "who --json while held: held, client, until the free" bash -c \
+	"who $((eport + 3)) --at @$t_during --json | grep -q '\"held\":true,\"client\":$ecid,.*\"end_event\":\"free\"'"
+check "log export: JSON lines, the grant and the free of the block" bash -c \
+	"'$CTL' --alloc-log '$ALOG' log export --since @$t_before | grep '\"client\":$ecid,' | \
+	 grep -E '\"event\":\"(grant|free)\",' | awk 'END {exit NR != 2}'"
+
 # --- corrupt state is an error, never a silent empty start ------------------
 stop_pid "$DAEMON" TERM
 cp "$STATE/state.snap" "$TMP/good.snap"

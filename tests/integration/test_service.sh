@@ -3,8 +3,8 @@
 # The tree's programs as a service manager drives them: --version, man
 # pages against --help, the example configuration, the sd_notify sequence
 # in the foreground (as xdnatd.service runs it) and detached (SIGTERM and
-# SIGHUP reach the forked daemon), journald priorities, the units and
-# xdnatd with only their capabilities.
+# SIGHUP reach the forked daemon), journald priorities, --check-kernel, the
+# units and xdnatd with only their capabilities.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/service_lib.sh"
 require_root
@@ -13,6 +13,7 @@ check_versions "$BUILD"
 check_man "$BUILD" "$BUILD/man"
 check_example_conf "$BUILD" "$ROOT/dist/xdnatd.conf"
 check_journal_priority "$BUILD"
+check_kernel_probe "$BUILD"
 
 ns_add svc NS
 example_conf "$ROOT/dist/xdnatd.conf" example

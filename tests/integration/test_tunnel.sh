@@ -17,8 +17,8 @@
 #
 # A host's own G is local, so a real socket on h1 cannot send to G through
 # the tunnel: the hairpinned packets are tunnelled by hand (traffic.py
-# ipip-send, a raw IPIP socket on h1); h2 needs accept_local on its device
-# to take a packet whose source (G) is its own address (docs/xdnatd.md).
+# ipip-send, a raw IPIP socket on h1); h2 takes a packet whose source (G)
+# is its own address because its agent set accept_local (docs/xdnatd.md).
 # The ICMP answers leave with XDP_TX, which a veth delivers only when its
 # peer runs an XDP program: the switch ports facing ext0 and int0 get an
 # XDP_PASS one here (a real NIC needs nothing).
@@ -44,7 +44,8 @@ delta() { echo $(($(rig_dp "$2") - $1)); }	# delta BEFORE REASON
 h1p=$((H1_PORT_FIRST + 4)) h2p=$((H2_PORT_FIRST + 4))
 
 # --- hairpin ------------------------------------------------------------------
-rig_in h2 sysctl -qw net.ipv4.conf.eth0.accept_local=1
+check "h2's agent set accept_local on eth0 itself (the hairpin needs it)" \
+	test "$(rig_in h2 cat /proc/sys/net/ipv4/conf/eth0/accept_local)" = 1
 b_hp=$(rig_dp fwd_hairpin) b_no=$(rig_dp hairpin_no_owner)
 rig_bg h2 "$TMP/hp-udp.log" "$PY" "$TRAFFIC" udp-recv-tos $G $h2p 4
 wait_for_line "$TMP/hp-udp.log" ready || fail "h2's listener did not start"

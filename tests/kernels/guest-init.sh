@@ -196,6 +196,21 @@ for o in build/bpf/*.bpf.o; do
 	fi
 done
 
+# ---- the programs' own probe of this kernel (--check-kernel) -------------------
+# PASS: exit 0; the summary names the optional features absent (fallbacks).
+for p in xdnatd xdnat-host; do
+	log=$OUT/check_kernel_$p.log
+	"build/$p" --check-kernel > "$log" 2>&1
+	rc=$?
+	opt=$(awk -F'  +' '$3 == "optional" && $4 ~ /^absent/ { print $1 }' "$log" | paste -sd ';' |
+		sed 's/;/; /g')
+	if [ "$rc" = 0 ]; then
+		result "check-kernel $p" PASS "exit 0${opt:+, absent (fallback): $opt}" ""
+	else
+		result "check-kernel $p" FAIL "exit $rc" "$(tail -n 1 "$log")"
+	fi
+done
+
 # ---- gw_ext and gw_int attached natively to a veth ----------------------------
 ip link add tk0 type veth peer name tk1
 ip link set tk0 up

@@ -16,7 +16,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf_rig.h"
-#include "gateway/dataplane.h"
+#include "gateway/pinned.h"
+#include "lib/kfeat.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
 
@@ -135,7 +136,7 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 		return -1;
 	/* as xdnatd: the xdp.frags programs, or their plain twins on a kernel
 	 * without frags (before 5.18) */
-	r->xdp_frags = dataplane_has_xdp_frags();
+	r->xdp_frags = kfeat_has(KFEAT_XDP_FRAGS);
 	if (bpf_program__set_autoload(r->ext->progs.gw_ext_plain, !r->xdp_frags) ||
 	    bpf_program__set_autoload(r->in->progs.gw_int_plain, !r->xdp_frags) ||
 	    bpf_program__set_autoload(r->ext->progs.gw_ext, r->xdp_frags) ||
@@ -162,6 +163,7 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->sa = bpf_map__fd(r->ext->maps.xdnat_sa);
 	r->hosts = bpf_map__fd(r->ext->maps.xdnat_hosts);
 	r->frags = bpf_map__fd(r->ext->maps.xdnat_frags);
+	r->frag_src = bpf_map__fd(r->ext->maps.xdnat_frag_src);
 	r->icmp_ids = bpf_map__fd(r->ext->maps.xdnat_icmp_ids);
 	r->nexthop = bpf_map__fd(r->ext->maps.xdnat_nexthop);
 	r->stats = bpf_map__fd(r->ext->maps.xdnat_stats);
@@ -238,6 +240,9 @@ int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8
 	c.int_mtu = int_mtu;
 	c.flags = flags;
 	memcpy(c.int_mac, int_mac, sizeof(c.int_mac));
+	/* the internal NIC's subnet, as xdnatd reads it */
+	c.int_nets[0].net = IP4(10, 0, 0, 0);
+	c.int_nets[0].mask = IP4(255, 255, 255, 0);
 	return update(r->cfg, &k, &c);
 }
 
@@ -466,6 +471,7 @@ int rig_world(struct rig *r)
 	    clear_map(r->sa, sizeof(struct xdnat_sa_key)) ||
 	    clear_map(r->hosts, sizeof(uint32_t)) ||
 	    clear_map(r->frags, sizeof(struct xdnat_frag_key)) ||
+	    clear_map(r->frag_src, sizeof(uint32_t)) ||
 	    clear_map(r->icmp_ids, sizeof(struct xdnat_icmp_key)) ||
 	    clear_map(r->ipsec_out, sizeof(struct xdnat_ipsec_key)) ||
 	    reset_icmp_rl(r) || rig_clear_nexthops(r))
@@ -488,24 +494,14 @@ int rig_world(struct rig *r)
 
 int rig_read_stats(const struct rig *r, struct counters *c)
 {
-	struct xdnat_counter *v = calloc((size_t)r->ncpus, sizeof(*v));
-	uint32_t k;
-	int cpu, rc = 0;
+	struct xdnat_counter sum[XDNAT_REASON_MAX];
+	int rc = pinned_read_stats(r->stats, sum);
 
-	if (!v)
-		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
-	for (k = 0; k < XDNAT_REASON_MAX && !rc; k++) {
-		if (bpf_map_lookup_elem(r->stats, &k, v)) {
-			rc = -errno;
-			break;
-		}
-		for (cpu = 0; cpu < r->ncpus; cpu++) {
-			c->packets[k] += v[cpu].packets;
-			c->bytes[k] += v[cpu].bytes;
-		}
+	for (uint32_t k = 0; k < XDNAT_REASON_MAX && !rc; k++) {
+		c->packets[k] = sum[k].packets;
+		c->bytes[k] = sum[k].bytes;
 	}
-	free(v);
 	return rc;
 }
 

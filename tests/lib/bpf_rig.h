@@ -86,7 +86,7 @@ struct rig {
 	int ext_fd, int_fd;		/* their fds */
 	int ext_ifindex, int_ifindex;
 	int cfg, ports, spiblk, sa, hosts, frags, icmp_ids, nexthop, stats, tx;
-	int ipsec_out, icmp_rl;
+	int ipsec_out, icmp_rl, frag_src;
 	int ncpus;
 	uint16_t used_ports[64];	/* set by rig_set_port, reset by rig_world */
 	unsigned int n_used_ports;
@@ -116,7 +116,8 @@ int rig_share_maps(const struct rig *r, struct bpf_object *obj);
 /* Map set-up. 0 or a negative errno (with the libbpf calls' errno). */
 /* Empties gw_int's next-hop cache (rig_world does too). */
 int rig_clear_nexthops(struct rig *r);
-/* The config; its int_mac is INT_MAC, the internal NIC's, as xdnatd writes. */
+/* The config; its int_mac is INT_MAC, the internal NIC's, and its internal
+ * subnet 10.0.0.0/24, as xdnatd writes them. */
 int rig_set_cfg(struct rig *r, uint16_t int_mtu, uint16_t flags);
 int rig_set_cfg_mac(struct rig *r, uint16_t int_mtu, uint16_t flags, const uint8_t *int_mac);
 /* Port, SPI-granule and SA values carry the host's MAC, as xdnatd writes

@@ -133,6 +133,22 @@ static inline size_t time_exceeded(uint8_t *p, uint32_t src, const uint8_t *q)
 }
 
 /*
+ * The port unreachable (3/3) a host's stack sends about PEER's UDP datagram
+ * 500 -> G:port with pay bytes of payload, all of it quoted: the inner
+ * packet G -> PEER into p (room for 64 + pay bytes); returns its length.
+ */
+static inline size_t host_unreach(uint8_t *p, uint16_t port, size_t pay)
+{
+	struct ip4 q = { .src = PEER, .dst = G, .proto = P_UDP, .id = 0x3131, .frag = 0x4000 };
+	uint8_t quote[FRAME_MAX], ic[FRAME_MAX], d[FRAME_MAX];
+	size_t qn;
+
+	memset(d, 0x21, pay);
+	qn = ip4(quote, &q, ic, udp(ic, 500, port, d, pay));
+	return from_g(p, G, PEER, P_ICMP, ic, icmp(ic, 3, 3, 0, quote, qn));
+}
+
+/*
  * What gw_ext must send to the host: Ethernet to the host's MAC (the
  * kernel's neighbour, or the one in the owner value) from src_mac (the
  * internal NIC's), the outer header (built and summed here, with the test's
@@ -365,6 +381,18 @@ static inline void set_host_entry(uint32_t hi, uint32_t cid, const uint8_t *mac)
 	if (mac)
 		memcpy(v.mac, mac, sizeof(v.mac));
 	assert_int_equal(bpf_map_update_elem(rig.hosts, &hi, &v, BPF_ANY), 0);
+}
+
+/* The xdnat_frags key of the datagram (src, dst, id, proto); id in host
+ * order. */
+static inline void frag_key_of(struct xdnat_frag_key *fk, uint32_t src, uint32_t dst,
+			       uint16_t id, uint8_t proto)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->src = src;
+	fk->dst = dst;
+	fk->id = htons(id);
+	fk->proto = proto;
 }
 
 /* The owner value as gw_ext or gw_int learned it: client, Hi and MAC. */

@@ -11,12 +11,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/service_lib.sh"
 require_root
-
-DEB=$(ls "$BUILD"/deb/xdnat_*.deb 2>/dev/null | head -1)
-if [ -z "$DEB" ]; then
-	echo "no build/deb/xdnat_*.deb: run make deb (or make package-test)"
-	echo "0 passed, 1 failed"; exit 1
-fi
+require_deb
 R=$TMP/root
 mkdir -p "$R"
 check "dpkg -x into a fresh root" dpkg -x "$DEB" "$R"

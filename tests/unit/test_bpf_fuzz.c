@@ -665,6 +665,7 @@ static int world(void **state)
 	struct xdnat_icmp_key ik;
 	struct xdnat_frag_key fk;
 	struct xdnat_owner o;
+	struct xdnat_frag f;
 
 	(void)state;
 	if (!rig.ok)
@@ -680,10 +681,13 @@ static int world(void **state)
 	ik.peer = PEER;
 	ik.id = htons(ECHO_ID);
 	fk.src = PEER;
+	fk.dst = G;
 	fk.id = htons(FRAG_ID);
 	fk.proto = P_UDP;
+	memset(&f, 0, sizeof(f));
+	f.owner = o;
 	if (bpf_map_update_elem(rig.icmp_ids, &ik, &o, BPF_ANY) ||
-	    bpf_map_update_elem(rig.frags, &fk, &o, BPF_ANY))
+	    bpf_map_update_elem(rig.frags, &fk, &f, BPF_ANY))
 		return -1;
 	return 0;
 }

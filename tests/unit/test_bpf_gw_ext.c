@@ -462,10 +462,11 @@ static void test_ext_too_big_rules(void **state)
 	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
 	big_to_h1(&in, PEER, 185);
 	ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NOT_DF);
-	/* sources no ICMP may go to */
+	/* sources no ICMP may go to: no host may get their packets either
+	 * (BCP 38, finding 14), checked before the size */
 	for (size_t i = 0; i < sizeof(bad_src) / sizeof(bad_src[0]); i++) {
 		big_to_h1(&in, bad_src[i], 0x4000);
-		ext_expect_drop(&in, XDNAT_DROP_TOO_BIG_NO_ICMP);
+		ext_expect_drop(&in, XDNAT_DROP_SRC_MARTIAN);
 	}
 	/* an ICMP error (quoting a big UDP packet of H1's) is never answered */
 	n = from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 1440));
@@ -1075,23 +1076,20 @@ static void test_ext_mac_zero_in_value_fib(void **state)
 static void test_ext_fragment_learns_mac(void **state)
 {
 	struct xdnat_frag_key fk;
-	struct xdnat_owner o;
+	struct xdnat_frag o;
 	uint8_t first[128], rest[128];
 	struct frame in;
 
 	(void)state;
 	NEED_RIG();
 	memset(rest, 0x71, sizeof(rest));
-	memset(&fk, 0, sizeof(fk));
-	fk.src = PEER;
-	fk.id = htons(0x4343);
-	fk.proto = P_UDP;
+	frag_key_of(&fk, PEER, G, 0x4343, P_UDP);
 	set_port_mac(H2_PORT, CID2, H2, 0, H2_NEW_MAC);
 	udp(first, 500, H2_PORT, rest, 100);
 	fragment(&in, PEER, 0x4343, 0x2000, P_UDP, first, 48);
 	expect_to_host(&in, H2_NEW_MAC, H2);
 	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
-	assert_owner(&o, CID2, H2, H2_NEW_MAC);
+	assert_owner(&o.owner, CID2, H2, H2_NEW_MAC);
 	/* the port's MAC is lost meanwhile: the rest keep the learned one */
 	set_port_mac(H2_PORT, CID2, H2, 0, NULL);
 	fragment(&in, PEER, 0x4343, 48 / 8, P_UDP, rest, 60);
@@ -1101,7 +1099,7 @@ static void test_ext_fragment_learns_mac(void **state)
 	fragment(&in, PEER, 0x4344, 0x2000, P_UDP, first, 48);
 	expect_to_host(&in, H2_MAC, H2);
 	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
-	assert_owner(&o, CID2, H2, NULL);
+	assert_owner(&o.owner, CID2, H2, NULL);
 	fragment(&in, PEER, 0x4344, 48 / 8, P_UDP, rest, 60);
 	expect_to_host(&in, H2_MAC, H2);
 	/* the gateway's own: learned as all zero, MAC included */
@@ -1110,7 +1108,163 @@ static void test_ext_fragment_learns_mac(void **state)
 	fragment(&in, PEER, 0x4345, 0x2000, P_UDP, first, 48);
 	ext_expect_pass(&in);
 	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &o), 0);
-	assert_owner(&o, 0, 0, NULL);
+	assert_owner(&o.owner, 0, 0, NULL);
+}
+
+/*
+ * Finding 16: a first fragment naming another holder does not re-point a
+ * datagram learned less than XDNAT_FRAG_HOLD_NS ago (frag_conflict, the
+ * entry kept); the same first fragment again (retransmitted) passes; once
+ * the hold is over the id may be reused for another holder.
+ */
+static void test_ext_fragment_conflict(void **state)
+{
+	uint8_t to_h1[128], to_h2[128], rest[128];
+	struct xdnat_frag_key fk;
+	struct xdnat_frag f;
+	struct frame in;
+
+	(void)state;
+	NEED_RIG();
+	memset(rest, 0x5d, sizeof(rest));
+	frag_key_of(&fk, PEER, G, 0x7171, P_UDP);
+	udp(to_h1, 500, H1_PORT, rest, 100);
+	udp(to_h2, 500, H2_PORT, rest, 100);
+	fragment(&in, PEER, 0x7171, 0x2000, P_UDP, to_h1, 48);
+	expect_to_host(&in, H1_MAC, H1);
+	/* the duplicate, spoofed or not, to H2's port: refused */
+	fragment(&in, PEER, 0x7171, 0x2000, P_UDP, to_h2, 48);
+	ext_expect_drop(&in, XDNAT_DROP_FRAG_CONFLICT);
+	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &f), 0);
+	assert_owner(&f.owner, CID1, H1, NULL);
+	fragment(&in, PEER, 0x7171, 48 / 8, P_UDP, rest, 60);
+	expect_to_host(&in, H1_MAC, H1);
+	/* H1's again: a retransmission, forwarded */
+	fragment(&in, PEER, 0x7171, 0x2000, P_UDP, to_h1, 48);
+	expect_to_host(&in, H1_MAC, H1);
+	/* the gateway's own datagram cannot be taken over either */
+	udp(rest, 500, 500, rest + 8, 40);
+	fragment(&in, PEER, 0x7272, 0x2000, P_UDP, rest, 48);
+	ext_expect_pass(&in);
+	fragment(&in, PEER, 0x7272, 0x2000, P_UDP, to_h2, 48);
+	ext_expect_drop(&in, XDNAT_DROP_FRAG_CONFLICT);
+	/* the hold over (learned long ago): the id is H2's datagram now */
+	f.learned_ns = mono_ns() - XDNAT_FRAG_HOLD_NS - 1000000;
+	assert_int_equal(bpf_map_update_elem(rig.frags, &fk, &f, BPF_EXIST), 0);
+	fragment(&in, PEER, 0x7171, 0x2000, P_UDP, to_h2, 48);
+	expect_to_host(&in, H2_MAC, H2);
+	fragment(&in, PEER, 0x7171, 48 / 8, P_UDP, rest, 60);
+	expect_to_host(&in, H2_MAC, H2);
+}
+
+/*
+ * Finding 16: one source enters at most XDNAT_FRAG_SRC_BURST new datagrams
+ * in xdnat_frags at once (then XDNAT_FRAG_SRC_INTERVAL_NS apart): 16,384
+ * tiny first fragments from it no longer flush the table; another
+ * source's datagram is learned and followed meanwhile.
+ */
+static void test_ext_fragment_budget(void **state)
+{
+	uint8_t first[64], rest[64];
+	struct xdnat_icmp_bucket b;
+	struct frame in;
+	uint32_t src = ATTACKER;
+	uint16_t id;
+
+	(void)state;
+	NEED_RIG();
+	memset(rest, 0x3e, sizeof(rest));
+	udp(first, 500, H1_PORT, rest, 40);
+	/* a stamp ahead of the clock: no refill while the test runs */
+	for (id = 1; id <= XDNAT_FRAG_SRC_BURST; id++) {
+		fragment(&in, ATTACKER, id, 0x2000, P_UDP, first, 16);
+		expect_to_host(&in, H1_MAC, H1);
+		if (id == 1) {
+			assert_int_equal(bpf_map_lookup_elem(rig.frag_src, &src, &b), 0);
+			assert_int_equal(b.tokens, XDNAT_FRAG_SRC_BURST - 1);
+			b.stamp_ns = mono_ns() + 3600ull * 1000000000ull;
+			assert_int_equal(bpf_map_update_elem(rig.frag_src, &src, &b, BPF_EXIST),
+					 0);
+		}
+	}
+	fragment(&in, ATTACKER, id, 0x2000, P_UDP, first, 16);
+	ext_expect_drop(&in, XDNAT_DROP_FRAG_BUDGET);
+	fragment(&in, ATTACKER, id, 2, P_UDP, rest, 16);
+	ext_expect_drop(&in, XDNAT_DROP_FRAG_UNKNOWN);
+	/* what it entered still works; the peer's own datagram is learned */
+	fragment(&in, ATTACKER, 7, 2, P_UDP, rest, 16);
+	expect_to_host(&in, H1_MAC, H1);
+	fragment(&in, PEER, id, 0x2000, P_UDP, first, 16);
+	expect_to_host(&in, H1_MAC, H1);
+	fragment(&in, PEER, id, 2, P_UDP, rest, 16);
+	expect_to_host(&in, H1_MAC, H1);
+	/* the budget refills with time: a bucket stamped long ago is full */
+	b.tokens = 0;
+	b.stamp_ns = mono_ns() - 1000000000ull;
+	assert_int_equal(bpf_map_update_elem(rig.frag_src, &src, &b, BPF_EXIST), 0);
+	fragment(&in, ATTACKER, id, 0x2000, P_UDP, first, 16);
+	expect_to_host(&in, H1_MAC, H1);
+}
+
+/*
+ * Finding 14 (BCP 38/84, RFC 1812 5.3.7): XDP runs before rp_filter, so
+ * gw_ext itself drops packets to G from sources no peer can have, whatever
+ * they are for (a held port, an SA, the stack's): martian (0/8, 127/8,
+ * 224/4, 240/4, the limited broadcast), G itself, Gi and the internal
+ * subnets xdnat_cfg names (the internal NIC's).
+ */
+static void test_ext_source_validation(void **state)
+{
+	const uint32_t martian[] = {
+		IP4(0, 0, 0, 0), IP4(0, 1, 2, 3), IP4(127, 0, 0, 1), IP4(127, 255, 0, 9),
+		IP4(224, 0, 0, 5), IP4(239, 1, 1, 1), IP4(240, 0, 0, 1),
+		IP4(255, 255, 255, 255),
+	};
+	uint8_t l4[128], d[32];
+	struct xdnat_cfg c;
+	struct frame in;
+	uint32_t k = 0;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x14, sizeof(d));
+	for (size_t i = 0; i < sizeof(martian) / sizeof(martian[0]); i++) {
+		to_g(&in, martian[i], P_UDP, l4, udp(l4, 500, H1_PORT, d, 8));
+		ext_expect_drop(&in, XDNAT_DROP_SRC_MARTIAN);
+		/* to the stack's port: no exception */
+		to_g(&in, martian[i], P_UDP, l4, udp(l4, 500, 31000, d, 8));
+		ext_expect_drop(&in, XDNAT_DROP_SRC_MARTIAN);
+	}
+	to_g(&in, G, P_UDP, l4, udp(l4, 500, H1_PORT, d, 8));
+	ext_expect_drop(&in, XDNAT_DROP_SRC_GLOBAL);
+	to_g(&in, GI, P_UDP, l4, udp(l4, 500, H1_PORT, d, 8));
+	ext_expect_drop(&in, XDNAT_DROP_SRC_INTERNAL);
+	/* a host's address: as if H2 spoke to H1 from outside */
+	to_g(&in, H2, P_UDP, l4, udp(l4, H2_PORT, H1_PORT, d, 8));
+	ext_expect_drop(&in, XDNAT_DROP_SRC_INTERNAL);
+	to_g(&in, H1, P_ESP, l4, esp(l4, H1_SPI, 1, 16));
+	ext_expect_drop(&in, XDNAT_DROP_SRC_INTERNAL);
+	/* fragments too, first or not */
+	{
+		struct ip4 h = { .src = H2, .dst = G, .proto = P_UDP, .id = 5, .frag = 3 };
+		uint8_t pkt[128];
+
+		ext_frame(&in, PEER_MAC, pkt, ip4(pkt, &h, d, 16));
+		ext_expect_drop(&in, XDNAT_DROP_SRC_INTERNAL);
+	}
+	/* a second internal subnet (H4's) once xdnat_cfg names it */
+	to_g(&in, H4, P_UDP, l4, udp(l4, 500, H1_PORT, d, 8));
+	expect_to_host(&in, H1_MAC, H1);
+	assert_int_equal(bpf_map_lookup_elem(rig.cfg, &k, &c), 0);
+	c.int_nets[XDNAT_MAX_INT_NETS - 1].net = IP4(10, 0, 38, 0);
+	c.int_nets[XDNAT_MAX_INT_NETS - 1].mask = IP4(255, 255, 255, 0);
+	assert_int_equal(bpf_map_update_elem(rig.cfg, &k, &c, BPF_ANY), 0);
+	ext_expect_drop(&in, XDNAT_DROP_SRC_INTERNAL);
+	/* the neighbours of the internal subnets are fine */
+	to_g(&in, IP4(10, 0, 1, 11), P_UDP, l4, udp(l4, 500, H1_PORT, d, 8));
+	expect_to_host(&in, H1_MAC, H1);
+	to_g(&in, PEER, P_UDP, l4, udp(l4, 500, H1_PORT, d, 8));
+	expect_to_host(&in, H1_MAC, H1);
 }
 
 /* ---- tunnel semantics: TTL, ECN into the outer header, route reasons ----------------- */
@@ -1162,10 +1316,11 @@ static void test_ext_ttl(void **state)
 	to_g(&in, PEER, P_UDP, l4, udp(l4, 40000, 31000, d, 4));
 	ip4_set_ttl(in.b + 14, 1);
 	ext_expect_pass(&in);
-	/* no errors to a multicast source or about an ICMP error */
+	/* no errors to a multicast source (dropped before, as martian: BCP 38)
+	 * or about an ICMP error */
 	to_g(&in, IP4(224, 0, 0, 5), P_UDP, l4, udp(l4, 40000, H1_PORT, d, 4));
 	ip4_set_ttl(in.b + 14, 1);
-	ext_expect_drop(&in, XDNAT_DROP_TTL_EXCEEDED);
+	ext_expect_drop(&in, XDNAT_DROP_SRC_MARTIAN);
 	{
 		uint8_t q[64];
 		size_t qn = from_g(q, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 53, d, 8));
@@ -1264,6 +1419,9 @@ int main(void)
 		cmocka_unit_test_setup(test_ext_mac_from_value, world),
 		cmocka_unit_test_setup(test_ext_mac_zero_in_value_fib, world),
 		cmocka_unit_test_setup(test_ext_fragment_learns_mac, world),
+		cmocka_unit_test_setup(test_ext_fragment_conflict, world),
+		cmocka_unit_test_setup(test_ext_fragment_budget, world),
+		cmocka_unit_test_setup(test_ext_source_validation, world),
 		cmocka_unit_test_setup(test_ext_ttl, world),
 		cmocka_unit_test_setup(test_ext_ecn_to_outer, world),
 		cmocka_unit_test_setup(test_ext_route_reasons, world),

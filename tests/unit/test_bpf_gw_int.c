@@ -35,13 +35,16 @@ static void test_int_echo_id_learns_mac(void **state)
 	to_g(&rep, PEER, P_ICMP, ic, icmp(ic, 0, 0, 0x24680001, d, sizeof(d)));
 
 	set_host_mac(H1, CID1, H1_NEW_MAC);
+	from_host(&req, H1_NEW_MAC, H1, inner, n);
 	int_expect_decap(&req, PEER_MAC);
 	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
 	assert_owner(&o, CID1, H1, H1_NEW_MAC);
 	expect_to_host(&rep, H1_NEW_MAC, H1);
-	/* the MAC changes: the learned entry follows at the next request */
+	/* the MAC changes: the learned entry follows at the next request
+	 * (from the new MAC: gw_int checks the frame's source) */
 	set_host_entry(H1, CID1, H3_MAC);
 	expect_to_host(&rep, H1_NEW_MAC, H1);
+	from_host(&req, H3_MAC, H1, inner, n);
 	int_expect_decap(&req, PEER_MAC);
 	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
 	assert_owner(&o, CID1, H1, H3_MAC);
@@ -76,14 +79,19 @@ static void test_int_decap(void **state)
 	n = from_g(inner, G, PEER, P_AH, l4, ah(l4, P_TCP, 0xc0ffee, d, 20));
 	from_host(&in, H2_MAC, H2, inner, n);
 	int_expect_decap(&in, PEER_MAC);
-	/* an ICMP error the host's stack sends */
-	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 28));
+	/* an ICMP error the host's stack sends about a packet to its port */
+	n = host_unreach(inner, H2_PORT, 0);
 	from_host(&in, H2_MAC, H2, inner, n);
 	int_expect_decap(&in, PEER_MAC);
-	/* a non-first fragment carries no port: allowed */
+	/* a non-first fragment carries no port: allowed after its first */
 	{
-		struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP, .id = 3, .frag = 10 };
+		struct ip4 h = { .src = G, .dst = PEER, .proto = P_UDP, .id = 3,
+				 .frag = 0x2000 };
 
+		n = ip4(inner, &h, l4, udp(l4, H1_PORT, 500, d, 32));
+		from_host(&in, H1_MAC, H1, inner, n);
+		int_expect_decap(&in, PEER_MAC);
+		h.frag = 5;
 		n = ip4(inner, &h, d, 40);
 		from_host(&in, H1_MAC, H1, inner, n);
 		int_expect_decap(&in, PEER_MAC);
@@ -490,7 +498,7 @@ static void test_int_ttl(void **state)
 		assert_memory_equal(out.b + 14 + 20 + 16, &(uint32_t){ G }, 4);
 	}
 	/* no error about an ICMP error (RFC 1812 4.3.2.7) */
-	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 28));
+	n = host_unreach(inner, H1_PORT, 0);
 	ip4_set_ttl(inner, 1);
 	from_host(&in, H1_MAC, H1, inner, n);
 	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TTL_EXCEEDED);
@@ -828,7 +836,7 @@ static int restore_ext_mtu(void **state)
  * goes out. An ICMP error too big is dropped, never answered. */
 static void test_int_link_mtu_frag_needed(void **state)
 {
-	static uint8_t inner[FRAME_MAX], l4[FRAME_MAX], d[FRAME_MAX];
+	static uint8_t inner[FRAME_MAX];
 	struct frame in, out;
 	size_t n;
 
@@ -850,8 +858,7 @@ static void test_int_link_mtu_frag_needed(void **state)
 	expect_frag_needed_host(&in, H1, 1280);
 	assert_int_equal(sh("ip route del 203.0.113.10/32 dev " EXT_DEV), 0);
 	/* the host's own ICMP error, too big: no error about an error */
-	memset(d, 0x21, sizeof(d));
-	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 3, 3, 0, d, 1320));
+	n = host_unreach(inner, H1_PORT, 1292);
 	from_host(&in, H1_MAC, H1, inner, n);
 	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_TOO_BIG_NO_ICMP);
 }
@@ -895,7 +902,7 @@ static void test_int_ipsec_out_learned(void **state)
 	k.proto = P_ESP;
 	set_host_mac(H1, CID1, H1_NEW_MAC);
 	n = from_g(inner, G, PEER, P_ESP, l4, esp(l4, 0xc3000003, 1, 40));
-	from_host(&in, H1_MAC, H1, inner, n);
+	from_host(&in, H1_NEW_MAC, H1, inner, n);
 	int_expect_decap(&in, PEER_MAC);
 	assert_int_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
 	assert_owner(&o, CID1, H1, H1_NEW_MAC);
@@ -921,9 +928,287 @@ static void test_int_ipsec_out_learned(void **state)
 	be16(inner + 2, (uint16_t)n);
 	be16(inner + 10, 0);
 	be16(inner + 10, inet_csum(inner, 20));
-	from_host(&in, H1_MAC, H1, inner, n);
+	from_host(&in, H1_NEW_MAC, H1, inner, n);
 	int_expect_decap(&in, PEER_MAC);
 	assert_int_not_equal(bpf_map_lookup_elem(rig.ipsec_out, &k, &o), 0);
+}
+
+/* ---- issue 13, finding 13: what a host may say through the tunnel ---------------- */
+
+/* The ICMP error (type/code) a host sends about the quoted packet q (qn
+ * bytes), to the quoted source: the inner packet G -> dst into p. */
+static size_t error_about(uint8_t *p, uint8_t type, uint8_t code, const uint8_t *q, size_t qn)
+{
+	uint8_t ic[256];
+	uint32_t dst;
+
+	memcpy(&dst, q + 12, 4);
+	return from_g(p, G, dst, P_ICMP, ic, icmp(ic, type, code, 0, q, qn));
+}
+
+/*
+ * A host's ICMP error quotes a packet that was sent to it: to G, at its own
+ * port, SPI (validated with the quoted source) or echo id. One about
+ * another host's flow, or about a packet not sent to G, is refused
+ * (icmp_quote_not_own); one whose quote names no holder is counted as
+ * unchecked, never forwarded.
+ */
+static void test_int_icmp_error_quotes_own(void **state)
+{
+	struct ip4 qh = { .src = PEER, .dst = G, .proto = P_UDP, .id = 0x99, .frag = 0x4000 };
+	uint8_t inner[512], q[256], l4[128], d[32];
+	struct frame in, out;
+	size_t n, qn;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x13, sizeof(d));
+	/* UDP to G:H1_PORT: H1's to answer, not H2's */
+	qn = ip4(q, &qh, l4, udp(l4, 500, H1_PORT, d, 8));
+	n = error_about(inner, 3, 3, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	/* time exceeded and parameter problem alike, TCP too */
+	qh.proto = P_TCP;
+	qn = ip4(q, &qh, l4, tcp(l4, 443, H2_PORT));
+	n = error_about(inner, 11, 0, q, qn);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	n = error_about(inner, 12, 0, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	/* a port nobody holds, a packet not to G */
+	qn = ip4(q, &qh, l4, tcp(l4, 443, 31000));
+	n = error_about(inner, 3, 3, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	qh.dst = ATTACKER;
+	qn = ip4(q, &qh, l4, tcp(l4, 443, H1_PORT));
+	n = error_about(inner, 3, 3, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	qh.dst = G;
+	/* ESP and AH by the SA: H1's SPI validated with PEER */
+	qh.proto = P_ESP;
+	qn = ip4(q, &qh, l4, esp(l4, H1_SPI, 9, 16));
+	n = error_about(inner, 3, 1, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	qh.proto = P_AH;
+	qn = ip4(q, &qh, l4, ah(l4, P_UDP, H2_SPI, d, 8));
+	n = error_about(inner, 3, 1, q, qn);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	/* an echo reply to H1's request: H1's id */
+	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 8, 0, 0x61610001, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	qh.proto = P_ICMP;
+	qn = ip4(q, &qh, l4, icmp(l4, 0, 0, 0x61610001, d, 8));
+	n = error_about(inner, 3, 4, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_NOT_OWN);
+	/* unchecked: an echo request quoted (none is ever sent to a host),
+	 * a protocol nobody holds, a non-first fragment, a short quote */
+	qn = ip4(q, &qh, l4, icmp(l4, 8, 0, 0x61610001, d, 8));
+	n = error_about(inner, 3, 4, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_UNCHECKED);
+	qh.proto = P_GRE;
+	qn = ip4(q, &qh, d, 8);
+	n = error_about(inner, 3, 2, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_UNCHECKED);
+	qh.proto = P_UDP;
+	qh.frag = 0x2000 | 4;
+	qn = ip4(q, &qh, l4, udp(l4, 500, H1_PORT, d, 8));
+	n = error_about(inner, 11, 1, q, qn);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_UNCHECKED);
+	qh.frag = 0x4000;
+	qn = ip4(q, &qh, l4, udp(l4, 500, H1_PORT, d, 8));
+	n = error_about(inner, 3, 3, q, 24);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_ICMP_QUOTE_UNCHECKED);
+	/* other ICMP (an echo reply, a timestamp) quotes nothing: as before */
+	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 14, 0, 0x1, d, 12));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+}
+
+/* H1's UDP datagram G:H1_PORT -> dst, id, in two fragments (MF | offset
+ * 0, then offset 5), from the host at mac/hi: the inner packets. */
+static size_t host_fragment(uint8_t *p, uint32_t dst, uint16_t id, uint16_t frag,
+			    uint16_t sport, uint16_t dport)
+{
+	struct ip4 h = { .src = G, .dst = dst, .proto = P_UDP, .id = id, .frag = frag };
+	uint8_t l4[128], d[64];
+
+	memset(d, 0x16, sizeof(d));
+	if (frag & 0x1fff)
+		return ip4(p, &h, d, 40);
+	return ip4(p, &h, l4, udp(l4, sport, dport, d, 32));
+}
+
+/*
+ * Non-first fragments from a host carry no port: gw_int learns the
+ * datagram's owner from its first fragment (keyed by Hi: G is all hosts'
+ * source) and checks the rest against it, as gw_ext does inbound; what has
+ * no checked first fragment is frag_unknown.
+ */
+static void test_int_fragments_checked(void **state)
+{
+	uint8_t inner[256];
+	struct xdnat_frag_key fk;
+	struct xdnat_frag f;
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	/* a tail with no first fragment */
+	n = host_fragment(inner, PEER, 0x111, 5, 0, 0);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FRAG_UNKNOWN);
+	/* H1's datagram: first (learned), then its tail */
+	n = host_fragment(inner, PEER, 0x111, 0x2000, H1_PORT, 500);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	frag_key_of(&fk, H1, PEER, 0x111, P_UDP);
+	assert_int_equal(bpf_map_lookup_elem(rig.frags, &fk, &f), 0);
+	assert_owner(&f.owner, CID1, H1, NULL);
+	n = host_fragment(inner, PEER, 0x111, 5, 0, 0);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	/* H2 cannot send a tail of it (nor of a datagram of its own it never
+	 * began), to that peer or another */
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FRAG_UNKNOWN);
+	n = host_fragment(inner, ATTACKER, 0x111, 5, 0, 0);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FRAG_UNKNOWN);
+	/* a first fragment from another host's port teaches nothing */
+	n = host_fragment(inner, PEER, 0x222, 0x2000, H2_PORT, 500);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	n = host_fragment(inner, PEER, 0x222, 5, 0, 0);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FRAG_UNKNOWN);
+	/* an entry of another registration at H1's address holds nothing */
+	f.owner.client_id = 77;
+	assert_int_equal(bpf_map_update_elem(rig.frags, &fk, &f, BPF_EXIST), 0);
+	n = host_fragment(inner, PEER, 0x111, 5, 0, 0);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+}
+
+/* Hairpinned fragments: the first one names the holder, the rest follow it,
+ * keyed by the sender's Hi; another host's tail is unknown. */
+static void test_int_hairpin_fragments(void **state)
+{
+	uint8_t inner[256];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = host_fragment(inner, G, 0x333, 0x2000, H1_PORT, H2_PORT);
+	expect_hairpin(inner, n, H1_MAC, H1, H2_MAC, H2);
+	n = host_fragment(inner, G, 0x333, 5, 0, 0);
+	expect_hairpin(inner, n, H1_MAC, H1, H2_MAC, H2);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_FRAG_UNKNOWN);
+}
+
+/*
+ * The frame's source MAC must be the host's, as xdnatd resolved it (in
+ * xdnat_hosts and every port value): a LAN neighbour sending a tunnel with
+ * a host's address from its own MAC is dropped on the fast path and the
+ * full one. A host whose MAC is not resolved yet is checked by address
+ * alone (docs/security.md).
+ */
+static void test_int_source_mac(void **state)
+{
+	uint8_t inner[256], l4[128], d[32];
+	struct frame in, out;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	memset(d, 0x31, sizeof(d));
+	set_host_mac(H1, CID1, H1_MAC);
+	/* the fast path (UDP from a held port) and the full one (ICMP echo) */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 500, d, 8));
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, ATK_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_HOST_MAC_MISMATCH);
+	from_host(&in, H2_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_HOST_MAC_MISMATCH);
+	n = from_g(inner, G, PEER, P_ICMP, l4, icmp(l4, 8, 0, 0x31310001, d, 8));
+	from_host(&in, ATK_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_HOST_MAC_MISMATCH);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	/* H2 not resolved: its address is all there is to check */
+	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H2_PORT, 500, d, 8));
+	from_host(&in, ATK_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	/* resolved, and the MAC changes: the new one only */
+	set_host_mac(H2, CID2, H1_NEW_MAC);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_HOST_MAC_MISMATCH);
+	from_host(&in, H1_NEW_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+}
+
+/*
+ * Finding 16: an echo id learned by a host that has gone (its xdnat_hosts
+ * entry removed, or the address another registration's) holds nothing: a
+ * later host may use it, and the replies follow that host.
+ */
+static void test_int_echo_id_freed_with_host(void **state)
+{
+	struct xdnat_icmp_key ik = { .peer = PEER, .id = htons(0x5656) };
+	uint8_t inner[128], ic[64];
+	struct xdnat_owner o;
+	struct frame in, out, rep;
+	size_t n;
+
+	(void)state;
+	NEED_RIG();
+	n = from_g(inner, G, PEER, P_ICMP, ic, icmp(ic, 8, 0, 0x56560001, "ping", 4));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	from_host(&in, H1_MAC, H1, inner, n);
+	int_expect(&in, &out, XDP_DROP, XDNAT_DROP_SPOOFED_SOURCE);
+	/* H2 leaves; the map sync removes its xdnat_hosts entry */
+	assert_int_equal(bpf_map_delete_elem(rig.hosts, &(uint32_t){ H2 }), 0);
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids, &ik, &o), 0);
+	assert_owner(&o, CID1, H1, NULL);
+	to_g(&rep, PEER, P_ICMP, ic, icmp(ic, 0, 0, 0x56560001, "ping", 4));
+	expect_to_host(&rep, H1_MAC, H1);
+	/* a new registration at an address is another host too */
+	set_host(H2, CID2);
+	n = from_g(inner, G, PEER, P_ICMP, ic, icmp(ic, 8, 0, 0x57570001, "ping", 4));
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	set_host(H2, 9);
+	from_host(&in, H2_MAC, H2, inner, n);
+	int_expect_decap(&in, PEER_MAC);
+	assert_int_equal(bpf_map_lookup_elem(rig.icmp_ids,
+					     &(struct xdnat_icmp_key){ .peer = PEER,
+								       .id = htons(0x5757) },
+					     &o), 0);
+	assert_owner(&o, 9, H2, NULL);
 }
 
 /* ---- next hops without a neighbour entry ---------------------------------------- */
@@ -1059,6 +1344,11 @@ int main(void)
 		cmocka_unit_test_setup(test_int_ttl, world),
 		cmocka_unit_test_setup(test_int_hairpin_by_port, world),
 		cmocka_unit_test_setup(test_int_hairpin_icmp_and_ipsec, world),
+		cmocka_unit_test_setup(test_int_icmp_error_quotes_own, world),
+		cmocka_unit_test_setup(test_int_fragments_checked, world),
+		cmocka_unit_test_setup(test_int_hairpin_fragments, world),
+		cmocka_unit_test_setup(test_int_source_mac, world),
+		cmocka_unit_test_setup(test_int_echo_id_freed_with_host, world),
 		cmocka_unit_test_setup(test_int_error_about_tunnel, world),
 		cmocka_unit_test_setup(test_int_route_reasons, world),
 		cmocka_unit_test_setup_teardown(test_int_ttl_rate_limit, world_on_one_cpu,

@@ -191,6 +191,7 @@ static const char *const every_key[][2] = {
 	{ "ca-cert", "/etc/xdnat/ca.pem" },
 	{ "ca-key", "/etc/xdnat/ca.key" },
 	{ "log-level", "warn" },
+	{ "internal-nets", "10.9.0.0/16, 172.16.5.77/24,192.168.1.1/32" },
 };
 #define N_EVERY	(sizeof(every_key) / sizeof(every_key[0]))
 
@@ -233,6 +234,14 @@ static void assert_every_key(const struct xdnatd_config *c, bool foreground)
 	assert_string_equal(c->ca_cert, "/etc/xdnat/ca.pem");
 	assert_string_equal(c->ca_key, "/etc/xdnat/ca.key");
 	assert_int_equal(c->log_level, LOG_LVL_WARN);
+	/* masked, in network order: the data plane's BCP 38 prefixes */
+	assert_int_equal(c->n_int_nets, 3);
+	assert_int_equal(c->int_net[0], addr("10.9.0.0"));
+	assert_int_equal(c->int_mask[0], addr("255.255.0.0"));
+	assert_int_equal(c->int_net[1], addr("172.16.5.0"));
+	assert_int_equal(c->int_mask[1], addr("255.255.255.0"));
+	assert_int_equal(c->int_net[2], addr("192.168.1.1"));
+	assert_int_equal(c->int_mask[2], addr("255.255.255.255"));
 	assert_int_equal(c->foreground, foreground);
 	assert_false(c->unload);
 }
@@ -390,6 +399,14 @@ static const struct refusal refusals[] = {
 	  "strongSwan fetches HTTP)" },
 	{ NULL, { "--global", "1.2.3.4", "--port-blocks-oid", "portBlocks" },
 	  "--port-blocks-oid portBlocks: not a dotted OID" },
+	{ NULL, { "--global", "1.2.3.4", "--internal-nets", "10.0.0.0/8,10.1.0.0" },
+	  "--internal-nets 10.0.0.0/8,10.1.0.0: not a list of A.B.C.D/LEN" },
+	{ NULL, { "--global", "1.2.3.4", "--internal-nets", "10.0.0.0/0" },
+	  "--internal-nets 10.0.0.0/0: not a list of A.B.C.D/LEN" },
+	{ NULL, { "--global", "1.2.3.4", "--internal-nets",
+		  "1.0.0.0/8,2.0.0.0/8,3.0.0.0/8,4.0.0.0/8,5.0.0.0/8,6.0.0.0/8,7.0.0.0/8,"
+		  "8.0.0.0/8,9.0.0.0/8" },
+	  "--internal-nets: more than 8 prefixes" },
 	{ NULL, { "--global", "1.2.3.4", "--lease", "900", "--max-lease", "600" },
 	  "--lease 900 is longer than --max-lease 600" },
 	{ NULL, { "--global", "1.2.3.4", "--ext-if", "eth0", "--int-if", "eth0" },
@@ -570,7 +587,7 @@ static void test_help(void **state)
 					 (int)strlen(want), p);
 		}
 	}
-	assert_int_equal(flags, 37);	/* every key of config.c's table, and --version */
+	assert_int_equal(flags, 44);	/* every key of config.c's table, and --version */
 	free(help);
 	free(docs);
 }

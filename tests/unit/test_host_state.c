@@ -90,8 +90,10 @@ static struct host_state full_state(void)
 	st.peers[1] = (struct pap_sa){ addr("203.0.113.20"), 0x80000001u, 0x80000001u };
 	st.configured = true;
 	st.clsact_created = true;
-	st.rp_filter_prev = 2;
-	st.arp_announce_prev = 0;
+	st.sysctl_prev[HOST_SYSCTL_RP_FILTER] = 2;
+	st.sysctl_prev[HOST_SYSCTL_ARP_ANNOUNCE] = 0;
+	st.sysctl_prev[HOST_SYSCTL_ARP_IGNORE] = 0;
+	st.sysctl_prev[HOST_SYSCTL_ACCEPT_LOCAL] = 0;
 	st.tx_csum_prev = 1;
 	return st;
 }
@@ -115,7 +117,8 @@ static void test_round_trip(void **state)
 	memset(a.peers, 0, sizeof(a.peers));
 	a.has_spis = false;
 	a.spis = (struct pap_spi_range){ 0 };
-	a.rp_filter_prev = -1;
+	a.sysctl_prev[HOST_SYSCTL_RP_FILTER] = -1;
+	a.sysctl_prev[HOST_SYSCTL_ARP_IGNORE] = 8;
 	a.tx_csum_prev = 0;
 	memset(a.cert_dir, 0, sizeof(a.cert_dir));	/* the default: no line */
 	memset(&a.swan, 0, sizeof(a.swan));	/* none: no line */
@@ -165,13 +168,16 @@ static void test_damage(void **state)
 	write_file(f, "# comment\n\n" VALID);
 	assert_int_equal(host_state_load(f->dir, &st, f->err, sizeof(f->err)), 0);
 	assert_string_equal(st.dev, "eth0");
-	assert_int_equal(st.rp_filter_prev, -1);
+	for (int i = 0; i < HOST_SYSCTL_MAX; i++)
+		assert_int_equal(st.sysctl_prev[i], -1);
 	assert_int_equal(st.tx_csum_prev, -1);	/* a state file from before it */
 
 	/* each bad file, and what the error must name */
 	static const struct { const char *text, *names; } bad[] = {
 		{ VALID "colour blue\n", ":5:" },
 		{ VALID "tx_csum_prev 2\n", "tx_csum_prev" },
+		{ VALID "arp_ignore_prev 256\n", "arp_ignore_prev" },
+		{ VALID "accept_local_prev x\n", "accept_local_prev" },
 		{ VALID "ports 20063-20000\n", "ports" },
 		{ VALID "ports 0-10\n", "ports" },
 		{ VALID "spis 1-255\n", "spis" },
@@ -217,8 +223,11 @@ static void test_old_file_loads(void **state)
 	assert_int_equal(st.ports.last, 20063);
 	assert_int_equal(st.ports.global, addr("198.51.100.1"));
 	assert_int_equal(st.n_peers, 1);
-	assert_int_equal(st.rp_filter_prev, 1);
-	assert_int_equal(st.arp_announce_prev, -1);
+	assert_int_equal(st.sysctl_prev[HOST_SYSCTL_RP_FILTER], 1);
+	assert_int_equal(st.sysctl_prev[HOST_SYSCTL_ARP_ANNOUNCE], -1);
+	/* from before the agent set them: never changed, `down` leaves them */
+	assert_int_equal(st.sysctl_prev[HOST_SYSCTL_ARP_IGNORE], -1);
+	assert_int_equal(st.sysctl_prev[HOST_SYSCTL_ACCEPT_LOCAL], -1);
 	assert_string_equal(st.swan.dir, "/etc/xdnat/swan");
 	assert_string_equal(st.swan.peer, "203.0.113.10");
 	assert_true(st.swan.narrow);

@@ -4,7 +4,9 @@
  * verdict, exact bytes and counters out. host_egress must push exactly the
  * outer header Hi -> Gi (the expected frame is built by bpf_rig's from_host(),
  * its checksum checked with bpf_rig's inet_csum(), both independent of
- * bpf/), host_ingress must strip exactly the gateway's IPIP, and everything
+ * bpf/), host_ingress must strip exactly the gateway's IPIP and drop, each
+ * under its own counter, whatever else is sent to G (finding 15 of issue 13:
+ * plain packets, other tunnels) or from the host's own addresses; everything
  * else must come out untouched. Frames cut at every length must never crash
  * either program.
  *
@@ -13,6 +15,7 @@
  * Needs root (loading BPF); skipped otherwise.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -360,26 +363,135 @@ static void test_ingress_not_ours(void **state)
 
 	(void)state;
 	need_bpf();
-	/* IPIP from someone other than Gi */
-	ingress_frame(&f, OTHER, H1, G, &inner);
-	assert_untouched(fx.ingress, f.b, f.len);
-	/* IPIP from Gi to another host's address */
-	ingress_frame(&f, GI, OTHER, G, &inner);
+	/* someone else's IPIP: from another source, inner not for G */
+	ingress_frame(&f, OTHER, H1, PEER, &inner);
 	assert_untouched(fx.ingress, f.b, f.len);
 	/* plain UDP from Gi (a PAP reply) */
 	eth(&f, H1_MAC, INT_MAC, ETH_IP);
 	f.len += ip4(f.b + f.len, &h, l4, udp(l4, 4555, 40000, "pap", 3));
 	assert_untouched(fx.ingress, f.b, f.len);
-	/* a fragment of a tunnel packet: the stack's business */
-	ingress_frame(&f, GI, H1, G, &inner);
-	be16(f.b + 14 + 6, 0x2000);
+	/* plain UDP from a neighbour to Hi */
+	h.src = OTHER;
+	eth(&f, H1_MAC, INT_MAC, ETH_IP);
+	f.len += ip4(f.b + f.len, &h, l4, udp(l4, 4000, 22, "ssh", 3));
+	assert_untouched(fx.ingress, f.b, f.len);
+	/* a non-first fragment of someone's IPIP: its first one decides */
+	ingress_frame(&f, OTHER, H1, PEER, &inner);
+	be16(f.b + 14 + 6, 0x0010);
 	be16(f.b + 14 + 10, 0);
 	be16(f.b + 14 + 10, inet_csum(f.b + 14, 20));
 	assert_untouched(fx.ingress, f.b, f.len);
-	/* outer header with options */
+}
+
+/* Dropped, counted once under what. */
+static void expect_drop(const struct frame *f, enum xdnat_host_counter what)
+{
+	struct counts before = snapshot();
+	struct run r = run_prog(fx.ingress, f->b, f->len);
+
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.retval, TC_ACT_SHOT);
+	assert_counted(&before, what);
+}
+
+/* A plain frame from src to dst, at H1's MAC: UDP, or ICMP echo when icmp. */
+static void plain_frame(struct frame *f, uint32_t src, uint32_t dst, bool icmp_echo,
+			uint16_t frag)
+{
+	struct ip4 h = { .src = src, .dst = dst, .proto = icmp_echo ? P_ICMP : P_UDP,
+			 .frag = frag };
+	uint8_t l4[64];
+	size_t n = icmp_echo ? icmp(l4, 8, 0, 0x42420001, "ping", 4) :
+		   udp(l4, 4000, 20001, "bypass", 6);
+
+	eth(f, H1_MAC, INT_MAC, ETH_IP);
+	f->len += ip4(f->b + f->len, &h, l4, n);
+}
+
+/*
+ * Finding 15: G only through the gateway's tunnel. What a LAN neighbour
+ * sends to G at this host's MAC is dropped as plain_to_g, whatever it is.
+ */
+static void test_ingress_plain_to_g(void **state)
+{
+	struct frame f;
+	size_t inner;
+
+	(void)state;
+	need_bpf();
+	plain_frame(&f, OTHER, G, false, 0);		/* UDP to a port of G */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+	plain_frame(&f, OTHER, G, true, 0);		/* ping G */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+	plain_frame(&f, PEER, G, false, 0);		/* posing as a peer */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+	plain_frame(&f, GI, G, false, 0);		/* even from Gi, if not tunnelled */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+	plain_frame(&f, OTHER, G, false, 0x2000);	/* a first fragment */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+	plain_frame(&f, OTHER, G, false, 0x0004);	/* a later one */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+	ingress_frame(&f, GI, G, G, &inner);		/* IPIP, but to G */
+	expect_drop(&f, XDNAT_HOST_PLAIN_TO_G);
+}
+
+/* G and Hi are this host's: a plain packet from either came from the LAN
+ * with a forged source (accept_local would let the stack take it). */
+static void test_ingress_local_source(void **state)
+{
+	struct frame f;
+
+	(void)state;
+	need_bpf();
+	plain_frame(&f, G, H1, false, 0);
+	expect_drop(&f, XDNAT_HOST_LOCAL_SOURCE);
+	plain_frame(&f, H1, H1, true, 0);
+	expect_drop(&f, XDNAT_HOST_LOCAL_SOURCE);
+	/* what the host sends, seen at ingress (test_truncated's other half) */
+	egress_frame(&f, G, 0);
+	expect_drop(&f, XDNAT_HOST_LOCAL_SOURCE);
+}
+
+/*
+ * IPIP carrying a packet to G is the gateway's tunnel (Gi -> Hi, no options,
+ * not a fragment) or dropped as tunnel_not_gw: from another source, to
+ * another host, with options, as a first fragment, or too short to show its
+ * inner header.
+ */
+static void test_ingress_tunnel_not_gw(void **state)
+{
+	static const uint8_t nop4[4] = { 1, 1, 1, 0 };
+	struct ip4 o = { .src = OTHER, .dst = H1, .proto = P_IPIP, .opt = nop4, .optlen = 4 };
+	uint8_t pkt[256];
+	struct frame f;
+	size_t inner, n;
+
+	(void)state;
+	need_bpf();
+	ingress_frame(&f, OTHER, H1, G, &inner);	/* a neighbour's tunnel */
+	expect_drop(&f, XDNAT_HOST_TUNNEL_NOT_GW);
+	ingress_frame(&f, PEER, H1, G, &inner);
+	expect_drop(&f, XDNAT_HOST_TUNNEL_NOT_GW);
+	ingress_frame(&f, GI, OTHER, G, &inner);	/* Gi's, to another address */
+	expect_drop(&f, XDNAT_HOST_TUNNEL_NOT_GW);
+	ingress_frame(&f, GI, H1, G, &inner);		/* Gi's, a first fragment */
+	be16(f.b + 14 + 6, 0x2000);
+	be16(f.b + 14 + 10, 0);
+	be16(f.b + 14 + 10, inet_csum(f.b + 14, 20));
+	expect_drop(&f, XDNAT_HOST_TUNNEL_NOT_GW);
+	/* outer options: the inner header read after them */
 	ingress_frame(&f, GI, H1, G, &inner);
-	f.b[14] = 0x46;
-	assert_untouched(fx.ingress, f.b, f.len);
+	n = ip4(pkt, &o, f.b + inner, f.len - inner);
+	f.len = 14;
+	append(&f, pkt, n);
+	expect_drop(&f, XDNAT_HOST_TUNNEL_NOT_GW);
+	o.src = GI;
+	f.len = 14;
+	n = ip4(pkt, &o, f.b + inner, 0);
+	append(&f, pkt, n);
+	/* ... and an outer header with no inner one behind it */
+	append(&f, (uint8_t[12]){ 0 }, 12);
+	expect_drop(&f, XDNAT_HOST_TUNNEL_NOT_GW);
 }
 
 /* The gateway's tunnel, but broken inside: dropped and counted as an error. */
@@ -438,11 +550,12 @@ static void test_ingress_malformed(void **state)
 
 /*
  * own: the program the frame is meant for; other: the other one, which must
- * leave every prefix alone. Prefixes of the frame meant for own must be
+ * leave every prefix alone (other_drops: drop each one, as ingress does
+ * with a packet from G, counted as local_source). Prefixes of the frame meant for own must be
  * tunnelled whole (egress: the outer header does not depend on what follows)
  * or dropped (ingress: a cut tunnel packet), never delivered as they are.
  */
-static void run_prefixes(const struct frame *f, int own, int other)
+static void run_prefixes(const struct frame *f, int own, int other, bool other_drops)
 {
 	for (size_t n = 0; n <= f->len; n++) {
 		struct run o = run_prog(own, f->b, n);
@@ -467,7 +580,7 @@ static void run_prefixes(const struct frame *f, int own, int other)
 		}
 		assert_int_equal(o.err, 0);
 		assert_int_equal(x.err, 0);
-		assert_int_equal(x.retval, TC_ACT_OK);
+		assert_int_equal(x.retval, other_drops ? TC_ACT_SHOT : TC_ACT_OK);
 		assert_int_equal(x.out_len, n);
 		assert_memory_equal(x.out, f->b, n);
 		if (own == fx.egress) {
@@ -491,9 +604,9 @@ static void test_truncated(void **state)
 	(void)state;
 	need_bpf();
 	egress_frame(&f, G, 0);
-	run_prefixes(&f, fx.egress, fx.ingress);
+	run_prefixes(&f, fx.egress, fx.ingress, true);
 	ingress_frame(&f, GI, H1, G, &inner);
-	run_prefixes(&f, fx.ingress, fx.egress);
+	run_prefixes(&f, fx.ingress, fx.egress, false);
 }
 
 /* ---- fixture ------------------------------------------------------------- */
@@ -545,6 +658,9 @@ int main(void)
 		T(test_ingress_padded),
 		T(test_ingress_ecn),
 		T(test_ingress_not_ours),
+		T(test_ingress_plain_to_g),
+		T(test_ingress_local_source),
+		T(test_ingress_tunnel_not_gw),
 		T(test_ingress_malformed),
 		T(test_truncated),
 	};

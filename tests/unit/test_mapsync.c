@@ -85,6 +85,17 @@ static int create(enum mapsync_map m, enum bpf_map_type type, uint32_t ks, uint3
 	return 0;
 }
 
+/* A learned table as the programs have it (an LRU hash). */
+static int create_learned(enum mapsync_learned l, uint32_t ks, uint32_t vs)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, mapsync_learned_name(l), ks, vs, 256,
+				NULL);
+
+	if (fd < 0 || mapsync_bind_learned(&ms, l, fd, ks, vs))
+		return -1;
+	return 0;
+}
+
 static struct host host(uint32_t cid, uint32_t addr, uint16_t port, uint16_t nports,
 			uint32_t spi, uint32_t nspis, uint32_t nsas)
 {
@@ -138,7 +149,13 @@ static int group_setup(void **state)
 		   sizeof(struct xdnat_owner), 1024) ||
 	    create(MAPSYNC_SA, BPF_MAP_TYPE_HASH, sizeof(struct xdnat_sa_key),
 		   sizeof(struct xdnat_owner), 1024) ||
-	    create(MAPSYNC_TX, BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 8))
+	    create(MAPSYNC_TX, BPF_MAP_TYPE_DEVMAP_HASH, 4, 4, 8) ||
+	    create_learned(MAPSYNC_L_ICMP_IDS, sizeof(struct xdnat_icmp_key),
+			   sizeof(struct xdnat_owner)) ||
+	    create_learned(MAPSYNC_L_FRAGS, sizeof(struct xdnat_frag_key),
+			   sizeof(struct xdnat_frag)) ||
+	    create_learned(MAPSYNC_L_IPSEC_OUT, sizeof(struct xdnat_ipsec_key),
+			   sizeof(struct xdnat_owner)))
 		return -1;
 	ms.tx_ifindex[0] = ms.tx_ifindex[1] = 1;	/* lo */
 	ms.mac_of = fake_mac_of;
@@ -165,6 +182,9 @@ static int group_teardown(void **state)
 	for (int m = 0; m < MAPSYNC_N; m++)
 		if (have_maps && ms.fd[m] > 0)
 			close(ms.fd[m]);
+	for (int l = 0; l < MAPSYNC_L_N; l++)
+		if (ms.learned_bound[l])
+			close(ms.learned_fd[l]);
 	return 0;
 }
 
@@ -493,10 +513,82 @@ static void test_ghost_keeps_off_the_hosts_entry(void **state)
 	assert_int_equal(mapsync_errors(&ms), 0);
 }
 
+/* What the programs learn for host cid at addr, with key k (echo id peer,
+ * fragment id, SPI): one entry in each learned table. */
+static void learn(uint32_t k, uint32_t cid, uint32_t addr)
+{
+	struct xdnat_icmp_key ik = { .peer = PEER, .id = (uint16_t)k };
+	struct xdnat_frag_key fk = { .src = PEER, .dst = G, .id = (uint16_t)k, .proto = 17 };
+	struct xdnat_ipsec_key sk = { .peer = PEER, .spi = k, .proto = 50 };
+	struct xdnat_frag f = { .owner = { .client_id = cid, .host_addr = addr } };
+
+	assert_int_equal(bpf_map_update_elem(ms.learned_fd[MAPSYNC_L_ICMP_IDS], &ik, &f.owner,
+					     BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(ms.learned_fd[MAPSYNC_L_FRAGS], &fk, &f, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(ms.learned_fd[MAPSYNC_L_IPSEC_OUT], &sk, &f.owner,
+					     BPF_ANY), 0);
+}
+
+/* Whether each learned table still has key k's entry (all or none). */
+static bool learned(uint32_t k)
+{
+	struct xdnat_icmp_key ik = { .peer = PEER, .id = (uint16_t)k };
+	struct xdnat_frag_key fk = { .src = PEER, .dst = G, .id = (uint16_t)k, .proto = 17 };
+	struct xdnat_ipsec_key sk = { .peer = PEER, .spi = k, .proto = 50 };
+	struct xdnat_frag f;
+	int n = !bpf_map_lookup_elem(ms.learned_fd[MAPSYNC_L_ICMP_IDS], &ik, &f.owner) +
+		!bpf_map_lookup_elem(ms.learned_fd[MAPSYNC_L_FRAGS], &fk, &f) +
+		!bpf_map_lookup_elem(ms.learned_fd[MAPSYNC_L_IPSEC_OUT], &sk, &f.owner);
+
+	assert_true(n == 0 || n == 3);
+	return n == 3;
+}
+
+/*
+ * Issue 13, finding 16: the echo ids, fragments and IPsec senders the
+ * programs learned for a host go when it does (a later host would be
+ * refused its echo id, or get its replies); those of others, and the
+ * stack's fragments (client 0), stay. Reconcile (start, restored state)
+ * removes what names a client that is not registered at that address.
+ */
+static void test_learned_entries_go_with_their_host(void **state)
+{
+	struct host hosts[2] = {
+		host(20, H3, 25000, 1, 0x3000, 16, 1),
+		host(21, H4, 25100, 1, 0x4000, 16, 1),
+	};
+	struct state_image img = { .meta = { 22, G }, .hosts = hosts, .n_hosts = 2 };
+	char err[128];
+
+	(void)state;
+	NEED_MAPS();
+	assert_int_equal(gw_restore(g, &img, err, sizeof(err)), 0);
+	for (uint32_t k = 1; k <= 40; k++)
+		learn(k, k & 1 ? 20 : 21, k & 1 ? H3 : H4);
+	learn(100, 0, 0);
+	assert_int_equal(gw_drop_host(g, 21), 0);
+	for (uint32_t k = 1; k <= 40; k++)
+		assert_int_equal(learned(k), k & 1);
+	assert_true(learned(100));
+	/* behind mapsync's back: a client not registered, one at another address */
+	learn(200, 99, H3);
+	learn(201, 20, H4);
+	assert_int_equal(mapsync_reconcile(&ms, g), 0);
+	assert_false(learned(200));
+	assert_false(learned(201));
+	assert_true(learned(1));
+	assert_true(learned(100));
+	assert_int_equal(gw_drop_host(g, 20), 0);
+	assert_false(learned(1));
+	assert_true(learned(100));
+	assert_int_equal(mapsync_errors(&ms), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_restore_and_reconcile),
+		cmocka_unit_test(test_learned_entries_go_with_their_host),
 		cmocka_unit_test(test_mac_changes_rewrite_the_host),
 		cmocka_unit_test(test_host_change_takes_mac_now),
 		cmocka_unit_test(test_removal_despite_a_lagging_mac),

@@ -378,22 +378,40 @@ static void test_host_net_twice(void **state)
 		.gateway = HN_GATEWAY,
 		.table = HOST_NET_TABLE,
 	};
-	int rp_prev = -1, arp_prev = -1, rp_was, arp_was;
+	/* what `up` finds (not what it wants), and what it must set */
+	static const int was[HOST_SYSCTL_MAX] = {
+		[HOST_SYSCTL_RP_FILTER] = 1, [HOST_SYSCTL_ARP_ANNOUNCE] = 0,
+		[HOST_SYSCTL_ARP_IGNORE] = 0, [HOST_SYSCTL_ACCEPT_LOCAL] = 0,
+	};
+	static const int want[HOST_SYSCTL_MAX] = {
+		[HOST_SYSCTL_RP_FILTER] = 0, [HOST_SYSCTL_ARP_ANNOUNCE] = 2,
+		[HOST_SYSCTL_ARP_IGNORE] = 1, [HOST_SYSCTL_ACCEPT_LOCAL] = 1,
+	};
+	int prev[HOST_SYSCTL_MAX] = { -1, -1, -1, -1 };
+	unsigned int changed;
 	struct host_view v;
 
 	(void)state;
 	NEED_NS();
 	assert_int_equal(sh("sysctl -qw net.ipv4.conf.hn0.rp_filter=1 "
-			    "net.ipv4.conf.hn0.arp_announce=0"), 0);
-	rp_was = sysctl_of("rp_filter");
-	arp_was = sysctl_of("arp_announce");
-	assert_int_equal(host_net_configure(&n, &rp_prev, &arp_prev), 0);
-	assert_int_equal(host_net_configure(&n, &rp_prev, &arp_prev), 0);
+			    "net.ipv4.conf.hn0.arp_announce=0 net.ipv4.conf.hn0.arp_ignore=0 "
+			    "net.ipv4.conf.hn0.accept_local=0"), 0);
+	assert_int_equal(host_net_sysctls_wrong("hn0"), (1u << HOST_SYSCTL_MAX) - 1);
+	assert_int_equal(host_net_configure(&n, prev), 0);
+	assert_int_equal(host_net_configure(&n, prev), 0);
 	/* the first `up` remembered the originals, the second kept them */
-	assert_int_equal(rp_prev, rp_was);
-	assert_int_equal(arp_prev, arp_was);
-	assert_int_equal(sysctl_of("rp_filter"), 0);
-	assert_int_equal(sysctl_of("arp_announce"), 2);
+	for (int i = 0; i < HOST_SYSCTL_MAX; i++) {
+		assert_int_equal(prev[i], was[i]);
+		assert_int_equal(sysctl_of(host_sysctl_name(i)), want[i]);
+	}
+	assert_int_equal(host_net_sysctls_wrong("hn0"), 0);
+	/* someone changes one: seen, and put back alone */
+	assert_int_equal(sh("sysctl -qw net.ipv4.conf.hn0.arp_ignore=0"), 0);
+	assert_int_equal(host_net_sysctls_wrong("hn0"), 1u << HOST_SYSCTL_ARP_IGNORE);
+	assert_int_equal(host_net_sysctls(n.dev, NULL, true, &changed), 0);
+	assert_int_equal(changed, 1u << HOST_SYSCTL_ARP_IGNORE);
+	assert_int_equal(sysctl_of("arp_ignore"), 1);
+	assert_int_equal(host_net_sysctls_wrong("hn0"), 0);
 
 	view(&v);
 	assert_int_equal(v.addr.found, 1);
@@ -410,14 +428,14 @@ static void test_host_net_twice(void **state)
 			    ".*mtu %d advmss %d'", HOST_NET_TABLE, HN_MTU - XDNAT_TUNNEL_OVERHEAD,
 			    HN_MTU - XDNAT_TUNNEL_OVERHEAD - 40), 0);
 
-	assert_int_equal(host_net_unconfigure(&n, rp_prev, arp_prev), 0);
-	assert_int_equal(host_net_unconfigure(&n, rp_prev, arp_prev), 0);
+	assert_int_equal(host_net_unconfigure(&n, prev), 0);
+	assert_int_equal(host_net_unconfigure(&n, prev), 0);
 	view(&v);
 	assert_int_equal(v.addr.found, 0);
 	assert_int_equal(v.rule.found, 0);
 	assert_int_equal(v.route.found, 0);
-	assert_int_equal(sysctl_of("rp_filter"), rp_was);
-	assert_int_equal(sysctl_of("arp_announce"), arp_was);
+	for (int i = 0; i < HOST_SYSCTL_MAX; i++)
+		assert_int_equal(sysctl_of(host_sysctl_name(i)), was[i]);
 }
 
 /* A device that is not there: refused, and nothing made. */
@@ -425,12 +443,12 @@ static void test_host_net_no_device(void **state)
 {
 	struct host_net n = { .dev = "nosuch0", .global = HN_GLOBAL, .gateway = HN_GATEWAY,
 			      .table = HOST_NET_TABLE };
-	int rp_prev = -1, arp_prev = -1;
+	int prev[HOST_SYSCTL_MAX] = { -1, -1, -1, -1 };
 	struct host_view v;
 
 	(void)state;
 	NEED_NS();
-	assert_int_equal(host_net_configure(&n, &rp_prev, &arp_prev), -ENODEV);
+	assert_int_equal(host_net_configure(&n, prev), -ENODEV);
 	view(&v);
 	assert_int_equal(v.addr.found, 0);
 	assert_int_equal(v.rule.found, 0);

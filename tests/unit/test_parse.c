@@ -140,6 +140,45 @@ static void test_ranges(void **state)
 	range_is(long_range + sizeof(long_range) - 40, 0, 10, 0, 1);	/* 39 chars: fits */
 }
 
+/* parse_time: what `xdnatctl who --at` and the allocation log's lines take. */
+static void time_is(const char *s, uint64_t want)
+{
+	uint64_t t = 1;
+
+	if (parse_time(s, 777, &t))
+		fail_msg("'%s' refused", s);
+	assert_int_equal(t, want);
+}
+
+static void test_times(void **state)
+{
+	static const char *const bad[] = {
+		"", "yesterday", "2026-13-01", "2026-12-02T25:00:00Z", "2026-12-02T13:45",
+		"2026-12-02X13:45:01Z", "2026-12-02T13:45:01+2", "2026-12-02T13:45:01Zjunk",
+		"@", "@-1", "@12x", " 2026-12-02", "1969-12-31T23:59:59Z",
+	};
+	char buf[RFC3339_LEN];
+	uint64_t t;
+
+	(void)state;
+	time_is("2026-12-02T13:45:01Z", 1796219101);
+	time_is("2026-12-02t13:45:01z", 1796219101);
+	time_is("2026-12-02 13:45:01", 1796219101);
+	time_is("2026-12-02T13:45:01.999Z", 1796219101);
+	time_is("2026-12-02T14:45:01+01:00", 1796219101);
+	time_is("2026-12-02T12:15:01-01:30", 1796219101);
+	time_is("2026-12-02", 1796169600);
+	time_is("@1796219101", 1796219101);
+	time_is("now", 777);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!parse_time(bad[i], 0, &t))
+			fail_msg("'%s' taken as %llu", bad[i], (unsigned long long)t);
+	format_rfc3339(1796219101, buf);
+	assert_string_equal(buf, "2026-12-02T13:45:01Z");
+	format_rfc3339(0, buf);
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_signs_and_blanks),
 		cmocka_unit_test(test_garbage_and_overflow),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_times),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

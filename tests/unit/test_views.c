@@ -443,10 +443,10 @@ static void test_text_views(void **state)
 	assert_line(t, "dataplane.nexthop_events    7");
 	assert_line(t, "dataplane.nexthop_resolved  8");
 	assert_line(t, "dataplane.nexthop_failed    9");
-	assert_line(t, "nexthop_unresolved  0        0");
-	assert_line(t, "DATAPLANE           PACKETS  BYTES");
-	assert_line(t, "pass_stack          11       1500");
-	assert_line(t, "icmp_frag_needed    0        0");
+	assert_line(t, "nexthop_unresolved    0        0");
+	assert_line(t, "DATAPLANE             PACKETS  BYTES");
+	assert_line(t, "pass_stack            11       1500");
+	assert_line(t, "icmp_frag_needed      0        0");
 	free(t);
 
 	assert_int_equal(view_pem(capture_open(&c), "crl_pem", tricky_pem, false, 3), 0);
