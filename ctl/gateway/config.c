@@ -32,6 +32,7 @@ enum key_kind {
 	KEY_RANGE,	/* "A-B" with lo <= A <= B <= hi into two u16 or u32 fields */
 	KEY_SWITCH,	/* a bool: no value on the command line, yes/no in the file */
 	KEY_ENUM,	/* a word, parse() gives its number, into a bool or int field */
+	KEY_POOL,	/* addresses, lists, prefixes: appended to gw.pool (repeatable) */
 };
 
 enum key_where {
@@ -70,8 +71,9 @@ static const struct key keys[] = {
 	  .help = "external NIC; with --int-if the XDP data plane runs" },
 	{ "int-if", KEY_STRING, "IF", FIELD(int_if),
 	  .help = "internal NIC, towards the hosts; with --ext-if the data plane runs" },
-	{ "global", KEY_ADDR, "ADDR", FIELD(gw.global), .lo = 1,
-	  .help = "global IPv4 address G shared by the hosts (required)" },
+	{ "global", KEY_POOL, "ADDR", FIELD(gw.pool),
+	  .help = "global IPv4 address G shared by the hosts (required; repeatable, "
+		  "A,B or A/28: a pool, refused until the data plane supports one)" },
 	{ "internal", KEY_ADDR, "ADDR", FIELD(internal),
 	  .help = "gateway's internal address Gi; PAP listens there (default: any)" },
 	{ "ports", KEY_RANGE, "LO-HI", RANGE(gw.port_lo, gw.port_hi), .lo = 1, .hi = 65535,
@@ -185,6 +187,55 @@ static int parse_switch(const char *v)
 	return -EINVAL;
 }
 
+/* One --global item, "A.B.C.D" or "A.B.C.D/N" (N 28..32: a /28 is the
+ * GW_MAX_POOL addresses REGISTER_REPLY can name), appended to the pool:
+ * 0, or -EINVAL when it does not parse, overflows the pool or repeats an
+ * address. */
+static int pool_add_item(struct gw_config *gw, char *item)
+{
+	char *slash = strchr(item, '/');
+	uint32_t a, len = 32, n;
+
+	if (slash) {
+		*slash = 0;
+		if (parse_u32(slash + 1, 32 - 4, 32, &len))
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, item, &a) != 1 || !a)
+		return -EINVAL;
+	n = 1u << (32 - len);
+	if (ntohl(a) & (n - 1))
+		return -EINVAL;		/* not the prefix's first address */
+	if (gw->n_pool + n > GW_MAX_POOL)
+		return -EINVAL;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t g = htonl(ntohl(a) + k);
+
+		for (unsigned int i = 0; i < gw->n_pool; i++)
+			if (gw->pool[i] == g)
+				return -EINVAL;
+		gw->pool[gw->n_pool++] = g;
+	}
+	return 0;
+}
+
+/* A comma-separated list of items into the pool, all or nothing. */
+static int pool_add(struct gw_config *gw, const char *v)
+{
+	struct gw_config tmp = *gw;
+	char copy[256], *save = NULL, *item;
+
+	if (!v || !*v || strlen(v) >= sizeof(copy))
+		return -EINVAL;
+	strcpy(copy, v);
+	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save))
+		if (pool_add_item(&tmp, item))
+			return -EINVAL;
+	memcpy(gw->pool, tmp.pool, sizeof(tmp.pool));
+	gw->n_pool = tmp.n_pool;
+	return 0;
+}
+
 /* v as k's value into c: 0 or -EINVAL (c unchanged). */
 static int key_set(const struct key *k, struct xdnatd_config *c, const char *v)
 {
@@ -220,6 +271,8 @@ static int key_set(const struct key *k, struct xdnatd_config *c, const char *v)
 	case KEY_ENUM:
 		n = v ? k->parse(v) : -EINVAL;
 		break;
+	case KEY_POOL:
+		return pool_add(&c->gw, v);
 	default:
 		return -EINVAL;
 	}
@@ -244,6 +297,10 @@ static void key_expects(const struct key *k, char *buf, size_t len)
 		break;
 	case KEY_SWITCH:
 		snprintf(buf, len, " (yes or no)");
+		break;
+	case KEY_POOL:
+		snprintf(buf, len, " (ADDR, A,B or A/28..32, %u at most, none twice)",
+			 GW_MAX_POOL);
 		break;
 	default:
 		buf[0] = 0;
@@ -312,7 +369,7 @@ static int load_file(const char *path, struct xdnatd_config *c, char *err,
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *key, *val, *eq, *hash = strchr(line, '#'), expects[40];
+		char *key, *val, *eq, *hash = strchr(line, '#'), expects[64];
 		const struct key *k;
 
 		lineno++;
@@ -444,8 +501,15 @@ static int check(struct xdnatd_config *c, char *err, size_t errlen)
 {
 	if (c->unload || c->check_kernel)
 		return 0;	/* needs only the NICs and the pin directory */
-	if (!c->gw.global) {
+	if (!c->gw.n_pool) {
 		snprintf(err, errlen, "--global ADDR is required (the address the hosts share)");
+		return -1;
+	}
+	c->gw.global = c->gw.pool[0];
+	/* The gateway object takes a pool; gw_ext and gw_int know one G. */
+	if (c->gw.n_pool > 1) {
+		snprintf(err, errlen, "a pool of %u addresses needs data-plane support for "
+			 "several G (issue 15); configure one --global", c->gw.n_pool);
 		return -1;
 	}
 	if (c->gw.lease_secs > c->gw.max_lease_secs) {
@@ -494,7 +558,8 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 {
 	const struct key *config_key = find_key("config");
 	struct option lopts[N_KEYS + 3];
-	char expects[40];
+	char expects[64];
+	bool argv_pool = false;
 	int idx, ch;
 
 	if (set_defaults(cfg, err, errlen))
@@ -517,6 +582,12 @@ int config_load(int argc, char **argv, struct xdnatd_config *cfg, char *err,
 
 	optind = 0;	/* 0, not 1: a full re-initialisation for SIGHUP re-parses */
 	while ((ch = getopt_long(argc, argv, "", lopts, &idx)) != -1) {
+		/* the command line's --global replaces the file's pool */
+		if (ch >= 0 && (size_t)ch < N_KEYS && keys[ch].kind == KEY_POOL &&
+		    !argv_pool) {
+			argv_pool = true;
+			cfg->gw.n_pool = 0;
+		}
 		if (ch == 'h' || ch == 'V') {
 			if (ch == 'h')
 				config_usage(stdout);

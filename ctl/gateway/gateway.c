@@ -22,10 +22,18 @@
 #include "lib/log.h"
 #include "xdnat.h"
 
+/* One address of the pool: its own ports, and how many hosts hold it. */
+struct gw_addr {
+	uint32_t addr;			/* network order */
+	struct port_alloc *ports;
+	size_t hosts;
+};
+
 struct gw {
 	struct gw_config cfg;
-	struct port_alloc *ports;
-	struct spi_alloc *spis;
+	struct gw_addr pool[GW_MAX_POOL];
+	size_t n_pool;
+	struct spi_alloc *spis;		/* one for the pool: SPIs are unique */
 	struct state_store *store;
 	gw_clock_fn clock;
 	void *clock_ctx;
@@ -81,6 +89,55 @@ uint64_t gw_now(const struct gw *g)
 	return g->clock(g->clock_ctx);
 }
 
+/* ---- the pool -------------------------------------------------------- */
+
+int gw_pool_index(const struct gw *g, uint32_t global)
+{
+	for (size_t i = 0; i < g->n_pool; i++)
+		if (g->pool[i].addr == global)
+			return (int)i;
+	return -1;
+}
+
+static struct gw_addr *pool_of(struct gw *g, uint32_t global)
+{
+	int i = gw_pool_index(g, global);
+
+	return i < 0 ? NULL : &g->pool[i];
+}
+
+static void ports_put(struct gw *g, const struct pap_port_range *r)
+{
+	struct gw_addr *a = pool_of(g, r->global);
+
+	if (a)
+		port_alloc_put(a->ports, r->first, r->last);
+}
+
+/*
+ * The G of a new host (paired pooling, RFC 4787 REQ-2: all its ports on
+ * one address): the one it asks for, else the one with the most free
+ * ports, ties to the one fewest hosts hold (hosts that registered but hold
+ * nothing yet count), then pool order. NULL: it asked for one not in the
+ * pool.
+ */
+static struct gw_addr *choose_global(struct gw *g, const struct pap_msg *m)
+{
+	struct gw_addr *best = &g->pool[0];
+
+	if (m->present & PAP_BIT(PAP_P_GLOBAL_ADDR))
+		return pool_of(g, m->globals[0]);
+	for (size_t i = 1; i < g->n_pool; i++) {
+		struct gw_addr *a = &g->pool[i];
+		uint32_t fa = port_alloc_free_count(a->ports);
+		uint32_t fb = port_alloc_free_count(best->ports);
+
+		if (fa > fb || (fa == fb && a->hosts < best->hosts))
+			best = a;
+	}
+	return best;
+}
+
 /* ---- host table ------------------------------------------------------- */
 
 static size_t host_slot(const struct gw *g, uint32_t client_id)
@@ -122,6 +179,8 @@ static int host_insert(struct gw *g, struct host *h)
 	memmove(&g->hosts[i + 1], &g->hosts[i], (g->n_hosts - i) * sizeof(*g->hosts));
 	g->hosts[i] = h;
 	g->n_hosts++;
+	if (pool_of(g, h->global))
+		pool_of(g, h->global)->hosts++;
 	return 0;
 }
 
@@ -131,6 +190,8 @@ static void host_remove(struct gw *g, struct host *h)
 
 	memmove(&g->hosts[i], &g->hosts[i + 1], (g->n_hosts - i - 1) * sizeof(*g->hosts));
 	g->n_hosts--;
+	if (pool_of(g, h->global))
+		pool_of(g, h->global)->hosts--;
 	host_release(h);
 	OPENSSL_cleanse(h->secret, sizeof(h->secret));
 	free(h);
@@ -182,11 +243,9 @@ static int log_host(struct gw *g, const struct host *h)
 
 static int log_meta(struct gw *g)
 {
-	struct state_meta m = {
-		.next_client_id = g->next_client_id,
-		.global = g->cfg.global,
-	};
+	struct state_meta m;
 
+	gw_state_meta(g, &m);
 	return g->store ? state_log_meta(g->store, &m) : 0;
 }
 
@@ -238,7 +297,7 @@ static bool ports_equal(const struct host *a, const struct host *b)
 static void release_share(struct gw *g, struct host *h)
 {
 	for (unsigned int i = 0; i < h->n_ports; i++)
-		port_alloc_put(g->ports, h->ports[i].first, h->ports[i].last);
+		ports_put(g, &h->ports[i]);
 	for (unsigned int i = 0; i < h->n_spis; i++)
 		spi_alloc_put(g->spis, h->spis[i].first,
 			      h->spis[i].last - h->spis[i].first + 1);
@@ -300,11 +359,13 @@ static int handle_port(struct gw *g, struct gw_req *r)
 {
 	const struct pap_msg *m = r->m;
 	struct host *h = r->h;
+	struct gw_addr *a = pool_of(g, h->global);
 	uint32_t held = host_port_total(h), want = m->count, got = 0;
 	uint16_t first = 0;
 	int err = -ENOSPC;
 
-	if ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != g->cfg.global)
+	/* paired: a host's ports are all on its own G */
+	if (!a || ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != h->global))
 		return PAP_E_NO_RESOURCES;
 	if (held >= g->cfg.port_quota)
 		return PAP_E_QUOTA;
@@ -319,19 +380,20 @@ static int handle_port(struct gw *g, struct gw_req *r)
 		uint32_t n = (uint32_t)hint->last - hint->first + 1;
 
 		if (n <= g->cfg.port_quota - held &&
-		    !port_alloc_reserve(g->ports, hint->first, hint->last)) {
+		    (!(hint->global) || hint->global == h->global) &&
+		    !port_alloc_reserve(a->ports, hint->first, hint->last)) {
 			first = hint->first;
 			got = n;
 			err = 0;
 		}
 	}
 	if (err)
-		err = port_alloc_get(g->ports, want, true, &first, &got);
+		err = port_alloc_get(a->ports, want, true, &first, &got);
 	if (err)
 		return PAP_E_NO_RESOURCES;
 
 	h->ports[h->n_ports++] = (struct pap_port_range){
-		.global = g->cfg.global,
+		.global = h->global,
 		.first = first,
 		.last = (uint16_t)(first + got - 1),
 	};
@@ -372,7 +434,7 @@ static int handle_spi(struct gw *g, struct gw_req *r)
 	uint32_t want = m->count, first = 0, count = 0;
 	int err = -ENOSPC;
 
-	if ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != g->cfg.global)
+	if ((m->present & PAP_BIT(PAP_P_GLOBAL_ADDR)) && m->globals[0] != h->global)
 		return PAP_E_NO_RESOURCES;
 	if (held + XDNAT_SPI_GRANULE > g->cfg.spi_quota)
 		return PAP_E_QUOTA;
@@ -407,7 +469,7 @@ static int handle_spi(struct gw *g, struct gw_req *r)
 		return PAP_E_NO_RESOURCES;
 
 	h->spis[h->n_spis++] = (struct pap_spi_range){
-		.global = g->cfg.global,
+		.global = h->global,
 		.first = first,
 		.last = first + count - 1,
 	};
@@ -486,7 +548,7 @@ static int handle_validate(struct gw *g, struct gw_req *r)
 	uint64_t entries = 0;
 	int rc;
 
-	if (!m->peer || m->peer == g->cfg.global)
+	if (!m->peer || gw_pool_index(g, m->peer) >= 0)
 		return PAP_E_BAD_VALUE;
 	if (!n)
 		return PAP_E_NOT_OWNER;		/* holds no SPIs at all */
@@ -596,7 +658,7 @@ static int handle_free(struct gw *g, struct gw_req *r)
 
 		if (k < 0)
 			continue;	/* the same block named twice */
-		port_alloc_put(g->ports, h->ports[k].first, h->ports[k].last);
+		ports_put(g, &h->ports[k]);
 		pap_put_port_range(r->w, &h->ports[k]);
 		if (h->natt_port >= h->ports[k].first && h->natt_port <= h->ports[k].last)
 			h->natt_port = 0;
@@ -626,7 +688,7 @@ static int handle_query(struct gw *g, struct gw_req *r)
 {
 	struct host *h = r->h;
 
-	pap_put_addr(r->w, PAP_P_GLOBAL_ADDR, g->cfg.global);
+	pap_put_addr(r->w, PAP_P_GLOBAL_ADDR, h->global);
 	pap_put_u32(r->w, PAP_P_LEASE, lease_left(h, r->now));
 	for (unsigned int i = 0; i < h->n_ports; i++)
 		pap_put_port_range(r->w, &h->ports[i]);
@@ -1027,7 +1089,7 @@ static int sign_reply(struct gw *g, struct pap_writer *w, const struct host *h,
 {
 	struct pap_msg r = {
 		.xid = xid, .client_id = h->client_id, .lease = h->lease_secs,
-		.n_globals = 1, .globals = { g->cfg.global },
+		.n_globals = 1, .globals = { h->global },
 	};
 	uint8_t sig[PAP_GW_SIG_LEN];
 
@@ -1054,6 +1116,7 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	const uint8_t *salt;
 	struct gw_token *tok;
 	struct pap_writer w;
+	struct gw_addr *pa;
 	struct host *h;
 	uint64_t now = gw_now(g);
 	size_t salt_len;
@@ -1082,13 +1145,16 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	/* Ids are never reused: at the top of the space, no more registrations. */
 	if (g->next_client_id == UINT32_MAX || !g->next_client_id)
 		return reply_error(g, m, PAP_E_NO_RESOURCES, NULL, 0, reply, cap);
+	pa = choose_global(g, m);
+	if (!pa)
+		return reply_error(g, m, PAP_E_NO_RESOURCES, NULL, 0, reply, cap);
 
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return reply_error(g, m, PAP_E_INTERNAL, NULL, 0, reply, cap);
 	h->client_id = g->next_client_id;
 	h->addr = src;
-	h->global = g->cfg.global;
+	h->global = pa->addr;
 	memcpy(h->host_pub, m->pubkey, PAP_KEY_LEN);
 	h->lease_secs = lease_grant(g, m, tok && tok->lease_hint ? tok->lease_hint :
 					  g->cfg.lease_secs);
@@ -1101,7 +1167,7 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 		goto internal;
 
 	pap_begin(&w, reply, cap, PAP_REGISTER_REPLY, m->xid, h->client_id, 0);
-	pap_put_addr(&w, PAP_P_GLOBAL_ADDR, g->cfg.global);
+	pap_put_addr(&w, PAP_P_GLOBAL_ADDR, h->global);
 	pap_put_u32(&w, PAP_P_LEASE, h->lease_secs);
 	pap_put(&w, PAP_P_PUBKEY, gw_pub, PAP_KEY_LEN);
 	if (g->ext_mtu)
@@ -1124,8 +1190,14 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	log_host(g, h);
 	notify(g, NULL, h);
 	g->stats.registered++;
-	log_info("host %u registered from %s, lease %us", h->client_id,
-		 inet_ntoa((struct in_addr){ .s_addr = src }), h->lease_secs);
+	{
+		char hi[INET_ADDRSTRLEN], gl[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &src, hi, sizeof(hi));
+		inet_ntop(AF_INET, &h->global, gl, sizeof(gl));
+		log_info("host %u registered from %s on %s, lease %us", h->client_id,
+			 hi, gl, h->lease_secs);
+	}
 	return (size_t)n;
 
 internal:
@@ -1327,17 +1399,19 @@ int gw_drop_host(struct gw *g, uint32_t client_id)
 
 void gw_state_meta(const struct gw *g, struct state_meta *m)
 {
+	memset(m, 0, sizeof(*m));
 	m->next_client_id = g->next_client_id;
 	m->global = g->cfg.global;
+	m->n_pool = (uint8_t)g->n_pool;
+	for (size_t i = 0; i < g->n_pool; i++)
+		m->pool[i] = g->pool[i].addr;
 }
 
 int gw_compact(struct gw *g, bool force)
 {
-	struct state_meta meta = {
-		.next_client_id = g->next_client_id,
-		.global = g->cfg.global,
-	};
+	struct state_meta meta;
 
+	gw_state_meta(g, &meta);
 	if (!g->store || (!force && !state_wants_compaction(g->store)))
 		return 0;
 	return state_compact(g->store, &meta, (const struct host *const *)g->hosts,
@@ -1355,6 +1429,26 @@ static void cfg_defaults(struct gw_config *c)
 		c->sa_table = XDNAT_MAX_SA;
 	if (!c->cert_rate)
 		c->cert_rate = GW_DEFAULT_CERT_RATE;
+	if (!c->n_pool) {
+		c->pool[0] = c->global;
+		c->n_pool = 1;
+	}
+	c->global = c->pool[0];
+}
+
+/* At most GW_MAX_POOL addresses, none twice, none 0.0.0.0. */
+static bool pool_valid(const struct gw_config *c)
+{
+	if (c->n_pool > GW_MAX_POOL)
+		return false;
+	for (unsigned int i = 0; i < c->n_pool; i++) {
+		if (!c->pool[i] && c->n_pool > 1)
+			return false;
+		for (unsigned int j = 0; j < i; j++)
+			if (c->pool[i] == c->pool[j])
+				return false;
+	}
+	return true;
 }
 
 int gw_new(const struct gw_config *cfg, struct state_store *store,
@@ -1364,6 +1458,10 @@ int gw_new(const struct gw_config *cfg, struct state_store *store,
 
 	if (!g)
 		return -ENOMEM;
+	if (!pool_valid(cfg)) {
+		free(g);
+		return -EINVAL;
+	}
 	g->cfg = *cfg;
 	cfg_defaults(&g->cfg);
 	g->store = store;
@@ -1371,14 +1469,22 @@ int gw_new(const struct gw_config *cfg, struct state_store *store,
 	g->clock_ctx = clock_ctx;
 	g->next_client_id = 1;
 	g->next_token_id = 1;
-	g->ports = port_alloc_new(cfg->port_lo, cfg->port_hi);
+	g->n_pool = g->cfg.n_pool;
+	for (size_t i = 0; i < g->n_pool; i++) {
+		g->pool[i].addr = g->cfg.pool[i];
+		g->pool[i].ports = port_alloc_new(cfg->port_lo, cfg->port_hi);
+		if (!g->pool[i].ports) {
+			gw_free(g);
+			return -EINVAL;
+		}
+	}
 	g->spis = spi_alloc_new(cfg->spi_lo, cfg->spi_hi);
 	if (RAND_bytes(g->cookie_secret[0], PAP_KEY_LEN) != 1 ||
 	    RAND_bytes(g->cookie_secret[1], PAP_KEY_LEN) != 1) {
 		gw_free(g);
 		return -EIO;
 	}
-	if (!g->ports || !g->spis) {
+	if (!g->spis) {
 		gw_free(g);
 		return -EINVAL;
 	}
@@ -1402,7 +1508,8 @@ void gw_free(struct gw *g)
 	OPENSSL_cleanse(g->cookie_secret, sizeof(g->cookie_secret));
 	OPENSSL_cleanse(g->sign_seed, sizeof(g->sign_seed));
 	free(g->cert_rate);
-	port_alloc_free_all(g->ports);
+	for (size_t i = 0; i < g->n_pool; i++)
+		port_alloc_free_all(g->pool[i].ports);
 	spi_alloc_free_all(g->spis);
 	free(g);
 }
@@ -1512,6 +1619,8 @@ void gw_reconfigure(struct gw *g, const struct gw_config *cfg)
 	 * for: the address, the ranges and the SA map's size need a restart */
 	g->cfg = *cfg;
 	g->cfg.global = keep.global;
+	memcpy(g->cfg.pool, keep.pool, sizeof(keep.pool));
+	g->cfg.n_pool = keep.n_pool;
 	g->cfg.port_lo = keep.port_lo;
 	g->cfg.port_hi = keep.port_hi;
 	g->cfg.spi_lo = keep.spi_lo;
@@ -1524,7 +1633,9 @@ static int reserve_share(struct gw *g, const struct host *h, char *errbuf,
 			 size_t errlen)
 {
 	for (unsigned int i = 0; i < h->n_ports; i++)
-		if (port_alloc_reserve(g->ports, h->ports[i].first, h->ports[i].last)) {
+		if (h->ports[i].global != h->global ||
+		    port_alloc_reserve(pool_of(g, h->global)->ports, h->ports[i].first,
+				       h->ports[i].last)) {
 			snprintf(errbuf, errlen,
 				 "host %u holds ports %u-%u, outside --ports or held twice",
 				 h->client_id, h->ports[i].first, h->ports[i].last);
@@ -1541,20 +1652,37 @@ static int reserve_share(struct gw *g, const struct host *h, char *errbuf,
 	return 0;
 }
 
+/* Hosts of the image on an address no longer in the pool: refused, each
+ * named with its address, so the operator frees them or keeps the address. */
+static int pool_holders(const struct gw *g, const struct state_image *img,
+			char *errbuf, size_t errlen)
+{
+	size_t off = 0, n = 0;
+
+	for (size_t i = 0; i < img->n_hosts; i++) {
+		const struct host *h = &img->hosts[i];
+		char gl[INET_ADDRSTRLEN];
+
+		if (gw_pool_index(g, h->global) >= 0)
+			continue;
+		inet_ntop(AF_INET, &h->global, gl, sizeof(gl));
+		if (!n++)
+			off = (size_t)snprintf(errbuf, errlen, "the state has holders of global "
+					       "addresses not in the pool (--global): ");
+		if (off < errlen)
+			off += (size_t)snprintf(errbuf + off, errlen - off, "%shost %u on %s",
+						n > 1 ? ", " : "", h->client_id, gl);
+	}
+	return n ? -EINVAL : 0;
+}
+
 int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
 	       size_t errlen)
 {
-	int err;
+	int err = pool_holders(g, img, errbuf, errlen);
 
-	if (img->n_hosts && img->meta.global != g->cfg.global) {
-		char was[INET_ADDRSTRLEN], now[INET_ADDRSTRLEN];
-
-		inet_ntop(AF_INET, &img->meta.global, was, sizeof(was));
-		inet_ntop(AF_INET, &g->cfg.global, now, sizeof(now));
-		snprintf(errbuf, errlen,
-			 "the state was written for global address %s, not %s", was, now);
-		return -EINVAL;
-	}
+	if (err)
+		return err;
 	if (img->meta.next_client_id > g->next_client_id)
 		g->next_client_id = img->meta.next_client_id;
 	for (size_t i = 0; i < img->n_hosts; i++) {
@@ -1613,7 +1741,31 @@ uint16_t gw_ext_mtu(const struct gw *g)
 
 uint32_t gw_ports_free(const struct gw *g)
 {
-	return port_alloc_free_count(g->ports);
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < g->n_pool; i++)
+		n += port_alloc_free_count(g->pool[i].ports);
+	return n;
+}
+
+size_t gw_pool_count(const struct gw *g)
+{
+	return g->n_pool;
+}
+
+uint32_t gw_pool_at(const struct gw *g, size_t i)
+{
+	return i < g->n_pool ? g->pool[i].addr : 0;
+}
+
+uint32_t gw_pool_ports_free(const struct gw *g, size_t i)
+{
+	return i < g->n_pool ? port_alloc_free_count(g->pool[i].ports) : 0;
+}
+
+size_t gw_pool_hosts(const struct gw *g, size_t i)
+{
+	return i < g->n_pool ? g->pool[i].hosts : 0;
 }
 
 uint64_t gw_spis_free(const struct gw *g)

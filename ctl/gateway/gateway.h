@@ -19,10 +19,19 @@
  * default SA map, so one host cannot take more (docs/security.md). */
 #define GW_DEFAULT_SA_BUDGET	16384
 #define GW_DEFAULT_CERT_RATE	6	/* CERTs per host and minute */
+/* A pool of global addresses (issue 15): at most what REGISTER_REPLY's
+ * GLOBAL_ADDR 1..16 can name, a /28. */
+#define GW_MAX_POOL		STATE_MAX_POOL
 
 struct gw_config {
-	uint32_t global;		/* G, network order */
-	uint16_t port_lo, port_hi;	/* share of G's ports handed to hosts */
+	uint32_t global;		/* G, network order: the pool's first */
+	/* The pool, network order; n_pool 0 (an old caller's, a test's): the
+	 * pool of one, global. Each G has its own ports; SPIs are unique
+	 * across the pool. xdnatd refuses more than one until the data plane
+	 * follows (config.c); the gateway object takes up to GW_MAX_POOL. */
+	uint32_t pool[GW_MAX_POOL];
+	uint8_t n_pool;
+	uint16_t port_lo, port_hi;	/* share of each G's ports handed to hosts */
 	uint32_t spi_lo, spi_hi;
 	uint32_t lease_secs;		/* granted when the host asks for none */
 	uint32_t max_lease_secs;	/* cap on what a host may ask for */
@@ -113,8 +122,8 @@ uint16_t gw_ext_mtu(const struct gw *g);
 void gw_reconfigure(struct gw *g, const struct gw_config *cfg);
 
 /* Adopt a loaded state image: re-reserves every host's share. -EINVAL (with
- * errbuf) when the image belongs to another global address or a share no
- * longer fits the configured ranges. */
+ * errbuf) when a host holds a global address no longer in the pool (the
+ * holders named) or a share no longer fits the configured ranges. */
 int gw_restore(struct gw *g, const struct state_image *img, char *errbuf,
 	       size_t errlen);
 
@@ -174,8 +183,15 @@ const struct gw_stats *gw_get_stats(const struct gw *g);
 void gw_set_stats(struct gw *g, const struct gw_stats *s);
 const struct gw_config *gw_get_config(const struct gw *g);
 uint64_t gw_now(const struct gw *g);
-uint32_t gw_ports_free(const struct gw *g);
+uint32_t gw_ports_free(const struct gw *g);	/* over the whole pool */
 uint64_t gw_spis_free(const struct gw *g);
+/* The pool: its addresses in configured order, and per address the hosts
+ * that hold it and its free ports. gw_pool_index: -1 if not in the pool. */
+size_t gw_pool_count(const struct gw *g);
+uint32_t gw_pool_at(const struct gw *g, size_t i);
+int gw_pool_index(const struct gw *g, uint32_t global);
+uint32_t gw_pool_ports_free(const struct gw *g, size_t i);
+size_t gw_pool_hosts(const struct gw *g, size_t i);
 /* SA map entries the hosts' validations take (SPIs x peers). */
 uint64_t gw_sa_entries(const struct gw *g);
 uint64_t gw_host_sa_entries(const struct host *h);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include "gateway/gw_commands.h"
 #include "gateway/pap_counters.h"
@@ -346,6 +347,25 @@ static int token(const struct gw_commands *c, int argc, char **argv, bool json, 
 	return -EINVAL;
 }
 
+/* hosts [--global G]: all, or those holding G of the pool. */
+static int hosts(const struct gw *g, int argc, char **argv, bool json, FILE *out,
+		 char *err, size_t errlen)
+{
+	uint32_t only = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "--global")) {
+		if (inet_pton(AF_INET, argv[2], &only) != 1 || gw_pool_index(g, only) < 0) {
+			snprintf(err, errlen, "hosts --global %s: not an address of the pool",
+				 argv[2]);
+			return -EINVAL;
+		}
+	} else if (argc != 1) {
+		snprintf(err, errlen, "hosts [--global G]");
+		return -EINVAL;
+	}
+	return answered(view_hosts(out, g, only, json), "hosts", err, errlen);
+}
+
 int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t errlen)
 {
 	const struct gw_commands *c = ctx;
@@ -364,7 +384,7 @@ int gw_command(void *ctx, int nwords, char **words, FILE *out, char *err, size_t
 		return -EINVAL;
 	}
 	if (!strcmp(argv[0], "hosts")) {
-		return answered(view_hosts(out, c->g, json), "hosts", err, errlen);
+		return hosts(c->g, argc, argv, json, out, err, errlen);
 	} else if (!strcmp(argv[0], "sa")) {
 		return answered(view_sas(out, c->g, json), "sa", err, errlen);
 	} else if (!strcmp(argv[0], "stats")) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include "gateway/metrics.h"
 #include "lib/httpd.h"
 #include "lib/log.h"
@@ -102,6 +103,39 @@ static void share(FILE *out, const struct gw *g)
 	       c->sa_table);
 }
 
+/* Per address of the pool (issue 15), labelled global="G". */
+static void pool(FILE *out, const struct gw *g)
+{
+	static const char *const name[3] = {
+		"xdnat_pool_hosts", "xdnat_pool_ports_held", "xdnat_pool_ports_free"
+	};
+	static const char *const help[3] = {
+		"registered hosts holding the global address",
+		"ports of the global address the hosts hold",
+		"ports of the global address free to hand out",
+	};
+
+	for (int k = 0; k < 3; k++) {
+		family(out, name[k], "gauge", help[k]);
+		for (size_t i = 0; i < gw_pool_count(g); i++) {
+			uint32_t a = gw_pool_at(g, i);
+			char gl[INET_ADDRSTRLEN];
+			uint64_t v = 0;
+
+			if (k == 0)
+				v = gw_pool_hosts(g, i);
+			else if (k == 2)
+				v = gw_pool_ports_free(g, i);
+			for (size_t h = 0; k == 1 && h < gw_host_count(g); h++)
+				if (gw_host_at(g, h)->global == a)
+					v += host_port_total(gw_host_at(g, h));
+			inet_ntop(AF_INET, &a, gl, sizeof(gl));
+			fprintf(out, "%s{global=\"%s\"} %llu\n", name[k], gl,
+				(unsigned long long)v);
+		}
+	}
+}
+
 static void dataplane(FILE *out, const struct dataplane_stats *dp)
 {
 	static const struct dataplane_stats none;
@@ -138,6 +172,7 @@ int metrics_render(FILE *out, const struct gw *g, const struct dataplane_stats *
 	family(out, "xdnat_build_info", "gauge", "the release of xdnatd, always 1");
 	fprintf(out, "xdnat_build_info{version=\"%s\"} 1\n", xdnat_version);
 	share(out, g);
+	pool(out, g);
 	pap_totals(out, gw_get_stats(g));
 	pap_by_label(out, gw_get_stats(g));
 	single(out, "xdnat_crl_revoked_certificates", "gauge",

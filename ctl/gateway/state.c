@@ -6,7 +6,7 @@
  * by state_record.c, which documents the byte order and the record layout;
  * this file frames the records into files.
  *
- * state.snap, version 1:
+ * state.snap, version 2 (version 1, with a version 1 meta, still loads):
  *   "XDNATSNP" | u32 version | u64 generation | meta | u32 n_hosts
  *   | n_hosts x (u32 length | host record) | SHA-256 of all bytes before it
  *
@@ -14,7 +14,8 @@
  *   header (24 bytes): "XDNATJNL" | u32 version | u64 generation
  *                      | u32 CRC32 of those 20 bytes
  *   records: u32 payload length | u8 kind | payload | u32 CRC32(kind, payload)
- *   kinds: 1 HOST_PUT (host record), 2 HOST_DEL (u32 client_id), 3 META (meta)
+ *   kinds: 1 HOST_PUT (host record), 2 HOST_DEL (u32 client_id), 4 META_POOL
+ *   (meta version 2, written now), 3 META (meta version 1: read, never written)
  *
  * Generations: each compaction writes snapshot generation g+1, then replaces
  * the journal by an empty one of generation g+1. A journal is replayed only
@@ -50,11 +51,12 @@
 #define SNAP_MAGIC	"XDNATSNP"
 #define JNL_MAGIC	"XDNATJNL"
 #define MAGIC_LEN	8
-#define SNAP_VERSION	1
+#define SNAP_VERSION	2	/* 2: the meta carries the pool (issue 15) */
+#define SNAP_VERSION_V1	1	/* one global; loads as the pool of one */
 #define JNL_VERSION	1
 
 #define SHA_LEN		32
-#define SNAP_HDR_LEN	(MAGIC_LEN + 4 + 8 + META_LEN + 4)
+#define SNAP_HDR_LEN	(MAGIC_LEN + 4 + 8 + META_V1_LEN + 4)	/* the shortest */
 #define JNL_HDR_LEN	(MAGIC_LEN + 4 + 8 + 4)
 #define REC_OVERHEAD	(4 + 1 + 4)		/* length, kind, CRC */
 
@@ -65,6 +67,7 @@ enum rec_kind {
 	REC_HOST_PUT	= 1,
 	REC_HOST_DEL	= 2,
 	REC_META	= 3,
+	REC_META_POOL	= 4,
 };
 
 struct state_store {
@@ -337,7 +340,7 @@ int state_log_del(struct state_store *s, uint32_t client_id)
 
 int state_log_meta(struct state_store *s, const struct state_meta *m)
 {
-	size_t at = rec_begin(s, REC_META);
+	size_t at = rec_begin(s, REC_META_POOL);
 
 	record_put_meta(&s->q, m);
 	return rec_end(s, at, 0);
@@ -596,7 +599,7 @@ static int snap_parse(const struct load_ctx *c, const uint8_t *p, size_t len,
 		return fail(c, -EBADMSG, SNAP_NAME,
 			    "bad magic (not an xdnat snapshot)");
 	version = (uint32_t)le_load(p + MAGIC_LEN, 4);
-	if (version != SNAP_VERSION)
+	if (version != SNAP_VERSION && version != SNAP_VERSION_V1)
 		return fail(c, -EBADMSG, SNAP_NAME,
 			    "unsupported format version %u", version);
 	if (EVP_Digest(p, len - SHA_LEN, md, NULL, EVP_sha256(), NULL) != 1)
@@ -608,7 +611,11 @@ static int snap_parse(const struct load_ctx *c, const uint8_t *p, size_t len,
 	r.len = len - SHA_LEN;
 	r.off = MAGIC_LEN + 4;
 	*gen = get_u64(&r);
-	record_get_meta(&r, &img->meta);
+	if (version == SNAP_VERSION_V1)
+		record_get_meta_v1(&r, &img->meta);
+	else if (record_get_meta(&r, &img->meta))
+		return fail(c, -EBADMSG, SNAP_NAME, "malformed meta at byte %d",
+			    MAGIC_LEN + 4 + 8);
 	n = get_u32(&r);
 	/* Bound the allocation by what the file can actually hold. */
 	if (n > (r.len - r.off) / (4 + HOST_FIXED_LEN))
@@ -741,11 +748,19 @@ static int jnl_record(struct jnl *j, uint8_t kind, const uint8_t *pl,
 		}
 		return jnl_add_op(j, (uint32_t)le_load(pl, 4), kind, pl, plen);
 	case REC_META:
-		if (plen != META_LEN) {
+		if (plen != META_V1_LEN) {
 			*why = "malformed META";
 			return -EBADMSG;
 		}
-		record_get_meta(&r, &j->meta);
+		record_get_meta_v1(&r, &j->meta);
+		j->have_meta = true;
+		return 0;
+	case REC_META_POOL:
+		if (plen < META_MIN_LEN || plen > META_MAX_LEN ||
+		    record_get_meta(&r, &j->meta) || r.off != plen) {
+			*why = "malformed META_POOL";
+			return -EBADMSG;
+		}
 		j->have_meta = true;
 		return 0;
 	default:

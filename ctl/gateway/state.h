@@ -21,9 +21,15 @@
 #include <stdint.h>
 #include "gateway/host.h"
 
+#define STATE_MAX_POOL	16	/* global addresses a state carries */
+
 struct state_meta {
 	uint32_t next_client_id;	/* ids are never reused */
-	uint32_t global;		/* G the state was written for (network order) */
+	uint32_t global;		/* G the state was written for: pool[0] */
+	/* The pool it was written for (network order); a version 1 file
+	 * loads as the pool of one, global. */
+	uint32_t pool[STATE_MAX_POOL];
+	uint8_t n_pool;
 };
 
 struct state_image {

@@ -18,7 +18,10 @@
  *   | n_ports x (global[4] u16 first u16 last)
  *   | n_spis x (global[4] u32 first u32 last)
  *   | n_sas x (peer[4] u32 spi_first u32 spi_last) | reply[reply_len]
- * Meta (8 bytes): u32 next_client_id | global[4]
+ * Meta, version 2 (state.snap version 2, journal kind META_POOL):
+ *   u32 next_client_id | u8 n_pool (1..16) | n_pool x global[4]
+ * Meta, version 1 (state.snap version 1, journal kind META; still read, as
+ * the pool of one): u32 next_client_id | global[4]
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -310,14 +313,36 @@ int state_host_decode(const uint8_t *buf, size_t len, struct host *h)
 
 void record_put_meta(struct buf *b, const struct state_meta *m)
 {
+	uint8_t n = m->n_pool ? m->n_pool : 1;
+
 	put_u32(b, m->next_client_id);
-	put_addr(b, m->global);
+	put_u8(b, n);
+	for (uint8_t i = 0; i < n; i++)
+		put_addr(b, m->n_pool ? m->pool[i] : m->global);
 }
 
-void record_get_meta(struct rd *r, struct state_meta *m)
+int record_get_meta(struct rd *r, struct state_meta *m)
 {
+	memset(m, 0, sizeof(*m));
+	m->next_client_id = get_u32(r);
+	m->n_pool = get_u8(r);
+	if (!m->n_pool || m->n_pool > STATE_MAX_POOL) {
+		r->bad = true;
+		return -EBADMSG;
+	}
+	for (uint8_t i = 0; i < m->n_pool; i++)
+		m->pool[i] = get_addr(r);
+	m->global = m->pool[0];
+	return r->bad ? -EBADMSG : 0;
+}
+
+void record_get_meta_v1(struct rd *r, struct state_meta *m)
+{
+	memset(m, 0, sizeof(*m));
 	m->next_client_id = get_u32(r);
 	m->global = get_addr(r);
+	m->pool[0] = m->global;
+	m->n_pool = 1;
 }
 
 /* ---- enrolment tokens ---------------------------------------------------- */

@@ -15,7 +15,9 @@
 #include "gateway/host.h"
 #include "gateway/state.h"
 
-#define META_LEN	8
+#define META_V1_LEN	8			/* version 1: one global */
+#define META_MIN_LEN	(4 + 1 + 4)		/* version 2: a pool of one */
+#define META_MAX_LEN	(4 + 1 + 4 * STATE_MAX_POOL)
 #define HOST_FIXED_LEN	(1 + 4 + 4 + 4 + 2 * PAP_KEY_LEN + 8 + 4 + 4 + 4 + \
 			 PAP_MAC_LEN + 2 + 3 + 2 + HOST_SERIAL_LEN + 8)
 #define HOST_REC_MAX	(HOST_FIXED_LEN + HOST_MAX_RANGES * (8 + 12) + \
@@ -64,8 +66,11 @@ int record_put_host(struct buf *b, const struct host *h);
  * *reply points into p. 0 or -EBADMSG. */
 int record_parse_host(const uint8_t *p, size_t len, struct host *h,
 		      const uint8_t **reply);
+/* The meta, version 2 (with the pool); get: 0 or -EBADMSG (r->bad set).
+ * get_v1: a version 1 meta, the pool of one. */
 void record_put_meta(struct buf *b, const struct state_meta *m);
-void record_get_meta(struct rd *r, struct state_meta *m);
+int record_get_meta(struct rd *r, struct state_meta *m);
+void record_get_meta_v1(struct rd *r, struct state_meta *m);
 
 /* The enrolment tokens file (tokens.c): "XDTK" | u32 version 1 | u32 n |
  * n x (u32 id | secret[32] | u64 expires | u32 uses_left | u32 lease_hint

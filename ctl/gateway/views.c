@@ -78,49 +78,85 @@ static struct json_object *host_json(const struct gw *g, const struct host *h)
 	return NULL;
 }
 
-static int hosts_json(FILE *out, const struct gw *g)
+/* The free ports of only (0: of the whole pool). */
+static uint32_t ports_free_of(const struct gw *g, uint32_t only)
 {
+	return only ? gw_pool_ports_free(g, (size_t)gw_pool_index(g, only)) : gw_ports_free(g);
+}
+
+static int hosts_json(FILE *out, const struct gw *g, uint32_t only)
+{
+	char gl[INET_ADDRSTRLEN];
 	struct json_object *doc = json_doc_new(), *hosts = NULL;
 	bool ok = doc && json_put(doc, "hosts", hosts = json_object_new_array());
 
 	for (size_t i = 0; ok && i < gw_host_count(g); i++)
-		ok = json_put(hosts, NULL, host_json(g, gw_host_at(g, i)));
-	ok = ok && json_put_u64(doc, "ports_free", gw_ports_free(g)) &&
+		if (!only || gw_host_at(g, i)->global == only)
+			ok = json_put(hosts, NULL, host_json(g, gw_host_at(g, i)));
+	if (only)
+		ok = ok && json_put_str(doc, "global", ip(only, gl));
+	ok = ok && json_put_u64(doc, "ports_free", ports_free_of(g, only)) &&
 	     json_put_u64(doc, "spis_free", gw_spis_free(g));
 	return json_doc_finish(out, doc, ok);
 }
 
-int view_hosts(FILE *out, const struct gw *g, bool json)
+/* Below the table: what is free, of one G (a pool of one, or --global G),
+ * else a line per G of the pool and the totals. */
+static void hosts_footer(FILE *out, const struct gw *g, uint32_t only, size_t n)
 {
-	char a[INET_ADDRSTRLEN], gl[INET_ADDRSTRLEN], pl[512], sl[512];
-	size_t n = gw_host_count(g);
+	char gl[INET_ADDRSTRLEN];
+	size_t pool = gw_pool_count(g);
+
+	if (only || pool == 1) {
+		fprintf(out, "%zu host(s); %u ports and %llu SPIs of %s free\n", n,
+			ports_free_of(g, only), (unsigned long long)gw_spis_free(g),
+			ip(only ? only : gw_pool_at(g, 0), gl));
+		return;
+	}
+	for (size_t i = 0; i < pool; i++)
+		fprintf(out, "%s: %zu host(s), %u ports free\n", ip(gw_pool_at(g, i), gl),
+			gw_pool_hosts(g, i), gw_pool_ports_free(g, i));
+	fprintf(out, "%zu host(s); %u ports of %zu addresses and %llu SPIs free\n", n,
+		gw_ports_free(g), pool, (unsigned long long)gw_spis_free(g));
+}
+
+int view_hosts(FILE *out, const struct gw *g, uint32_t only, bool json)
+{
+	char a[INET_ADDRSTRLEN], pl[512], sl[512];
+	bool pooled = gw_pool_count(g) > 1;	/* one G: it is in the footer */
+	size_t n = 0;
 	struct table *t;
 
 	if (json)
-		return hosts_json(out, g);
-	t = table_new(6);
+		return hosts_json(out, g, only);
+	t = table_new(pooled ? 7 : 6);
 	table_add(t, "CLIENT");
 	table_add(t, "ADDRESS");
+	if (pooled)
+		table_add(t, "GLOBAL");
 	table_add(t, "LEASE");
 	table_add(t, "SAS");
 	table_add(t, "PORTS");
 	table_add(t, "SPIS");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < gw_host_count(g); i++) {
 		const struct host *h = gw_host_at(g, i);
 
+		if (only && h->global != only)
+			continue;
+		n++;
 		port_list(h, pl, sizeof(pl));
 		spi_list(h, sl, sizeof(sl));
 		table_add(t, "%u", h->client_id);
 		table_add(t, "%s", ip(h->addr, a));
+		if (pooled)
+			table_add(t, "%s", ip(h->global, a));
 		table_add(t, "%llus", (unsigned long long)left(g, h));
 		table_add(t, "%u", h->n_sas);
 		table_add(t, "%s", pl);
 		table_add(t, "%s", sl);
 	}
 	table_print(t, out);
-	fprintf(out, "%zu host(s); %u ports and %llu SPIs of %s free\n", n,
-		gw_ports_free(g), (unsigned long long)gw_spis_free(g),
-		ip(gw_get_config(g)->global, gl));
+	hosts_footer(out, g, only, n);
 	return 0;
 }
 
@@ -278,6 +314,48 @@ static void dataplane_table(FILE *out, const struct dataplane_stats *dp)
 	table_print(t, out);
 }
 
+/* "pool": per G its hosts, free ports, and the free SPIs its hosts may
+ * take: one space across the pool, so the same for every G. */
+static struct json_object *pool_json(const struct gw *g)
+{
+	struct json_object *a = json_object_new_array();
+	char gl[INET_ADDRSTRLEN];
+	bool ok = a;
+
+	for (size_t i = 0; ok && i < gw_pool_count(g); i++) {
+		struct json_object *o = json_object_new_object();
+
+		ok = json_put(a, NULL, o) && json_put_str(o, "global", ip(gw_pool_at(g, i), gl)) &&
+		     json_put_u64(o, "hosts", gw_pool_hosts(g, i)) &&
+		     json_put_u64(o, "ports_free", gw_pool_ports_free(g, i)) &&
+		     json_put_u64(o, "spis_free", gw_spis_free(g));
+	}
+	if (ok)
+		return a;
+	json_object_put(a);
+	return NULL;
+}
+
+/* The pool below the counters: a row per G. */
+static void pool_table(FILE *out, const struct gw *g)
+{
+	char gl[INET_ADDRSTRLEN];
+	struct table *t = table_new(4);
+
+	table_add(t, "GLOBAL");
+	table_add(t, "HOSTS");
+	table_add(t, "PORTS_FREE");
+	table_add(t, "SPIS_FREE");
+	for (size_t i = 0; i < gw_pool_count(g); i++) {
+		table_add(t, "%s", ip(gw_pool_at(g, i), gl));
+		table_add(t, "%zu", gw_pool_hosts(g, i));
+		table_add(t, "%u", gw_pool_ports_free(g, i));
+		table_add(t, "%llu", (unsigned long long)gw_spis_free(g));
+	}
+	fprintf(out, "\n");
+	table_print(t, out);
+}
+
 int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 	       bool json)
 {
@@ -289,6 +367,7 @@ int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 	if (json) {
 		doc = json_doc_new();
 		return json_doc_finish(out, doc, doc && json_put_u64(doc, "hosts", gw_host_count(g)) &&
+				 json_put(doc, "pool", pool_json(g)) &&
 				 json_put(doc, "pap", pap_json(s)) && dataplane_json(doc, dp));
 	}
 	pap_totals(s, totals);
@@ -324,6 +403,7 @@ int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,
 		table_add(t, "%llu", (unsigned long long)dp->nexthop_failed);
 	}
 	table_print(t, out);
+	pool_table(out, g);
 	dataplane_table(out, dp);
 	return 0;
 }
@@ -390,12 +470,16 @@ static struct json_object *host_dump_json(const struct gw *g, const struct host 
 int view_state_dump(FILE *out, const struct gw *g, const struct state_meta *m,
 		    uint64_t written)
 {
-	struct json_object *doc = json_doc_new(), *meta = NULL, *hosts = NULL;
+	struct json_object *doc = json_doc_new(), *meta = NULL, *hosts = NULL, *pool = NULL;
 	char gl[INET_ADDRSTRLEN];
 	bool ok = doc && json_put(doc, "meta", meta = json_object_new_object()) &&
 		  json_put_u64(meta, "next_client_id", m->next_client_id) &&
 		  json_put_str(meta, "global", ip(m->global, gl)) &&
-		  json_put_u64(meta, "state_written", written) &&
+		  json_put(meta, "pool", pool = json_object_new_array());
+
+	for (unsigned int i = 0; ok && i < m->n_pool; i++)
+		ok = json_put_str(pool, NULL, ip(m->pool[i], gl));
+	ok = ok && json_put_u64(meta, "state_written", written) &&
 		  json_put_u64(meta, "now", gw_now(g)) &&
 		  json_put(doc, "hosts", hosts = json_object_new_array());
 

@@ -14,7 +14,8 @@
 #include "gateway/dataplane.h"
 #include "gateway/gateway.h"
 
-int view_hosts(FILE *out, const struct gw *g, bool json);
+/* only: the hosts of that G of the pool (and its free ports); 0: all. */
+int view_hosts(FILE *out, const struct gw *g, uint32_t only, bool json);
 int view_sas(FILE *out, const struct gw *g, bool json);
 /* dp: the data-plane counters, NULL when xdnatd runs without a data plane. */
 int view_stats(FILE *out, const struct gw *g, const struct dataplane_stats *dp,

@@ -25,9 +25,10 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: xdnatctl [--socket PATH] [--alloc-log FILE] [--bpffs DIR] [--json] COMMAND\n\n"
 		"commands:\n"
-		"  hosts        registered hosts, their leases, ports and SPIs\n"
+		"  hosts [--global G]\n"
+		"               registered hosts (of G of the pool), their leases, ports, SPIs\n"
 		"  sa           the established-SA table (validated external peers)\n"
-		"  stats        counters\n"
+		"  stats        counters, and hosts, free ports and SPIs per global address\n"
 		"  free CLIENT  free everything a host holds and forget it\n"
 		"  ca           the CA certificate chain (PEM) for external peers to trust\n"
 		"  crl          the CA's certificate revocation list (PEM)\n"

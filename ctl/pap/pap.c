@@ -106,7 +106,8 @@ struct pap_schema {
 
 static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_REGISTER] = ROW(.p[PAP_P_PUBKEY] = ONE, .p[PAP_P_LEASE] = OPT,
-			     .p[PAP_P_COOKIE] = OPT, .p[PAP_P_TOKEN_ID] = OPT),
+			     .p[PAP_P_COOKIE] = OPT, .p[PAP_P_TOKEN_ID] = OPT,
+			     .p[PAP_P_GLOBAL_ADDR] = OPT),
 	[PAP_REGISTER_REPLY] = ROW(.p[PAP_P_GLOBAL_ADDR] = SOME(PAP_MAX_RANGES),
 				   .p[PAP_P_LEASE] = ONE,
 				   .p[PAP_P_PUBKEY] = ONE,

@@ -63,6 +63,14 @@ check "pin directory is on a BPF filesystem inside the netns" bash -c \
 probe a phase1
 check "xdnatctl hosts --json shows the host and its ports" bash -c \
 	"'$CTL' --socket '$SOCK' hosts --json | grep -q '\"address\":\"10.0.0.11\",\"global\":\"198.51.100.1\"'"
+check "xdnatctl hosts --global G: the host holding G, and G named" bash -c \
+	"'$CTL' --socket '$SOCK' hosts --global 198.51.100.1 --json |
+	 grep '\"address\":\"10.0.0.11\"' | grep -q '\"global\":\"198.51.100.1\",\"ports_free\"'"
+check "xdnatctl hosts --global of an address not in the pool: refused" bash -c \
+	"! '$CTL' --socket '$SOCK' hosts --global 192.0.2.9 2>/dev/null"
+check "xdnatctl stats: hosts and free ports per address of the pool" bash -c \
+	"'$CTL' --socket '$SOCK' stats --json | grep -qE '\"pool\":\\[\\{\"global\":\"198.51.100.1\",\"hosts\":[1-9],\"ports_free\":[0-9]+,' &&
+	 '$CTL' --socket '$SOCK' stats | grep -qE '^198\\.51\\.100\\.1 +[1-9] +[0-9]+ +[0-9]+$'"
 check "xdnatctl sa shows the validated peer" bash -c \
 	"'$CTL' --socket '$SOCK' sa | grep -q 203.0.113.10"
 check "xdnatctl stats counts the requests" bash -c \

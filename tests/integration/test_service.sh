@@ -14,6 +14,12 @@ check_man "$BUILD" "$BUILD/man"
 check_example_conf "$BUILD" "$ROOT/dist/xdnatd.conf"
 check_journal_priority "$BUILD"
 check_kernel_probe "$BUILD"
+# issue 15: a pool is refused before anything is touched, with one line
+check "xdnatd --global A,B --global C: exit 2, one line, no state directory" bash -c \
+	"out=\$('$BUILD/xdnatd' --global 198.51.100.1,198.51.100.2 --global 198.51.100.3 \
+		--state-dir '$TMP/pool-st' --socket '$TMP/pool.sock' 2>&1); [ \$? = 2 ] &&
+	 [ \"\$out\" = 'xdnatd: a pool of 3 addresses needs data-plane support for several G (issue 15); configure one --global' ] &&
+	 [ ! -e '$TMP/pool-st' ]"
 
 ns_add svc NS
 example_conf "$ROOT/dist/xdnatd.conf" example

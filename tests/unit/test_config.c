@@ -338,9 +338,15 @@ static void test_argv_overrides_the_file(void **state)
 
 /* "--global 1.2.3.4 FLAG VALUE" refused with "bad value for FLAG: 'VALUE'"
  * and what the key takes. */
+#define POOL_EXPECTS	" (ADDR, A,B or A/28..32, 16 at most, none twice)"
+
 static const char *const bad_values[][3] = {
-	{ "--global", "0.0.0.0", "" },
-	{ "--global", "198.51.100", "" },
+	{ "--global", "0.0.0.0", POOL_EXPECTS },
+	{ "--global", "198.51.100", POOL_EXPECTS },
+	{ "--global", "198.51.100.0/27", POOL_EXPECTS },	/* 32: more than 16 */
+	{ "--global", "198.51.100.4/28", POOL_EXPECTS },	/* not the prefix's first */
+	{ "--global", "198.51.100.1,198.51.100.1", POOL_EXPECTS },
+	{ "--global", "198.51.100.1,x", POOL_EXPECTS },
 	{ "--internal", "::1", "" },
 	{ "--ports", "9-2", " (LO-HI, 1 to 65535)" },
 	{ "--ports", "0-10", " (LO-HI, 1 to 65535)" },
@@ -592,6 +598,47 @@ static void test_help(void **state)
 	free(docs);
 }
 
+/* issue 15: --global a pool (repeated, a list, a prefix; the file the same,
+ * the command line replacing the file's); more than one is refused with
+ * one line until the data plane knows several G. */
+static void test_global_pool(void **state)
+{
+	static const char *const refusal = "a pool of %u addresses needs data-plane "
+		"support for several G (issue 15); configure one --global";
+	struct fx *f = *state;
+	char want[256];
+
+	assert_int_equal(load(f, "--global", "198.51.100.7/32"), 0);
+	assert_int_equal(f->cfg.gw.n_pool, 1);
+	assert_int_equal(f->cfg.gw.global, addr("198.51.100.7"));
+
+	assert_int_equal(load(f, "--global", "198.51.100.1,198.51.100.2",
+			      "--global", "198.51.100.9"), -1);
+	snprintf(want, sizeof(want), refusal, 3);
+	assert_string_equal(f->err, want);
+	assert_int_equal(f->cfg.gw.n_pool, 3);
+	assert_int_equal(f->cfg.gw.pool[2], addr("198.51.100.9"));
+
+	assert_int_equal(load(f, "--global", "198.51.100.16/28"), -1);
+	snprintf(want, sizeof(want), refusal, 16);
+	assert_string_equal(f->err, want);
+	assert_int_equal(f->cfg.gw.pool[0], addr("198.51.100.16"));
+	assert_int_equal(f->cfg.gw.pool[15], addr("198.51.100.31"));
+
+	/* 16 and one more: over what REGISTER_REPLY names */
+	assert_int_equal(load(f, "--global", "198.51.100.16/28", "--global", "192.0.2.1"), -1);
+	assert_non_null(strstr(f->err, "bad value for --global: '192.0.2.1'"));
+
+	/* the file's key the same, repeatable; --global on the line replaces it */
+	write_file(f->conf, "global = 203.0.113.1\nglobal = 203.0.113.2/32\n");
+	assert_int_equal(load(f, "--config", "@CONF"), -1);
+	snprintf(want, sizeof(want), refusal, 2);
+	assert_string_equal(f->err, want);
+	assert_int_equal(load(f, "--config", "@CONF", "--global", "192.0.2.1"), 0);
+	assert_int_equal(f->cfg.gw.n_pool, 1);
+	assert_int_equal(f->cfg.gw.global, addr("192.0.2.1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +653,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_after_the_file_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crl_and_budget_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_pool, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -92,6 +92,11 @@ static void test_render(void **state)
 	assert_int_equal(sample(text, "xdnat_hosts"), 1);
 	assert_int_equal(sample(text, "xdnat_ports_held"), 64);
 	assert_int_equal(sample(text, "xdnat_ports_free"), 1000 - 64);
+	/* issue 15: the same per address of the pool, a pool of one here */
+	assert_int_equal(sample(text, "xdnat_pool_hosts{global=\"198.51.100.1\"}"), 1);
+	assert_int_equal(sample(text, "xdnat_pool_ports_held{global=\"198.51.100.1\"}"), 64);
+	assert_int_equal(sample(text, "xdnat_pool_ports_free{global=\"198.51.100.1\"}"),
+			 1000 - 64);
 	assert_int_equal(sample(text, "xdnat_pap_requests_total{type=\"register\"}"),
 			 gw_get_stats(f->g)->requests[PAP_REGISTER]);
 	assert_int_equal(sample(text, "xdnat_pap_requests_total{type=\"port\"}"), 1);

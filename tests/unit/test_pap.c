@@ -36,7 +36,8 @@ struct occ {
 
 static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 	[PAP_REGISTER] = { [PAP_P_PUBKEY] = { 1, 1 }, [PAP_P_LEASE] = { 0, 1 },
-			   [PAP_P_COOKIE] = { 0, 1 }, [PAP_P_TOKEN_ID] = { 0, 1 } },
+			   [PAP_P_COOKIE] = { 0, 1 }, [PAP_P_TOKEN_ID] = { 0, 1 },
+			   [PAP_P_GLOBAL_ADDR] = { 0, 1 } },
 	[PAP_REGISTER_REPLY] = { [PAP_P_GLOBAL_ADDR] = { 1, 16 },
 				 [PAP_P_LEASE] = { 1, 1 },
 				 [PAP_P_PUBKEY] = { 1, 1 },

@@ -397,7 +397,8 @@ static void test_snapshot_roundtrip(void **state)
 static void test_journal_replay(void **state)
 {
 	struct fx *f = *state;
-	struct state_meta m1 = { 4, 0x01020304 }, m2 = { 9, 0x01020304 };
+	struct state_meta m1 = { .next_client_id = 4, .global = 0x01020304 };
+	struct state_meta m2 = { .next_client_id = 9, .global = 0x01020304 };
 	struct host h[4], a2, d, want[3];
 
 	rng_seed(2);
@@ -539,7 +540,7 @@ static void test_commit_failure_retry(void **state)
 static void test_compaction(void **state)
 {
 	struct fx *f = *state;
-	struct state_meta m = { 20, 0x0a000001 };
+	struct state_meta m = { .next_client_id = 20, .global = 0x0a000001 };
 	struct host h[6];
 	size_t len1, len2;
 	uint8_t *snap1, *snap2;
@@ -592,7 +593,7 @@ static void test_compaction(void **state)
 static void test_interrupted_compaction(void **state)
 {
 	struct fx *f = *state;
-	struct state_meta m = { 5, 0 };
+	struct state_meta m = { .next_client_id = 5, .global = 0 };
 	struct host h[3];
 	uint8_t *old;
 	size_t len;
@@ -630,7 +631,7 @@ static void test_interrupted_compaction(void **state)
 static void test_wants_compaction(void **state)
 {
 	struct fx *f = *state;
-	struct state_meta m = { 1, 0 };
+	struct state_meta m = { .next_client_id = 1, .global = 0 };
 
 	assert_int_equal(reload(f), 0);
 	for (uint32_t id = 1; id <= 10000; id++) {
@@ -838,7 +839,7 @@ static void test_journal_fuzz(void **state)
 static void test_snapshot_damage(void **state)
 {
 	struct fx *f = *state;
-	struct state_meta m = { 3, 0x0a000002 };
+	struct state_meta m = { .next_client_id = 3, .global = 0x0a000002 };
 	struct host h[3];
 	uint8_t *snap, *prev, *bad;
 	size_t len, plen;

@@ -145,7 +145,7 @@ static void test_hosts_json(void **state)
 	struct json_object *doc, *hosts, *h, *ports;
 
 	populate(f);
-	assert_int_equal(view_hosts(capture_open(&c), f->g, true), 0);
+	assert_int_equal(view_hosts(capture_open(&c), f->g, 0, true), 0);
 	doc = parse_answer(capture_close(&c));
 	assert_keys(doc, doc_keys);
 	assert_schema(doc);
@@ -190,7 +190,7 @@ static void test_hosts_json_bytes(void **state)
 	struct capture c;
 	char want[512];
 
-	assert_int_equal(view_hosts(capture_open(&c), f->g, true), 0);
+	assert_int_equal(view_hosts(capture_open(&c), f->g, 0, true), 0);
 	snprintf(want, sizeof(want), "{\"schema\":1,\"version\":\"%s\",\"hosts\":[],"
 		 "\"ports_free\":1000,\"spis_free\":4294963200}\n", xdnat_version);
 	assert_string_equal(capture_close(&c), want);
@@ -240,7 +240,7 @@ static void test_sas_json(void **state)
 }
 
 static const char *const stats_keys[] = {
-	"schema", "version", "hosts", "pap", "dataplane", "dataplane_sync_errors",
+	"schema", "version", "hosts", "pool", "pap", "dataplane", "dataplane_sync_errors",
 	"dataplane_neigh_failures", "dataplane_nexthop_events", "dataplane_nexthop_resolved",
 	"dataplane_nexthop_failed", NULL
 };
@@ -409,7 +409,7 @@ static void test_text_views(void **state)
 	char *t;
 
 	populate(f);
-	assert_int_equal(view_hosts(capture_open(&c), f->g, false), 0);
+	assert_int_equal(view_hosts(capture_open(&c), f->g, 0, false), 0);
 	t = capture_close(&c);
 	assert_line(t, "CLIENT  ADDRESS    LEASE  SAS  PORTS                    SPIS");
 	assert_line(t, "1       10.0.0.11  53s    1    20000-20063,20064-20079  0x1000-0x107f");
@@ -459,8 +459,8 @@ static void test_state_dump(void **state)
 {
 	static const char *const doc_keys[] = { "schema", "version", "meta", "hosts", "ports_free",
 						"spis_free", NULL };
-	static const char *const meta_keys[] = { "next_client_id", "global", "state_written",
-						 "now", NULL };
+	static const char *const meta_keys[] = { "next_client_id", "global", "pool",
+						 "state_written", "now", NULL };
 	static const char *const host_keys[] = {
 		"client_id", "address", "global", "lease_seconds", "lease_remaining", "ports",
 		"spis", "natt_port", "validated_peers", "lease_expires", "cert_serial",
@@ -485,6 +485,9 @@ static void test_state_dump(void **state)
 	assert_keys(meta, meta_keys);
 	assert_int_equal(num(meta, "next_client_id"), 3);
 	assert_string_equal(str(meta, "global"), "198.51.100.1");
+	assert_int_equal(json_object_array_length(member(meta, "pool", json_type_array)), 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(
+		member(meta, "pool", json_type_array), 0)), "198.51.100.1");
 	assert_int_equal(num(meta, "state_written"), 999990);
 	assert_int_equal(num(meta, "now"), f->now);
 	hosts = member(doc, "hosts", json_type_array);
