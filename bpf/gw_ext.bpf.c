@@ -69,7 +69,7 @@ static __always_inline int ttl_expired(struct xdp_md *ctx, const struct xdnat_cf
 static __always_inline int forward(struct xdp_md *ctx, const struct xdnat_cfg *cfg,
 				   const struct xdnat_owner *owner, struct iphdr *iph)
 {
-	struct bpf_fib_lookup p;
+	struct bpf_fib_lookup p = {};
 	__u32 tot_len = bpf_ntohs(iph->tot_len);
 	__u16 frag = bpf_ntohs(iph->frag_off);
 	__u8 tos = iph->tos;

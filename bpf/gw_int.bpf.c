@@ -371,7 +371,7 @@ static __always_inline int route_out(struct xdp_md *ctx, const struct xdnat_cfg 
 {
 	__u32 inner_len = bpf_ntohs(iph->tot_len), slot;
 	struct xdnat_nexthop *e;
-	struct bpf_fib_lookup p;
+	struct bpf_fib_lookup p = {};
 	__u64 now;
 	int r;
 
@@ -424,7 +424,7 @@ static __always_inline int hairpin(struct xdp_md *ctx, const struct xdnat_cfg *c
 	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor nh = { .pos = iph };
 	struct xdnat_owner owner = {}, *fo;
-	struct bpf_fib_lookup p;
+	struct bpf_fib_lookup p = {};
 	__u32 inner_len, l4_len;
 	bool fast;
 	__u16 frag;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/vfs.h>
+#include <arpa/inet.h>
 #include <linux/magic.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -217,8 +218,10 @@ static int probe_decap_l3(void)
 /*
  * NDA_FLAGS_EXT (Linux 5.16, with NTF_EXT_MANAGED) is validated against its
  * mask: a bit outside it is EINVAL there, while an older kernel ignores
- * the attribute and fails the (absent) device. Nothing is ever created:
- * no NLM_F_CREATE, no such device.
+ * the attribute and fails the (absent) device. The request names an
+ * address (TEST-NET-1): without one, neigh_add() answers EINVAL before it
+ * looks at the device, on 5.15 too. Nothing is ever created: no
+ * NLM_F_CREATE, no such device.
  */
 static int probe_neigh_managed(void)
 {
@@ -232,6 +235,7 @@ static int probe_neigh_managed(void)
 		return err;
 	ndm->ndm_family = AF_INET;
 	ndm->ndm_ifindex = INT_MAX;
+	mnl_attr_put_u32(h, NDA_DST, htonl(0xc0000201));
 	mnl_attr_put_u32(h, NDA_FLAGS_EXT, 1u << 31);
 	err = nl_request(nl, h);
 	nl_close(nl);
@@ -349,4 +353,13 @@ enum kfeat_state kfeat_state(const struct kfeat_set *s, enum kfeat_kind kind)
 		if (s->f[i].kind == kind)
 			return s->f[i].state;
 	return KFEAT_UNKNOWN;
+}
+
+bool kfeat_has(enum kfeat_kind kind)
+{
+	struct kfeat_set s;
+
+	kfeat_init(&s, "xdnat");
+	return !kfeat_need(&s, kind, 0, 0, true, "") && !kfeat_probe(&s) &&
+	       kfeat_state(&s, kind) == KFEAT_PRESENT;
 }

@@ -69,6 +69,9 @@ int kfeat_need_object(struct kfeat_set *s, const char *name, const void *elf, si
 int kfeat_probe(struct kfeat_set *s);
 /* The state of the first need of kind; UNKNOWN when not needed. */
 enum kfeat_state kfeat_state(const struct kfeat_set *s, enum kfeat_kind kind);
+/* One optional feature (XDP_FRAGS, DECAP_L3, NEIGH_MANAGED) probed alone:
+ * true when present. For the tests' loaders, to pick what xdnatd would. */
+bool kfeat_has(enum kfeat_kind kind);
 
 /* ---- the verdict (kfeat_report.c) ----------------------------------------- */
 

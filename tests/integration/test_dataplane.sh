@@ -410,9 +410,10 @@ stop_pid "$DAEMON" TERM
 
 # --- a map of another size is not silently reused; --unload -------------------------------------
 out=$(ip netns exec "$GW" "$XDNATD" "${DP_FLAGS[@]}" --sa-entries 4096 --foreground 2>&1); rc=$?
+# out as an argument: its fallback warnings have apostrophes (a NIC's MTU)
 check "--sa-entries change over existing pins: exit 1, says to --unload" \
-	bash -c "[ $rc -eq 1 ] && grep -q 'xdnat_sa was pinned by BPF objects of another layout or size' <<<'$out' && \
-		 grep -q -- 'xdnatd --unload' <<<'$out'"
+	bash -c '[ "$1" -eq 1 ] && grep -q "xdnat_sa was pinned by BPF objects of another layout or size" <<<"$2" &&
+		 grep -q -- "xdnatd --unload" <<<"$2"' _ "$rc" "$out"
 out=$(ip netns exec "$GW" "$XDNATD" --unload --ext-if ext0 --int-if int0 --bpffs "$BPFFS" 2>&1); rc=$?
 sed 's/^/    /' <<<"$out"
 check "--unload: exit 0, programs detached, pins removed" \

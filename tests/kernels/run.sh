@@ -7,11 +7,17 @@
 # "N passed, N failed" line; exits non-zero on any failure.
 #
 # Kernels are Debian packages (KERNEL_PKGS, metapackages resolved to their
-# image package), fetched with apt-get download into build/kernels/ and
-# extracted there with dpkg-deb -x: nothing is installed.
+# image package), fetched with apt-get download into build/kernels/, and
+# Ubuntu ones (ubuntu:KVER), fetched from the Ubuntu archive with curl and
+# checked against the SHA256 sums pinned in tests/kernels/ubuntu.sha256;
+# all extracted there with dpkg-deb -x: nothing is installed.
 #
-#   KERNEL_PKGS     packages to boot (default: linux-image-amd64 linux-image-6.12-amd64)
+#   KERNEL_PKGS     what to boot (default: ubuntu:5.15.0-25-generic, Ubuntu
+#                   22.04's kernel, then linux-image-amd64 linux-image-6.12-amd64)
+#   UBUNTU_MIRROR   where the Ubuntu packages come from (default
+#                   http://archive.ubuntu.com/ubuntu)
 #   KERNEL_TIMEOUT  hard limit per kernel in seconds (default 900)
+#   KERNEL_JOBS     guests at once (default: the number of CPUs)
 #   QEMU_MEM QEMU_SMP  guest memory (MiB, default 2048) and CPUs (default 2)
 #   KERNEL_SUITES   only these suites (names, comma separated; default all)
 #   KERNEL_REPEAT   run each suite this many times (default 1): flakes
@@ -22,8 +28,10 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/tests/kernels
 CACHE=$ROOT/build/kernels
-KERNEL_PKGS=${KERNEL_PKGS:-linux-image-amd64 linux-image-6.12-amd64}
+KERNEL_PKGS=${KERNEL_PKGS:-ubuntu:5.15.0-25-generic linux-image-amd64 linux-image-6.12-amd64}
+UBUNTU_MIRROR=${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
 KERNEL_TIMEOUT=${KERNEL_TIMEOUT:-900}
+KERNEL_JOBS=${KERNEL_JOBS:-$(nproc)}
 QEMU_MEM=${QEMU_MEM:-2048}
 QEMU_SMP=${QEMU_SMP:-2}
 KERNEL_SUITES=${KERNEL_SUITES:-}
@@ -32,14 +40,16 @@ KERNEL_INTEGRATION=${KERNEL_INTEGRATION:-}
 # What the initramfs needs to mount the 9p root (built in on some kernels).
 BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
 
-QEMU_PID=
+declare -A GUEST=()	# running guests: timeout's PID -> index in KVERS
 STAGE=
 
 cleanup() {
+	local pid
 	set +e
-	if [ -n "$QEMU_PID" ]; then
-		kill -TERM "$QEMU_PID" 2>/dev/null && wait "$QEMU_PID" 2>/dev/null
-	fi
+	# timeout passes the TERM on to its QEMU
+	for pid in "${!GUEST[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
 	[ -n "$STAGE" ] && rm -rf "$STAGE"
 }
 trap cleanup EXIT
@@ -55,7 +65,25 @@ image_pkg() {
 	echo "${dep:-$1}"
 }
 
-# fetch PKG: download (cached) and extract into TREE.
+# extract TREE DEB...: the packages unpacked into TREE (again when one of
+# them is newer than the last extraction), modules.dep built there.
+extract() {
+	local tree=$1 deb stale=
+	shift
+	TREE=$tree
+	[ -e "$tree/.extracted" ] || stale=1
+	for deb; do [ "$deb" -nt "$tree/.extracted" ] && stale=1; done
+	[ -n "$stale" ] || return 0
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	for deb; do
+		dpkg-deb -x "$deb" "$tree" || die "dpkg-deb -x $deb failed"
+	done
+	depmod -b "$tree" "$(ls "$tree/lib/modules")" || die "depmod on $tree failed"
+	touch "$tree/.extracted"
+}
+
+# fetch PKG: a Debian package, downloaded (cached) with apt-get and extracted.
 fetch() {
 	local pkg=$1 deb
 	deb=$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | tail -n 1)
@@ -66,14 +94,31 @@ fetch() {
 		deb=$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | tail -n 1)
 		[ -n "$deb" ] || die "apt-get download $pkg left no .deb in $CACHE"
 	fi
-	TREE=$CACHE/$pkg
-	if [ ! -e "$TREE/.extracted" ] || [ "$deb" -nt "$TREE/.extracted" ]; then
-		rm -rf "$TREE"
-		mkdir -p "$TREE"
-		dpkg-deb -x "$deb" "$TREE" || die "dpkg-deb -x $deb failed"
-		depmod -b "$TREE" "$(ls "$TREE/lib/modules")" || die "depmod on $TREE failed"
-		touch "$TREE/.extracted"
-	fi
+	extract "$CACHE/$pkg" "$deb"
+}
+
+# fetch_ubuntu KVER: the packages of KVER listed in ubuntu.sha256, downloaded
+# from UBUNTU_MIRROR (cached), each checked against its pinned SHA256 (there
+# is no Ubuntu keyring on Debian), extracted into one tree.
+fetch_ubuntu() {
+	local kver=$1 sum path deb debs=()
+	while read -r sum path; do
+		case "$sum" in '#'* | '') continue ;; esac
+		case "${path##*/}" in *"-${kver}_"*) ;; *) continue ;; esac
+		deb=$CACHE/${path##*/}
+		if [ ! -e "$deb" ]; then
+			curl -fsS --retry 3 -o "$deb.part" "$UBUNTU_MIRROR/$path" ||
+				die "cannot download $UBUNTU_MIRROR/$path"
+			mv "$deb.part" "$deb"
+		fi
+		if ! echo "$sum  $deb" | sha256sum -c --status; then
+			rm -f "$deb"
+			die "${deb##*/}: SHA256 differs from tests/kernels/ubuntu.sha256 (removed)"
+		fi
+		debs+=("$deb")
+	done < "$HERE/ubuntu.sha256"
+	[ ${#debs[@]} -gt 0 ] || die "ubuntu:$kver: no packages in tests/kernels/ubuntu.sha256"
+	extract "$CACHE/ubuntu-$kver" "${debs[@]}"
 }
 
 # initramfs TREE KVER: busybox, /init and the boot modules (decompressed, in
@@ -112,28 +157,47 @@ initramfs() {
 	STAGE=
 }
 
-# boot TREE KVER OUT: one guest, results into OUT; returns once it is off.
-boot() {
-	local tree=$1 kver=$2 out=$3 rc
-	initramfs "$tree" "$kver"
+# start I: boots guest I (TREES, KVERS, INITRDS) in the background, its
+# results into build/kernels/results/KVER; GUEST and START record it.
+start() {
+	local i=$1 tree=${TREES[$1]} kver=${KVERS[$1]} out=$CACHE/results/${KVERS[$1]}
+	rm -rf "$out"
+	mkdir -p "$out"
+	echo "== ${METAS[$i]}: booting $kver under QEMU (TCG)"
+	START[$i]=$(date +%s)
 	timeout -k 10 "$KERNEL_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max \
 		-m "$QEMU_MEM" -smp "$QEMU_SMP" -nodefaults -no-reboot -display none \
 		-serial "file:$out/console.log" \
-		-kernel "$tree/boot/vmlinuz-$kver" -initrd "$INITRD" \
+		-kernel "$tree/boot/vmlinuz-$kver" -initrd "${INITRDS[$i]}" \
 		-append "console=ttyS0 panic=-1 loglevel=4 tk.init=$HERE/guest-init.sh tk.root=$ROOT tk.tree=$tree${KERNEL_SUITES:+ tk.suites=$KERNEL_SUITES} tk.repeat=$KERNEL_REPEAT${KERNEL_INTEGRATION:+ tk.integ=$KERNEL_INTEGRATION}" \
 		-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
 		-fsdev "local,id=result,path=$out,security_model=none" \
 		-device virtio-9p-pci,fsdev=result,mount_tag=result \
 		> "$out/qemu.log" 2>&1 &
-	QEMU_PID=$!
-	wait "$QEMU_PID"
+	GUEST[$!]=$i
+}
+
+# reap: waits for the next guest to power off and records how it went.
+reap() {
+	local pid rc i out secs why
+	wait -n -p pid "${!GUEST[@]}"
 	rc=$?
-	QEMU_PID=
-	return $rc
+	[ -n "$pid" ] || return 0
+	i=${GUEST[$pid]}
+	unset "GUEST[$pid]"
+	out=$CACHE/results/${KVERS[$i]}
+	secs=$(($(date +%s) - START[i]))
+	echo "$secs" > "$out/seconds"
+	if [ ! -e "$out/done" ]; then
+		why="the guest did not finish (exit $rc$([ $rc = 124 ] && echo ", timeout ${KERNEL_TIMEOUT}s"))"
+		printf 'boot\tFAIL\t%s\tsee %s\n' "$why" "$out/console.log" >> "$out/results.tsv"
+	fi
+	echo "   ${KVERS[$i]}: ${secs}s; logs in $out"
 }
 
 [[ $KERNEL_REPEAT =~ ^[1-9][0-9]*$ ]] || die "KERNEL_REPEAT=$KERNEL_REPEAT: not a count"
+[[ $KERNEL_JOBS =~ ^[1-9][0-9]*$ ]] || die "KERNEL_JOBS=$KERNEL_JOBS: not a count"
 command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing (make test-kernels installs it)"
 [ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static)"
 ls "$ROOT"/build/bpf/*.bpf.o > /dev/null 2>&1 || die "nothing built: run make first"
@@ -142,31 +206,29 @@ case "$ROOT/" in
 esac
 mkdir -p "$CACHE"
 
+# Every kernel fetched and its initramfs built first, then the guests,
+# KERNEL_JOBS at once (the suites are single-threaded: a guest mostly keeps
+# one host CPU busy).
+METAS=() TREES=() KVERS=() INITRDS=() START=()
+for meta in $KERNEL_PKGS; do
+	case "$meta" in
+	ubuntu:*) fetch_ubuntu "${meta#ubuntu:}" ;;
+	*) fetch "$(image_pkg "$meta")" ;;
+	esac
+	kver=$(ls "$TREE/lib/modules")
+	initramfs "$TREE" "$kver"
+	METAS+=("$meta") TREES+=("$TREE") KVERS+=("$kver") INITRDS+=("$INITRD")
+done
+t0=$(date +%s)
+for i in "${!KVERS[@]}"; do
+	while [ ${#GUEST[@]} -ge "$KERNEL_JOBS" ]; do reap; done
+	start "$i"
+done
+while [ ${#GUEST[@]} -gt 0 ]; do reap; done
+echo "   all guests: $(($(date +%s) - t0))s"
+
 PASS=0
 FAIL=0
-KVERS=()
-for meta in $KERNEL_PKGS; do
-	pkg=$(image_pkg "$meta")
-	fetch "$pkg"
-	tree=$TREE
-	kver=$(ls "$tree/lib/modules")
-	out=$CACHE/results/$kver
-	rm -rf "$out"
-	mkdir -p "$out"
-	echo "== $meta: $pkg, booting $kver under QEMU (TCG)"
-	start=$(date +%s)
-	boot "$tree" "$kver" "$out"
-	rc=$?
-	secs=$(($(date +%s) - start))
-	echo "$secs" > "$out/seconds"
-	KVERS+=("$kver")
-	if [ ! -e "$out/done" ]; then
-		why="the guest did not finish (exit $rc$([ $rc = 124 ] && echo ", timeout ${KERNEL_TIMEOUT}s"))"
-		printf 'boot\tFAIL\t%s\tsee %s\n' "$why" "$out/console.log" >> "$out/results.tsv"
-	fi
-	echo "   ${secs}s; logs in $out"
-done
-
 # The table: one row per check, one column per kernel; the failures' details below.
 echo
 checks=$(for k in "${KVERS[@]}"; do cut -f1 "$CACHE/results/$k/results.tsv"; done | awk '!seen[$0]++')

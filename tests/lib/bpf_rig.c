@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "bpf_rig.h"
 #include "gateway/pinned.h"
+#include "lib/kfeat.h"
 #include "gw_ext.skel.h"
 #include "gw_int.skel.h"
 
@@ -133,9 +134,13 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	r->in = gw_int__open();
 	if (!r->ext || !r->in)
 		return -1;
-	/* the xdp.frags programs, as xdnatd loads them on a current kernel */
-	if (bpf_program__set_autoload(r->ext->progs.gw_ext_plain, false) ||
-	    bpf_program__set_autoload(r->in->progs.gw_int_plain, false))
+	/* as xdnatd: the xdp.frags programs, or their plain twins on a kernel
+	 * without frags (before 5.18) */
+	r->xdp_frags = kfeat_has(KFEAT_XDP_FRAGS);
+	if (bpf_program__set_autoload(r->ext->progs.gw_ext_plain, !r->xdp_frags) ||
+	    bpf_program__set_autoload(r->in->progs.gw_int_plain, !r->xdp_frags) ||
+	    bpf_program__set_autoload(r->ext->progs.gw_ext, r->xdp_frags) ||
+	    bpf_program__set_autoload(r->in->progs.gw_int, r->xdp_frags))
 		return -1;
 	bpf_object__for_each_map(m, r->ext->obj)
 		if (bpf_map__set_pin_path(m, NULL))
@@ -148,8 +153,10 @@ static int load_programs(struct rig *r, uint32_t sa_entries)
 	if (rig_share_maps(r, r->in->obj) || gw_int__load(r->in))
 		return -1;
 
-	r->ext_fd = bpf_program__fd(r->ext->progs.gw_ext);
-	r->int_fd = bpf_program__fd(r->in->progs.gw_int);
+	r->ext_prog = r->xdp_frags ? r->ext->progs.gw_ext : r->ext->progs.gw_ext_plain;
+	r->int_prog = r->xdp_frags ? r->in->progs.gw_int : r->in->progs.gw_int_plain;
+	r->ext_fd = bpf_program__fd(r->ext_prog);
+	r->int_fd = bpf_program__fd(r->int_prog);
 	r->cfg = bpf_map__fd(r->ext->maps.xdnat_cfg);
 	r->ports = bpf_map__fd(r->ext->maps.xdnat_ports);
 	r->spiblk = bpf_map__fd(r->ext->maps.xdnat_spiblk);

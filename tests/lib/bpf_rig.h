@@ -28,6 +28,7 @@
 #include "xdnat.h"
 
 struct bpf_object;
+struct bpf_program;
 
 /* ---- the world ---------------------------------------------------------- */
 
@@ -79,7 +80,10 @@ struct rig {
 	bool ok;			/* rig built; tests skip otherwise */
 	struct gw_ext *ext;
 	struct gw_int *in;
-	int ext_fd, int_fd;		/* program fds */
+	bool xdp_frags;			/* the xdp.frags programs, else the
+					 * plain twins (kernels before 5.18) */
+	struct bpf_program *ext_prog, *int_prog;	/* the ones loaded */
+	int ext_fd, int_fd;		/* their fds */
 	int ext_ifindex, int_ifindex;
 	int cfg, ports, spiblk, sa, hosts, frags, icmp_ids, nexthop, stats, tx;
 	int ipsec_out, icmp_rl, frag_src;

@@ -66,9 +66,9 @@ static inline int group_setup(void **state)
 	}
 	if (rc || rig_open(&rig, 0))
 		return -1;
-	print_message("gw_ext: %zu insns, gw_int: %zu insns (verifier accepted)\n",
-		      bpf_program__insn_cnt(rig.ext->progs.gw_ext),
-		      bpf_program__insn_cnt(rig.in->progs.gw_int));
+	print_message("%s: %zu insns, %s: %zu insns (verifier accepted)\n",
+		      bpf_program__name(rig.ext_prog), bpf_program__insn_cnt(rig.ext_prog),
+		      bpf_program__name(rig.int_prog), bpf_program__insn_cnt(rig.int_prog));
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Robustness of the XDP data plane: FUZZ_FRAMES random and mutated frames
- * through each of gw_ext and gw_int with BPF_PROG_TEST_RUN (repeat = 1, the
+ * Robustness of the XDP data plane: FUZZ_FRAMES (or XDNAT_FUZZ_FRAMES from
+ * the environment: make test-kernels runs fewer under emulation) random and
+ * mutated frames through each of gw_ext and gw_int with BPF_PROG_TEST_RUN (repeat = 1, the
  * programs rewrite packets), deterministic (fixed seed, the tests' own PRNG).
  *
  * The maps hold the standard world of bpf_rig.h (H2's MAC resolved, so both
@@ -606,8 +607,18 @@ static uint64_t fuzz_seed(void)
 	return env && *env ? strtoull(env, NULL, 0) : FUZZ_SEED;
 }
 
+/* FUZZ_FRAMES, or XDNAT_FUZZ_FRAMES from the environment (at least 1). */
+static unsigned int fuzz_frames(void)
+{
+	const char *env = getenv("XDNAT_FUZZ_FRAMES");
+	unsigned long n = env && *env ? strtoul(env, NULL, 0) : FUZZ_FRAMES;
+
+	return n && n <= 100000000 ? (unsigned int)n : FUZZ_FRAMES;
+}
+
 static void fuzz(enum side side, const enum xdnat_reason *want, size_t n_want)
 {
+	const unsigned int frames = fuzz_frames();
 	static uint8_t out[OUT_SIZE];
 	static struct seeds s;
 	struct counters before, after;
@@ -627,7 +638,7 @@ static void fuzz(enum side side, const enum xdnat_reason *want, size_t n_want)
 	rng_seed(fuzz_seed() + side);
 
 	assert_int_equal(rig_read_stats(&rig, &before), 0);
-	for (i = 0; i < FUZZ_FRAMES; i++) {
+	for (i = 0; i < frames; i++) {
 		next_frame(&f, &s, side, &idx);
 		run_one(side, &f, idx < s.n ? s.name[idx] : "random", i, out, &t);
 	}

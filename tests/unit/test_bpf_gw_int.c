@@ -679,7 +679,9 @@ static void test_int_route_reasons(void **state)
 
 /* The time-exceeded answers are rate-limited per CPU like the kernel's
  * icmp_ratelimit (burst 50, 1/ms): a flood of TTL-1 packets gets a
- * bounded number of answers, the rest are counted drops. */
+ * bounded number of answers, the rest are counted drops. The bucket starts
+ * full and its refill is an hour ahead, so the count does not depend on
+ * how fast the packets go (under emulation one takes over 1 ms). */
 static void test_int_ttl_rate_limit(void **state)
 {
 	uint8_t inner[256], l4[128];
@@ -693,6 +695,7 @@ static void test_int_ttl_rate_limit(void **state)
 	n = from_g(inner, G, PEER, P_UDP, l4, udp(l4, H1_PORT, 33434, "t", 1));
 	ip4_set_ttl(inner, 1);
 	from_host(&in, H1_MAC, H1, inner, n);
+	set_icmp_bucket(XDNAT_ICMP_RL_HOST, XDNAT_ICMP_BURST, mono_ns() + 3600ull * 1000000000ull);
 	read_stats(&before);
 	for (int i = 0; i < 400; i++) {
 		act = xdp_run(rig.int_fd, rig.int_ifindex, &in, &out, &reason);
@@ -700,18 +703,19 @@ static void test_int_ttl_rate_limit(void **state)
 	}
 	read_stats(&after);
 	print_message("400 TTL-1 packets: %d answered\n", tx);
-	assert_true(tx >= 1);
-	assert_true(after.packets[XDNAT_DROP_TTL_EXCEEDED] -
-		    before.packets[XDNAT_DROP_TTL_EXCEEDED] >= 1);
+	assert_int_equal(tx, XDNAT_ICMP_BURST);
+	assert_int_equal(after.packets[XDNAT_DROP_TTL_EXCEEDED] -
+			 before.packets[XDNAT_DROP_TTL_EXCEEDED], (uint64_t)(400 - tx));
 	assert_int_equal(after.packets[XDNAT_ICMP_TIME_EXCEEDED] -
 			 before.packets[XDNAT_ICMP_TIME_EXCEEDED], (uint64_t)tx);
-	/* the next tests want the bucket full again */
-	usleep(60000);
+	/* the next tests want the bucket full again (zero: full) */
+	set_icmp_bucket(XDNAT_ICMP_RL_HOST, 0, 0);
 }
 
 /* xdp.frags: gw_int attaches natively to a veth with a 9000-byte MTU; its
- * plain twin (xdnatd's fallback for kernels without frags) is refused
- * there, as the kernel does for any single-buffer program. */
+ * plain twin (xdnatd's fallback for kernels without frags, the only one
+ * those load) is refused there, as the kernel does for any single-buffer
+ * program. */
 static void test_int_attach_jumbo(void **state)
 {
 	struct gw_int *plain;
@@ -723,8 +727,12 @@ static void test_int_attach_jumbo(void **state)
 			    "ip link set xdnj0 up && ip link set xdnj1 up"), 0);
 	ifx = (int)if_nametoindex("xdnj0");
 	assert_true(ifx > 0);
-	assert_int_equal(bpf_xdp_attach(ifx, rig.int_fd, XDP_FLAGS_DRV_MODE, NULL), 0);
-	assert_int_equal(bpf_xdp_detach(ifx, XDP_FLAGS_DRV_MODE, NULL), 0);
+	if (rig.xdp_frags) {
+		assert_int_equal(bpf_xdp_attach(ifx, rig.int_fd, XDP_FLAGS_DRV_MODE, NULL), 0);
+		assert_int_equal(bpf_xdp_detach(ifx, XDP_FLAGS_DRV_MODE, NULL), 0);
+	} else {
+		print_message("no xdp.frags in this kernel: only the plain twin, refused\n");
+	}
 
 	plain = gw_int__open();
 	assert_non_null(plain);
