@@ -622,6 +622,14 @@ static int handle_invalidate(struct gw *g, struct gw_req *r)
 	return removed ? PAP_OK : PAP_E_NOT_FOUND;
 }
 
+/* EXT_MTU when the gateway knows it, remembered as what h was told. */
+static void put_ext_mtu(const struct gw *g, struct pap_writer *w, struct host *h)
+{
+	if (g->ext_mtu)
+		pap_put_u16(w, PAP_P_EXT_MTU, g->ext_mtu);
+	h->mtu_told = g->ext_mtu;
+}
+
 static int handle_extend(struct gw *g, struct gw_req *r)
 {
 	struct host *h = r->h;
@@ -629,6 +637,11 @@ static int handle_extend(struct gw *g, struct gw_req *r)
 	h->lease_secs = lease_grant(g, r->m, h->lease_secs);
 	h->lease_expires = r->now + h->lease_secs;
 	pap_put_u32(r->w, PAP_P_LEASE, h->lease_secs);
+	/* Only a value the host was not told yet: an agent from before EXT_MTU
+	 * was allowed here refuses this reply (UNEXPECTED_PARAM), and its next
+	 * EXTEND, which gets none, renews (docs/pap.md, EXTEND_REPLY). */
+	if (g->ext_mtu && g->ext_mtu != h->mtu_told)
+		put_ext_mtu(g, r->w, h);
 	return PAP_OK;
 }
 
@@ -698,8 +711,7 @@ static int handle_query(struct gw *g, struct gw_req *r)
 		pap_put_sa(r->w, &h->sas[i]);
 	if (h->natt_port)
 		pap_put_u16(r->w, PAP_P_NATT_PORT, h->natt_port);
-	if (g->ext_mtu)
-		pap_put_u16(r->w, PAP_P_EXT_MTU, g->ext_mtu);
+	put_ext_mtu(g, r->w, h);
 	return PAP_OK;
 }
 
@@ -1170,8 +1182,7 @@ static size_t handle_register(struct gw *g, const uint8_t *req,
 	pap_put_addr(&w, PAP_P_GLOBAL_ADDR, h->global);
 	pap_put_u32(&w, PAP_P_LEASE, h->lease_secs);
 	pap_put(&w, PAP_P_PUBKEY, gw_pub, PAP_KEY_LEN);
-	if (g->ext_mtu)
-		pap_put_u16(&w, PAP_P_EXT_MTU, g->ext_mtu);
+	put_ext_mtu(g, &w, h);
 	if (sign_reply(g, &w, h, gw_pub, m->xid))
 		goto internal;
 	n = pap_finish(&w, h->secret, PAP_KEY_LEN);

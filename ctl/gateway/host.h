@@ -32,6 +32,7 @@ struct host {
 	uint8_t *reply;			/* its reply, resent verbatim; malloc'd */
 
 	uint16_t natt_port;		/* held port carrying ESP-in-UDP, 0 = none */
+	uint16_t mtu_told;		/* EXT_MTU last sent to it, 0: none yet (not saved) */
 	/* The certificate the CA issued for this share (big-endian serial, all
 	 * zero: none), revoked when the share changes or goes. */
 	uint8_t cert_serial[HOST_SERIAL_LEN];

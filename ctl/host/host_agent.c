@@ -806,6 +806,18 @@ static int resync(struct agent *a)
 	return rc;
 }
 
+/* EXTEND_REPLY carries EXT_MTU only when it changed since the gateway last
+ * told us; absent, it stays as it was. 0 or the route's -errno. */
+static int renew_mtu(struct agent *a)
+{
+	uint16_t mtu = a->ext_mtu;
+
+	if (!(a->pap.reply.present & PAP_BIT(PAP_P_EXT_MTU)))
+		return 0;
+	gateway_mtu(a, &a->pap.reply);
+	return route_mtu_follow(a, mtu);
+}
+
 static void renew(struct agent *a)
 {
 	uint32_t granted = 0;
@@ -821,6 +833,7 @@ static void renew(struct agent *a)
 	} else if (!rc) {
 		lease_granted(&a->st, granted);
 		agent_save(a);
+		rc = renew_mtu(a);
 	}
 	if (!rc) {
 		if (a->fails)

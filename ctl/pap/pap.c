@@ -126,7 +126,7 @@ static const struct pap_schema pap_schema[PAP_TYPE_MAX + 1] = {
 	[PAP_EXT_INVALIDATE] = EXT_REQ,
 	[PAP_EXT_INVALIDATE_REPLY] = EXT_REPLY,
 	[PAP_EXTEND] = ROW(.p[PAP_P_LEASE] = OPT),
-	[PAP_EXTEND_REPLY] = ROW(.p[PAP_P_LEASE] = ONE),
+	[PAP_EXTEND_REPLY] = ROW(.p[PAP_P_LEASE] = ONE, .p[PAP_P_EXT_MTU] = OPT),
 	[PAP_FREE] = ROW(RANGES, .one_of = PAP_BIT(PAP_P_PORT_RANGE) |
 					   PAP_BIT(PAP_P_SPI_RANGE)),
 	[PAP_FREE_REPLY] = ROW(RANGES),
@@ -311,6 +311,16 @@ int pap_decode(const uint8_t *buf, size_t len, struct pap_msg *m)
 		off += PAP_TLV_HDR_LEN;
 		if (plen > len - off)
 			return -PAP_E_TRUNCATED_PARAM;
+		if (t > PAP_P_MAX && (t & PAP_P_SKIPPABLE)) {
+			/* a newer peer's optional parameter: AUTH covers it
+			 * like any other, so it may not follow AUTH either */
+			if (m->auth_off)
+				return -PAP_E_AUTH_NOT_LAST;
+			m->n_skipped++;
+			m->skipped_len += PAP_TLV_HDR_LEN + plen;
+			off += plen;
+			continue;
+		}
 		if (!t || t > PAP_P_MAX)
 			return -PAP_E_UNKNOWN_PARAM;
 		r = &s->p[t];

@@ -96,6 +96,13 @@ enum pap_param {
 	PAP_P_MAX		= 23,
 };
 
+/* The type's high bit says what a receiver that does not know the type does:
+ * clear (1..127, every type of v1 and since) critical, refuse the datagram
+ * with UNKNOWN_PARAM; set (128..255) skip it, bounds still checked and AUTH
+ * still covering it. A new type an old peer may ignore takes a number with
+ * the bit set (docs/pap.md, "Unknown parameters"). */
+#define PAP_P_SKIPPABLE		0x80
+
 /* Error codes carried in PAP_P_ERROR_CODE; decode errors are also returned
  * negated by pap_decode(). Numbers are wire values: never renumber. */
 enum pap_err {
@@ -196,6 +203,8 @@ struct pap_msg {
 	uint8_t n_sas;
 
 	uint16_t auth_off;		/* offset of the AUTH value, 0 if absent */
+	uint16_t n_skipped;		/* unknown skippable parameters passed over */
+	uint16_t skipped_len;		/* their bytes, TLV headers included */
 };
 
 /*

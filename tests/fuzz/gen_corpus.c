@@ -233,6 +233,26 @@ static size_t build_malformed(enum pap_err err, uint8_t *buf, size_t cap)
 	}
 }
 
+/* An EXTEND_REPLY with unknown skippable parameters (128..255) before AUTH,
+ * which covers them: decodes, and re-encodes without them. */
+static size_t build_skipped(uint8_t *buf, size_t cap)
+{
+	struct pap_writer w;
+	size_t len;
+
+	pap_begin(&w, buf, cap, PAP_EXTEND_REPLY, 0x3000, 7, 9);
+	pap_put_u32(&w, PAP_P_LEASE, 600);
+	pap_put_u16(&w, PAP_P_EXT_MTU, 1400);
+	len = (size_t)pap_finish(&w, NULL, 0);
+	len = append(buf, len, PAP_P_SKIPPABLE, 6, 0x42);
+	len = append(buf, len, 0xff, 0, 0);
+	len = append(buf, len, PAP_P_AUTH, PAP_MAC_LEN, 0);
+	if (pap_hmac(fuzz_key, sizeof(fuzz_key), buf, len - PAP_MAC_LEN,
+		     buf + len - PAP_MAC_LEN))
+		return 0;
+	return len;
+}
+
 static int write_seed(const char *dir, const char *prefix, const char *name,
 		      const uint8_t *buf, size_t len, int want)
 {
@@ -275,6 +295,11 @@ int main(int argc, char **argv)
 			 samples[i].variant ? "-" : "",
 			 samples[i].variant ? samples[i].variant : "");
 		bad |= len < 0 || write_seed(dir, "", name, buf, len, 0);
+	}
+	{
+		size_t len = build_skipped(buf, sizeof(buf));
+
+		bad |= !len || write_seed(dir, "", "extend-reply-skipped", buf, len, 0);
 	}
 	for (int e = PAP_E_TRUNCATED_HEADER; e <= PAP_E_AUTH_NOT_LAST; e++) {
 		size_t len = build_malformed(e, buf, sizeof(buf));

@@ -13,6 +13,7 @@
 #   ESP (scapy SAs) across the link both ways; a router's frag-needed quoting
 #   the host's ESP reaches that host (RFC 4301 6); an oversized DF ESP gets
 #   frag-needed at the host. Every drop under its reason, none as no_route.
+#   A running agent learns the new MTU at its next renewal (EXTEND_REPLY).
 #   xdnatd warns when the internal MTU falls below the external one + 20.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -149,6 +150,15 @@ check "h2: oversized ESP with DF: frag-needed (mtu $LINK) from the gateway, quot
 sed 's/^/    /' "$TMP/icmp-h2.log" | grep -v ready
 check "  from Gi, mtu $LINK" grep -q "frag-needed mtu $LINK from $GI to $G quoting proto 50" \
 	"$TMP/icmp-h2.log"
+
+# --- a renewal tells a running agent --------------------------------------------------
+# h2 registered at 1500: its next EXTEND_REPLY carries EXT_MTU $LINK (SIGHUP: renew now).
+kill -HUP "$RIG_AGENT2_PID"
+check "h2's agent, renewing: the gateway's external MTU $LINK from EXTEND_REPLY" \
+	wait_for_line "$TMP/h2.log" "external MTU $LINK" 15
+check "h2's route: mtu $LINK advmss $((LINK - 40)), without registering again" \
+	wait_until 10 bash -c "ip netns exec '$H2' ip route show table 4555 | \
+		grep -q 'mtu $LINK advmss $((LINK - 40))' && ! grep -q 'registering again' '$TMP/h2.log'"
 
 # --- every drop under its reason ---------------------------------------------------------
 check "nothing dropped as no_route (the old silent failure)" \

@@ -162,6 +162,41 @@ static void test_ext_mtu_in_replies(void **state)
 	assert_int_equal(gw_ext_mtu(f->g), UINT16_MAX);
 }
 
+/* EXTEND_REPLY carries EXT_MTU when the host was not told that value yet:
+ * a renewing host learns a change, an older agent refuses one reply only. */
+static void test_ext_mtu_in_extend_reply(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s = { 0 }, t = { 0 };
+
+	do_register(f, &s, HOST_A);
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	gw_set_ext_mtu(f->g, 1400);
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+	assert_true(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	assert_int_equal(f->m.ext_mtu, 1400);
+	assert_true(f->m.lease > 0);
+	/* told: the next renewals do without */
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	assert_int_equal(bare_req(f, &s, PAP_QUERY), 0);
+	assert_int_equal(f->m.ext_mtu, 1400);
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	/* the link changed */
+	gw_set_ext_mtu(f->g, 9000);
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+	assert_int_equal(f->m.ext_mtu, 9000);
+	assert_int_equal(bare_req(f, &s, PAP_EXTEND), 0);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+	/* REGISTER_REPLY told it already */
+	do_register(f, &t, HOST_B);
+	assert_int_equal(f->m.ext_mtu, 9000);
+	assert_int_equal(bare_req(f, &t, PAP_EXTEND), 0);
+	assert_false(f->m.present & PAP_BIT(PAP_P_EXT_MTU));
+}
+
 static void test_replay_refused(void **state)
 {
 	struct fx *f = *state;
@@ -1848,6 +1883,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_register_allocate_validate_query, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_is_idempotent, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_register_retransmission, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ext_mtu_in_extend_reply, fx_setup,
+						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ext_mtu_in_replies, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_refused, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_forged_hmac_refused, fx_setup, fx_teardown),

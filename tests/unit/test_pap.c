@@ -59,7 +59,8 @@ static const struct occ spec[PAP_TYPE_MAX + 1][PAP_P_MAX + 1] = {
 	[PAP_EXT_VALIDATE_REPLY] = { [PAP_P_SA] = { 0, 64 } },
 	[PAP_EXT_INVALIDATE_REPLY] = { [PAP_P_SA] = { 0, 64 } },
 	[PAP_EXTEND] = { [PAP_P_LEASE] = { 0, 1 } },
-	[PAP_EXTEND_REPLY] = { [PAP_P_LEASE] = { 1, 1 } },
+	[PAP_EXTEND_REPLY] = { [PAP_P_LEASE] = { 1, 1 },
+			       [PAP_P_EXT_MTU] = { 0, 1 } },
 	[PAP_FREE] = { [PAP_P_PORT_RANGE] = { 0, 16 },
 		       [PAP_P_SPI_RANGE] = { 0, 16 } },
 	[PAP_FREE_REPLY] = { [PAP_P_PORT_RANGE] = { 0, 16 },
@@ -454,6 +455,7 @@ static void test_ext_mtu(void **state)
 	assert_with_raw(PAP_REGISTER_REPLY, PAP_P_EXT_MTU, "\x05", 1, PAP_E_BAD_PARAM_LEN);
 	assert_with_raw(PAP_QUERY_REPLY, PAP_P_EXT_MTU, "\x05\x78\x00", 3,
 			PAP_E_BAD_PARAM_LEN);
+	assert_with_raw(PAP_EXTEND_REPLY, PAP_P_EXT_MTU, "\x05\x78", 2, PAP_OK);
 	assert_with_raw(PAP_PORT_REPLY, PAP_P_EXT_MTU, "\x05\x78", 2, PAP_E_UNEXPECTED_PARAM);
 	assert_with_raw(PAP_REGISTER, PAP_P_EXT_MTU, "\x05\x78", 2, PAP_E_UNEXPECTED_PARAM);
 }
@@ -753,12 +755,84 @@ static void test_truncated_param(void **state)
 
 static void test_unknown_param(void **state)
 {
-	static const uint8_t bad[] = { 0, PAP_P_MAX + 1, 0x80, 0xff };
+	/* 0 and the unknown types with the high bit clear: critical */
+	static const uint8_t bad[] = { 0, PAP_P_MAX + 1, 0x7f };
 	uint32_t v = 0;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad); i++)
 		assert_with_raw(PAP_PORT, bad[i], &v, 4, PAP_E_UNKNOWN_PARAM);
+}
+
+/* An unknown type with the high bit set is passed over: the known parameters
+ * around it intact, AUTH over it too; cut short it is still malformed. */
+static void test_skippable_param(void **state)
+{
+	static const uint8_t opt[5] = { 1, 2, 3, 4, 5 };
+	static uint8_t buf[PAP_MAX_MSG];
+	uint8_t sig[PAP_GW_SIG_LEN], zero[PAP_MAC_LEN] = { 0 };
+	struct pap_msg want, got;
+	size_t len;
+	int out;
+
+	(void)state;
+	memset(sig, 0x5a, sizeof(sig));
+	fill_required(&want, PAP_REGISTER_REPLY, 0);
+	want.present |= PAP_BIT(PAP_P_EXT_MTU);
+	want.ext_mtu = 1400;
+	len = encode(&want, buf, NULL);
+	append_raw(buf, &len, PAP_P_SKIPPABLE, opt, sizeof(opt));
+	append_raw(buf, &len, PAP_P_GW_SIG, sig, sizeof(sig));	/* known, after it */
+	append_raw(buf, &len, 0xff, NULL, 0);
+	append_raw(buf, &len, PAP_P_AUTH, zero, sizeof(zero));
+	assert_int_equal(pap_hmac(key, sizeof(key), buf, len - PAP_MAC_LEN,
+				  buf + len - PAP_MAC_LEN), 0);
+
+	assert_decode(buf, len, PAP_OK);
+	assert_int_equal(decode_exact(buf, len, &got), 0);
+	assert_int_equal(got.n_skipped, 2);
+	assert_int_equal(got.skipped_len, 2 * PAP_TLV_HDR_LEN + sizeof(opt));
+	assert_int_equal(got.ext_mtu, 1400);
+	assert_memory_equal(got.gw_sig, sig, sizeof(sig));
+	assert_int_equal(got.n_globals, want.n_globals);
+	assert_int_equal(got.lease, want.lease);
+	assert_memory_equal(got.pubkey, want.pubkey, PAP_KEY_LEN);
+	assert_true(pap_verify(buf, &got, key, sizeof(key)));
+	/* the canonical encoding drops what was skipped */
+	out = pap_encode_msg(buf + len, sizeof(buf) - len, &got, NULL, 0);
+	assert_int_equal(out, len - got.skipped_len - PAP_TLV_HDR_LEN - PAP_MAC_LEN);
+
+	/* AUTH covers the skipped bytes: change one and it fails */
+	buf[len - PAP_MAC_LEN - 3 * PAP_TLV_HDR_LEN - PAP_GW_SIG_LEN - 1] ^= 1;
+	assert_int_equal(pap_decode(buf, len, &got), 0);
+	assert_false(pap_verify(buf, &got, key, sizeof(key)));
+
+	/* after AUTH, as any parameter */
+	len = encode(&want, buf, key);
+	append_raw(buf, &len, PAP_P_SKIPPABLE, opt, sizeof(opt));
+	assert_decode(buf, len, PAP_E_AUTH_NOT_LAST);
+
+	/* value cut short, and a TLV header cut short: still bounds-checked */
+	len = encode(&want, buf, NULL);
+	append_raw(buf, &len, 0x90, opt, sizeof(opt));
+	set_hdr_len(buf, len - 1);
+	assert_decode(buf, len - 1, PAP_E_TRUNCATED_PARAM);
+	buf[len - 1 - sizeof(opt) - 1] = 0xff;	/* TLV length 0xff05 */
+	set_hdr_len(buf, len);
+	assert_decode(buf, len, PAP_E_TRUNCATED_PARAM);
+	len = encode(&want, buf, NULL);
+	buf[len] = 0xc0;
+	buf[len + 1] = 0;
+	set_hdr_len(buf, len + 2);
+	assert_decode(buf, len + 2, PAP_E_TRUNCATED_PARAM);
+
+	/* a request too: the schema still holds for the known ones */
+	assert_with_raw(PAP_PORT, 0xfe, opt, sizeof(opt), PAP_OK);
+	fill_required(&want, PAP_PORT, 0);
+	len = encode(&want, buf, NULL);
+	append_raw(buf, &len, 0x81, NULL, 0);
+	append_raw(buf, &len, PAP_P_COUNT, "\0\0\0\1", 4);
+	assert_decode(buf, len, PAP_E_DUPLICATE_PARAM);
 }
 
 static void test_unexpected_param(void **state)
@@ -1565,6 +1639,7 @@ int main(void)
 		cmocka_unit_test(test_bad_type),
 		cmocka_unit_test(test_truncated_param),
 		cmocka_unit_test(test_unknown_param),
+		cmocka_unit_test(test_skippable_param),
 		cmocka_unit_test(test_unexpected_param),
 		cmocka_unit_test(test_auth_not_last),
 		cmocka_unit_test(test_bad_param_len),
