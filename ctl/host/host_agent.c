@@ -242,6 +242,16 @@ static int route_mtu_follow(struct agent *a, uint16_t before)
 	return host_net_configure(&n, a->st.sysctl_prev);
 }
 
+/* --global G: the gateway's answer must be G (network input: checked). */
+static int global_as_asked(struct agent *a, uint32_t got)
+{
+	if (!a->o->global || got == a->o->global)
+		return 0;
+	log_err("gateway %s gave global address %s, not the %s asked for (--global): "
+		"refusing it", a->o->gateway, ip(got).s, ip(a->o->global).s);
+	return -EPROTO;
+}
+
 static int do_register(struct agent *a)
 {
 	uint32_t old = a->st.global;
@@ -265,12 +275,21 @@ static int do_register(struct agent *a)
 	}
 	if (rc == -ETIMEDOUT)
 		return rc;	/* the caller backs off, and says so when it gives up */
+	if (rc && a->o->global) {
+		log_err("gateway %s refused global address %s (--global): %s; is it one of "
+			"the gateway's (xdnatd --global)?", a->o->gateway, ip(a->o->global).s,
+			pap_client_strerror(&a->pap, rc));
+		return rc;
+	}
 	if (rc) {
 		log_err("gateway %s refused the registration: %s", a->o->gateway,
 			pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
 	pin_gw_key(a);
+	rc = global_as_asked(a, a->pap.reply.globals[0]);
+	if (rc)
+		return rc;
 	a->st.global = a->pap.reply.globals[0];
 	gateway_mtu(a, &a->pap.reply);
 	lease_granted(&a->st, a->pap.reply.lease);
@@ -541,6 +560,9 @@ static int resume(struct agent *a)
 			a->o->gateway, pap_client_strerror(&a->pap, rc));
 		return rc;
 	}
+	rc = global_as_asked(a, m->globals[0]);
+	if (rc)
+		return rc;
 	/* m is overwritten by the next request: take what we need now */
 	a->st.global = m->globals[0];
 	gateway_mtu(a, m);
@@ -947,6 +969,7 @@ static int open_state(struct agent *a, bool *fresh)
 		log_err("PAP socket to %s:%u: %s", o->gateway, o->pap_port, strerror(-rc));
 		return rc;
 	}
+	a->pap.want_global = o->global;
 	inet_pton(AF_INET, o->gateway, &gw);
 
 	rc = host_state_load(o->state_dir, &a->st, err, sizeof(err));

@@ -521,6 +521,8 @@ static const struct host_opt up_opts[] = {
 	OPT(host_opts, lease, "--lease", HOST_OPT_UINT, .min = 1, .max = UINT32_MAX,
 	    .metavar = "SECONDS", .help = "lease to ask for (default: the gateway's)",
 	    .bad = "'%s' is not a number of seconds"),
+	OPT(host_opts, global, "--global", HOST_OPT_IPV4, .min = 1, .metavar = "G",
+	    .help = "the global address of the gateway's pool to ask\nfor (default: the gateway chooses)"),
 	OPT(host_opts, site_key_file, "--site-key", HOST_OPT_PATH, .metavar = "FILE",
 	    .help = "the gateway's site key (16-64 bytes)"),
 	OPT(host_opts, token_file, "--token", HOST_OPT_PATH, .metavar = "FILE",

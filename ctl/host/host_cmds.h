@@ -79,6 +79,7 @@ struct host_opts {			/* up */
 	uint32_t spis;			/* 0: none */
 	uint32_t natt_index;		/* which port of the block carries NAT-T */
 	uint32_t lease;			/* seconds asked for; 0: the gateway's default */
+	uint32_t global;		/* the G to ask for, network order; 0: the gateway's choice */
 	char site_key_file[PATH_MAX];	/* empty: none */
 	char token_file[PATH_MAX];	/* an enrolment token, instead of the site key */
 	char gateway_key_file[PATH_MAX];/* the gateway's key to pin; empty: first use */

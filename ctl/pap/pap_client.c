@@ -290,6 +290,8 @@ static int do_register(struct pap_client *c, uint32_t lease)
 			return err;
 		if (lease)
 			pap_put_u32(&w, PAP_P_LEASE, lease);
+		if (c->want_global)
+			pap_put_addr(&w, PAP_P_GLOBAL_ADDR, c->want_global);
 		err = transact(c, &w, PAP_REGISTER);
 		if (err != -EPROTO || c->err_code != PAP_E_COOKIE)
 			break;

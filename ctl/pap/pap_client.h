@@ -63,6 +63,9 @@ struct pap_client {
 	struct sockaddr_in gw;
 	int timeout_ms;			/* first wait; doubles per retry */
 	int retries;
+	/* The G REGISTER asks for (GLOBAL_ADDR), network order; 0: the
+	 * gateway chooses. */
+	uint32_t want_global;
 	/* Last ERROR the gateway sent (code 0 when the failure was local). */
 	int err_code;
 	char err_text[PAP_MAX_TEXT + 1];

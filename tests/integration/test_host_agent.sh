@@ -11,7 +11,8 @@
 #   SIGTERM keeps the share and a new `up` resumes; the gateway loses its
 #   state -> the agents re-register and re-claim the same share; kill -9 ->
 #   the lease runs out and the share is freed; down (with and without an
-#   agent); partial grant; site key refused.
+#   agent); partial grant; site key refused; --global (another G refused,
+#   the gateway's own accepted).
 . "$(dirname "$0")/lib.sh"
 require_root
 
@@ -346,10 +347,23 @@ check "wrong site key: refused with one line naming site-key" bash -c \
 out=$(timeout 30 ip netns exec "$H2" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
 	--state-dir "$TMP/h2w" --socket "$TMP/h2w.sock" 2>&1); rc=$?
 check "no site key: refused naming site-key" bash -c "[ $rc -eq 1 ] && grep -q site-key <<<'$out'"
-# a state directory whose name JSON must escape
+# --global: an address the gateway does not hold is refused, in one line
+out=$(timeout 30 ip netns exec "$H2" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
+	--site-key "$TMP/site.key" --global 198.51.100.9 --state-dir "$TMP/h2g" \
+	--socket "$TMP/h2g.sock" 2>&1); rc=$?
+export OUT=$out	# it holds a quote
+check "up --global not the gateway's: refused with one line naming it and the answer" bash -c \
+	"[ $rc -eq 1 ] && [ \$(grep -vc ': warning: feature .*: absent, using ' <<<\"\$OUT\") -eq 1 ] && \
+	 grep -q 'refused global address 198.51.100.9 (--global): no-resources' <<<\"\$OUT\""
+check "... and leaves no state, no G" bash -c "[ ! -e '$TMP/h2g/state' ] && \
+	! ip -n '$H2' addr show dev lo | grep -q 198.51.100"
+# a state directory whose name JSON must escape; the gateway's own G asked for
+# in the config file
 export ODD='a"b\c'
+printf 'global = 198.51.100.2   # the gateway'"'"'s\n' > "$TMP/h2s.conf"
 start_bg "$H2" "$TMP/h2s.log" "$HOST" up --gateway 10.0.0.1 --dev eth0 --pap-port 4666 \
-	--site-key "$TMP/site.key" --table 4666 --state-dir "$TMP/$ODD" --socket "$TMP/h2s.sock"
+	--site-key "$TMP/site.key" --table 4666 --state-dir "$TMP/$ODD" --socket "$TMP/h2s.sock" \
+	--config "$TMP/h2s.conf"
 check "site key accepted: the agent comes up" until_true 20 \
 	ip netns exec "$H2" "$HOST" status --socket "$TMP/h2s.sock"
 odd_json() {	# status --json parses, with the schema and the odd state directory
@@ -360,6 +374,8 @@ odd_json() {	# status --json parses, with the schema and the odd state directory
 }
 export -f odd_json
 check "status --json is valid JSON for a state directory named $ODD" odd_json
+check "global = the gateway's G (config file): registered with it" \
+	grep -q "global address 198.51.100.2, lease" "$TMP/h2s.log"
 check "partial grant of ports is reported" \
 	grep -q "partial grant: asked for 64 ports, got 16: 30000-30015" "$TMP/h2s.log"
 check "partial grant of SPIs is reported" \

@@ -96,6 +96,7 @@ static void up_defaults_and_values(void **state)
 	assert_int_equal(args.up.pap_port, PAP_DEFAULT_PORT);
 	assert_int_equal(args.up.table, 4555);
 	assert_int_equal(args.up.lease, 0);
+	assert_int_equal(args.up.global, 0);		/* the gateway chooses */
 	assert_string_equal(args.up.state_dir, HOST_STATE_DIR);
 	assert_string_equal(args.up.socket_path, HOST_CTL_SOCKET);
 	assert_string_equal(args.up.site_key_file, "");
@@ -104,7 +105,8 @@ static void up_defaults_and_values(void **state)
 	assert_int_equal(parse_line(&host_cmd_up, "up --gateway=10.0.0.1 --dev eth0 --ports 0x10 "
 				    "--spis 0 --natt-port-index 3 --lease 600 --site-key /k "
 				    "--pap-port 4666 --table 252 --state-dir /s --socket /r.sock "
-				    "--daemon", &args), 0);
+				    "--daemon --global 198.51.100.2", &args), 0);
+	assert_int_equal(args.up.global, htonl(0xc6336402));
 	assert_int_equal(args.up.ports, 16);
 	assert_int_equal(args.up.spis, 0);
 	assert_int_equal(args.up.natt_index, 3);
@@ -251,6 +253,8 @@ static const struct {
 	  "--natt-port-index 2: only 2 port(s) asked for" },
 	{ &host_cmd_up, "up --gateway 10.0.0.1 --dev eth0 --lease 0",
 	  "--lease: '0' is not a number of seconds" },
+	{ &host_cmd_up, "up --gateway 10.0.0.1 --dev eth0 --global 0.0.0.0",
+	  "--global: '0.0.0.0' is not an IPv4 address" },
 	{ &host_cmd_up, "up --gateway 10.0.0.1 --dev eth0 --pap-port 65536",
 	  "--pap-port: '65536' is not 1..65535" },
 	{ &host_cmd_up, "up --gateway 10.0.0.1 --dev eth0 --table 0",
@@ -349,7 +353,8 @@ static void config_file_gives_the_options(void **state)
 			  "spis = 512\n"
 			  "state-dir = /var/lib/h1#not-a-comment\n"
 			  "daemon = true\n"
-			  "pap-port = 4600\n", "--ports 32", file, sizeof(file));
+			  "pap-port = 4600\n"
+			  "global = 198.51.100.3\n", "--ports 32", file, sizeof(file));
 	unlink(file);
 	assert_int_equal(rc, 0);
 	assert_string_equal(args.up.gateway, "10.0.0.1");
@@ -359,6 +364,7 @@ static void config_file_gives_the_options(void **state)
 	assert_string_equal(args.up.state_dir, "/var/lib/h1#not-a-comment");
 	assert_true(args.up.daemon);
 	assert_int_equal(args.up.pap_port, 4600);
+	assert_int_equal(args.up.global, htonl(0xc6336403));
 	assert_string_equal(args.up.socket_path, HOST_CTL_SOCKET);	/* default kept */
 
 	/* false leaves a flag off; the required options may come from the file */

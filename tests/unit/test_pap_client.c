@@ -178,6 +178,71 @@ static void error_text(void **state)
 	pap_client_close(&c);
 }
 
+/* ---- REGISTER's GLOBAL_ADDR ---------------------------------------------- */
+
+struct reg_gw {
+	struct gw *g;
+	int n;
+	bool has_global;
+	uint32_t global;
+};
+
+/* Takes one REGISTER, notes its GLOBAL_ADDR, refuses it (NO_RESOURCES). */
+static void *register_gateway(void *arg)
+{
+	struct reg_gw *rg = arg;
+	uint8_t buf[PAP_MAX_MSG], out[PAP_MAX_MSG];
+	struct pollfd p = { .fd = rg->g->fd, .events = POLLIN };
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	struct pap_msg m;
+	ssize_t len;
+	int olen;
+
+	if (poll(&p, 1, 3000) != 1)
+		return NULL;
+	len = recvfrom(rg->g->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+	if (len <= 0 || pap_decode(buf, (size_t)len, &m) || m.type != PAP_REGISTER)
+		return NULL;
+	rg->n++;
+	rg->has_global = m.present & PAP_BIT(PAP_P_GLOBAL_ADDR);
+	rg->global = rg->has_global ? m.globals[0] : 0;
+	olen = pap_build_error(out, sizeof(out), &m, m.type, PAP_E_NO_RESOURCES, NULL, NULL, 0);
+	if (olen > 0)
+		sendto(rg->g->fd, out, (size_t)olen, 0, (struct sockaddr *)&from, flen);
+	return NULL;
+}
+
+static void register_asks(struct gw *g, uint32_t want, struct reg_gw *rg)
+{
+	static struct pap_client c;
+
+	*rg = (struct reg_gw){ .g = g };
+	assert_int_equal(pap_client_open(&c, "127.0.0.1", g->port), 0);
+	c.timeout_ms = 200;
+	c.retries = 1;
+	c.want_global = want;
+	assert_int_equal(pthread_create(&g->thread, NULL, register_gateway, rg), 0);
+	assert_int_equal(pap_client_register(&c, secret, sizeof(secret), 0), -EPROTO);
+	pthread_join(g->thread, NULL);
+	assert_int_equal(c.err_code, PAP_E_NO_RESOURCES);
+	assert_int_equal(rg->n, 1);
+	pap_client_close(&c);
+}
+
+/* xdnat-host up --global G: REGISTER names G; without it, no GLOBAL_ADDR. */
+static void register_global_addr(void **state)
+{
+	struct reg_gw rg;
+	uint32_t g2 = htonl(0xc6336402);	/* 198.51.100.2 */
+
+	register_asks(*state, 0, &rg);
+	assert_false(rg.has_global);
+	register_asks(*state, g2, &rg);
+	assert_true(rg.has_global);
+	assert_int_equal(rg.global, g2);
+}
+
 /* ---- CRL in chunks ------------------------------------------------------ */
 
 #define CRL_A_LEN	30000
@@ -344,6 +409,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replay_retried_once_further_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(second_replay_is_the_callers, setup, teardown),
 		cmocka_unit_test_setup_teardown(error_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(register_global_addr, setup, teardown),
 		cmocka_unit_test_setup_teardown(crl_reassembled, setup, teardown),
 		cmocka_unit_test_setup_teardown(crl_changed_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(crl_corrupt_refused, setup, teardown),
