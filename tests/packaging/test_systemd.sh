@@ -172,8 +172,9 @@ since=$(cx date '+%Y-%m-%d %H:%M:%S.%N')
 cx sed -i 's/^lease = .*/lease = forever/' /etc/xdnat/xdnatd.conf
 cx systemctl reload xdnatd.service
 check "a refused configuration: journalctl -p err -u xdnatd names it" wait_until 5 bash -c \
-	"jctl -p err -u xdnatd -o cat _PID=$PID --since '$since' |
-	 grep -q 'reload: .*lease.*keeping the running configuration'"
+	"jctl -p err -u xdnatd -o cat _PID=$PID --since '$since' > '$TMP/reload-err' &&
+	 grep -q 'reload: .*lease' '$TMP/reload-err' &&
+	 grep -q 'reload: keeping the running configuration' '$TMP/reload-err'"
 check "... and xdnatd goes on serving: READY=1 again, active, xdnatctl answers" wait_until 5 bash -c \
 	"jctl -o cat _PID=1 -u xdnatd --since '$since' |
 	 grep -q 'notification message from PID $PID (READY=1' &&
