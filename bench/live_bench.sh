@@ -15,6 +15,9 @@
 # run), LIVE_BENCH_FLOWS (1024), LIVE_BENCH_SIZE (60 bytes; the outbound
 # IPIP frames need 64), LIVE_BENCH_SCALE (1), LIVE_BENCH_TCP (0: 1 adds an
 # inbound TCP row, printed only), LIVE_BENCH_CPU (the last one);
+# LIVE_BENCH_DISPATCHER (1; 0 = the generator left out of the kernel's XDP
+# dispatcher between calls: two RCU grace periods per call, the rig's old
+# 1.0-1.3 Mpps ceiling, for comparison);
 # LIVE_BENCH_ONLY=DIRECTION/CONFIG (e.g. inbound_esp/xdnat) runs that alone,
 # LIVE_BENCH_ROUNDS times, and writes nothing: for perf record.
 . "$(dirname "$0")/../tests/integration/lib.sh"
@@ -99,6 +102,7 @@ must taskset -c "$CPU" "$BUILD/bench/live_bench" --gen "$GEN" --gw "$GW" --host 
 	--rounds "${LIVE_BENCH_ROUNDS:-5}" --seconds "${LIVE_BENCH_SECONDS:-1.0}" \
 	--flows "${LIVE_BENCH_FLOWS:-1024}" --size "${LIVE_BENCH_SIZE:-60}" \
 	--scale "${LIVE_BENCH_SCALE:-1}" --tcp "${LIVE_BENCH_TCP:-0}" \
+	--dispatcher "${LIVE_BENCH_DISPATCHER:-1}" \
 	--out "$ROOT/bench/results" ${LIVE_BENCH_ONLY:+--only "$LIVE_BENCH_ONLY"}
 echo "conntrack entries in gw at the end: $(ip netns exec "$GW" cat \
 	/proc/sys/net/netfilter/nf_conntrack_count)"

@@ -14,13 +14,13 @@
  * with `spread` k is permuted so consecutive frames touch unrelated table
  * entries). The template is flow 0; flow k adds k to one address (and to
  * the SPI, or a port), and the IPv4 (and TCP) checksums are adjusted
- * incrementally (RFC 1624). One program per frame layout, the offsets
- * constant:
- *   tgen_esp	Ethernet, IPv4, ESP: source address + k, SPI + k
- *   tgen_l4	Ethernet, IPv4, UDP or TCP: source address + k, source port + k
- *   tgen_ipip	Ethernet, IPv4 (host -> Gi), IPv4, UDP or TCP: the inner
+ * incrementally (RFC 1624). One program; the layout of a run (`layout`)
+ * fixes the offsets:
+ *   TGEN_ESP	Ethernet, IPv4, ESP: source address + k, SPI + k
+ *   TGEN_L4	Ethernet, IPv4, UDP or TCP: source address + k, source port + k
+ *   TGEN_IPIP	Ethernet, IPv4 (host -> Gi), IPv4, UDP or TCP: the inner
  *		destination + k, destination port + k (what a host sends)
- *   tgen_out	Ethernet, IPv4, UDP or TCP: destination + k, destination
+ *   TGEN_OUT	Ethernet, IPv4, UDP or TCP: destination + k, destination
  *		port + k (a host without the tunnel, behind a NAT)
  * The bench writes the globals below (the skeleton's mmapped .bss) before
  * each run; all frames of a run come from one CPU, so next_flow needs no
@@ -34,6 +34,8 @@
 #define ETH_LEN		14
 #define IP_LEN		20		/* templates carry no IP options */
 
+enum tgen_layout { TGEN_ESP, TGEN_L4, TGEN_IPIP, TGEN_OUT };
+
 __u64 tmpl[TGEN_WORDS];			/* flow 0's headers */
 __u32 words;				/* 8-byte words of tmpl to copy */
 __u32 flow_mask;			/* flows - 1 */
@@ -43,6 +45,7 @@ __u32 spi_base;				/* host order: flow 0's SPI */
 __u32 port_base;			/* host order: flow 0's varied port */
 __u32 tcp;				/* the L4 is TCP: adjust its checksum */
 __u32 next_flow;
+__u32 layout;				/* enum tgen_layout */
 
 /* Fold a 32-bit one's complement sum to 16 bits (not complemented). */
 static __always_inline __u32 fold(__u32 s)
@@ -133,44 +136,31 @@ static __always_inline int set_flow(struct xdp_md *ctx, __u32 k, const __u32 ip_
 	return XDP_TX;
 }
 
+/*
+ * One program for every layout (the `layout` global picks it): a test run
+ * with live frames puts its program into the kernel's XDP dispatcher and
+ * takes it out again, a synchronize_rcu() each way (milliseconds here) per
+ * BPF_PROG_RUN call, unless the program is attached somewhere and so stays
+ * in. live_bench keeps this one attached (generic XDP on the generator
+ * namespace's lo, which carries no traffic) for the whole run.
+ */
 SEC("xdp")
-int tgen_esp(struct xdp_md *ctx)
+int tgen(struct xdp_md *ctx)
 {
 	int k = start_frame(ctx);
 
 	if (k < 0)
 		return XDP_ABORTED;
-	return set_flow(ctx, (__u32)k, ETH_LEN, 12, true, 0);
-}
-
-SEC("xdp")
-int tgen_l4(struct xdp_md *ctx)
-{
-	int k = start_frame(ctx);
-
-	if (k < 0)
-		return XDP_ABORTED;
-	return set_flow(ctx, (__u32)k, ETH_LEN, 12, false, 0);
-}
-
-SEC("xdp")
-int tgen_ipip(struct xdp_md *ctx)
-{
-	int k = start_frame(ctx);
-
-	if (k < 0)
-		return XDP_ABORTED;
-	return set_flow(ctx, (__u32)k, ETH_LEN + IP_LEN, 16, false, 2);
-}
-
-SEC("xdp")
-int tgen_out(struct xdp_md *ctx)
-{
-	int k = start_frame(ctx);
-
-	if (k < 0)
-		return XDP_ABORTED;
-	return set_flow(ctx, (__u32)k, ETH_LEN, 16, false, 2);
+	switch (layout) {
+	case TGEN_ESP:
+		return set_flow(ctx, (__u32)k, ETH_LEN, 12, true, 0);
+	case TGEN_L4:
+		return set_flow(ctx, (__u32)k, ETH_LEN, 12, false, 0);
+	case TGEN_IPIP:
+		return set_flow(ctx, (__u32)k, ETH_LEN + IP_LEN, 16, false, 2);
+	default:
+		return set_flow(ctx, (__u32)k, ETH_LEN, 16, false, 2);
+	}
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
