@@ -13,6 +13,7 @@
  *		[--flows N] [--size BYTES] [--scale 0|1] [--tcp 0|1] [--out DIR]
  *		[--only DIRECTION/CONFIG]	(that case alone, for perf record)
  *		[--dispatcher 0|1]	(0: tgen not kept in the XDP dispatcher)
+ *		[--call FRAMES]		(frames per BPF_PROG_RUN call, 32768)
  *
  *   gen:  eth0, the external peer ----- xdnx0 gw xdni0 ----- eth0 host H1
  *
@@ -36,7 +37,11 @@
  *	      outbound: conntrack on every packet). The sink then counts in tc
  *	      ingress instead of XDP (sink.bpf.c says why);
  *   direct   a reference, no gateway: the sinks on the gateway's NICs, so
- *	      the frames stop one hop earlier (printed, not in live.tsv).
+ *	      the frames stop one hop earlier (printed, not in live.tsv);
+ *   minimal  the ceiling's gateway and sinks with the barest generator
+ *	      (tgen's TGEN_BARE: flow 0's frame, no per-frame rewrite): the
+ *	      minimal rig of issue 16, which the ceiling should be within 10%
+ *	      of (printed, not in live.tsv).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,7 +69,6 @@
 #include "ref_redirect.skel.h"
 
 #define MAX_ROUNDS	15
-#define GEN_CALL	32768		/* frames per BPF_PROG_RUN call */
 #define WARM_S		0.2		/* generated, not counted, after a switch */
 #define SCALE_PEER	0x64400000u	/* 100.64.0.0: peer of SA k is + k */
 #define SCALE_SPI	0x00100000u	/* SPI of SA k is + k */
@@ -74,15 +78,16 @@
 #define SA_MAX		(1024u * 1024u + 1024u)	/* scale maps: 1M + the world */
 
 /* tgen.bpf.c's layouts (its `layout` global) */
-enum tgen_layout { TGEN_ESP, TGEN_L4, TGEN_IPIP, TGEN_OUT };
+enum tgen_layout { TGEN_ESP, TGEN_L4, TGEN_IPIP, TGEN_OUT, TGEN_BARE };
 
 enum dir { IN_ESP, IN_UDP, OUT, IN_TCP, N_DIRS };
-/* DIRECT: a reference, not a gateway (printed, not in live.tsv) */
-enum conf { CEILING, XDNAT, LINUX, DIRECT, N_CONFS };
+/* DIRECT, MINIMAL: references, not gateways (printed, not in live.tsv) */
+enum conf { CEILING, XDNAT, LINUX, DIRECT, MINIMAL, N_CONFS };
 
 static const char *const dir_names[N_DIRS] = {
 	"inbound_esp", "inbound_udp", "outbound", "inbound_tcp" };
-static const char *const conf_names[N_CONFS] = { "ceiling", "xdnat", "linux", "direct" };
+static const char *const conf_names[N_CONFS] = { "ceiling", "xdnat", "linux", "direct",
+						     "minimal" };
 static const uint32_t scale_sas[] = { 1024, 65536, 1024 * 1024 };
 #define N_SCALE		(sizeof(scale_sas) / sizeof(scale_sas[0]))
 
@@ -92,6 +97,7 @@ static double seconds = 1.0;
 static uint32_t flows = 1024;
 static unsigned int size = 60;
 static bool do_scale = true, do_tcp;
+static uint32_t gen_call = 32768;	/* frames per BPF_PROG_RUN call */
 static bool keep_dispatcher = true;	/* --dispatcher 0: the old rig, to compare */
 static const char *out_dir;
 static int only_dir = -1, only_conf = -1;	/* --only DIR/CONFIG: for perf */
@@ -262,7 +268,7 @@ static void apply(enum conf c, const struct rig *r)
 {
 	int ext = -1, in = -1;
 
-	if (c == CEILING) {
+	if (c == CEILING || c == MINIMAL) {
 		ext = bpf_program__fd(red_in->progs.ref_redirect_map);
 		in = bpf_program__fd(red_out->progs.ref_redirect_map);
 	} else if (c == XDNAT) {
@@ -388,6 +394,8 @@ static int set_frames(enum dir d, enum conf c, uint32_t n, bool spread, uint32_t
 	if (frame.len != sz)
 		abort();		/* a bug in the sizes above */
 	put_tmpl(hdr);
+	if (c == MINIMAL)
+		tg->bss->layout = TGEN_BARE;
 	return bpf_program__fd(tg->progs.tgen);
 }
 
@@ -482,12 +490,12 @@ static struct sample run_for(enum dir d, int prog, double s)
 	enter(d == OUT ? ns_host : ns_gen);
 	t0 = now();
 	while (now() - t0 < WARM_S)
-		generate(prog, ifindex, GEN_CALL);
+		generate(prog, ifindex, gen_call);
 	c0 = sink_read(snk);
 	t0 = now();
 	do {
-		generate(prog, ifindex, GEN_CALL);
-		sent += GEN_CALL;
+		generate(prog, ifindex, gen_call);
+		sent += gen_call;
 		t1 = now();
 	} while (t1 - t0 < s);
 	c1 = sink_read(snk);
@@ -619,7 +627,7 @@ static void live_part(void)
 /* The gateway program that receives direction d's frames in configuration c. */
 static int gw_prog(enum dir d, enum conf c, const struct rig *r)
 {
-	if (c == CEILING)
+	if (c == CEILING || c == MINIMAL)
 		return bpf_program__fd(d == OUT ? red_out->progs.ref_redirect_map
 						: red_in->progs.ref_redirect_map);
 	if (c == XDNAT)
@@ -675,13 +683,14 @@ static void live_report(FILE *tsv)
 			       conf_names[c], median(v, rounds), vmin(v, rounds), vmax(v, rounds),
 			       median(g, rounds), median(l, rounds));
 			/* the agreed rows only (make bench-report plots them) */
-			if (tsv && d != IN_TCP && c != DIRECT)
+			if (tsv && d != IN_TCP && c != DIRECT && c != MINIMAL)
 				fprintf(tsv, "%s\t%s\t%.3f\t%.3f\t%.3f\t%u\n", dir_names[d],
 					conf_names[c], median(v, rounds), vmin(v, rounds),
 					vmax(v, rounds), rounds);
 		}
 	}
-	printf("\n(direct: no gateway, the generator into a sink on the gateway's NIC)\n");
+	printf("\n(direct: no gateway, the generator into a sink on the gateway's NIC;\n"
+	       "minimal: the ceiling with a generator that rewrites nothing, one flow)\n");
 	printf("\nratios (median of the per-round ratios: the runs of one round are\n"
 	       "back to back)\n\n");
 	printf("  %-12s %14s %8s %14s %8s\n", "direction", "xdnat/ceiling", "target",
@@ -697,6 +706,22 @@ static void live_report(FILE *tsv)
 		y = median(b, rounds);
 		printf("  %-12s %13.2fx %3s %-4s %13.2fx %3s %-4s\n", dir_names[d], x, ">=0.8",
 		       x >= 0.8 ? "PASS" : "MISS", y, ">=5", y >= 5 ? "PASS" : "MISS");
+	}
+	/* the rig itself: issue 16's checks that it measures the gateway */
+	printf("\nthe rig: ceiling within 10%% of the minimal rig, direct above the ceiling\n\n");
+	printf("  %-12s %16s %8s %16s %8s\n", "direction", "ceiling/minimal", "target",
+	       "direct/ceiling", "target");
+	for (d = 0; d < n_dirs(); d++) {
+		double a[MAX_ROUNDS] = { 0 }, b[MAX_ROUNDS] = { 0 }, x, y;
+
+		for (r = 0; r < rounds; r++) {
+			a[r] = live_res[d][CEILING][r].mpps / live_res[d][MINIMAL][r].mpps;
+			b[r] = live_res[d][DIRECT][r].mpps / live_res[d][CEILING][r].mpps;
+		}
+		x = median(a, rounds);
+		y = median(b, rounds);
+		printf("  %-12s %15.2fx %3s %-4s %15.2fx %3s %-4s\n", dir_names[d], x, ">=0.9",
+		       x >= 0.9 ? "PASS" : "MISS", y, ">1", y > 1 ? "PASS" : "MISS");
 	}
 }
 
@@ -814,7 +839,7 @@ static void usage(void)
 	fprintf(stderr, "usage: live_bench --gen NS --gw NS --host NS [--rounds N (1..%d)] "
 		"[--seconds S] [--flows N (power of 2)] [--size BYTES (60..256)] "
 		"[--scale 0|1] [--tcp 0|1] [--out DIR] [--only DIRECTION/CONFIG] "
-		"[--dispatcher 0|1]\n", MAX_ROUNDS);
+		"[--dispatcher 0|1] [--call FRAMES]\n", MAX_ROUNDS);
 	exit(2);
 }
 
@@ -833,6 +858,7 @@ static void parse(int argc, char **argv, const char **gen, const char **gw, cons
 		{ "out", required_argument, NULL, 'o' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "dispatcher", required_argument, NULL, 'D' },
+		{ "call", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -850,13 +876,14 @@ static void parse(int argc, char **argv, const char **gen, const char **gw, cons
 		case 'T': do_tcp = atoi(optarg) != 0; break;
 		case 'o': out_dir = optarg; break;
 		case 'O': parse_only(optarg); break;
+		case 'C': gen_call = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'D': keep_dispatcher = atoi(optarg) != 0; break;
 		default: usage();
 		}
 	}
 	/* flows index SAs installed from 0: at most the live gateway's */
 	if (!*gen || !*gw || !*host || rounds < 1 || rounds > MAX_ROUNDS || seconds < 0.1 ||
-	    !flows || (flows & (flows - 1)) || flows > 65536 || size < 60 || size > 256)
+	    !flows || (flows & (flows - 1)) || !gen_call || flows > 65536 || size < 60 || size > 256)
 		usage();
 }
 

@@ -18,6 +18,7 @@
 # LIVE_BENCH_DISPATCHER (1; 0 = the generator left out of the kernel's XDP
 # dispatcher between calls: two RCU grace periods per call, the rig's old
 # 1.0-1.3 Mpps ceiling, for comparison);
+# LIVE_BENCH_CALL (32768 frames per BPF_PROG_RUN call);
 # LIVE_BENCH_ONLY=DIRECTION/CONFIG (e.g. inbound_esp/xdnat) runs that alone,
 # LIVE_BENCH_ROUNDS times, and writes nothing: for perf record.
 . "$(dirname "$0")/../tests/integration/lib.sh"
@@ -102,7 +103,7 @@ must taskset -c "$CPU" "$BUILD/bench/live_bench" --gen "$GEN" --gw "$GW" --host 
 	--rounds "${LIVE_BENCH_ROUNDS:-5}" --seconds "${LIVE_BENCH_SECONDS:-1.0}" \
 	--flows "${LIVE_BENCH_FLOWS:-1024}" --size "${LIVE_BENCH_SIZE:-60}" \
 	--scale "${LIVE_BENCH_SCALE:-1}" --tcp "${LIVE_BENCH_TCP:-0}" \
-	--dispatcher "${LIVE_BENCH_DISPATCHER:-1}" \
+	--dispatcher "${LIVE_BENCH_DISPATCHER:-1}" --call "${LIVE_BENCH_CALL:-32768}" \
 	--out "$ROOT/bench/results" ${LIVE_BENCH_ONLY:+--only "$LIVE_BENCH_ONLY"}
 echo "conntrack entries in gw at the end: $(ip netns exec "$GW" cat \
 	/proc/sys/net/netfilter/nf_conntrack_count)"

@@ -22,6 +22,8 @@
  *		destination + k, destination port + k (what a host sends)
  *   TGEN_OUT	Ethernet, IPv4, UDP or TCP: destination + k, destination
  *		port + k (a host without the tunnel, behind a NAT)
+ *   TGEN_BARE	the frame as given, flow 0, untouched: the minimal rig's
+ *		generator (only for frames nobody rewrites on the way)
  * The bench writes the globals below (the skeleton's mmapped .bss) before
  * each run; all frames of a run come from one CPU, so next_flow needs no
  * atomics.
@@ -34,7 +36,7 @@
 #define ETH_LEN		14
 #define IP_LEN		20		/* templates carry no IP options */
 
-enum tgen_layout { TGEN_ESP, TGEN_L4, TGEN_IPIP, TGEN_OUT };
+enum tgen_layout { TGEN_ESP, TGEN_L4, TGEN_IPIP, TGEN_OUT, TGEN_BARE };
 
 __u64 tmpl[TGEN_WORDS];			/* flow 0's headers */
 __u32 words;				/* 8-byte words of tmpl to copy */
@@ -147,8 +149,11 @@ static __always_inline int set_flow(struct xdp_md *ctx, __u32 k, const __u32 ip_
 SEC("xdp")
 int tgen(struct xdp_md *ctx)
 {
-	int k = start_frame(ctx);
+	int k;
 
+	if (layout == TGEN_BARE)
+		return XDP_TX;
+	k = start_frame(ctx);
 	if (k < 0)
 		return XDP_ABORTED;
 	switch (layout) {
