@@ -54,7 +54,7 @@ WARN		:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 XCPPFLAGS	:= -D_GNU_SOURCE -Icommon -Ictl -I$(BUILD)/skel
 CFLAGS		?= -O2 -g
 XCFLAGS		:= -std=c11 $(WARN) -fno-strict-aliasing -MMD -MP
-LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c -lmnl -lsystemd -lmicrohttpd
+LDLIBS		:= -lbpf -lelf -lz -lcrypto -ljson-c -lmnl -lsystemd -lmicrohttpd -lcurl
 SAN_FLAGS	:= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) \
@@ -66,7 +66,7 @@ COMPILE_ASAN	= $(CC) $(XCPPFLAGS) $(CPPFLAGS) $(XCFLAGS) $(SAN_FLAGS)
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS	:= gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		   libssl-dev openssl libcmocka-dev libclang-rt-14-dev pkg-config \
-		   libjson-c-dev libmnl-dev libsystemd-dev libmicrohttpd-dev scdoc iproute2 ethtool python3-scapy \
+		   libjson-c-dev libcurl4-openssl-dev etcd-server etcd-client libmnl-dev libsystemd-dev libmicrohttpd-dev scdoc iproute2 ethtool python3-scapy \
 		   python3-prometheus-client \
 		   tcpdump iputils-ping
 # What make deb needs besides (debian/control's Build-Depends are DEB_PKGS'
