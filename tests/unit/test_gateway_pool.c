@@ -199,6 +199,53 @@ static void test_pool_choice_and_pairing(void **state)
 	assert_int_equal(peer_req(f, &s[0], PAP_EXT_VALIDATE, G3, NULL), PAP_E_BAD_VALUE);
 }
 
+/* Exhaustion and partial grants per address: a G that runs out grants what
+ * it has left, then nothing, while the rest of the pool still has ports;
+ * paired, its hosts do not spill onto another G, and a new host is placed
+ * on an address that still has ports. */
+static void test_pool_exhaustion_partial(void **state)
+{
+	struct fx *f = *state;
+	struct pap_session s[6];
+	struct pap_port_range r[4];
+	uint32_t got = 0;
+
+	memset(s, 0, sizeof(s));
+	for (int i = 0; i < 4; i++) {
+		uint32_t n;
+
+		assert_int_equal(reg(f, &s[i], host_addr(i), G), G);
+		assert_int_equal(ports_on(f, &s[i], 256, 0), 0);
+		assert_int_equal(f->m.ports[0].global, G);
+		r[i] = f->m.ports[0];
+		n = (uint32_t)f->m.ports[0].last - f->m.ports[0].first + 1;
+		/* the first three get their whole quota, the fourth the rest */
+		assert_int_equal(n, i < 3 ? 256 : 1000 - 3 * 256);
+		got += n;
+	}
+	assert_int_equal(got, 1000);
+	assert_int_equal(gw_pool_ports_free(f->g, 0), 0);
+	assert_int_equal(gw_pool_ports_free(f->g, 1), 1000);
+	assert_int_equal(gw_pool_ports_free(f->g, 2), 1000);
+
+	/* G is empty: its hosts get nothing more, G2's ports are not theirs. */
+	assert_int_equal(ports_on(f, &s[3], 10, 0), PAP_E_NO_RESOURCES);
+	assert_int_equal(ports_on(f, &s[3], 10, G2), PAP_E_NO_RESOURCES);
+	assert_int_equal(gw_pool_ports_free(f->g, 1), 1000);
+
+	/* A new host is placed where ports are left, not on the full G. */
+	assert_int_not_equal(reg(f, &s[4], host_addr(4), 0), G);
+	assert_int_equal(ports_on(f, &s[4], 100, 0), 0);
+	assert_int_not_equal(f->m.ports[0].global, G);
+	assert_int_equal(gw_ports_free(f->g), 3000 - 1000 - 100);
+
+	/* A block freed on G is G's again: the next grant on G takes it. */
+	assert_int_equal(free_req(f, &s[0], &r[0], NULL), 0);
+	assert_int_equal(gw_pool_ports_free(f->g, 0), 256);
+	assert_int_equal(ports_on(f, &s[3], 10, 0), 0);
+	assert_int_equal(f->m.ports[0].global, G);
+}
+
 static void test_pool_spis_unique(void **state)
 {
 	struct fx *f = *state;
@@ -614,6 +661,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pool_choice_and_pairing, pool_setup,
+						pool_teardown),
+		cmocka_unit_test_setup_teardown(test_pool_exhaustion_partial, pool_setup,
 						pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_spis_unique, pool_setup, pool_teardown),
 		cmocka_unit_test_setup_teardown(test_pool_certs_name_own_global, pool_setup,
